@@ -1,0 +1,12 @@
+# Global ASan+UBSan switch. Applied to every target so that the runtime sees all code.
+if(RULEEVAL_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+if(RULEEVAL_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "RULEEVAL_FUZZ needs clang (configure with -DCMAKE_CXX_COMPILER=clang++-16)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -1,0 +1,18 @@
+// `ruleeval lint`: not implemented yet.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "commands.hpp"
+
+namespace ruleeval::cli {
+
+void register_lint(CLI::App& app, int& exit_code) {
+  auto* sub = app.add_subcommand("lint", "(not implemented yet)");
+  sub->callback([&exit_code] {
+    std::cerr << "ruleeval lint: not implemented yet\n";
+    exit_code = 2;
+  });
+}
+
+}  // namespace ruleeval::cli

@@ -1,0 +1,22 @@
+// ruleeval: alert rule evaluation engine. Exit codes: 0 ok, 1 problems found, 2 usage or I/O error.
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ruleeval: lint, test and evaluate Prometheus-style alert rules"};
+  app.set_version_flag("--version", "ruleeval 0.1.0");
+  app.require_subcommand(1);
+  int exit_code = 0;
+  ruleeval::cli::register_promql(app, exit_code);
+  ruleeval::cli::register_lint(app, exit_code);
+  ruleeval::cli::register_test(app, exit_code);
+  ruleeval::cli::register_run(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;  // usage errors are exit 2
+  }
+  return exit_code;
+}
