@@ -1,0 +1,182 @@
+// The alerting-rule state machine as pure functions (Prometheus rules/alerting.go semantics, and a
+// Grafana-like variant). No clocks and no I/O: the evaluation time and the query result are
+// parameters, the state is a value the caller owns. Not thread-safe; one RuleAlerts per rule.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ruleeval/common/error.hpp"
+#include "ruleeval/common/labels.hpp"
+#include "ruleeval/rules/alert.hpp"
+
+namespace ruleeval::engine {
+
+using Millis = int64_t;  // Unix milliseconds
+// "Not set" for the optional times below (Go's zero time.Time).
+inline constexpr Millis kNoTime = std::numeric_limits<Millis>::min();
+inline bool is_set(Millis t) { return t != kNoTime; }
+
+// Prometheus's 15 minutes (`resolvedRetention`): resolved alerts are kept (and re-sent) this long.
+inline constexpr Millis kResolvedRetention = 15 * 60 * 1000;
+
+enum class AlertState { kInactive, kPending, kFiring };
+std::string_view to_string(AlertState s);  // "inactive" | "pending" | "firing"
+std::optional<AlertState> alert_state_from_string(std::string_view s);
+
+// One alert instance of a rule (Prometheus's rules.Alert).
+struct ActiveAlert {
+  Labels labels;  // identity: sample labels - __name__, + rule labels, + alertname
+  Labels annotations;
+  AlertState state = AlertState::kPending;
+  double value = 0;
+  Millis active_at = kNoTime;
+  Millis fired_at = kNoTime;
+  Millis resolved_at = kNoTime;
+  Millis last_sent_at = kNoTime;
+  Millis valid_until = kNoTime;
+  Millis keep_firing_since = kNoTime;
+};
+
+// All alerts of one rule, by identity hash (Labels::hash()).
+using AlertMap = std::unordered_map<Labels, ActiveAlert>;
+
+// One element of the rule's instant-query result.
+struct RuleSample {
+  Labels labels;
+  double value = 0;
+};
+
+// Expands the rule's label and annotation templates for one sample. Gets the sample's labels
+// (with __name__ removed) and value; returns (labels to set, annotations). Template errors are
+// the expander's business (Prometheus inlines "<error expanding template: ...>").
+struct Expanded {
+  Labels labels;
+  Labels annotations;
+};
+using TemplateExpander = std::function<Expanded(const Labels& sample_labels, double value)>;
+
+struct AlertingRuleParams {
+  std::string name;            // alertname
+  Millis for_ms = 0;           // `for`
+  Millis keep_firing_for_ms = 0;
+  Labels labels;               // static rule labels (group labels already merged in)
+  Labels annotations;          // static annotations
+  size_t limit = 0;            // 0 = none
+  TemplateExpander expand;     // optional; when set it replaces `labels`/`annotations`
+};
+
+// Step 1-7 of Prometheus's AlertingRule.Eval for a successful query at `ts` (the slot time, not
+// ts - query_offset). On error (duplicate label set, limit exceeded) the returned Error has
+// Prometheus's message; for duplicates the state is untouched, for the limit it is cleared.
+// A failed query must NOT call this: Prometheus keeps the state as it is and sends nothing.
+Result<void> eval_alerting_rule(AlertMap& alerts, const AlertingRuleParams& rule,
+                                std::span<const RuleSample> samples, Millis ts);
+
+// The rule's state: the max over its alerts (inactive when there are none).
+AlertState rule_state(const AlertMap& alerts);
+// Number of pending + firing alerts.
+size_t active_count(const AlertMap& alerts);
+
+// Prometheus's needsSending: never pending; resolved since the last send; or
+// last_sent_at + resend_delay < ts (strict).
+bool needs_sending(const ActiveAlert& a, Millis ts, Millis resend_delay);
+
+// sendAlerts: picks the alerts that need sending at `ts`, marks them sent (last_sent_at = ts,
+// valid_until = ts + 4*max(interval, resend_delay)) and returns them in Alertmanager's shape:
+// startsAt = fired_at, endsAt = resolved_at if resolved else valid_until. Sorted by labels.
+std::vector<rules::Alert> collect_alerts_to_send(AlertMap& alerts, Millis ts, Millis resend_delay,
+                                                 Millis interval, std::string_view generator_url);
+
+// A sample the rule writes back (ALERTS / ALERTS_FOR_STATE / stale markers).
+struct OutputSample {
+  Labels labels;
+  Millis t = 0;
+  double value = 0;
+};
+// Prometheus's StaleNaN bit pattern (0x7ff0000000000002) and a test for it.
+double stale_nan();
+bool is_stale_nan(double v);
+
+// Step 8: for every pending or firing alert, ALERTS{..., alertstate} = 1 and
+// ALERTS_FOR_STATE{...} = active_at in Unix seconds, both at `t` (= ts - query_offset).
+std::vector<OutputSample> alert_series(const AlertMap& alerts, Millis t);
+
+// Remembers the series written in the previous evaluation and produces StaleNaN markers for the
+// ones missing now (Group.Eval's seriesInPreviousEval). Call after each successful evaluation.
+class StaleTracker {
+ public:
+  std::vector<OutputSample> update(std::span<const OutputSample> current, Millis t);
+
+ private:
+  std::vector<Labels> previous_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Grafana-like rules (pkg/services/ngalert/state): per-instance states with NoData/Error mapping,
+// keep_firing_for as "Recovering", a recovery threshold (hysteresis) and series that only count
+// as gone after N missed evaluations.
+
+enum class GrafanaState { kNormal, kPending, kAlerting, kRecovering, kNoData, kError };
+std::string_view to_string(GrafanaState s);  // "Normal", "Pending", "Alerting", ...
+
+enum class NoDataMapping { kNoData, kAlerting, kOk, kKeepLast };
+enum class ExecErrMapping { kError, kAlerting, kOk, kKeepLast };
+std::optional<NoDataMapping> no_data_mapping_from_string(std::string_view s);   // case-insensitive
+std::optional<ExecErrMapping> exec_err_mapping_from_string(std::string_view s);
+
+enum class ThresholdOp { kGt, kLt, kGte, kLte, kEq, kNe };
+struct Threshold {
+  ThresholdOp op = ThresholdOp::kGt;
+  double value = 0;
+  bool matches(double v) const;  // NaN never matches
+};
+
+struct GrafanaRuleParams {
+  std::string title;                      // alertname
+  Millis for_ms = 0;
+  Millis keep_firing_for_ms = 0;
+  Labels labels;
+  NoDataMapping no_data = NoDataMapping::kNoData;
+  ExecErrMapping exec_err = ExecErrMapping::kAlerting;
+  int missing_series_evals_to_resolve = 2;
+  // When unset, a sample is "alerting" when its value is non-zero (Grafana's condition result).
+  std::optional<Threshold> fire;
+  // Hysteresis: once an instance is alerting (or pending/recovering), it stays so while the
+  // recover threshold does NOT match; only a match clears it. Needs `fire`.
+  std::optional<Threshold> recover;
+};
+
+struct GrafanaInstance {
+  Labels labels;
+  GrafanaState state = GrafanaState::kNormal;
+  std::string state_reason;  // "", "NoData", "Error", "KeepLast", "MissingSeries"
+  double value = 0;
+  Millis starts_at = kNoTime;     // when the current state began
+  Millis fired_at = kNoTime;      // when it became Alerting
+  Millis resolved_at = kNoTime;   // when it went from Alerting/Recovering to Normal
+  Millis recovering_since = kNoTime;
+  Millis last_eval = kNoTime;     // last evaluation that returned this series
+  int missed_evals = 0;
+};
+using GrafanaInstances = std::unordered_map<Labels, GrafanaInstance>;
+
+// What the evaluation produced: samples, or an error message (query/expression failure).
+struct GrafanaEvalResult {
+  std::vector<RuleSample> samples;
+  std::optional<std::string> error;
+};
+
+// One evaluation at `ts`. Instances that were resolved by an earlier evaluation (Normal and not
+// seen now) are dropped at the start of the next one.
+void eval_grafana_rule(GrafanaInstances& instances, const GrafanaRuleParams& rule,
+                       const GrafanaEvalResult& result, Millis ts);
+
+}  // namespace ruleeval::engine
