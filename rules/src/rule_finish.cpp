@@ -1,0 +1,215 @@
+#include "rule_finish.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "fmt/format.h"
+#include "ruleeval/parser/promql.hpp"
+#include "ruleeval/parser/template.hpp"
+
+namespace ruleeval::rules {
+
+void finish_rule_kind(YamlContext& ctx, Rule& rule, const Scalar& record, const Scalar& alert,
+                      const std::string& group) {
+  const bool has_record = record.present && !record.value.empty();
+  const bool has_alert = alert.present && !alert.value.empty();
+  if (has_record && has_alert) {
+    rule.kind = RuleKind::Alerting;
+    rule.name = alert.value;
+    rule.name_pos = alert.pos;
+    ctx.error("rule/format", "only one of 'record' and 'alert' must be set", record.pos, group,
+              rule.name);
+  } else if (has_record) {
+    rule.kind = RuleKind::Recording;
+    rule.name = record.value;
+    rule.name_pos = record.pos;
+  } else if (has_alert) {
+    rule.kind = RuleKind::Alerting;
+    rule.name = alert.value;
+    rule.name_pos = alert.pos;
+  } else {
+    rule.name_pos = rule.pos;
+    ctx.error("rule/format", "one of 'record' or 'alert' must be set", rule.pos, group, "");
+  }
+}
+
+void check_grafana_spec(YamlContext& ctx, const Rule& rule, const GrafanaSpec& spec,
+                        const std::string& group) {
+  if (!spec.query.present || spec.query.value.empty()) {
+    ctx.error("rule/format", "a Grafana-style rule needs `query` (the PromQL of query A)",
+              rule.pos, group, rule.name);
+  }
+  if (spec.condition.present) {
+    if (spec.threshold || spec.recover || spec.range_pos.known() || spec.reduce_pos.known()) {
+      ctx.error("rule/format",
+                "`condition` already says how to reduce and compare; drop range, reduce, "
+                "threshold and recover",
+                spec.condition.pos, group, rule.name);
+    }
+  } else if (!spec.threshold) {
+    ctx.error("rule/format", "a Grafana-style rule needs `threshold` or `condition`", rule.pos,
+              group, rule.name);
+  }
+  if (spec.recover && !spec.threshold) {
+    ctx.error("rule/format", "`recover` needs a `threshold`", spec.recover->pos, group, rule.name);
+  }
+}
+
+namespace {
+
+struct ControlComment {
+  uint32_t line = 0;
+  bool own_line = false;  // the comment is alone on its line
+  std::vector<std::string> checks;
+};
+
+// Finds `# ruleeval disable <check>[, <check>...]` comments.
+std::vector<ControlComment> scan_control_comments(YamlContext& ctx, std::string_view text) {
+  std::vector<ControlComment> out;
+  constexpr std::string_view kMarker = "ruleeval disable";
+  size_t at = 0;
+  while ((at = text.find(kMarker, at)) != std::string_view::npos) {
+    const size_t line_start = text.rfind('\n', at) == std::string_view::npos
+                                  ? 0
+                                  : text.rfind('\n', at) + 1;
+    size_t line_end = text.find('\n', at);
+    if (line_end == std::string_view::npos) line_end = text.size();
+    const std::string_view before = text.substr(line_start, at - line_start);
+    const size_t hash = before.rfind('#');
+    const size_t marker_at = at;
+    at = line_end;
+    if (hash == std::string_view::npos) continue;
+    // Only whitespace between '#' and the marker.
+    if (before.substr(hash + 1).find_first_not_of(" \t") != std::string_view::npos) continue;
+    ControlComment c;
+    c.line = static_cast<uint32_t>(std::count(text.begin(), text.begin() + static_cast<long>(line_start), '\n') + 1);
+    c.own_line = before.substr(0, hash).find_first_not_of(" \t") == std::string_view::npos;
+    std::string_view rest = text.substr(marker_at + kMarker.size(), line_end - marker_at - kMarker.size());
+    std::string cur;
+    for (char ch : rest) {
+      if (ch == ' ' || ch == '\t' || ch == ',' || ch == '\r') {
+        if (!cur.empty()) c.checks.push_back(std::move(cur));
+        cur.clear();
+      } else {
+        cur += ch;
+      }
+    }
+    if (!cur.empty()) c.checks.push_back(std::move(cur));
+    if (c.checks.empty()) {
+      ctx.report("ruleeval/comment", Severity::Warning,
+                 "`# ruleeval disable` needs the name of a check, e.g. `# ruleeval disable "
+                 "alerts/for`",
+                 Pos{c.line, static_cast<uint32_t>(line_start + hash <= marker_at ? hash + 1 : 1)},
+                 "", "");
+      continue;
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string& group,
+                Rule& rule, std::vector<Diagnostic>& diags) {
+  auto add = [&](std::string check, std::string msg, Pos p) {
+    Diagnostic d;
+    d.check = std::move(check);
+    d.severity = Severity::Error;
+    d.message = std::move(msg);
+    d.where = ctx.location(p);
+    d.group = group;
+    d.rule = rule.name;
+    diags.push_back(std::move(d));
+  };
+  if (rule.expr.present && !rule.expr.value.empty()) {
+    promql::ParseOptions po;
+    po.experimental_functions = ctx.opts().experimental_promql;
+    auto parsed = promql::parse(rule.expr.value, po);
+    if (parsed) {
+      rule.ast = std::shared_ptr<const promql::Expr>(std::move(*parsed));
+    } else {
+      const auto& e = parsed.error();
+      add("promql/syntax", fmt::format("could not parse expression: {}", e.message),
+          map_into_scalar(rule.expr, file.text, e.line, e.col));
+    }
+  }
+  if (rule.kind != RuleKind::Alerting) return;
+  auto parse_values = [&](std::vector<KeyValue>& kvs, std::string_view what) {
+    for (auto& kv : kvs) {
+      if (!kv.value.present) continue;
+      auto t = tmpl::parse_alert_template(kv.value.value, rule.name);
+      if (t) {
+        kv.tmpl = std::make_shared<const tmpl::Template>(std::move(*t));
+      } else {
+        const auto& w = t.error().where;
+        Pos p = w.known() ? map_into_scalar(kv.value, file.text, w.line, w.col) : kv.value.pos;
+        add("alerts/template", fmt::format("{} \"{}\": {}", what, kv.key, t.error().message), p);
+      }
+    }
+  };
+  parse_values(rule.labels, "label");
+  parse_values(rule.annotations, "annotation");
+}
+
+}  // namespace
+
+void finish_file(YamlContext& ctx) {
+  RuleFile& file = ctx.file();
+  std::vector<std::pair<const RuleGroup*, Rule*>> all;
+  all.reserve(file.rule_count());
+  for (auto& g : file.groups) {
+    for (auto& r : g.rules) all.emplace_back(&g, &r);
+  }
+  // Extents: a rule runs until the line before the next rule or group.
+  std::vector<uint32_t> starts;
+  for (const auto& g : file.groups) {
+    starts.push_back(g.pos.line);
+    for (const auto& r : g.rules) starts.push_back(r.pos.line);
+  }
+  std::sort(starts.begin(), starts.end());
+  const uint32_t eof_line =
+      static_cast<uint32_t>(std::count(file.text.begin(), file.text.end(), '\n') + 1);
+  for (auto& [g, r] : all) {
+    auto next = std::upper_bound(starts.begin(), starts.end(), r->pos.line);
+    r->last_line = next == starts.end() ? eof_line : *next - 1;
+  }
+  // Control comments: alone on a line they apply to the next rule, after code to that rule.
+  if (file.text.find("ruleeval disable") != std::string::npos) {
+    for (const auto& c : scan_control_comments(ctx, file.text)) {
+      Rule* target = nullptr;
+      for (auto& [g, r] : all) {
+        if (c.own_line ? r->pos.line >= c.line : (r->pos.line <= c.line && c.line <= r->last_line)) {
+          target = r;
+          break;
+        }
+      }
+      if (target == nullptr) continue;
+      for (const auto& name : c.checks) target->disabled_checks.push_back(name);
+    }
+  }
+  // PromQL and templates, in parallel for big files.
+  unsigned threads = ctx.opts().threads;
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  if (all.size() < 256) threads = 1;
+  threads = std::min<unsigned>(threads, 16);
+  std::vector<std::vector<Diagnostic>> diags(threads);
+  auto work = [&](unsigned t) {
+    for (size_t i = t; i < all.size(); i += threads) {
+      parse_rule(ctx, file, all[i].first->name, *all[i].second, diags[t]);
+    }
+  };
+  if (threads == 1) {
+    work(0);
+  } else {
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+    work(0);
+    for (auto& th : pool) th.join();
+  }
+  for (auto& d : diags) {
+    for (auto& x : d) ctx.report(std::move(x.check), x.severity, std::move(x.message),
+                                 Pos{x.where.line, x.where.col}, std::move(x.group),
+                                 std::move(x.rule));
+  }
+}
+
+}  // namespace ruleeval::rules
