@@ -1,0 +1,104 @@
+// Evaluation of one rule group at a given time, as Prometheus's Group.Eval does it: rules run in
+// file order, recording results are appended before the next rule runs (so later rules see them),
+// alerting rules go through the state machine (alert_state.hpp) and write ALERTS /
+// ALERTS_FOR_STATE, series that vanish get staleness markers. Grafana-like rules (query, reduce,
+// threshold, recover, no_data, on_error) are evaluated here too.
+//
+// Shared by `ruleeval test` (promtool-style unit tests) and `ruleeval run`. No clocks: the
+// evaluation time is a parameter. Not thread-safe: one GroupRuntime per group, one caller at a
+// time.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ruleeval/common/labels.hpp"
+#include "ruleeval/engine/alert_state.hpp"
+#include "ruleeval/engine/engine.hpp"
+#include "ruleeval/engine/storage.hpp"
+#include "ruleeval/rules/alert.hpp"
+#include "ruleeval/rules/model.hpp"
+
+namespace ruleeval::engine {
+
+// Where rule results go (the embedded store, or a remote-write queue).
+using AppendFn = std::function<void(const Labels& labels, Millis t, double v)>;
+
+struct GroupEnv {
+  Labels external_labels;
+  std::string external_url;
+  EngineOptions engine;
+  Millis interval = 60'000;  // group interval (for resends and Grafana's missing-series logic)
+  Millis query_offset = 0;
+  // Write ALERTS/ALERTS_FOR_STATE (Prometheus does once the for-state has been restored).
+  bool write_alert_series = true;
+};
+
+enum class RuleHealth { kUnknown, kOk, kErr };
+std::string_view to_string(RuleHealth h);  // "unknown" | "ok" | "err"
+
+// The live state of one rule.
+struct RuleRuntime {
+  const rules::Rule* rule = nullptr;  // points into the group the runtime was built from
+  RuleHealth health = RuleHealth::kUnknown;
+  std::optional<std::string> last_error;
+  Millis last_eval = kNoTime;
+  double eval_seconds = 0;
+  size_t last_samples = 0;
+  AlertMap alerts;               // Prometheus alerting rules
+  GrafanaInstances instances;    // Grafana-like rules
+  StaleTracker stale;            // series written in the previous evaluation
+};
+
+class GroupRuntime {
+ public:
+  // `group` must outlive the runtime.
+  GroupRuntime(const rules::RuleGroup& group, std::string file, GroupEnv env);
+
+  // Evaluates every rule at `ts` against `q`; results go to `append`. Errors are recorded per rule
+  // (RuleRuntime::last_error), never thrown.
+  void eval(Millis ts, const Queryable& q, const AppendFn& append);
+
+  const rules::RuleGroup& group() const { return *group_; }
+  const std::string& file() const { return file_; }
+  const GroupEnv& env() const { return env_; }
+  std::vector<RuleRuntime>& rules() { return rules_; }
+  const std::vector<RuleRuntime>& rules() const { return rules_; }
+
+  // Alerts that need (re)sending at `ts`, in Alertmanager's shape, with external labels added.
+  std::vector<rules::Alert> alerts_to_send(Millis ts, Millis resend_delay);
+
+ private:
+  void eval_recording(RuleRuntime& rt, Millis ts, const Queryable& q, const AppendFn& append);
+  void eval_alerting(RuleRuntime& rt, Millis ts, const Queryable& q, const AppendFn& append);
+  void eval_grafana(RuleRuntime& rt, Millis ts, const Queryable& q, const AppendFn& append);
+
+  const rules::RuleGroup* group_;
+  std::string file_;
+  GroupEnv env_;
+  Labels group_labels_;
+  std::vector<RuleRuntime> rules_;
+};
+
+// Renders a Prometheus alert template (label or annotation value) for one sample. On a template
+// error it returns Prometheus's visible "<error expanding template: ...>" text.
+struct AlertTemplateData {
+  const Labels* labels = nullptr;  // sample labels
+  double value = 0;
+  const Labels* external_labels = nullptr;
+  std::string_view external_url;
+  const Queryable* queryable = nullptr;  // for the `query` template function
+  Millis ts = 0;
+  const EngineOptions* engine = nullptr;
+};
+std::string expand_alert_template(const rules::KeyValue& kv, std::string_view rule_name,
+                                  const AlertTemplateData& data);
+
+// Reduces a series' values the Grafana way (reduce expression semantics with the rule's mode).
+double grafana_reduce(rules::Reducer r, rules::ReduceMode mode, double replace_with,
+                      std::span<const double> values);
+
+}  // namespace ruleeval::engine

@@ -1,0 +1,467 @@
+#include "ruleeval/engine/group_eval.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <unordered_set>
+
+#include "ruleeval/parser/promql.hpp"
+#include "ruleeval/parser/template.hpp"
+
+namespace ruleeval::engine {
+namespace {
+
+constexpr std::string_view kAlertMetric = "ALERTS";
+
+// Grafana's default minimum step for a range query.
+constexpr Millis kGrafanaMinStep = 15'000;
+
+Labels merge_labels(const std::vector<rules::KeyValue>& base,
+                    const std::vector<rules::KeyValue>& over) {
+  LabelsBuilder b;
+  for (const auto& kv : base) b.set(kv.key, kv.value.value);
+  for (const auto& kv : over) b.set(kv.key, kv.value.value);
+  return b.build();
+}
+
+// The instant-query result of a rule as a vector: scalars become one unlabelled sample.
+Result<Vector> rule_vector(const Queryable& q, const promql::Expr& expr, Millis t,
+                           const EngineOptions& opts) {
+  auto res = instant_query(q, expr, t, opts);
+  if (!res) return std::unexpected(res.error());
+  if (auto* v = std::get_if<Vector>(&res->value)) return std::move(*v);
+  if (auto* s = std::get_if<Scalar>(&res->value)) {
+    Vector out;
+    out.push_back(Sample{Labels{}, s->v, t, false});
+    return out;
+  }
+  return make_error("rule result is not a vector or scalar");
+}
+
+tmpl::Value template_data(const AlertTemplateData& d) {
+  static const auto kStruct = [] {
+    auto t = std::make_shared<tmpl::TypeInfo>();
+    t->name = "template.tmplData";
+    t->is_struct = true;
+    return std::shared_ptr<const tmpl::TypeInfo>(t);
+  }();
+  tmpl::Map m;
+  m.emplace("Labels", tmpl::Value::from_labels(d.labels ? *d.labels : Labels{}));
+  m.emplace("ExternalLabels",
+            tmpl::Value::from_labels(d.external_labels ? *d.external_labels : Labels{}));
+  m.emplace("ExternalURL", tmpl::Value(std::string(d.external_url)));
+  m.emplace("Value", tmpl::Value(d.value));
+  return tmpl::Value(std::move(m), kStruct);
+}
+
+std::string url_query_escape(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size() * 3 / 2);
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else if (c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// The `query` template function: runs an instant query at the evaluation time and returns a
+// list of {Labels, Value} structs, like Prometheus's queryResult.
+tmpl::Function query_function(const AlertTemplateData& d) {
+  const Queryable* q = d.queryable;
+  Millis ts = d.ts;
+  EngineOptions opts = d.engine ? *d.engine : EngineOptions{};
+  return [q, ts, opts](std::span<const tmpl::Value> args) -> Result<tmpl::Value> {
+    if (args.size() != 1 || args[0].kind() != tmpl::Value::Kind::kString) {
+      return make_error("query expects one string argument");
+    }
+    if (!q) return make_error("query is not available here");
+    auto expr = promql::parse(args[0].as_string());
+    if (!expr) return make_error(expr.error().to_string());
+    auto vec = rule_vector(*q, **expr, ts, opts);
+    if (!vec) return std::unexpected(vec.error());
+    static const auto kSample = [] {
+      auto t = std::make_shared<tmpl::TypeInfo>();
+      t->name = "*template.sample";
+      t->is_struct = true;
+      return std::shared_ptr<const tmpl::TypeInfo>(t);
+    }();
+    tmpl::List out;
+    for (const auto& s : *vec) {
+      tmpl::Map m;
+      m.emplace("Labels", tmpl::Value::from_labels(s.metric));
+      m.emplace("Value", tmpl::Value(s.v));
+      out.emplace_back(std::move(m), kSample);
+    }
+    return tmpl::Value(std::move(out));
+  };
+}
+
+tmpl::FuncMap alert_template_functions(const AlertTemplateData& d) {
+  tmpl::FuncMap f;
+  f["query"] = query_function(d);
+  return f;
+}
+
+}  // namespace
+
+std::string_view to_string(RuleHealth h) {
+  switch (h) {
+    case RuleHealth::kOk: return "ok";
+    case RuleHealth::kErr: return "err";
+    case RuleHealth::kUnknown: break;
+  }
+  return "unknown";
+}
+
+std::string expand_alert_template(const rules::KeyValue& kv, std::string_view rule_name,
+                                  const AlertTemplateData& data) {
+  std::shared_ptr<const tmpl::Template> t = kv.tmpl;
+  if (!t) {
+    if (kv.value.value.find("{{") == std::string::npos) return kv.value.value;
+    auto parsed = tmpl::parse_alert_template(kv.value.value, rule_name);
+    if (!parsed) return tmpl::error_expanding_template(parsed.error());
+    t = std::make_shared<const tmpl::Template>(std::move(*parsed));
+  }
+  tmpl::FuncMap funcs = alert_template_functions(data);
+  auto out = tmpl::render(*t, template_data(data), funcs);
+  if (!out) return tmpl::error_expanding_template(out.error());
+  return std::move(*out);
+}
+
+double grafana_reduce(rules::Reducer r, rules::ReduceMode mode, double replace_with,
+                      std::span<const double> values) {
+  std::vector<double> vals;
+  vals.reserve(values.size());
+  for (double v : values) {
+    if (!std::isfinite(v)) {
+      if (mode == rules::ReduceMode::Strict) {
+        if (r == rules::Reducer::Count) continue;
+        return NAN;
+      }
+      if (mode == rules::ReduceMode::DropNonNumbers) continue;
+      v = replace_with;
+    }
+    vals.push_back(v);
+  }
+  using R = rules::Reducer;
+  if (r == R::Count || r == R::CountNonNull) return static_cast<double>(vals.size());
+  if (vals.empty()) return NAN;
+  switch (r) {
+    case R::Sum: {
+      double s = 0;
+      for (double v : vals) s += v;
+      return s;
+    }
+    case R::Avg: {
+      double s = 0;
+      for (double v : vals) s += v;
+      return s / static_cast<double>(vals.size());
+    }
+    case R::Min: return *std::min_element(vals.begin(), vals.end());
+    case R::Max: return *std::max_element(vals.begin(), vals.end());
+    case R::Last: return vals.back();
+    case R::Median: {
+      std::sort(vals.begin(), vals.end());
+      size_t n = vals.size();
+      return n % 2 ? vals[n / 2] : (vals[n / 2 - 1] + vals[n / 2]) / 2;
+    }
+    case R::Diff: return vals.back() - vals.front();
+    case R::DiffAbs: return std::fabs(vals.back() - vals.front());
+    case R::PercentDiff:
+      return (vals.back() - vals.front()) / std::fabs(vals.front()) * 100;
+    case R::PercentDiffAbs:
+      return std::fabs((vals.back() - vals.front()) / vals.front()) * 100;
+    case R::Count:
+    case R::CountNonNull: break;
+  }
+  return NAN;
+}
+
+GroupRuntime::GroupRuntime(const rules::RuleGroup& group, std::string file, GroupEnv env)
+    : group_(&group), file_(std::move(file)), env_(std::move(env)) {
+  group_labels_ = merge_labels(group.labels, {});
+  rules_.resize(group.rules.size());
+  for (size_t i = 0; i < group.rules.size(); ++i) rules_[i].rule = &group.rules[i];
+}
+
+void GroupRuntime::eval(Millis ts, const Queryable& q, const AppendFn& append) {
+  for (auto& rt : rules_) {
+    auto start = std::chrono::steady_clock::now();
+    rt.last_error.reset();
+    if (!rt.rule->ast) {
+      rt.health = RuleHealth::kErr;
+      rt.last_error = "rule has no valid expression";
+    } else if (rt.rule->grafana) {
+      eval_grafana(rt, ts, q, append);
+    } else if (rt.rule->is_alert()) {
+      eval_alerting(rt, ts, q, append);
+    } else {
+      eval_recording(rt, ts, q, append);
+    }
+    if (!rt.last_error) rt.health = RuleHealth::kOk;
+    rt.last_eval = ts;
+    rt.eval_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+}
+
+void GroupRuntime::eval_recording(RuleRuntime& rt, Millis ts, const Queryable& q,
+                                  const AppendFn& append) {
+  const rules::Rule& rule = *rt.rule;
+  Millis t = ts - env_.query_offset;
+  auto vec = rule_vector(q, *rule.ast, t, env_.engine);
+  if (!vec) {
+    rt.health = RuleHealth::kErr;
+    rt.last_error = vec.error().message;
+    return;
+  }
+  Labels rule_labels = merge_labels(group_->labels, rule.labels);
+  std::vector<OutputSample> out;
+  out.reserve(vec->size());
+  std::unordered_set<Labels> seen;
+  for (const auto& s : *vec) {
+    LabelsBuilder b(s.metric);
+    b.set(kMetricName, rule.name);
+    for (const auto& l : rule_labels) b.set(l.name, l.value);
+    Labels lbs = b.build();
+    if (!seen.insert(lbs).second) {
+      rt.health = RuleHealth::kErr;
+      rt.last_error = "vector contains metrics with the same labelset after applying rule labels";
+      return;
+    }
+    out.push_back(OutputSample{std::move(lbs), t, s.v});
+  }
+  if (group_->limit > 0 && out.size() > static_cast<size_t>(group_->limit)) {
+    rt.health = RuleHealth::kErr;
+    rt.last_error = fmt::format("exceeded limit of {} with {} series", group_->limit, out.size());
+    return;
+  }
+  for (const auto& s : out) append(s.labels, s.t, s.value);
+  for (const auto& s : rt.stale.update(out, t)) append(s.labels, s.t, s.value);
+  rt.last_samples = out.size();
+}
+
+void GroupRuntime::eval_alerting(RuleRuntime& rt, Millis ts, const Queryable& q,
+                                 const AppendFn& append) {
+  const rules::Rule& rule = *rt.rule;
+  Millis t = ts - env_.query_offset;
+  auto vec = rule_vector(q, *rule.ast, t, env_.engine);
+  if (!vec) {
+    // Prometheus keeps the alert state as it is on a query error.
+    rt.health = RuleHealth::kErr;
+    rt.last_error = vec.error().message;
+    return;
+  }
+  std::vector<RuleSample> samples;
+  samples.reserve(vec->size());
+  for (auto& s : *vec) samples.push_back(RuleSample{std::move(s.metric), s.v});
+
+  AlertingRuleParams p;
+  p.name = rule.name;
+  p.for_ms = rule.for_.ms;
+  p.keep_firing_for_ms = rule.keep_firing_for.ms;
+  p.limit = group_->limit > 0 ? static_cast<size_t>(group_->limit) : 0;
+  p.labels = merge_labels(group_->labels, rule.labels);
+  p.expand = [&](const Labels& sample_labels, double value) {
+    AlertTemplateData d;
+    d.labels = &sample_labels;
+    d.value = value;
+    d.external_labels = &env_.external_labels;
+    d.external_url = env_.external_url;
+    d.queryable = &q;
+    d.ts = ts;
+    d.engine = &env_.engine;
+    Expanded e;
+    LabelsBuilder lb;
+    auto expand_into = [&](const rules::KeyValue& kv) {
+      lb.set(kv.key, expand_alert_template(kv, rule.name, d));
+    };
+    for (const auto& kv : group_->labels) expand_into(kv);
+    for (const auto& kv : rule.labels) expand_into(kv);
+    e.labels = lb.build();
+    LabelsBuilder ab;
+    for (const auto& kv : rule.annotations) ab.set(kv.key, expand_alert_template(kv, rule.name, d));
+    e.annotations = ab.build();
+    return e;
+  };
+  auto r = eval_alerting_rule(rt.alerts, p, samples, ts);
+  if (!r) {
+    rt.health = RuleHealth::kErr;
+    rt.last_error = r.error().message;
+    return;
+  }
+  rt.last_samples = samples.size();
+  if (env_.write_alert_series) {
+    auto series = alert_series(rt.alerts, t);
+    for (const auto& s : series) append(s.labels, s.t, s.value);
+    for (const auto& s : rt.stale.update(series, t)) append(s.labels, s.t, s.value);
+  }
+}
+
+void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, const Queryable& q,
+                                const AppendFn& append) {
+  const rules::Rule& rule = *rt.rule;
+  const rules::GrafanaSpec& g = *rule.grafana;
+  Millis t = ts - env_.query_offset;
+  GrafanaEvalResult result;
+  std::unordered_map<Labels, double> raw_values;
+
+  auto breach = [&](const Labels& lbs, double v) {
+    if (!g.threshold) return v != 0 && !std::isnan(v);
+    auto it = rt.instances.find(lbs);
+    bool active = it != rt.instances.end() &&
+                  (it->second.state == GrafanaState::kAlerting ||
+                   it->second.state == GrafanaState::kPending ||
+                   it->second.state == GrafanaState::kRecovering);
+    if (active && g.recover) return !g.recover->matches(v);
+    return g.threshold->matches(v);
+  };
+
+  if (!g.condition.value.empty()) {
+    result.error = "classic conditions are not evaluated yet; use query/reduce/threshold";
+  } else if (g.range_ms > 0) {
+    Millis step = std::max<Millis>(kGrafanaMinStep, g.range_ms / 1000);
+    auto res = range_query(q, *rule.ast, t - g.range_ms, t, step, env_.engine);
+    if (!res) {
+      result.error = res.error().message;
+    } else if (auto* m = std::get_if<Matrix>(&res->value)) {
+      std::vector<double> vals;
+      for (const auto& s : *m) {
+        vals.clear();
+        for (const auto& p : s.points) vals.push_back(p.v);
+        double v = grafana_reduce(g.reduce, g.reduce_mode, g.replace_with, vals);
+        Labels lbs = s.metric.without_metric_name();
+        raw_values[lbs] = v;
+        result.samples.push_back(RuleSample{lbs, 0});
+      }
+    }
+  } else {
+    auto vec = rule_vector(q, *rule.ast, t, env_.engine);
+    if (!vec) {
+      result.error = vec.error().message;
+    } else {
+      for (const auto& s : *vec) {
+        Labels lbs = s.metric.without_metric_name();
+        raw_values[lbs] = s.v;
+        result.samples.push_back(RuleSample{lbs, 0});
+      }
+    }
+  }
+  // The state machine only needs "breached or not"; keep the reduced values for templates.
+  for (auto& s : result.samples) {
+    s.value = breach(s.labels, raw_values[s.labels]) ? 1 : 0;
+  }
+
+  GrafanaRuleParams p;
+  p.title = rule.name;
+  p.for_ms = rule.for_.ms;
+  p.keep_firing_for_ms = rule.keep_firing_for.ms;
+  p.labels = merge_labels(group_->labels, rule.labels);
+  switch (g.no_data) {
+    case rules::NoDataState::NoData: p.no_data = NoDataMapping::kNoData; break;
+    case rules::NoDataState::Alerting: p.no_data = NoDataMapping::kAlerting; break;
+    case rules::NoDataState::Ok: p.no_data = NoDataMapping::kOk; break;
+    case rules::NoDataState::KeepLast: p.no_data = NoDataMapping::kKeepLast; break;
+  }
+  switch (g.on_error) {
+    case rules::ErrorState::Error: p.exec_err = ExecErrMapping::kError; break;
+    case rules::ErrorState::Alerting: p.exec_err = ExecErrMapping::kAlerting; break;
+    case rules::ErrorState::Ok: p.exec_err = ExecErrMapping::kOk; break;
+    case rules::ErrorState::KeepLast: p.exec_err = ExecErrMapping::kKeepLast; break;
+  }
+  eval_grafana_rule(rt.instances, p, result, ts);
+  for (auto& [lbs, inst] : rt.instances) {
+    auto it = raw_values.find(lbs);
+    if (it != raw_values.end()) inst.value = it->second;
+  }
+  if (result.error) {
+    rt.health = RuleHealth::kErr;
+    rt.last_error = *result.error;
+  }
+  rt.last_samples = result.samples.size();
+
+  // Mirror the instances into Prometheus-shaped alerts, so ALERTS, the API and the unit tests
+  // see Grafana-like rules the same way as Prometheus ones.
+  AlertMap mirrored;
+  for (const auto& [lbs, inst] : rt.instances) {
+    AlertState st;
+    switch (inst.state) {
+      case GrafanaState::kPending: st = AlertState::kPending; break;
+      case GrafanaState::kAlerting:
+      case GrafanaState::kRecovering:
+      case GrafanaState::kNoData:
+      case GrafanaState::kError: st = AlertState::kFiring; break;
+      default: continue;
+    }
+    ActiveAlert a;
+    LabelsBuilder b(inst.labels);
+    b.set("alertname", rule.name);
+    a.labels = b.build();
+    a.state = st;
+    a.value = inst.value;
+    a.active_at = inst.starts_at;
+    a.fired_at = inst.fired_at;
+    AlertTemplateData d;
+    d.labels = &inst.labels;
+    d.value = inst.value;
+    d.external_labels = &env_.external_labels;
+    d.external_url = env_.external_url;
+    d.queryable = &q;
+    d.ts = ts;
+    d.engine = &env_.engine;
+    LabelsBuilder ab;
+    for (const auto& kv : rule.annotations) ab.set(kv.key, expand_alert_template(kv, rule.name, d));
+    if (!inst.state_reason.empty()) ab.set("grafana_state_reason", inst.state_reason);
+    a.annotations = ab.build();
+    auto prev = rt.alerts.find(a.labels);
+    if (prev != rt.alerts.end()) a.last_sent_at = prev->second.last_sent_at;
+    mirrored.emplace(a.labels, std::move(a));
+  }
+  // Keep resolved mirrors for resending, as Prometheus does.
+  for (auto& [lbs, a] : rt.alerts) {
+    if (mirrored.contains(lbs)) continue;
+    if (a.state != AlertState::kInactive) {
+      a.state = AlertState::kInactive;
+      a.resolved_at = ts;
+    }
+    if (ts - a.resolved_at <= kResolvedRetention) mirrored.emplace(lbs, a);
+  }
+  rt.alerts = std::move(mirrored);
+  if (env_.write_alert_series) {
+    auto series = alert_series(rt.alerts, t);
+    for (const auto& s : series) append(s.labels, s.t, s.value);
+    for (const auto& s : rt.stale.update(series, t)) append(s.labels, s.t, s.value);
+  }
+}
+
+std::vector<rules::Alert> GroupRuntime::alerts_to_send(Millis ts, Millis resend_delay) {
+  std::vector<rules::Alert> out;
+  for (auto& rt : rules_) {
+    if (!rt.rule->is_alert()) continue;
+    std::string url =
+        env_.external_url + "/graph?g0.expr=" + url_query_escape(rt.rule->expr.value) + "&g0.tab=1";
+    auto alerts = collect_alerts_to_send(rt.alerts, ts, resend_delay, env_.interval, url);
+    for (auto& a : alerts) {
+      LabelsBuilder b(a.labels);
+      for (const auto& l : env_.external_labels) {
+        if (!a.labels.has(l.name)) b.set(l.name, l.value);
+      }
+      a.labels = b.build();
+      out.push_back(std::move(a));
+    }
+  }
+  return out;
+}
+
+}  // namespace ruleeval::engine
