@@ -58,7 +58,8 @@ Result<void> eval_alerting_rule(AlertMap& alerts, const AlertingRuleParams& rule
     }
     Labels lbs = alert_labels(s.labels, rule_labels, rule.name);
     if (fresh.contains(lbs)) {
-      return make_error("vector contains metrics with the same labelset after applying alert labels");
+      return make_error(
+          "vector contains metrics with the same labelset after applying alert labels");
     }
     ActiveAlert a;
     a.labels = lbs;

@@ -163,9 +163,8 @@ TEST_CASE("a duplicate label set after applying rule labels fails and keeps the 
   std::vector<RuleSample> first{sample("a:1", 1)};
   REQUIRE(eval_alerting_rule(alerts, r, first, kT0));
   // Two series that differ only by __name__ collide once __name__ is dropped.
-  std::vector<RuleSample> dup{
-      {Labels{{"__name__", "x"}, {"instance", "b:1"}, {"job", "api"}}, 1},
-      {Labels{{"__name__", "y"}, {"instance", "b:1"}, {"job", "api"}}, 2}};
+  std::vector<RuleSample> dup{{Labels{{"__name__", "x"}, {"instance", "b:1"}, {"job", "api"}}, 1},
+                              {Labels{{"__name__", "y"}, {"instance", "b:1"}, {"job", "api"}}, 2}};
   auto res = eval_alerting_rule(alerts, r, dup, kT0 + kMin);
   REQUIRE_FALSE(res.has_value());
   CHECK(res.error().message ==

@@ -64,13 +64,13 @@ struct Expanded {
 using TemplateExpander = std::function<Expanded(const Labels& sample_labels, double value)>;
 
 struct AlertingRuleParams {
-  std::string name;            // alertname
-  Millis for_ms = 0;           // `for`
+  std::string name;   // alertname
+  Millis for_ms = 0;  // `for`
   Millis keep_firing_for_ms = 0;
-  Labels labels;               // static rule labels (group labels already merged in)
-  Labels annotations;          // static annotations
-  size_t limit = 0;            // 0 = none
-  TemplateExpander expand;     // optional; when set it replaces `labels`/`annotations`
+  Labels labels;            // static rule labels (group labels already merged in)
+  Labels annotations;       // static annotations
+  size_t limit = 0;         // 0 = none
+  TemplateExpander expand;  // optional; when set it replaces `labels`/`annotations`
 };
 
 // Step 1-7 of Prometheus's AlertingRule.Eval for a successful query at `ts` (the slot time, not
@@ -129,7 +129,7 @@ std::string_view to_string(GrafanaState s);  // "Normal", "Pending", "Alerting",
 
 enum class NoDataMapping { kNoData, kAlerting, kOk, kKeepLast };
 enum class ExecErrMapping { kError, kAlerting, kOk, kKeepLast };
-std::optional<NoDataMapping> no_data_mapping_from_string(std::string_view s);   // case-insensitive
+std::optional<NoDataMapping> no_data_mapping_from_string(std::string_view s);  // case-insensitive
 std::optional<ExecErrMapping> exec_err_mapping_from_string(std::string_view s);
 
 enum class ThresholdOp { kGt, kLt, kGte, kLte, kEq, kNe };
@@ -140,7 +140,7 @@ struct Threshold {
 };
 
 struct GrafanaRuleParams {
-  std::string title;                      // alertname
+  std::string title;  // alertname
   Millis for_ms = 0;
   Millis keep_firing_for_ms = 0;
   Labels labels;
@@ -159,11 +159,11 @@ struct GrafanaInstance {
   GrafanaState state = GrafanaState::kNormal;
   std::string state_reason;  // "", "NoData", "Error", "KeepLast", "MissingSeries"
   double value = 0;
-  Millis starts_at = kNoTime;     // when the current state began
-  Millis fired_at = kNoTime;      // when it became Alerting
-  Millis resolved_at = kNoTime;   // when it went from Alerting/Recovering to Normal
+  Millis starts_at = kNoTime;    // when the current state began
+  Millis fired_at = kNoTime;     // when it became Alerting
+  Millis resolved_at = kNoTime;  // when it went from Alerting/Recovering to Normal
   Millis recovering_since = kNoTime;
-  Millis last_eval = kNoTime;     // last evaluation that returned this series
+  Millis last_eval = kNoTime;  // last evaluation that returned this series
   int missed_evals = 0;
 };
 using GrafanaInstances = std::unordered_map<Labels, GrafanaInstance>;

@@ -1,0 +1,128 @@
+// Queries against Prometheus-compatible HTTP backends (Prometheus, VictoriaMetrics, Thanos,
+// Mimir): POST /api/v1/query and /api/v1/query_range, decoded in place with RapidJSON.
+// Thread-safety: a HttpQuerier owns one curl handle (connection reuse) and one response buffer;
+// use one per worker thread. decode_query_response() is pure and thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ruleeval/common/labels.hpp"
+
+namespace ruleeval::engine {
+
+using Millis = int64_t;  // Unix milliseconds
+
+struct InstantSample {
+  Labels metric;
+  Millis t = 0;
+  double value = 0;
+};
+struct RangeSeries {
+  Labels metric;
+  std::vector<std::pair<Millis, double>> points;
+};
+
+enum class ResultType { kVector, kScalar, kMatrix, kString };
+std::string_view to_string(ResultType t);
+
+struct QueryResult {
+  ResultType type = ResultType::kVector;
+  std::vector<InstantSample> vector;  // vector; a scalar is one sample with empty labels
+  std::vector<RangeSeries> matrix;    // matrix
+  std::string string_value;           // string (its time is in vector[0].t when present)
+  std::vector<std::string> warnings;
+  std::vector<std::string> infos;
+};
+
+// A failed query: what the backend said, or what went wrong on the way.
+struct QueryError {
+  enum class Kind {
+    kTransport,  // connect/TLS/timeout/size limit (curl)
+    kHttp,       // non-2xx without a Prometheus error envelope
+    kApi,        // {"status":"error", "errorType", "error"}
+    kMalformed,  // not the JSON we expect
+    kConfig,     // e.g. unreadable bearer_token_file
+  };
+  Kind kind = Kind::kTransport;
+  int http_status = 0;     // 0 when no response was received
+  std::string error_type;  // Prometheus errorType ("bad_data", "execution", ...), if any
+  std::string message;
+  // "<url>: HTTP 422 (execution): <message>" style one-liner.
+  std::string to_string() const;
+};
+
+using QueryOutcome = std::expected<QueryResult, QueryError>;
+
+// Decodes a Prometheus API response body. `http_status` is the HTTP status (an error envelope
+// can arrive with 400/422/503). `body` is copied once into a scratch buffer that RapidJSON
+// parses in situ; strings are not copied again until they become Labels.
+QueryOutcome decode_query_response(std::string_view body, int http_status);
+
+// Parses Prometheus API sample values: "1", "-2.5e-3", "NaN", "+Inf", "-Inf".
+std::expected<double, std::string> parse_prom_value(std::string_view s);
+// Parses API timestamps ("1435781451.781", 1435781451) to milliseconds exactly, without going
+// through a double.
+std::expected<Millis, std::string> parse_prom_time(std::string_view s);
+// Formats milliseconds the way the API accepts them: "1435781451.781", "1435781451".
+std::string format_prom_time(Millis t);
+
+// Where and how to reach a backend.
+struct HttpClientConfig {
+  std::string url;  // base URL, e.g. "http://127.0.0.1:9090" or ".../prometheus" (path prefix)
+  // Auth: basic, or bearer (inline token or a file re-read on every request, for rotation).
+  std::string basic_username;
+  std::string basic_password;
+  std::string bearer_token;
+  std::string bearer_token_file;
+  // TLS: verification is on unless insecure_skip_verify.
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  bool insecure_skip_verify = false;
+  std::vector<std::pair<std::string, std::string>> headers;       // sent with every request
+  std::vector<std::pair<std::string, std::string>> query_params;  // added to every query form
+  Millis timeout_ms = 30'000;
+  Millis connect_timeout_ms = 5'000;
+  size_t max_response_bytes = 64u << 20;  // larger responses fail instead of eating memory
+  bool gzip = true;                       // Accept-Encoding: gzip
+};
+
+class CurlSession;  // engine/src: one libcurl easy handle
+
+// Anything that can answer PromQL queries. The state-restore code and the scheduler take this,
+// so tests can pass fakes.
+class Querier {
+ public:
+  virtual ~Querier() = default;
+  virtual QueryOutcome query(std::string_view expr, Millis t) = 0;
+  virtual QueryOutcome query_range(std::string_view expr, Millis start, Millis end,
+                                   Millis step) = 0;
+};
+
+class HttpQuerier final : public Querier {
+ public:
+  explicit HttpQuerier(HttpClientConfig config);
+  ~HttpQuerier() override;
+  HttpQuerier(const HttpQuerier&) = delete;
+  HttpQuerier& operator=(const HttpQuerier&) = delete;
+
+  QueryOutcome query(std::string_view expr, Millis t) override;
+  QueryOutcome query_range(std::string_view expr, Millis start, Millis end, Millis step) override;
+
+  const HttpClientConfig& config() const { return config_; }
+
+ private:
+  QueryOutcome post(std::string_view path, std::vector<std::pair<std::string, std::string>> form);
+
+  HttpClientConfig config_;
+  std::unique_ptr<CurlSession> session_;
+};
+
+}  // namespace ruleeval::engine

@@ -1,0 +1,364 @@
+#include "ruleeval/engine/querier.hpp"
+
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "querier_curl.hpp"
+
+namespace ruleeval::engine {
+
+std::string_view to_string(ResultType t) {
+  switch (t) {
+    case ResultType::kVector:
+      return "vector";
+    case ResultType::kScalar:
+      return "scalar";
+    case ResultType::kMatrix:
+      return "matrix";
+    case ResultType::kString:
+      return "string";
+  }
+  return "vector";
+}
+
+std::string QueryError::to_string() const {
+  std::string out;
+  switch (kind) {
+    case Kind::kApi:
+    case Kind::kHttp:
+      out = fmt::format("HTTP {}", http_status);
+      if (!error_type.empty()) out += fmt::format(" ({})", error_type);
+      out += ": ";
+      break;
+    case Kind::kMalformed:
+      out = http_status != 0 ? fmt::format("HTTP {}: malformed response: ", http_status)
+                             : "malformed response: ";
+      break;
+    case Kind::kTransport:
+      out = "request failed: ";
+      break;
+    case Kind::kConfig:
+      out = "configuration: ";
+      break;
+  }
+  return out + message;
+}
+
+std::expected<double, std::string> parse_prom_value(std::string_view s) {
+  if (s == "NaN") return std::numeric_limits<double>::quiet_NaN();
+  if (s == "+Inf" || s == "Inf") return std::numeric_limits<double>::infinity();
+  if (s == "-Inf") return -std::numeric_limits<double>::infinity();
+  std::string_view t = s;
+  if (!t.empty() && t.front() == '+') t.remove_prefix(1);
+  double v = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || (t.size() < s.size() && (t.front() == '-' || t.front() == '+')) ||
+      ec != std::errc() || p != t.data() + t.size()) {
+    return std::unexpected(fmt::format("invalid sample value \"{}\"", s));
+  }
+  return v;
+}
+
+std::expected<Millis, std::string> parse_prom_time(std::string_view s) {
+  auto bad = [&] { return std::unexpected(fmt::format("invalid timestamp \"{}\"", s)); };
+  if (s.empty()) return bad();
+  if (s.find_first_of("eE") != std::string_view::npos) {
+    double d = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+    if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(d)) return bad();
+    return static_cast<Millis>(std::llround(d * 1000.0));
+  }
+  bool neg = s.front() == '-';
+  std::string_view t = neg ? s.substr(1) : s;
+  auto dot = t.find('.');
+  std::string_view whole = t.substr(0, dot);
+  std::string_view frac = dot == std::string_view::npos ? std::string_view{} : t.substr(dot + 1);
+  if (whole.empty() && frac.empty()) return bad();
+  int64_t secs = 0;
+  if (!whole.empty()) {
+    auto [p, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), secs);
+    if (ec != std::errc() || p != whole.data() + whole.size()) return bad();
+  }
+  int64_t ms = 0;
+  int digits = 0;
+  for (char c : frac) {
+    if (c < '0' || c > '9') return bad();
+    if (digits < 3) ms = ms * 10 + (c - '0');
+    ++digits;
+  }
+  for (; digits < 3; ++digits) ms *= 10;
+  if (secs > std::numeric_limits<int64_t>::max() / 1000 - 1) return bad();
+  Millis out = secs * 1000 + ms;
+  return neg ? -out : out;
+}
+
+std::string format_prom_time(Millis t) {
+  bool neg = t < 0;
+  uint64_t a = neg ? 0 - static_cast<uint64_t>(t) : static_cast<uint64_t>(t);
+  uint64_t ms = a % 1000;
+  std::string out = fmt::format("{}{}", neg ? "-" : "", a / 1000);
+  if (ms != 0) {
+    std::string f = fmt::format("{:03}", ms);
+    while (f.back() == '0') f.pop_back();
+    out += "." + f;
+  }
+  return out;
+}
+
+namespace {
+
+using rapidjson::Value;
+
+QueryError malformed(int status, std::string msg) {
+  QueryError e;
+  e.kind = QueryError::Kind::kMalformed;
+  e.http_status = status;
+  e.message = std::move(msg);
+  return e;
+}
+
+std::string_view sv(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+// A JSON number of Unix seconds (a string is accepted too). Doubles hold Unix seconds with
+// millisecond fractions exactly enough for rounding to the millisecond.
+std::expected<Millis, std::string> time_of(const Value& v) {
+  if (v.IsString()) return parse_prom_time(sv(v));
+  if (!v.IsNumber()) return std::unexpected("timestamp is not a number");
+  double d = v.GetDouble();
+  if (!std::isfinite(d) || std::fabs(d) > 9e15) return std::unexpected("timestamp out of range");
+  return static_cast<Millis>(std::llround(d * 1000.0));
+}
+
+std::expected<Labels, std::string> metric_of(const Value& obj) {
+  auto it = obj.FindMember("metric");
+  if (it == obj.MemberEnd()) return Labels{};
+  if (!it->value.IsObject()) return std::unexpected("\"metric\" is not an object");
+  std::vector<Label> labels;
+  labels.reserve(it->value.MemberCount());
+  for (const auto& m : it->value.GetObject()) {
+    if (!m.value.IsString()) return std::unexpected("label value is not a string");
+    labels.push_back(Label{std::string(sv(m.name)), std::string(sv(m.value))});
+  }
+  return Labels::from_vector(std::move(labels));
+}
+
+// [<time>, "<value>"]
+std::expected<std::pair<Millis, double>, std::string> point_of(const Value& v) {
+  if (!v.IsArray() || v.Size() != 2) return std::unexpected("sample is not a [time, value] pair");
+  auto t = time_of(v[0]);
+  if (!t) return std::unexpected(t.error());
+  if (!v[1].IsString()) return std::unexpected("sample value is not a string");
+  auto val = parse_prom_value(sv(v[1]));
+  if (!val) return std::unexpected(val.error());
+  return std::pair{*t, *val};
+}
+
+std::expected<void, std::string> decode_data(const Value& data, QueryResult& out) {
+  if (!data.IsObject()) return std::unexpected("\"data\" is not an object");
+  auto rt = data.FindMember("resultType");
+  auto res = data.FindMember("result");
+  if (rt == data.MemberEnd() || !rt->value.IsString()) {
+    return std::unexpected("\"data.resultType\" is missing");
+  }
+  if (res == data.MemberEnd()) return std::unexpected("\"data.result\" is missing");
+  std::string_view type = sv(rt->value);
+  const Value& r = res->value;
+  if (type == "vector") {
+    out.type = ResultType::kVector;
+    if (!r.IsArray()) return std::unexpected("vector result is not an array");
+    out.vector.reserve(r.Size());
+    for (const auto& el : r.GetArray()) {
+      if (!el.IsObject()) return std::unexpected("vector element is not an object");
+      auto metric = metric_of(el);
+      if (!metric) return std::unexpected(metric.error());
+      auto value = el.FindMember("value");
+      if (value == el.MemberEnd()) {
+        if (el.HasMember("histogram")) {
+          return std::unexpected("native histogram samples are not supported");
+        }
+        return std::unexpected("vector element has no \"value\"");
+      }
+      auto p = point_of(value->value);
+      if (!p) return std::unexpected(p.error());
+      out.vector.push_back(InstantSample{std::move(*metric), p->first, p->second});
+    }
+  } else if (type == "matrix") {
+    out.type = ResultType::kMatrix;
+    if (!r.IsArray()) return std::unexpected("matrix result is not an array");
+    out.matrix.reserve(r.Size());
+    for (const auto& el : r.GetArray()) {
+      if (!el.IsObject()) return std::unexpected("matrix element is not an object");
+      auto metric = metric_of(el);
+      if (!metric) return std::unexpected(metric.error());
+      RangeSeries s;
+      s.metric = std::move(*metric);
+      auto values = el.FindMember("values");
+      if (values == el.MemberEnd()) {
+        if (el.HasMember("histograms")) {
+          return std::unexpected("native histogram samples are not supported");
+        }
+        return std::unexpected("matrix element has no \"values\"");
+      }
+      if (!values->value.IsArray()) return std::unexpected("\"values\" is not an array");
+      s.points.reserve(values->value.Size());
+      for (const auto& pv : values->value.GetArray()) {
+        auto p = point_of(pv);
+        if (!p) return std::unexpected(p.error());
+        s.points.push_back(*p);
+      }
+      out.matrix.push_back(std::move(s));
+    }
+  } else if (type == "scalar") {
+    out.type = ResultType::kScalar;
+    auto p = point_of(r);
+    if (!p) return std::unexpected(p.error());
+    out.vector.push_back(InstantSample{Labels{}, p->first, p->second});
+  } else if (type == "string") {
+    out.type = ResultType::kString;
+    if (!r.IsArray() || r.Size() != 2 || !r[1].IsString()) {
+      return std::unexpected("string result is not a [time, \"string\"] pair");
+    }
+    auto t = time_of(r[0]);
+    if (!t) return std::unexpected(t.error());
+    out.string_value = std::string(sv(r[1]));
+    out.vector.push_back(InstantSample{Labels{}, *t, 0});
+  } else {
+    return std::unexpected(fmt::format("unknown resultType \"{}\"", type));
+  }
+  return {};
+}
+
+void string_list(const Value& obj, const char* key, std::vector<std::string>& out) {
+  auto it = obj.FindMember(key);
+  if (it == obj.MemberEnd() || !it->value.IsArray()) return;
+  for (const auto& w : it->value.GetArray()) {
+    if (w.IsString()) out.emplace_back(sv(w));
+  }
+}
+
+std::string snippet(std::string_view body) {
+  constexpr size_t kMax = 200;
+  std::string s(body.substr(0, kMax));
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  if (body.size() > kMax) s += "...";
+  return s;
+}
+
+}  // namespace
+
+QueryOutcome decode_query_response(std::string_view body, int http_status) {
+  const bool ok_status = http_status >= 200 && http_status < 300;
+  std::string buf(body);  // in-situ parsing rewrites the buffer; strings point into it
+  rapidjson::Document doc;
+  doc.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(buf.data());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    if (!ok_status) {
+      QueryError e;
+      e.kind = QueryError::Kind::kHttp;
+      e.http_status = http_status;
+      e.message = body.empty() ? "empty response" : snippet(body);
+      return std::unexpected(e);
+    }
+    if (doc.HasParseError()) {
+      return std::unexpected(
+          malformed(http_status, fmt::format("invalid JSON at offset {}: {}", doc.GetErrorOffset(),
+                                             rapidjson::GetParseError_En(doc.GetParseError()))));
+    }
+    return std::unexpected(malformed(http_status, "top-level JSON value is not an object"));
+  }
+  auto st = doc.FindMember("status");
+  if (st == doc.MemberEnd() || !st->value.IsString()) {
+    if (!ok_status) {
+      QueryError e;
+      e.kind = QueryError::Kind::kHttp;
+      e.http_status = http_status;
+      e.message = snippet(body);
+      return std::unexpected(e);
+    }
+    return std::unexpected(malformed(http_status, "\"status\" is missing"));
+  }
+  std::string_view status = sv(st->value);
+  if (status == "error") {
+    QueryError e;
+    e.kind = QueryError::Kind::kApi;
+    e.http_status = http_status;
+    auto et = doc.FindMember("errorType");
+    if (et != doc.MemberEnd() && et->value.IsString()) e.error_type = std::string(sv(et->value));
+    auto em = doc.FindMember("error");
+    e.message = em != doc.MemberEnd() && em->value.IsString() ? std::string(sv(em->value))
+                                                              : "unknown error";
+    return std::unexpected(e);
+  }
+  if (status != "success") {
+    return std::unexpected(malformed(http_status, fmt::format("unknown status \"{}\"", status)));
+  }
+  if (!ok_status) {
+    QueryError e;
+    e.kind = QueryError::Kind::kHttp;
+    e.http_status = http_status;
+    e.message = "status \"success\" with a non-2xx HTTP status";
+    return std::unexpected(e);
+  }
+  QueryResult out;
+  string_list(doc, "warnings", out.warnings);
+  string_list(doc, "infos", out.infos);
+  auto data = doc.FindMember("data");
+  if (data == doc.MemberEnd())
+    return std::unexpected(malformed(http_status, "\"data\" is missing"));
+  if (auto r = decode_data(data->value, out); !r) {
+    return std::unexpected(malformed(http_status, r.error()));
+  }
+  return out;
+}
+
+HttpQuerier::HttpQuerier(HttpClientConfig config)
+    : config_(std::move(config)), session_(std::make_unique<CurlSession>(config_)) {
+  while (!config_.url.empty() && config_.url.back() == '/') config_.url.pop_back();
+}
+
+HttpQuerier::~HttpQuerier() = default;
+
+QueryOutcome HttpQuerier::post(std::string_view path,
+                               std::vector<std::pair<std::string, std::string>> form) {
+  for (const auto& p : config_.query_params) form.push_back(p);
+  std::string body;
+  for (const auto& [k, v] : form) {
+    if (!body.empty()) body.push_back('&');
+    body += session_->escape(k);
+    body.push_back('=');
+    body += session_->escape(v);
+  }
+  std::string url = config_.url + std::string(path);
+  auto reply = session_->post(url, body, "application/x-www-form-urlencoded");
+  if (!reply) {
+    QueryError e = reply.error();
+    e.message = url + ": " + e.message;
+    return std::unexpected(e);
+  }
+  auto out = decode_query_response(*reply->body, reply->status);
+  if (!out && out.error().kind != QueryError::Kind::kApi) {
+    out.error().message = url + ": " + out.error().message;
+  }
+  return out;
+}
+
+QueryOutcome HttpQuerier::query(std::string_view expr, Millis t) {
+  return post("/api/v1/query", {{"query", std::string(expr)}, {"time", format_prom_time(t)}});
+}
+
+QueryOutcome HttpQuerier::query_range(std::string_view expr, Millis start, Millis end,
+                                      Millis step) {
+  return post("/api/v1/query_range", {{"query", std::string(expr)},
+                                      {"start", format_prom_time(start)},
+                                      {"end", format_prom_time(end)},
+                                      {"step", format_prom_time(step)}});
+}
+
+}  // namespace ruleeval::engine
