@@ -1,0 +1,173 @@
+// Go text/template: parse once at load time into a Boost-free tree, execute many times.
+//
+// Parsing checks what Go's parser checks: syntax, block nesting, variables declared before use,
+// and function names known to the dialect (Prometheus alert templates or Alertmanager
+// notification templates). Errors read like Go's: `template: NAME:LINE: MESSAGE`, and carry the
+// 1-based line:col (relative to the user's text) in Error::where.
+//
+// A parsed Template is immutable and may be rendered concurrently from several threads.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ruleeval/common/error.hpp"
+#include "ruleeval/parser/template_value.hpp"
+
+namespace ruleeval::tmpl {
+
+// ---- Public AST ----------------------------------------------------------------------------
+
+struct Pipeline;
+
+struct Operand {
+  enum class Kind : uint8_t {
+    kDot,         // .
+    kField,       // .A.B            (fields)
+    kVariable,    // $x.A.B          (name = "$x", fields)
+    kIdentifier,  // a function name (name)
+    kString,      // "..." or `...`  (str = the unquoted value)
+    kNumber,      // 1, 1.5, 0x1f, 'a' (is_int, int_value, float_value, str = source text)
+    kBool,        // true / false    (bool_value)
+    kNil,         // nil
+    kPipeline,    // ( pipeline ).A  (pipe, fields)
+  };
+  Kind kind = Kind::kNil;
+  uint32_t pos = 0;  // byte offset in the parsed text
+  std::string name;
+  std::string str;
+  std::vector<std::string> fields;
+  bool bool_value = false;
+  bool is_int = false;
+  int64_t int_value = 0;
+  double float_value = 0;
+  std::shared_ptr<const Pipeline> pipe;
+};
+
+struct Command {
+  uint32_t pos = 0;
+  std::vector<Operand> args;  // args[0] is the function, field or value
+};
+
+struct Pipeline {
+  uint32_t pos = 0;
+  bool is_assign = false;         // `$x = ...` rather than `$x := ...`
+  std::vector<std::string> decl;  // declared variables, e.g. {"$i", "$e"}
+  std::vector<Command> cmds;      // stages joined by |
+};
+
+struct Node {
+  enum class Kind : uint8_t { kText, kAction, kIf, kRange, kWith, kTemplate, kBreak, kContinue };
+  Kind kind = Kind::kText;
+  uint32_t pos = 0;
+  std::string text;          // kText: the literal text; kTemplate: the template name
+  bool has_pipe = false;     // kTemplate: whether a pipeline was given
+  Pipeline pipe;             // kAction, kIf, kRange, kWith, kTemplate
+  std::vector<Node> list;    // kIf, kRange, kWith: the body
+  std::vector<Node> else_list;
+};
+
+// The parsed template plus every {{define}}/{{block}} found in it.
+struct Template {
+  std::string name;
+  std::string source;      // the full parsed text (including a Prometheus prefix, if any)
+  uint32_t prefix_len = 0; // bytes of prefix before the user's text
+  std::vector<Node> root;
+  std::map<std::string, std::vector<Node>, std::less<>> defines;
+
+  // Go's "line:col" for a byte offset of source (col is the 0-based byte in the line, as Go
+  // prints it in execution errors).
+  std::string go_position(uint32_t pos) const;
+  // 1-based line:col relative to the user's text (after the prefix).
+  SourceLocation user_location(uint32_t pos) const;
+};
+
+// ---- Parsing -------------------------------------------------------------------------------
+
+enum class Dialect : uint8_t {
+  kPrometheus,    // alerting rule labels/annotations: humanize, query, ...
+  kAlertmanager,  // notification templates: join, toUpper, date, ...
+};
+
+struct ParseOptions {
+  std::string name = "template";        // Go's template name, shown in errors
+  Dialect dialect = Dialect::kPrometheus;
+  std::vector<std::string> extra_functions;  // more names the caller will supply at render time
+  std::string prefix;                   // parsed before the text; positions stay user-relative
+};
+
+// Names of the functions known in a dialect, builtins (and, or, len, printf, ...) included.
+const std::vector<std::string>& function_names(Dialect dialect);
+
+Result<Template> parse(std::string_view text, const ParseOptions& opts = {});
+
+// The prefix Prometheus puts in front of alert templates so $labels, $value, ... exist.
+inline constexpr std::string_view kAlertTemplatePrefix =
+    "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}"
+    "{{$externalURL := .ExternalURL}}{{$value := .Value}}";
+
+// Parses a Prometheus alert label/annotation template as `__alert_<rule_name>` with the prefix.
+Result<Template> parse_alert_template(std::string_view text, std::string_view rule_name);
+
+// ---- Static analysis (for the linter) ------------------------------------------------------
+
+struct LabelReference {
+  std::string name;        // "instance" in $labels.instance / .Labels.instance / index $labels "x"
+  SourceLocation where;    // relative to the user's text
+};
+
+struct TemplateUsage {
+  std::vector<LabelReference> labels;  // in source order, duplicates kept
+  bool uses_value = false;             // $value or .Value
+  bool uses_query = false;             // the query function
+  bool uses_humanize = false;          // any humanize* function
+};
+
+TemplateUsage analyze(const Template& t);
+
+// ---- Execution -----------------------------------------------------------------------------
+
+enum class MissingKey : uint8_t {
+  kZero,     // missing map key reads as the zero value ("" for label maps): Prometheus
+  kDefault,  // missing map key reads as nil, printed "<no value>": Alertmanager
+  kError,    // missing map key is an error
+};
+
+struct RenderOptions {
+  MissingKey missing_key = MissingKey::kZero;
+  size_t max_output_bytes = 1 << 20;  // stop runaway templates
+  int max_depth = 100;                // nested {{template}} calls
+  uint64_t max_range_iterations = 1'000'000;
+};
+
+using FuncMap = std::map<std::string, Function, std::less<>>;
+
+// Executes t with `data` as dot. `funcs` supplies the non-builtin functions; builtins (and, or,
+// not, len, index, print, printf, println, eq, ne, lt, le, gt, ge, html, js, urlquery, slice,
+// call) are always there. Errors read like Go's: `template: NAME:1:23: executing "NAME" at
+// <humanize "x">: error calling humanize: ...`.
+Result<std::string> render(const Template& t, const Value& data, const FuncMap& funcs,
+                           const RenderOptions& opts = {});
+
+// Renders the named {{define}} of t.
+Result<std::string> render_named(const Template& t, std::string_view name, const Value& data,
+                                 const FuncMap& funcs, const RenderOptions& opts = {});
+
+// Prometheus's text for a failed expansion: "<error expanding template: MESSAGE>".
+std::string error_expanding_template(const Error& e);
+
+// Go's print/printf/println over template values (also used by the functions).
+std::string go_sprint(std::span<const Value> args);
+std::string go_sprintln(std::span<const Value> args);
+Result<std::string> go_sprintf(std::string_view format, std::span<const Value> args);
+
+// Go's String() of parsed nodes, as shown in execution error contexts.
+std::string to_string(const Operand& o);
+std::string to_string(const Command& c);
+std::string to_string(const Pipeline& p);
+
+}  // namespace ruleeval::tmpl
