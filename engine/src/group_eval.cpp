@@ -28,9 +28,9 @@ Labels merge_labels(const std::vector<rules::KeyValue>& base,
 }
 
 // The instant-query result of a rule as a vector: scalars become one unlabelled sample.
-Result<Vector> rule_vector(const Queryable& q, const promql::Expr& expr, Millis t,
-                           const EngineOptions& opts) {
-  auto res = instant_query(q, expr, t, opts);
+Result<Vector> rule_vector(RuleQuerier& q, const promql::Expr& expr, std::string_view text,
+                           Millis t) {
+  auto res = q.instant(expr, text, t);
   if (!res) return std::unexpected(res.error());
   if (auto* v = std::get_if<Vector>(&res->value)) return std::move(*v);
   if (auto* s = std::get_if<Scalar>(&res->value)) {
@@ -78,17 +78,16 @@ std::string url_query_escape(std::string_view s) {
 // The `query` template function: runs an instant query at the evaluation time and returns a
 // list of {Labels, Value} structs, like Prometheus's queryResult.
 tmpl::Function query_function(const AlertTemplateData& d) {
-  const Queryable* q = d.queryable;
+  RuleQuerier* q = d.querier;
   Millis ts = d.ts;
-  EngineOptions opts = d.engine ? *d.engine : EngineOptions{};
-  return [q, ts, opts](std::span<const tmpl::Value> args) -> Result<tmpl::Value> {
+  return [q, ts](std::span<const tmpl::Value> args) -> Result<tmpl::Value> {
     if (args.size() != 1 || args[0].kind() != tmpl::Value::Kind::kString) {
       return make_error("query expects one string argument");
     }
     if (!q) return make_error("query is not available here");
     auto expr = promql::parse(args[0].as_string());
     if (!expr) return make_error(expr.error().to_string());
-    auto vec = rule_vector(*q, **expr, ts, opts);
+    auto vec = rule_vector(*q, **expr, args[0].as_string(), ts);
     if (!vec) return std::unexpected(vec.error());
     static const auto kSample = [] {
       auto t = std::make_shared<tmpl::TypeInfo>();
@@ -195,7 +194,7 @@ GroupRuntime::GroupRuntime(const rules::RuleGroup& group, std::string file, Grou
   for (size_t i = 0; i < group.rules.size(); ++i) rules_[i].rule = &group.rules[i];
 }
 
-void GroupRuntime::eval(Millis ts, const Queryable& q, const AppendFn& append) {
+void GroupRuntime::eval(Millis ts, RuleQuerier& q, const AppendFn& append) {
   for (auto& rt : rules_) {
     auto start = std::chrono::steady_clock::now();
     rt.last_error.reset();
@@ -216,11 +215,11 @@ void GroupRuntime::eval(Millis ts, const Queryable& q, const AppendFn& append) {
   }
 }
 
-void GroupRuntime::eval_recording(RuleRuntime& rt, Millis ts, const Queryable& q,
+void GroupRuntime::eval_recording(RuleRuntime& rt, Millis ts, RuleQuerier& q,
                                   const AppendFn& append) {
   const rules::Rule& rule = *rt.rule;
   Millis t = ts - env_.query_offset;
-  auto vec = rule_vector(q, *rule.ast, t, env_.engine);
+  auto vec = rule_vector(q, *rule.ast, rule.expr.value, t);
   if (!vec) {
     rt.health = RuleHealth::kErr;
     rt.last_error = vec.error().message;
@@ -252,11 +251,11 @@ void GroupRuntime::eval_recording(RuleRuntime& rt, Millis ts, const Queryable& q
   rt.last_samples = out.size();
 }
 
-void GroupRuntime::eval_alerting(RuleRuntime& rt, Millis ts, const Queryable& q,
+void GroupRuntime::eval_alerting(RuleRuntime& rt, Millis ts, RuleQuerier& q,
                                  const AppendFn& append) {
   const rules::Rule& rule = *rt.rule;
   Millis t = ts - env_.query_offset;
-  auto vec = rule_vector(q, *rule.ast, t, env_.engine);
+  auto vec = rule_vector(q, *rule.ast, rule.expr.value, t);
   if (!vec) {
     // Prometheus keeps the alert state as it is on a query error.
     rt.health = RuleHealth::kErr;
@@ -279,9 +278,8 @@ void GroupRuntime::eval_alerting(RuleRuntime& rt, Millis ts, const Queryable& q,
     d.value = value;
     d.external_labels = &env_.external_labels;
     d.external_url = env_.external_url;
-    d.queryable = &q;
+    d.querier = &q;
     d.ts = ts;
-    d.engine = &env_.engine;
     Expanded e;
     LabelsBuilder lb;
     auto expand_into = [&](const rules::KeyValue& kv) {
@@ -309,7 +307,7 @@ void GroupRuntime::eval_alerting(RuleRuntime& rt, Millis ts, const Queryable& q,
   }
 }
 
-void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, const Queryable& q,
+void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
                                 const AppendFn& append) {
   const rules::Rule& rule = *rt.rule;
   const rules::GrafanaSpec& g = *rule.grafana;
@@ -332,7 +330,7 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, const Queryable& q,
     result.error = "classic conditions are not evaluated yet; use query/reduce/threshold";
   } else if (g.range_ms > 0) {
     Millis step = std::max<Millis>(kGrafanaMinStep, g.range_ms / 1000);
-    auto res = range_query(q, *rule.ast, t - g.range_ms, t, step, env_.engine);
+    auto res = q.range(*rule.ast, g.query.value, t - g.range_ms, t, step);
     if (!res) {
       result.error = res.error().message;
     } else if (auto* m = std::get_if<Matrix>(&res->value)) {
@@ -347,7 +345,7 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, const Queryable& q,
       }
     }
   } else {
-    auto vec = rule_vector(q, *rule.ast, t, env_.engine);
+    auto vec = rule_vector(q, *rule.ast, rule.expr.value, t);
     if (!vec) {
       result.error = vec.error().message;
     } else {
@@ -417,9 +415,8 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, const Queryable& q,
     d.value = inst.value;
     d.external_labels = &env_.external_labels;
     d.external_url = env_.external_url;
-    d.queryable = &q;
+    d.querier = &q;
     d.ts = ts;
-    d.engine = &env_.engine;
     LabelsBuilder ab;
     for (const auto& kv : rule.annotations) ab.set(kv.key, expand_alert_template(kv, rule.name, d));
     if (!inst.state_reason.empty()) ab.set("grafana_state_reason", inst.state_reason);

@@ -251,9 +251,10 @@ GroupOutcome run_group(const FileContext& ctx, const rules::UnitTestGroup& tg) {
   auto append = [&storage](const Labels& l, Millis t, double v) { storage.append(l, t, v); };
   for (Millis ts = mint; ts <= maxt; ts += eval_interval) {
     VisibleUntil visible(storage, ts);
+    LocalRuleQuerier querier(visible, env.engine);
     std::vector<std::string> eval_errors;
     for (auto& g : groups) {
-      g->eval(ts, visible, append);
+      g->eval(ts, querier, append);
       for (const auto& rt : g->rules()) {
         if (rt.last_error) {
           eval_errors.push_back(fmt::format("    rule: {}, time: {}, err: {}", rt.rule->name,

@@ -27,6 +27,34 @@ namespace ruleeval::engine {
 // Where rule results go (the embedded store, or a remote-write queue).
 using AppendFn = std::function<void(const Labels& labels, Millis t, double v)>;
 
+// How a group's rules are queried: evaluated in-process over a Queryable (the embedded TSDB), or
+// sent as PromQL text to a Prometheus-compatible backend.
+class RuleQuerier {
+ public:
+  virtual ~RuleQuerier() = default;
+  // Instant query; `text` is the expression as written, `expr` its parsed form.
+  virtual Result<QueryResult> instant(const promql::Expr& expr, std::string_view text, Millis t) = 0;
+  virtual Result<QueryResult> range(const promql::Expr& expr, std::string_view text, Millis start,
+                                    Millis end, Millis step) = 0;
+};
+
+// Evaluates in-process with the embedded engine.
+class LocalRuleQuerier final : public RuleQuerier {
+ public:
+  LocalRuleQuerier(const Queryable& q, EngineOptions opts) : q_(q), opts_(opts) {}
+  Result<QueryResult> instant(const promql::Expr& expr, std::string_view, Millis t) override {
+    return instant_query(q_, expr, t, opts_);
+  }
+  Result<QueryResult> range(const promql::Expr& expr, std::string_view, Millis start, Millis end,
+                            Millis step) override {
+    return range_query(q_, expr, start, end, step, opts_);
+  }
+
+ private:
+  const Queryable& q_;
+  EngineOptions opts_;
+};
+
 struct GroupEnv {
   Labels external_labels;
   std::string external_url;
@@ -58,9 +86,9 @@ class GroupRuntime {
   // `group` must outlive the runtime.
   GroupRuntime(const rules::RuleGroup& group, std::string file, GroupEnv env);
 
-  // Evaluates every rule at `ts` against `q`; results go to `append`. Errors are recorded per rule
+  // Evaluates every rule at `ts` through `q`; results go to `append`. Errors are recorded per rule
   // (RuleRuntime::last_error), never thrown.
-  void eval(Millis ts, const Queryable& q, const AppendFn& append);
+  void eval(Millis ts, RuleQuerier& q, const AppendFn& append);
 
   const rules::RuleGroup& group() const { return *group_; }
   const std::string& file() const { return file_; }
@@ -72,9 +100,9 @@ class GroupRuntime {
   std::vector<rules::Alert> alerts_to_send(Millis ts, Millis resend_delay);
 
  private:
-  void eval_recording(RuleRuntime& rt, Millis ts, const Queryable& q, const AppendFn& append);
-  void eval_alerting(RuleRuntime& rt, Millis ts, const Queryable& q, const AppendFn& append);
-  void eval_grafana(RuleRuntime& rt, Millis ts, const Queryable& q, const AppendFn& append);
+  void eval_recording(RuleRuntime& rt, Millis ts, RuleQuerier& q, const AppendFn& append);
+  void eval_alerting(RuleRuntime& rt, Millis ts, RuleQuerier& q, const AppendFn& append);
+  void eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q, const AppendFn& append);
 
   const rules::RuleGroup* group_;
   std::string file_;
@@ -90,9 +118,8 @@ struct AlertTemplateData {
   double value = 0;
   const Labels* external_labels = nullptr;
   std::string_view external_url;
-  const Queryable* queryable = nullptr;  // for the `query` template function
+  RuleQuerier* querier = nullptr;  // for the `query` template function
   Millis ts = 0;
-  const EngineOptions* engine = nullptr;
 };
 std::string expand_alert_template(const rules::KeyValue& kv, std::string_view rule_name,
                                   const AlertTemplateData& data);
