@@ -1,17 +1,137 @@
-// `ruleeval test`: not implemented yet.
+// `ruleeval test FILE...`: runs Prometheus PromQL `.test` scripts and prints, per file,
+// `N passed, N failed` plus every failure with file:line, the query, expected and got.
+// `--skip FILE` names a skip list of `file:line` entries (basename or path; `#` comments).
+// promtool rule-test YAML files (.yml/.yaml) are dispatched separately (not yet supported).
+// Exit codes: 0 everything passed, 1 failures, 2 usage or I/O error.
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "commands.hpp"
+#include "ruleeval/engine/promqltest.hpp"
 
 namespace ruleeval::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+// Skip list: one `file:line` per entry, anything after whitespace or `#` is a comment.
+bool load_skip_list(const std::string& path, std::map<std::string, std::set<uint32_t>>& out,
+                    std::string& error) {
+  std::string text;
+  if (!read_file(path, text)) {
+    error = "cannot read skip list " + path;
+    return false;
+  }
+  std::istringstream in(text);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    auto hash = line.find('#');
+    if (hash != std::string::npos) line.resize(hash);
+    std::istringstream ls(line);
+    std::string entry;
+    if (!(ls >> entry)) continue;
+    auto colon = entry.rfind(':');
+    if (colon == std::string::npos) {
+      error = path + ":" + std::to_string(n) + ": expected file:line, got \"" + entry + "\"";
+      return false;
+    }
+    try {
+      out[fs::path(entry.substr(0, colon)).filename().string()].insert(
+          static_cast<uint32_t>(std::stoul(entry.substr(colon + 1))));
+    } catch (const std::exception&) {
+      error = path + ":" + std::to_string(n) + ": bad line number in \"" + entry + "\"";
+      return false;
+    }
+  }
+  return true;
+}
+
+// Returns 0 if every eval passed, 1 otherwise, 2 if the file could not be read.
+int run_promql_test_file(const std::string& path, const std::set<uint32_t>& skip, bool verbose) {
+  std::string content;
+  if (!read_file(path, content)) {
+    std::cerr << path << ": cannot read file\n";
+    return 2;
+  }
+  engine::PromqlTestOptions opts;
+  opts.skip_lines = skip;
+  auto report = engine::run_promql_test(path, content, opts);
+  for (const auto& f : report.failures) {
+    std::cout << path << ":" << f.line << ": FAIL";
+    if (!f.expr.empty()) std::cout << " " << f.expr;
+    std::cout << "\n    " << f.message << "\n";
+  }
+  std::cout << path << ": " << report.passed << " passed, " << report.failed << " failed";
+  if (report.skipped) std::cout << ", " << report.skipped << " skipped";
+  if (verbose && report.histogram_samples_skipped) {
+    std::cout << " (" << report.histogram_samples_skipped << " native histogram samples ignored)";
+  }
+  std::cout << "\n";
+  return report.failed == 0 ? 0 : 1;
+}
+
+// promtool rule unit tests: not implemented yet.
+int run_rule_test_file(const std::string& path) {
+  std::cerr << path << ": promtool rule-test YAML files are not yet supported\n";
+  return 2;
+}
+
+}  // namespace
 
 void register_test(CLI::App& app, int& exit_code) {
-  auto* sub = app.add_subcommand("test", "(not implemented yet)");
-  sub->callback([&exit_code] {
-    std::cerr << "ruleeval test: not implemented yet\n";
-    exit_code = 2;
+  auto* sub = app.add_subcommand("test", "Run PromQL .test scripts (and, later, rule tests)");
+  struct Args {
+    std::vector<std::string> files;
+    std::string skip_file;
+    bool verbose = false;
+  };
+  auto args = std::make_shared<Args>();
+  sub->add_option("files", args->files, ".test files")->required();
+  sub->add_option("--skip", args->skip_file, "skip list: file:line entries, # comments");
+  sub->add_flag("-v,--verbose", args->verbose, "also report ignored native histogram samples");
+  sub->callback([args, &exit_code] {
+    std::map<std::string, std::set<uint32_t>> skips;
+    if (!args->skip_file.empty()) {
+      std::string err;
+      if (!load_skip_list(args->skip_file, skips, err)) {
+        std::cerr << "ruleeval test: " << err << "\n";
+        exit_code = 2;
+        return;
+      }
+    }
+    int rc = 0;
+    for (const auto& f : args->files) {
+      auto ext = fs::path(f).extension().string();
+      int r;
+      if (ext == ".yml" || ext == ".yaml") {
+        r = run_rule_test_file(f);
+      } else {
+        static const std::set<uint32_t> kNone;
+        auto it = skips.find(fs::path(f).filename().string());
+        r = run_promql_test_file(f, it == skips.end() ? kNone : it->second, args->verbose);
+      }
+      rc = std::max(rc, r);
+    }
+    exit_code = rc;
   });
 }
 

@@ -1,0 +1,33 @@
+// PromQL evaluation with Prometheus 3.x semantics (5m lookback, left-open range windows,
+// staleness, offset and @, subqueries aligned to absolute multiples of their step, delayed
+// __name__ removal). Queries read through a Queryable; evaluation is single-threaded and keeps no
+// state between queries, so concurrent queries over a const Storage are safe.
+#pragma once
+
+#include <cstddef>
+
+#include "ruleeval/common/error.hpp"
+#include "ruleeval/engine/storage.hpp"
+#include "ruleeval/engine/value.hpp"
+#include "ruleeval/parser/promql_ast.hpp"
+
+namespace ruleeval::engine {
+
+struct EngineOptions {
+  Millis lookback_delta = 5 * 60 * 1000;
+  Millis default_subquery_step = 60 * 1000;  // for `expr[5m:]`
+  bool delayed_name_removal = true;          // Prometheus 3 `enable-delayed-name-removal`
+  bool experimental_functions = true;
+  size_t max_samples = 50'000'000;           // loaded into memory at once by one query
+};
+
+// Evaluates `expr` at time `t` (ms). The result is a Scalar, Vector, Matrix or String.
+Result<QueryResult> instant_query(const Queryable& q, const promql::Expr& expr, Millis t,
+                                  const EngineOptions& opts = {});
+
+// Evaluates `expr` at start, start+step, ... <= end. The result is always a Matrix sorted by
+// labels (a scalar expression gives one series with no labels).
+Result<QueryResult> range_query(const Queryable& q, const promql::Expr& expr, Millis start,
+                                Millis end, Millis step, const EngineOptions& opts = {});
+
+}  // namespace ruleeval::engine

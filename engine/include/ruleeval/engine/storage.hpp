@@ -1,0 +1,92 @@
+// The embedded TSDB: an in-memory series store with a postings index, and the Queryable
+// interface the evaluator reads through (so that a remote backend can be plugged in later).
+//
+// Thread-safety: Storage is not synchronised. Readers may share a const Storage, but appends and
+// clear() need exclusive access. SeriesView spans stay valid until the next mutation.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ruleeval/common/error.hpp"
+#include "ruleeval/common/labels.hpp"
+#include "ruleeval/engine/value.hpp"
+#include "ruleeval/parser/promql_ast.hpp"
+
+namespace ruleeval::engine {
+
+// A read-only view of one stored series: sorted timestamps and their values.
+struct SeriesView {
+  const Labels* labels = nullptr;
+  std::span<const Millis> t;
+  std::span<const double> v;
+};
+
+class Queryable {
+ public:
+  virtual ~Queryable() = default;
+  // Every series matching all `matchers` (Prometheus semantics: regexes fully anchored, `.`
+  // matching newlines; a matcher that matches "" also matches series without the label),
+  // sorted by labels. mint/maxt are hints: a backend may return samples outside them.
+  virtual Result<std::vector<SeriesView>> select(std::span<const promql::LabelMatcher> matchers,
+                                                 Millis mint, Millis maxt) const = 0;
+};
+
+// A compiled label matcher (RE2 for =~ and !~).
+class Matcher {
+ public:
+  static Result<Matcher> make(const promql::LabelMatcher& m);
+  bool matches(std::string_view value) const;
+  const std::string& name() const { return name_; }
+  promql::MatchOp op() const { return op_; }
+  const std::string& value() const { return value_; }
+
+ private:
+  promql::MatchOp op_ = promql::MatchOp::Equal;
+  std::string name_;
+  std::string value_;
+  std::shared_ptr<const void> re_;  // RE2, kept opaque so RE2 stays private to src/
+};
+
+class Storage final : public Queryable {
+ public:
+  Storage();
+  ~Storage() override;
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  // Adds a sample. Samples may arrive out of order; a sample at an existing timestamp replaces
+  // the old value.
+  void append(const Labels& labels, Millis t, double v);
+  // Drops every series.
+  void clear();
+
+  size_t num_series() const { return series_.size(); }
+  size_t num_samples() const;
+  // Native-histogram samples the loader saw and skipped (not supported by this store).
+  size_t skipped_histograms() const { return skipped_histograms_; }
+  void note_skipped_histogram(size_t n = 1) { skipped_histograms_ += n; }
+
+  Result<std::vector<SeriesView>> select(std::span<const promql::LabelMatcher> matchers,
+                                         Millis mint, Millis maxt) const override;
+
+ private:
+  struct MemSeries {
+    Labels labels;
+    std::vector<Millis> t;
+    std::vector<double> v;
+  };
+  using Postings = std::vector<uint32_t>;  // series ids, ascending
+
+  std::vector<std::unique_ptr<MemSeries>> series_;
+  std::unordered_map<Labels, uint32_t> ids_;
+  // label name -> label value -> postings
+  std::unordered_map<std::string, std::unordered_map<std::string, Postings>> postings_;
+  size_t skipped_histograms_ = 0;
+};
+
+}  // namespace ruleeval::engine

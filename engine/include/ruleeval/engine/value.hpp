@@ -1,0 +1,66 @@
+// Query values: scalars, instant vectors, range vectors (matrices) and strings, plus the
+// annotations (warnings and infos) a query may carry. Plain data; no thread-safety concerns.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ruleeval/common/labels.hpp"
+
+namespace ruleeval::engine {
+
+using Millis = int64_t;
+
+// Prometheus's staleness marker: a NaN with a distinctive bit pattern.
+inline constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
+inline double stale_nan() { return std::bit_cast<double>(kStaleNaNBits); }
+inline bool is_stale_nan(double v) { return std::bit_cast<uint64_t>(v) == kStaleNaNBits; }
+
+struct FPoint {
+  Millis t = 0;
+  double v = 0;
+};
+
+// One element of an instant vector.
+struct Sample {
+  Labels metric;
+  double v = 0;
+  Millis t = 0;
+  // Prometheus 3 delayed __name__ removal: the name is dropped when the query finishes.
+  bool drop_name = false;
+};
+using Vector = std::vector<Sample>;
+
+// One series of a range vector (or of a range query's result).
+struct Series {
+  Labels metric;
+  std::vector<FPoint> points;
+  bool drop_name = false;
+};
+using Matrix = std::vector<Series>;
+
+struct Scalar {
+  double v = 0;
+  Millis t = 0;
+};
+
+struct String {
+  std::string v;
+  Millis t = 0;
+};
+
+using Value = std::variant<Scalar, Vector, Matrix, String>;
+
+struct QueryResult {
+  Value value;
+  std::vector<std::string> warnings;  // "PromQL warning: ..."
+  std::vector<std::string> infos;     // "PromQL info: ..."
+};
+
+// Prometheus's text form of a value, one series per line (for CLIs and test failure output).
+std::string to_string(const Value& v);
+
+}  // namespace ruleeval::engine
