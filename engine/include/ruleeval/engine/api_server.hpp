@@ -1,0 +1,54 @@
+// The HTTP API of `ruleeval run` (cpp-httplib, kept private to engine/src): Prometheus-shaped
+// /api/v1/rules and /api/v1/alerts, /metrics, /-/healthy, /-/ready, POST /-/reload and a small
+// HTML status page at /. Other layers (the notifiers' silences) add routes through add_route().
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "ruleeval/common/error.hpp"
+#include "ruleeval/engine/manager.hpp"
+
+namespace ruleeval::engine {
+
+struct HttpRequest {
+  std::string method;
+  std::string path;
+  std::string body;
+  std::multimap<std::string, std::string> params;  // query string and form parameters
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+class ApiServer {
+ public:
+  // `reload` re-reads the configuration; it returns false and fills `error` on failure.
+  ApiServer(RuleManager& manager, std::function<bool(std::string& error)> reload);
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  // Adds a route before start(): method "GET", "POST" or "DELETE"; `path` may end with `*` to
+  // match a prefix.
+  void add_route(std::string method, std::string path, HttpHandler handler);
+
+  // Binds host:port (port 0 picks a free one) and serves in a background thread.
+  Result<void> start(const std::string& host, int port);
+  void stop();
+  int port() const { return port_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  int port_ = 0;
+};
+
+}  // namespace ruleeval::engine

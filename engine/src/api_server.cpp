@@ -1,0 +1,157 @@
+#include "ruleeval/engine/api_server.hpp"
+
+#include <httplib.h>
+
+#include <thread>
+#include <vector>
+
+namespace ruleeval::engine {
+
+struct ApiServer::Impl {
+  Impl(RuleManager& m, std::function<bool(std::string&)> r) : manager(m), reload(std::move(r)) {}
+  RuleManager& manager;
+  std::function<bool(std::string&)> reload;
+  httplib::Server server;
+  std::thread thread;
+  struct Route {
+    std::string method, path;
+    HttpHandler handler;
+  };
+  std::vector<Route> routes;
+};
+
+namespace {
+
+HttpRequest to_request(const httplib::Request& r) {
+  HttpRequest out;
+  out.method = r.method;
+  out.path = r.path;
+  out.body = r.body;
+  for (const auto& [k, v] : r.params) out.params.emplace(k, v);
+  return out;
+}
+
+void reply(httplib::Response& res, const HttpResponse& r) {
+  res.status = r.status;
+  res.set_content(r.body, r.content_type);
+}
+
+std::vector<std::string> all_of(const httplib::Request& r, const std::string& key) {
+  std::vector<std::string> out;
+  auto range = r.params.equal_range(key);
+  for (auto it = range.first; it != range.second; ++it) out.push_back(it->second);
+  auto range2 = r.params.equal_range(key + "[]");
+  for (auto it = range2.first; it != range2.second; ++it) out.push_back(it->second);
+  return out;
+}
+
+std::string api_error(std::string_view type, std::string_view msg) {
+  std::string out = R"({"status":"error","errorType":")";
+  out += type;
+  out += R"(","error":")";
+  for (char c : msg) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  out += "\"}";
+  return out;
+}
+
+}  // namespace
+
+ApiServer::ApiServer(RuleManager& manager, std::function<bool(std::string&)> reload)
+    : impl_(std::make_unique<Impl>(manager, std::move(reload))) {}
+
+ApiServer::~ApiServer() { stop(); }
+
+void ApiServer::add_route(std::string method, std::string path, HttpHandler handler) {
+  impl_->routes.push_back({std::move(method), std::move(path), std::move(handler)});
+}
+
+Result<void> ApiServer::start(const std::string& host, int port) {
+  auto& s = impl_->server;
+  auto& m = impl_->manager;
+  s.Get("/api/v1/rules", [&m](const httplib::Request& req, httplib::Response& res) {
+    RulesFilter f;
+    if (req.has_param("type")) {
+      f.type = req.get_param_value("type");
+      if (f.type != "alert" && f.type != "record") {
+        res.status = 400;
+        res.set_content(api_error("bad_data", "unsupported type " + f.type), "application/json");
+        return;
+      }
+    }
+    f.rule_names = all_of(req, "rule_name");
+    f.group_names = all_of(req, "rule_group");
+    f.files = all_of(req, "file");
+    f.exclude_alerts = req.get_param_value("exclude_alerts") == "true";
+    res.set_content(m.rules_json(f), "application/json");
+  });
+  s.Get("/api/v1/alerts", [&m](const httplib::Request&, httplib::Response& res) {
+    res.set_content(m.alerts_json(), "application/json");
+  });
+  s.Get("/metrics", [&m](const httplib::Request&, httplib::Response& res) {
+    res.set_content(m.metrics_text(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  s.Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ruleeval is Healthy.\n", "text/plain");
+  });
+  s.Get("/-/ready", [&m](const httplib::Request&, httplib::Response& res) {
+    if (m.ready()) {
+      res.set_content("ruleeval is Ready.\n", "text/plain");
+    } else {
+      res.status = 503;
+      res.set_content("Service Unavailable\n", "text/plain");
+    }
+  });
+  auto reload = [this](const httplib::Request&, httplib::Response& res) {
+    std::string err;
+    if (impl_->reload && impl_->reload(err)) {
+      res.set_content("", "text/plain");
+    } else {
+      res.status = 500;
+      res.set_content("failed to reload config: " + err + "\n", "text/plain");
+    }
+  };
+  s.Post("/-/reload", reload);
+  s.Put("/-/reload", reload);
+  s.Get("/", [&m](const httplib::Request&, httplib::Response& res) {
+    res.set_content(m.status_html(), "text/html; charset=utf-8");
+  });
+  for (const auto& r : impl_->routes) {
+    std::string pattern = r.path;
+    if (!pattern.empty() && pattern.back() == '*') {
+      pattern.pop_back();
+      pattern += "(.*)";
+    }
+    HttpHandler h = r.handler;
+    auto fn = [h](const httplib::Request& req, httplib::Response& res) { reply(res, h(to_request(req))); };
+    if (r.method == "GET") s.Get(pattern, fn);
+    if (r.method == "POST") s.Post(pattern, fn);
+    if (r.method == "DELETE") s.Delete(pattern, fn);
+  }
+  if (port == 0) {
+    port_ = s.bind_to_any_port(host);
+    if (port_ <= 0) return make_error("cannot listen on " + host + ": no free port");
+  } else {
+    if (!s.bind_to_port(host, port)) {
+      return make_error("cannot listen on " + host + ":" + std::to_string(port) +
+                        " (address in use or not permitted)");
+    }
+    port_ = port;
+  }
+  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  return {};
+}
+
+void ApiServer::stop() {
+  if (!impl_) return;
+  impl_->server.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+}  // namespace ruleeval::engine

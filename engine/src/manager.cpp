@@ -1,0 +1,717 @@
+#include "ruleeval/engine/manager.hpp"
+
+#include <fmt/format.h>
+#include <glob.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "ruleeval/engine/load_notation.hpp"
+#include "ruleeval/engine/storage.hpp"
+#include "ruleeval/parser/duration.hpp"
+#include "ruleeval/rules/loader.hpp"
+
+namespace ruleeval::engine {
+
+// ---- Datasources ----------------------------------------------------------------------------
+
+class Datasource {
+ public:
+  virtual ~Datasource() = default;
+  // Runs `fn` with a querier and an appender for rule results. Implementations serialise access
+  // as they need to.
+  virtual void with_querier(const std::function<void(RuleQuerier&, const AppendFn&)>& fn) = 0;
+  virtual std::string describe() const = 0;
+  std::string name;
+  // Backend latency (seconds), for /metrics.
+  std::mutex stats_mu;
+  uint64_t requests = 0;
+  double request_seconds = 0;
+};
+
+namespace {
+
+constexpr double kDurationBuckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                       0.25,  0.5,   1,    2.5,   5,    10};
+
+// Loads a series file: `load <interval>` lines followed by series in the expanding notation
+// (the PromQL test format). Timestamps start at `t0`, the moment ruleeval started.
+Result<void> load_series_file(Storage& store, const std::string& path, Millis t0) {
+  std::ifstream in(path);
+  if (!in) return make_error("cannot read series file", SourceLocation{path, 0, 0});
+  std::string line;
+  uint32_t lineno = 0;
+  Millis interval = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    std::string_view body(line);
+    body.remove_prefix(first);
+    if (body.substr(0, 5) == "load ") {
+      auto d = parse_duration(std::string(body.substr(5)));
+      if (!d || *d <= 0) {
+        return make_error("invalid load interval", SourceLocation{path, lineno, 6});
+      }
+      interval = *d;
+      continue;
+    }
+    if (interval == 0) {
+      return make_error("series before the first `load <interval>` line",
+                        SourceLocation{path, lineno, static_cast<uint32_t>(first + 1)});
+    }
+    auto spec = parse_series_line(body);
+    if (!spec) {
+      return make_error(spec.error().message,
+                        SourceLocation{path, lineno, static_cast<uint32_t>(first + 1)});
+    }
+    load_series(store, *spec, t0, interval);
+  }
+  return {};
+}
+
+class EmbeddedDatasource final : public Datasource {
+ public:
+  explicit EmbeddedDatasource(EngineOptions opts) : opts_(opts) {}
+  void with_querier(const std::function<void(RuleQuerier&, const AppendFn&)>& fn) override {
+    std::lock_guard lock(mu_);
+    LocalRuleQuerier q(store_, opts_);
+    AppendFn append = [this](const Labels& l, Millis t, double v) { store_.append(l, t, v); };
+    fn(q, append);
+  }
+  std::string describe() const override { return "embedded"; }
+  Storage& store() { return store_; }
+  std::vector<std::string> files;
+
+ private:
+  std::mutex mu_;
+  Storage store_;
+  EngineOptions opts_;
+};
+
+std::string rfc3339(Millis ms) {
+  if (ms == kNoTime) return "0001-01-01T00:00:00Z";
+  std::time_t s = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+  int frac = static_cast<int>(ms - static_cast<Millis>(s) * 1000);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out = buf;
+  if (frac) out += fmt::format(".{:03d}", frac);
+  return out + "Z";
+}
+
+// Go's strconv.FormatFloat(v, 'e', -1, 64), as Prometheus renders alert values.
+std::string go_float_e(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  return std::string(buf, p);
+}
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void write_labels(JsonWriter& w, const Labels& l) {
+  w.StartObject();
+  for (const auto& x : l) {
+    w.Key(x.name.c_str(), static_cast<rapidjson::SizeType>(x.name.size()));
+    w.String(x.value.c_str(), static_cast<rapidjson::SizeType>(x.value.size()));
+  }
+  w.EndObject();
+}
+
+void write_kv(JsonWriter& w, const std::vector<rules::KeyValue>& kvs) {
+  w.StartObject();
+  for (const auto& kv : kvs) {
+    w.Key(kv.key.c_str());
+    w.String(kv.value.value.c_str());
+  }
+  w.EndObject();
+}
+
+void write_alert(JsonWriter& w, const ActiveAlert& a) {
+  w.StartObject();
+  w.Key("labels");
+  write_labels(w, a.labels);
+  w.Key("annotations");
+  write_labels(w, a.annotations);
+  w.Key("state");
+  w.String(std::string(to_string(a.state)).c_str());
+  w.Key("activeAt");
+  w.String(rfc3339(a.active_at).c_str());
+  if (is_set(a.keep_firing_since)) {
+    w.Key("keepFiringSince");
+    w.String(rfc3339(a.keep_firing_since).c_str());
+  }
+  w.Key("value");
+  w.String(go_float_e(a.value).c_str());
+  w.EndObject();
+}
+
+std::string escape_html(std::string_view s) {
+  std::string o;
+  for (char c : s) {
+    switch (c) {
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      case '&': o += "&amp;"; break;
+      case '"': o += "&quot;"; break;
+      default: o += c;
+    }
+  }
+  return o;
+}
+
+std::string metric_escape(std::string_view s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '\\' || c == '"') o += '\\';
+    if (c == '\n') {
+      o += "\\n";
+      continue;
+    }
+    o += c;
+  }
+  return o;
+}
+
+}  // namespace
+
+// ---- Groups ---------------------------------------------------------------------------------
+
+struct RuleManager::Group {
+  std::shared_ptr<const rules::LoadResult> source;  // owns the RuleGroup the runtime points into
+  std::unique_ptr<GroupRuntime> rt;
+  std::shared_ptr<Datasource> ds;
+  std::string file, name;
+  Millis interval = 60'000;
+  Nanos offset = 0;
+  Millis resend_delay = 60'000;
+  std::mutex mu;             // guards rt and the stats below
+  Millis next_slot = 0;      // next evaluation (ms)
+  bool busy = false;         // queued or running (guarded by the manager's queue mutex)
+  uint64_t iterations = 0, missed = 0, failures = 0;
+  double last_duration = 0;
+  Millis last_eval = kNoTime;
+  uint64_t buckets[std::size(kDurationBuckets)] = {};
+  double duration_sum = 0;
+};
+
+namespace {
+struct WorkQueue {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::pair<std::shared_ptr<void>, Millis>> jobs;
+};
+}  // namespace
+
+RuleManager::RuleManager(ManagerOptions opts, std::shared_ptr<rules::AlertSink> sink)
+    : opts_(std::move(opts)), sink_(std::move(sink)) {
+  if (!opts_.now) {
+    opts_.now = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+  }
+  if (opts_.workers == 0) opts_.workers = 1;
+}
+
+RuleManager::~RuleManager() { stop(); }
+
+Millis RuleManager::now() const { return opts_.now(); }
+
+size_t RuleManager::group_count() const {
+  std::lock_guard lock(mu_);
+  return groups_.size();
+}
+
+std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfig& cfg) {
+  std::vector<Error> errs;
+  EngineOptions eopts;
+  eopts.default_subquery_step = cfg.evaluation_interval_ms;
+
+  // Datasources: an embedded store with the same files is kept, so its data survives reloads.
+  std::vector<std::shared_ptr<Datasource>> datasources;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& dc : cfg.datasources) {
+      std::shared_ptr<Datasource> ds;
+      if (dc.type == rules::DatasourceConfig::Type::kEmbedded) {
+        for (const auto& old : datasources_) {
+          auto* e = dynamic_cast<EmbeddedDatasource*>(old.get());
+          if (e && old->name == dc.name && e->files == dc.series_files) ds = old;
+        }
+        if (!ds) {
+          auto e = std::make_shared<EmbeddedDatasource>(eopts);
+          e->files = dc.series_files;
+          Millis t0 = now();
+          for (const auto& f : dc.series_files) {
+            auto r = load_series_file(e->store(), f, t0);
+            if (!r) errs.push_back(r.error());
+          }
+          ds = e;
+        }
+      } else {
+        errs.emplace_back("datasource type prometheus is not available in this build", dc.where);
+        continue;
+      }
+      ds->name = dc.name;
+      datasources.push_back(std::move(ds));
+    }
+  }
+  auto find_ds = [&](const std::string& n) -> std::shared_ptr<Datasource> {
+    for (const auto& d : datasources) {
+      if (d->name == n) return d;
+    }
+    return nullptr;
+  };
+
+  // Rule files.
+  std::vector<std::string> files;
+  for (const auto& pattern : cfg.rule_files) {
+    glob_t g{};
+    if (::glob(pattern.c_str(), 0, nullptr, &g) == 0) {
+      for (size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
+    } else {
+      errs.emplace_back("rule_files: no file matches " + pattern, SourceLocation{cfg.path, 0, 0});
+    }
+    globfree(&g);
+  }
+  std::vector<std::shared_ptr<Group>> groups;
+  for (const auto& f : files) {
+    auto lr = std::make_shared<rules::LoadResult>(rules::load_rules_file(f));
+    for (const auto& d : lr->diagnostics) {
+      if (d.severity == rules::Severity::Error) errs.emplace_back(d.message, d.where);
+    }
+    for (const auto& rg : lr->file.groups) {
+      if (!shard_owns(opts_.shard, f, rg.name)) continue;
+      auto g = std::make_shared<Group>();
+      g->source = lr;
+      g->file = f;
+      g->name = rg.name;
+      g->interval = rg.interval.ms > 0 ? rg.interval.ms : cfg.evaluation_interval_ms;
+      g->offset = group_offset(group_hash(f, rg.name), g->interval * 1'000'000);
+      g->resend_delay = cfg.resend_delay_ms;
+      g->ds = find_ds(cfg.default_datasource);
+      GroupEnv env;
+      env.external_labels = cfg.external_labels;
+      env.external_url = cfg.external_url;
+      env.engine = eopts;
+      env.interval = g->interval;
+      env.query_offset = rg.query_offset.ms > 0 ? rg.query_offset.ms : cfg.query_offset_ms;
+      g->rt = std::make_unique<GroupRuntime>(rg, f, env);
+      groups.push_back(std::move(g));
+    }
+  }
+  if (!errs.empty()) return std::unexpected(std::move(errs));
+
+  // Swap in, carrying the state of unchanged rules over.
+  std::lock_guard lock(mu_);
+  for (auto& g : groups) {
+    for (const auto& old : groups_) {
+      if (old->file != g->file || old->name != g->name) continue;
+      std::lock_guard ol(old->mu);
+      auto& new_rules = g->rt->rules();
+      auto& old_rules = old->rt->rules();
+      for (size_t i = 0; i < new_rules.size(); ++i) {
+        const rules::Rule& nr = *new_rules[i].rule;
+        for (auto& orr : old_rules) {
+          const rules::Rule& o = *orr.rule;
+          if (o.name == nr.name && o.kind == nr.kind && o.expr.value == nr.expr.value) {
+            new_rules[i].alerts = orr.alerts;
+            new_rules[i].instances = orr.instances;
+            new_rules[i].health = orr.health;
+            new_rules[i].last_error = orr.last_error;
+            new_rules[i].last_eval = orr.last_eval;
+            break;
+          }
+        }
+      }
+      g->next_slot = old->next_slot;
+      g->iterations = old->iterations;
+      g->missed = old->missed;
+      g->failures = old->failures;
+    }
+  }
+  groups_ = std::move(groups);
+  datasources_ = std::move(datasources);
+  config_ = std::make_shared<const rules::RunConfig>(cfg);
+  return {};
+}
+
+void RuleManager::eval_group(Group& g, Millis ts) {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<rules::Alert> to_send;
+  {
+    std::lock_guard lock(g.mu);
+    if (g.ds) {
+      g.ds->with_querier([&](RuleQuerier& q, const AppendFn& append) { g.rt->eval(ts, q, append); });
+    }
+    to_send = g.rt->alerts_to_send(ts, g.resend_delay);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ++g.iterations;
+    g.last_duration = secs;
+    g.last_eval = ts;
+    g.duration_sum += secs;
+    for (size_t i = 0; i < std::size(kDurationBuckets); ++i) {
+      if (secs <= kDurationBuckets[i]) ++g.buckets[i];
+    }
+    for (const auto& r : g.rt->rules()) {
+      if (r.last_error) ++g.failures;
+    }
+  }
+  if (sink_ && !to_send.empty()) sink_->send(to_send, now());
+}
+
+void RuleManager::eval_all(Millis ts) {
+  std::vector<std::shared_ptr<Group>> groups;
+  {
+    std::lock_guard lock(mu_);
+    groups = groups_;
+  }
+  for (auto& g : groups) eval_group(*g, ts);
+  ready_ = true;
+}
+
+void RuleManager::start() {
+  stopping_ = false;
+  threads_.emplace_back([this] { scheduler_loop(); });
+}
+
+void RuleManager::stop() {
+  stopping_ = true;
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+void RuleManager::scheduler_loop() {
+  WorkQueue q;
+  std::vector<std::thread> workers;
+  for (size_t i = 0; i < opts_.workers; ++i) {
+    workers.emplace_back([&] {
+      for (;;) {
+        std::pair<std::shared_ptr<void>, Millis> job;
+        {
+          std::unique_lock lock(q.mu);
+          q.cv.wait(lock, [&] { return !q.jobs.empty() || stopping_.load(); });
+          if (q.jobs.empty()) return;
+          job = std::move(q.jobs.front());
+          q.jobs.pop_front();
+        }
+        auto g = std::static_pointer_cast<Group>(job.first);
+        eval_group(*g, job.second);
+        Millis done = now();
+        std::lock_guard lock(q.mu);
+        NextSlot ns = next_slot(job.second * 1'000'000, done * 1'000'000, g->interval * 1'000'000);
+        g->missed += static_cast<uint64_t>(ns.missed);
+        g->next_slot = ns.next / 1'000'000;
+        g->busy = false;
+        q.cv.notify_all();
+      }
+    });
+  }
+  while (!stopping_) {
+    std::vector<std::shared_ptr<Group>> groups;
+    {
+      std::lock_guard lock(mu_);
+      groups = groups_;
+    }
+    Millis t = now();
+    Millis wake = t + 1000;
+    {
+      std::lock_guard lock(q.mu);
+      for (auto& g : groups) {
+        if (g->next_slot == 0) {
+          g->next_slot =
+              first_eval_timestamp(t * 1'000'000, g->interval * 1'000'000, g->offset) / 1'000'000;
+        }
+        if (!g->busy && g->next_slot <= t) {
+          g->busy = true;
+          q.jobs.emplace_back(g, g->next_slot);
+          q.cv.notify_one();
+        } else if (!g->busy) {
+          wake = std::min(wake, g->next_slot);
+        }
+      }
+    }
+    ready_ = true;
+    std::unique_lock lock(q.mu);
+    q.cv.wait_for(lock, std::chrono::milliseconds(std::clamp<Millis>(wake - t, 1, 1000)),
+                  [&] { return stopping_.load(); });
+  }
+  q.cv.notify_all();
+  for (auto& w : workers) w.join();
+}
+
+void RuleManager::note_reload(bool ok, Millis at) {
+  reload_ok_ = ok;
+  ++reloads_total_;
+  if (ok) {
+    reload_at_ = at;
+  } else {
+    ++reload_failures_total_;
+  }
+}
+
+std::string RuleManager::rules_json(const RulesFilter& f) const {
+  auto wanted = [](const std::vector<std::string>& list, const std::string& v) {
+    return list.empty() || std::find(list.begin(), list.end(), v) != list.end();
+  };
+  std::vector<std::shared_ptr<Group>> groups;
+  {
+    std::lock_guard lock(mu_);
+    groups = groups_;
+  }
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("status");
+  w.String("success");
+  w.Key("data");
+  w.StartObject();
+  w.Key("groups");
+  w.StartArray();
+  for (const auto& g : groups) {
+    if (!wanted(f.group_names, g->name) || !wanted(f.files, g->file)) continue;
+    std::lock_guard lock(g->mu);
+    w.StartObject();
+    w.Key("name");
+    w.String(g->name.c_str());
+    w.Key("file");
+    w.String(g->file.c_str());
+    w.Key("rules");
+    w.StartArray();
+    for (const auto& rt : g->rt->rules()) {
+      const rules::Rule& r = *rt.rule;
+      if (f.type == "alert" && !r.is_alert()) continue;
+      if (f.type == "record" && r.is_alert()) continue;
+      if (!wanted(f.rule_names, r.name)) continue;
+      w.StartObject();
+      if (r.is_alert()) {
+        w.Key("state");
+        w.String(std::string(to_string(rule_state(rt.alerts))).c_str());
+      }
+      w.Key("name");
+      w.String(r.name.c_str());
+      w.Key("query");
+      w.String((r.grafana ? r.grafana->query.value : r.expr.value).c_str());
+      if (r.is_alert()) {
+        w.Key("duration");
+        w.Double(static_cast<double>(r.for_.ms) / 1000.0);
+        w.Key("keepFiringFor");
+        w.Double(static_cast<double>(r.keep_firing_for.ms) / 1000.0);
+      }
+      w.Key("labels");
+      write_kv(w, r.labels);
+      if (r.is_alert()) {
+        w.Key("annotations");
+        write_kv(w, r.annotations);
+        if (!f.exclude_alerts) {
+          w.Key("alerts");
+          w.StartArray();
+          std::vector<const ActiveAlert*> active;
+          for (const auto& [_, a] : rt.alerts) {
+            if (a.state != AlertState::kInactive) active.push_back(&a);
+          }
+          std::sort(active.begin(), active.end(),
+                    [](auto* a, auto* b) { return a->labels < b->labels; });
+          for (const auto* a : active) write_alert(w, *a);
+          w.EndArray();
+        }
+      }
+      w.Key("health");
+      w.String(std::string(to_string(rt.health)).c_str());
+      if (rt.last_error) {
+        w.Key("lastError");
+        w.String(rt.last_error->c_str());
+      }
+      w.Key("evaluationTime");
+      w.Double(rt.eval_seconds);
+      w.Key("lastEvaluation");
+      w.String(rfc3339(rt.last_eval).c_str());
+      w.Key("type");
+      w.String(r.is_alert() ? "alerting" : "recording");
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("interval");
+    w.Double(static_cast<double>(g->interval) / 1000.0);
+    w.Key("limit");
+    w.Int64(g->rt->group().limit);
+    w.Key("evaluationTime");
+    w.Double(g->last_duration);
+    w.Key("lastEvaluation");
+    w.String(rfc3339(g->last_eval).c_str());
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+  return buf.GetString();
+}
+
+std::string RuleManager::alerts_json() const {
+  std::vector<std::shared_ptr<Group>> groups;
+  {
+    std::lock_guard lock(mu_);
+    groups = groups_;
+  }
+  std::vector<ActiveAlert> all;
+  for (const auto& g : groups) {
+    std::lock_guard lock(g->mu);
+    for (const auto& rt : g->rt->rules()) {
+      for (const auto& [_, a] : rt.alerts) {
+        if (a.state != AlertState::kInactive) all.push_back(a);
+      }
+    }
+  }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.labels < b.labels; });
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("status");
+  w.String("success");
+  w.Key("data");
+  w.StartObject();
+  w.Key("alerts");
+  w.StartArray();
+  for (const auto& a : all) write_alert(w, a);
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+  return buf.GetString();
+}
+
+std::string RuleManager::metrics_text() const {
+  std::vector<std::shared_ptr<Group>> groups;
+  std::vector<std::shared_ptr<Datasource>> dss;
+  {
+    std::lock_guard lock(mu_);
+    groups = groups_;
+    dss = datasources_;
+  }
+  std::string o;
+  std::string dur, iters, missed, fails, last, inter;
+  size_t firing = 0, pending = 0;
+  for (const auto& g : groups) {
+    std::lock_guard lock(g->mu);
+    std::string lbl = fmt::format("rule_group=\"{};{}\"", metric_escape(g->file), metric_escape(g->name));
+    uint64_t cum = 0;
+    for (size_t i = 0; i < std::size(kDurationBuckets); ++i) {
+      cum = g->buckets[i];
+      dur += fmt::format("ruleeval_rule_group_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", lbl,
+                         kDurationBuckets[i], cum);
+    }
+    dur += fmt::format("ruleeval_rule_group_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", lbl,
+                       g->iterations);
+    dur += fmt::format("ruleeval_rule_group_duration_seconds_sum{{{}}} {}\n", lbl, g->duration_sum);
+    dur += fmt::format("ruleeval_rule_group_duration_seconds_count{{{}}} {}\n", lbl, g->iterations);
+    iters += fmt::format("ruleeval_rule_group_iterations_total{{{}}} {}\n", lbl, g->iterations);
+    missed += fmt::format("ruleeval_rule_group_iterations_missed_total{{{}}} {}\n", lbl, g->missed);
+    fails += fmt::format("ruleeval_rule_evaluation_failures_total{{{}}} {}\n", lbl, g->failures);
+    last += fmt::format("ruleeval_rule_group_last_duration_seconds{{{}}} {}\n", lbl, g->last_duration);
+    inter += fmt::format("ruleeval_rule_group_interval_seconds{{{}}} {}\n", lbl,
+                         static_cast<double>(g->interval) / 1000.0);
+    for (const auto& rt : g->rt->rules()) {
+      for (const auto& [_, a] : rt.alerts) {
+        if (a.state == AlertState::kFiring) ++firing;
+        if (a.state == AlertState::kPending) ++pending;
+      }
+    }
+  }
+  o += "# HELP ruleeval_rule_group_duration_seconds Duration of rule group evaluations.\n"
+       "# TYPE ruleeval_rule_group_duration_seconds histogram\n" + dur;
+  o += "# HELP ruleeval_rule_group_iterations_total Rule group evaluations.\n"
+       "# TYPE ruleeval_rule_group_iterations_total counter\n" + iters;
+  o += "# HELP ruleeval_rule_group_iterations_missed_total Evaluations skipped because one overran.\n"
+       "# TYPE ruleeval_rule_group_iterations_missed_total counter\n" + missed;
+  o += "# HELP ruleeval_rule_evaluation_failures_total Rule evaluations that failed.\n"
+       "# TYPE ruleeval_rule_evaluation_failures_total counter\n" + fails;
+  o += "# HELP ruleeval_rule_group_last_duration_seconds Duration of the last evaluation.\n"
+       "# TYPE ruleeval_rule_group_last_duration_seconds gauge\n" + last;
+  o += "# HELP ruleeval_rule_group_interval_seconds The group's evaluation interval.\n"
+       "# TYPE ruleeval_rule_group_interval_seconds gauge\n" + inter;
+  o += "# HELP ruleeval_alerts Active alerts by state.\n# TYPE ruleeval_alerts gauge\n";
+  o += fmt::format("ruleeval_alerts{{state=\"firing\"}} {}\nruleeval_alerts{{state=\"pending\"}} {}\n",
+                   firing, pending);
+  o += "# HELP ruleeval_datasource_requests_total Queries sent to a datasource.\n"
+       "# TYPE ruleeval_datasource_requests_total counter\n";
+  std::string lat;
+  for (const auto& d : dss) {
+    std::lock_guard lock(d->stats_mu);
+    o += fmt::format("ruleeval_datasource_requests_total{{datasource=\"{}\"}} {}\n",
+                     metric_escape(d->name), d->requests);
+    lat += fmt::format("ruleeval_datasource_request_seconds_total{{datasource=\"{}\"}} {}\n",
+                       metric_escape(d->name), d->request_seconds);
+  }
+  o += "# HELP ruleeval_datasource_request_seconds_total Time spent waiting for a datasource.\n"
+       "# TYPE ruleeval_datasource_request_seconds_total counter\n" + lat;
+  o += "# HELP ruleeval_config_last_reload_successful Whether the last reload succeeded.\n"
+       "# TYPE ruleeval_config_last_reload_successful gauge\n";
+  o += fmt::format("ruleeval_config_last_reload_successful {}\n", reload_ok_.load() ? 1 : 0);
+  o += "# HELP ruleeval_config_last_reload_success_timestamp_seconds Time of the last good reload.\n"
+       "# TYPE ruleeval_config_last_reload_success_timestamp_seconds gauge\n";
+  o += fmt::format("ruleeval_config_last_reload_success_timestamp_seconds {}\n",
+                   static_cast<double>(reload_at_.load()) / 1000.0);
+  o += fmt::format("# TYPE ruleeval_config_reloads_total counter\nruleeval_config_reloads_total {}\n",
+                   reloads_total_.load());
+  o += fmt::format(
+      "# TYPE ruleeval_config_reload_failures_total counter\nruleeval_config_reload_failures_total {}\n",
+      reload_failures_total_.load());
+  return o;
+}
+
+std::string RuleManager::status_html() const {
+  std::vector<std::shared_ptr<Group>> groups;
+  {
+    std::lock_guard lock(mu_);
+    groups = groups_;
+  }
+  std::string o =
+      "<!doctype html><html><head><meta charset=\"utf-8\"><title>ruleeval</title><style>"
+      "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:2em}"
+      "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}"
+      ".firing{background:#fdd}.pending{background:#ffd}.err{color:#b00}</style></head><body>"
+      "<h1>ruleeval</h1><p><a href=\"/api/v1/rules\">rules</a> · <a href=\"/api/v1/alerts\">alerts</a>"
+      " · <a href=\"/metrics\">metrics</a></p>";
+  for (const auto& g : groups) {
+    std::lock_guard lock(g->mu);
+    o += fmt::format("<h2>{} <small>({}, every {}, last took {:.3f}s)</small></h2>",
+                     escape_html(g->name), escape_html(g->file), format_duration(g->interval),
+                     g->last_duration);
+    o += "<table><tr><th>rule</th><th>state</th><th>health</th><th>last error</th><th>alerts</th></tr>";
+    for (const auto& rt : g->rt->rules()) {
+      const rules::Rule& r = *rt.rule;
+      std::string state = r.is_alert() ? std::string(to_string(rule_state(rt.alerts))) : "";
+      std::string alerts;
+      for (const auto& [lbs, a] : rt.alerts) {
+        if (a.state == AlertState::kInactive) continue;
+        alerts += fmt::format("<div class=\"{}\">{} {}</div>", to_string(a.state),
+                              escape_html(lbs.to_string()), escape_html(go_float_e(a.value)));
+      }
+      o += fmt::format("<tr class=\"{}\"><td>{}<br><code>{}</code></td><td>{}</td><td>{}</td>"
+                       "<td class=\"err\">{}</td><td>{}</td></tr>",
+                       state, escape_html(r.name), escape_html(r.expr.value), state,
+                       to_string(rt.health), escape_html(rt.last_error.value_or("")), alerts);
+    }
+    o += "</table>";
+  }
+  o += "</body></html>";
+  return o;
+}
+
+}  // namespace ruleeval::engine
