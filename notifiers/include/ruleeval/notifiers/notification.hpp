@@ -1,0 +1,61 @@
+// The data a notification carries, in Alertmanager's template.Data shape: what templates see as
+// .Receiver, .Status, .Alerts (.Firing/.Resolved), .GroupLabels, .CommonLabels,
+// .CommonAnnotations, .ExternalURL and .GroupKey.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ruleeval/common/labels.hpp"
+#include "ruleeval/rules/alert.hpp"
+
+namespace ruleeval::notifiers {
+
+using rules::Millis;
+
+struct AlertData {
+  std::string status;  // "firing" | "resolved"
+  Labels labels;
+  Labels annotations;
+  Millis starts_at = 0;
+  Millis ends_at = 0;  // 0 is written as Go's zero time
+  std::string generator_url;
+  std::string fingerprint;  // 16 hex digits, Alertmanager's FNV-1a label fingerprint
+};
+
+struct NotificationData {
+  std::string receiver;
+  std::string status;  // "firing" if any alert fires, else "resolved"
+  std::vector<AlertData> alerts;
+  Labels group_labels;
+  Labels common_labels;
+  Labels common_annotations;
+  std::string external_url;
+  std::string group_key;
+  uint64_t truncated_alerts = 0;
+
+  std::vector<const AlertData*> firing() const;
+  std::vector<const AlertData*> resolved() const;
+};
+
+// Builds the template data for a group flush at `now` (alerts are firing unless resolved at now).
+NotificationData make_notification_data(std::string receiver, std::string group_key,
+                                        Labels group_labels, const std::vector<rules::Alert>& alerts,
+                                        std::string external_url, Millis now);
+
+// Alertmanager's model.LabelSet.Fingerprint(): FNV-1a 64 over sorted name\xffvalue\xff.
+uint64_t fingerprint(const Labels& labels);
+std::string fingerprint_hex(const Labels& labels);
+// Go's RFC3339Nano in UTC ("2026-11-24T01:00:56.875Z"); 0 gives "0001-01-01T00:00:00Z".
+std::string format_time(Millis ms);
+// Lowercase hex SHA-256 (PagerDuty dedup keys).
+std::string sha256_hex(std::string_view data);
+// Alertmanager's default subject: "[FIRING:2] <group label values> (<other common values>)".
+std::string default_subject(const NotificationData& d);
+// Alertmanager's link to the receiver's alerts: <external_url>/#/alerts?receiver=<name>.
+std::string alerts_url(const NotificationData& d);
+// First n runes, the last replaced by "…" when the text is longer (Alertmanager's truncation).
+std::string truncate_runes(std::string_view s, size_t n, bool* truncated = nullptr);
+
+}  // namespace ruleeval::notifiers

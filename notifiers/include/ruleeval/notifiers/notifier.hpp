@@ -1,0 +1,150 @@
+// The notification pipeline: an AlertSink that routes, groups, inhibits, silences, deduplicates
+// (Alertmanager's notification log), renders the receiver payloads, writes them to the durable
+// outbox and delivers them with one worker per integration (retry with exponential backoff and
+// jitter, Retry-After on 429/503, no retry on other 4xx, per-integration rate limit).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ruleeval/notifiers/config.hpp"
+#include "ruleeval/notifiers/dispatch.hpp"
+#include "ruleeval/notifiers/inhibit.hpp"
+#include "ruleeval/notifiers/notification.hpp"
+#include "ruleeval/notifiers/outbox.hpp"
+#include "ruleeval/notifiers/silences.hpp"
+
+namespace ruleeval::notifiers {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual Millis now() const = 0;
+};
+class SystemClock : public Clock {
+ public:
+  Millis now() const override;
+};
+class FakeClock : public Clock {
+ public:
+  explicit FakeClock(Millis t = 0) : t_(t) {}
+  Millis now() const override { return t_.load(); }
+  void set(Millis t) { t_ = t; }
+  void advance(Millis d) { t_ += d; }
+
+ private:
+  std::atomic<Millis> t_;
+};
+
+struct SendResult {
+  bool ok = false;
+  bool retryable = false;
+  Millis retry_after_ms = -1;  // from a Retry-After header, -1 = none
+  long status = 0;             // HTTP status, 0 = none (network error, SMTP, file)
+  std::string error;
+};
+
+// Does the actual I/O for one outbox entry. The default uses libcurl (HTTP, SMTP) and files;
+// tests inject fakes.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual SendResult send(const OutboxEntry& e, const ReceiverConfig& receiver, size_t index) = 0;
+};
+std::unique_ptr<Transport> make_default_transport();
+
+struct IntegrationMetrics {
+  std::string receiver;
+  std::string integration;  // slack, pagerduty, email, webhook, alertmanager, file
+  uint64_t sent = 0, failed = 0, retried = 0, queued = 0;
+  uint64_t consecutive_failures = 0;
+  std::string last_error;
+};
+
+struct NotifierOptions {
+  std::string state_dir;  // outbox, nflog.json and silences.json live here; empty = memory only
+  std::string external_url = "http://localhost:9093";
+  std::shared_ptr<Clock> clock;          // default: SystemClock
+  std::shared_ptr<Transport> transport;  // default: make_default_transport()
+  // Retry: exponential backoff from initial, x multiplier, +-jitter, capped at max.
+  Millis backoff_initial_ms = 500, backoff_max_ms = 60'000;
+  double backoff_multiplier = 1.5, backoff_jitter = 0.5;
+  Millis retry_after_max_ms = 5 * 60'000;
+  Millis give_up_after_ms = 24 * 3600'000;  // a pending entry older than this fails
+  Millis slack_min_interval_ms = 1000;      // Slack's ~1 message/s per webhook
+  Millis min_interval_ms = 0;               // other integrations
+  // After this many consecutive failed attempts an integration raises ReceiverFailing through
+  // fallback_receiver (when set and different from the failing receiver).
+  uint32_t failing_threshold = 5;
+  std::string fallback_receiver;
+  bool start_threads = true;  // false: call tick() yourself; deliveries still use workers
+};
+
+class Notifier : public rules::AlertSink {
+ public:
+  static Result<std::unique_ptr<Notifier>> create(NotifyConfig config, NotifierOptions opts);
+  ~Notifier() override;
+  Notifier(const Notifier&) = delete;
+  Notifier& operator=(const Notifier&) = delete;
+
+  void send(std::span<const rules::Alert> alerts, Millis now) override;
+  // Flushes the groups that are due at `now` (the background thread calls this).
+  void tick(Millis now);
+  // Blocks until no delivery is queued or in flight, or the timeout passes. True when idle.
+  bool wait_idle(Millis timeout_ms);
+  void stop();  // stops the threads; pending entries stay in the outbox
+
+  Silences& silences() { return *silences_; }
+  std::vector<IntegrationMetrics> metrics() const;
+  // Prometheus text exposition of metrics().
+  std::string metrics_text() const;
+  size_t group_count() const { return dispatcher_->group_count(); }
+
+ private:
+  Notifier() = default;
+  struct Worker;
+  struct LogEntry {
+    std::vector<uint64_t> firing, resolved;  // sorted fingerprints
+    Millis at = 0;
+  };
+  void run_loop();
+  void enqueue(OutboxEntry e, bool persist);
+  Worker& worker_for(const OutboxEntry& e);
+  void worker_loop(Worker& w);
+  void on_failure_threshold(Worker& w, bool failing);
+  void notify_group(const GroupFlush& g, Millis now, const Inhibitor& inh);
+  void save_nflog_locked();
+  bool sleep_unless_stopping(Worker& w, Millis ms);
+  Result<std::string> render(const ReceiverConfig& rc, IntegrationKind kind, size_t index,
+                             const NotificationData& d, const std::vector<rules::Alert>& raw,
+                             Millis now) const;
+
+  NotifyConfig config_;
+  NotifierOptions opts_;
+  std::shared_ptr<const RouteTree> tree_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<Silences> silences_;
+  std::unique_ptr<Outbox> outbox_;
+
+  std::mutex tick_mu_;  // one flush at a time
+  std::mutex nflog_mu_;
+  std::map<std::string, LogEntry> nflog_;  // "<group key>\x1f<integration>"
+  bool nflog_dirty_ = false;
+
+  mutable std::mutex workers_mu_;
+  std::map<std::string, std::unique_ptr<Worker>> workers_;
+  std::condition_variable idle_cv_;
+  std::atomic<bool> stopping_{false};
+  std::thread loop_;
+  std::mutex loop_mu_;
+  std::condition_variable loop_cv_;
+};
+
+}  // namespace ruleeval::notifiers

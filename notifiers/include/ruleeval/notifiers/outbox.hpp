@@ -1,0 +1,52 @@
+// The durable outbox: every rendered notification is written to <dir>/pending/<id>.json and
+// fsync'd (file and directory) before it is sent, and removed only after the receiver accepted
+// it. After a crash, load_pending() returns what was not yet delivered; delivered entries are
+// gone. Entries that fail permanently move to <dir>/failed/.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "ruleeval/notifiers/config.hpp"
+
+namespace ruleeval::notifiers {
+
+struct OutboxEntry {
+  std::string id;           // unique, sortable by creation: <16 hex seq>-<8 hex random>
+  std::string integration;  // "<receiver>/<kind>/<index>"
+  std::string receiver;
+  IntegrationKind kind = IntegrationKind::kWebhook;
+  std::string group_key;
+  std::string body;  // the request body (HTTP) or a JSON message description (email)
+  Millis created_at = 0;
+  uint32_t attempts = 0;
+};
+
+class Outbox {
+ public:
+  // Creates the directories. `dir` empty = memory only (nothing survives a restart).
+  static Result<std::unique_ptr<Outbox>> open(std::string dir);
+
+  // Assigns e.id, writes and fsyncs. Returns the id.
+  Result<std::string> put(OutboxEntry& e);
+  Result<void> done(const std::string& id);
+  Result<void> fail(const std::string& id, const std::string& reason);
+  // Pending entries, oldest first.
+  Result<std::vector<OutboxEntry>> load_pending() const;
+  size_t pending_count() const;
+
+ private:
+  explicit Outbox(std::string dir) : dir_(std::move(dir)) {}
+  std::string dir_;
+  mutable std::mutex mu_;
+  uint64_t seq_ = 0;
+  uint32_t boot_ = 0;
+  size_t pending_ = 0;
+};
+
+std::string serialize_entry(const OutboxEntry& e);
+Result<OutboxEntry> parse_entry(std::string_view json);
+
+}  // namespace ruleeval::notifiers

@@ -1,0 +1,547 @@
+#include "ruleeval/notifiers/notifier.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "fsutil.hpp"
+#include "payloads.hpp"
+
+namespace ruleeval::notifiers {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+Millis SystemClock::now() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+namespace {
+
+Millis steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void log_error(const std::string& msg) { std::cerr << "ruleeval notifier: " << msg << '\n'; }
+
+bool is_subset(const std::vector<uint64_t>& sub, const std::vector<uint64_t>& sup) {
+  return std::includes(sup.begin(), sup.end(), sub.begin(), sub.end());
+}
+
+struct IntegrationRef {
+  IntegrationKind kind;
+  size_t index;
+  bool send_resolved;
+};
+
+std::vector<IntegrationRef> integrations_of(const ReceiverConfig& rc) {
+  std::vector<IntegrationRef> out;
+  for (size_t i = 0; i < rc.slack.size(); ++i) {
+    out.push_back({IntegrationKind::kSlack, i, rc.slack[i].send_resolved});
+  }
+  for (size_t i = 0; i < rc.pagerduty.size(); ++i) {
+    out.push_back({IntegrationKind::kPagerDuty, i, rc.pagerduty[i].send_resolved});
+  }
+  for (size_t i = 0; i < rc.email.size(); ++i) {
+    out.push_back({IntegrationKind::kEmail, i, rc.email[i].send_resolved});
+  }
+  for (size_t i = 0; i < rc.webhook.size(); ++i) {
+    out.push_back({IntegrationKind::kWebhook, i, rc.webhook[i].send_resolved});
+  }
+  for (size_t i = 0; i < rc.alertmanager.size(); ++i) {
+    out.push_back({IntegrationKind::kAlertmanager, i, rc.alertmanager[i].send_resolved});
+  }
+  for (size_t i = 0; i < rc.file.size(); ++i) {
+    out.push_back({IntegrationKind::kFile, i, rc.file[i].send_resolved});
+  }
+  return out;
+}
+
+std::string integration_id(const std::string& receiver, IntegrationKind k, size_t i) {
+  return receiver + "/" + std::string(kind_name(k)) + "/" + std::to_string(i);
+}
+
+size_t index_of(const std::string& integration_id) {
+  auto slash = integration_id.rfind('/');
+  try {
+    return std::stoul(integration_id.substr(slash + 1));
+  } catch (...) {
+    return SIZE_MAX;
+  }
+}
+
+// Alertmanager's DedupStage.needsUpdate.
+bool needs_update(const void* entry_ptr, const std::vector<uint64_t>& firing,
+                  const std::vector<uint64_t>& resolved, bool send_resolved, Millis repeat,
+                  Millis now, const std::vector<uint64_t>* log_firing,
+                  const std::vector<uint64_t>* log_resolved, Millis log_at) {
+  if (!entry_ptr) return !firing.empty();
+  if (!is_subset(firing, *log_firing)) return true;
+  if (firing.empty()) return !log_firing->empty();
+  if (send_resolved && !is_subset(resolved, *log_resolved)) return true;
+  return log_at < now - repeat;
+}
+
+std::string metric_labels(const IntegrationMetrics& m) {
+  return "{receiver=" + go_quote(m.receiver) + ",integration=" + go_quote(m.integration) + "}";
+}
+
+}  // namespace
+
+struct Notifier::Worker {
+  std::string id;
+  std::string receiver;
+  IntegrationKind kind = IntegrationKind::kWebhook;
+  size_t index = 0;
+  Millis min_interval = 0;
+  Millis last_send = INT64_MIN / 2;
+  bool failing_raised = false;
+  bool busy = false;
+  std::deque<OutboxEntry> queue;
+  IntegrationMetrics m;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::thread thread;
+  std::mt19937_64 rng{std::random_device{}()};
+};
+
+Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, NotifierOptions opts) {
+  std::unique_ptr<Notifier> n(new Notifier());
+  if (!opts.clock) opts.clock = std::make_shared<SystemClock>();
+  if (!opts.transport) opts.transport = make_default_transport();
+  while (!opts.external_url.empty() && opts.external_url.back() == '/') opts.external_url.pop_back();
+  auto tree = RouteTree::build(config);
+  if (!tree) return std::unexpected(tree.error());
+  if (!opts.fallback_receiver.empty() && !config.find_receiver(opts.fallback_receiver)) {
+    return make_error("fallback receiver \"" + opts.fallback_receiver + "\" is not defined");
+  }
+  n->tree_ = *tree;
+  n->config_ = std::move(config);
+  n->opts_ = std::move(opts);
+  n->dispatcher_ = std::make_unique<Dispatcher>(n->tree_, n->config_.resolve_timeout);
+  const std::string& dir = n->opts_.state_dir;
+  if (!dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return make_error("cannot create state dir \"" + dir + "\": " + ec.message());
+  }
+  auto sil = Silences::open(dir.empty() ? "" : (fs::path(dir) / "silences.json").string());
+  if (!sil) return std::unexpected(sil.error());
+  n->silences_ = std::move(*sil);
+  auto ob = Outbox::open(dir.empty() ? "" : (fs::path(dir) / "outbox").string());
+  if (!ob) return std::unexpected(ob.error());
+  n->outbox_ = std::move(*ob);
+
+  // The notification log survives restarts, like Alertmanager's nflog.
+  if (!dir.empty() && fs::exists(fs::path(dir) / "nflog.json")) {
+    auto text = detail::read_file((fs::path(dir) / "nflog.json").string());
+    if (!text) return std::unexpected(text.error());
+    auto j = json::parse(*text, nullptr, false);
+    if (j.is_object()) {
+      Millis cutoff = n->opts_.clock->now() - 5 * 24 * 3600'000LL;
+      for (const auto& [k, v] : j.items()) {
+        LogEntry e;
+        e.at = v.value("at", Millis{0});
+        if (e.at < cutoff) continue;
+        e.firing = v.value("firing", std::vector<uint64_t>{});
+        e.resolved = v.value("resolved", std::vector<uint64_t>{});
+        n->nflog_[k] = std::move(e);
+      }
+    } else {
+      log_error("ignoring corrupt " + (fs::path(dir) / "nflog.json").string());
+    }
+  }
+
+  // One worker per configured integration, so metrics list them all from the start.
+  for (const auto& rc : n->config_.receivers) {
+    for (const auto& ref : integrations_of(rc)) {
+      OutboxEntry probe;
+      probe.integration = integration_id(rc.name, ref.kind, ref.index);
+      probe.receiver = rc.name;
+      probe.kind = ref.kind;
+      n->worker_for(probe);
+    }
+  }
+  auto pending = n->outbox_->load_pending();
+  if (!pending) return std::unexpected(pending.error());
+  for (auto& e : *pending) n->enqueue(std::move(e), false);
+  if (n->opts_.start_threads) {
+    n->loop_ = std::thread([p = n.get()] { p->run_loop(); });
+  }
+  return n;
+}
+
+Notifier::~Notifier() { stop(); }
+
+void Notifier::stop() {
+  {
+    std::lock_guard lock(loop_mu_);
+    stopping_ = true;
+  }
+  loop_cv_.notify_all();
+  if (loop_.joinable()) loop_.join();
+  std::vector<Worker*> ws;
+  {
+    std::lock_guard lock(workers_mu_);
+    for (auto& [k, w] : workers_) ws.push_back(w.get());
+  }
+  for (auto* w : ws) {
+    {
+      std::lock_guard lock(w->mu);
+    }
+    w->cv.notify_all();
+  }
+  for (auto* w : ws) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+}
+
+void Notifier::send(std::span<const rules::Alert> alerts, Millis now) {
+  dispatcher_->ingest(alerts, now);
+  loop_cv_.notify_all();
+}
+
+void Notifier::run_loop() {
+  std::unique_lock lock(loop_mu_);
+  while (!stopping_) {
+    lock.unlock();
+    Millis now = opts_.clock->now();
+    tick(now);
+    Millis next = dispatcher_->next_flush();
+    Millis wait = next == INT64_MAX ? 1000 : std::clamp<Millis>(next - now, 5, 1000);
+    lock.lock();
+    if (stopping_) break;
+    loop_cv_.wait_for(lock, std::chrono::milliseconds(wait));
+  }
+}
+
+void Notifier::tick(Millis now) {
+  std::lock_guard lock(tick_mu_);
+  std::vector<rules::Alert> sources;
+  if (!config_.inhibit_rules.empty()) sources = dispatcher_->firing_alerts(now);
+  Inhibitor inh(config_.inhibit_rules, sources);
+  dispatcher_->flush_due(now, [&](const GroupFlush& g) { notify_group(g, now, inh); });
+  std::lock_guard nl(nflog_mu_);
+  if (nflog_dirty_) save_nflog_locked();
+}
+
+void Notifier::save_nflog_locked() {
+  nflog_dirty_ = false;
+  if (opts_.state_dir.empty()) return;
+  json j = json::object();
+  for (const auto& [k, e] : nflog_) {
+    j[k] = {{"at", e.at}, {"firing", e.firing}, {"resolved", e.resolved}};
+  }
+  auto r = detail::write_file_durably((fs::path(opts_.state_dir) / "nflog.json").string(), j.dump());
+  if (!r) log_error(r.error().to_string());
+}
+
+Result<std::string> Notifier::render(const ReceiverConfig& rc, IntegrationKind kind, size_t i,
+                                     const NotificationData& d,
+                                     const std::vector<rules::Alert>& raw, Millis now) const {
+  static const detail::Expander x = detail::default_expander();
+  switch (kind) {
+    case IntegrationKind::kSlack:
+      return detail::slack_payload(rc.slack[i], d, x);
+    case IntegrationKind::kPagerDuty:
+      return detail::pagerduty_payload(rc.pagerduty[i], d, x);
+    case IntegrationKind::kEmail:
+      return detail::email_payload(rc.email[i], d, x, now);
+    case IntegrationKind::kWebhook:
+      return detail::webhook_payload(d, rc.webhook[i].max_alerts);
+    case IntegrationKind::kAlertmanager:
+      return detail::alertmanager_payload(raw);
+    case IntegrationKind::kFile:
+      return detail::webhook_payload(d, 0);
+  }
+  return make_error("unknown integration");
+}
+
+void Notifier::notify_group(const GroupFlush& g, Millis now, const Inhibitor& inh) {
+  const ReceiverConfig* rc = config_.find_receiver(g.route->receiver);
+  if (!rc) return;
+  std::vector<rules::Alert> alerts;
+  for (const auto& a : g.alerts) {
+    if (inh.inhibited(a.labels)) continue;
+    if (!silences_->silenced_by(a.labels, now).empty()) continue;
+    alerts.push_back(a);
+  }
+  if (alerts.empty()) return;
+  std::vector<uint64_t> firing, resolved;
+  std::vector<rules::Alert> firing_alerts;
+  for (const auto& a : alerts) {
+    if (a.resolved_at(now)) {
+      resolved.push_back(fingerprint(a.labels));
+    } else {
+      firing.push_back(fingerprint(a.labels));
+      firing_alerts.push_back(a);
+    }
+  }
+  std::sort(firing.begin(), firing.end());
+  std::sort(resolved.begin(), resolved.end());
+  for (const auto& ref : integrations_of(*rc)) {
+    std::string id = integration_id(rc->name, ref.kind, ref.index);
+    std::string key = g.key + '\x1f' + id;
+    {
+      std::lock_guard lock(nflog_mu_);
+      auto it = nflog_.find(key);
+      const LogEntry* prev = it == nflog_.end() ? nullptr : &it->second;
+      if (!needs_update(prev, firing, resolved, ref.send_resolved, g.route->repeat_interval, now,
+                        prev ? &prev->firing : nullptr, prev ? &prev->resolved : nullptr,
+                        prev ? prev->at : 0)) {
+        continue;
+      }
+    }
+    const auto& to_send = ref.send_resolved ? alerts : firing_alerts;
+    if (!to_send.empty()) {
+      auto data = make_notification_data(rc->name, g.key, g.group_labels, to_send,
+                                         opts_.external_url, now);
+      auto body = render(*rc, ref.kind, ref.index, data, to_send, now);
+      if (!body) {
+        log_error(id + ": " + body.error().to_string());
+        Worker& w = worker_for(OutboxEntry{"", id, rc->name, ref.kind, "", "", 0, 0});
+        std::lock_guard wl(w.mu);
+        ++w.m.failed;
+        w.m.last_error = body.error().message;
+        continue;  // not logged: the next flush tries again
+      }
+      OutboxEntry e;
+      e.integration = id;
+      e.receiver = rc->name;
+      e.kind = ref.kind;
+      e.group_key = g.key;
+      e.body = std::move(*body);
+      e.created_at = now;
+      enqueue(std::move(e), true);
+    }
+    std::lock_guard lock(nflog_mu_);
+    nflog_[key] = LogEntry{firing, resolved, now};
+    nflog_dirty_ = true;
+  }
+}
+
+Notifier::Worker& Notifier::worker_for(const OutboxEntry& e) {
+  std::lock_guard lock(workers_mu_);
+  auto& slot = workers_[e.integration];
+  if (!slot) {
+    slot = std::make_unique<Worker>();
+    Worker& w = *slot;
+    w.id = e.integration;
+    w.receiver = e.receiver;
+    w.kind = e.kind;
+    w.index = index_of(e.integration);
+    w.min_interval =
+        e.kind == IntegrationKind::kSlack ? opts_.slack_min_interval_ms : opts_.min_interval_ms;
+    w.m.receiver = e.receiver;
+    w.m.integration = std::string(kind_name(e.kind));
+    w.thread = std::thread([this, &w] { worker_loop(w); });
+  }
+  return *slot;
+}
+
+void Notifier::enqueue(OutboxEntry e, bool persist) {
+  if (persist) {
+    auto r = outbox_->put(e);
+    if (!r) log_error("outbox: " + r.error().to_string() + " (delivering without durability)");
+  }
+  Worker& w = worker_for(e);
+  {
+    std::lock_guard lock(w.mu);
+    w.queue.push_back(std::move(e));
+    w.m.queued = w.queue.size();
+  }
+  w.cv.notify_all();
+}
+
+bool Notifier::sleep_unless_stopping(Worker& w, Millis ms) {
+  std::unique_lock lock(w.mu);
+  return !w.cv.wait_for(lock, std::chrono::milliseconds(std::max<Millis>(ms, 0)),
+                        [this] { return stopping_.load(); });
+}
+
+void Notifier::worker_loop(Worker& w) {
+  while (true) {
+    OutboxEntry e;
+    {
+      std::unique_lock lock(w.mu);
+      w.cv.wait(lock, [&] { return stopping_.load() || !w.queue.empty(); });
+      if (stopping_) return;
+      e = w.queue.front();
+      w.busy = true;
+    }
+    uint32_t attempt = 0;
+    while (true) {
+      Millis gap = w.last_send + w.min_interval - steady_ms();
+      if (gap > 0 && !sleep_unless_stopping(w, gap)) return;
+      const ReceiverConfig* rc = config_.find_receiver(e.receiver);
+      SendResult res;
+      if (!rc) {
+        res.error = "receiver \"" + e.receiver + "\" is no longer configured";
+      } else {
+        res = opts_.transport->send(e, *rc, w.index);
+      }
+      w.last_send = steady_ms();
+      ++attempt;
+      bool finished = false;
+      bool raise = false, clear = false;
+      {
+        std::lock_guard lock(w.mu);
+        if (res.ok) {
+          ++w.m.sent;
+          w.m.consecutive_failures = 0;
+          clear = w.failing_raised;
+          w.failing_raised = false;
+          finished = true;
+        } else {
+          ++w.m.failed;
+          ++w.m.consecutive_failures;
+          w.m.last_error = res.error;
+          if (opts_.failing_threshold > 0 &&
+              w.m.consecutive_failures >= opts_.failing_threshold && !w.failing_raised) {
+            w.failing_raised = true;
+            raise = true;
+          }
+        }
+      }
+      if (raise) on_failure_threshold(w, true);
+      if (clear) on_failure_threshold(w, false);
+      if (finished) {
+        auto r = outbox_->done(e.id);
+        if (!r) log_error("outbox: " + r.error().to_string());
+        break;
+      }
+      Millis age = opts_.clock->now() - e.created_at;
+      if (!res.retryable || age > opts_.give_up_after_ms) {
+        log_error(w.id + ": giving up on notification " + e.id + ": " + res.error);
+        auto r = outbox_->fail(e.id, res.error);
+        if (!r) log_error("outbox: " + r.error().to_string());
+        // Forget that we notified, so the next group flush tries again (Alertmanager does not
+        // log failed notifications either).
+        std::lock_guard lock(nflog_mu_);
+        nflog_.erase(e.group_key + '\x1f' + w.id);
+        break;
+      }
+      Millis delay;
+      if (res.retry_after_ms >= 0 && (res.status == 429 || res.status == 503)) {
+        delay = std::min(res.retry_after_ms, opts_.retry_after_max_ms);
+      } else {
+        double base = static_cast<double>(opts_.backoff_initial_ms) *
+                      std::pow(opts_.backoff_multiplier, static_cast<double>(attempt - 1));
+        base = std::min(base, static_cast<double>(opts_.backoff_max_ms));
+        std::uniform_real_distribution<double> jitter(1.0 - opts_.backoff_jitter,
+                                                      1.0 + opts_.backoff_jitter);
+        delay = static_cast<Millis>(base * jitter(w.rng));
+      }
+      {
+        std::lock_guard lock(w.mu);
+        ++w.m.retried;
+      }
+      if (!sleep_unless_stopping(w, delay)) return;
+    }
+    {
+      std::lock_guard lock(w.mu);
+      w.queue.pop_front();
+      w.m.queued = w.queue.size();
+      w.busy = false;
+    }
+  }
+}
+
+void Notifier::on_failure_threshold(Worker& w, bool failing) {
+  if (opts_.fallback_receiver.empty()) return;
+  const ReceiverConfig* rc = config_.find_receiver(opts_.fallback_receiver);
+  if (!rc) return;
+  Millis now = opts_.clock->now();
+  rules::Alert a;
+  a.labels = Labels{{"alertname", "ReceiverFailing"},
+                    {"receiver", w.receiver},
+                    {"integration", std::string(kind_name(w.kind))},
+                    {"severity", "critical"}};
+  std::string last_error;
+  {
+    std::lock_guard lock(w.mu);
+    last_error = w.m.last_error;
+  }
+  a.annotations = Labels{
+      {"summary", "Notifications to " + w.id + " are failing"},
+      {"description", failing ? "Last error: " + last_error : "Delivery has recovered."}};
+  a.starts_at = now;
+  a.ends_at = failing ? 0 : now;
+  std::string key = "{}/ruleeval:" + a.labels.to_string();
+  std::vector<rules::Alert> alerts{a};
+  auto data = make_notification_data(rc->name, key, a.labels, alerts, opts_.external_url, now);
+  for (const auto& ref : integrations_of(*rc)) {
+    std::string id = integration_id(rc->name, ref.kind, ref.index);
+    if (id == w.id) continue;
+    if (!failing && !ref.send_resolved) continue;
+    auto body = render(*rc, ref.kind, ref.index, data, alerts, now);
+    if (!body) {
+      log_error(id + ": " + body.error().to_string());
+      continue;
+    }
+    OutboxEntry e;
+    e.integration = id;
+    e.receiver = rc->name;
+    e.kind = ref.kind;
+    e.group_key = key;
+    e.body = std::move(*body);
+    e.created_at = now;
+    enqueue(std::move(e), true);
+  }
+}
+
+bool Notifier::wait_idle(Millis timeout_ms) {
+  Millis deadline = steady_ms() + timeout_ms;
+  while (true) {
+    bool idle = true;
+    {
+      std::lock_guard lock(workers_mu_);
+      for (auto& [k, w] : workers_) {
+        std::lock_guard wl(w->mu);
+        if (!w->queue.empty() || w->busy) idle = false;
+      }
+    }
+    if (idle) return true;
+    if (steady_ms() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+std::vector<IntegrationMetrics> Notifier::metrics() const {
+  std::vector<IntegrationMetrics> out;
+  std::lock_guard lock(workers_mu_);
+  for (const auto& [k, w] : workers_) {
+    std::lock_guard wl(w->mu);
+    out.push_back(w->m);
+  }
+  return out;
+}
+
+std::string Notifier::metrics_text() const {
+  auto ms = metrics();
+  std::string out;
+  auto family = [&](const char* name, const char* type, const char* help, auto get) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+    for (const auto& m : ms) out += name + metric_labels(m) + " " + std::to_string(get(m)) + "\n";
+  };
+  family("ruleeval_notifications_sent_total", "counter", "Notifications delivered.",
+         [](const IntegrationMetrics& m) { return m.sent; });
+  family("ruleeval_notifications_failed_total", "counter", "Failed delivery attempts.",
+         [](const IntegrationMetrics& m) { return m.failed; });
+  family("ruleeval_notifications_retried_total", "counter", "Delivery attempts retried.",
+         [](const IntegrationMetrics& m) { return m.retried; });
+  family("ruleeval_notifications_queued", "gauge", "Notifications waiting for delivery.",
+         [](const IntegrationMetrics& m) { return m.queued; });
+  return out;
+}
+
+}  // namespace ruleeval::notifiers

@@ -1,0 +1,189 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "ruleeval/notifiers/config.hpp"
+#include "ruleeval/notifiers/lint.hpp"
+#include "ruleeval/notifiers/matcher.hpp"
+
+using namespace ruleeval;
+using namespace ruleeval::notifiers;
+
+TEST_CASE("matchers parse quoted, unquoted and braced forms") {
+  auto one = parse_matchers(R"(severity="page")");
+  REQUIRE(one);
+  REQUIRE(one->size() == 1);
+  CHECK((*one)[0].name() == "severity");
+  CHECK((*one)[0].op() == MatchOp::kEqual);
+  CHECK((*one)[0].value() == "page");
+
+  auto unquoted = parse_matchers("team = db");
+  REQUIRE(unquoted);
+  CHECK((*unquoted)[0].value() == "db");
+
+  auto list = parse_matchers(R"({a="1", b!="2",c=~"x|y", d!~'z.*'})");
+  REQUIRE(list);
+  REQUIRE(list->size() == 4);
+  CHECK((*list)[1].op() == MatchOp::kNotEqual);
+  CHECK((*list)[2].op() == MatchOp::kRegex);
+  CHECK((*list)[3].op() == MatchOp::kNotRegex);
+  CHECK((*list)[3].value() == "z.*");
+  CHECK(matchers_to_string(*list) == R"({a="1",b!="2",c=~"x|y",d!~"z.*"})");
+}
+
+TEST_CASE("regex matchers are anchored and a missing label matches the empty string") {
+  auto m = parse_matchers(R"(sev=~"crit|page")");
+  REQUIRE(m);
+  CHECK((*m)[0].matches(Labels{{"sev", "page"}}));
+  CHECK_FALSE((*m)[0].matches(Labels{{"sev", "pager"}}));
+  auto ne = parse_matchers(R"(team!="db")");
+  REQUIRE(ne);
+  CHECK(ne->at(0).matches(Labels{{"x", "y"}}));
+  auto empty = parse_matchers(R"(team="")");
+  REQUIRE(empty);
+  CHECK(empty->at(0).matches(Labels{{"x", "y"}}));
+  CHECK_FALSE(empty->at(0).matches(Labels{{"team", "a"}}));
+}
+
+TEST_CASE("bad matchers give a clear error") {
+  auto no_op = parse_matchers("severity");
+  REQUIRE_FALSE(no_op);
+  CHECK(no_op.error().message.find("expected one of") != std::string::npos);
+  auto bad_re = parse_matchers(R"(a=~"(")");
+  REQUIRE_FALSE(bad_re);
+  CHECK(bad_re.error().message.find("invalid regular expression") != std::string::npos);
+  CHECK_FALSE(parse_matchers(R"(a="unterminated)"));
+  CHECK_FALSE(parse_matchers(R"({a="b")"));
+}
+
+static const char* kConfig = R"(
+global:
+  resolve_timeout: 2m
+route:
+  receiver: default
+  group_by: [alertname]
+  group_wait: 10s
+  routes:
+    - receiver: pager
+      matchers: ['severity="page"', 'team=~"db|web"']
+      group_by: ['...']
+      continue: true
+    - receiver: slack
+      match:
+        team: web
+      repeat_interval: 1h
+receivers:
+  - name: default
+    webhook_configs:
+      - url: http://127.0.0.1:1/hook
+        max_alerts: 3
+  - name: pager
+    pagerduty_configs:
+      - routing_key: abc
+  - name: slack
+    slack_configs:
+      - api_url: http://127.0.0.1:1/slack
+        channel: '#x'
+inhibit_rules:
+  - source_matchers: [severity="critical"]
+    target_matchers: [severity="warning"]
+    equal: [cluster]
+)";
+
+TEST_CASE("the notification config loads routes, receivers and inhibit rules") {
+  auto c = parse_notify_config(kConfig, "ruleeval.yaml");
+  REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
+  CHECK(c->resolve_timeout == 120'000);
+  CHECK(c->route.receiver == "default");
+  CHECK(c->route.group_wait.value() == 10'000);
+  REQUIRE(c->route.routes.size() == 2);
+  CHECK(c->route.routes[0].group_by_all);
+  CHECK(c->route.routes[0].continue_);
+  CHECK(c->route.routes[0].matchers.size() == 2);
+  CHECK(c->route.routes[1].matchers.at(0).to_string() == R"(team="web")");
+  CHECK(c->route.routes[1].repeat_interval.value() == 3'600'000);
+  CHECK(c->route.routes[1].where.line == 13);
+  REQUIRE(c->receivers.size() == 3);
+  CHECK(c->receivers[0].webhook.at(0).max_alerts == 3);
+  CHECK(c->receivers[1].pagerduty.at(0).routing_key == "abc");
+  CHECK(c->receivers[1].pagerduty.at(0).send_resolved);
+  CHECK_FALSE(c->receivers[2].slack.at(0).send_resolved);
+  REQUIRE(c->inhibit_rules.size() == 1);
+  CHECK(c->inhibit_rules[0].equal == std::vector<std::string>{"cluster"});
+}
+
+TEST_CASE("config errors name the key and the line") {
+  auto bad_duration = parse_notify_config(
+      "route:\n  receiver: a\n  group_wait: 10x\nreceivers:\n  - name: a\n", "r.yaml");
+  REQUIRE_FALSE(bad_duration);
+  CHECK(bad_duration.error().where.line == 3);
+  CHECK(bad_duration.error().to_string().find("r.yaml:3:") == 0);
+  CHECK(bad_duration.error().message.find("route.group_wait") != std::string::npos);
+
+  auto unknown = parse_notify_config(
+      "route:\n  receiver: a\nreceivers:\n  - name: a\n    slack_configs:\n      - api_url: x\n"
+      "        colour: red\n",
+      "r.yaml");
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message.find("receivers[0].slack_configs[0].colour: unknown key") == 0);
+  CHECK(unknown.error().where.line == 7);
+
+  auto bad_matcher = parse_notify_config(
+      "route:\n  receiver: a\n  routes:\n    - matchers: ['sev=~\"(\"']\nreceivers:\n  - name: a\n");
+  REQUIRE_FALSE(bad_matcher);
+  CHECK(bad_matcher.error().message.find("route.routes[0].matchers[0]") == 0);
+  CHECK(bad_matcher.error().where.line == 4);
+
+  auto missing = parse_notify_config("route:\n  receiver: a\nreceivers:\n  - name: a\n"
+                                     "    pagerduty_configs:\n      - severity: x\n");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message.find("routing_key") != std::string::npos);
+
+  auto bad_yaml = parse_notify_config("route: [\n");
+  REQUIRE_FALSE(bad_yaml);
+  CHECK(bad_yaml.error().message.find("invalid YAML") == 0);
+}
+
+TEST_CASE("secrets can be read from *_file keys relative to the config") {
+  auto dir = std::filesystem::temp_directory_path() / "ruleeval_notif_secrets";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "url.txt") << "https://hooks.example/abc\n";
+  std::ofstream(dir / "key.txt") << "routing-123\n";
+  std::ofstream(dir / "pw.txt") << "s3cret";
+  std::ofstream(dir / "ruleeval.yaml")
+      << "route:\n  receiver: a\nreceivers:\n  - name: a\n"
+         "    slack_configs:\n      - api_url_file: url.txt\n"
+         "    pagerduty_configs:\n      - routing_key_file: key.txt\n"
+         "    email_configs:\n      - to: a@b.c\n        from: x@y.z\n        smarthost: h:25\n"
+         "        auth_password_file: pw.txt\n";
+  auto c = load_notify_config((dir / "ruleeval.yaml").string());
+  REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
+  CHECK(c->receivers[0].slack[0].api_url == "https://hooks.example/abc");
+  CHECK(c->receivers[0].pagerduty[0].routing_key == "routing-123");
+  CHECK(c->receivers[0].email[0].auth_password == "s3cret");
+
+  auto missing = parse_notify_config(
+      "route:\n  receiver: a\nreceivers:\n  - name: a\n    webhook_configs:\n"
+      "      - url_file: /nonexistent/ruleeval/url\n");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message.find("url_file: cannot read file") != std::string::npos);
+  CHECK(missing.error().where.line == 6);
+}
+
+TEST_CASE("route lint reports unknown receivers and alerts only the default route gets") {
+  auto c = parse_notify_config(
+      "route:\n  receiver: default\n  routes:\n    - receiver: db-team\n"
+      "      matchers: [team=db]\n    - receiver: ghost\n      matchers: [team=ghost]\n"
+      "receivers:\n  - name: default\n  - name: db-team\n  - name: unused\n");
+  REQUIRE(c);
+  auto findings = lint_routes(*c, {Labels{{"alertname", "A"}, {"team", "db"}},
+                                   Labels{{"alertname", "B"}, {"team", "web"}}});
+  std::vector<std::string> msgs;
+  for (const auto& f : findings) msgs.push_back(f.message);
+  REQUIRE(msgs.size() == 3);
+  CHECK(msgs[0] == R"(route uses undefined receiver "ghost")");
+  CHECK(findings[0].where.line == 6);
+  CHECK(msgs[1] == R"(receiver "unused" is not used by any route)");
+  CHECK(msgs[2].find(R"(alert {alertname="B", team="web"} matches no route)") == 0);
+}
