@@ -173,7 +173,8 @@ const std::vector<SeriesView>& Evaluator::series_for(const promql::VectorSelecto
   return series_cache_.emplace(&vs, std::move(*r)).first->second;
 }
 
-Vector Evaluator::eval_vector_selector(const promql::VectorSelector& vs, Millis t, bool keep_ts) {
+Vector Evaluator::eval_vector_selector(const promql::VectorSelector& vs, Millis t, bool keep_ts,
+                                       bool include_histograms) {
   Millis ref = at_time(vs.at, t) - vs.offset;
   Millis floor_t = ref - opts_.lookback_delta;
   Vector out;
@@ -184,6 +185,7 @@ Vector Evaluator::eval_vector_selector(const promql::VectorSelector& vs, Millis 
     if (s.t[idx] <= floor_t) continue;
     double v = s.v[idx];
     if (is_stale_nan(v)) continue;
+    if (is_histogram_marker(v) && !include_histograms) continue;
     out.push_back(Sample{*s.labels, v, keep_ts ? s.t[idx] : t, false});
   }
   return out;
@@ -200,7 +202,7 @@ Matrix Evaluator::eval_matrix_selector(const promql::MatrixSelector& ms, Millis 
     Series series;
     for (auto it = b; it != e; ++it) {
       double v = s.v[static_cast<size_t>(it - s.t.begin())];
-      if (!is_stale_nan(v)) series.points.push_back({*it, v});
+      if (!is_stale_nan(v) && !is_histogram_marker(v)) series.points.push_back({*it, v});
     }
     if (series.points.empty()) continue;
     series.metric = *s.labels;
@@ -253,12 +255,22 @@ void Evaluator::for_each_range_series(const Expr& arg, Millis t,
       auto b = std::upper_bound(s.t.begin(), s.t.end(), lo);
       auto e = std::upper_bound(b, s.t.end(), ref);
       range_buf_.clear();
+      RangeArg ra{s.labels, false, {}};
+      bool last_hist = false;
       for (auto it = b; it != e; ++it) {
         double v = s.v[static_cast<size_t>(it - s.t.begin())];
-        if (!is_stale_nan(v)) range_buf_.push_back({*it, v});
+        if (is_stale_nan(v)) continue;
+        last_hist = is_histogram_marker(v);
+        if (last_hist) {
+          if (ra.histograms == 0 && range_buf_.empty()) ra.first_is_histogram = true;
+          ++ra.histograms;
+        } else {
+          range_buf_.push_back({*it, v});
+        }
       }
-      // Functions may recurse into evaluation, so hand out a copy-stable span.
-      fn(RangeArg{s.labels, false, range_buf_});
+      ra.last_is_histogram = last_hist;
+      ra.points = range_buf_;
+      fn(ra);
     }
     return;
   }
@@ -468,6 +480,11 @@ Vector Evaluator::vector_binop(const promql::Binary& b, Vector lhs, Vector rhs) 
     const Sample& rs = rhs[rit->second];
     double vl = ls.v, vr = rs.v;
     if (swap) std::swap(vl, vr);
+    // One-to-one: a second match is an error even if the comparison would filter it out.
+    if (m.card == promql::Cardinality::OneToOne && !matched.try_emplace(s).second) {
+      fail("multiple matches for labels: many-to-one matching must be explicit "
+           "(group_left/group_right)");
+    }
     bool keep = true;
     double v = apply_binop(b.op, vl, vr, keep);
     if (b.return_bool) {
@@ -489,13 +506,8 @@ Vector Evaluator::vector_binop(const promql::Binary& b, Vector lhs, Vector rhs) 
       metric = lb.build();
     }
     if (!opts_.delayed_name_removal && drop) metric = metric.without_metric_name();
-    auto [mit, first] = matched.try_emplace(s);
-    if (m.card == promql::Cardinality::OneToOne) {
-      if (!first) {
-        fail("multiple matches for labels: many-to-one matching must be explicit "
-             "(group_left/group_right)");
-      }
-    } else if (!mit->second.insert(metric.hash()).second) {
+    if (m.card != promql::Cardinality::OneToOne &&
+        !matched[s].insert(metric.hash()).second) {
       fail("multiple matches for labels: grouping labels must ensure unique matches");
     }
     out.push_back(Sample{std::move(metric), v, ls.t, drop || ls.drop_name});
@@ -555,10 +567,11 @@ Value Evaluator::eval_aggregate(const promql::Aggregate& a, Millis t) {
       Group g;
       g.labels = a.without ? s.metric.drop(a.grouping).without_metric_name()
                            : s.metric.keep_only(a.grouping);
-      g.drop_name = by_name && s.drop_name;
       groups.push_back(std::move(g));
     }
     group_of[i] = it->second;
+    // Grouping by __name__: the name is dropped if any member series drops it.
+    if (by_name && s.drop_name) groups[it->second].drop_name = true;
   }
 
   Vector out;

@@ -363,7 +363,7 @@ double bucket_fraction(double lower, double upper, std::vector<Bucket>& b, bool&
   double total = b.back().count;
   if (total == 0 || std::isnan(lower) || std::isnan(upper)) return kNaN;
   auto rank = [&](double x) -> double {
-    if (std::isinf(x) && x < 0) return 0;
+    if (std::isinf(x)) return x < 0 ? 0 : total;
     size_t i = 0;
     while (i < b.size() && b[i].upper < x) ++i;
     if (i == b.size()) return total;
@@ -492,8 +492,18 @@ Value Evaluator::eval_call(const promql::Call& call, const Expr& e, Millis t) {
     bool keep_name = fn == RangeFn::Last || fn == RangeFn::First;
     auto per_series = [&](const RangeArg& a) {
       const auto pts = a.points;
-      if (pts.empty()) return;
+      if (pts.empty() && a.histograms == 0) return;
       any_points = true;
+      if (fn == RangeFn::Count || fn == RangeFn::Present) {
+        Sample s{*a.metric, fn == RangeFn::Count ? static_cast<double>(pts.size() + a.histograms) : 1,
+                 t, a.drop_name};
+        drop_name(s, opts_);
+        out.push_back(std::move(s));
+        return;
+      }
+      if (pts.empty()) return;
+      if ((fn == RangeFn::Last || fn == RangeFn::TsLast) && a.last_is_histogram) return;
+      if ((fn == RangeFn::First || fn == RangeFn::TsFirst) && a.first_is_histogram) return;
       std::optional<double> r;
       switch (fn) {
         case RangeFn::Rate:
@@ -639,7 +649,10 @@ Value Evaluator::eval_call(const promql::Call& call, const Expr& e, Millis t) {
     return Scalar{v.size() == 1 ? v[0].v : kNaN, t};
   }
   if (name == "absent") {
-    Vector v = eval_vector(*args[0], t);
+    const Expr* a = args[0].get();
+    while (const auto* p = a->as<promql::Paren>()) a = p->expr.get();
+    const auto* vs = a->as<promql::VectorSelector>();
+    Vector v = vs ? eval_vector_selector(*vs, t, false, true) : eval_vector(*args[0], t);
     if (!v.empty()) return Vector{};
     return Vector{Sample{absent_labels(*args[0]), 1, t, false}};
   }
@@ -707,7 +720,7 @@ Value Evaluator::eval_call(const promql::Call& call, const Expr& e, Millis t) {
     while (const auto* p = a->as<promql::Paren>()) a = p->expr.get();
     Vector v;
     if (const auto* vs = a->as<promql::VectorSelector>()) {
-      v = eval_vector_selector(*vs, t, true);
+      v = eval_vector_selector(*vs, t, true, true);
     } else {
       v = eval_vector(*a, t);
     }
@@ -717,6 +730,11 @@ Value Evaluator::eval_call(const promql::Call& call, const Expr& e, Millis t) {
       drop_name(s, opts_);
     }
     return v;
+  }
+  if ((name == "sort" || name == "sort_desc" || name == "sort_by_label" ||
+       name == "sort_by_label_desc") && start_ != end_) {
+    warn("PromQL warning: sort is ineffective for range queries since results are always "
+         "ordered by labels");
   }
   if (name == "sort" || name == "sort_desc") {
     Vector v = eval_vector(*args[0], t);
@@ -797,18 +815,31 @@ Value Evaluator::eval_call(const promql::Call& call, const Expr& e, Millis t) {
     }
     return v;
   }
-  if (name == "histogram_quantile" || name == "histogram_fraction") {
-    bool quantile = name == "histogram_quantile";
-    double q = 0, lower = 0, upper = 0;
-    if (quantile) {
-      q = eval_scalar(*args[0], t);
+  if (name == "histogram_quantile" || name == "histogram_fraction" ||
+      name == "histogram_quantiles") {
+    bool quantile = name != "histogram_fraction";
+    bool multi = name == "histogram_quantiles";
+    std::vector<double> qs;
+    double lower = 0, upper = 0;
+    std::string q_label;
+    Vector in;
+    if (multi) {
+      in = eval_vector(*args[0], t);
+      q_label = std::get<String>(eval(*args[1], t)).v;
+      if (!valid_label_name(q_label)) fail("invalid label name " + go_quote(q_label));
+      for (size_t i = 2; i < args.size(); ++i) qs.push_back(eval_scalar(*args[i], t));
+    } else if (quantile) {
+      qs.push_back(eval_scalar(*args[0], t));
+      in = eval_vector(*args[1], t);
     } else {
       lower = eval_scalar(*args[0], t);
       upper = eval_scalar(*args[1], t);
+      in = eval_vector(*args[2], t);
     }
-    Vector in = eval_vector(*args[quantile ? 1 : 2], t);
-    if (quantile && (std::isnan(q) || q < 0 || q > 1) && !in.empty()) {
-      warn("PromQL warning: quantile value should be between 0 and 1, got " + format_g(q));
+    for (double q : qs) {
+      if (std::isnan(q) || q < 0 || q > 1) {
+        warn("PromQL warning: quantile value should be between 0 and 1, got " + format_g(q));
+      }
     }
     struct Group {
       Labels labels;
@@ -832,16 +863,31 @@ Value Evaluator::eval_call(const promql::Call& call, const Expr& e, Millis t) {
     Vector out;
     for (auto& g : groups) {
       bool forced = false;
-      double r = quantile ? bucket_quantile(q, g.buckets, forced)
-                          : bucket_fraction(lower, upper, g.buckets, forced);
-      if (forced && quantile) {
+      if (!quantile) {
+        double r = bucket_fraction(lower, upper, g.buckets, forced);
+        Sample s{std::move(g.labels), r, t, false};
+        drop_name(s, opts_);
+        out.push_back(std::move(s));
+        continue;
+      }
+      for (double q : qs) {
+        std::vector<Bucket> buckets = g.buckets;
+        double r = bucket_quantile(q, buckets, forced);
+        Labels l = g.labels;
+        if (multi) {
+          LabelsBuilder lb(l);
+          lb.set(q_label, format_f(q));
+          l = lb.build();
+        }
+        Sample s{std::move(l), r, t, false};
+        drop_name(s, opts_);
+        out.push_back(std::move(s));
+      }
+      if (forced) {
         info("PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see "
              "https://prometheus.io/docs/prometheus/latest/querying/functions/"
              "#histogram_quantile) for metric name " + go_quote(g.labels.metric_name()));
       }
-      Sample s{std::move(g.labels), r, t, false};
-      drop_name(s, opts_);
-      out.push_back(std::move(s));
     }
     return out;
   }

@@ -49,7 +49,10 @@ bool valid_label_name(std::string_view s);
 struct RangeArg {
   const Labels* metric;
   bool drop_name;
-  std::span<const FPoint> points;
+  std::span<const FPoint> points;  // float samples only
+  size_t histograms = 0;           // native-histogram placeholders in the window
+  bool first_is_histogram = false;
+  bool last_is_histogram = false;
 };
 
 class Evaluator {
@@ -85,7 +88,9 @@ class Evaluator {
   Matrix eval_subquery(const promql::Subquery& sq, Millis t);
   Matrix eval_matrix_selector(const promql::MatrixSelector& ms, Millis t);
   // Vector selector; keep_ts keeps each sample's own timestamp in Sample::t.
-  Vector eval_vector_selector(const promql::VectorSelector& vs, Millis t, bool keep_ts);
+  // include_histograms: also report series whose latest sample is a native histogram.
+  Vector eval_vector_selector(const promql::VectorSelector& vs, Millis t, bool keep_ts,
+                              bool include_histograms = false);
 
  private:
   const std::vector<SeriesView>& series_for(const promql::VectorSelector& vs);

@@ -95,7 +95,7 @@ Result<ExpandedValues> expand_values(std::string_view text) {
         steps = *n + 1;
       }
       out.histograms += steps;
-      out.values.insert(out.values.end(), steps, std::nullopt);
+      out.values.insert(out.values.end(), steps, histogram_marker());
       continue;
     }
     size_t b = i;

@@ -487,7 +487,8 @@ class Runner {
           } else if constexpr (std::is_same_v<T, promql::Call>) {
             static const std::unordered_set<std::string_view> kUnsafe = {
                 "days_in_month", "day_of_month", "day_of_week", "day_of_year", "hour",
-                "minute", "month", "year", "predict_linear", "time", "timestamp"};
+                "minute", "month", "year", "predict_linear", "time", "timestamp", "start", "end",
+                "range", "step"};
             if (kUnsafe.contains(n.func->name)) unsafe = true;
             for (auto& a : n.args) pin_at(*a, ts, unsafe);
           }

@@ -2,7 +2,7 @@
 //   metric{a="b"} 1+1x10 _ _x3 stale Inf -Inf NaN 1-2x3 {{native histogram}}
 // `a+bxn` / `a-bxn` expand to n+1 values, `axn` to n+1 copies, `_` is a missing sample and
 // `_xn` n missing samples, `stale` a staleness marker. Native-histogram samples are accepted and
-// counted but not stored (their steps are left empty).
+// counted; their steps hold histogram_marker() placeholders.
 #pragma once
 
 #include <optional>

@@ -19,6 +19,15 @@ inline constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
 inline double stale_nan() { return std::bit_cast<double>(kStaleNaNBits); }
 inline bool is_stale_nan(double v) { return std::bit_cast<uint64_t>(v) == kStaleNaNBits; }
 
+// Placeholder stored where a native-histogram sample was loaded: the store does not keep
+// histograms, but the placeholder still hides older float samples from the lookback and counts
+// as "present", as the histogram would in Prometheus. Float functions ignore it.
+inline constexpr uint64_t kHistogramMarkerBits = 0x7ff0000000000003ULL;
+inline double histogram_marker() { return std::bit_cast<double>(kHistogramMarkerBits); }
+inline bool is_histogram_marker(double v) {
+  return std::bit_cast<uint64_t>(v) == kHistogramMarkerBits;
+}
+
 struct FPoint {
   Millis t = 0;
   double v = 0;
