@@ -1,0 +1,955 @@
+// The PromQL grammar, written with Boost.Spirit X3, and parse().
+//
+// The grammar is static (built once at namespace scope). Semantic actions feed a Builder that
+// keeps a flat list of operands, unary signs and binary operators for each expression level; at
+// the end of each level the list is folded by precedence climbing into the public AST. Errors:
+// expectation points (`>`) raise x3::expectation_failure, turned into Prometheus-style messages
+// by the top rule's error handler; semantic errors are thrown as detail::Failure.
+#include <boost/spirit/home/x3.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "promql_internal.hpp"
+#include "promql_regex.hpp"
+
+namespace ruleeval::promql {
+namespace detail {
+namespace {
+
+namespace x3 = boost::spirit::x3;
+using It = const char*;
+
+constexpr size_t kMaxNesting = 256;
+
+struct PendingOp {
+  BinaryOp op = BinaryOp::Add;
+  Span span;
+  bool return_bool = false;
+  bool has_matching = false;  // on/ignoring written
+  bool on = false;
+  std::vector<std::string> matching_labels;
+  bool has_group = false;
+  bool group_left = false;
+  std::vector<std::string> include;
+};
+
+struct Item {
+  enum class Kind : uint8_t { Operand, Sign, Op } kind = Kind::Operand;
+  ExprPtr expr;
+  UnaryOp sign = UnaryOp::Minus;
+  uint32_t sign_pos = 0;
+  PendingOp op;
+};
+
+struct Frame {
+  enum class Kind : uint8_t { Paren, Call, Aggregate } kind = Kind::Paren;
+  size_t marker = 0;
+  uint32_t begin = 0;
+  const FunctionInfo* func = nullptr;
+  AggregateOp agg = AggregateOp::Sum;
+  bool has_grouping = false;
+  bool grouping_first = false;
+  bool without = false;
+  std::vector<std::string> grouping;
+};
+
+struct Builder {
+  std::string_view input;
+  ParseOptions opts;
+  std::vector<Item> items;
+  std::vector<Frame> frames;
+  size_t sign_run = 0;
+
+  // Selector under construction (selectors never nest).
+  VectorSelector sel;
+  uint32_t sel_begin = 0;
+  Span sel_name_span;
+  // Matcher under construction.
+  LabelMatcher m;
+  bool m_quoted = false;
+  bool m_has_op = false;
+  // Label list under construction (grouping, on/ignoring, group_left/right).
+  std::vector<std::string> labels;
+  bool grouping_without = false;
+  // Range/subquery suffix under construction.
+  uint32_t bracket_begin = 0;
+  Millis range = 0;
+  Millis step = 0;
+  // Offset / @ under construction.
+  uint32_t mod_begin = 0;
+  bool negative = false;
+  // Start of the last marked token and end of the last closing token.
+  uint32_t mark = 0;
+  uint32_t last_end = 0;
+
+  // Expectation failure details captured by the error handler.
+  bool have_expect_error = false;
+  size_t expect_pos = 0;
+  std::string expect_what;
+
+  uint32_t pos(It p) const { return static_cast<uint32_t>(p - input.data()); }
+  // Offset of the first significant byte at or after p (skips what the skipper skipped).
+  uint32_t start(It p) const { return static_cast<uint32_t>(skip_blank(input, pos(p))); }
+
+  [[noreturn]] void fail(Span s, std::string msg) const { throw Failure{s, std::move(msg)}; }
+
+  Item& top_operand(Span at) {
+    if (items.empty() || items.back().kind != Item::Kind::Operand) {
+      fail(at, "unexpected modifier");
+    }
+    return items.back();
+  }
+
+  void push_operand(ExprPtr e) {
+    sign_run = 0;
+    Item it;
+    it.kind = Item::Kind::Operand;
+    it.expr = std::move(e);
+    items.push_back(std::move(it));
+  }
+
+  void nest(Span at) {
+    if (frames.size() + sign_run > kMaxNesting) fail(at, "expression nested too deeply");
+  }
+};
+
+struct builder_tag;
+
+template <class Ctx>
+Builder& bld(const Ctx& ctx) {
+  return *x3::get<builder_tag>(ctx);
+}
+
+// Span of the action's attribute, which is always an x3::raw[] iterator range.
+template <class Ctx>
+Span attr_span(const Ctx& ctx) {
+  auto& b = bld(ctx);
+  const auto& r = x3::_attr(ctx);
+  return Span{b.pos(r.begin()), b.pos(r.end())};
+}
+
+template <class Range>
+std::string_view text_of(const Range& r) {
+  return std::string_view(r.begin(), static_cast<size_t>(r.end() - r.begin()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Folding an operand/operator list into a tree (precedence climbing).
+
+int precedence(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::Or: return 1;
+    case BinaryOp::And:
+    case BinaryOp::Unless: return 2;
+    case BinaryOp::Eql:
+    case BinaryOp::Neq:
+    case BinaryOp::Gtr:
+    case BinaryOp::Lss:
+    case BinaryOp::Gte:
+    case BinaryOp::Lte: return 3;
+    case BinaryOp::Add:
+    case BinaryOp::Sub: return 4;
+    case BinaryOp::Mul:
+    case BinaryOp::Div:
+    case BinaryOp::Mod:
+    case BinaryOp::Atan2: return 5;
+    case BinaryOp::Pow: return 6;
+  }
+  return 0;
+}
+constexpr int kUnaryPrecedence = 5;  // unary +/- bind like `*`
+
+struct Folder {
+  std::vector<Item>& items;
+  size_t i;
+  size_t end;
+
+  bool peek_op(int min_prec) const {
+    return i < end && items[i].kind == Item::Kind::Op && precedence(items[i].op.op) >= min_prec;
+  }
+
+  ExprPtr primary() {
+    Item& it = items[i++];
+    if (it.kind == Item::Kind::Sign) {
+      uint32_t b = it.sign_pos;
+      UnaryOp op = it.sign;
+      ExprPtr inner = climb(primary(), kUnaryPrecedence + 1);
+      Span s{b, inner->span.end};
+      if (auto* num = inner->as<NumberLiteral>()) {
+        if (op == UnaryOp::Minus) num->value = -num->value;
+        inner->span = s;
+        return inner;
+      }
+      return make_expr(Unary{op, std::move(inner)}, s);
+    }
+    return std::move(it.expr);
+  }
+
+  ExprPtr climb(ExprPtr lhs, int min_prec) {
+    while (peek_op(min_prec)) {
+      PendingOp op = std::move(items[i++].op);
+      int p = precedence(op.op);
+      ExprPtr rhs = primary();
+      while (i < end && items[i].kind == Item::Kind::Op) {
+        int q = precedence(items[i].op.op);
+        bool right = items[i].op.op == BinaryOp::Pow;
+        if (q > p) {
+          rhs = climb(std::move(rhs), p + 1);
+        } else if (right && q == p) {
+          rhs = climb(std::move(rhs), p);
+        } else {
+          break;
+        }
+      }
+      lhs = make_binary(std::move(op), std::move(lhs), std::move(rhs));
+    }
+    return lhs;
+  }
+
+  static ExprPtr make_binary(PendingOp op, ExprPtr lhs, ExprPtr rhs) {
+    Span s{lhs->span.begin, rhs->span.end};
+    Binary b;
+    b.op = op.op;
+    b.return_bool = op.return_bool;
+    VectorMatching vm;
+    vm.explicit_matching = op.has_matching;
+    vm.on = op.on;
+    vm.matching_labels = std::move(op.matching_labels);
+    if (op.has_group) {
+      vm.card = op.group_left ? Cardinality::ManyToOne : Cardinality::OneToMany;
+      vm.include = std::move(op.include);
+    }
+    b.matching = std::move(vm);  // check() drops it again unless both sides are vectors
+    b.lhs = std::move(lhs);
+    b.rhs = std::move(rhs);
+    return make_expr(std::move(b), s);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Semantic actions.
+
+auto const act_mark = [](auto& ctx) { bld(ctx).mark = attr_span(ctx).begin; };
+auto const act_close = [](auto& ctx) { bld(ctx).last_end = attr_span(ctx).end; };
+
+auto const act_chain_mark = [](auto& ctx) { x3::_val(ctx) = bld(ctx).items.size(); };
+
+auto const act_chain_fold = [](auto& ctx) {
+  auto& b = bld(ctx);
+  size_t marker = x3::_val(ctx);
+  if (b.items.size() <= marker) return;
+  if (b.items.size() == marker + 1) return;  // a single operand: nothing to fold
+  Folder f{b.items, marker, b.items.size()};
+  ExprPtr lhs = f.primary();
+  ExprPtr e = f.climb(std::move(lhs), 0);
+  b.items.resize(marker);
+  b.push_operand(std::move(e));
+};
+
+auto const act_sign = [](auto& ctx) {
+  auto& b = bld(ctx);
+  Span s = attr_span(ctx);
+  ++b.sign_run;
+  b.nest(s);
+  Item it;
+  it.kind = Item::Kind::Sign;
+  it.sign = *x3::_attr(ctx).begin() == '-' ? UnaryOp::Minus : UnaryOp::Plus;
+  it.sign_pos = s.begin;
+  b.items.push_back(std::move(it));
+};
+
+auto const act_binop = [](auto& ctx) {
+  auto& b = bld(ctx);
+  Item it;
+  it.kind = Item::Kind::Op;
+  it.op.op = x3::_attr(ctx);
+  it.op.span = Span{b.mark, b.mark};
+  b.items.push_back(std::move(it));
+};
+
+PendingOp& last_op(Builder& b) { return b.items.back().op; }
+
+auto const act_bool = [](auto& ctx) { last_op(bld(ctx)).return_bool = true; };
+auto const act_on = [](auto& ctx) {
+  auto& op = last_op(bld(ctx));
+  op.has_matching = true;
+  op.on = true;
+  bld(ctx).labels.clear();
+};
+auto const act_ignoring = [](auto& ctx) {
+  auto& op = last_op(bld(ctx));
+  op.has_matching = true;
+  op.on = false;
+  bld(ctx).labels.clear();
+};
+auto const act_on_labels = [](auto& ctx) {
+  auto& b = bld(ctx);
+  last_op(b).matching_labels = std::move(b.labels);
+  b.labels.clear();
+};
+auto const act_group_left = [](auto& ctx) {
+  auto& op = last_op(bld(ctx));
+  op.has_group = true;
+  op.group_left = true;
+  bld(ctx).labels.clear();
+};
+auto const act_group_right = [](auto& ctx) {
+  auto& op = last_op(bld(ctx));
+  op.has_group = true;
+  op.group_left = false;
+  bld(ctx).labels.clear();
+};
+auto const act_group_labels = [](auto& ctx) {
+  auto& b = bld(ctx);
+  last_op(b).include = std::move(b.labels);
+  b.labels.clear();
+};
+
+auto const act_label_ident = [](auto& ctx) {
+  bld(ctx).labels.emplace_back(text_of(x3::_attr(ctx)));
+};
+auto const act_label_string = [](auto& ctx) {
+  auto& b = bld(ctx);
+  auto raw = text_of(x3::_attr(ctx));
+  auto v = unquote(raw);
+  if (!v) b.fail(attr_span(ctx), "error unquoting string " + std::string(raw) + ": " + v.error());
+  b.labels.push_back(std::move(*v));
+};
+
+auto const act_number = [](auto& ctx) {
+  auto& b = bld(ctx);
+  auto raw = text_of(x3::_attr(ctx));
+  Span s = attr_span(ctx);
+  auto v = number_value(raw);
+  if (!v) b.fail(s, "error parsing number: " + v.error());
+  b.push_operand(make_expr(NumberLiteral{*v}, s));
+};
+
+auto const act_string = [](auto& ctx) {
+  auto& b = bld(ctx);
+  auto raw = text_of(x3::_attr(ctx));
+  Span s = attr_span(ctx);
+  auto v = unquote(raw);
+  if (!v) b.fail(s, "error unquoting string " + std::string(raw) + ": " + v.error());
+  b.push_operand(make_expr(StringLiteral{std::move(*v)}, s));
+};
+
+// Parentheses.
+auto const act_paren_begin = [](auto& ctx) {
+  auto& b = bld(ctx);
+  Span s = attr_span(ctx);
+  b.nest(s);
+  Frame f;
+  f.kind = Frame::Kind::Paren;
+  f.marker = b.items.size();
+  f.begin = s.begin;
+  b.frames.push_back(std::move(f));
+  b.sign_run = 0;
+};
+auto const act_paren_end = [](auto& ctx) {
+  auto& b = bld(ctx);
+  Frame f = std::move(b.frames.back());
+  b.frames.pop_back();
+  ExprPtr inner = std::move(b.items.back().expr);
+  b.items.resize(f.marker);
+  Span s{f.begin, b.last_end};
+  b.push_operand(make_expr(Paren{std::move(inner)}, s));
+};
+
+// Function calls.
+auto const act_call_begin = [](auto& ctx) {
+  auto& b = bld(ctx);
+  Span s = attr_span(ctx);
+  auto name = text_of(x3::_attr(ctx));
+  const FunctionInfo* fi = find_function(name);
+  if (!fi) b.fail(s, "unknown function with name \"" + std::string(name) + "\"");
+  if (fi->experimental && !b.opts.experimental_functions) {
+    b.fail(s, "function \"" + std::string(name) + "\" is not enabled");
+  }
+  b.nest(s);
+  Frame f;
+  f.kind = Frame::Kind::Call;
+  f.marker = b.items.size();
+  f.begin = s.begin;
+  f.func = fi;
+  b.frames.push_back(std::move(f));
+  b.sign_run = 0;
+};
+
+std::vector<ExprPtr> take_args(Builder& b, size_t marker) {
+  std::vector<ExprPtr> args;
+  args.reserve(b.items.size() - marker);
+  for (size_t k = marker; k < b.items.size(); ++k) args.push_back(std::move(b.items[k].expr));
+  b.items.resize(marker);
+  return args;
+}
+
+auto const act_call_end = [](auto& ctx) {
+  auto& b = bld(ctx);
+  Frame f = std::move(b.frames.back());
+  b.frames.pop_back();
+  Call c;
+  c.func = f.func;
+  c.args = take_args(b, f.marker);
+  Span s{f.begin, b.last_end};
+  b.push_operand(make_expr(std::move(c), s));
+};
+
+auto const act_trailing_comma = [](auto& ctx) {
+  bld(ctx).fail(attr_span(ctx), "trailing commas not allowed in function call args");
+};
+
+// Aggregations.
+auto const act_agg_begin = [](auto& ctx) {
+  auto& b = bld(ctx);
+  AggregateOp op = x3::_attr(ctx);
+  Span s{b.mark, static_cast<uint32_t>(b.mark + to_string(op).size())};
+  if ((op == AggregateOp::Limitk || op == AggregateOp::LimitRatio) &&
+      !b.opts.experimental_functions) {
+    b.fail(s, std::string(to_string(op)) +
+                  "() is experimental and must be enabled with "
+                  "--enable-feature=promql-experimental-functions");
+  }
+  b.nest(s);
+  Frame f;
+  f.kind = Frame::Kind::Aggregate;
+  f.marker = b.items.size();
+  f.begin = s.begin;
+  f.agg = op;
+  b.frames.push_back(std::move(f));
+  b.sign_run = 0;
+};
+auto const act_by = [](auto& ctx) {
+  bld(ctx).grouping_without = false;
+  bld(ctx).labels.clear();
+};
+auto const act_without = [](auto& ctx) {
+  bld(ctx).grouping_without = true;
+  bld(ctx).labels.clear();
+};
+auto const act_grouping_pre = [](auto& ctx) {
+  auto& b = bld(ctx);
+  auto& f = b.frames.back();
+  f.has_grouping = true;
+  f.grouping_first = true;
+  f.without = b.grouping_without;
+  f.grouping = std::move(b.labels);
+  b.labels.clear();
+};
+auto const act_grouping_post = [](auto& ctx) {
+  auto& b = bld(ctx);
+  auto& f = b.frames.back();
+  if (f.has_grouping) b.fail(Span{b.mark, b.last_end}, "aggregation grouping given twice");
+  f.has_grouping = true;
+  f.grouping_first = false;
+  f.without = b.grouping_without;
+  f.grouping = std::move(b.labels);
+  b.labels.clear();
+};
+auto const act_agg_end = [](auto& ctx) {
+  auto& b = bld(ctx);
+  Frame f = std::move(b.frames.back());
+  b.frames.pop_back();
+  std::vector<ExprPtr> args = take_args(b, f.marker);
+  Span s{f.begin, b.last_end};
+  if (args.empty()) b.fail(s, "no arguments for aggregate expression provided");
+  size_t want = takes_param(f.agg) ? 2 : 1;
+  if (args.size() != want) {
+    b.fail(s, "wrong number of arguments for aggregate expression provided, expected " +
+                  std::to_string(want) + ", got " + std::to_string(args.size()));
+  }
+  Aggregate a;
+  a.op = f.agg;
+  if (want == 2) {
+    a.param = std::move(args[0]);
+    a.expr = std::move(args[1]);
+  } else {
+    a.expr = std::move(args[0]);
+  }
+  a.without = f.has_grouping && f.without;
+  a.by = f.has_grouping && !f.without;
+  a.grouping_first = f.grouping_first;
+  a.grouping = std::move(f.grouping);
+  b.push_operand(make_expr(std::move(a), s));
+};
+
+// Selectors.
+auto const act_sel_begin = [](auto& ctx) {
+  auto& b = bld(ctx);
+  b.sel = VectorSelector{};
+  b.sel_begin = attr_span(ctx).begin;
+  b.sel_name_span = Span{};
+};
+auto const act_sel_name = [](auto& ctx) {
+  auto& b = bld(ctx);
+  b.sel.name = std::string(text_of(x3::_attr(ctx)));
+  b.sel_name_span = attr_span(ctx);
+  b.last_end = b.sel_name_span.end;
+};
+auto const act_m_name_ident = [](auto& ctx) {
+  auto& b = bld(ctx);
+  b.m = LabelMatcher{};
+  b.m.name = std::string(text_of(x3::_attr(ctx)));
+  b.m.span = attr_span(ctx);
+  b.m_quoted = false;
+  b.m_has_op = false;
+};
+auto const act_m_name_string = [](auto& ctx) {
+  auto& b = bld(ctx);
+  Span s = attr_span(ctx);
+  auto raw = text_of(x3::_attr(ctx));
+  auto v = unquote(raw);
+  if (!v) b.fail(s, "error unquoting string " + std::string(raw) + ": " + v.error());
+  b.m = LabelMatcher{};
+  b.m.name = std::move(*v);
+  b.m.span = s;
+  b.m_quoted = true;
+  b.m_has_op = false;
+};
+auto const act_m_op = [](auto& ctx) {
+  auto& b = bld(ctx);
+  b.m.op = x3::_attr(ctx);
+  b.m_has_op = true;
+};
+auto const act_m_value = [](auto& ctx) {
+  auto& b = bld(ctx);
+  Span s = attr_span(ctx);
+  auto raw = text_of(x3::_attr(ctx));
+  auto v = unquote(raw);
+  if (!v) b.fail(s, "error unquoting string " + std::string(raw) + ": " + v.error());
+  b.m.value = std::move(*v);
+  b.m.span.end = s.end;
+  if (b.m.op == MatchOp::Regex || b.m.op == MatchOp::NotRegex) {
+    const auto& info = regex_info(b.m.value);
+    if (!info.ok) b.fail(b.m.span, "error parsing regexp: " + info.error);
+  }
+};
+auto const act_m_end = [](auto& ctx) {
+  auto& b = bld(ctx);
+  if (!b.m_has_op) {
+    if (!b.m_quoted) {
+      size_t len = 0;
+      size_t p = skip_blank(b.input, b.m.span.end);
+      std::string tok = describe_token(b.input, p, &len);
+      b.fail(make_span(p, p + std::max<size_t>(len, 1)),
+             "unexpected " + tok + " in label matching, expected label matching operator");
+    }
+    // {"metric.name"}: a bare string is the metric name.
+    if (!b.sel.name.empty()) {
+      b.fail(b.m.span, "metric name must not be set twice: \"" + b.sel.name + "\" or \"" +
+                           b.m.name + "\"");
+    }
+    b.sel.name = b.m.name;
+    b.sel.name_in_braces = true;
+    b.sel_name_span = b.m.span;
+    return;
+  }
+  if (b.m.name.empty()) b.fail(b.m.span, "label name must not be empty");
+  b.sel.matchers.push_back(std::move(b.m));
+};
+auto const act_sel_end = [](auto& ctx) {
+  auto& b = bld(ctx);
+  Span s{b.sel_begin, b.last_end};
+  if (!b.sel.name.empty()) {
+    LabelMatcher nm;
+    nm.op = MatchOp::Equal;
+    nm.name = "__name__";
+    nm.value = b.sel.name;
+    nm.span = b.sel_name_span;
+    b.sel.matchers.push_back(std::move(nm));
+  }
+  b.push_operand(make_expr(std::move(b.sel), s));
+  b.sel = VectorSelector{};
+};
+
+// Range and subquery suffixes.
+Millis duration_or_fail(Builder& b, std::string_view raw, Span s) {
+  auto d = duration_value(raw);
+  if (!d) b.fail(s, d.error());
+  return *d;
+}
+auto const act_bracket_begin = [](auto& ctx) {
+  auto& b = bld(ctx);
+  b.bracket_begin = attr_span(ctx).begin;
+  b.step = 0;
+};
+auto const act_range = [](auto& ctx) {
+  auto& b = bld(ctx);
+  Span s = attr_span(ctx);
+  b.range = duration_or_fail(b, text_of(x3::_attr(ctx)), s);
+  if (b.range <= 0) b.fail(s, "duration must be greater than 0");
+};
+auto const act_step = [](auto& ctx) {
+  auto& b = bld(ctx);
+  Span s = attr_span(ctx);
+  b.step = duration_or_fail(b, text_of(x3::_attr(ctx)), s);
+  if (b.step <= 0) b.fail(s, "duration must be greater than 0");
+};
+auto const act_matrix = [](auto& ctx) {
+  auto& b = bld(ctx);
+  uint32_t end = attr_span(ctx).end;
+  Item& it = b.top_operand(Span{b.bracket_begin, end});
+  Span s{it.expr->span.begin, end};
+  auto* vs = it.expr->as<VectorSelector>();
+  if (!vs) b.fail(s, "ranges only allowed for vector selectors");
+  if (vs->offset != 0) b.fail(s, "no offset modifiers allowed before range");
+  if (vs->at.kind != AtModifier::Kind::None) b.fail(s, "no @ modifiers allowed before range");
+  it.expr = make_expr(MatrixSelector{std::move(it.expr), b.range}, s);
+};
+auto const act_subquery = [](auto& ctx) {
+  auto& b = bld(ctx);
+  uint32_t end = b.last_end;
+  Item& it = b.top_operand(Span{b.bracket_begin, end});
+  Span s{it.expr->span.begin, end};
+  Subquery sq;
+  sq.expr = std::move(it.expr);
+  sq.range = b.range;
+  sq.step = b.step;
+  it.expr = make_expr(std::move(sq), s);
+};
+
+// offset and @.
+auto const act_mod_begin = [](auto& ctx) {
+  auto& b = bld(ctx);
+  b.mod_begin = attr_span(ctx).begin;
+  b.negative = false;
+};
+auto const act_negative = [](auto& ctx) { bld(ctx).negative = true; };
+
+// Where an offset/@ lands: the selector, the selector inside a range, or the subquery.
+template <class Fn>
+void apply_modifier(Builder& b, uint32_t end, const char* what, Fn&& fn) {
+  Item& it = b.top_operand(Span{b.mod_begin, end});
+  Span s{it.expr->span.begin, end};
+  Expr* target = it.expr.get();
+  if (auto* ms = target->as<MatrixSelector>()) target = ms->vector.get();
+  if (auto* vs = target->as<VectorSelector>()) {
+    fn(s, vs->offset, vs->at);
+  } else if (auto* sq = target->as<Subquery>()) {
+    fn(s, sq->offset, sq->at);
+  } else {
+    b.fail(s, std::string(what) +
+                  " modifier must be preceded by an instant vector selector or range vector "
+                  "selector or a subquery");
+  }
+  it.expr->span.end = end;
+}
+
+auto const act_offset = [](auto& ctx) {
+  auto& b = bld(ctx);
+  Span ds = attr_span(ctx);
+  Millis d = duration_or_fail(b, text_of(x3::_attr(ctx)), ds);
+  if (b.negative) d = -d;
+  apply_modifier(b, ds.end, "offset", [&](Span s, Millis& offset, AtModifier&) {
+    if (offset != 0) b.fail(s, "offset may not be set multiple times");
+    offset = d;
+  });
+};
+
+void set_at(Builder& b, uint32_t end, AtModifier at) {
+  apply_modifier(b, end, "@", [&](Span s, Millis&, AtModifier& cur) {
+    if (cur.kind != AtModifier::Kind::None) b.fail(s, "@ <timestamp> may not be set multiple times");
+    cur = at;
+  });
+}
+auto const act_at_start = [](auto& ctx) {
+  set_at(bld(ctx), bld(ctx).last_end, AtModifier{AtModifier::Kind::Start, 0});
+};
+auto const act_at_end = [](auto& ctx) {
+  set_at(bld(ctx), bld(ctx).last_end, AtModifier{AtModifier::Kind::End, 0});
+};
+auto const act_at_ts = [](auto& ctx) {
+  auto& b = bld(ctx);
+  Span s = attr_span(ctx);
+  auto v = number_value(text_of(x3::_attr(ctx)));
+  if (!v) b.fail(s, "error parsing number: " + v.error());
+  double ts = b.negative ? -*v : *v;
+  if (!std::isfinite(ts) || ts >= 9.2e15 || ts <= -9.2e15) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%f", ts);
+    b.fail(Span{b.mod_begin, s.end}, std::string("timestamp out of bounds for @ modifier: ") + buf);
+  }
+  set_at(b, s.end, AtModifier{AtModifier::Kind::Timestamp, std::llround(ts * 1000.0)});
+};
+
+// ---------------------------------------------------------------------------------------------
+// Tokens.
+
+auto const metric_char = x3::char_("a-zA-Z0-9_:");
+auto const label_start = x3::char_("a-zA-Z_");
+auto const label_char = x3::char_("a-zA-Z0-9_");
+
+auto kw(const char* s) { return x3::lexeme[x3::no_case[x3::lit(s)] >> !metric_char]; }
+
+auto const label_ident = x3::raw[x3::lexeme[label_start >> *label_char]];
+auto const metric_ident = x3::raw[x3::lexeme[x3::char_("a-zA-Z_:") >> *metric_char]];
+
+auto const dq_string = x3::lit('"') >> *((x3::lit('\\') >> x3::char_) | ~x3::char_("\"\\\n"));
+auto const sq_string = x3::lit('\'') >> *((x3::lit('\\') >> x3::char_) | ~x3::char_("'\\\n"));
+auto const bt_string = x3::lit('`') >> *~x3::char_('`');
+
+x3::rule<class dq_close_class> const dq_close = "closing quote";
+x3::rule<class sq_close_class> const sq_close = "closing quote";
+x3::rule<class bt_close_class> const bt_close = "closing backtick";
+auto const dq_close_def = x3::lit('"');
+auto const sq_close_def = x3::lit('\'');
+auto const bt_close_def = x3::lit('`');
+
+auto const string_tok =
+    x3::raw[x3::lexeme[(dq_string > dq_close) | (sq_string > sq_close) | (bt_string > bt_close)]];
+
+auto const dec_digits = x3::digit >> *(-x3::lit('_') >> x3::digit);
+auto const hex_number = x3::no_case[x3::lit("0x")] >> *x3::lit('_') >> x3::xdigit >>
+                        *(-x3::lit('_') >> x3::xdigit);
+auto const duration_unit = x3::lit("ms") | x3::lit('s') | x3::lit('m') | x3::lit('h') |
+                           x3::lit('d') | x3::lit('w') | x3::lit('y');
+auto const duration_number = +(dec_digits >> duration_unit);
+auto const exponent = x3::no_case[x3::lit('e')] >> -(x3::lit('+') | x3::lit('-')) >> dec_digits;
+auto const decimal_number =
+    ((dec_digits >> -(x3::lit('.') >> -dec_digits)) | (x3::lit('.') >> dec_digits)) >> -exponent;
+auto const inf_nan = x3::no_case[x3::lit("inf") | x3::lit("nan")];
+auto const number_tok = x3::raw[x3::lexeme[
+    (hex_number | duration_number | decimal_number | inf_nan) >> !label_char >> !x3::lit('.')]];
+
+struct BinOpSymbols : x3::symbols<BinaryOp> {
+  BinOpSymbols() {
+    add("+", BinaryOp::Add)("-", BinaryOp::Sub)("*", BinaryOp::Mul)("/", BinaryOp::Div)(
+        "%", BinaryOp::Mod)("^", BinaryOp::Pow)("==", BinaryOp::Eql)("!=", BinaryOp::Neq)(
+        ">", BinaryOp::Gtr)("<", BinaryOp::Lss)(">=", BinaryOp::Gte)("<=", BinaryOp::Lte);
+  }
+};
+struct BinKeywordSymbols : x3::symbols<BinaryOp> {
+  BinKeywordSymbols() {
+    add("and", BinaryOp::And)("or", BinaryOp::Or)("unless", BinaryOp::Unless)(
+        "atan2", BinaryOp::Atan2);
+  }
+};
+struct AggSymbols : x3::symbols<AggregateOp> {
+  AggSymbols() {
+    add("sum", AggregateOp::Sum)("avg", AggregateOp::Avg)("count", AggregateOp::Count)(
+        "min", AggregateOp::Min)("max", AggregateOp::Max)("group", AggregateOp::Group)(
+        "stddev", AggregateOp::Stddev)("stdvar", AggregateOp::Stdvar)("topk", AggregateOp::Topk)(
+        "bottomk", AggregateOp::Bottomk)("count_values", AggregateOp::CountValues)(
+        "quantile", AggregateOp::Quantile)("limitk", AggregateOp::Limitk)(
+        "limit_ratio", AggregateOp::LimitRatio);
+  }
+};
+struct MatchOpSymbols : x3::symbols<MatchOp> {
+  MatchOpSymbols() {
+    add("=", MatchOp::Equal)("!=", MatchOp::NotEqual)("=~", MatchOp::Regex)(
+        "!~", MatchOp::NotRegex);
+  }
+};
+
+const BinOpSymbols kBinOps;
+const BinKeywordSymbols kBinKeywords;
+const AggSymbols kAggOps;
+const MatchOpSymbols kMatchOps;
+
+auto const binop_tok =
+    x3::raw[x3::eps][act_mark] >>
+    (x3::lexeme[kBinOps][act_binop] |
+     x3::lexeme[x3::no_case[kBinKeywords] >> !metric_char][act_binop]);
+auto const agg_tok = x3::lexeme[x3::no_case[kAggOps] >> !metric_char];
+
+// ---------------------------------------------------------------------------------------------
+// Rules.
+
+struct expr_class;
+struct top_class;
+
+x3::rule<expr_class, size_t> const expr = "expression";
+x3::rule<class unary_class> const unary = "expression";
+x3::rule<class primary_class> const primary = "expression";
+x3::rule<top_class> const top = "expression";
+
+x3::rule<class close_paren_class> const close_paren = "\")\"";
+x3::rule<class close_brace_class> const close_brace = "\"}\"";
+x3::rule<class close_bracket_class> const close_bracket = "\"]\"";
+x3::rule<class open_paren_class> const open_paren = "\"(\"";
+x3::rule<class range_end_class> const range_end = "\"]\" or \":\"";
+x3::rule<class range_duration_class> const range_duration = "duration";
+x3::rule<class step_duration_class> const step_duration = "duration";
+x3::rule<class offset_duration_class> const offset_duration = "duration";
+x3::rule<class label_list_class> const label_list = "label list";
+x3::rule<class label_name_class> const label_name = "label name";
+x3::rule<class matcher_value_class> const matcher_value = "string";
+x3::rule<class at_value_class> const at_value = "timestamp";
+x3::rule<class call_args_class> const call_args = "\"(\"";
+x3::rule<class end_class> const end_of_input = "end of input";
+
+auto const close_paren_def = x3::raw[x3::lit(')')][act_close];
+auto const close_brace_def = x3::raw[x3::lit('}')][act_close];
+auto const close_bracket_def = x3::raw[x3::lit(']')][act_close];
+auto const open_paren_def = x3::lit('(');
+auto const end_of_input_def = x3::eoi;
+
+auto const label_name_def = label_ident[act_label_ident] | string_tok[act_label_string];
+auto const label_list_def =
+    x3::lit('(') > -(label_name % ',' >> -x3::lit(',')) > close_paren;
+
+auto const range_duration_def = number_tok[act_range];
+auto const step_duration_def = number_tok[act_step];
+auto const offset_duration_def = number_tok[act_offset];
+
+auto const range_end_def =
+    x3::omit[x3::lit(':') >> -step_duration > close_bracket][act_subquery] |
+    x3::raw[x3::lit(']')][act_matrix];
+auto const range_suffix = x3::raw[x3::lit('[')][act_bracket_begin] > range_duration > range_end;
+
+auto const offset_suffix =
+    x3::raw[kw("offset")][act_mod_begin] > -(x3::lit('-')[act_negative] | x3::lit('+')) >
+    offset_duration;
+
+auto const at_value_def = (kw("start") > open_paren > close_paren)[act_at_start] |
+                          (kw("end") > open_paren > close_paren)[act_at_end] |
+                          (-(x3::lit('-')[act_negative] | x3::lit('+')) >> number_tok[act_at_ts]);
+auto const at_suffix = x3::raw[x3::lit('@')][act_mod_begin] > at_value;
+
+auto const postfix = range_suffix | offset_suffix | at_suffix;
+
+auto const call_args_def = x3::lit('(') > -(expr % ',') >> -(x3::raw[x3::lit(',')][act_trailing_comma]) >
+                           close_paren;
+
+auto const grouping = (kw("by")[act_by] | kw("without")[act_without]) > label_list;
+
+auto const aggregate =
+    x3::raw[x3::eps][act_mark] >>
+    (agg_tok >> &(x3::lit('(') | kw("by") | kw("without")))[act_agg_begin] >
+    x3::omit[-grouping[act_grouping_pre] > call_args >> -grouping[act_grouping_post]]
+            [act_agg_end];
+
+auto const call = (label_ident >> &x3::lit('('))[act_call_begin] > call_args[act_call_end];
+
+auto const matcher_value_def = string_tok[act_m_value];
+auto const matcher =
+    x3::omit[(label_ident[act_m_name_ident] | string_tok[act_m_name_string]) >>
+             -(x3::lexeme[kMatchOps][act_m_op] > matcher_value)][act_m_end];
+auto const braces = x3::lit('{') > -(matcher % ',' >> -x3::lit(',')) > close_brace;
+auto const selector =
+    x3::raw[x3::eps][act_sel_begin] >>
+    x3::omit[(metric_ident[act_sel_name] >> -braces) | braces][act_sel_end];
+
+auto const paren = x3::raw[x3::lit('(')][act_paren_begin] > expr > close_paren >
+                   x3::eps[act_paren_end];
+
+auto const primary_def = number_tok[act_number] | string_tok[act_string] | paren | aggregate |
+                         call | selector;
+
+auto const unary_def = (x3::raw[x3::char_("+-")][act_sign] > unary) | (primary >> *postfix);
+
+auto const binop_modifiers =
+    -kw("bool")[act_bool] >>
+    -((kw("on")[act_on] | kw("ignoring")[act_ignoring]) > label_list[act_on_labels]) >>
+    -((kw("group_left")[act_group_left] | kw("group_right")[act_group_right]) >>
+      -label_list[act_group_labels]);
+
+auto const expr_def =
+    x3::eps[act_chain_mark] >> unary >> *(binop_tok >> binop_modifiers > unary) >>
+    x3::eps[act_chain_fold];
+
+auto const top_def = expr > end_of_input;
+
+// The error handler of the outermost rule: remember where an expectation failed and what was
+// expected; parse() turns it into a ParseError.
+struct top_class {
+  template <class Iterator, class Exception, class Context>
+  x3::error_handler_result on_error(Iterator&, const Iterator&, const Exception& x,
+                                    const Context& ctx) {
+    auto& b = bld(ctx);
+    b.have_expect_error = true;
+    b.expect_pos = static_cast<size_t>(x.where() - b.input.data());
+    b.expect_what = x.which();
+    return x3::error_handler_result::fail;
+  }
+};
+
+
+BOOST_SPIRIT_DEFINE(expr, unary, primary, top, close_paren, close_brace, close_bracket,
+                    open_paren, range_end, range_duration, step_duration, offset_duration, label_list, label_name, matcher_value,
+                    at_value, call_args, end_of_input, dq_close, sq_close, bt_close)
+
+}  // namespace
+
+namespace {
+
+ParseError make_error(std::string_view input, Span span, std::string message) {
+  ParseError e;
+  e.message = std::move(message);
+  e.span = span;
+  uint32_t line = 1;
+  size_t line_start = 0;
+  for (size_t i = 0; i < span.begin && i < input.size(); ++i) {
+    if (input[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  e.line = line;
+  e.col = static_cast<uint32_t>(span.begin - line_start + 1);
+  return e;
+}
+
+ParseError unexpected_at(std::string_view input, size_t pos, const std::string& expected) {
+  pos = skip_blank(input, pos);
+  size_t len = 0;
+  std::string tok = describe_token(input, pos, &len);
+  std::string msg;
+  std::string expected_text = expected;
+  if (expected_text.find("boost") != std::string::npos) expected_text.clear();
+  if (expected == "closing quote") {
+    msg = "unterminated quoted string";
+  } else if (expected == "closing backtick") {
+    msg = "unterminated raw string";
+  } else if (tok.starts_with("character: ") || expected == "end of input") {
+    msg = "unexpected " + tok;
+  } else {
+    msg = "unexpected " + tok;
+    if (!expected_text.empty()) msg += ", expected " + expected_text;
+  }
+  return make_error(input, make_span(pos, pos + len), std::move(msg));
+}
+
+}  // namespace
+
+std::expected<ExprPtr, ParseError> parse_impl(std::string_view input, const ParseOptions& opts) {
+  if (input.size() > 0xFFFFFFF0u) {
+    return std::unexpected(make_error(input, Span{}, "input too large"));
+  }
+  if (skip_blank(input, 0) >= input.size()) {
+    return std::unexpected(
+        make_error(input, make_span(input.size(), input.size()), "no expression found in input"));
+  }
+  Builder b;
+  b.input = input;
+  b.opts = opts;
+  b.items.reserve(16);
+  It first = input.data();
+  It last = input.data() + input.size();
+  auto skipper = x3::space | (x3::lit('#') >> *(x3::char_ - x3::eol));
+  try {
+    auto const grammar = x3::with<builder_tag>(&b)[top];
+    bool ok = x3::phrase_parse(first, last, grammar, skipper);
+    if (!ok) {
+      if (b.have_expect_error) {
+        return std::unexpected(unexpected_at(input, b.expect_pos, b.expect_what));
+      }
+      return std::unexpected(unexpected_at(input, static_cast<size_t>(first - input.data()), ""));
+    }
+    if (b.items.size() != 1 || b.items.back().kind != Item::Kind::Operand || !b.items[0].expr) {
+      return std::unexpected(make_error(input, Span{}, "internal error: unbalanced parse"));
+    }
+    ExprPtr e = std::move(b.items[0].expr);
+    check(input, *e);
+    return e;
+  } catch (const Failure& f) {
+    return std::unexpected(make_error(input, f.span, f.message));
+  } catch (const x3::expectation_failure<It>& x) {
+    return std::unexpected(
+        unexpected_at(input, static_cast<size_t>(x.where() - input.data()), x.which()));
+  }
+}
+
+}  // namespace detail
+}  // namespace ruleeval::promql
