@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -144,7 +145,16 @@ struct RenderOptions {
   uint64_t max_range_iterations = 1'000'000;
 };
 
-using FuncMap = std::map<std::string, Function, std::less<>>;
+// A function plus its arity, checked before the call like Go does ("wrong number of args for
+// humanize: want 1 got 2"). max_args = -1 means variadic. A function returning an error is
+// reported as "error calling NAME: MESSAGE", except messages starting with "wrong type for value"
+// which Go reports as they are.
+struct FuncSpec {
+  Function fn;
+  int min_args = 0;
+  int max_args = -1;
+};
+using FuncMap = std::map<std::string, FuncSpec, std::less<>>;
 
 // Executes t with `data` as dot. `funcs` supplies the non-builtin functions; builtins (and, or,
 // not, len, index, print, printf, println, eq, ne, lt, le, gt, ge, html, js, urlquery, slice,
@@ -157,8 +167,34 @@ Result<std::string> render(const Template& t, const Value& data, const FuncMap& 
 Result<std::string> render_named(const Template& t, std::string_view name, const Value& data,
                                  const FuncMap& funcs, const RenderOptions& opts = {});
 
-// Prometheus's text for a failed expansion: "<error expanding template: MESSAGE>".
-std::string error_expanding_template(const Error& e);
+// Prometheus's text for a failed expansion of t (rules/alerting.go + template.Expand):
+// "<error expanding template: error executing template NAME: MESSAGE>".
+std::string error_expanding_template(const Template& t, const Error& e);
+
+// ---- Function sets ------------------------------------------------------------------------
+
+// One sample of a `query` result: {{ .Labels.x }} and {{ .Value }} in templates.
+struct QuerySample {
+  Labels labels;
+  double value = 0;
+};
+using QueryFn = std::function<Result<std::vector<QuerySample>>(std::string_view expr)>;
+
+struct PrometheusContext {
+  QueryFn query;             // `query` errors when absent
+  std::string external_url;  // externalURL / pathPrefix
+  double now_seconds = 0;    // evaluation time, returned by `now`
+};
+
+// Prometheus's alert/console template functions (template/template.go).
+FuncMap prometheus_functions(PrometheusContext ctx);
+// The data Prometheus passes to alert templates: {Labels, ExternalLabels, ExternalURL, Value}.
+Value alert_template_data(const Labels& labels, const Labels& external_labels,
+                          std::string_view external_url, double value);
+
+// Alertmanager's notification template functions (template/template.go DefaultFuncs). `now`
+// supplies the clock for `since` (unix nanoseconds); defaults to the system clock.
+FuncMap alertmanager_functions(std::function<int64_t()> now = nullptr);
 
 // Go's print/printf/println over template values (also used by the functions).
 std::string go_sprint(std::span<const Value> args);

@@ -1,0 +1,31 @@
+// Private helpers shared by the template executor and the function sets.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "ruleeval/parser/template.hpp"
+
+namespace ruleeval::tmpl {
+
+// Go's builtin functions (and, or, not, len, index, ...); nullptr for other names.
+const FuncSpec* builtin_function(std::string_view name);
+
+// "wrong type for value; expected T; got U" (reported by the executor without wrapping).
+Error wrong_type(std::string_view expected, const Value& got);
+
+// Argument conversions with Go's reflection rules for the function signatures we mimic.
+Result<std::string> arg_string(const Value& v);
+Result<int64_t> arg_int(const Value& v);
+Result<Time> arg_time(const Value& v);
+// Prometheus's convertToFloat: float64, int, string (strconv.ParseFloat), time.Duration.
+Result<double> to_float(const Value& v);
+
+// Go's %.4g (C's, with Go's spelling of NaN and infinities).
+std::string go_g4(double v);
+// html/template.HTMLEscapeString, template.JSEscapeString, url.QueryEscape.
+std::string html_escape(std::string_view s);
+std::string js_escape(std::string_view s);
+std::string query_escape(std::string_view s);
+
+}  // namespace ruleeval::tmpl
