@@ -781,6 +781,9 @@ Result<QueryResult> range_query(const Queryable& q, const promql::Expr& expr, Mi
       if (!vec) detail::fail("range query must evaluate to a scalar or instant vector");
       step_seen.clear();
       for (auto& s : *vec) {
+        // Series are merged by their final label set (after delayed __name__ removal), so
+        // differently named series that lose their names join if they never overlap.
+        if (s.drop_name) s.metric = s.metric.without_metric_name();
         uint64_t h = s.metric.hash();
         if (!step_seen.insert(h).second) {
           detail::fail("vector cannot contain metrics with the same labelset");
@@ -788,7 +791,6 @@ Result<QueryResult> range_query(const Queryable& q, const promql::Expr& expr, Mi
         auto [it, inserted] = index.emplace(h, out.size());
         if (inserted) out.push_back(Series{std::move(s.metric), {}, false});
         out[it->second].points.push_back({t, s.v});
-        if (s.drop_name) out[it->second].drop_name = true;
       }
     }
     detail::finalize_names(out);

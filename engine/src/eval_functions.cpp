@@ -502,6 +502,34 @@ Value Evaluator::eval_call(const promql::Call& call, const Expr& e, Millis t) {
         return;
       }
       if (pts.empty()) return;
+      if (a.histograms > 0) {
+        auto mn = go_quote(a.metric->metric_name());
+        switch (fn) {
+          case RangeFn::Avg:
+          case RangeFn::Sum:
+          case RangeFn::Rate:
+          case RangeFn::Increase:
+          case RangeFn::Delta:
+            warn("PromQL warning: encountered a mix of histograms and floats for metric name " + mn);
+            return;
+          case RangeFn::Deriv:
+          case RangeFn::PredictLinear:
+          case RangeFn::Des:
+          case RangeFn::Stddev:
+          case RangeFn::Stdvar:
+          case RangeFn::Mad:
+          case RangeFn::Quantile:
+          case RangeFn::Min:
+          case RangeFn::Max:
+          case RangeFn::TsMin:
+          case RangeFn::TsMax:
+            info("PromQL info: ignored histograms in a range containing both floats and "
+                 "histograms for metric name " + mn);
+            break;
+          default:
+            break;
+        }
+      }
       if ((fn == RangeFn::Last || fn == RangeFn::TsLast) && a.last_is_histogram) return;
       if ((fn == RangeFn::First || fn == RangeFn::TsFirst) && a.first_is_histogram) return;
       std::optional<double> r;
