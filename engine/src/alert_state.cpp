@@ -174,9 +174,6 @@ std::vector<rules::Alert> collect_alerts_to_send(AlertMap& alerts, Millis ts, Mi
   return out;
 }
 
-double stale_nan() { return std::bit_cast<double>(uint64_t{0x7ff0000000000002ULL}); }
-bool is_stale_nan(double v) { return std::bit_cast<uint64_t>(v) == 0x7ff0000000000002ULL; }
-
 std::vector<OutputSample> alert_series(const AlertMap& alerts, Millis t) {
   std::vector<const ActiveAlert*> active;
   for (const auto& [_, a] : alerts) {

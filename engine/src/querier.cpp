@@ -12,18 +12,17 @@
 
 namespace ruleeval::engine {
 
-std::string_view to_string(ResultType t) {
-  switch (t) {
-    case ResultType::kVector:
-      return "vector";
-    case ResultType::kScalar:
+std::string_view result_type_name(const Value& v) {
+  switch (v.index()) {
+    case 0:
       return "scalar";
-    case ResultType::kMatrix:
+    case 1:
+      return "vector";
+    case 2:
       return "matrix";
-    case ResultType::kString:
+    default:
       return "string";
   }
-  return "vector";
 }
 
 std::string QueryError::to_string() const {
@@ -169,9 +168,9 @@ std::expected<void, std::string> decode_data(const Value& data, QueryResult& out
   std::string_view type = sv(rt->value);
   const Value& r = res->value;
   if (type == "vector") {
-    out.type = ResultType::kVector;
     if (!r.IsArray()) return std::unexpected("vector result is not an array");
-    out.vector.reserve(r.Size());
+    Vector vec;
+    vec.reserve(r.Size());
     for (const auto& el : r.GetArray()) {
       if (!el.IsObject()) return std::unexpected("vector element is not an object");
       auto metric = metric_of(el);
@@ -185,17 +184,22 @@ std::expected<void, std::string> decode_data(const Value& data, QueryResult& out
       }
       auto p = point_of(value->value);
       if (!p) return std::unexpected(p.error());
-      out.vector.push_back(InstantSample{std::move(*metric), p->first, p->second});
+      Sample smp;
+      smp.metric = std::move(*metric);
+      smp.t = p->first;
+      smp.v = p->second;
+      vec.push_back(std::move(smp));
     }
+    out.value = std::move(vec);
   } else if (type == "matrix") {
-    out.type = ResultType::kMatrix;
     if (!r.IsArray()) return std::unexpected("matrix result is not an array");
-    out.matrix.reserve(r.Size());
+    Matrix mat;
+    mat.reserve(r.Size());
     for (const auto& el : r.GetArray()) {
       if (!el.IsObject()) return std::unexpected("matrix element is not an object");
       auto metric = metric_of(el);
       if (!metric) return std::unexpected(metric.error());
-      RangeSeries s;
+      Series s;
       s.metric = std::move(*metric);
       auto values = el.FindMember("values");
       if (values == el.MemberEnd()) {
@@ -209,24 +213,22 @@ std::expected<void, std::string> decode_data(const Value& data, QueryResult& out
       for (const auto& pv : values->value.GetArray()) {
         auto p = point_of(pv);
         if (!p) return std::unexpected(p.error());
-        s.points.push_back(*p);
+        s.points.push_back(FPoint{p->first, p->second});
       }
-      out.matrix.push_back(std::move(s));
+      mat.push_back(std::move(s));
     }
+    out.value = std::move(mat);
   } else if (type == "scalar") {
-    out.type = ResultType::kScalar;
     auto p = point_of(r);
     if (!p) return std::unexpected(p.error());
-    out.vector.push_back(InstantSample{Labels{}, p->first, p->second});
+    out.value = Scalar{p->second, p->first};
   } else if (type == "string") {
-    out.type = ResultType::kString;
     if (!r.IsArray() || r.Size() != 2 || !r[1].IsString()) {
       return std::unexpected("string result is not a [time, \"string\"] pair");
     }
     auto t = time_of(r[0]);
     if (!t) return std::unexpected(t.error());
-    out.string_value = std::string(sv(r[1]));
-    out.vector.push_back(InstantSample{Labels{}, *t, 0});
+    out.value = String{std::string(sv(r[1])), *t};
   } else {
     return std::unexpected(fmt::format("unknown resultType \"{}\"", type));
   }

@@ -49,51 +49,54 @@ class LocalServer {
 TEST_CASE("a vector response decodes labels, exact millisecond times and special values") {
   auto r = decode_query_response(canned("vector.json"), 200);
   REQUIRE(r.has_value());
-  CHECK(r->type == ResultType::kVector);
-  REQUIRE(r->vector.size() == 4);
-  CHECK(r->vector[0].metric == Labels{{"__name__", "up"}, {"instance", "a:9090"}, {"job", "api"}});
-  CHECK(r->vector[0].t == 1'700'000'000'123);
-  CHECK(r->vector[0].value == 1);
-  CHECK(std::isnan(r->vector[1].value));
-  CHECK(r->vector[2].value == INFINITY);
-  CHECK(r->vector[3].metric.empty());
-  CHECK(r->vector[3].value == doctest::Approx(-0.0025));
+  REQUIRE(std::holds_alternative<Vector>(r->value));
+  CHECK(result_type_name(r->value) == "vector");
+  const auto& vec = std::get<Vector>(r->value);
+  REQUIRE(vec.size() == 4);
+  CHECK(vec[0].metric == Labels{{"__name__", "up"}, {"instance", "a:9090"}, {"job", "api"}});
+  CHECK(vec[0].t == 1'700'000'000'123);
+  CHECK(vec[0].v == 1);
+  CHECK(std::isnan(vec[1].v));
+  CHECK(vec[2].v == INFINITY);
+  CHECK(vec[3].metric.empty());
+  CHECK(vec[3].v == doctest::Approx(-0.0025));
 }
 
 TEST_CASE("matrix, scalar and string responses decode") {
   SUBCASE("matrix") {
     auto r = decode_query_response(canned("matrix.json"), 200);
     REQUIRE(r.has_value());
-    CHECK(r->type == ResultType::kMatrix);
-    REQUIRE(r->matrix.size() == 2);
-    CHECK(r->matrix[0].metric.get("job") == "worker");
-    REQUIRE(r->matrix[0].points.size() == 3);
-    CHECK(r->matrix[0].points[1] == std::pair<Millis, double>{1'700'000'015'500, 12});
-    CHECK(r->matrix[0].points[2].first == 1'700'000'030'250);
-    CHECK(r->matrix[0].points[2].second == -INFINITY);
-    CHECK(r->matrix[1].points.size() == 1);
+    REQUIRE(std::holds_alternative<Matrix>(r->value));
+    const auto& m = std::get<Matrix>(r->value);
+    REQUIRE(m.size() == 2);
+    CHECK(m[0].metric.get("job") == "worker");
+    REQUIRE(m[0].points.size() == 3);
+    CHECK(m[0].points[1].t == 1'700'000'015'500);
+    CHECK(m[0].points[1].v == 12);
+    CHECK(m[0].points[2].t == 1'700'000'030'250);
+    CHECK(m[0].points[2].v == -INFINITY);
+    CHECK(m[1].points.size() == 1);
   }
-  SUBCASE("scalar becomes one sample without labels") {
+  SUBCASE("scalar") {
     auto r = decode_query_response(canned("scalar.json"), 200);
     REQUIRE(r.has_value());
-    CHECK(r->type == ResultType::kScalar);
-    REQUIRE(r->vector.size() == 1);
-    CHECK(r->vector[0].metric.empty());
-    CHECK(r->vector[0].t == 1'700'000'000'500);
-    CHECK(r->vector[0].value == 42);
+    REQUIRE(std::holds_alternative<Scalar>(r->value));
+    CHECK(std::get<Scalar>(r->value).t == 1'700'000'000'500);
+    CHECK(std::get<Scalar>(r->value).v == 42);
   }
   SUBCASE("string") {
     auto r = decode_query_response(canned("string.json"), 200);
     REQUIRE(r.has_value());
-    CHECK(r->type == ResultType::kString);
-    CHECK(r->string_value == "hello \"world\"");
+    REQUIRE(std::holds_alternative<String>(r->value));
+    CHECK(std::get<String>(r->value).v == "hello \"world\"");
+    CHECK(std::get<String>(r->value).t == 1'700'000'000'000);
   }
 }
 
 TEST_CASE("warnings and infos are kept") {
   auto r = decode_query_response(canned("warnings.json"), 200);
   REQUIRE(r.has_value());
-  CHECK(r->vector.empty());
+  CHECK(std::get<Vector>(r->value).empty());
   REQUIRE(r->warnings.size() == 1);
   CHECK(r->warnings[0].find("mix of histograms") != std::string::npos);
   REQUIRE(r->infos.size() == 1);
@@ -198,7 +201,7 @@ TEST_CASE("the HTTP querier posts form queries with auth, headers and extra para
     HttpQuerier q(cfg);
     auto r = q.query(R"(up{job="a b&c"} == 1)", 1'700'000'000'123);
     REQUIRE_MESSAGE(r.has_value(), r.error().to_string());
-    CHECK(r->vector.size() == 4);
+    CHECK(std::get<Vector>(r->value).size() == 4);
     CHECK(seen_auth == "Bearer s3cret");
     CHECK(seen_tenant == "team-a");
     CHECK(seen_ctype == "application/x-www-form-urlencoded");
@@ -225,7 +228,7 @@ TEST_CASE("the HTTP querier posts form queries with auth, headers and extra para
     HttpQuerier q(cfg);
     auto r = q.query_range("demo_queue_depth", 0, 60'000, 15'000);
     REQUIRE(r.has_value());
-    CHECK(r->type == ResultType::kMatrix);
+    CHECK(std::holds_alternative<Matrix>(r->value));
     CHECK(seen_step == "15");
   }
 }

@@ -15,11 +15,11 @@
 
 #include "ruleeval/common/error.hpp"
 #include "ruleeval/common/labels.hpp"
+#include "ruleeval/engine/value.hpp"
 #include "ruleeval/rules/alert.hpp"
 
 namespace ruleeval::engine {
 
-using Millis = int64_t;  // Unix milliseconds
 // "Not set" for the optional times below (Go's zero time.Time).
 inline constexpr Millis kNoTime = std::numeric_limits<Millis>::min();
 inline bool is_set(Millis t) { return t != kNoTime; }
@@ -101,9 +101,7 @@ struct OutputSample {
   Millis t = 0;
   double value = 0;
 };
-// Prometheus's StaleNaN bit pattern (0x7ff0000000000002) and a test for it.
-double stale_nan();
-bool is_stale_nan(double v);
+// StaleNaN markers: stale_nan() / is_stale_nan() from value.hpp.
 
 // Step 8: for every pending or firing alert, ALERTS{..., alertstate} = 1 and
 // ALERTS_FOR_STATE{...} = active_at in Unix seconds, both at `t` (= ts - query_offset).

@@ -14,32 +14,12 @@
 #include <vector>
 
 #include "ruleeval/common/labels.hpp"
+#include "ruleeval/engine/value.hpp"
 
 namespace ruleeval::engine {
 
-using Millis = int64_t;  // Unix milliseconds
-
-struct InstantSample {
-  Labels metric;
-  Millis t = 0;
-  double value = 0;
-};
-struct RangeSeries {
-  Labels metric;
-  std::vector<std::pair<Millis, double>> points;
-};
-
-enum class ResultType { kVector, kScalar, kMatrix, kString };
-std::string_view to_string(ResultType t);
-
-struct QueryResult {
-  ResultType type = ResultType::kVector;
-  std::vector<InstantSample> vector;  // vector; a scalar is one sample with empty labels
-  std::vector<RangeSeries> matrix;    // matrix
-  std::string string_value;           // string (its time is in vector[0].t when present)
-  std::vector<std::string> warnings;
-  std::vector<std::string> infos;
-};
+// Results use the embedded engine's value types (value.hpp): a vector is engine::Vector, a
+// matrix engine::Matrix, and so on, so backend and local evaluation look the same to callers.
 
 // A failed query: what the backend said, or what went wrong on the way.
 struct QueryError {
@@ -59,6 +39,9 @@ struct QueryError {
 };
 
 using QueryOutcome = std::expected<QueryResult, QueryError>;
+
+// "vector" | "matrix" | "scalar" | "string"
+std::string_view result_type_name(const Value& v);
 
 // Decodes a Prometheus API response body. `http_status` is the HTTP status (an error envelope
 // can arrive with 400/422/503). `body` is copied once into a scratch buffer that RapidJSON

@@ -1,0 +1,103 @@
+// Prometheus remote-write v1: a protobuf WriteRequest, snappy block compressed, POSTed with
+// Content-Encoding: snappy and X-Prometheus-Remote-Write-Version: 0.1.0. The protobuf messages
+// are small and fixed, so they are hand-encoded (no protoc).
+//
+// RemoteWriteQueue is a bounded in-memory queue (drops the oldest samples when full) drained by
+// flush() or by a background thread; push() is thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "ruleeval/common/labels.hpp"
+#include "ruleeval/engine/querier.hpp"
+
+namespace ruleeval::engine {
+
+struct WriteSample {
+  Labels labels;  // including __name__
+  Millis t = 0;
+  double v = 0;
+};
+
+// prometheus.WriteRequest bytes (not compressed). Samples with the same label set become one
+// TimeSeries, in first-seen order; samples keep their order inside a series.
+std::string encode_write_request(std::span<const WriteSample> samples);
+// The inverse (for tests and receivers): errors name the byte offset of bad input.
+std::expected<std::vector<WriteSample>, std::string> decode_write_request(std::string_view proto);
+
+std::string snappy_compress(std::string_view raw);
+std::expected<std::string, std::string> snappy_uncompress(std::string_view compressed);
+
+struct RemoteWriteConfig {
+  HttpClientConfig http;  // http.url is the full endpoint, e.g. http://vm:8428/api/v1/write
+  size_t queue_capacity = 100'000;      // samples; the oldest are dropped beyond this
+  size_t max_samples_per_send = 2'000;  // Prometheus's default batch size
+  int max_attempts = 5;                 // per batch, for 5xx, 429 and transport errors
+  Millis min_backoff_ms = 30;           // doubled after each failure ...
+  Millis max_backoff_ms = 5'000;        // ... up to this
+  Millis flush_interval_ms = 1'000;     // background thread: how often to drain
+};
+
+struct RemoteWriteStats {
+  uint64_t samples_sent = 0;
+  uint64_t samples_dropped_queue_full = 0;
+  uint64_t samples_failed = 0;  // batches given up on (4xx, or retries exhausted)
+  uint64_t retries = 0;
+  std::string last_error;
+};
+
+class CurlSession;
+
+class RemoteWriteQueue {
+ public:
+  explicit RemoteWriteQueue(RemoteWriteConfig config);
+  ~RemoteWriteQueue();  // stops the background thread (after one last flush)
+  RemoteWriteQueue(const RemoteWriteQueue&) = delete;
+  RemoteWriteQueue& operator=(const RemoteWriteQueue&) = delete;
+
+  // Thread-safe. Returns false when an older sample had to be dropped to make room.
+  bool push(WriteSample s);
+  bool push(std::span<const WriteSample> samples);
+  size_t queued() const;
+
+  // Sends everything queued now, in batches, retrying as configured. Returns the first error
+  // that made a batch be given up (the other batches are still attempted). Not to be called
+  // concurrently with itself (the background thread calls it too).
+  std::expected<void, std::string> flush();
+
+  void start();  // background thread: flush every flush_interval_ms and when a batch is full
+  void stop();
+
+  RemoteWriteStats stats() const;
+  // For tests: replaces the sleep between retries.
+  void set_sleep_for_tests(std::function<void(Millis)> sleep) { sleep_ = std::move(sleep); }
+
+ private:
+  std::expected<void, std::string> send_batch(std::span<const WriteSample> batch);
+
+  RemoteWriteConfig config_;
+  std::unique_ptr<CurlSession> session_;
+  std::function<void(Millis)> sleep_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<WriteSample> queue_;
+  RemoteWriteStats stats_;
+  std::mutex flush_mu_;
+  std::thread worker_;
+  bool stopping_ = false;
+};
+
+}  // namespace ruleeval::engine

@@ -1,0 +1,105 @@
+// Alert state persistence for `ruleeval run`, and the restore rules applied after a restart.
+//
+// The state of every rule (Prometheus-style alerts and Grafana-like instances) is written as one
+// JSON file, <state_dir>/alert_state.json, after every iteration: write a temp file, fsync it,
+// rename it over the old one, fsync the directory. A file that cannot be parsed is moved aside to
+// alert_state.json.corrupt-<unix ms> and reported, never fatal.
+//
+// Restore (restore_alerts): within the outage tolerance (default 1h) firing alerts stay firing
+// with their original activeAt/firedAt/lastSentAt (no new page, no false resolve), pending alerts
+// keep the progress they had made towards `for` (the outage is not counted), keep_firing_for
+// carries on from its original start, and resolved alerts keep being re-sent for their 15 minutes.
+// Without a state file, restore_from_alerts_for_state() rebuilds activeAt from the backend's
+// ALERTS_FOR_STATE series like Prometheus's RestoreForState.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ruleeval/common/error.hpp"
+#include "ruleeval/engine/alert_state.hpp"
+#include "ruleeval/engine/querier.hpp"
+
+namespace ruleeval::engine {
+
+struct RuleStateSnapshot {
+  std::string file;
+  std::string group;
+  std::string rule;
+  std::vector<ActiveAlert> alerts;         // Prometheus-style rules
+  std::vector<GrafanaInstance> instances;  // Grafana-like rules
+};
+
+struct StateSnapshot {
+  Millis saved_at = 0;
+  std::vector<RuleStateSnapshot> rules;
+
+  const RuleStateSnapshot* find(std::string_view file, std::string_view group,
+                                std::string_view rule) const;
+};
+
+std::string serialize_state(const StateSnapshot& s);
+// Strict: unknown states, missing fields or wrong types are errors naming the JSON path.
+Result<StateSnapshot> parse_state(std::string_view json);
+
+class StateStore {
+ public:
+  explicit StateStore(std::string dir);
+
+  const std::string& path() const { return path_; }
+
+  // Atomically replaces the state file (creating the directory if needed).
+  Result<void> save(const StateSnapshot& s);
+
+  struct Loaded {
+    std::optional<StateSnapshot> snapshot;  // nullopt: no file, or it was corrupt
+    std::optional<std::string> error;       // set when the file was corrupt or unreadable
+    std::string moved_to;                   // where a corrupt file was moved
+  };
+  // Never throws. `now` names the .corrupt-<ts> file.
+  Loaded load(Millis now);
+
+ private:
+  std::string dir_;
+  std::string path_;
+};
+
+struct RestoreOptions {
+  Millis outage_tolerance = 60 * 60 * 1000;  // --rules.alert.for-outage-tolerance
+  Millis grace_period = 10 * 60 * 1000;      // --rules.alert.for-grace-period
+};
+
+struct RestoreSummary {
+  size_t firing = 0;
+  size_t pending = 0;
+  size_t resolved = 0;
+  size_t skipped = 0;  // too old, or not matching the rule any more
+};
+
+// Puts the saved alerts of one rule back into `into` (which should be empty, at start-up), as of
+// `now`, given the snapshot's saved_at. Alerts whose alertname is not rule.name are skipped.
+RestoreSummary restore_alerts(AlertMap& into, std::span<const ActiveAlert> saved,
+                              const AlertingRuleParams& rule, Millis saved_at, Millis now,
+                              const RestoreOptions& opts = {});
+
+// Grafana-like instances: restored as they were when within the tolerance.
+size_t restore_instances(GrafanaInstances& into, std::span<const GrafanaInstance> saved,
+                         Millis saved_at, Millis now, const RestoreOptions& opts = {});
+
+// The PromQL selector used for a rule's ALERTS_FOR_STATE restore: alertname plus the rule's
+// static labels; label values holding templates ("{{") are left out (prometheus#16883).
+std::string alerts_for_state_selector(const AlertingRuleParams& rule);
+
+// Prometheus's RestoreForState over a backend: for each alert now in `alerts` (after the first
+// evaluation), finds its ALERTS_FOR_STATE series in [now - outage_tolerance, now] and moves
+// activeAt back: remaining = for - (downAt - oldActiveAt); <= 0 keeps oldActiveAt (fires on the
+// next evaluation), < grace gives now + grace - for, else oldActiveAt + (now - downAt).
+// Unlike Prometheus, rules with `for` shorter than the grace period are restored too.
+Result<RestoreSummary> restore_from_alerts_for_state(Querier& q, AlertMap& alerts,
+                                                     const AlertingRuleParams& rule, Millis now,
+                                                     const RestoreOptions& opts = {});
+
+}  // namespace ruleeval::engine

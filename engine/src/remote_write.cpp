@@ -1,0 +1,376 @@
+#include "ruleeval/engine/remote_write.hpp"
+
+#include <fmt/format.h>
+#include <snappy.h>
+
+#include <bit>
+#include <chrono>
+#include <unordered_map>
+
+#include "querier_curl.hpp"
+
+namespace ruleeval::engine {
+
+namespace {
+
+// Protobuf wire format helpers.
+constexpr uint8_t kWireVarint = 0;
+constexpr uint8_t kWireFixed64 = 1;
+constexpr uint8_t kWireLen = 2;
+
+void put_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+void put_tag(std::string& out, uint32_t field, uint8_t wire) {
+  put_varint(out, (field << 3) | wire);
+}
+void put_bytes(std::string& out, uint32_t field, std::string_view b) {
+  put_tag(out, field, kWireLen);
+  put_varint(out, b.size());
+  out.append(b);
+}
+void put_fixed64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+size_t varint_size(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view b, size_t base = 0) : b_(b), base_(base) {}
+  bool done() const { return pos_ >= b_.size(); }
+  size_t offset() const { return base_ + pos_; }
+  std::expected<uint64_t, std::string> varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos_ >= b_.size()) return err("truncated varint");
+      auto c = static_cast<uint8_t>(b_[pos_++]);
+      v |= static_cast<uint64_t>(c & 0x7f) << shift;
+      if ((c & 0x80) == 0) return v;
+    }
+    return err("varint too long");
+  }
+  std::expected<std::string_view, std::string> bytes() {
+    auto n = varint();
+    if (!n) return std::unexpected(n.error());
+    if (*n > b_.size() - pos_) return err("length runs past the end");
+    auto out = b_.substr(pos_, *n);
+    pos_ += *n;
+    return out;
+  }
+  std::expected<uint64_t, std::string> fixed64() {
+    if (b_.size() - pos_ < 8) return err("truncated fixed64");
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i)
+      v |= static_cast<uint64_t>(static_cast<uint8_t>(b_[pos_ + i])) << (8 * i);
+    pos_ += 8;
+    return v;
+  }
+  // Skips a field of an unknown number.
+  std::expected<void, std::string> skip(uint8_t wire) {
+    switch (wire) {
+      case kWireVarint: {
+        auto v = varint();
+        if (!v) return std::unexpected(v.error());
+        return {};
+      }
+      case kWireFixed64: {
+        auto v = fixed64();
+        if (!v) return std::unexpected(v.error());
+        return {};
+      }
+      case kWireLen: {
+        auto v = bytes();
+        if (!v) return std::unexpected(v.error());
+        return {};
+      }
+      case 5:
+        if (b_.size() - pos_ < 4) return err("truncated fixed32");
+        pos_ += 4;
+        return {};
+      default:
+        return err(fmt::format("unsupported wire type {}", wire));
+    }
+  }
+  std::unexpected<std::string> err(std::string_view what) const {
+    return std::unexpected(fmt::format("invalid protobuf at byte {}: {}", offset(), what));
+  }
+  size_t base_for_sub(std::string_view sub) const {
+    return base_ + static_cast<size_t>(sub.data() - b_.data());
+  }
+
+ private:
+  std::string_view b_;
+  size_t base_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+std::string encode_write_request(std::span<const WriteSample> samples) {
+  // Group by label set, keeping first-seen order.
+  std::unordered_map<Labels, size_t> index;
+  std::vector<std::pair<const Labels*, std::vector<const WriteSample*>>> series;
+  for (const auto& s : samples) {
+    auto [it, inserted] = index.try_emplace(s.labels, series.size());
+    if (inserted) series.push_back({&s.labels, {}});
+    series[it->second].second.push_back(&s);
+  }
+  std::string out;
+  std::string ts;
+  std::string tmp;
+  for (const auto& [labels, points] : series) {
+    ts.clear();
+    for (const auto& l : *labels) {
+      tmp.clear();
+      put_bytes(tmp, 1, l.name);
+      put_bytes(tmp, 2, l.value);
+      put_bytes(ts, 1, tmp);
+    }
+    for (const WriteSample* p : points) {
+      tmp.clear();
+      put_tag(tmp, 1, kWireFixed64);
+      put_fixed64(tmp, std::bit_cast<uint64_t>(p->v));
+      put_tag(tmp, 2, kWireVarint);
+      put_varint(tmp, static_cast<uint64_t>(p->t));  // int64: two's complement, 10 bytes if < 0
+      put_bytes(ts, 2, tmp);
+    }
+    put_tag(out, 1, kWireLen);
+    out.reserve(out.size() + varint_size(ts.size()) + ts.size());
+    put_varint(out, ts.size());
+    out.append(ts);
+  }
+  return out;
+}
+
+std::expected<std::vector<WriteSample>, std::string> decode_write_request(std::string_view proto) {
+  std::vector<WriteSample> out;
+  Reader req(proto);
+  while (!req.done()) {
+    auto tag = req.varint();
+    if (!tag) return std::unexpected(tag.error());
+    auto field = *tag >> 3;
+    auto wire = static_cast<uint8_t>(*tag & 7);
+    if (field != 1 || wire != kWireLen) {
+      if (auto s = req.skip(wire); !s) return std::unexpected(s.error());
+      continue;
+    }
+    auto ts_bytes = req.bytes();
+    if (!ts_bytes) return std::unexpected(ts_bytes.error());
+    Reader ts(*ts_bytes, req.base_for_sub(*ts_bytes));
+    std::vector<Label> labels;
+    std::vector<std::pair<Millis, double>> points;
+    while (!ts.done()) {
+      auto t2 = ts.varint();
+      if (!t2) return std::unexpected(t2.error());
+      auto f2 = *t2 >> 3;
+      auto w2 = static_cast<uint8_t>(*t2 & 7);
+      if ((f2 != 1 && f2 != 2) || w2 != kWireLen) {
+        if (auto s = ts.skip(w2); !s) return std::unexpected(s.error());
+        continue;
+      }
+      auto sub = ts.bytes();
+      if (!sub) return std::unexpected(sub.error());
+      Reader r(*sub, ts.base_for_sub(*sub));
+      if (f2 == 1) {
+        Label l;
+        while (!r.done()) {
+          auto t3 = r.varint();
+          if (!t3) return std::unexpected(t3.error());
+          auto w3 = static_cast<uint8_t>(*t3 & 7);
+          if ((*t3 >> 3) <= 2 && w3 == kWireLen) {
+            auto v = r.bytes();
+            if (!v) return std::unexpected(v.error());
+            ((*t3 >> 3) == 1 ? l.name : l.value) = std::string(*v);
+          } else if (auto s = r.skip(w3); !s) {
+            return std::unexpected(s.error());
+          }
+        }
+        labels.push_back(std::move(l));
+      } else {
+        std::pair<Millis, double> p{0, 0};
+        while (!r.done()) {
+          auto t3 = r.varint();
+          if (!t3) return std::unexpected(t3.error());
+          auto f3 = *t3 >> 3;
+          auto w3 = static_cast<uint8_t>(*t3 & 7);
+          if (f3 == 1 && w3 == kWireFixed64) {
+            auto v = r.fixed64();
+            if (!v) return std::unexpected(v.error());
+            p.second = std::bit_cast<double>(*v);
+          } else if (f3 == 2 && w3 == kWireVarint) {
+            auto v = r.varint();
+            if (!v) return std::unexpected(v.error());
+            p.first = static_cast<Millis>(*v);
+          } else if (auto s = r.skip(w3); !s) {
+            return std::unexpected(s.error());
+          }
+        }
+        points.push_back(p);
+      }
+    }
+    Labels lbs = Labels::from_vector(std::move(labels));
+    for (const auto& [t, v] : points) out.push_back(WriteSample{lbs, t, v});
+  }
+  return out;
+}
+
+std::string snappy_compress(std::string_view raw) {
+  std::string out;
+  snappy::Compress(raw.data(), raw.size(), &out);
+  return out;
+}
+
+std::expected<std::string, std::string> snappy_uncompress(std::string_view compressed) {
+  std::string out;
+  if (!snappy::Uncompress(compressed.data(), compressed.size(), &out)) {
+    return std::unexpected("invalid snappy block");
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+RemoteWriteQueue::RemoteWriteQueue(RemoteWriteConfig config)
+    : config_(std::move(config)), session_(std::make_unique<CurlSession>(config_.http)) {
+  if (config_.max_samples_per_send == 0) config_.max_samples_per_send = 1;
+  if (config_.max_attempts < 1) config_.max_attempts = 1;
+  sleep_ = [](Millis ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
+}
+
+RemoteWriteQueue::~RemoteWriteQueue() { stop(); }
+
+bool RemoteWriteQueue::push(WriteSample s) {
+  bool room = true;
+  {
+    std::lock_guard lock(mu_);
+    if (config_.queue_capacity == 0) {
+      ++stats_.samples_dropped_queue_full;
+      return false;
+    }
+    while (queue_.size() >= config_.queue_capacity) {
+      queue_.pop_front();
+      ++stats_.samples_dropped_queue_full;
+      room = false;
+    }
+    queue_.push_back(std::move(s));
+    if (queue_.size() >= config_.max_samples_per_send) cv_.notify_one();
+  }
+  return room;
+}
+
+bool RemoteWriteQueue::push(std::span<const WriteSample> samples) {
+  bool room = true;
+  for (const auto& s : samples) room = push(s) && room;
+  return room;
+}
+
+size_t RemoteWriteQueue::queued() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+RemoteWriteStats RemoteWriteQueue::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+std::expected<void, std::string> RemoteWriteQueue::send_batch(std::span<const WriteSample> batch) {
+  const std::string body = snappy_compress(encode_write_request(batch));
+  static const std::string kHeaders[] = {"Content-Encoding: snappy",
+                                         "X-Prometheus-Remote-Write-Version: 0.1.0"};
+  Millis backoff = config_.min_backoff_ms;
+  std::string last;
+  for (int attempt = 1; attempt <= config_.max_attempts; ++attempt) {
+    auto reply = session_->post(config_.http.url, body, "application/x-protobuf", kHeaders);
+    bool retry = false;
+    if (!reply) {
+      last = fmt::format("{}: {}", config_.http.url, reply.error().to_string());
+      retry = reply.error().kind == QueryError::Kind::kTransport;
+    } else if (reply->status >= 200 && reply->status < 300) {
+      return {};
+    } else {
+      std::string snippet = reply->body->substr(0, 200);
+      while (!snippet.empty() && (snippet.back() == '\n' || snippet.back() == '\r')) {
+        snippet.pop_back();
+      }
+      last = fmt::format("{}: HTTP {}: {}", config_.http.url, reply->status, snippet);
+      retry = reply->status >= 500 || reply->status == 429;
+    }
+    if (!retry || attempt == config_.max_attempts) break;
+    {
+      std::lock_guard lock(mu_);
+      ++stats_.retries;
+    }
+    sleep_(backoff);
+    backoff = std::min(backoff * 2, config_.max_backoff_ms);
+  }
+  return std::unexpected(last);
+}
+
+std::expected<void, std::string> RemoteWriteQueue::flush() {
+  std::lock_guard flush_lock(flush_mu_);
+  std::expected<void, std::string> result;
+  std::vector<WriteSample> batch;
+  for (;;) {
+    batch.clear();
+    {
+      std::lock_guard lock(mu_);
+      size_t n = std::min(queue_.size(), config_.max_samples_per_send);
+      if (n == 0) break;
+      batch.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    auto r = send_batch(batch);
+    std::lock_guard lock(mu_);
+    if (r) {
+      stats_.samples_sent += batch.size();
+    } else {
+      stats_.samples_failed += batch.size();
+      stats_.last_error = r.error();
+      if (result) result = std::unexpected(r.error());
+    }
+  }
+  return result;
+}
+
+void RemoteWriteQueue::start() {
+  std::lock_guard lock(mu_);
+  if (worker_.joinable()) return;
+  stopping_ = false;
+  worker_ = std::thread([this] {
+    std::unique_lock lk(mu_);
+    while (!stopping_) {
+      cv_.wait_for(lk, std::chrono::milliseconds(config_.flush_interval_ms),
+                   [this] { return stopping_ || queue_.size() >= config_.max_samples_per_send; });
+      lk.unlock();
+      (void)flush();  // errors are in stats()
+      lk.lock();
+    }
+  });
+}
+
+void RemoteWriteQueue::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (!worker_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  worker_.join();
+  (void)flush();
+}
+
+}  // namespace ruleeval::engine

@@ -1,0 +1,484 @@
+#include "ruleeval/engine/state_store.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace ruleeval::engine {
+
+namespace {
+
+constexpr int kFormatVersion = 1;
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using rapidjson::Value;
+
+void write_labels(Writer& w, const Labels& l) {
+  w.StartObject();
+  for (const auto& x : l) {
+    w.Key(x.name.data(), static_cast<rapidjson::SizeType>(x.name.size()));
+    w.String(x.value.data(), static_cast<rapidjson::SizeType>(x.value.size()));
+  }
+  w.EndObject();
+}
+
+void write_time(Writer& w, const char* key, Millis t) {
+  w.Key(key);
+  if (is_set(t)) {
+    w.Int64(t);
+  } else {
+    w.Null();
+  }
+}
+
+// Values may be NaN/Inf, which JSON numbers cannot hold: written as API-style strings.
+std::string value_text(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  return fmt::format("{}", v);
+}
+
+void write_alert(Writer& w, const ActiveAlert& a) {
+  w.StartObject();
+  w.Key("labels");
+  write_labels(w, a.labels);
+  w.Key("annotations");
+  write_labels(w, a.annotations);
+  w.Key("state");
+  w.String(std::string(to_string(a.state)));
+  w.Key("value");
+  w.String(value_text(a.value));
+  write_time(w, "activeAt", a.active_at);
+  write_time(w, "firedAt", a.fired_at);
+  write_time(w, "resolvedAt", a.resolved_at);
+  write_time(w, "lastSentAt", a.last_sent_at);
+  write_time(w, "validUntil", a.valid_until);
+  write_time(w, "keepFiringSince", a.keep_firing_since);
+  w.EndObject();
+}
+
+void write_instance(Writer& w, const GrafanaInstance& in) {
+  w.StartObject();
+  w.Key("labels");
+  write_labels(w, in.labels);
+  w.Key("state");
+  w.String(std::string(to_string(in.state)));
+  w.Key("reason");
+  w.String(in.state_reason);
+  w.Key("value");
+  w.String(value_text(in.value));
+  write_time(w, "startsAt", in.starts_at);
+  write_time(w, "firedAt", in.fired_at);
+  write_time(w, "resolvedAt", in.resolved_at);
+  write_time(w, "recoveringSince", in.recovering_since);
+  write_time(w, "lastEval", in.last_eval);
+  w.Key("missedEvals");
+  w.Int(in.missed_evals);
+  w.EndObject();
+}
+
+std::optional<GrafanaState> grafana_state_from_string(std::string_view s) {
+  for (auto st : {GrafanaState::kNormal, GrafanaState::kPending, GrafanaState::kAlerting,
+                  GrafanaState::kRecovering, GrafanaState::kNoData, GrafanaState::kError}) {
+    if (to_string(st) == s) return st;
+  }
+  return std::nullopt;
+}
+
+// Strict field access with JSON paths in the errors.
+class Obj {
+ public:
+  Obj(const Value& v, std::string path) : v_(v), path_(std::move(path)) {}
+  const std::string& path() const { return path_; }
+
+  Result<const Value*> get(const char* key) const {
+    auto it = v_.FindMember(key);
+    if (it == v_.MemberEnd()) return make_error(fmt::format("{}.{}: missing", path_, key));
+    return &it->value;
+  }
+  Result<std::string> str(const char* key) const {
+    auto v = get(key);
+    if (!v) return std::unexpected(v.error());
+    if (!(*v)->IsString()) return make_error(fmt::format("{}.{}: not a string", path_, key));
+    return std::string((*v)->GetString(), (*v)->GetStringLength());
+  }
+  Result<Millis> time(const char* key) const {
+    auto v = get(key);
+    if (!v) return std::unexpected(v.error());
+    if ((*v)->IsNull()) return kNoTime;
+    if (!(*v)->IsInt64()) {
+      return make_error(fmt::format("{}.{}: not an integer (Unix ms) or null", path_, key));
+    }
+    return (*v)->GetInt64();
+  }
+  Result<double> value(const char* key) const {
+    auto s = str(key);
+    if (!s) return std::unexpected(s.error());
+    auto d = parse_prom_value(*s);
+    if (!d) return make_error(fmt::format("{}.{}: {}", path_, key, d.error()));
+    return *d;
+  }
+  Result<Labels> labels(const char* key) const {
+    auto v = get(key);
+    if (!v) return std::unexpected(v.error());
+    if (!(*v)->IsObject()) return make_error(fmt::format("{}.{}: not an object", path_, key));
+    std::vector<Label> out;
+    for (const auto& m : (*v)->GetObject()) {
+      if (!m.value.IsString()) {
+        return make_error(fmt::format("{}.{}.{}: not a string", path_, key, m.name.GetString()));
+      }
+      out.push_back({std::string(m.name.GetString(), m.name.GetStringLength()),
+                     std::string(m.value.GetString(), m.value.GetStringLength())});
+    }
+    return Labels::from_vector(std::move(out));
+  }
+  Result<rapidjson::Value::ConstArray> array(const char* key) const {
+    auto v = get(key);
+    if (!v) return std::unexpected(v.error());
+    if (!(*v)->IsArray()) return make_error(fmt::format("{}.{}: not an array", path_, key));
+    return (*v)->GetArray();
+  }
+
+ private:
+  const Value& v_;
+  std::string path_;
+};
+
+#define RE_TRY(var, expr)                                \
+  auto var##_r = (expr);                                 \
+  if (!var##_r) return std::unexpected(var##_r.error()); \
+  auto var = std::move(*var##_r)
+
+Result<ActiveAlert> parse_alert(const Value& v, const std::string& path) {
+  if (!v.IsObject()) return make_error(path + ": not an object");
+  Obj o(v, path);
+  ActiveAlert a;
+  RE_TRY(labels, o.labels("labels"));
+  RE_TRY(annotations, o.labels("annotations"));
+  RE_TRY(state, o.str("state"));
+  auto st = alert_state_from_string(state);
+  if (!st) return make_error(fmt::format("{}.state: unknown state \"{}\"", path, state));
+  RE_TRY(value, o.value("value"));
+  RE_TRY(active_at, o.time("activeAt"));
+  RE_TRY(fired_at, o.time("firedAt"));
+  RE_TRY(resolved_at, o.time("resolvedAt"));
+  RE_TRY(last_sent_at, o.time("lastSentAt"));
+  RE_TRY(valid_until, o.time("validUntil"));
+  RE_TRY(keep_firing_since, o.time("keepFiringSince"));
+  if (!is_set(active_at)) return make_error(path + ".activeAt: must be set");
+  a.labels = std::move(labels);
+  a.annotations = std::move(annotations);
+  a.state = *st;
+  a.value = value;
+  a.active_at = active_at;
+  a.fired_at = fired_at;
+  a.resolved_at = resolved_at;
+  a.last_sent_at = last_sent_at;
+  a.valid_until = valid_until;
+  a.keep_firing_since = keep_firing_since;
+  return a;
+}
+
+Result<GrafanaInstance> parse_instance(const Value& v, const std::string& path) {
+  if (!v.IsObject()) return make_error(path + ": not an object");
+  Obj o(v, path);
+  GrafanaInstance in;
+  RE_TRY(labels, o.labels("labels"));
+  RE_TRY(state, o.str("state"));
+  auto st = grafana_state_from_string(state);
+  if (!st) return make_error(fmt::format("{}.state: unknown state \"{}\"", path, state));
+  RE_TRY(reason, o.str("reason"));
+  RE_TRY(value, o.value("value"));
+  RE_TRY(starts_at, o.time("startsAt"));
+  RE_TRY(fired_at, o.time("firedAt"));
+  RE_TRY(resolved_at, o.time("resolvedAt"));
+  RE_TRY(recovering_since, o.time("recoveringSince"));
+  RE_TRY(last_eval, o.time("lastEval"));
+  RE_TRY(missed, o.get("missedEvals"));
+  if (!missed->IsInt()) return make_error(path + ".missedEvals: not an integer");
+  in.labels = std::move(labels);
+  in.state = *st;
+  in.state_reason = std::move(reason);
+  in.value = value;
+  in.starts_at = starts_at;
+  in.fired_at = fired_at;
+  in.resolved_at = resolved_at;
+  in.recovering_since = recovering_since;
+  in.last_eval = last_eval;
+  in.missed_evals = missed->GetInt();
+  return in;
+}
+
+Result<void> fsync_path(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return make_error(fmt::format("open {}: {}", path, std::strerror(errno)));
+  int rc = ::fsync(fd);
+  int saved = errno;
+  ::close(fd);
+  if (rc != 0) return make_error(fmt::format("fsync {}: {}", path, std::strerror(saved)));
+  return {};
+}
+
+}  // namespace
+
+const RuleStateSnapshot* StateSnapshot::find(std::string_view file, std::string_view group,
+                                             std::string_view rule) const {
+  for (const auto& r : rules) {
+    if (r.file == file && r.group == group && r.rule == rule) return &r;
+  }
+  return nullptr;
+}
+
+std::string serialize_state(const StateSnapshot& s) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("version");
+  w.Int(kFormatVersion);
+  w.Key("savedAt");
+  w.Int64(s.saved_at);
+  w.Key("rules");
+  w.StartArray();
+  for (const auto& r : s.rules) {
+    w.StartObject();
+    w.Key("file");
+    w.String(r.file);
+    w.Key("group");
+    w.String(r.group);
+    w.Key("rule");
+    w.String(r.rule);
+    w.Key("alerts");
+    w.StartArray();
+    for (const auto& a : r.alerts) write_alert(w, a);
+    w.EndArray();
+    w.Key("instances");
+    w.StartArray();
+    for (const auto& in : r.instances) write_instance(w, in);
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+Result<StateSnapshot> parse_state(std::string_view json) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError()) {
+    return make_error(fmt::format("invalid JSON at offset {}: {}", doc.GetErrorOffset(),
+                                  rapidjson::GetParseError_En(doc.GetParseError())));
+  }
+  if (!doc.IsObject()) return make_error("$: not an object");
+  Obj root(doc, "$");
+  RE_TRY(version, root.get("version"));
+  if (!version->IsInt() || version->GetInt() != kFormatVersion) {
+    return make_error(fmt::format("$.version: unsupported (want {})", kFormatVersion));
+  }
+  RE_TRY(saved_at, root.time("savedAt"));
+  if (!is_set(saved_at)) return make_error("$.savedAt: must be set");
+  RE_TRY(rules, root.array("rules"));
+  StateSnapshot out;
+  out.saved_at = saved_at;
+  size_t i = 0;
+  for (const auto& rv : rules) {
+    std::string path = fmt::format("$.rules[{}]", i++);
+    if (!rv.IsObject()) return make_error(path + ": not an object");
+    Obj ro(rv, path);
+    RuleStateSnapshot r;
+    RE_TRY(file, ro.str("file"));
+    RE_TRY(group, ro.str("group"));
+    RE_TRY(rule, ro.str("rule"));
+    r.file = std::move(file);
+    r.group = std::move(group);
+    r.rule = std::move(rule);
+    RE_TRY(alerts, ro.array("alerts"));
+    size_t j = 0;
+    for (const auto& av : alerts) {
+      RE_TRY(a, parse_alert(av, fmt::format("{}.alerts[{}]", path, j++)));
+      r.alerts.push_back(std::move(a));
+    }
+    RE_TRY(instances, ro.array("instances"));
+    j = 0;
+    for (const auto& iv : instances) {
+      RE_TRY(in, parse_instance(iv, fmt::format("{}.instances[{}]", path, j++)));
+      r.instances.push_back(std::move(in));
+    }
+    out.rules.push_back(std::move(r));
+  }
+  return out;
+}
+
+StateStore::StateStore(std::string dir) : dir_(std::move(dir)), path_(dir_ + "/alert_state.json") {}
+
+Result<void> StateStore::save(const StateSnapshot& s) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return make_error(fmt::format("cannot create state dir {}: {}", dir_, ec.message()));
+  const std::string data = serialize_state(s);
+  const std::string tmp = path_ + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return make_error(fmt::format("open {}: {}", tmp, std::strerror(errno)));
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int saved = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return make_error(fmt::format("write {}: {}", tmp, std::strerror(saved)));
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    int saved = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return make_error(fmt::format("fsync {}: {}", tmp, std::strerror(saved)));
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(tmp.c_str());
+    return make_error(fmt::format("rename {} -> {}: {}", tmp, path_, std::strerror(saved)));
+  }
+  return fsync_path(dir_, O_RDONLY | O_DIRECTORY);
+}
+
+StateStore::Loaded StateStore::load(Millis now) {
+  Loaded out;
+  std::error_code ec;
+  if (!std::filesystem::exists(path_, ec)) return out;
+  std::ifstream in(path_, std::ios::binary);
+  if (!in) {
+    out.error = fmt::format("cannot read state file {}: {}", path_, std::strerror(errno));
+    return out;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  auto parsed = parse_state(ss.str());
+  if (parsed) {
+    out.snapshot = std::move(*parsed);
+    return out;
+  }
+  out.moved_to = fmt::format("{}.corrupt-{}", path_, now);
+  std::filesystem::rename(path_, out.moved_to, ec);
+  if (ec) {
+    out.error = fmt::format("state file {} is corrupt ({}); could not move it aside: {}", path_,
+                            parsed.error().message, ec.message());
+    out.moved_to.clear();
+  } else {
+    out.error = fmt::format("state file {} is corrupt ({}); moved to {}, starting without state",
+                            path_, parsed.error().message, out.moved_to);
+  }
+  return out;
+}
+
+RestoreSummary restore_alerts(AlertMap& into, std::span<const ActiveAlert> saved,
+                              const AlertingRuleParams& rule, Millis saved_at, Millis now,
+                              const RestoreOptions& opts) {
+  RestoreSummary sum;
+  const Millis down = now > saved_at ? now - saved_at : 0;
+  for (const auto& a : saved) {
+    if (down > opts.outage_tolerance || a.labels.get("alertname") != rule.name) {
+      ++sum.skipped;
+      continue;
+    }
+    ActiveAlert r = a;
+    switch (a.state) {
+      case AlertState::kFiring:
+        ++sum.firing;
+        break;
+      case AlertState::kPending:
+        r.active_at = a.active_at + down;  // the outage does not count towards `for`
+        ++sum.pending;
+        break;
+      case AlertState::kInactive:
+        ++sum.resolved;
+        break;
+    }
+    into.insert_or_assign(r.labels, std::move(r));
+  }
+  return sum;
+}
+
+size_t restore_instances(GrafanaInstances& into, std::span<const GrafanaInstance> saved,
+                         Millis saved_at, Millis now, const RestoreOptions& opts) {
+  if (now - saved_at > opts.outage_tolerance) return 0;
+  for (const auto& in : saved) into.insert_or_assign(in.labels, in);
+  return saved.size();
+}
+
+std::string alerts_for_state_selector(const AlertingRuleParams& rule) {
+  std::string out = "ALERTS_FOR_STATE{alertname=" + go_quote(rule.name);
+  for (const auto& l : rule.labels) {
+    if (l.name == "alertname" || l.value.find("{{") != std::string::npos) continue;
+    out += "," + l.name + "=" + go_quote(l.value);
+  }
+  out += "}";
+  return out;
+}
+
+Result<RestoreSummary> restore_from_alerts_for_state(Querier& q, AlertMap& alerts,
+                                                     const AlertingRuleParams& rule, Millis now,
+                                                     const RestoreOptions& opts) {
+  RestoreSummary sum;
+  if (alerts.empty()) return sum;
+  // A range selector in an instant query returns the raw samples with their timestamps.
+  std::string expr = fmt::format("{}[{}ms]", alerts_for_state_selector(rule),
+                                 std::max<Millis>(opts.outage_tolerance, 1));
+  auto res = q.query(expr, now);
+  if (!res) {
+    return make_error(
+        fmt::format("restoring {} from ALERTS_FOR_STATE: {}", rule.name, res.error().to_string()));
+  }
+  if (!std::holds_alternative<Matrix>(res->value)) {
+    return make_error(fmt::format("restoring {}: expected a matrix from {}, got a {}", rule.name,
+                                  expr, result_type_name(res->value)));
+  }
+  std::unordered_map<Labels, const Series*> by_labels;
+  for (const auto& s : std::get<Matrix>(res->value)) {
+    by_labels.emplace(s.metric.without_metric_name(), &s);
+  }
+  for (auto& [lbs, a] : alerts) {
+    if (a.state == AlertState::kInactive) continue;
+    auto it = by_labels.find(lbs);
+    if (it == by_labels.end() || it->second->points.empty()) {
+      ++sum.skipped;
+      continue;
+    }
+    const FPoint& last = it->second->points.back();
+    if (std::isnan(last.v)) {
+      ++sum.skipped;
+      continue;
+    }
+    const Millis down_at = last.t;
+    Millis active_at = static_cast<Millis>(last.v) * 1000;
+    const Millis remaining = rule.for_ms - (down_at - active_at);
+    if (remaining <= 0) {
+      // Fires on the next evaluation.
+    } else if (remaining < opts.grace_period) {
+      active_at = now + opts.grace_period - rule.for_ms;
+    } else {
+      active_at += now - down_at;
+    }
+    a.active_at = active_at;
+    ++sum.pending;
+  }
+  return sum;
+}
+
+#undef RE_TRY
+
+}  // namespace ruleeval::engine

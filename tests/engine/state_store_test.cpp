@@ -1,0 +1,313 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "ruleeval/engine/state_store.hpp"
+
+using namespace ruleeval;
+using namespace ruleeval::engine;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr Millis kT0 = 1'700'000'000'000;
+constexpr Millis kMin = 60'000;
+
+struct TempDir {
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "ruleeval_state_XXXXXX").string();
+    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
+    path = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string path;
+};
+
+ActiveAlert make_alert(std::string instance, AlertState st, Millis active_at) {
+  ActiveAlert a;
+  a.labels = Labels{{"alertname", "Down"}, {"instance", std::move(instance)}};
+  a.annotations = Labels{{"summary", "it is \"down\""}};
+  a.state = st;
+  a.value = 3.5;
+  a.active_at = active_at;
+  if (st != AlertState::kPending) {
+    a.fired_at = active_at + 5 * kMin;
+    a.last_sent_at = active_at + 6 * kMin;
+    a.valid_until = a.last_sent_at + 4 * kMin;
+  }
+  if (st == AlertState::kInactive) a.resolved_at = active_at + 7 * kMin;
+  return a;
+}
+
+StateSnapshot sample_snapshot() {
+  StateSnapshot s;
+  s.saved_at = kT0;
+  RuleStateSnapshot r;
+  r.file = "rules/a.yml";
+  r.group = "g1";
+  r.rule = "Down";
+  r.alerts.push_back(make_alert("a:1", AlertState::kFiring, kT0 - 20 * kMin));
+  r.alerts.push_back(make_alert("a:2", AlertState::kPending, kT0 - 2 * kMin));
+  r.alerts.push_back(make_alert("a:3", AlertState::kInactive, kT0 - 30 * kMin));
+  r.alerts[0].keep_firing_since = kT0 - kMin;
+  r.alerts[1].value = NAN;
+  GrafanaInstance in;
+  in.labels = Labels{{"alertname", "HighCPU"}, {"host", "h1"}};
+  in.state = GrafanaState::kRecovering;
+  in.state_reason = "";
+  in.value = INFINITY;
+  in.starts_at = kT0 - 3 * kMin;
+  in.fired_at = kT0 - 3 * kMin;
+  in.recovering_since = kT0 - kMin;
+  in.last_eval = kT0;
+  in.missed_evals = 1;
+  r.instances.push_back(in);
+  s.rules.push_back(std::move(r));
+  return s;
+}
+
+AlertingRuleParams down_rule(Millis for_ms) {
+  AlertingRuleParams p;
+  p.name = "Down";
+  p.for_ms = for_ms;
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("alert state survives a save and load round trip") {
+  TempDir dir;
+  StateStore store(dir.path + "/nested");
+  StateSnapshot s = sample_snapshot();
+  REQUIRE(store.save(s).has_value());
+  CHECK_FALSE(fs::exists(store.path() + ".tmp"));
+  auto loaded = store.load(kT0);
+  REQUIRE_FALSE(loaded.error.has_value());
+  REQUIRE(loaded.snapshot.has_value());
+  const auto* r = loaded.snapshot->find("rules/a.yml", "g1", "Down");
+  REQUIRE(r != nullptr);
+  CHECK(loaded.snapshot->saved_at == kT0);
+  REQUIRE(r->alerts.size() == 3);
+  const auto& f = r->alerts[0];
+  CHECK(f.labels == s.rules[0].alerts[0].labels);
+  CHECK(f.annotations == s.rules[0].alerts[0].annotations);
+  CHECK(f.state == AlertState::kFiring);
+  CHECK(f.value == 3.5);
+  CHECK(f.active_at == kT0 - 20 * kMin);
+  CHECK(f.fired_at == kT0 - 15 * kMin);
+  CHECK(f.last_sent_at == kT0 - 14 * kMin);
+  CHECK(f.keep_firing_since == kT0 - kMin);
+  CHECK_FALSE(is_set(f.resolved_at));
+  CHECK(std::isnan(r->alerts[1].value));
+  CHECK(r->alerts[2].resolved_at == kT0 - 23 * kMin);
+  REQUIRE(r->instances.size() == 1);
+  CHECK(r->instances[0].state == GrafanaState::kRecovering);
+  CHECK(r->instances[0].value == INFINITY);
+  CHECK(r->instances[0].missed_evals == 1);
+  CHECK(r->instances[0].recovering_since == kT0 - kMin);
+  CHECK(loaded.snapshot->find("rules/a.yml", "g1", "Other") == nullptr);
+
+  SUBCASE("a second save replaces the first") {
+    s.saved_at = kT0 + kMin;
+    s.rules[0].alerts.pop_back();
+    REQUIRE(store.save(s).has_value());
+    auto again = store.load(kT0 + kMin);
+    REQUIRE(again.snapshot.has_value());
+    CHECK(again.snapshot->saved_at == kT0 + kMin);
+    CHECK(again.snapshot->rules[0].alerts.size() == 2);
+  }
+}
+
+TEST_CASE("a missing state file is not an error") {
+  TempDir dir;
+  StateStore store(dir.path);
+  auto loaded = store.load(kT0);
+  CHECK_FALSE(loaded.snapshot.has_value());
+  CHECK_FALSE(loaded.error.has_value());
+}
+
+TEST_CASE("a corrupt state file is moved aside with a loud error") {
+  TempDir dir;
+  StateStore store(dir.path);
+  std::string content;
+  std::string want;
+  SUBCASE("truncated JSON") {
+    content = serialize_state(sample_snapshot()).substr(0, 100);
+    want = "invalid JSON at offset";
+  }
+  SUBCASE("an unknown state") {
+    content = serialize_state(sample_snapshot());
+    auto pos = content.find("\"firing\"");
+    content.replace(pos, 8, "\"burning\"");
+    want = "$.rules[0].alerts[0].state: unknown state \"burning\"";
+  }
+  SUBCASE("a wrong type") {
+    content = serialize_state(sample_snapshot());
+    auto pos = content.find("\"savedAt\":");
+    content.replace(pos, 10, "\"savedAt\":\"x\",\"old\":");
+    want = "$.savedAt: not an integer";
+  }
+  SUBCASE("binary garbage") {
+    content = std::string("\x00\x01\xff", 3);
+    want = "invalid JSON";
+  }
+  { std::ofstream(store.path(), std::ios::binary) << content; }
+  auto loaded = store.load(kT0 + 42);
+  CHECK_FALSE(loaded.snapshot.has_value());
+  REQUIRE(loaded.error.has_value());
+  CAPTURE(*loaded.error);
+  CHECK(loaded.error->find(want) != std::string::npos);
+  CHECK(loaded.error->find("moved to") != std::string::npos);
+  CHECK(loaded.moved_to == store.path() + ".corrupt-" + std::to_string(kT0 + 42));
+  CHECK(fs::exists(loaded.moved_to));
+  CHECK_FALSE(fs::exists(store.path()));
+  // The next start finds no file and starts clean.
+  auto next = store.load(kT0 + 43);
+  CHECK_FALSE(next.error.has_value());
+}
+
+TEST_CASE("restoring after a short outage keeps firing alerts firing and pending alerts pending") {
+  StateSnapshot s = sample_snapshot();
+  const auto& saved = s.rules[0].alerts;
+  AlertMap alerts;
+  auto r = down_rule(5 * kMin);
+  const Millis now = kT0 + 10 * kMin;  // 10 minutes down
+  RestoreSummary sum = restore_alerts(alerts, saved, r, kT0, now);
+  CHECK(sum.firing == 1);
+  CHECK(sum.pending == 1);
+  CHECK(sum.resolved == 1);
+  REQUIRE(alerts.size() == 3);
+
+  ActiveAlert& firing = alerts.at(saved[0].labels);
+  CHECK(firing.state == AlertState::kFiring);
+  CHECK(firing.fired_at == saved[0].fired_at);
+  CHECK(firing.last_sent_at == saved[0].last_sent_at);
+  ActiveAlert& pending = alerts.at(saved[1].labels);
+  CHECK(pending.active_at == saved[1].active_at + 10 * kMin);
+
+  SUBCASE("the next evaluation neither pages anew nor resolves falsely") {
+    std::vector<RuleSample> both{
+        {Labels{{"instance", "a:1"}}, 1},
+        {Labels{{"instance", "a:2"}}, 1},
+    };
+    REQUIRE(eval_alerting_rule(alerts, r, both, now));
+    CHECK(alerts.at(saved[0].labels).state == AlertState::kFiring);
+    CHECK(alerts.at(saved[0].labels).fired_at == saved[0].fired_at);  // same startsAt
+    // Pending had 2 of its 5 minutes; 3 more are needed after the restart.
+    CHECK(alerts.at(saved[1].labels).state == AlertState::kPending);
+    REQUIRE(eval_alerting_rule(alerts, r, both, now + 3 * kMin));
+    CHECK(alerts.at(saved[1].labels).state == AlertState::kFiring);
+  }
+  SUBCASE("keep_firing_for carries on from its original start") {
+    auto kf = down_rule(5 * kMin);
+    kf.keep_firing_for_ms = 12 * kMin;
+    REQUIRE(eval_alerting_rule(alerts, kf, {}, now));
+    // keepFiringSince was kT0 - 1m: 11 minutes ago, still < 12m.
+    CHECK(alerts.at(saved[0].labels).state == AlertState::kFiring);
+    REQUIRE(eval_alerting_rule(alerts, kf, {}, now + kMin));
+    CHECK(alerts.at(saved[0].labels).state == AlertState::kInactive);
+  }
+}
+
+TEST_CASE("nothing is restored after an outage longer than the tolerance") {
+  StateSnapshot s = sample_snapshot();
+  AlertMap alerts;
+  auto sum = restore_alerts(alerts, s.rules[0].alerts, down_rule(0), kT0, kT0 + 61 * kMin);
+  CHECK(alerts.empty());
+  CHECK(sum.skipped == 3);
+  GrafanaInstances gi;
+  CHECK(restore_instances(gi, s.rules[0].instances, kT0, kT0 + 61 * kMin) == 0);
+  CHECK(restore_instances(gi, s.rules[0].instances, kT0, kT0 + 59 * kMin) == 1);
+  CHECK(gi.begin()->second.state == GrafanaState::kRecovering);
+}
+
+namespace {
+class FakeQuerier final : public Querier {
+ public:
+  QueryOutcome query(std::string_view expr, Millis t) override {
+    last_expr = std::string(expr);
+    last_time = t;
+    if (fail)
+      return std::unexpected(QueryError{QueryError::Kind::kApi, 503, "unavailable", "down"});
+    QueryResult r;
+    r.value = matrix;
+    return r;
+  }
+  QueryOutcome query_range(std::string_view, Millis, Millis, Millis) override {
+    return std::unexpected(QueryError{QueryError::Kind::kConfig, 0, "", "not used"});
+  }
+  Matrix matrix;
+  std::string last_expr;
+  Millis last_time = 0;
+  bool fail = false;
+};
+}  // namespace
+
+TEST_CASE("ALERTS_FOR_STATE on the backend restores activeAt like Prometheus") {
+  const Millis now = kT0;
+  auto r = down_rule(30 * kMin);
+  r.labels = Labels{{"severity", "page"}, {"team", "{{ $labels.team }}"}};
+
+  CHECK(alerts_for_state_selector(r) == R"(ALERTS_FOR_STATE{alertname="Down",severity="page"})");
+
+  // After the first evaluation, three pending alerts exist.
+  AlertMap alerts;
+  std::vector<RuleSample> three{{Labels{{"instance", "long"}, {"severity", "page"}}, 1},
+                                {Labels{{"instance", "almost"}, {"severity", "page"}}, 1},
+                                {Labels{{"instance", "done"}, {"severity", "page"}}, 1}};
+  auto plain = down_rule(30 * kMin);
+  plain.labels = Labels{{"severity", "page"}};
+  REQUIRE(eval_alerting_rule(alerts, plain, three, now));
+
+  FakeQuerier q;
+  auto series = [&](std::string inst, Millis down_at, Millis old_active) {
+    Series s;
+    s.metric = Labels{{"__name__", "ALERTS_FOR_STATE"},
+                      {"alertname", "Down"},
+                      {"instance", std::move(inst)},
+                      {"severity", "page"}};
+    s.points = {{down_at - kMin, static_cast<double>(old_active / 1000)},
+                {down_at, static_cast<double>(old_active / 1000)}};
+    return s;
+  };
+  const Millis down_at = now - 10 * kMin;
+  // Spent 5m of 30m: 25m remaining >= grace: activeAt moves by the downtime.
+  q.matrix.push_back(series("long", down_at, down_at - 5 * kMin));
+  // Spent 25m of 30m: 5m remaining < 10m grace: activeAt = now + grace - for.
+  q.matrix.push_back(series("almost", down_at, down_at - 25 * kMin));
+  // Spent 40m: would already fire: activeAt kept.
+  q.matrix.push_back(series("done", down_at, down_at - 40 * kMin));
+
+  auto sum = restore_from_alerts_for_state(q, alerts, plain, now);
+  REQUIRE(sum.has_value());
+  CHECK(sum->pending == 3);
+  CHECK(q.last_expr == R"(ALERTS_FOR_STATE{alertname="Down",severity="page"}[3600000ms])");
+  CHECK(q.last_time == now);
+  auto id = [](std::string inst) {
+    return Labels{{"alertname", "Down"}, {"instance", std::move(inst)}, {"severity", "page"}};
+  };
+  CHECK(alerts.at(id("long")).active_at == down_at - 5 * kMin + 10 * kMin);
+  CHECK(alerts.at(id("almost")).active_at == now + 10 * kMin - 30 * kMin);
+  CHECK(alerts.at(id("done")).active_at == down_at - 40 * kMin);
+
+  // "done" fires on the next evaluation.
+  REQUIRE(eval_alerting_rule(alerts, plain, three, now + kMin));
+  CHECK(alerts.at(id("done")).state == AlertState::kFiring);
+  CHECK(alerts.at(id("long")).state == AlertState::kPending);
+
+  SUBCASE("a backend error is reported and changes nothing") {
+    AlertMap fresh;
+    REQUIRE(eval_alerting_rule(fresh, plain, three, now));
+    q.fail = true;
+    auto bad = restore_from_alerts_for_state(q, fresh, plain, now);
+    REQUIRE_FALSE(bad.has_value());
+    CHECK(bad.error().message.find("HTTP 503 (unavailable): down") != std::string::npos);
+    CHECK(fresh.at(id("long")).active_at == now);
+  }
+}
