@@ -41,22 +41,6 @@ Result<Vector> rule_vector(RuleQuerier& q, const promql::Expr& expr, std::string
   return make_error("rule result is not a vector or scalar");
 }
 
-tmpl::Value template_data(const AlertTemplateData& d) {
-  static const auto kStruct = [] {
-    auto t = std::make_shared<tmpl::TypeInfo>();
-    t->name = "template.tmplData";
-    t->is_struct = true;
-    return std::shared_ptr<const tmpl::TypeInfo>(t);
-  }();
-  tmpl::Map m;
-  m.emplace("Labels", tmpl::Value::from_labels(d.labels ? *d.labels : Labels{}));
-  m.emplace("ExternalLabels",
-            tmpl::Value::from_labels(d.external_labels ? *d.external_labels : Labels{}));
-  m.emplace("ExternalURL", tmpl::Value(std::string(d.external_url)));
-  m.emplace("Value", tmpl::Value(d.value));
-  return tmpl::Value(std::move(m), kStruct);
-}
-
 std::string url_query_escape(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -75,43 +59,6 @@ std::string url_query_escape(std::string_view s) {
   return out;
 }
 
-// The `query` template function: runs an instant query at the evaluation time and returns a
-// list of {Labels, Value} structs, like Prometheus's queryResult.
-tmpl::Function query_function(const AlertTemplateData& d) {
-  RuleQuerier* q = d.querier;
-  Millis ts = d.ts;
-  return [q, ts](std::span<const tmpl::Value> args) -> Result<tmpl::Value> {
-    if (args.size() != 1 || args[0].kind() != tmpl::Value::Kind::kString) {
-      return make_error("query expects one string argument");
-    }
-    if (!q) return make_error("query is not available here");
-    auto expr = promql::parse(args[0].as_string());
-    if (!expr) return make_error(expr.error().to_string());
-    auto vec = rule_vector(*q, **expr, args[0].as_string(), ts);
-    if (!vec) return std::unexpected(vec.error());
-    static const auto kSample = [] {
-      auto t = std::make_shared<tmpl::TypeInfo>();
-      t->name = "*template.sample";
-      t->is_struct = true;
-      return std::shared_ptr<const tmpl::TypeInfo>(t);
-    }();
-    tmpl::List out;
-    for (const auto& s : *vec) {
-      tmpl::Map m;
-      m.emplace("Labels", tmpl::Value::from_labels(s.metric));
-      m.emplace("Value", tmpl::Value(s.v));
-      out.emplace_back(std::move(m), kSample);
-    }
-    return tmpl::Value(std::move(out));
-  };
-}
-
-tmpl::FuncMap alert_template_functions(const AlertTemplateData& d) {
-  tmpl::FuncMap f;
-  f["query"] = query_function(d);
-  return f;
-}
-
 }  // namespace
 
 std::string_view to_string(RuleHealth h) {
@@ -123,18 +70,36 @@ std::string_view to_string(RuleHealth h) {
   return "unknown";
 }
 
+tmpl::FuncMap alert_template_functions(RuleQuerier* q, Millis ts, std::string_view external_url) {
+  tmpl::PrometheusContext ctx;
+  ctx.external_url = std::string(external_url);
+  ctx.now_seconds = static_cast<double>(ts) / 1000.0;
+  if (q) {
+    ctx.query = [q, ts](std::string_view text) -> Result<std::vector<tmpl::QuerySample>> {
+      auto expr = promql::parse(text);
+      if (!expr) return make_error(expr.error().to_string());
+      auto vec = rule_vector(*q, **expr, text, ts);
+      if (!vec) return std::unexpected(vec.error());
+      std::vector<tmpl::QuerySample> out;
+      out.reserve(vec->size());
+      for (auto& s : *vec) out.push_back(tmpl::QuerySample{std::move(s.metric), s.v});
+      return out;
+    };
+  }
+  return tmpl::prometheus_functions(std::move(ctx));
+}
+
 std::string expand_alert_template(const rules::KeyValue& kv, std::string_view rule_name,
-                                  const AlertTemplateData& data) {
+                                  const tmpl::Value& data, const tmpl::FuncMap& funcs) {
   std::shared_ptr<const tmpl::Template> t = kv.tmpl;
   if (!t) {
     if (kv.value.value.find("{{") == std::string::npos) return kv.value.value;
     auto parsed = tmpl::parse_alert_template(kv.value.value, rule_name);
-    if (!parsed) return tmpl::error_expanding_template(parsed.error());
+    if (!parsed) return "<error expanding template: " + parsed.error().message + ">";
     t = std::make_shared<const tmpl::Template>(std::move(*parsed));
   }
-  tmpl::FuncMap funcs = alert_template_functions(data);
-  auto out = tmpl::render(*t, template_data(data), funcs);
-  if (!out) return tmpl::error_expanding_template(out.error());
+  auto out = tmpl::render(*t, data, funcs);
+  if (!out) return tmpl::error_expanding_template(*t, out.error());
   return std::move(*out);
 }
 
@@ -272,24 +237,23 @@ void GroupRuntime::eval_alerting(RuleRuntime& rt, Millis ts, RuleQuerier& q,
   p.keep_firing_for_ms = rule.keep_firing_for.ms;
   p.limit = group_->limit > 0 ? static_cast<size_t>(group_->limit) : 0;
   p.labels = merge_labels(group_->labels, rule.labels);
+  std::optional<tmpl::FuncMap> funcs;  // built on first use, once per evaluation
   p.expand = [&](const Labels& sample_labels, double value) {
-    AlertTemplateData d;
-    d.labels = &sample_labels;
-    d.value = value;
-    d.external_labels = &env_.external_labels;
-    d.external_url = env_.external_url;
-    d.querier = &q;
-    d.ts = ts;
+    if (!funcs) funcs = alert_template_functions(&q, ts, env_.external_url);
+    tmpl::Value d = tmpl::alert_template_data(sample_labels, env_.external_labels,
+                                              env_.external_url, value);
     Expanded e;
     LabelsBuilder lb;
     auto expand_into = [&](const rules::KeyValue& kv) {
-      lb.set(kv.key, expand_alert_template(kv, rule.name, d));
+      lb.set(kv.key, expand_alert_template(kv, rule.name, d, *funcs));
     };
     for (const auto& kv : group_->labels) expand_into(kv);
     for (const auto& kv : rule.labels) expand_into(kv);
     e.labels = lb.build();
     LabelsBuilder ab;
-    for (const auto& kv : rule.annotations) ab.set(kv.key, expand_alert_template(kv, rule.name, d));
+    for (const auto& kv : rule.annotations) {
+      ab.set(kv.key, expand_alert_template(kv, rule.name, d, *funcs));
+    }
     e.annotations = ab.build();
     return e;
   };
@@ -392,6 +356,7 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
   // Mirror the instances into Prometheus-shaped alerts, so ALERTS, the API and the unit tests
   // see Grafana-like rules the same way as Prometheus ones.
   AlertMap mirrored;
+  std::optional<tmpl::FuncMap> funcs;
   for (const auto& [lbs, inst] : rt.instances) {
     AlertState st;
     switch (inst.state) {
@@ -410,15 +375,13 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     a.value = inst.value;
     a.active_at = inst.starts_at;
     a.fired_at = inst.fired_at;
-    AlertTemplateData d;
-    d.labels = &inst.labels;
-    d.value = inst.value;
-    d.external_labels = &env_.external_labels;
-    d.external_url = env_.external_url;
-    d.querier = &q;
-    d.ts = ts;
+    if (!funcs) funcs = alert_template_functions(&q, ts, env_.external_url);
+    tmpl::Value d = tmpl::alert_template_data(inst.labels, env_.external_labels,
+                                              env_.external_url, inst.value);
     LabelsBuilder ab;
-    for (const auto& kv : rule.annotations) ab.set(kv.key, expand_alert_template(kv, rule.name, d));
+    for (const auto& kv : rule.annotations) {
+      ab.set(kv.key, expand_alert_template(kv, rule.name, d, *funcs));
+    }
     if (!inst.state_reason.empty()) ab.set("grafana_state_reason", inst.state_reason);
     a.annotations = ab.build();
     auto prev = rt.alerts.find(a.labels);

@@ -19,6 +19,7 @@
 #include "ruleeval/engine/alert_state.hpp"
 #include "ruleeval/engine/engine.hpp"
 #include "ruleeval/engine/storage.hpp"
+#include "ruleeval/parser/template.hpp"
 #include "ruleeval/rules/alert.hpp"
 #include "ruleeval/rules/model.hpp"
 
@@ -111,18 +112,14 @@ class GroupRuntime {
   std::vector<RuleRuntime> rules_;
 };
 
+// The template functions of an alerting rule evaluated at `ts` (Prometheus's set; `query` runs
+// through `q`). Build once per rule evaluation and reuse for every sample.
+tmpl::FuncMap alert_template_functions(RuleQuerier* q, Millis ts, std::string_view external_url);
+
 // Renders a Prometheus alert template (label or annotation value) for one sample. On a template
 // error it returns Prometheus's visible "<error expanding template: ...>" text.
-struct AlertTemplateData {
-  const Labels* labels = nullptr;  // sample labels
-  double value = 0;
-  const Labels* external_labels = nullptr;
-  std::string_view external_url;
-  RuleQuerier* querier = nullptr;  // for the `query` template function
-  Millis ts = 0;
-};
 std::string expand_alert_template(const rules::KeyValue& kv, std::string_view rule_name,
-                                  const AlertTemplateData& data);
+                                  const tmpl::Value& data, const tmpl::FuncMap& funcs);
 
 // Reduces a series' values the Grafana way (reduce expression semantics with the rule's mode).
 double grafana_reduce(rules::Reducer r, rules::ReduceMode mode, double replace_with,
