@@ -1,18 +1,232 @@
-// `ruleeval run`: not implemented yet.
+// `ruleeval run`: evaluates the rule groups of ruleeval.yaml on their intervals, keeps alert
+// state, serves the HTTP API and hands alerts to the notification pipeline.
+//   SIGHUP or POST /-/reload: reload (atomic swap; on failure the old config stays).
+//   SIGTERM / SIGINT: finish the current evaluations, persist, exit 0.
+// Exit codes: 0 clean shutdown or valid config (--check-config), 2 bad config or usage.
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <signal.h>
 
+#include <chrono>
+#include <filesystem>
 #include <iostream>
+#include <memory>
+#include <mutex>
+#include <string>
 
 #include "commands.hpp"
+#include "logging.hpp"
+#include "ruleeval/engine/api_server.hpp"
+#include "ruleeval/engine/manager.hpp"
+#include "ruleeval/notifiers/config.hpp"
+#include "ruleeval/notifiers/notifier.hpp"
+#include "ruleeval/rules/run_config.hpp"
 
 namespace ruleeval::cli {
+namespace {
+
+struct RunFlags {
+  std::string config = "ruleeval.yaml";
+  std::string state_dir = "state";
+  std::string listen = "127.0.0.1:9095";
+  std::string shard = "0/1";
+  std::string log_level = "info";
+  std::string log_format = "logfmt";
+  bool check_config = false;
+  size_t workers = 2;
+  double duration_s = 0;  // 0 = until signalled
+};
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Prints alerts when no route/receivers are configured, so nothing is ever silently dropped.
+class ConsoleSink final : public rules::AlertSink {
+ public:
+  explicit ConsoleSink(Logger& log) : log_(log) {}
+  void send(std::span<const rules::Alert> alerts, rules::Millis now) override {
+    for (const auto& a : alerts) {
+      bool resolved = a.resolved_at(now);
+      std::string annotations;
+      for (const auto& l : a.annotations) annotations += l.name + "=" + l.value + " ";
+      log_.info(resolved ? "alert resolved" : "alert firing",
+                {{"alert", a.labels.to_string()}, {"annotations", annotations}});
+    }
+  }
+
+ private:
+  Logger& log_;
+};
+
+bool split_host_port(const std::string& s, std::string& host, int& port) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = s.substr(0, colon);
+  try {
+    port = std::stoi(s.substr(colon + 1));
+  } catch (const std::exception&) {
+    return false;
+  }
+  return port >= 0 && port < 65536;
+}
+
+void print_errors(const std::vector<Error>& errs) {
+  for (const auto& e : errs) std::cerr << e.to_string() << "\n";
+}
+
+int run(const RunFlags& f) {
+  Logger log(f.log_format == "json" ? LogFormat::kJson : LogFormat::kLogfmt,
+             parse_log_level(f.log_level));
+  auto shard = engine::parse_shard(f.shard);
+  if (!shard) {
+    std::cerr << "--shard: " << shard.error() << "\n";
+    return 2;
+  }
+  std::string host;
+  int port = 0;
+  if (!split_host_port(f.listen, host, port)) {
+    std::cerr << "--listen-address: want host:port, got \"" << f.listen << "\"\n";
+    return 2;
+  }
+  auto cfg = rules::load_run_config(f.config);
+  if (!cfg) {
+    print_errors(cfg.error());
+    return 2;
+  }
+  std::optional<notifiers::NotifyConfig> ncfg;
+  if (cfg->has_notifications) {
+    auto n = notifiers::parse_notify_config(cfg->text, cfg->path, cfg->base_dir);
+    if (!n) {
+      std::cerr << n.error().to_string() << "\n";
+      return 2;
+    }
+    ncfg = std::move(*n);
+  }
+
+  engine::ManagerOptions mopts;
+  mopts.shard = *shard;
+  mopts.workers = f.workers;
+  mopts.state_dir = f.state_dir;
+
+  std::shared_ptr<rules::AlertSink> sink;
+  std::shared_ptr<notifiers::Notifier> notifier;
+  if (ncfg && !f.check_config) {
+    notifiers::NotifierOptions nopts;
+    if (!f.state_dir.empty()) nopts.state_dir = f.state_dir + "/notify";
+    if (!cfg->external_url.empty()) nopts.external_url = cfg->external_url;
+    std::error_code ec;
+    if (!nopts.state_dir.empty()) std::filesystem::create_directories(nopts.state_dir, ec);
+    auto n = notifiers::Notifier::create(*ncfg, nopts);
+    if (!n) {
+      std::cerr << n.error().to_string() << "\n";
+      return 2;
+    }
+    notifier = std::shared_ptr<notifiers::Notifier>(std::move(*n));
+    sink = notifier;
+  } else {
+    sink = std::make_shared<ConsoleSink>(log);
+  }
+
+  engine::RuleManager manager(mopts, sink);
+  if (auto r = manager.apply(*cfg); !r) {
+    print_errors(r.error());
+    return 2;
+  }
+  if (f.check_config) {
+    std::cout << f.config << ": OK (" << manager.group_count() << " rule groups, "
+              << cfg->datasources.size() << " datasources"
+              << (ncfg ? ", notifications configured" : "") << ")\n";
+    return 0;
+  }
+
+  // Signals go to this thread only (sigtimedwait below); every other thread has them blocked.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGHUP);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+  std::mutex reload_mu;
+  auto reload = [&](std::string& error) {
+    std::lock_guard lock(reload_mu);
+    auto c = rules::load_run_config(f.config);
+    if (!c) {
+      error = c.error().front().to_string();
+    } else if (auto r = manager.apply(*c); !r) {
+      error = r.error().front().to_string();
+    } else {
+      manager.note_reload(true, now_ms());
+      log.info("configuration reloaded", {{"file", f.config}, {"groups", std::to_string(manager.group_count())}});
+      return true;
+    }
+    manager.note_reload(false, now_ms());
+    log.error("reload failed, keeping the previous configuration", {{"err", error}});
+    return false;
+  };
+  manager.note_reload(true, now_ms());
+
+  engine::ApiServer api(manager, reload);
+  if (notifier) {
+    api.add_route("GET", "/api/v1/notifications/metrics", [notifier](const engine::HttpRequest&) {
+      return engine::HttpResponse{200, "text/plain", notifier->metrics_text()};
+    });
+  }
+  if (auto r = api.start(host, port); !r) {
+    std::cerr << r.error().to_string() << "\n";
+    return 2;
+  }
+  log.info("ruleeval started",
+           {{"config", f.config}, {"groups", std::to_string(manager.group_count())},
+            {"listen", fmt::format("{}:{}", host, api.port())}, {"shard", f.shard}});
+  manager.start();
+
+  auto deadline = f.duration_s > 0 ? now_ms() + static_cast<int64_t>(f.duration_s * 1000) : 0;
+  for (;;) {
+    timespec ts{0, 200'000'000};
+    int sig = sigtimedwait(&sigs, nullptr, &ts);
+    if (sig == SIGHUP) {
+      std::string err;
+      reload(err);
+    } else if (sig == SIGTERM || sig == SIGINT) {
+      log.info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      break;
+    }
+    if (deadline && now_ms() >= deadline) {
+      log.info("run duration reached, shutting down", {});
+      break;
+    }
+  }
+  api.stop();
+  manager.stop();
+  if (notifier) {
+    notifier->wait_idle(5000);
+    notifier->stop();
+  }
+  log.info("stopped", {});
+  return 0;
+}
+
+}  // namespace
 
 void register_run(CLI::App& app, int& exit_code) {
-  auto* sub = app.add_subcommand("run", "(not implemented yet)");
-  sub->callback([&exit_code] {
-    std::cerr << "ruleeval run: not implemented yet\n";
-    exit_code = 2;
-  });
+  auto flags = std::make_shared<RunFlags>();
+  auto* sub = app.add_subcommand("run", "Evaluate rules against a backend and send notifications");
+  sub->add_option("-c,--config", flags->config, "Configuration file")->capture_default_str();
+  sub->add_option("--state-dir", flags->state_dir, "Where alert state and the outbox live")
+      ->capture_default_str();
+  sub->add_option("--listen-address", flags->listen, "HTTP API address")->capture_default_str();
+  sub->add_option("--shard", flags->shard, "Evaluate only the groups of shard i of N (i/N)")
+      ->capture_default_str();
+  sub->add_option("--log-level", flags->log_level, "debug|info|warn|error")->capture_default_str();
+  sub->add_option("--log-format", flags->log_format, "logfmt|json")->capture_default_str();
+  sub->add_option("--workers", flags->workers, "Groups evaluated concurrently")->capture_default_str();
+  sub->add_option("--duration", flags->duration_s, "Stop after this many seconds (0 = never)");
+  sub->add_flag("--check-config", flags->check_config, "Validate the configuration and exit");
+  sub->callback([flags, &exit_code] { exit_code = run(*flags); });
 }
 
 }  // namespace ruleeval::cli
