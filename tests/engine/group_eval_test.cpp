@@ -3,6 +3,7 @@
 
 #include "ruleeval/engine/group_eval.hpp"
 #include "ruleeval/engine/load_notation.hpp"
+#include "ruleeval/parser/promql.hpp"
 #include "ruleeval/rules/loader.hpp"
 
 using namespace ruleeval;
@@ -53,7 +54,7 @@ struct Fixture {
   }
 };
 
-const char* kInstanceDown = R"(groups:
+const char* kInstanceDown = R"Y(groups:
   - name: g
     rules:
       - alert: InstanceDown
@@ -62,7 +63,7 @@ const char* kInstanceDown = R"(groups:
         labels: {severity: page}
         annotations:
           summary: "{{ $labels.instance }} of {{ $labels.job }} is down ({{ $value }})"
-)";
+)Y";
 
 }  // namespace
 
@@ -133,13 +134,13 @@ TEST_CASE("an alert goes pending, fires after `for`, resolves and is remembered 
 }
 
 TEST_CASE("keep_firing_for holds a firing alert after its series disappears") {
-  Fixture f(R"(groups:
+  Fixture f(R"Y(groups:
   - name: g
     rules:
       - alert: Flappy
         expr: errors > 0
         keep_firing_for: 3m
-)",
+)Y",
             {"errors 1 1 0 0 0 0 0"});
   f.eval(0);
   CHECK(f.rule(0).alerts.begin()->second.state == AlertState::kFiring);  // for: 0 fires at once
@@ -155,7 +156,7 @@ TEST_CASE("keep_firing_for holds a firing alert after its series disappears") {
 }
 
 TEST_CASE("later rules in a group see the recording results of earlier ones") {
-  Fixture f(R"(groups:
+  Fixture f(R"Y(groups:
   - name: g
     labels: {team: infra}
     rules:
@@ -163,7 +164,7 @@ TEST_CASE("later rules in a group see the recording results of earlier ones") {
         expr: sum by (job) (requests)
       - alert: TooManyRequests
         expr: job:requests:sum > 10
-)",
+)Y",
             {R"(requests{job="a", instance="1"} 5 6)", R"(requests{job="a", instance="2"} 4 7)"});
   f.eval(0);
   CHECK(f.query(R"(job:requests:sum{job="a", team="infra"})", 0) == 9);
@@ -176,12 +177,12 @@ TEST_CASE("later rules in a group see the recording results of earlier ones") {
 }
 
 TEST_CASE("a query error keeps the alert state and is reported on the rule") {
-  Fixture f(R"(groups:
+  Fixture f(R"Y(groups:
   - name: g
     rules:
       - alert: Joined
         expr: a + on(x) b
-)",
+)Y",
             {R"(a{x="1"} 1 1)", R"(b{x="1"} 1 1)", R"(b{x="1", y="2"} _ 1)"});
   f.eval(0);
   REQUIRE(f.rule(0).alerts.size() == 1);
@@ -195,13 +196,13 @@ TEST_CASE("a query error keeps the alert state and is reported on the rule") {
 }
 
 TEST_CASE("recording rules reject result sets that collide after relabelling") {
-  Fixture f(R"(groups:
+  Fixture f(R"Y(groups:
   - name: g
     rules:
       - record: collapsed
         expr: requests
         labels: {instance: same}
-)",
+)Y",
             {R"(requests{instance="1"} 1)", R"(requests{instance="2"} 1)"});
   f.eval(0);
   CHECK(f.rule(0).health == RuleHealth::kErr);
@@ -210,14 +211,14 @@ TEST_CASE("recording rules reject result sets that collide after relabelling") {
 }
 
 TEST_CASE("a broken annotation template shows Prometheus's visible error text") {
-  Fixture f(R"(groups:
+  Fixture f(R"Y(groups:
   - name: g
     rules:
       - alert: BadTemplate
         expr: vector(1)
         annotations:
           summary: '{{ humanize "not a number" }}'
-)",
+)Y",
             {});
   f.eval(0);
   REQUIRE(f.rule(0).alerts.size() == 1);
@@ -226,7 +227,7 @@ TEST_CASE("a broken annotation template shows Prometheus's visible error text") 
 }
 
 TEST_CASE("Grafana-like rules reduce a range, compare a threshold and recover with hysteresis") {
-  Fixture f(R"(groups:
+  Fixture f(R"Y(groups:
   - name: g
     rules:
       - alert: HighLatency
@@ -235,7 +236,7 @@ TEST_CASE("Grafana-like rules reduce a range, compare a threshold and recover wi
         reduce: avg
         threshold: {above: 200}
         recover: {below: 180}
-)",
+)Y",
             {"latency_ms 100 100 300 300 300 190 190 190 150 150 150"});
   auto state = [&] {
     return f.rule(0).alerts.empty() ? std::string("none")
