@@ -214,9 +214,14 @@ Matrix Evaluator::eval_matrix_selector(const promql::MatrixSelector& ms, Millis 
 Matrix Evaluator::eval_subquery(const promql::Subquery& sq, Millis t) {
   Millis ref = at_time(sq.at, t) - sq.offset;
   Millis step = sq.step > 0 ? sq.step : opts_.default_subquery_step;
+  if (step <= 0) fail("subquery step must be positive");
   Millis lo = ref - sq.range;
   Millis first = step * (lo / step);
   if (first <= lo) first += step;
+  if (ref >= first && static_cast<uint64_t>((ref - first) / step) >= opts_.max_samples) {
+    fail("query processing would load too many samples into memory in query execution");
+  }
+  size_t points = 0;
   Matrix out;
   std::unordered_map<uint64_t, size_t> index;
   for (Millis it = first; it <= ref; it += step) {
@@ -235,6 +240,10 @@ Matrix Evaluator::eval_subquery(const promql::Subquery& sq, Millis t) {
       }
       out[pos->second].points.push_back({it, s.v});
       if (s.drop_name) out[pos->second].drop_name = true;
+    }
+    points += vec->size();
+    if (points > opts_.max_samples) {
+      fail("query processing would load too many samples into memory in query execution");
     }
   }
   return out;
@@ -764,6 +773,9 @@ Result<QueryResult> range_query(const Queryable& q, const promql::Expr& expr, Mi
   if (type != promql::ValueType::Scalar && type != promql::ValueType::Vector) {
     return make_error("invalid expression type \"" + std::string(promql::to_string(type)) +
                       "\" for range query, must be Scalar or instant Vector");
+  }
+  if (static_cast<uint64_t>((end - start) / step) >= opts.max_samples) {
+    return make_error("query processing would load too many samples into memory in query execution");
   }
   detail::Evaluator ev(q, opts, start, end, step);
   try {

@@ -728,7 +728,8 @@ Value Evaluator::eval_call(const promql::Call& call, const Expr& e, Millis t) {
     for (auto& s : v) {
       s.t = t;
       drop_name(s, opts_);
-      if (std::isnan(s.v) || std::isinf(s.v)) continue;
+      // NaN, infinities and values beyond any representable date are passed through.
+      if (!(std::fabs(s.v) < 1e17)) continue;
       Civil c = civil_from_unix(static_cast<int64_t>(s.v));
       double r = 0;
       if (name == "day_of_month") r = c.day;

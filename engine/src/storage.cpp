@@ -52,6 +52,7 @@ void Storage::append(const Labels& labels, Millis t, double v) {
     s->labels = labels;
     ids_.emplace(labels, id);
     for (const auto& l : labels) postings_[l.name][l.value].push_back(id);
+    rank_valid_.store(false, std::memory_order_release);
   } else {
     s = series_[it->second].get();
   }
@@ -75,6 +76,21 @@ void Storage::clear() {
   ids_.clear();
   postings_.clear();
   skipped_histograms_ = 0;
+  rank_valid_.store(false, std::memory_order_release);
+}
+
+const std::vector<uint32_t>& Storage::label_rank() const {
+  if (rank_valid_.load(std::memory_order_acquire)) return rank_;
+  std::lock_guard lock(rank_mu_);
+  if (rank_valid_.load(std::memory_order_relaxed)) return rank_;
+  std::vector<uint32_t> order(series_.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return series_[a]->labels < series_[b]->labels; });
+  rank_.assign(series_.size(), 0);
+  for (uint32_t pos = 0; pos < order.size(); ++pos) rank_[order[pos]] = pos;
+  rank_valid_.store(true, std::memory_order_release);
+  return rank_;
 }
 
 size_t Storage::num_samples() const {
@@ -102,11 +118,16 @@ Result<std::vector<SeriesView>> Storage::select(std::span<const promql::LabelMat
     if (!c) return std::unexpected(c.error());
     compiled.push_back(std::move(*c));
   }
-  // Narrow the candidates with the postings of every matcher that does not match "".
+  // Narrow the candidates with the postings of every matcher that does not match "". Those
+  // matchers hold for every candidate; the others are checked per series below.
   bool have_candidates = false;
   std::vector<uint32_t> candidates;
+  std::vector<const Matcher*> residual;
   for (const auto& m : compiled) {
-    if (m.matches("")) continue;
+    if (m.matches("")) {
+      residual.push_back(&m);
+      continue;
+    }
     std::vector<uint32_t> ids;
     auto name_it = postings_.find(m.name());
     if (name_it != postings_.end()) {
@@ -130,20 +151,27 @@ Result<std::vector<SeriesView>> Storage::select(std::span<const promql::LabelMat
     candidates.resize(series_.size());
     for (uint32_t i = 0; i < candidates.size(); ++i) candidates[i] = i;
   }
-  std::vector<SeriesView> out;
+  std::vector<uint32_t> kept;
+  kept.reserve(candidates.size());
   for (uint32_t id : candidates) {
     const MemSeries& s = *series_[id];
     bool ok = true;
-    for (const auto& m : compiled) {
-      if (!m.matches(s.labels.get(m.name()))) {
+    for (const auto* m : residual) {
+      if (!m->matches(s.labels.get(m->name()))) {
         ok = false;
         break;
       }
     }
-    if (ok) out.push_back(SeriesView{&s.labels, s.t, s.v});
+    if (ok) kept.push_back(id);
   }
-  std::sort(out.begin(), out.end(),
-            [](const SeriesView& a, const SeriesView& b) { return *a.labels < *b.labels; });
+  const auto& rank = label_rank();
+  std::sort(kept.begin(), kept.end(), [&](uint32_t a, uint32_t b) { return rank[a] < rank[b]; });
+  std::vector<SeriesView> out;
+  out.reserve(kept.size());
+  for (uint32_t id : kept) {
+    const MemSeries& s = *series_[id];
+    out.push_back(SeriesView{&s.labels, s.t, s.v});
+  }
   return out;
 }
 

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -87,6 +89,12 @@ class Storage final : public Queryable {
   // label name -> label value -> postings
   std::unordered_map<std::string, std::unordered_map<std::string, Postings>> postings_;
   size_t skipped_histograms_ = 0;
+  // Position of each series in label order, rebuilt lazily by the first select() after new
+  // series were added, so that results sort by integer rank instead of comparing labels.
+  const std::vector<uint32_t>& label_rank() const;
+  mutable std::vector<uint32_t> rank_;
+  mutable std::atomic<bool> rank_valid_{false};
+  mutable std::mutex rank_mu_;
 };
 
 }  // namespace ruleeval::engine
