@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git python3
   libboost-dev libyaml-cpp-dev libcurl4-openssl-dev nlohmann-json3-dev rapidjson-dev doctest-dev
-  libre2-dev libfmt-dev libcli11-dev libspdlog-dev libcpp-httplib-dev libxxhash-dev
+  libre2-dev libfmt-dev libcli11-dev libspdlog-dev libcpp-httplib-dev libxxhash-dev libyaml-dev
   libprotobuf-dev protobuf-compiler libsnappy-dev
   clang-16 libclang-rt-16-dev
 )

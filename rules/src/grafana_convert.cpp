@@ -16,9 +16,9 @@ namespace {
 constexpr std::string_view kExprDatasource = "__expr__";
 
 // yaml-cpp iterators yield temporaries, so nodes are held by value (they are cheap handles).
-using OptNode = std::optional<YAML::Node>;
+using OptNode = std::optional<yml::Node>;
 
-OptNode child(const YAML::Node& map, std::string_view key) {
+OptNode child(const yml::Node& map, std::string_view key) {
   if (!map.IsMap()) return std::nullopt;
   for (const auto& kv : map) {
     if (kv.first.IsScalar() && kv.first.Scalar() == key) return kv.second;
@@ -34,7 +34,7 @@ struct DataNode {
   std::string ref_id;
   std::string datasource;
   OptNode model;
-  YAML::Node node;
+  yml::Node node;
   int64_t from_seconds = 0;
 };
 
@@ -61,7 +61,7 @@ class ProvisioningDecoder {
  public:
   explicit ProvisioningDecoder(YamlContext& ctx) : ctx_(ctx) {}
 
-  void decode(const YAML::Node& doc) {
+  void decode(const yml::Node& doc) {
     ctx_.check_duplicate_keys(doc);
     OptNode groups = child(doc, "groups");
     if (!groups || groups->IsNull()) return;
@@ -73,7 +73,7 @@ class ProvisioningDecoder {
   }
 
  private:
-  void decode_group(const YAML::Node& node) {
+  void decode_group(const yml::Node& node) {
     if (!node.IsMap()) {
       ctx_.type_error(node, "AlertRuleGroupV1");
       return;
@@ -118,7 +118,7 @@ class ProvisioningDecoder {
     ctx_.error("grafana/unsupported", msg, p, group, rule);
   }
 
-  std::optional<Rule> decode_rule(const YAML::Node& node, const std::string& group,
+  std::optional<Rule> decode_rule(const yml::Node& node, const std::string& group,
                                   const std::string& folder) {
     if (!node.IsMap()) {
       ctx_.type_error(node, "AlertRuleV1");
@@ -137,7 +137,7 @@ class ProvisioningDecoder {
     OptNode data;
     for (const auto& kv : node) {
       const std::string& key = kv.first.Scalar();
-      const YAML::Node& v = kv.second;
+      const yml::Node& v = kv.second;
       if (key == "title") {
         auto s = ctx_.string_value(v);
         rule.name = s.value;
@@ -209,7 +209,7 @@ class ProvisioningDecoder {
         continue;
       }
       DataNode dn;
-      dn.node = static_cast<const YAML::Node&>(d);
+      dn.node = static_cast<const yml::Node&>(d);
       dn.ref_id = scalar_or_empty(child(d, "refId"));
       dn.datasource = scalar_or_empty(child(d, "datasourceUid"));
       dn.model = child(d, "model");
@@ -286,7 +286,7 @@ class ProvisioningDecoder {
     return true;
   }
 
-  std::optional<Threshold> evaluator(const YAML::Node& ev, const std::string& group,
+  std::optional<Threshold> evaluator(const yml::Node& ev, const std::string& group,
                                      const std::string& rule) {
     Threshold t;
     t.pos = ctx_.pos(ev);
@@ -343,7 +343,7 @@ class ProvisioningDecoder {
                    model_pos(cond, "conditions"), group, rule.name);
         return;
       }
-      const YAML::Node& c0 = (*conds)[0];
+      const yml::Node& c0 = (*conds)[0];
       if (OptNode ev = child(c0, "evaluator")) spec.threshold = evaluator(*ev, group, rule.name);
       if (OptNode unload = child(c0, "unloadEvaluator")) {
         spec.recover = evaluator(*unload, group, rule.name);
@@ -406,7 +406,7 @@ class ProvisioningDecoder {
     std::string text;
     std::string query_ref;
     for (size_t i = 0; i < conds->size(); ++i) {
-      const YAML::Node& c = (*conds)[i];
+      const yml::Node& c = (*conds)[i];
       OptNode q = child(c, "query");
       OptNode params = !q ? OptNode() : child(*q, "params");
       std::string ref = params && params->IsSequence() && params->size() > 0 &&
@@ -491,7 +491,7 @@ class ProvisioningDecoder {
 
 }  // namespace
 
-void decode_grafana_provisioning(YamlContext& ctx, const YAML::Node& doc) {
+void decode_grafana_provisioning(YamlContext& ctx, const yml::Node& doc) {
   ProvisioningDecoder(ctx).decode(doc);
 }
 

@@ -144,8 +144,14 @@ Pos map_into_scalar(const Scalar& s, std::string_view file_text, uint32_t line, 
   switch (s.style) {
     case ScalarStyle::Literal:
     case ScalarStyle::Folded: {
+      // The block's indentation is that of its first line.
+      const uint32_t indent = indent_of_line(file_text, s.pos.line + 1);
+      uint32_t value_lines = 1;
+      for (char c : s.value) value_lines += c == '\n' ? 1 : 0;
+      if (!s.value.empty() && s.value.back() == '\n') --value_lines;
+      if (line > value_lines) line = value_lines;  // "end of input" points at the last line
       const uint32_t file_line = s.style == ScalarStyle::Literal ? s.pos.line + line : s.pos.line + 1;
-      return Pos{file_line, indent_of_line(file_text, file_line) + col};
+      return Pos{file_line, indent + col};
     }
     case ScalarStyle::SingleQuoted:
     case ScalarStyle::DoubleQuoted:

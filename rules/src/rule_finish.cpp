@@ -166,8 +166,8 @@ void finish_file(YamlContext& ctx) {
     for (const auto& r : g.rules) starts.push_back(r.pos.line);
   }
   std::sort(starts.begin(), starts.end());
-  const uint32_t eof_line =
-      static_cast<uint32_t>(std::count(file.text.begin(), file.text.end(), '\n') + 1);
+  uint32_t eof_line = static_cast<uint32_t>(std::count(file.text.begin(), file.text.end(), '\n'));
+  if (file.text.empty() || file.text.back() != '\n') ++eof_line;
   for (auto& [g, r] : all) {
     auto next = std::upper_bound(starts.begin(), starts.end(), r->pos.line);
     r->last_line = next == starts.end() ? eof_line : *next - 1;

@@ -21,6 +21,6 @@ void check_grafana_spec(YamlContext& ctx, const Rule& rule, const GrafanaSpec& s
 void finish_file(YamlContext& ctx);
 
 // Grafana provisioning (apiVersion: 1): grafana_convert.cpp.
-void decode_grafana_provisioning(YamlContext& ctx, const YAML::Node& doc);
+void decode_grafana_provisioning(YamlContext& ctx, const yml::Node& doc);
 
 }  // namespace ruleeval::rules

@@ -1,7 +1,7 @@
 // The yaml-cpp adapter: turns YAML documents into the rule model. yaml-cpp exceptions are caught
 // here and never leave this file. yaml-cpp silently accepts duplicate keys and loses scalar styles,
 // so both are recovered by walking the nodes and looking at the source text.
-#include <yaml-cpp/yaml.h>
+#include "yaml_tree.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -34,7 +34,7 @@ class PrometheusDecoder {
  public:
   explicit PrometheusDecoder(YamlContext& ctx) : ctx_(ctx) {}
 
-  void decode_groups(const YAML::Node& groups, std::string_view type_name) {
+  void decode_groups(const yml::Node& groups, std::string_view type_name) {
     (void)type_name;
     if (groups.IsNull()) return;
     if (!groups.IsSequence()) {
@@ -45,7 +45,7 @@ class PrometheusDecoder {
   }
 
  private:
-  void decode_group(const YAML::Node& node) {
+  void decode_group(const yml::Node& node) {
     if (!node.IsMap()) {
       ctx_.type_error(node, "rulefmt.RuleGroup");
       return;
@@ -53,10 +53,10 @@ class PrometheusDecoder {
     ctx_.check_duplicate_keys(node);
     RuleGroup group;
     group.pos = ctx_.pos(node);
-    std::optional<YAML::Node> rules;
+    std::optional<yml::Node> rules;
     for (const auto& kv : node) {
       const std::string key = kv.first.Scalar();
-      const YAML::Node& v = kv.second;
+      const yml::Node& v = kv.second;
       if (key == "name") {
         group.name = ctx_.string_value(v).value;
         group.name_pos = ctx_.pos(v);
@@ -83,7 +83,7 @@ class PrometheusDecoder {
     ctx_.file().groups.push_back(std::move(group));
   }
 
-  std::optional<Rule> decode_rule(const YAML::Node& node, const std::string& group_name) {
+  std::optional<Rule> decode_rule(const yml::Node& node, const std::string& group_name) {
     if (!node.IsMap()) {
       ctx_.type_error(node, "rulefmt.Rule");
       return std::nullopt;
@@ -99,7 +99,7 @@ class PrometheusDecoder {
     GrafanaSpec spec;
     for (const auto& kv : node) {
       const std::string key = kv.first.Scalar();
-      const YAML::Node& v = kv.second;
+      const yml::Node& v = kv.second;
       if (key == "record") {
         record = ctx_.string_value(v);
       } else if (key == "alert") {
@@ -181,17 +181,17 @@ class PrometheusDecoder {
   YamlContext& ctx_;
 };
 
-void decode_document(YamlContext& ctx, const YAML::Node& doc) {
+void decode_document(YamlContext& ctx, const yml::Node& doc) {
   if (doc.IsNull()) return;
   if (!doc.IsMap()) {
     ctx.type_error(doc, "rulefmt.RuleGroups");
     return;
   }
   ctx.check_duplicate_keys(doc);
-  std::optional<YAML::Node> groups;
-  std::optional<YAML::Node> api_version;
-  std::optional<YAML::Node> kind;
-  std::optional<YAML::Node> spec;
+  std::optional<yml::Node> groups;
+  std::optional<yml::Node> api_version;
+  std::optional<yml::Node> kind;
+  std::optional<yml::Node> spec;
   for (const auto& kv : doc) {
     const std::string& key = kv.first.Scalar();
     if (key == "groups") groups = kv.second;
@@ -242,10 +242,10 @@ LoadResult load_rules_text(std::string text, std::string path, const LoadOptions
   out.file.path = std::move(path);
   out.file.text = std::move(text);
   YamlContext ctx(out.file, opts, out.diagnostics);
-  std::vector<YAML::Node> docs;
+  yml::Stream stream;
   try {
-    docs = YAML::LoadAll(out.file.text);
-  } catch (const YAML::Exception& e) {
+    yml::load_all(out.file.text, stream);
+  } catch (const yml::Exception& e) {
     Pos p;
     if (!e.mark.is_null()) {
       p.line = static_cast<uint32_t>(e.mark.line + 1);
@@ -255,10 +255,10 @@ LoadResult load_rules_text(std::string text, std::string path, const LoadOptions
     return out;
   }
   try {
-    for (const auto& doc : docs) decode_document(ctx, doc);
-  } catch (const YAML::Exception& e) {
+    for (const auto& doc : stream.documents) decode_document(ctx, doc);
+  } catch (const std::exception& e) {
     // Defensive: every access above checks node types, but a malformed tree must never crash.
-    ctx.error("yaml/parse", fmt::format("YAML error: {}", e.msg), {}, "", "");
+    ctx.error("yaml/parse", fmt::format("YAML error: {}", e.what()), {}, "", "");
   }
   finish_file(ctx);
   return out;

@@ -9,21 +9,21 @@
 
 namespace ruleeval::rules {
 
-std::string_view yaml_kind(const YAML::Node& n) {
+std::string_view yaml_kind(const yml::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Sequence:
+    case yml::NodeType::Sequence:
       return "!!seq";
-    case YAML::NodeType::Map:
+    case yml::NodeType::Map:
       return "!!map";
-    case YAML::NodeType::Null:
+    case yml::NodeType::Null:
       return "!!null";
     default:
       return "!!str";
   }
 }
 
-Pos YamlContext::pos(const YAML::Node& n) const {
-  const YAML::Mark m = n.Mark();
+Pos YamlContext::pos(const yml::Node& n) const {
+  const yml::Mark m = n.Mark();
   if (m.is_null() || m.line < 0) return {};
   return Pos{static_cast<uint32_t>(m.line + 1), static_cast<uint32_t>(m.column + 1)};
 }
@@ -48,14 +48,14 @@ void YamlContext::report(std::string check, Severity sev, std::string message, P
   diags_.push_back(std::move(d));
 }
 
-void YamlContext::type_error(const YAML::Node& n, std::string_view go_type) {
+void YamlContext::type_error(const yml::Node& n, std::string_view go_type) {
   Pos p = pos(n);
   error("yaml/parse",
         fmt::format("line {}: cannot unmarshal {} into {}", p.line, yaml_kind(n), go_type), p, "",
         "");
 }
 
-void YamlContext::unknown_field(const YAML::Node& key, std::string_view go_type) {
+void YamlContext::unknown_field(const yml::Node& key, std::string_view go_type) {
   if (opts_.ignore_unknown_fields) return;
   Pos p = pos(key);
   std::string name = key.IsScalar() ? key.Scalar() : std::string(yaml_kind(key));
@@ -63,7 +63,7 @@ void YamlContext::unknown_field(const YAML::Node& key, std::string_view go_type)
         p, "", "");
 }
 
-void YamlContext::check_duplicate_keys(const YAML::Node& map) {
+void YamlContext::check_duplicate_keys(const yml::Node& map) {
   if (!map.IsMap() || map.size() < 2) {
     for (const auto& kv : map) {
       if (!kv.first.IsScalar()) {
@@ -94,7 +94,7 @@ void YamlContext::check_duplicate_keys(const YAML::Node& map) {
   }
 }
 
-Scalar YamlContext::string_value(const YAML::Node& n) {
+Scalar YamlContext::string_value(const yml::Node& n) {
   Scalar s;
   s.pos = pos(n);
   if (n.IsNull()) return s;  // Go: null leaves the zero value
@@ -104,29 +104,26 @@ Scalar YamlContext::string_value(const YAML::Node& n) {
   }
   s.value = n.Scalar();
   s.present = true;
-  const YAML::Mark m = n.Mark();
-  if (!m.is_null() && m.pos >= 0 && static_cast<size_t>(m.pos) < file_.text.size()) {
-    switch (file_.text[static_cast<size_t>(m.pos)]) {
-      case '\'':
-        s.style = ScalarStyle::SingleQuoted;
-        break;
-      case '"':
-        s.style = ScalarStyle::DoubleQuoted;
-        break;
-      case '|':
-        s.style = ScalarStyle::Literal;
-        break;
-      case '>':
-        s.style = ScalarStyle::Folded;
-        break;
-      default:
-        s.style = ScalarStyle::Plain;
-    }
+  switch (n.style()) {
+    case '\'':
+      s.style = ScalarStyle::SingleQuoted;
+      break;
+    case '"':
+      s.style = ScalarStyle::DoubleQuoted;
+      break;
+    case '|':
+      s.style = ScalarStyle::Literal;
+      break;
+    case '>':
+      s.style = ScalarStyle::Folded;
+      break;
+    default:
+      s.style = ScalarStyle::Plain;
   }
   return s;
 }
 
-DurationField YamlContext::duration_value(const YAML::Node& n) {
+DurationField YamlContext::duration_value(const yml::Node& n) {
   DurationField d;
   d.pos = pos(n);
   if (n.IsNull()) return d;
@@ -144,7 +141,7 @@ DurationField YamlContext::duration_value(const YAML::Node& n) {
   return d;
 }
 
-int64_t YamlContext::int_value(const YAML::Node& n) {
+int64_t YamlContext::int_value(const yml::Node& n) {
   if (n.IsNull()) return 0;
   if (!n.IsScalar()) {
     type_error(n, "int");
@@ -162,7 +159,7 @@ int64_t YamlContext::int_value(const YAML::Node& n) {
   return v;
 }
 
-std::optional<double> YamlContext::float_value(const YAML::Node& n) {
+std::optional<double> YamlContext::float_value(const yml::Node& n) {
   if (!n.IsScalar()) {
     type_error(n, "float64");
     return std::nullopt;
@@ -179,7 +176,7 @@ std::optional<double> YamlContext::float_value(const YAML::Node& n) {
   return v;
 }
 
-std::vector<KeyValue> YamlContext::string_map(const YAML::Node& n) {
+std::vector<KeyValue> YamlContext::string_map(const yml::Node& n) {
   std::vector<KeyValue> out;
   if (n.IsNull()) return out;
   if (!n.IsMap()) {
@@ -199,7 +196,7 @@ std::vector<KeyValue> YamlContext::string_map(const YAML::Node& n) {
   return out;
 }
 
-std::optional<Threshold> YamlContext::threshold_value(const YAML::Node& n,
+std::optional<Threshold> YamlContext::threshold_value(const yml::Node& n,
                                                       const std::string& group) {
   Pos p = pos(n);
   if (!n.IsMap() || n.size() != 1) {

@@ -1,8 +1,8 @@
 // Shared helpers of the YAML loaders (private to rules/src): positions, strict typed reads and
-// diagnostics in Go yaml's wording. Only included by files that already include yaml-cpp.
+// diagnostics in Go yaml's wording, over the libyaml-backed tree of yaml_tree.hpp.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
+#include "yaml_tree.hpp"
 
 #include <optional>
 #include <string>
@@ -23,7 +23,7 @@ class YamlContext {
   RuleFile& file() { return file_; }
   const LoadOptions& opts() const { return opts_; }
 
-  Pos pos(const YAML::Node& n) const;
+  Pos pos(const yml::Node& n) const;
   SourceLocation location(Pos p) const;
 
   void report(std::string check, Severity sev, std::string message, Pos p, std::string group,
@@ -33,19 +33,19 @@ class YamlContext {
            std::move(rule));
   }
   // "line 8: cannot unmarshal !!seq into string"
-  void type_error(const YAML::Node& n, std::string_view go_type);
+  void type_error(const yml::Node& n, std::string_view go_type);
   // "line 8: field foo not found in type rulefmt.Rule" (ignored with --ignore-unknown-fields)
-  void unknown_field(const YAML::Node& key, std::string_view go_type);
+  void unknown_field(const yml::Node& key, std::string_view go_type);
   // Reports keys that appear twice in a mapping, and non-scalar keys.
-  void check_duplicate_keys(const YAML::Node& map);
+  void check_duplicate_keys(const yml::Node& map);
 
-  Scalar string_value(const YAML::Node& n);
-  DurationField duration_value(const YAML::Node& n);
-  int64_t int_value(const YAML::Node& n);
-  std::optional<double> float_value(const YAML::Node& n);
-  std::vector<KeyValue> string_map(const YAML::Node& n);
+  Scalar string_value(const yml::Node& n);
+  DurationField duration_value(const yml::Node& n);
+  int64_t int_value(const yml::Node& n);
+  std::optional<double> float_value(const yml::Node& n);
+  std::vector<KeyValue> string_map(const yml::Node& n);
   // {above: 200} | {below: x} | {within_range: [a, b]} | {outside_range: [a, b]}
-  std::optional<Threshold> threshold_value(const YAML::Node& n, const std::string& group);
+  std::optional<Threshold> threshold_value(const yml::Node& n, const std::string& group);
 
  private:
   RuleFile& file_;
@@ -54,6 +54,6 @@ class YamlContext {
 };
 
 // Go yaml's name for a node's kind: !!seq, !!map, !!str, ...
-std::string_view yaml_kind(const YAML::Node& n);
+std::string_view yaml_kind(const yml::Node& n);
 
 }  // namespace ruleeval::rules

@@ -1,18 +1,236 @@
-// `ruleeval lint`: not implemented yet.
+// `ruleeval lint PATHS...`: load rule files (directories and globs expand to *.yml/*.yaml files),
+// lint them in parallel, print the problems. Exit 0 clean, 1 problems at or above --fail-on,
+// 2 usage or I/O errors. A broken file never stops the others.
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <glob.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
 #include <iostream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <thread>
 
 #include "commands.hpp"
+#include "ruleeval/rules/lint.hpp"
+#include "ruleeval/rules/loader.hpp"
+#include "ruleeval/rules/report.hpp"
 
 namespace ruleeval::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct LintOptions {
+  std::vector<std::string> paths;
+  std::string format = "text";
+  std::string fail_on = "error";
+  std::string config;
+  std::vector<std::string> features;
+  bool ignore_unknown_fields = false;
+  bool list_checks = false;
+  unsigned jobs = 0;
+};
+
+bool is_rule_file_name(const fs::path& p) {
+  const std::string name = p.filename().string();
+  if (name.empty() || name[0] == '.') return false;  // .ruleeval.yaml and friends
+  const std::string ext = p.extension().string();
+  return ext == ".yml" || ext == ".yaml";
+}
+
+// Expands directories (recursively) and globs; reports paths that match nothing.
+std::vector<std::string> expand_paths(const std::vector<std::string>& args,
+                                      std::vector<std::string>& errors) {
+  std::vector<std::string> out;
+  for (const auto& arg : args) {
+    if (arg == "-") {
+      out.push_back(arg);
+      continue;
+    }
+    std::vector<std::string> matches;
+    if (arg.find_first_of("*?[") != std::string::npos) {
+      glob_t g{};
+      if (::glob(arg.c_str(), 0, nullptr, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; ++i) matches.emplace_back(g.gl_pathv[i]);
+      }
+      ::globfree(&g);
+      if (matches.empty()) {
+        errors.push_back(fmt::format("{}: no files match this pattern", arg));
+        continue;
+      }
+    } else {
+      matches.push_back(arg);
+    }
+    for (const auto& m : matches) {
+      std::error_code ec;
+      if (fs::is_directory(m, ec)) {
+        std::vector<std::string> found;
+        for (auto it = fs::recursive_directory_iterator(
+                 m, fs::directory_options::skip_permission_denied, ec);
+             !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+          if (it->is_regular_file(ec) && is_rule_file_name(it->path())) {
+            found.push_back(it->path().string());
+          }
+        }
+        if (ec) errors.push_back(fmt::format("{}: {}", m, ec.message()));
+        std::sort(found.begin(), found.end());
+        out.insert(out.end(), found.begin(), found.end());
+      } else if (fs::exists(m, ec)) {
+        out.push_back(m);
+      } else {
+        errors.push_back(fmt::format("{}: no such file or directory", m));
+      }
+    }
+  }
+  // A file named twice is linted once.
+  std::vector<std::string> unique;
+  for (auto& p : out) {
+    if (std::find(unique.begin(), unique.end(), p) == unique.end()) unique.push_back(std::move(p));
+  }
+  return unique;
+}
+
+// --config, else .ruleeval.yaml in the current directory, else next to the first path.
+std::string find_config(const LintOptions& o) {
+  if (!o.config.empty()) return o.config;
+  std::error_code ec;
+  if (fs::exists(".ruleeval.yaml", ec)) return ".ruleeval.yaml";
+  for (const auto& p : o.paths) {
+    if (p == "-" || p.find_first_of("*?[") != std::string::npos) continue;
+    fs::path dir = fs::is_directory(p, ec) ? fs::path(p) : fs::path(p).parent_path();
+    fs::path cand = dir / ".ruleeval.yaml";
+    if (fs::exists(cand, ec)) return cand.string();
+    break;
+  }
+  return {};
+}
+
+int run_lint(const LintOptions& o) {
+  if (o.list_checks) {
+    for (const auto& c : rules::all_checks()) {
+      std::cout << fmt::format("{:<20} {:<8} {}\n", c.name, rules::to_string(c.severity),
+                               c.summary);
+    }
+    return 0;
+  }
+  auto format = rules::parse_output_format(o.format);
+  auto fail_on = rules::parse_severity(o.fail_on);
+  if (!format || !fail_on) {
+    std::cerr << "ruleeval lint: --format must be text|json|github|sarif|checkstyle and "
+                 "--fail-on info|warning|error\n";
+    return 2;
+  }
+  if (o.paths.empty()) {
+    std::cerr << "ruleeval lint: no paths given (use - for stdin)\n";
+    return 2;
+  }
+  rules::LintConfig cfg;
+  if (std::string cfg_path = find_config(o); !cfg_path.empty()) {
+    auto loaded = rules::load_lint_config(cfg_path);
+    if (!loaded) {
+      std::cerr << "ruleeval lint: " << loaded.error().to_string() << "\n";
+      return 2;
+    }
+    cfg = std::move(*loaded);
+  }
+  rules::LoadOptions lopts;
+  lopts.ignore_unknown_fields = o.ignore_unknown_fields;
+  for (const auto& f : o.features) {
+    if (f == "promql-experimental-functions") {
+      lopts.experimental_promql = true;
+    } else {
+      std::cerr << "ruleeval lint: unknown feature \"" << f << "\"\n";
+      return 2;
+    }
+  }
+  std::vector<std::string> io_errors;
+  const std::vector<std::string> files = expand_paths(o.paths, io_errors);
+
+  // Load and check files in parallel; each worker takes the next file.
+  std::vector<rules::LoadResult> loaded(files.size());
+  std::vector<std::vector<rules::Diagnostic>> per_file(files.size());
+  std::vector<char> unreadable(files.size(), 0);
+  unsigned workers = o.jobs != 0 ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
+  workers = static_cast<unsigned>(std::min<size_t>(workers, std::max<size_t>(files.size(), 1)));
+  lopts.threads = files.size() == 1 ? o.jobs : 1;  // one big file: parse its rules in parallel
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < files.size(); i = next++) {
+      if (files[i] == "-") {
+        std::ostringstream ss;
+        ss << std::cin.rdbuf();
+        loaded[i] = rules::load_rules_text(std::move(ss).str(), "<stdin>", lopts);
+      } else {
+        std::error_code ec;
+        if (!fs::is_regular_file(files[i], ec) || ::access(files[i].c_str(), R_OK) != 0) {
+          unreadable[i] = 1;
+          continue;
+        }
+        loaded[i] = rules::load_rules_file(files[i], lopts);
+      }
+      per_file[i] = rules::lint_loaded(loaded[i], cfg);
+    }
+  };
+  {
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < workers; ++t) pool.emplace_back(work);
+    work();
+    for (auto& th : pool) th.join();
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (unreadable[i]) io_errors.push_back(fmt::format("{}: cannot read file", files[i]));
+  }
+  std::vector<const rules::RuleFile*> file_ptrs;
+  std::vector<rules::Diagnostic> diags;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (unreadable[i]) continue;
+    file_ptrs.push_back(&loaded[i].file);
+    std::move(per_file[i].begin(), per_file[i].end(), std::back_inserter(diags));
+  }
+  auto across = rules::check_across_files(file_ptrs, cfg);
+  std::move(across.begin(), across.end(), std::back_inserter(diags));
+  rules::apply_config(diags, file_ptrs, cfg);
+
+  std::cout << rules::render_report(diags, *format, file_ptrs);
+  for (const auto& e : io_errors) std::cerr << "ruleeval lint: " << e << "\n";
+  if (*format == rules::OutputFormat::Text) {
+    size_t rule_count = 0;
+    for (const auto* f : file_ptrs) rule_count += f->rule_count();
+    std::cerr << fmt::format("{}, {} rules\n", to_string(rules::summarize(diags, file_ptrs.size())),
+                             rule_count);
+  }
+  if (!io_errors.empty()) return 2;
+  const bool failed = std::any_of(diags.begin(), diags.end(), [&](const rules::Diagnostic& d) {
+    return static_cast<int>(d.severity) >= static_cast<int>(*fail_on);
+  });
+  return failed ? 1 : 0;
+}
+
+}  // namespace
 
 void register_lint(CLI::App& app, int& exit_code) {
-  auto* sub = app.add_subcommand("lint", "(not implemented yet)");
-  sub->callback([&exit_code] {
-    std::cerr << "ruleeval lint: not implemented yet\n";
-    exit_code = 2;
-  });
+  auto opts = std::make_shared<LintOptions>();
+  auto* sub = app.add_subcommand("lint", "Check rule files: promtool's checks plus pint-style lints");
+  sub->add_option("paths", opts->paths, "Rule files, directories or globs (- for stdin)");
+  sub->add_option("--format", opts->format, "Output: text, json, github, sarif or checkstyle")
+      ->capture_default_str();
+  sub->add_option("--fail-on", opts->fail_on,
+                  "Exit 1 when a problem of this severity or worse is found (info|warning|error)")
+      ->capture_default_str();
+  sub->add_option("--config", opts->config,
+                  "Lint config (default: .ruleeval.yaml here or next to the first path)");
+  sub->add_option("--enable-feature", opts->features,
+                  "Enable experimental syntax: promql-experimental-functions");
+  sub->add_flag("--ignore-unknown-fields", opts->ignore_unknown_fields,
+                "Accept unknown fields in rule files");
+  sub->add_flag("--list-checks", opts->list_checks, "List every check and exit");
+  sub->add_option("-j,--jobs", opts->jobs, "Files linted in parallel (default: all cores)");
+  sub->callback([opts, &exit_code] { exit_code = run_lint(*opts); });
 }
 
 }  // namespace ruleeval::cli
