@@ -69,12 +69,24 @@ auto check_duration = [](auto& ctx) {
   const std::string& s = x3::_attr(ctx);
   x3::_pass(ctx) = parse_duration(s).has_value();
 };
+}  // namespace
+// "now" (any case) optionally followed by "-<duration>" (units stay case-sensitive).
+std::optional<int64_t> to_offset(std::string_view s) {
+  if (s.size() < 3) return std::nullopt;
+  for (size_t i = 0; i < 3; ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) != "now"[i]) return std::nullopt;
+  }
+  s.remove_prefix(3);
+  if (s.empty()) return 0;
+  if (s[0] != '-') return std::nullopt;
+  auto d = parse_duration(s.substr(1));
+  if (!d) return std::nullopt;
+  return *d;
+}
+namespace {
 auto check_to = [](auto& ctx) {
   const auto& range = x3::_attr(ctx);
-  std::string s(range.begin(), range.end());
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (s == "now") return;
-  x3::_pass(ctx) = s.starts_with("now-") && parse_duration(s.substr(4)).has_value();
+  x3::_pass(ctx) = to_offset(std::string(range.begin(), range.end())).has_value();
 };
 
 struct reducer_class;
@@ -129,18 +141,18 @@ const auto range_sep = comma | kw("to");
 const auto range_params_def = number > range_sep > number;
 const auto one_param_def = x3::repeat(1)[number];
 const auto eval_def =
-    (kw("is") >> kw("above") >> attr(EvaluatorType::kGt) > one_param) |
-    (kw("is") >> kw("below") >> attr(EvaluatorType::kLt) > one_param) |
-    (kw("is") >> kw("within") >> kw("range") >> attr(EvaluatorType::kWithinRange) >
+    ((kw("is") >> kw("above") >> attr(EvaluatorType::kGt)) > one_param) |
+    ((kw("is") >> kw("below") >> attr(EvaluatorType::kLt)) > one_param) |
+    ((kw("is") >> kw("within") >> kw("range") >> attr(EvaluatorType::kWithinRange)) >
      range_params) |
-    (kw("is") >> kw("outside") >> kw("range") >> attr(EvaluatorType::kOutsideRange) >
+    ((kw("is") >> kw("outside") >> kw("range") >> attr(EvaluatorType::kOutsideRange)) >
      range_params) |
     (kw("has") >> kw("no") >> kw("value") >> attr(EvaluatorType::kNoValue) >>
      attr(std::vector<double>()));
 const auto op = (kw("and") >> attr(Operator::kAnd)) | (kw("or") >> attr(Operator::kOr));
-const auto first_cond_def = attr(Operator::kAnd) >> -kw("when") > reducer > lparen > rparen > of >
-                       query > lparen > ref > comma > from > comma > to > rparen > eval;
-const auto cond_def = op >> -kw("when") > reducer > lparen > rparen > of > query > lparen > ref >
+const auto first_cond_def = (attr(Operator::kAnd) >> -kw("when")) > reducer > lparen > rparen >
+                            of > query > lparen > ref > comma > from > comma > to > rparen > eval;
+const auto cond_def = (op >> -kw("when")) > reducer > lparen > rparen > of > query > lparen > ref >
                       comma > from > comma > to > rparen > eval;
 const auto end_rule_def = x3::eoi;
 
@@ -168,10 +180,8 @@ Result<Conditions> lower(std::string_view text, const std::vector<grammar::CondX
     c.reducer = x.reducer;
     c.ref_id = x.ref;
     c.from_ms = parse_duration(x.from).value_or(0);
-    std::string to = x.to;
-    for (auto& ch : to) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    c.to = to;
-    if (to.size() > 4) c.to_offset_ms = parse_duration(to.substr(4)).value_or(0);
+    c.to = "now" + x.to.substr(std::min<size_t>(3, x.to.size()));
+    c.to_offset_ms = grammar::to_offset(x.to).value_or(0);
     c.evaluator.type = x.eval.type;
     c.evaluator.params = x.eval.params;
     // Skip leading spaces so the column points at the first keyword.

@@ -144,7 +144,7 @@ inline auto word(const char* s) { return attr(std::string(s)); }
 
 const auto comment_rest_def = raw[*(char_ - "*/")] >> lit("*/");
 const auto keyword_def =
-    ((lit("/*") >> word("comment") > comment_rest) >> no_pipe) |
+    (((lit("/*") >> word("comment")) > comment_rest) >> no_pipe) |
     (kw("if") >> word("if") >> none >> (-sp > pipe_if)) |
     (kw("else") >> sp >> kw("if") >> word("elseif") >> none >> (-sp > pipe_if)) |
     (kw("else") >> sp >> kw("with") >> word("elsewith") >> none >> (-sp > pipe_with)) |

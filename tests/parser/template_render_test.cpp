@@ -311,3 +311,37 @@ TEST_CASE("Alertmanager functions") {
   CHECK(am("{{ humanizeDuration 90 }}") == "1m 30s");
   CHECK(am("{{ .nothing }}", Value(Map{})) == "<no value>");
 }
+
+TEST_CASE("Alertmanager notification data exposes alerts, label maps and their methods") {
+  NotificationData d;
+  d.receiver = "team-x";
+  d.status = "firing";
+  d.external_url = "http://am:9093";
+  d.common_labels = Labels{{"alertname", "HighCPU"}, {"cluster", "eu"}, {"a", "1"}};
+  d.group_labels = Labels{{"alertname", "HighCPU"}};
+  d.common_annotations = Labels{{"summary", "CPU is high"}};
+  d.alerts.push_back({"firing", Labels{{"alertname", "HighCPU"}, {"instance", "h1"}},
+                      Labels{{"summary", "s1"}}, Time{1'700'000'000'000'000'000}, Time{}, "http://gen/1",
+                      "abc"});
+  d.alerts.push_back({"resolved", Labels{{"alertname", "HighCPU"}, {"instance", "h2"}}, Labels{},
+                      Time{}, Time{}, "", "def"});
+  const Value data = notification_template_data(d);
+  auto am = [&](std::string_view text) {
+    return render_with(text, data, alertmanager_functions(), Dialect::kAlertmanager,
+                       MissingKey::kDefault);
+  };
+  CHECK(am("[{{ .Status | toUpper }}:{{ .Alerts.Firing | len }}] {{ .CommonLabels.alertname }} "
+           "for {{ .Receiver }}") == "[FIRING:1] HighCPU for team-x");
+  CHECK(am("{{ range .CommonLabels.SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}") ==
+        "alertname=HighCPU a=1 cluster=eu ");
+  CHECK(am("{{ .CommonLabels.Names | join \",\" }}") == "alertname,a,cluster");
+  CHECK(am("{{ .CommonLabels.Values | join \",\" }}") == "HighCPU,1,eu");
+  CHECK(am("{{ (.CommonLabels.Remove (stringSlice \"a\" \"cluster\")).Names }}") == "[alertname]");
+  CHECK(am("{{ range .Alerts.Resolved }}{{ .Labels.instance }} {{ .Fingerprint }}{{ end }}") ==
+        "h2 def");
+  CHECK(am("{{ range .Alerts }}{{ .Annotations.summary }};{{ end }}") == "s1;<no value>;");
+  CHECK(am("{{ (index .Alerts 0).StartsAt }}") == "2023-11-14 22:13:20 +0000 UTC");
+  CHECK(am("{{ .Nope }}") ==
+        "ERR: template: t:1:3: executing \"t\" at <.Nope>: can't evaluate field Nope in type "
+        "template.Data");
+}

@@ -196,6 +196,36 @@ Value alert_template_data(const Labels& labels, const Labels& external_labels,
 // supplies the clock for `since` (unix nanoseconds); defaults to the system clock.
 FuncMap alertmanager_functions(std::function<int64_t()> now = nullptr);
 
+// ---- Alertmanager notification data -------------------------------------------------------
+
+struct NotificationAlert {
+  std::string status;  // "firing" or "resolved"
+  Labels labels;
+  Labels annotations;
+  Time starts_at;
+  Time ends_at;
+  std::string generator_url;
+  std::string fingerprint;
+};
+
+struct NotificationData {
+  std::string receiver;
+  std::string status;  // "firing" or "resolved"
+  std::vector<NotificationAlert> alerts;
+  Labels group_labels;
+  Labels common_labels;
+  Labels common_annotations;
+  std::string external_url;
+};
+
+// Alertmanager's template.KV: a label map with .SortedPairs (alertname first, then by name),
+// .Names, .Values and .Remove (a []string of names to drop).
+Value kv_value(const Labels& kv);
+// Alertmanager's template.Data: .Receiver .Status .Alerts (with .Firing/.Resolved) .GroupLabels
+// .CommonLabels .CommonAnnotations .ExternalURL; each alert has .Status .Labels .Annotations
+// .StartsAt .EndsAt .GeneratorURL .Fingerprint.
+Value notification_template_data(const NotificationData& d);
+
 // Go's print/printf/println over template values (also used by the functions).
 std::string go_sprint(std::span<const Value> args);
 std::string go_sprintln(std::span<const Value> args);
