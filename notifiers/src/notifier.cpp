@@ -91,6 +91,56 @@ bool needs_update(const void* entry_ptr, const std::vector<uint64_t>& firing,
   return log_at < now - repeat;
 }
 
+// Template syntax errors surface when the config loads, naming the receiver and the field.
+Result<void> check_templates(const NotifyConfig& config) {
+  for (const auto& rc : config.receivers) {
+    auto check = [&](const std::string& kind, size_t i, const char* field,
+                     const std::string& text) -> Result<void> {
+      auto r = detail::check_template(text);
+      if (!r) {
+        return make_error("receiver \"" + rc.name + "\" " + kind + "[" + std::to_string(i) +
+                              "]." + field + ": " + r.error().message,
+                          rc.where);
+      }
+      return {};
+    };
+    for (size_t i = 0; i < rc.slack.size(); ++i) {
+      const auto& c = rc.slack[i];
+      for (auto [f, t] : {std::pair{"title", &c.title}, {"title_link", &c.title_link},
+                          {"pretext", &c.pretext}, {"text", &c.text}, {"fallback", &c.fallback},
+                          {"color", &c.color}, {"footer", &c.footer},
+                          {"callback_id", &c.callback_id}, {"channel", &c.channel},
+                          {"username", &c.username}, {"icon_emoji", &c.icon_emoji},
+                          {"icon_url", &c.icon_url}}) {
+        if (auto r = check("slack_configs", i, f, *t); !r) return r;
+      }
+    }
+    for (size_t i = 0; i < rc.pagerduty.size(); ++i) {
+      const auto& c = rc.pagerduty[i];
+      for (auto [f, t] : {std::pair{"routing_key", &c.routing_key}, {"client", &c.client},
+                          {"client_url", &c.client_url}, {"description", &c.description},
+                          {"severity", &c.severity}, {"source", &c.source}, {"class", &c.class_},
+                          {"component", &c.component}, {"group", &c.group}}) {
+        if (auto r = check("pagerduty_configs", i, f, *t); !r) return r;
+      }
+      for (const auto& [k, v] : c.details) {
+        if (auto r = check("pagerduty_configs", i, ("details." + k).c_str(), v); !r) return r;
+      }
+    }
+    for (size_t i = 0; i < rc.email.size(); ++i) {
+      const auto& c = rc.email[i];
+      for (auto [f, t] : {std::pair{"to", &c.to}, {"from", &c.from}, {"html", &c.html},
+                          {"text", &c.text}}) {
+        if (auto r = check("email_configs", i, f, *t); !r) return r;
+      }
+      for (const auto& [k, v] : c.headers) {
+        if (auto r = check("email_configs", i, ("headers." + k).c_str(), v); !r) return r;
+      }
+    }
+  }
+  return {};
+}
+
 std::string metric_labels(const IntegrationMetrics& m) {
   return "{receiver=" + go_quote(m.receiver) + ",integration=" + go_quote(m.integration) + "}";
 }
@@ -124,6 +174,7 @@ Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, Notifier
   if (!opts.fallback_receiver.empty() && !config.find_receiver(opts.fallback_receiver)) {
     return make_error("fallback receiver \"" + opts.fallback_receiver + "\" is not defined");
   }
+  if (auto bad = check_templates(config); !bad) return std::unexpected(bad.error());
   n->tree_ = *tree;
   n->config_ = std::move(config);
   n->opts_ = std::move(opts);

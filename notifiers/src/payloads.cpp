@@ -56,13 +56,6 @@ std::string default_slack_text(const NotificationData& d) {
 
 }  // namespace
 
-Expander default_expander() {
-  return [](std::string_view text, const NotificationData&) -> Result<std::string> {
-    if (text.find("{{") == std::string_view::npos) return std::string(text);
-    return make_error("templates are not supported in this build");
-  };
-}
-
 Result<std::string> slack_payload(const SlackConfig& c, const NotificationData& d,
                                   const Expander& x) {
   auto title = expand_or(x, c.title, default_subject(d), d, "title");
@@ -71,7 +64,9 @@ Result<std::string> slack_payload(const SlackConfig& c, const NotificationData& 
   if (!link) return std::unexpected(link.error());
   auto text = expand_or(x, c.text, default_slack_text(d), d, "text");
   if (!text) return std::unexpected(text.error());
-  auto fallback = expand_or(x, c.fallback, *title + " | " + *link, d, "fallback");
+  // Alertmanager's default fallback uses the default title and link, not the configured ones.
+  auto fallback =
+      expand_or(x, c.fallback, default_subject(d) + " | " + alerts_url(d), d, "fallback");
   if (!fallback) return std::unexpected(fallback.error());
   auto color = expand_or(x, c.color, d.status == "firing" ? "danger" : "good", d, "color");
   if (!color) return std::unexpected(color.error());

@@ -17,6 +17,8 @@ namespace ruleeval::notifiers::detail {
 using Expander =
     std::function<Result<std::string>(std::string_view text, const NotificationData& data)>;
 Expander default_expander();
+// Parses a template field (with the default named templates) without executing it.
+Result<void> check_template(std::string_view text);
 
 Result<std::string> slack_payload(const SlackConfig& c, const NotificationData& d,
                                   const Expander& x);

@@ -1,0 +1,242 @@
+// User templates in receiver fields, executed by the Go template engine (parser/template.hpp)
+// against Alertmanager's template.Data model, with Alertmanager's default named templates
+// (__subject, slack.default.title, pagerduty.default.instances, ...) available.
+#include <map>
+#include <mutex>
+
+#include "payloads.hpp"
+#include "ruleeval/parser/template.hpp"
+
+namespace ruleeval::notifiers::detail {
+
+namespace {
+
+using tmpl::List;
+using tmpl::Map;
+using tmpl::TypeInfo;
+using tmpl::Value;
+
+// Alertmanager's template/default.tmpl, the parts that are not HTML.
+constexpr std::string_view kDefaults =
+    R"({{ define "__alertmanager" }}ruleeval{{ end }})"
+    R"({{ define "__alertmanagerURL" }}{{ .ExternalURL }}/#/alerts?receiver={{ .Receiver | urlquery }}{{ end }})"
+    R"({{ define "__subject" }}[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .GroupLabels.SortedPairs.Values | join " " }} {{ if gt (len .CommonLabels) (len .GroupLabels) }}({{ with .CommonLabels.Remove .GroupLabels.Names }}{{ .Values | join " " }}{{ end }}){{ end }}{{ end }})"
+    R"({{ define "__description" }}{{ end }})"
+    "{{ define \"__text_alert_list\" }}{{ range . }}Labels:\n"
+    "{{ range .Labels.SortedPairs }} - {{ .Name }} = {{ .Value }}\n"
+    "{{ end }}Annotations:\n"
+    "{{ range .Annotations.SortedPairs }} - {{ .Name }} = {{ .Value }}\n"
+    "{{ end }}Source: {{ .GeneratorURL }}\n"
+    "{{ end }}{{ end }}"
+    R"({{ define "slack.default.title" }}{{ template "__subject" . }}{{ end }})"
+    R"({{ define "slack.default.username" }}{{ template "__alertmanager" . }}{{ end }})"
+    R"({{ define "slack.default.fallback" }}{{ template "slack.default.title" . }} | {{ template "slack.default.titlelink" . }}{{ end }})"
+    R"({{ define "slack.default.callbackid" }}{{ end }})"
+    R"({{ define "slack.default.pretext" }}{{ end }})"
+    R"({{ define "slack.default.titlelink" }}{{ template "__alertmanagerURL" . }}{{ end }})"
+    R"({{ define "slack.default.iconemoji" }}{{ end }})"
+    R"({{ define "slack.default.iconurl" }}{{ end }})"
+    R"({{ define "slack.default.text" }}{{ end }})"
+    R"({{ define "slack.default.footer" }}{{ end }})"
+    R"({{ define "pagerduty.default.description" }}{{ template "__subject" . }}{{ end }})"
+    R"({{ define "pagerduty.default.client" }}{{ template "__alertmanager" . }}{{ end }})"
+    R"({{ define "pagerduty.default.clientURL" }}{{ template "__alertmanagerURL" . }}{{ end }})"
+    R"({{ define "pagerduty.default.instances" }}{{ template "__text_alert_list" . }}{{ end }})"
+    R"({{ define "email.default.subject" }}{{ template "__subject" . }}{{ end }})";
+
+std::shared_ptr<const TypeInfo> kv_type();
+
+Value kv_value(const Labels& l) { return Value::from_labels(l, kv_type()); }
+
+std::vector<std::string> string_list(const Value& v) {
+  std::vector<std::string> out;
+  if (v.kind() != Value::Kind::kList) return out;
+  for (const auto& e : v.as_list()) {
+    if (e.kind() == Value::Kind::kString) out.push_back(e.as_string());
+  }
+  return out;
+}
+
+Labels labels_of(const Value& kv) {
+  std::vector<Label> out;
+  if (kv.kind() != Value::Kind::kMap) return {};
+  for (const auto& [k, v] : kv.as_map()) {
+    if (v.kind() == Value::Kind::kString) out.push_back({k, v.as_string()});
+  }
+  return Labels::from_sorted(std::move(out));
+}
+
+std::shared_ptr<const TypeInfo> pair_type() {
+  static auto t = [] {
+    auto ti = std::make_shared<TypeInfo>();
+    ti->name = "template.Pair";
+    ti->is_struct = true;
+    return std::shared_ptr<const TypeInfo>(ti);
+  }();
+  return t;
+}
+
+std::shared_ptr<const TypeInfo> pairs_type() {
+  static auto t = [] {
+    auto ti = std::make_shared<TypeInfo>();
+    ti->name = "template.Pairs";
+    auto field = [](const char* f) {
+      return [f](const Value& self, std::span<const Value>) -> Result<Value> {
+        std::vector<std::string> out;
+        for (const auto& p : self.as_list()) out.push_back(p.as_map().at(f).as_string());
+        return Value::strings(out);
+      };
+    };
+    ti->methods["Names"] = field("Name");
+    ti->methods["Values"] = field("Value");
+    return std::shared_ptr<const TypeInfo>(ti);
+  }();
+  return t;
+}
+
+std::shared_ptr<const TypeInfo> kv_type() {
+  static auto t = [] {
+    auto ti = std::make_shared<TypeInfo>();
+    ti->name = "template.KV";
+    ti->string_elems = true;
+    ti->methods["SortedPairs"] = [](const Value& self, std::span<const Value>) -> Result<Value> {
+      List pairs;
+      for (const auto& [k, v] : self.as_map()) {
+        pairs.push_back(Value(Map{{"Name", Value(k)}, {"Value", v}}, pair_type()));
+      }
+      return Value(std::move(pairs), pairs_type());
+    };
+    ti->methods["Names"] = [](const Value& self, std::span<const Value>) -> Result<Value> {
+      std::vector<std::string> out;
+      for (const auto& [k, v] : self.as_map()) out.push_back(k);
+      return Value::strings(out);
+    };
+    ti->methods["Values"] = [](const Value& self, std::span<const Value>) -> Result<Value> {
+      std::vector<std::string> out;
+      for (const auto& [k, v] : self.as_map()) out.push_back(v.to_string());
+      return Value::strings(out);
+    };
+    ti->methods["Remove"] = [](const Value& self, std::span<const Value> args) -> Result<Value> {
+      if (args.size() != 1) return make_error("wrong number of args for Remove: want 1");
+      auto drop = string_list(args[0]);
+      return kv_value(labels_of(self).drop(drop));
+    };
+    return std::shared_ptr<const TypeInfo>(ti);
+  }();
+  return t;
+}
+
+std::shared_ptr<const TypeInfo> alert_type() {
+  static auto t = [] {
+    auto ti = std::make_shared<TypeInfo>();
+    ti->name = "template.Alert";
+    ti->is_struct = true;
+    return std::shared_ptr<const TypeInfo>(ti);
+  }();
+  return t;
+}
+
+std::shared_ptr<const TypeInfo> alerts_type() {
+  static auto t = [] {
+    auto ti = std::make_shared<TypeInfo>();
+    ti->name = "template.Alerts";
+    auto by_status = [](const char* status) {
+      return [status](const Value& self, std::span<const Value>) -> Result<Value> {
+        List out;
+        for (const auto& a : self.as_list()) {
+          if (a.as_map().at("Status").as_string() == status) out.push_back(a);
+        }
+        return Value(std::move(out), alerts_type());
+      };
+    };
+    ti->methods["Firing"] = by_status("firing");
+    ti->methods["Resolved"] = by_status("resolved");
+    return std::shared_ptr<const TypeInfo>(ti);
+  }();
+  return t;
+}
+
+std::shared_ptr<const TypeInfo> data_type() {
+  static auto t = [] {
+    auto ti = std::make_shared<TypeInfo>();
+    ti->name = "template.Data";
+    ti->is_struct = true;
+    return std::shared_ptr<const TypeInfo>(ti);
+  }();
+  return t;
+}
+
+Value time_value(Millis ms) { return Value(tmpl::Time{ms * 1'000'000}); }
+
+Value to_value(const NotificationData& d) {
+  List alerts;
+  for (const auto& a : d.alerts) {
+    alerts.push_back(Value(Map{{"Status", Value(a.status)},
+                               {"Labels", kv_value(a.labels)},
+                               {"Annotations", kv_value(a.annotations)},
+                               {"StartsAt", time_value(a.starts_at)},
+                               {"EndsAt", time_value(a.ends_at)},
+                               {"GeneratorURL", Value(a.generator_url)},
+                               {"Fingerprint", Value(a.fingerprint)}},
+                           alert_type()));
+  }
+  return Value(Map{{"Receiver", Value(d.receiver)},
+                   {"Status", Value(d.status)},
+                   {"Alerts", Value(std::move(alerts), alerts_type())},
+                   {"GroupLabels", kv_value(d.group_labels)},
+                   {"CommonLabels", kv_value(d.common_labels)},
+                   {"CommonAnnotations", kv_value(d.common_annotations)},
+                   {"ExternalURL", Value(d.external_url)},
+                   {"GroupKey", Value(d.group_key)},
+                   {"TruncatedAlerts", Value(static_cast<int64_t>(d.truncated_alerts))}},
+               data_type());
+}
+
+class TemplateCache {
+ public:
+  Result<std::shared_ptr<const tmpl::Template>> get(std::string_view text) {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(text);
+    if (it != cache_.end()) return it->second;
+    tmpl::ParseOptions o;
+    o.name = "notification";
+    o.dialect = tmpl::Dialect::kAlertmanager;
+    o.prefix = std::string(kDefaults);
+    auto t = tmpl::parse(text, o);
+    if (!t) return std::unexpected(t.error());
+    auto p = std::make_shared<const tmpl::Template>(std::move(*t));
+    if (cache_.size() > 1000) cache_.clear();
+    cache_.emplace(std::string(text), p);
+    return p;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const tmpl::Template>, std::less<>> cache_;
+};
+
+}  // namespace
+
+Result<void> check_template(std::string_view text) {
+  if (text.find("{{") == std::string_view::npos) return {};
+  static TemplateCache cache;
+  auto t = cache.get(text);
+  if (!t) return std::unexpected(t.error());
+  return {};
+}
+
+Expander default_expander() {
+  auto cache = std::make_shared<TemplateCache>();
+  auto funcs = std::make_shared<const tmpl::FuncMap>(tmpl::alertmanager_functions());
+  return [cache, funcs](std::string_view text, const NotificationData& d) -> Result<std::string> {
+    if (text.find("{{") == std::string_view::npos) return std::string(text);
+    auto t = cache->get(text);
+    if (!t) return std::unexpected(t.error());
+    Value value = to_value(d);
+    tmpl::RenderOptions ro;
+    ro.missing_key = tmpl::MissingKey::kDefault;
+    return tmpl::render(**t, value, *funcs, ro);
+  };
+}
+
+}  // namespace ruleeval::notifiers::detail
