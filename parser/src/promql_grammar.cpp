@@ -21,6 +21,9 @@ namespace x3 = boost::spirit::x3;
 using It = const char*;
 
 constexpr size_t kMaxNesting = 256;
+// Binary operators per expression: bounds the depth of the folded tree, which later passes
+// (checker, printer, evaluator) walk recursively.
+constexpr size_t kMaxOperators = 2000;
 
 struct PendingOp {
   BinaryOp op = BinaryOp::Add;
@@ -60,6 +63,7 @@ struct Builder {
   std::vector<Item> items;
   std::vector<Frame> frames;
   size_t sign_run = 0;
+  size_t operators = 0;
 
   // Selector under construction (selectors never nest).
   VectorSelector sel;
@@ -265,6 +269,7 @@ auto const act_binop = [](auto& ctx) {
   it.kind = Item::Kind::Op;
   it.op.op = x3::_attr(ctx);
   it.op.span = Span{b.mark, b.mark};
+  if (++b.operators > kMaxOperators) b.fail(Span{b.mark, b.mark + 1}, "expression too complex");
   b.items.push_back(std::move(it));
 };
 
@@ -787,14 +792,14 @@ auto const end_of_input_def = x3::eoi;
 
 auto const label_name_def = label_ident[act_label_ident] | string_tok[act_label_string];
 auto const label_list_def =
-    x3::lit('(') > -(label_name % ',' >> -x3::lit(',')) > close_paren;
+    x3::lit('(') > -((label_name % ',') >> -x3::lit(',')) > close_paren;
 
 auto const range_duration_def = number_tok[act_range];
 auto const step_duration_def = number_tok[act_step];
 auto const offset_duration_def = number_tok[act_offset];
 
 auto const range_end_def =
-    x3::omit[x3::lit(':') >> -step_duration > close_bracket][act_subquery] |
+    x3::omit[(x3::lit(':') >> -step_duration) > close_bracket][act_subquery] |
     x3::raw[x3::lit(']')][act_matrix];
 auto const range_suffix = x3::raw[x3::lit('[')][act_bracket_begin] > range_duration > range_end;
 
@@ -809,7 +814,7 @@ auto const at_suffix = x3::raw[x3::lit('@')][act_mod_begin] > at_value;
 
 auto const postfix = range_suffix | offset_suffix | at_suffix;
 
-auto const call_args_def = x3::lit('(') > -(expr % ',') >> -(x3::raw[x3::lit(',')][act_trailing_comma]) >
+auto const call_args_def = x3::lit('(') > (-(expr % ',') >> -(x3::raw[x3::lit(',')][act_trailing_comma])) >
                            close_paren;
 
 auto const grouping = (kw("by")[act_by] | kw("without")[act_without]) > label_list;
@@ -817,7 +822,7 @@ auto const grouping = (kw("by")[act_by] | kw("without")[act_without]) > label_li
 auto const aggregate =
     x3::raw[x3::eps][act_mark] >>
     (agg_tok >> &(x3::lit('(') | kw("by") | kw("without")))[act_agg_begin] >
-    x3::omit[-grouping[act_grouping_pre] > call_args >> -grouping[act_grouping_post]]
+    x3::omit[-grouping[act_grouping_pre] > (call_args >> -grouping[act_grouping_post])]
             [act_agg_end];
 
 auto const call = (label_ident >> &x3::lit('('))[act_call_begin] > call_args[act_call_end];
@@ -826,7 +831,7 @@ auto const matcher_value_def = string_tok[act_m_value];
 auto const matcher =
     x3::omit[(label_ident[act_m_name_ident] | string_tok[act_m_name_string]) >>
              -(x3::lexeme[kMatchOps][act_m_op] > matcher_value)][act_m_end];
-auto const braces = x3::lit('{') > -(matcher % ',' >> -x3::lit(',')) > close_brace;
+auto const braces = x3::lit('{') > -((matcher % ',') >> -x3::lit(',')) > close_brace;
 auto const selector =
     x3::raw[x3::eps][act_sel_begin] >>
     x3::omit[(metric_ident[act_sel_name] >> -braces) | braces][act_sel_end];
@@ -846,7 +851,7 @@ auto const binop_modifiers =
       -label_list[act_group_labels]);
 
 auto const expr_def =
-    x3::eps[act_chain_mark] >> unary >> *(binop_tok >> binop_modifiers > unary) >>
+    x3::eps[act_chain_mark] >> unary >> *((binop_tok >> binop_modifiers) > unary) >>
     x3::eps[act_chain_fold];
 
 auto const top_def = expr > end_of_input;

@@ -438,4 +438,13 @@ TEST_CASE("deeply nested input is rejected instead of overflowing the stack") {
   std::string signs(100000, '-');
   signs += "1";
   CHECK_FALSE(pq::parse(signs).has_value());
+
+  std::string chain = "x";
+  for (int i = 0; i < 3000; ++i) chain += " + x";
+  auto c = pq::parse(chain);
+  REQUIRE_FALSE(c.has_value());
+  CHECK(c.error().message == "expression too complex");
+  std::string ok_chain = "x";
+  for (int i = 0; i < 500; ++i) ok_chain += " + x";
+  CHECK(pq::parse(ok_chain).has_value());
 }
