@@ -348,7 +348,7 @@ X<Value> State::eval_field(const Value& dot, const Value& receiver, const std::s
                            const Operand& node, std::span<const Operand> args,
                            const std::optional<Value>& final, bool /*last*/) {
   const bool has_args = !args.empty() || final.has_value();
-  const std::string ctx = to_string(node);
+  auto ctx = [&node] { return to_string(node); };  // only built for errors
   if (const TypeInfo* ti = receiver.type()) {
     auto m = ti->methods.find(name);
     if (m != ti->methods.end()) {
@@ -357,7 +357,7 @@ X<Value> State::eval_field(const Value& dot, const Value& receiver, const std::s
       auto r = m->second(receiver, *a);
       if (!r) {
         return std::unexpected(
-            err(node.pos, ctx, fmt::format("error calling {}: {}", name, r.error().message)));
+            err(node.pos, ctx(), fmt::format("error calling {}: {}", name, r.error().message)));
       }
       return std::move(*r);
     }
@@ -366,7 +366,7 @@ X<Value> State::eval_field(const Value& dot, const Value& receiver, const std::s
     case Value::Kind::kNil:
       if (opts_.missing_key == MissingKey::kError) {
         return std::unexpected(
-            err(node.pos, ctx, fmt::format("nil data; no entry for key {}", go_quote(name))));
+            err(node.pos, ctx(), fmt::format("nil data; no entry for key {}", go_quote(name))));
       }
       return Value();
     case Value::Kind::kMap: {
@@ -376,13 +376,13 @@ X<Value> State::eval_field(const Value& dot, const Value& receiver, const std::s
       auto it = m.find(name);
       if (has_args) {
         return std::unexpected(err(
-            node.pos, ctx,
+            node.pos, ctx(),
             is_struct ? fmt::format("{} has arguments but cannot be invoked as function", name)
                       : fmt::format("{} is not a method but has arguments", name)));
       }
       if (it != m.end()) return it->second;
       if (is_struct) {
-        return std::unexpected(err(node.pos, ctx,
+        return std::unexpected(err(node.pos, ctx(),
                                    fmt::format("can't evaluate field {} in type {}", name,
                                                receiver.type_name())));
       }
@@ -392,13 +392,13 @@ X<Value> State::eval_field(const Value& dot, const Value& receiver, const std::s
         case MissingKey::kDefault: return Value();
         case MissingKey::kError:
           return std::unexpected(
-              err(node.pos, ctx, fmt::format("map has no entry for key {}", go_quote(name))));
+              err(node.pos, ctx(), fmt::format("map has no entry for key {}", go_quote(name))));
       }
       return Value();
     }
     default:
       return std::unexpected(err(
-          node.pos, ctx,
+          node.pos, ctx(),
           fmt::format("can't evaluate field {} in type {}", name, receiver.type_name())));
   }
 }
@@ -419,7 +419,7 @@ X<std::vector<Value>> State::eval_args(const Value& dot, std::span<const Operand
 X<Value> State::eval_function(const Value& dot, const Command& cmd, const Operand& ident,
                               std::span<const Operand> args, const std::optional<Value>& final) {
   const std::string& name = ident.name;
-  const std::string ctx = to_string(cmd);
+  auto ctx = [&cmd] { return to_string(cmd); };  // only built for errors
   const size_t argc = args.size() + (final ? 1 : 0);
   const FuncSpec* spec = nullptr;
   if (auto it = funcs_.find(name); it != funcs_.end()) {
@@ -431,7 +431,7 @@ X<Value> State::eval_function(const Value& dot, const Command& cmd, const Operan
   if ((name == "and" || name == "or") && spec == builtin_function(name)) {
     if (argc < 1) {
       return std::unexpected(err(
-          cmd.pos, ctx, fmt::format("wrong number of args for {}: want at least 1 got 0", name)));
+          cmd.pos, ctx(), fmt::format("wrong number of args for {}: want at least 1 got 0", name)));
     }
     Value v;
     for (size_t i = 0; i < argc; ++i) {
@@ -452,41 +452,41 @@ X<Value> State::eval_function(const Value& dot, const Command& cmd, const Operan
     if (!a) return std::unexpected(a.error());
     if (a->size() != 2) {
       return std::unexpected(err(
-          cmd.pos, ctx, fmt::format("wrong number of args for tmpl: want 2 got {}", a->size())));
+          cmd.pos, ctx(), fmt::format("wrong number of args for tmpl: want 2 got {}", a->size())));
     }
     if ((*a)[0].kind() != Value::Kind::kString) {
-      return std::unexpected(err(cmd.pos, ctx,
+      return std::unexpected(err(cmd.pos, ctx(),
                                  fmt::format("wrong type for value; expected string; got {}",
                                              (*a)[0].type_name())));
     }
     std::string saved = std::move(out);
     out.clear();
-    auto r = call_template((*a)[0].as_string(), (*a)[1], cmd.pos, ctx);
+    auto r = call_template((*a)[0].as_string(), (*a)[1], cmd.pos, ctx());
     std::string rendered = std::move(out);
     out = std::move(saved);
     if (!r) {
-      return std::unexpected(err(cmd.pos, ctx,
+      return std::unexpected(err(cmd.pos, ctx(),
                                  fmt::format("error calling tmpl: {}", r.error().message)));
     }
     return Value(std::move(rendered));
   }
   if (spec == nullptr) {
     return std::unexpected(
-        err(ident.pos, ctx, fmt::format("{} is not a defined function", go_quote(name))));
+        err(ident.pos, ctx(), fmt::format("{} is not a defined function", go_quote(name))));
   }
   const int n = static_cast<int>(argc);
   if (spec->max_args >= 0 && spec->min_args == spec->max_args && n != spec->min_args) {
-    return std::unexpected(err(cmd.pos, ctx,
+    return std::unexpected(err(cmd.pos, ctx(),
                                fmt::format("wrong number of args for {}: want {} got {}", name,
                                            spec->min_args, n)));
   }
   if (n < spec->min_args) {
-    return std::unexpected(err(cmd.pos, ctx,
+    return std::unexpected(err(cmd.pos, ctx(),
                                fmt::format("wrong number of args for {}: want at least {} got {}",
                                            name, spec->min_args, n)));
   }
   if (spec->max_args >= 0 && n > spec->max_args) {
-    return std::unexpected(err(cmd.pos, ctx,
+    return std::unexpected(err(cmd.pos, ctx(),
                                fmt::format("wrong number of args for {}: want at most {} got {}",
                                            name, spec->max_args, n)));
   }
@@ -494,9 +494,9 @@ X<Value> State::eval_function(const Value& dot, const Command& cmd, const Operan
   if (!a) return std::unexpected(a.error());
   auto r = spec->fn(*a);
   if (!r) {
-    if (is_raw_error(r.error().message)) return std::unexpected(err(cmd.pos, ctx, r.error().message));
+    if (is_raw_error(r.error().message)) return std::unexpected(err(cmd.pos, ctx(), r.error().message));
     return std::unexpected(
-        err(cmd.pos, ctx, fmt::format("error calling {}: {}", name, r.error().message)));
+        err(cmd.pos, ctx(), fmt::format("error calling {}: {}", name, r.error().message)));
   }
   return std::move(*r);
 }

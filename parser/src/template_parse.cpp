@@ -748,6 +748,10 @@ Result<Template> parse(std::string_view user_text, const ParseOptions& opts) {
   return t;
 }
 
+void add_definitions(Template& into, const Template& from) {
+  for (const auto& [name, body] : from.defines) into.defines[name] = body;
+}
+
 Result<Template> parse_alert_template(std::string_view text, std::string_view rule_name) {
   ParseOptions opts;
   opts.name = fmt::format("__alert_{}", rule_name);

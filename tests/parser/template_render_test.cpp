@@ -345,3 +345,22 @@ TEST_CASE("Alertmanager notification data exposes alerts, label maps and their m
         "ERR: template: t:1:3: executing \"t\" at <.Nope>: can't evaluate field Nope in type "
         "template.Data");
 }
+
+TEST_CASE("definitions from another template file can be added and called") {
+  ParseOptions po;
+  po.dialect = Dialect::kAlertmanager;
+  auto lib = parse(R"~({{ define "title" }}[{{ .Status | toUpper }}] {{ .Receiver }}{{ end }})~", po);
+  REQUIRE(lib);
+  auto user = parse(R"~({{ template "title" . }}!)~", po);
+  REQUIRE(user);
+  NotificationData d;
+  d.status = "resolved";
+  d.receiver = "ops";
+  CHECK_FALSE(render(*user, notification_template_data(d), alertmanager_functions()));
+  add_definitions(*user, *lib);
+  auto r = render(*user, notification_template_data(d), alertmanager_functions());
+  REQUIRE(r);
+  CHECK(*r == "[RESOLVED] ops!");
+  CHECK(render_named(*user, "title", notification_template_data(d), alertmanager_functions())
+            .value_or("") == "[RESOLVED] ops");
+}

@@ -111,6 +111,11 @@ inline constexpr std::string_view kAlertTemplatePrefix =
     "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}"
     "{{$externalURL := .ExternalURL}}{{$value := .Value}}";
 
+// Copies every {{define}} of `from` into `into` (later definitions win, like Go's
+// Template.AddParseTree), e.g. Alertmanager's default.tmpl plus user template files. Execution
+// errors inside copied definitions report positions relative to `into`'s source.
+void add_definitions(Template& into, const Template& from);
+
 // Parses a Prometheus alert label/annotation template as `__alert_<rule_name>` with the prefix.
 Result<Template> parse_alert_template(std::string_view text, std::string_view rule_name);
 
