@@ -10,10 +10,12 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include "backend_servers.hpp"
 #include "ruleeval/engine/querier.hpp"
 #include "ruleeval/engine/remote_write.hpp"
+#include "ruleeval/engine/scheduler.hpp"
 #include "ruleeval/engine/state_store.hpp"
 
 using namespace ruleeval;
@@ -23,6 +25,7 @@ using namespace ruleeval::testing;
 namespace {
 
 constexpr Millis kStep = 15'000;
+constexpr const char* kProbeGroup = "ruleeval-offset-probe";
 
 Millis wall_now() {
   using namespace std::chrono;
@@ -36,6 +39,7 @@ struct Backends {
   std::unique_ptr<ServerProcess> vm;
   std::string prom_url;
   std::string vm_url;
+  std::string rules_file;
   Millis now = 0;  // the query time; data lies in [now - 5m, now - 15s]
   std::string error;
 
@@ -44,7 +48,15 @@ struct Backends {
     int vp = free_port();
     prom_url = fmt::format("http://127.0.0.1:{}", pp);
     vm_url = fmt::format("http://127.0.0.1:{}", vp);
-    { std::ofstream(prom_dir.path + "/prometheus.yml") << "global:\n  scrape_interval: 1h\n"; }
+    rules_file = prom_dir.path + "/offset_rules.yml";
+    {
+      std::ofstream(rules_file) << "groups:\n  - name: " << kProbeGroup
+                                << "\n    interval: 2s\n    rules:\n"
+                                   "      - record: ruleeval_offset_probe\n"
+                                   "        expr: vector(1)\n";
+      std::ofstream(prom_dir.path + "/prometheus.yml")
+          << "global:\n  scrape_interval: 1h\nrule_files:\n  - " << rules_file << "\n";
+    }
     prom = std::make_unique<ServerProcess>(
         std::vector<std::string>{find_binary("prometheus"),
                                  "--config.file=" + prom_dir.path + "/prometheus.yml",
@@ -310,6 +322,34 @@ TEST_CASE("alert for-state is restored from ALERTS_FOR_STATE on a real backend")
   CHECK(sum->pending == 1);
   // 8 of 30 minutes were spent before going down 2 minutes ago: the 2 minutes do not count.
   CHECK(alerts.begin()->second.active_at == old_active + 2 * 60'000);
+}
+
+TEST_CASE("Prometheus evaluates a group at the slots our scheduling math predicts") {
+  REQUIRE(g_backends->error.empty());
+  HttpQuerier q = querier(g_backends->prom_url);
+  // The recording rule's samples carry the slot timestamp (EvalTimestamp), in ms.
+  std::vector<Millis> stamps;
+  for (int i = 0; i < 100 && stamps.size() < 2; ++i) {
+    auto now = wall_now() + 1000;
+    auto r = q.query_range("timestamp(ruleeval_offset_probe)", now - 20'000, now, 1'000);
+    REQUIRE_MESSAGE(r.has_value(), r.error().to_string());
+    stamps.clear();
+    for (const auto& s : std::get<Matrix>(r->value)) {
+      for (const auto& p : s.points) {
+        auto t = static_cast<Millis>(std::llround(p.v * 1000));
+        if (stamps.empty() || stamps.back() != t) stamps.push_back(t);
+      }
+    }
+    if (stamps.size() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  REQUIRE(stamps.size() >= 2);
+  const Nanos interval = 2'000'000'000;
+  const Nanos offset = group_offset(group_hash(g_backends->rules_file, kProbeGroup), interval);
+  for (Millis t : stamps) {
+    CAPTURE(t);
+    CHECK(t % 2000 == offset / 1'000'000);
+  }
+  CHECK(stamps[1] - stamps[0] == 2000);
 }
 
 int main(int argc, char** argv) {
