@@ -30,7 +30,25 @@ Result<std::unique_ptr<RE2>> compile(const std::string& pattern) {
   o.set_dot_nl(false);
   auto re = std::make_unique<RE2>(pattern, o);
   if (!re->ok()) {
-    return make_error(fmt::format("error parsing regexp: {}: `{}`", re->error(), pattern));
+    // Go's regexp/syntax wording for the same error codes (RE2 is Go's engine).
+    std::string_view code;
+    switch (re->error_code()) {
+      case RE2::ErrorBadEscape: code = "invalid escape sequence"; break;
+      case RE2::ErrorBadCharClass: code = "invalid character class"; break;
+      case RE2::ErrorBadCharRange: code = "invalid character class range"; break;
+      case RE2::ErrorMissingBracket: code = "missing closing ]"; break;
+      case RE2::ErrorMissingParen: code = "missing closing )"; break;
+      case RE2::ErrorUnexpectedParen: code = "unexpected )"; break;
+      case RE2::ErrorTrailingBackslash: code = "trailing backslash at end of expression"; break;
+      case RE2::ErrorRepeatArgument: code = "missing argument to repetition operator"; break;
+      case RE2::ErrorRepeatSize: code = "invalid repeat count"; break;
+      case RE2::ErrorRepeatOp: code = "invalid nested repetition operator"; break;
+      case RE2::ErrorBadPerlOp: code = "invalid or unsupported Perl syntax"; break;
+      case RE2::ErrorBadUTF8: code = "invalid UTF-8"; break;
+      case RE2::ErrorBadNamedCapture: code = "invalid named capture"; break;
+      default: return make_error(fmt::format("error parsing regexp: {}", re->error()));
+    }
+    return make_error(fmt::format("error parsing regexp: {}: `{}`", code, re->error_arg()));
   }
   return re;
 }
@@ -124,7 +142,15 @@ Result<Value> re_replace_all(Args a) {
   auto t = arg_string(a[2]);
   if (!t) return std::unexpected(t.error());
   auto re = compile(*p);
-  if (!re) return std::unexpected(re.error());
+  if (!re) {
+    // Prometheus uses regexp.MustCompile; text/template turns its panic into this error.
+    const bool backquote = p->find('`') == std::string::npos &&
+                           std::none_of(p->begin(), p->end(), [](char c) {
+                             return (static_cast<unsigned char>(c) < ' ' && c != '\t') || c == 0x7f;
+                           });
+    const std::string quoted = backquote ? "`" + *p + "`" : go_quote(*p);
+    return make_error(fmt::format("regexp: Compile({}): {}", quoted, re.error().message));
+  }
   return Value(replace_all(**re, *t, *r));
 }
 

@@ -217,9 +217,14 @@ TEST_CASE("string, regexp and URL functions") {
   CHECK(prom(R"~({{ reReplaceAll "(?P<h>[^:]+):.*" "${h}" "host:9100" }})~") == "host");
   CHECK(prom(R"~({{ match "^a.c$" "abc" }} {{ match "b" "abc" }} {{ match "^b" "abc" }})~") ==
         "true true false");
-  CHECK(prom(R"~({{ match "(" "x" }})~").starts_with("ERR: template: t:1:3: executing \"t\" at "
-                                                   "<match \"(\" \"x\">: error calling match: "
-                                                   "error parsing regexp: "));
+  CHECK(prom(R"~({{ match "(" "x" }})~") ==
+        "ERR: template: t:1:3: executing \"t\" at <match \"(\" \"x\">: error calling match: "
+        "error parsing regexp: missing closing ): `(`");
+  CHECK(prom(R"~({{ reReplaceAll "(" "" "x" }})~").ends_with(
+        "error calling reReplaceAll: regexp: Compile(`(`): error parsing regexp: missing closing "
+        "): `(`"));
+  CHECK(prom(R"~({{ match "a**" "x" }})~").ends_with(
+        "error parsing regexp: invalid nested repetition operator: `**`"));
   CHECK(fn1("stripPort", "\"host:9100\"") == "host");
   CHECK(fn1("stripPort", "\"[::1]:80\"") == "::1");
   CHECK(fn1("stripPort", "\"host\"") == "host");
