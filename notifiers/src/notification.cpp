@@ -175,6 +175,16 @@ std::string sha256_hex(std::string_view data) {
   return out;
 }
 
+std::vector<Label> sorted_pairs(const Labels& labels) {
+  std::vector<Label> out;
+  out.reserve(labels.size());
+  if (labels.has("alertname")) out.push_back({"alertname", std::string(labels.get("alertname"))});
+  for (const auto& l : labels) {
+    if (l.name != "alertname") out.push_back(l);
+  }
+  return out;
+}
+
 std::string default_subject(const NotificationData& d) {
   std::string out = "[";
   std::string st = d.status;
@@ -183,7 +193,7 @@ std::string default_subject(const NotificationData& d) {
   if (d.status == "firing") out += ":" + std::to_string(d.firing().size());
   out += "] ";
   bool first = true;
-  for (const auto& l : d.group_labels) {
+  for (const auto& l : sorted_pairs(d.group_labels)) {
     if (!first) out += ' ';
     out += l.value;
     first = false;
@@ -192,7 +202,7 @@ std::string default_subject(const NotificationData& d) {
   if (d.common_labels.size() > d.group_labels.size()) {
     out += '(';
     bool f2 = true;
-    for (const auto& l : d.common_labels) {
+    for (const auto& l : sorted_pairs(d.common_labels)) {
       if (d.group_labels.has(l.name)) continue;
       if (!f2) out += ' ';
       out += l.value;

@@ -116,9 +116,11 @@ std::string pagerduty_instances(const std::vector<const AlertData*>& alerts) {
   std::string out;
   for (const auto* a : alerts) {
     out += "Labels:\n";
-    for (const auto& l : a->labels) out += " - " + l.name + " = " + l.value + "\n";
+    for (const auto& l : sorted_pairs(a->labels)) out += " - " + l.name + " = " + l.value + "\n";
     out += "Annotations:\n";
-    for (const auto& l : a->annotations) out += " - " + l.name + " = " + l.value + "\n";
+    for (const auto& l : sorted_pairs(a->annotations)) {
+      out += " - " + l.name + " = " + l.value + "\n";
+    }
     out += "Source: " + a->generator_url + "\n";
   }
   return out;

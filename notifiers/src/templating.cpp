@@ -101,19 +101,19 @@ std::shared_ptr<const TypeInfo> kv_type() {
     ti->string_elems = true;
     ti->methods["SortedPairs"] = [](const Value& self, std::span<const Value>) -> Result<Value> {
       List pairs;
-      for (const auto& [k, v] : self.as_map()) {
-        pairs.push_back(Value(Map{{"Name", Value(k)}, {"Value", v}}, pair_type()));
+      for (const auto& l : sorted_pairs(labels_of(self))) {
+        pairs.push_back(Value(Map{{"Name", Value(l.name)}, {"Value", Value(l.value)}}, pair_type()));
       }
       return Value(std::move(pairs), pairs_type());
     };
     ti->methods["Names"] = [](const Value& self, std::span<const Value>) -> Result<Value> {
       std::vector<std::string> out;
-      for (const auto& [k, v] : self.as_map()) out.push_back(k);
+      for (const auto& l : sorted_pairs(labels_of(self))) out.push_back(l.name);
       return Value::strings(out);
     };
     ti->methods["Values"] = [](const Value& self, std::span<const Value>) -> Result<Value> {
       std::vector<std::string> out;
-      for (const auto& [k, v] : self.as_map()) out.push_back(v.to_string());
+      for (const auto& l : sorted_pairs(labels_of(self))) out.push_back(l.value);
       return Value::strings(out);
     };
     ti->methods["Remove"] = [](const Value& self, std::span<const Value> args) -> Result<Value> {

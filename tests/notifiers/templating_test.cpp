@@ -107,12 +107,12 @@ receivers:
   CHECK(body["payload"]["summary"] == "[FIRING:1] DemoAlwaysFiring vmalert (demo info ref)");
   auto d = body["payload"]["custom_details"];
   CHECK(d["firing"] ==
-        "Labels:\n - alertgroup = demo\n - alertname = DemoAlwaysFiring\n - ruler = vmalert\n"
+        "Labels:\n - alertname = DemoAlwaysFiring\n - alertgroup = demo\n - ruler = vmalert\n"
         " - severity = info\n - team = ref\nAnnotations:\n - summary = Always firing (value 1)\n"
         "Source: http://prom/graph\n");
   CHECK(d["count"] == "1 of 1");
   CHECK(d["labels"] ==
-        "alertgroup=demo;alertname=DemoAlwaysFiring;ruler=vmalert;severity=info;team=ref;");
+        "alertname=DemoAlwaysFiring;alertgroup=demo;ruler=vmalert;severity=info;team=ref;");
   CHECK(d["removed"] == "alertgroup,severity,team");
   CHECK(d["key"] == R"({}:{alertname="DemoAlwaysFiring", ruler="vmalert"})");
 }
@@ -150,4 +150,21 @@ receivers:
   CHECK(r.metrics[0].failed == 1);
   CHECK(r.metrics[0].last_error.find("title: ") == 0);
   CHECK(r.metrics[0].last_error.find("NoSuchField") != std::string::npos);
+}
+
+TEST_CASE("subjects put alertname first, in the built-in default and in __subject alike") {
+  auto r = run(R"(
+route: {receiver: s, group_by: [alertgroup, alertname]}
+receivers:
+  - name: s
+    slack_configs:
+      - api_url: http://x/a
+      - api_url: http://x/b
+        title: '{{ template "__subject" . }}'
+)",
+               {demo_alert()});
+  auto builtin = r.bodies["s/slack/0"].at(0)["attachments"][0]["title"];
+  auto templated = r.bodies["s/slack/1"].at(0)["attachments"][0]["title"];
+  CHECK(builtin == "[FIRING:1] DemoAlwaysFiring demo (vmalert info ref)");
+  CHECK(templated == builtin);
 }

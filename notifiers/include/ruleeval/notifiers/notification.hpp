@@ -51,6 +51,8 @@ std::string fingerprint_hex(const Labels& labels);
 std::string format_time(Millis ms);
 // Lowercase hex SHA-256 (PagerDuty dedup keys).
 std::string sha256_hex(std::string_view data);
+// Alertmanager's KV.SortedPairs order: alertname first, then the rest by name.
+std::vector<Label> sorted_pairs(const Labels& labels);
 // Alertmanager's default subject: "[FIRING:2] <group label values> (<other common values>)".
 std::string default_subject(const NotificationData& d);
 // Alertmanager's link to the receiver's alerts: <external_url>/#/alerts?receiver=<name>.
