@@ -2,6 +2,7 @@
 // shared/ref/gen_rules.py, generated here with a fixed seed) and report expressions/s, MB/s and
 // heap allocations per expression. Global operator new is replaced to count allocations.
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -142,24 +143,30 @@ int main(int argc, char** argv) {
     }
   }
   double best = 1e30;
+  double best_cpu = 1e30;  // CPU time: the bench machine is shared, wall time is noisy
   size_t allocs = 0;
   for (int round = 0; round < rounds; ++round) {
     size_t before = g_allocations;
+    std::clock_t c0 = std::clock();
     auto t0 = std::chrono::steady_clock::now();
     for (const auto& e : exprs) {
       auto r = pq::parse(e);
       if (!r) return 1;
     }
     auto t1 = std::chrono::steady_clock::now();
+    best_cpu = std::min(best_cpu, static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC);
     allocs = g_allocations - before;
     best = std::min(best, std::chrono::duration<double>(t1 - t0).count());
   }
   std::printf("bench_parse: %zu expressions, %.2f MB, best of %d rounds\n", n, bytes / 1e6, rounds);
-  std::printf("  time        %.1f ms\n", best * 1e3);
-  std::printf("  throughput  %.0f expressions/s, %.1f MB/s\n", n / best, bytes / 1e6 / best);
+  std::printf("  wall        %.1f ms (%.0f expressions/s, %.1f MB/s)\n", best * 1e3, n / best,
+              bytes / 1e6 / best);
+  std::printf("  cpu         %.1f ms (%.0f expressions/s, %.1f MB/s)\n", best_cpu * 1e3,
+              n / best_cpu, bytes / 1e6 / best_cpu);
   std::printf("  allocations %.1f per expression (%.2f per byte)\n",
               static_cast<double>(allocs) / n, static_cast<double>(allocs) / bytes);
-  std::printf("  promtool check rules: 10k rules in 3.4 s (whole command); parse share here: "
-              "%.1f ms\n", best * 1e3 * 10000.0 / n);
+  std::printf("  reference: promtool check rules does 10k rules in 3.4 s (whole command); the\n"
+              "  5x lint target leaves 680 ms, of which parsing 10k expressions takes %.1f ms cpu\n",
+              best_cpu * 1e3 * 10000.0 / n);
   return 0;
 }
