@@ -218,3 +218,49 @@ TEST_CASE("absent reports the equality labels of a selector with no data") {
   CHECK(db.vec("absent(nope{a=\"x\",b=~\"y\"})", 0) == M{{"{a=\"x\"}", 1}});
   CHECK(db.vec("absent_over_time(nope{c=\"z\"}[5m])", 0) == M{{"{c=\"z\"}", 1}});
 }
+
+TEST_CASE("modulo, power and atan2 follow Go's float semantics") {
+  Db db("a 7\nb 2");
+  CHECK(db.vec("a % b", 0) == M{{"{}", 1}});
+  CHECK(db.vec("a ^ b", 0) == M{{"{}", 49}});
+  CHECK(db.vec("a atan2 b", 0)["{}"] == doctest::Approx(std::atan2(7.0, 2.0)));
+  CHECK(std::isnan(db.scalar("5 % 0", 0)));
+  CHECK(db.scalar("1 / 0", 0) == INFINITY);
+  CHECK(db.vec("10 - a", 0) == M{{"{}", 3}});
+}
+
+TEST_CASE("group_right keeps the right side's labels and vector comparisons with bool") {
+  Db db("info{job=\"a\",team=\"t\"} 1\nreq{job=\"a\",inst=\"1\"} 10\nreq{job=\"a\",inst=\"2\"} 20");
+  CHECK(db.vec("info * on(job) group_right(team) req", 0) ==
+        M{{"{inst=\"1\", job=\"a\", team=\"t\"}", 10}, {"{inst=\"2\", job=\"a\", team=\"t\"}", 20}});
+  CHECK(db.vec("req > bool on(job) group_left info * 15", 0) ==
+        M{{"{inst=\"1\", job=\"a\"}", 0}, {"{inst=\"2\", job=\"a\"}", 1}});
+  CHECK(db.vec("req unless on(inst) req{inst=\"1\"}", 0) == M{{"req{inst=\"2\", job=\"a\"}", 20}});
+}
+
+TEST_CASE("limitk keeps k series per group and limit_ratio rejects NaN") {
+  Db db("m{i=\"1\"} 1\nm{i=\"2\"} 2\nm{i=\"3\"} 3");
+  CHECK(db.vec("limitk(2, m)", 0).size() == 2);
+  CHECK(db.vec("limit_ratio(1, m)", 0).size() == 3);
+  CHECK(db.vec("limit_ratio(-1, m)", 0).size() == 3);
+  CHECK(db.error("limit_ratio(NaN, m)", 0) == "Ratio value is NaN");
+}
+
+TEST_CASE("quantile warns when its parameter is out of range") {
+  Db db("m 1");
+  auto r = db.query("quantile(1.5, m)", 0);
+  REQUIRE(r.has_value());
+  REQUIRE(r->warnings.size() == 1);
+  CHECK(r->warnings[0] == "PromQL warning: quantile value should be between 0 and 1, got 1.5");
+}
+
+TEST_CASE("a range vector can be the result of an instant query") {
+  Db db("m 1 2 3");
+  auto r = db.query("m[2m]", 2 * kMin);
+  REQUIRE(r.has_value());
+  const auto* mat = std::get_if<Matrix>(&r->value);
+  REQUIRE(mat);
+  REQUIRE(mat->size() == 1);
+  CHECK((*mat)[0].points.size() == 2);
+  CHECK((*mat)[0].points[0].t == kMin);
+}
