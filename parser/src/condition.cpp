@@ -1,11 +1,11 @@
 // Grafana classic conditions: X3 grammar, canonical printer, reducers and the AND/OR fold.
 #include "ruleeval/parser/condition.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <boost/fusion/include/adapt_struct.hpp>
 #include <boost/spirit/home/x3.hpp>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "ruleeval/parser/duration.hpp"
 
@@ -106,14 +106,17 @@ struct end_class;
 struct range_class;
 struct one_class;
 
-const x3::rule<reducer_class, Reducer> reducer = "a reducer (avg, sum, min, max, count, last, median, diff, diff_abs, percent_diff, percent_diff_abs, count_non_null)";
+const x3::rule<reducer_class, Reducer> reducer =
+    "a reducer (avg, sum, min, max, count, last, median, diff, diff_abs, percent_diff, "
+    "percent_diff_abs, count_non_null)";
 const x3::rule<ref_class, std::string> ref = "a query refId";
 const x3::rule<struct from_inner_class, std::string, true> from_inner = "duration";
 const x3::rule<from_class, std::string> from = "a duration such as 5m";
 const x3::rule<struct to_inner_class, std::string, true> to_inner = "to";
 const x3::rule<to_class, std::string> to = "now or now-<duration>";
 const x3::rule<number_class, double> number = "a number";
-const x3::rule<eval_class, EvalX> eval = "IS ABOVE, IS BELOW, IS WITHIN RANGE, IS OUTSIDE RANGE or HAS NO VALUE";
+const x3::rule<eval_class, EvalX> eval =
+    "IS ABOVE, IS BELOW, IS WITHIN RANGE, IS OUTSIDE RANGE or HAS NO VALUE";
 const x3::rule<cond_class, CondX> cond = "a condition";
 const x3::rule<first_cond_class, CondX> first_cond = "a condition";
 const x3::rule<lparen_class> lparen = "'('";
@@ -130,7 +133,8 @@ const auto ref_def = lexeme[+(x3::alnum | x3::char_("_-"))];
 const auto from_def = from_inner;
 const auto from_inner_def = lexeme[+(x3::alnum)][check_duration];
 const auto to_def = to_inner;
-const auto to_inner_def = lexeme[x3::raw[no_case[lit("now")] >> -(lit('-') >> +x3::alnum)]][check_to];
+const auto to_inner_def =
+    lexeme[x3::raw[no_case[lit("now")] >> -(lit('-') >> +x3::alnum)]][check_to];
 const auto number_def = x3::double_;
 const auto lparen_def = lit('(');
 const auto rparen_def = lit(')');
@@ -150,15 +154,14 @@ const auto eval_def =
     (kw("has") >> kw("no") >> kw("value") >> attr(EvaluatorType::kNoValue) >>
      attr(std::vector<double>()));
 const auto op = (kw("and") >> attr(Operator::kAnd)) | (kw("or") >> attr(Operator::kOr));
-const auto first_cond_def = (attr(Operator::kAnd) >> -kw("when")) > reducer > lparen > rparen >
-                            of > query > lparen > ref > comma > from > comma > to > rparen > eval;
+const auto first_cond_def = (attr(Operator::kAnd) >> -kw("when")) > reducer > lparen > rparen > of >
+                            query > lparen > ref > comma > from > comma > to > rparen > eval;
 const auto cond_def = (op >> -kw("when")) > reducer > lparen > rparen > of > query > lparen > ref >
                       comma > from > comma > to > rparen > eval;
 const auto end_rule_def = x3::eoi;
 
 BOOST_SPIRIT_DEFINE(reducer, ref, from, to, number, eval, cond, first_cond, lparen, rparen, comma,
-                    of, query, end_rule, range_params, one_param,
-                    from_inner, to_inner)
+                    of, query, end_rule, range_params, one_param, from_inner, to_inner)
 
 }  // namespace
 
@@ -209,8 +212,10 @@ Result<Conditions> parse_conditions(std::string_view text) {
     SourceLocation loc;
     loc.line = 1;
     loc.col = static_cast<uint32_t>(pos + 1);
-    std::string found = pos >= text.size() ? "end of input"
-                                           : fmt::format("\"{}\"", text.substr(pos, std::min<size_t>(12, text.size() - pos)));
+    std::string found =
+        pos >= text.size()
+            ? "end of input"
+            : fmt::format("\"{}\"", text.substr(pos, std::min<size_t>(12, text.size() - pos)));
     return make_error(fmt::format("1:{}: expected {}, found {}", pos + 1, what, found), loc);
   };
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
@@ -226,18 +231,30 @@ Result<Conditions> parse_conditions(std::string_view text) {
 
 std::string_view reducer_name(Reducer r) {
   switch (r) {
-    case Reducer::kAvg: return "avg";
-    case Reducer::kSum: return "sum";
-    case Reducer::kMin: return "min";
-    case Reducer::kMax: return "max";
-    case Reducer::kCount: return "count";
-    case Reducer::kLast: return "last";
-    case Reducer::kMedian: return "median";
-    case Reducer::kDiff: return "diff";
-    case Reducer::kDiffAbs: return "diff_abs";
-    case Reducer::kPercentDiff: return "percent_diff";
-    case Reducer::kPercentDiffAbs: return "percent_diff_abs";
-    case Reducer::kCountNonNull: return "count_non_null";
+    case Reducer::kAvg:
+      return "avg";
+    case Reducer::kSum:
+      return "sum";
+    case Reducer::kMin:
+      return "min";
+    case Reducer::kMax:
+      return "max";
+    case Reducer::kCount:
+      return "count";
+    case Reducer::kLast:
+      return "last";
+    case Reducer::kMedian:
+      return "median";
+    case Reducer::kDiff:
+      return "diff";
+    case Reducer::kDiffAbs:
+      return "diff_abs";
+    case Reducer::kPercentDiff:
+      return "percent_diff";
+    case Reducer::kPercentDiffAbs:
+      return "percent_diff_abs";
+    case Reducer::kCountNonNull:
+      return "count_non_null";
   }
   return "?";
 }
@@ -251,11 +268,16 @@ std::optional<Reducer> reducer_from_name(std::string_view name) {
 
 std::string_view evaluator_name(EvaluatorType t) {
   switch (t) {
-    case EvaluatorType::kGt: return "gt";
-    case EvaluatorType::kLt: return "lt";
-    case EvaluatorType::kWithinRange: return "within_range";
-    case EvaluatorType::kOutsideRange: return "outside_range";
-    case EvaluatorType::kNoValue: return "no_value";
+    case EvaluatorType::kGt:
+      return "gt";
+    case EvaluatorType::kLt:
+      return "lt";
+    case EvaluatorType::kWithinRange:
+      return "within_range";
+    case EvaluatorType::kOutsideRange:
+      return "outside_range";
+    case EvaluatorType::kNoValue:
+      return "no_value";
   }
   return "?";
 }
@@ -278,15 +300,21 @@ std::string format(const Conditions& c) {
                        format_duration(x.from_ms), x.to);
     const auto& p = x.evaluator.params;
     switch (x.evaluator.type) {
-      case EvaluatorType::kGt: out += "IS ABOVE " + fmt_number(p.at(0)); break;
-      case EvaluatorType::kLt: out += "IS BELOW " + fmt_number(p.at(0)); break;
+      case EvaluatorType::kGt:
+        out += "IS ABOVE " + fmt_number(p.at(0));
+        break;
+      case EvaluatorType::kLt:
+        out += "IS BELOW " + fmt_number(p.at(0));
+        break;
       case EvaluatorType::kWithinRange:
         out += "IS WITHIN RANGE " + fmt_number(p.at(0)) + ", " + fmt_number(p.at(1));
         break;
       case EvaluatorType::kOutsideRange:
         out += "IS OUTSIDE RANGE " + fmt_number(p.at(0)) + ", " + fmt_number(p.at(1));
         break;
-      case EvaluatorType::kNoValue: out += "HAS NO VALUE"; break;
+      case EvaluatorType::kNoValue:
+        out += "HAS NO VALUE";
+        break;
     }
   }
   return out;
@@ -306,11 +334,13 @@ std::optional<double> reduce(Reducer r, std::span<const std::optional<double>> p
     if (valid(p)) vals.push_back(*p);
   }
   switch (r) {
-    case Reducer::kCount: return static_cast<double>(points.size());
+    case Reducer::kCount:
+      return static_cast<double>(points.size());
     case Reducer::kCountNonNull:
       if (vals.empty()) return std::nullopt;
       return static_cast<double>(vals.size());
-    default: break;
+    default:
+      break;
   }
   if (vals.empty()) return std::nullopt;
   switch (r) {
@@ -324,9 +354,12 @@ std::optional<double> reduce(Reducer r, std::span<const std::optional<double>> p
       for (double v : vals) s += v;
       return s;
     }
-    case Reducer::kMin: return *std::min_element(vals.begin(), vals.end());
-    case Reducer::kMax: return *std::max_element(vals.begin(), vals.end());
-    case Reducer::kLast: return vals.back();
+    case Reducer::kMin:
+      return *std::min_element(vals.begin(), vals.end());
+    case Reducer::kMax:
+      return *std::max_element(vals.begin(), vals.end());
+    case Reducer::kLast:
+      return vals.back();
     case Reducer::kMedian: {
       std::sort(vals.begin(), vals.end());
       const size_t n = vals.size();
@@ -349,13 +382,18 @@ std::optional<double> reduce(Reducer r, std::span<const std::optional<double>> p
       const double newest = vals.back();
       const double oldest = vals.front();
       switch (r) {
-        case Reducer::kDiff: return newest - oldest;
-        case Reducer::kDiffAbs: return std::fabs(newest - oldest);
-        case Reducer::kPercentDiff: return (newest - oldest) / std::fabs(oldest) * 100;
-        default: return std::fabs((newest - oldest) / oldest * 100);
+        case Reducer::kDiff:
+          return newest - oldest;
+        case Reducer::kDiffAbs:
+          return std::fabs(newest - oldest);
+        case Reducer::kPercentDiff:
+          return (newest - oldest) / std::fabs(oldest) * 100;
+        default:
+          return std::fabs((newest - oldest) / oldest * 100);
       }
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -365,13 +403,16 @@ bool evaluate(const Evaluator& e, std::optional<double> reduced) {
   const double v = *reduced;
   const auto& p = e.params;
   switch (e.type) {
-    case EvaluatorType::kGt: return !p.empty() && v > p[0];
-    case EvaluatorType::kLt: return !p.empty() && v < p[0];
+    case EvaluatorType::kGt:
+      return !p.empty() && v > p[0];
+    case EvaluatorType::kLt:
+      return !p.empty() && v < p[0];
     case EvaluatorType::kWithinRange:
       return p.size() == 2 && ((p[0] < v && p[1] > v) || (p[1] < v && p[0] > v));
     case EvaluatorType::kOutsideRange:
       return p.size() == 2 && ((p[1] < v && p[0] < v) || (p[1] > v && p[0] > v));
-    case EvaluatorType::kNoValue: return !reduced.has_value();
+    case EvaluatorType::kNoValue:
+      return !reduced.has_value();
   }
   return false;
 }

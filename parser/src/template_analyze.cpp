@@ -71,6 +71,11 @@ class Analyzer {
       case Operand::Kind::kVariable:
         if (o.name == "$labels" && !o.fields.empty()) add_label(o.fields[0], o.pos);
         if (o.name == "$value") usage.uses_value = true;
+        // $.Labels.x and $.Value reach the root data from anywhere.
+        if (o.name == "$" && o.fields.size() > 1 && o.fields[0] == "Labels") {
+          add_label(o.fields[1], o.pos);
+        }
+        if (o.name == "$" && !o.fields.empty() && o.fields[0] == "Value") usage.uses_value = true;
         break;
       case Operand::Kind::kField:
         if (o.fields[0] == "Labels" && o.fields.size() > 1) add_label(o.fields[1], o.pos);

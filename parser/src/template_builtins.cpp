@@ -1,9 +1,9 @@
 // Go's text/template builtins (and, or, not, len, index, slice, print, printf, println, eq, ne,
 // lt, le, gt, ge, html, js, urlquery, call) and a Go-compatible fmt subset for them.
+#include <fmt/format.h>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
-#include <fmt/format.h>
 #include <map>
 
 #include "template_internal.hpp"
@@ -32,9 +32,12 @@ Result<Time> arg_time(const Value& v) {
 
 Result<double> to_float(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kFloat: return v.as_float();
-    case Value::Kind::kInt: return static_cast<double>(v.as_int());
-    case Value::Kind::kDuration: return static_cast<double>(v.as_duration().nanos) / 1e9;
+    case Value::Kind::kFloat:
+      return v.as_float();
+    case Value::Kind::kInt:
+      return static_cast<double>(v.as_int());
+    case Value::Kind::kDuration:
+      return static_cast<double>(v.as_duration().nanos) / 1e9;
     case Value::Kind::kString: {
       const std::string& s = v.as_string();
       // strconv.ParseFloat accepts Go's spellings of the specials, case-insensitively.
@@ -59,10 +62,12 @@ Result<double> to_float(const Value& v) {
       char* end = nullptr;
       const double d = ok ? std::strtod(s.c_str(), &end) : 0;
       if (!ok || end != s.c_str() + s.size()) {
-        return make_error(fmt::format("strconv.ParseFloat: parsing {}: invalid syntax", go_quote(s)));
+        return make_error(
+            fmt::format("strconv.ParseFloat: parsing {}: invalid syntax", go_quote(s)));
       }
       if (std::isinf(d)) {
-        return make_error(fmt::format("strconv.ParseFloat: parsing {}: value out of range", go_quote(s)));
+        return make_error(
+            fmt::format("strconv.ParseFloat: parsing {}: value out of range", go_quote(s)));
       }
       return d;
     }
@@ -83,13 +88,26 @@ std::string html_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\0': out += "\xef\xbf\xbd"; break;
-      default: out += c;
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '\0':
+        out += "\xef\xbf\xbd";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -100,13 +118,27 @@ std::string js_escape(std::string_view s) {
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\'': out += "\\'"; break;
-      case '"': out += "\\\""; break;
-      case '<': out += "\\u003C"; break;
-      case '>': out += "\\u003E"; break;
-      case '&': out += "\\u0026"; break;
-      case '=': out += "\\u003D"; break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\'':
+        out += "\\'";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '<':
+        out += "\\u003C";
+        break;
+      case '>':
+        out += "\\u003E";
+        break;
+      case '&':
+        out += "\\u0026";
+        break;
+      case '=':
+        out += "\\u003D";
+        break;
       default:
         if (u < ' ') {
           out += fmt::format("\\u{:04X}", u);
@@ -296,7 +328,7 @@ std::string format_one(const Spec& sp, const Value& v) {
         std::string s;
         for (char c : v.as_string()) {
           s += upper ? fmt::format("{:02X}", static_cast<unsigned char>(c))
-                   : fmt::format("{:02x}", static_cast<unsigned char>(c));
+                     : fmt::format("{:02x}", static_cast<unsigned char>(c));
         }
         return pad(s, sp, false);
       }
@@ -307,8 +339,10 @@ std::string format_one(const Spec& sp, const Value& v) {
       if (v.kind() == K::kInt) {
         std::string s;
         const int64_t c = v.as_int();
-        if (c >= 0 && c < 0x80) s = std::string(1, static_cast<char>(c));
-        else s = "\xef\xbf\xbd";
+        if (c >= 0 && c < 0x80)
+          s = std::string(1, static_cast<char>(c));
+        else
+          s = "\xef\xbf\xbd";
         return pad(s, sp, false);
       }
       return bad_verb(sp, v);
@@ -364,12 +398,18 @@ Result<std::string> go_sprintf(std::string_view f, std::span<const Value> args) 
     Spec sp;
     for (; i < f.size(); ++i) {
       const char c = f[i];
-      if (c == '-') sp.minus = true;
-      else if (c == '+') sp.plus = true;
-      else if (c == '#') sp.sharp = true;
-      else if (c == '0') sp.zero = !sp.minus;
-      else if (c == ' ') sp.space = true;
-      else break;
+      if (c == '-')
+        sp.minus = true;
+      else if (c == '+')
+        sp.plus = true;
+      else if (c == '#')
+        sp.sharp = true;
+      else if (c == '0')
+        sp.zero = !sp.minus;
+      else if (c == ' ')
+        sp.space = true;
+      else
+        break;
     }
     auto number = [&](int& dst) {
       if (i < f.size() && f[i] == '*') {
@@ -436,13 +476,20 @@ enum class BasicKind { kInvalid, kBool, kInt, kFloat, kString, kOther };
 
 BasicKind basic_kind(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kNil: return BasicKind::kInvalid;
-    case Value::Kind::kBool: return BasicKind::kBool;
-    case Value::Kind::kInt: return BasicKind::kInt;
-    case Value::Kind::kFloat: return BasicKind::kFloat;
-    case Value::Kind::kString: return BasicKind::kString;
-    case Value::Kind::kDuration: return BasicKind::kInt;
-    default: return BasicKind::kOther;
+    case Value::Kind::kNil:
+      return BasicKind::kInvalid;
+    case Value::Kind::kBool:
+      return BasicKind::kBool;
+    case Value::Kind::kInt:
+      return BasicKind::kInt;
+    case Value::Kind::kFloat:
+      return BasicKind::kFloat;
+    case Value::Kind::kString:
+      return BasicKind::kString;
+    case Value::Kind::kDuration:
+      return BasicKind::kInt;
+    default:
+      return BasicKind::kOther;
   }
 }
 
@@ -459,11 +506,16 @@ Result<bool> eq2(const Value& a, const Value& b) {
     return false;
   }
   switch (ka) {
-    case BasicKind::kInvalid: return true;
-    case BasicKind::kBool: return a.as_bool() == b.as_bool();
-    case BasicKind::kInt: return int_of(a) == int_of(b);
-    case BasicKind::kFloat: return a.as_float() == b.as_float();
-    case BasicKind::kString: return a.as_string() == b.as_string();
+    case BasicKind::kInvalid:
+      return true;
+    case BasicKind::kBool:
+      return a.as_bool() == b.as_bool();
+    case BasicKind::kInt:
+      return int_of(a) == int_of(b);
+    case BasicKind::kFloat:
+      return a.as_float() == b.as_float();
+    case BasicKind::kString:
+      return a.as_string() == b.as_string();
     case BasicKind::kOther:
       if (a.kind() == Value::Kind::kTime && b.kind() == Value::Kind::kTime) {
         return a.as_time() == b.as_time();
@@ -481,10 +533,14 @@ Result<bool> lt2(const Value& a, const Value& b) {
   }
   if (ka != kb) return make_error("incompatible types for comparison");
   switch (ka) {
-    case BasicKind::kInt: return int_of(a) < int_of(b);
-    case BasicKind::kFloat: return a.as_float() < b.as_float();
-    case BasicKind::kString: return a.as_string() < b.as_string();
-    default: return make_error("invalid type for comparison");
+    case BasicKind::kInt:
+      return int_of(a) < int_of(b);
+    case BasicKind::kFloat:
+      return a.as_float() < b.as_float();
+    case BasicKind::kString:
+      return a.as_string() < b.as_string();
+    default:
+      return make_error("invalid type for comparison");
   }
 }
 
@@ -496,13 +552,14 @@ Result<Value> index_one(const Value& item, const Value& idx) {
         return make_error(fmt::format("cannot index slice/array with type {}", idx.type_name()));
       }
       const int64_t i = idx.as_int();
-      const size_t n = item.kind() == Value::Kind::kList ? item.as_list().size()
-                                                         : item.as_string().size();
+      const size_t n =
+          item.kind() == Value::Kind::kList ? item.as_list().size() : item.as_string().size();
       if (i < 0 || static_cast<size_t>(i) >= n) {
         return make_error(fmt::format("index out of range: {}", i));
       }
       if (item.kind() == Value::Kind::kList) return item.as_list()[static_cast<size_t>(i)];
-      return Value(static_cast<int64_t>(static_cast<unsigned char>(item.as_string()[static_cast<size_t>(i)])));
+      return Value(static_cast<int64_t>(
+          static_cast<unsigned char>(item.as_string()[static_cast<size_t>(i)])));
     }
     case Value::Kind::kMap: {
       if (idx.kind() != Value::Kind::kString) {
@@ -537,10 +594,14 @@ const std::map<std::string, FuncSpec, std::less<>>& builtins() {
                   switch (a[0].kind()) {
                     case Value::Kind::kString:
                       return static_cast<int64_t>(a[0].as_string().size());
-                    case Value::Kind::kList: return static_cast<int64_t>(a[0].as_list().size());
-                    case Value::Kind::kMap: return static_cast<int64_t>(a[0].as_map().size());
-                    case Value::Kind::kNil: return make_error("len of nil pointer");
-                    default: return make_error(fmt::format("len of type {}", a[0].type_name()));
+                    case Value::Kind::kList:
+                      return static_cast<int64_t>(a[0].as_list().size());
+                    case Value::Kind::kMap:
+                      return static_cast<int64_t>(a[0].as_map().size());
+                    case Value::Kind::kNil:
+                      return make_error("len of nil pointer");
+                    default:
+                      return make_error(fmt::format("len of type {}", a[0].type_name()));
                   }
                 },
                 1, 1};
@@ -554,42 +615,49 @@ const std::map<std::string, FuncSpec, std::less<>>& builtins() {
                     return item;
                   },
                   1, -1};
-    m["slice"] = {[](std::span<const Value> a) -> Result<Value> {
-                    const Value& item = a[0];
-                    if (a.size() > 4) return make_error("too many slice indexes: " + std::to_string(a.size() - 1));
-                    size_t n = 0;
-                    if (item.kind() == Value::Kind::kString) {
-                      n = item.as_string().size();
-                      if (a.size() == 4) return make_error("cannot 3-index slice a string");
-                    } else if (item.kind() == Value::Kind::kList) {
-                      n = item.as_list().size();
-                    } else if (item.is_nil()) {
-                      return make_error("slice of untyped nil");
-                    } else {
-                      return make_error(fmt::format("can't slice item of type {}", item.type_name()));
-                    }
-                    int64_t idx[3] = {0, static_cast<int64_t>(n), static_cast<int64_t>(n)};
-                    for (size_t i = 1; i < a.size(); ++i) {
-                      if (a[i].kind() != Value::Kind::kInt) {
-                        return make_error(fmt::format("cannot index slice/array with type {}", a[i].type_name()));
-                      }
-                      const int64_t x = a[i].as_int();
-                      if (x < 0 || x > static_cast<int64_t>(n)) {
-                        return make_error(fmt::format("index out of range: {}", x));
-                      }
-                      idx[i - 1] = x;
-                    }
-                    if (idx[0] > idx[1]) return make_error(fmt::format("invalid slice index: {} > {}", idx[0], idx[1]));
-                    if (a.size() == 4 && idx[1] > idx[2]) return make_error(fmt::format("invalid slice index: {} > {}", idx[1], idx[2]));
-                    if (item.kind() == Value::Kind::kString) {
-                      return Value(item.as_string().substr(static_cast<size_t>(idx[0]), static_cast<size_t>(idx[1] - idx[0])));
-                    }
-                    const auto& l = item.as_list();
-                    return Value(List(l.begin() + idx[0], l.begin() + idx[1]), item.type_ptr());
-                  },
-                  1, -1};
+    m["slice"] = {
+        [](std::span<const Value> a) -> Result<Value> {
+          const Value& item = a[0];
+          if (a.size() > 4)
+            return make_error("too many slice indexes: " + std::to_string(a.size() - 1));
+          size_t n = 0;
+          if (item.kind() == Value::Kind::kString) {
+            n = item.as_string().size();
+            if (a.size() == 4) return make_error("cannot 3-index slice a string");
+          } else if (item.kind() == Value::Kind::kList) {
+            n = item.as_list().size();
+          } else if (item.is_nil()) {
+            return make_error("slice of untyped nil");
+          } else {
+            return make_error(fmt::format("can't slice item of type {}", item.type_name()));
+          }
+          int64_t idx[3] = {0, static_cast<int64_t>(n), static_cast<int64_t>(n)};
+          for (size_t i = 1; i < a.size(); ++i) {
+            if (a[i].kind() != Value::Kind::kInt) {
+              return make_error(
+                  fmt::format("cannot index slice/array with type {}", a[i].type_name()));
+            }
+            const int64_t x = a[i].as_int();
+            if (x < 0 || x > static_cast<int64_t>(n)) {
+              return make_error(fmt::format("index out of range: {}", x));
+            }
+            idx[i - 1] = x;
+          }
+          if (idx[0] > idx[1])
+            return make_error(fmt::format("invalid slice index: {} > {}", idx[0], idx[1]));
+          if (a.size() == 4 && idx[1] > idx[2])
+            return make_error(fmt::format("invalid slice index: {} > {}", idx[1], idx[2]));
+          if (item.kind() == Value::Kind::kString) {
+            return Value(item.as_string().substr(static_cast<size_t>(idx[0]),
+                                                 static_cast<size_t>(idx[1] - idx[0])));
+          }
+          const auto& l = item.as_list();
+          return Value(List(l.begin() + idx[0], l.begin() + idx[1]), item.type_ptr());
+        },
+        1, -1};
     m["print"] = {[](std::span<const Value> a) -> Result<Value> { return go_sprint(a); }, 0, -1};
-    m["println"] = {[](std::span<const Value> a) -> Result<Value> { return go_sprintln(a); }, 0, -1};
+    m["println"] = {[](std::span<const Value> a) -> Result<Value> { return go_sprintln(a); }, 0,
+                    -1};
     m["printf"] = {[](std::span<const Value> a) -> Result<Value> {
                      auto f = arg_string(a[0]);
                      if (!f) return std::unexpected(f.error());
@@ -644,9 +712,15 @@ const std::map<std::string, FuncSpec, std::less<>>& builtins() {
                  return !*r;
                },
                2, 2};
-    m["html"] = {[](std::span<const Value> a) -> Result<Value> { return html_escape(eval_args_string(a)); }, 0, -1};
-    m["js"] = {[](std::span<const Value> a) -> Result<Value> { return js_escape(eval_args_string(a)); }, 0, -1};
-    m["urlquery"] = {[](std::span<const Value> a) -> Result<Value> { return query_escape(eval_args_string(a)); }, 0, -1};
+    m["html"] = {
+        [](std::span<const Value> a) -> Result<Value> { return html_escape(eval_args_string(a)); },
+        0, -1};
+    m["js"] = {
+        [](std::span<const Value> a) -> Result<Value> { return js_escape(eval_args_string(a)); }, 0,
+        -1};
+    m["urlquery"] = {
+        [](std::span<const Value> a) -> Result<Value> { return query_escape(eval_args_string(a)); },
+        0, -1};
     m["call"] = {[](std::span<const Value> a) -> Result<Value> {
                    if (a[0].is_nil()) return make_error("call of nil");
                    if (a[0].kind() != Value::Kind::kFunc) {

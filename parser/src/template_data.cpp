@@ -10,7 +10,8 @@ namespace {
 std::vector<std::pair<std::string, std::string>> sorted_pairs(const Map& m) {
   std::vector<std::pair<std::string, std::string>> out;
   // Alertmanager puts alertname first, then sorts the rest by name (the map is already sorted).
-  if (auto it = m.find("alertname"); it != m.end()) out.emplace_back(it->first, it->second.to_string());
+  if (auto it = m.find("alertname"); it != m.end())
+    out.emplace_back(it->first, it->second.to_string());
   for (const auto& [k, v] : m) {
     if (k != "alertname") out.emplace_back(k, v.to_string());
   }

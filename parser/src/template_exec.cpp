@@ -1,8 +1,8 @@
 // Executing parsed Go templates: Go's text/template evaluation rules (fields, methods, variables,
 // pipelines, control structures) and its builtin functions.
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <optional>
 
 #include "ruleeval/parser/template.hpp"
@@ -200,8 +200,10 @@ X<Flow> State::walk(const Value& dot, const Node& n) {
       if (auto r = call_template(n.text, data, n.pos, ctx); !r) return std::unexpected(r.error());
       return Flow::kNormal;
     }
-    case Node::Kind::kBreak: return Flow::kBreak;
-    case Node::Kind::kContinue: return Flow::kContinue;
+    case Node::Kind::kBreak:
+      return Flow::kBreak;
+    case Node::Kind::kContinue:
+      return Flow::kContinue;
   }
   return Flow::kNormal;
 }
@@ -247,14 +249,15 @@ X<Value> State::eval_pipeline(const Value& dot, const Pipeline& p) {
   return result;
 }
 
-X<Value> State::eval_command(const Value& dot, const Command& c, const std::optional<Value>& final) {
+X<Value> State::eval_command(const Value& dot, const Command& c,
+                             const std::optional<Value>& final) {
   const Operand& first = c.args[0];
   std::span<const Operand> rest(c.args.data() + 1, c.args.size() - 1);
   auto not_func = [&]() -> X<Value> {
     if (!rest.empty() || final) {
-      return std::unexpected(err(c.pos, to_string(c),
-                                 fmt::format("can't give argument to non-function {}",
-                                             to_string(first))));
+      return std::unexpected(
+          err(c.pos, to_string(c),
+              fmt::format("can't give argument to non-function {}", to_string(first))));
     }
     return Value();
   };
@@ -294,10 +297,14 @@ X<Value> State::eval_command(const Value& dot, const Command& c, const std::opti
 
 X<Value> State::eval_arg(const Value& dot, const Operand& o) {
   switch (o.kind) {
-    case Operand::Kind::kDot: return dot;
-    case Operand::Kind::kNil: return Value();
-    case Operand::Kind::kBool: return Value(o.bool_value);
-    case Operand::Kind::kString: return Value(o.str);
+    case Operand::Kind::kDot:
+      return dot;
+    case Operand::Kind::kNil:
+      return Value();
+    case Operand::Kind::kBool:
+      return Value(o.bool_value);
+    case Operand::Kind::kString:
+      return Value(o.str);
     case Operand::Kind::kNumber: {
       // Go's idealConstant: a float literal stays a float, everything else is an int.
       const bool floaty = !o.is_int || (o.name.find_first_of(".eEpP") != std::string::npos &&
@@ -375,21 +382,22 @@ X<Value> State::eval_field(const Value& dot, const Value& receiver, const std::s
       const auto& m = receiver.as_map();
       auto it = m.find(name);
       if (has_args) {
-        return std::unexpected(err(
-            node.pos, ctx(),
-            is_struct ? fmt::format("{} has arguments but cannot be invoked as function", name)
-                      : fmt::format("{} is not a method but has arguments", name)));
+        return std::unexpected(
+            err(node.pos, ctx(),
+                is_struct ? fmt::format("{} has arguments but cannot be invoked as function", name)
+                          : fmt::format("{} is not a method but has arguments", name)));
       }
       if (it != m.end()) return it->second;
       if (is_struct) {
-        return std::unexpected(err(node.pos, ctx(),
-                                   fmt::format("can't evaluate field {} in type {}", name,
-                                               receiver.type_name())));
+        return std::unexpected(
+            err(node.pos, ctx(),
+                fmt::format("can't evaluate field {} in type {}", name, receiver.type_name())));
       }
       switch (opts_.missing_key) {
         case MissingKey::kZero:
           return (ti != nullptr && ti->string_elems) ? Value(std::string()) : Value();
-        case MissingKey::kDefault: return Value();
+        case MissingKey::kDefault:
+          return Value();
         case MissingKey::kError:
           return std::unexpected(
               err(node.pos, ctx(), fmt::format("map has no entry for key {}", go_quote(name))));
@@ -397,9 +405,9 @@ X<Value> State::eval_field(const Value& dot, const Value& receiver, const std::s
       return Value();
     }
     default:
-      return std::unexpected(err(
-          node.pos, ctx(),
-          fmt::format("can't evaluate field {} in type {}", name, receiver.type_name())));
+      return std::unexpected(
+          err(node.pos, ctx(),
+              fmt::format("can't evaluate field {} in type {}", name, receiver.type_name())));
   }
 }
 
@@ -455,9 +463,9 @@ X<Value> State::eval_function(const Value& dot, const Command& cmd, const Operan
           cmd.pos, ctx(), fmt::format("wrong number of args for tmpl: want 2 got {}", a->size())));
     }
     if ((*a)[0].kind() != Value::Kind::kString) {
-      return std::unexpected(err(cmd.pos, ctx(),
-                                 fmt::format("wrong type for value; expected string; got {}",
-                                             (*a)[0].type_name())));
+      return std::unexpected(
+          err(cmd.pos, ctx(),
+              fmt::format("wrong type for value; expected string; got {}", (*a)[0].type_name())));
     }
     std::string saved = std::move(out);
     out.clear();
@@ -465,8 +473,8 @@ X<Value> State::eval_function(const Value& dot, const Command& cmd, const Operan
     std::string rendered = std::move(out);
     out = std::move(saved);
     if (!r) {
-      return std::unexpected(err(cmd.pos, ctx(),
-                                 fmt::format("error calling tmpl: {}", r.error().message)));
+      return std::unexpected(
+          err(cmd.pos, ctx(), fmt::format("error calling tmpl: {}", r.error().message)));
     }
     return Value(std::move(rendered));
   }
@@ -476,9 +484,9 @@ X<Value> State::eval_function(const Value& dot, const Command& cmd, const Operan
   }
   const int n = static_cast<int>(argc);
   if (spec->max_args >= 0 && spec->min_args == spec->max_args && n != spec->min_args) {
-    return std::unexpected(err(cmd.pos, ctx(),
-                               fmt::format("wrong number of args for {}: want {} got {}", name,
-                                           spec->min_args, n)));
+    return std::unexpected(
+        err(cmd.pos, ctx(),
+            fmt::format("wrong number of args for {}: want {} got {}", name, spec->min_args, n)));
   }
   if (n < spec->min_args) {
     return std::unexpected(err(cmd.pos, ctx(),
@@ -494,7 +502,8 @@ X<Value> State::eval_function(const Value& dot, const Command& cmd, const Operan
   if (!a) return std::unexpected(a.error());
   auto r = spec->fn(*a);
   if (!r) {
-    if (is_raw_error(r.error().message)) return std::unexpected(err(cmd.pos, ctx(), r.error().message));
+    if (is_raw_error(r.error().message))
+      return std::unexpected(err(cmd.pos, ctx(), r.error().message));
     return std::unexpected(
         err(cmd.pos, ctx(), fmt::format("error calling {}: {}", name, r.error().message)));
   }
@@ -513,8 +522,8 @@ Result<std::string> run(const Template& t, const std::vector<Node>& list, std::s
       msg = fmt::format("template: {}:{}: executing {}: {}", t.name, t.go_position(e.pos),
                         go_quote(e.tmpl_name), e.message);
     } else {
-      msg = fmt::format("template: {}:{}: executing {} at <{}>: {}", t.name,
-                        t.go_position(e.pos), go_quote(e.tmpl_name), e.context, e.message);
+      msg = fmt::format("template: {}:{}: executing {} at <{}>: {}", t.name, t.go_position(e.pos),
+                        go_quote(e.tmpl_name), e.context, e.message);
     }
     return make_error(std::move(msg), t.user_location(e.pos));
   }

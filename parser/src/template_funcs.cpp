@@ -2,10 +2,10 @@
 #include <arpa/inet.h>
 #include <re2/re2.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <fmt/format.h>
 #include <limits>
 
 #include "ruleeval/parser/duration.hpp"
@@ -33,20 +33,47 @@ Result<std::unique_ptr<RE2>> compile(const std::string& pattern) {
     // Go's regexp/syntax wording for the same error codes (RE2 is Go's engine).
     std::string_view code;
     switch (re->error_code()) {
-      case RE2::ErrorBadEscape: code = "invalid escape sequence"; break;
-      case RE2::ErrorBadCharClass: code = "invalid character class"; break;
-      case RE2::ErrorBadCharRange: code = "invalid character class range"; break;
-      case RE2::ErrorMissingBracket: code = "missing closing ]"; break;
-      case RE2::ErrorMissingParen: code = "missing closing )"; break;
-      case RE2::ErrorUnexpectedParen: code = "unexpected )"; break;
-      case RE2::ErrorTrailingBackslash: code = "trailing backslash at end of expression"; break;
-      case RE2::ErrorRepeatArgument: code = "missing argument to repetition operator"; break;
-      case RE2::ErrorRepeatSize: code = "invalid repeat count"; break;
-      case RE2::ErrorRepeatOp: code = "invalid nested repetition operator"; break;
-      case RE2::ErrorBadPerlOp: code = "invalid or unsupported Perl syntax"; break;
-      case RE2::ErrorBadUTF8: code = "invalid UTF-8"; break;
-      case RE2::ErrorBadNamedCapture: code = "invalid named capture"; break;
-      default: return make_error(fmt::format("error parsing regexp: {}", re->error()));
+      case RE2::ErrorBadEscape:
+        code = "invalid escape sequence";
+        break;
+      case RE2::ErrorBadCharClass:
+        code = "invalid character class";
+        break;
+      case RE2::ErrorBadCharRange:
+        code = "invalid character class range";
+        break;
+      case RE2::ErrorMissingBracket:
+        code = "missing closing ]";
+        break;
+      case RE2::ErrorMissingParen:
+        code = "missing closing )";
+        break;
+      case RE2::ErrorUnexpectedParen:
+        code = "unexpected )";
+        break;
+      case RE2::ErrorTrailingBackslash:
+        code = "trailing backslash at end of expression";
+        break;
+      case RE2::ErrorRepeatArgument:
+        code = "missing argument to repetition operator";
+        break;
+      case RE2::ErrorRepeatSize:
+        code = "invalid repeat count";
+        break;
+      case RE2::ErrorRepeatOp:
+        code = "invalid nested repetition operator";
+        break;
+      case RE2::ErrorBadPerlOp:
+        code = "invalid or unsupported Perl syntax";
+        break;
+      case RE2::ErrorBadUTF8:
+        code = "invalid UTF-8";
+        break;
+      case RE2::ErrorBadNamedCapture:
+        code = "invalid named capture";
+        break;
+      default:
+        return make_error(fmt::format("error parsing regexp: {}", re->error()));
     }
     return make_error(fmt::format("error parsing regexp: {}: `{}`", code, re->error_arg()));
   }
@@ -82,7 +109,8 @@ void expand(std::string& out, std::string_view repl, const std::vector<re2::Stri
       ++j;
     }
     const size_t start = j;
-    while (j < repl.size() && (std::isalnum(static_cast<unsigned char>(repl[j])) || repl[j] == '_')) ++j;
+    while (j < repl.size() && (std::isalnum(static_cast<unsigned char>(repl[j])) || repl[j] == '_'))
+      ++j;
     name = std::string(repl.substr(start, j - start));
     if (brace) {
       if (j >= repl.size() || repl[j] != '}' || name.empty()) {
@@ -96,12 +124,14 @@ void expand(std::string& out, std::string_view repl, const std::vector<re2::Stri
     }
     i = j - 1;
     int idx = -1;
-    if (std::all_of(name.begin(), name.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
+    if (std::all_of(name.begin(), name.end(),
+                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
       idx = name.size() > 9 ? -1 : std::stoi(name);
     } else if (auto it = names.find(name); it != names.end()) {
       idx = it->second;
     }
-    if (idx >= 0 && static_cast<size_t>(idx) < groups.size() && groups[static_cast<size_t>(idx)].data() != nullptr) {
+    if (idx >= 0 && static_cast<size_t>(idx) < groups.size() &&
+        groups[static_cast<size_t>(idx)].data() != nullptr) {
       out.append(groups[static_cast<size_t>(idx)].data(), groups[static_cast<size_t>(idx)].size());
     }
   }
@@ -144,10 +174,10 @@ Result<Value> re_replace_all(Args a) {
   auto re = compile(*p);
   if (!re) {
     // Prometheus uses regexp.MustCompile; text/template turns its panic into this error.
-    const bool backquote = p->find('`') == std::string::npos &&
-                           std::none_of(p->begin(), p->end(), [](char c) {
-                             return (static_cast<unsigned char>(c) < ' ' && c != '\t') || c == 0x7f;
-                           });
+    const bool backquote =
+        p->find('`') == std::string::npos && std::none_of(p->begin(), p->end(), [](char c) {
+          return (static_cast<unsigned char>(c) < ' ' && c != '\t') || c == 0x7f;
+        });
     const std::string quoted = backquote ? "`" + *p + "`" : go_quote(*p);
     return make_error(fmt::format("regexp: Compile({}): {}", quoted, re.error().message));
   }
@@ -191,7 +221,9 @@ std::string title(std::string s) {
 }
 
 std::string trim_space(std::string_view s) {
-  auto sp = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
+  auto sp = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+  };
   while (!s.empty() && sp(s.front())) s.remove_prefix(1);
   while (!s.empty() && sp(s.back())) s.remove_suffix(1);
   return std::string(s);
@@ -201,7 +233,8 @@ std::string trim_space(std::string_view s) {
 bool split_host_port(std::string_view hp, std::string& host, std::string& port) {
   if (hp.starts_with('[')) {
     const size_t close = hp.find(']');
-    if (close == std::string_view::npos || close + 1 >= hp.size() || hp[close + 1] != ':') return false;
+    if (close == std::string_view::npos || close + 1 >= hp.size() || hp[close + 1] != ':')
+      return false;
     host = std::string(hp.substr(1, close - 1));
     port = std::string(hp.substr(close + 2));
     return port.find(':') == std::string::npos;
@@ -227,7 +260,8 @@ std::string strip_domain(const std::string& hp) {
   }
   if (is_ip(host)) return hp;
   host = host.substr(0, host.find('.'));
-  if (!port.empty()) return host.find(':') != std::string::npos ? "[" + host + "]:" + port : host + ":" + port;
+  if (!port.empty())
+    return host.find(':') != std::string::npos ? "[" + host + "]:" + port : host + ":" + port;
   return host;
 }
 
@@ -277,7 +311,8 @@ std::string humanize_duration(double v) {
     }
     const double clamped = std::min(v, 9.2e18);
     const auto d = static_cast<int64_t>(clamped);
-    const int64_t seconds = d % 60, minutes = (d / 60) % 60, hours = (d / 3600) % 24, days = d / 86400;
+    const int64_t seconds = d % 60, minutes = (d / 60) % 60, hours = (d / 3600) % 24,
+                  days = d / 86400;
     if (days != 0) return fmt::format("{}{}d {}h {}m {}s", sign, days, hours, minutes, seconds);
     if (hours != 0) return fmt::format("{}{}h {}m {}s", sign, hours, minutes, seconds);
     if (minutes != 0) return fmt::format("{}{}m {}s", sign, minutes, seconds);
@@ -297,7 +332,9 @@ std::string humanize_duration(double v) {
 Result<Time> float_to_time(double v) {
   const double ns = v * 1e9;
   if (ns > 9.2233720368547748e18 || ns < -9.2233720368547748e18) {
-    return make_error(fmt::format("{} cannot be represented as a nanoseconds timestamp since it overflows int64", go_format_float(v)));
+    return make_error(
+        fmt::format("{} cannot be represented as a nanoseconds timestamp since it overflows int64",
+                    go_format_float(v)));
   }
   const int64_t ms = static_cast<int64_t>(ns) / 1'000'000;
   return Time{ms * 1'000'000};
@@ -406,9 +443,11 @@ Broken broken_down(Time t) {
 }
 
 std::string go_time_format(Time t, std::string_view layout) {
-  static const char* kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
-                                  "July",    "August",   "September", "October", "November", "December"};
-  static const char* kDays[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+  static const char* kMonths[] = {"January",   "February", "March",    "April",
+                                  "May",       "June",     "July",     "August",
+                                  "September", "October",  "November", "December"};
+  static const char* kDays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                "Thursday", "Friday", "Saturday"};
   const Broken b = broken_down(t);
   std::string out;
   size_t i = 0;
@@ -420,26 +459,46 @@ std::string go_time_format(Time t, std::string_view layout) {
     return false;
   };
   while (i < layout.size()) {
-    if (take("January")) out += kMonths[b.month - 1];
-    else if (take("Jan")) out += std::string(kMonths[b.month - 1]).substr(0, 3);
-    else if (take("Monday")) out += kDays[b.wday];
-    else if (take("Mon")) out += std::string(kDays[b.wday]).substr(0, 3);
-    else if (take("MST")) out += "UTC";
-    else if (take("2006")) out += fmt::format("{:04d}", b.year);
-    else if (take("-07:00:00") || take("-07:00")) out += "+00:00";
-    else if (take("-0700") || take("-07")) out += "+0000";
-    else if (take("Z07:00") || take("Z0700") || take("Z07")) out += "Z";
-    else if (take("002")) out += fmt::format("{:03d}", b.yday);
-    else if (take("01")) out += fmt::format("{:02d}", b.month);
-    else if (take("02")) out += fmt::format("{:02d}", b.day);
-    else if (take("_2")) out += fmt::format("{:>2d}", b.day);
-    else if (take("03")) out += fmt::format("{:02d}", b.hour % 12 == 0 ? 12 : b.hour % 12);
-    else if (take("04")) out += fmt::format("{:02d}", b.minute);
-    else if (take("05")) out += fmt::format("{:02d}", b.second);
-    else if (take("06")) out += fmt::format("{:02d}", b.year % 100);
-    else if (take("15")) out += fmt::format("{:02d}", b.hour);
-    else if (take("PM")) out += b.hour >= 12 ? "PM" : "AM";
-    else if (take("pm")) out += b.hour >= 12 ? "pm" : "am";
+    if (take("January"))
+      out += kMonths[b.month - 1];
+    else if (take("Jan"))
+      out += std::string(kMonths[b.month - 1]).substr(0, 3);
+    else if (take("Monday"))
+      out += kDays[b.wday];
+    else if (take("Mon"))
+      out += std::string(kDays[b.wday]).substr(0, 3);
+    else if (take("MST"))
+      out += "UTC";
+    else if (take("2006"))
+      out += fmt::format("{:04d}", b.year);
+    else if (take("-07:00:00") || take("-07:00"))
+      out += "+00:00";
+    else if (take("-0700") || take("-07"))
+      out += "+0000";
+    else if (take("Z07:00") || take("Z0700") || take("Z07"))
+      out += "Z";
+    else if (take("002"))
+      out += fmt::format("{:03d}", b.yday);
+    else if (take("01"))
+      out += fmt::format("{:02d}", b.month);
+    else if (take("02"))
+      out += fmt::format("{:02d}", b.day);
+    else if (take("_2"))
+      out += fmt::format("{:>2d}", b.day);
+    else if (take("03"))
+      out += fmt::format("{:02d}", b.hour % 12 == 0 ? 12 : b.hour % 12);
+    else if (take("04"))
+      out += fmt::format("{:02d}", b.minute);
+    else if (take("05"))
+      out += fmt::format("{:02d}", b.second);
+    else if (take("06"))
+      out += fmt::format("{:02d}", b.year % 100);
+    else if (take("15"))
+      out += fmt::format("{:02d}", b.hour);
+    else if (take("PM"))
+      out += b.hour >= 12 ? "PM" : "AM";
+    else if (take("pm"))
+      out += b.hour >= 12 ? "pm" : "am";
     else if ((layout[i] == '.' || layout[i] == ',') && i + 1 < layout.size() &&
              (layout[i + 1] == '0' || layout[i + 1] == '9')) {
       const char d = layout[i + 1];
@@ -458,12 +517,18 @@ std::string go_time_format(Time t, std::string_view layout) {
         out += layout[i] + frac;
       }
       i = j;
-    } else if (take("1")) out += std::to_string(b.month);
-    else if (take("2")) out += std::to_string(b.day);
-    else if (take("3")) out += std::to_string(b.hour % 12 == 0 ? 12 : b.hour % 12);
-    else if (take("4")) out += std::to_string(b.minute);
-    else if (take("5")) out += std::to_string(b.second);
-    else out += layout[i++];
+    } else if (take("1"))
+      out += std::to_string(b.month);
+    else if (take("2"))
+      out += std::to_string(b.day);
+    else if (take("3"))
+      out += std::to_string(b.hour % 12 == 0 ? 12 : b.hour % 12);
+    else if (take("4"))
+      out += std::to_string(b.minute);
+    else if (take("5"))
+      out += std::to_string(b.second);
+    else
+      out += layout[i++];
   }
   return out;
 }
@@ -490,7 +555,8 @@ FuncMap prometheus_functions(PrometheusContext ctx) {
     return Value(std::move(l), query_result_type());
   });
   m["first"] = fn(1, 1, [](Args a) -> Result<Value> {
-    if (a[0].kind() != Value::Kind::kList) return std::unexpected(wrong_type("template.queryResult", a[0]));
+    if (a[0].kind() != Value::Kind::kList)
+      return std::unexpected(wrong_type("template.queryResult", a[0]));
     if (a[0].as_list().empty()) return make_error("first() called on vector with no elements");
     return a[0].as_list().front();
   });
@@ -535,12 +601,15 @@ FuncMap prometheus_functions(PrometheusContext ctx) {
   m["title"] = str_fn(title);
   m["toUpper"] = str_fn(to_upper);
   m["toLower"] = str_fn(to_lower);
-  m["graphLink"] = str_fn([](std::string e) { return "/graph?g0.expr=" + query_escape(e) + "&g0.tab=0"; });
-  m["tableLink"] = str_fn([](std::string e) { return "/graph?g0.expr=" + query_escape(e) + "&g0.tab=1"; });
+  m["graphLink"] =
+      str_fn([](std::string e) { return "/graph?g0.expr=" + query_escape(e) + "&g0.tab=0"; });
+  m["tableLink"] =
+      str_fn([](std::string e) { return "/graph?g0.expr=" + query_escape(e) + "&g0.tab=1"; });
   m["sortByLabel"] = fn(2, 2, [](Args a) -> Result<Value> {
     auto l = arg_string(a[0]);
     if (!l) return std::unexpected(l.error());
-    if (a[1].kind() != Value::Kind::kList) return std::unexpected(wrong_type("template.queryResult", a[1]));
+    if (a[1].kind() != Value::Kind::kList)
+      return std::unexpected(wrong_type("template.queryResult", a[1]));
     List items = a[1].as_list();
     std::string label = *l;
     std::stable_sort(items.begin(), items.end(), [&](const Value& x, const Value& y) {
@@ -556,8 +625,10 @@ FuncMap prometheus_functions(PrometheusContext ctx) {
   m["stripDomain"] = str_fn([](std::string hp) { return strip_domain(hp); });
   m["humanize"] = float_fn([](double v) -> Result<Value> { return Value(humanize(v)); });
   m["humanize1024"] = float_fn([](double v) -> Result<Value> { return Value(humanize1024(v)); });
-  m["humanizeDuration"] = float_fn([](double v) -> Result<Value> { return Value(humanize_duration(v)); });
-  m["humanizePercentage"] = float_fn([](double v) -> Result<Value> { return Value(go_g4(v * 100) + "%"); });
+  m["humanizeDuration"] =
+      float_fn([](double v) -> Result<Value> { return Value(humanize_duration(v)); });
+  m["humanizePercentage"] =
+      float_fn([](double v) -> Result<Value> { return Value(go_g4(v * 100) + "%"); });
   m["humanizeTimestamp"] = float_fn([](double v) -> Result<Value> {
     if (std::isnan(v) || std::isinf(v)) return Value(go_g4(v));
     auto t = float_to_time(v);
@@ -593,7 +664,10 @@ FuncMap prometheus_functions(PrometheusContext ctx) {
 
 Value alert_template_data(const Labels& labels, const Labels& external_labels,
                           std::string_view external_url, double value) {
-  static const auto kType = named_type("struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value interface {} }", true);
+  static const auto kType = named_type(
+      "struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; "
+      "Value interface {} }",
+      true);
   Map m;
   m.emplace("Labels", Value::from_labels(labels));
   m.emplace("ExternalLabels", Value::from_labels(external_labels));
@@ -662,7 +736,8 @@ FuncMap alertmanager_functions(std::function<int64_t()> now) {
     if (!t) return std::unexpected(t.error());
     return Value(Duration{now() - t->unix_nanos});
   });
-  m["humanizeDuration"] = float_fn([](double v) -> Result<Value> { return Value(humanize_duration(v)); });
+  m["humanizeDuration"] =
+      float_fn([](double v) -> Result<Value> { return Value(humanize_duration(v)); });
   return m;
 }
 

@@ -111,10 +111,8 @@ const auto number_def =
     attr('n') >> raw[-char_("+-") >> (x3::digit | (lit('.') >> x3::digit)) >>
                      *((char_("eEpP") >> char_("+-")) | x3::alnum | char_("_."))];
 
-const auto tagged_def = dq | raw_str | chr | number |
-                        (attr('b') >> raw[kw("true") | kw("false")]) |
-                        (attr('0') >> raw[kw("nil")]) |
-                        (attr('$') >> lit('$') >> raw[-ident]) |
+const auto tagged_def = dq | raw_str | chr | number | (attr('b') >> raw[kw("true") | kw("false")]) |
+                        (attr('0') >> raw[kw("nil")]) | (attr('$') >> lit('$') >> raw[-ident]) |
                         (attr('f') >> lit('.') >> ident) |
                         (attr('.') >> lit('.') >> attr(std::string())) | (attr('i') >> ident);
 
@@ -153,8 +151,7 @@ const auto keyword_def =
     (kw("range") >> word("range") >> none >> (-sp > pipe_range)) |
     (kw("with") >> word("with") >> none >> (-sp > pipe_with)) |
     (kw("define") >> word("define") >> (-sp > name_define) >> no_pipe) |
-    (kw("template") >> word("template") >> (-sp > name_template) >>
-     ((sp >> pipeline) | no_pipe)) |
+    (kw("template") >> word("template") >> (-sp > name_template) >> ((sp >> pipeline) | no_pipe)) |
     (kw("block") >> word("block") >> (-sp > name_block) >> (-sp > pipe_block)) |
     (kw("break") >> word("break") >> none >> no_pipe) |
     (kw("continue") >> word("continue") >> none >> no_pipe);
@@ -167,9 +164,9 @@ const auto text_def = raw[+(char_ - "{{")] >> attr(char(0));
 const auto items_def = *(text | action);
 
 BOOST_SPIRIT_DEFINE(ident, dq, dq_rest, raw_str, raw_rest, chr, chr_rest, number, tagged,
-                    paren_value, paren_close, term, operand, command, vars, decl, pipeline,
-                    pipe_if, pipe_range, pipe_with, pipe_block, name_define, name_template,
-                    name_block, keyword, comment_rest, close, body, action, text, items)
+                    paren_value, paren_close, term, operand, command, vars, decl, pipeline, pipe_if,
+                    pipe_range, pipe_with, pipe_block, name_define, name_template, name_block,
+                    keyword, comment_rest, close, body, action, text, items)
 
 }  // namespace
 

@@ -1,11 +1,11 @@
 // Go text/template parsing: runs the X3 grammar, then lowers its flat item list into the public
 // tree, applying trim markers and checking what Go's parser checks (nesting, variables, function
 // names, literal syntax).
+#include <fmt/format.h>
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <set>
 #include <unordered_set>
 
@@ -26,9 +26,7 @@ struct ParseFailure {
 };
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-bool is_ident_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
-}
+bool is_ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
 
 const std::set<std::string, std::less<>> kKeywords = {
     "if", "else", "end", "range", "with", "define", "template", "block", "break", "continue"};
@@ -137,14 +135,30 @@ bool go_unquote_body(std::string_view in, char quote, std::string& out) {
     if (++i >= in.size()) return false;
     c = in[i];
     switch (c) {
-      case 'a': out += '\a'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'v': out += '\v'; break;
-      case '\\': out += '\\'; break;
+      case 'a':
+        out += '\a';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'v':
+        out += '\v';
+        break;
+      case '\\':
+        out += '\\';
+        break;
       case '"':
       case '\'':
         if (c != quote) return false;
@@ -266,8 +280,8 @@ bool parse_number(const std::string& text, Operand& out) {
 struct Frame {
   Node node;
   bool in_else = false;
-  bool chained = false;      // an {{else if}} / {{else with}}: closes with its parent's {{end}}
-  bool is_define = false;    // {{define}} or {{block}}
+  bool chained = false;    // an {{else if}} / {{else with}}: closes with its parent's {{end}}
+  bool is_define = false;  // {{define}} or {{block}}
   std::string define_name;
   size_t var_mark = 0;
   std::vector<std::string> saved_vars;  // define bodies start a fresh scope
@@ -288,7 +302,8 @@ class Lowerer {
                                                        std::string_view context, size_t max_decl);
   std::expected<void, ParseFailure> use_var(const std::string& name, uint32_t pos) {
     if (std::find(vars_.begin(), vars_.end(), name) == vars_.end()) {
-      return std::unexpected(ParseFailure{pos, fmt::format("undefined variable {}", go_quote(name))});
+      return std::unexpected(
+          ParseFailure{pos, fmt::format("undefined variable {}", go_quote(name))});
     }
     return {};
   }
@@ -322,7 +337,8 @@ std::expected<Operand, ParseFailure> Lowerer::lower_operand(const g::OperandX& o
   auto no_chain = [&]() -> std::expected<void, ParseFailure> {
     if (!o.fields.empty()) {
       return std::unexpected(ParseFailure{
-          o.pos, fmt::format("unexpected . after term {}", go_quote(t.text.empty() ? "." : t.text))});
+          o.pos,
+          fmt::format("unexpected . after term {}", go_quote(t.text.empty() ? "." : t.text))});
     }
     return {};
   };
@@ -429,13 +445,14 @@ std::expected<Command, ParseFailure> Lowerer::lower_command(const g::CommandX& c
 }
 
 std::expected<Pipeline, ParseFailure> Lowerer::lower_pipeline(const g::PipelineX& p,
-                                                             std::string_view context,
-                                                             size_t max_decl) {
+                                                              std::string_view context,
+                                                              size_t max_decl) {
   Pipeline out;
   out.pos = p.pos;
   if (p.decl) {
     if (p.decl->vars.size() > max_decl) {
-      return std::unexpected(ParseFailure{p.pos, fmt::format("too many declarations in {}", context)});
+      return std::unexpected(
+          ParseFailure{p.pos, fmt::format("too many declarations in {}", context)});
     }
     out.is_assign = p.decl->op == "=";
     for (const auto& v : p.decl->vars) {
@@ -599,7 +616,8 @@ std::expected<void, ParseFailure> Lowerer::run(g::ItemsX& items, Template& out) 
         return std::unexpected(ParseFailure{kpos, "invalid syntax"});
       }
       if (k.kw == "define") {
-        if (!stack_.empty()) return std::unexpected(ParseFailure{kpos, "unexpected <define> in command"});
+        if (!stack_.empty())
+          return std::unexpected(ParseFailure{kpos, "unexpected <define> in command"});
         Frame f;
         f.is_define = true;
         f.define_name = name;
@@ -651,7 +669,8 @@ std::unordered_set<std::string> known_functions(const ParseOptions& opts) {
 
 uint32_t line_of(std::string_view text, size_t pos) {
   pos = std::min(pos, text.size());
-  return 1 + static_cast<uint32_t>(std::count(text.begin(), text.begin() + static_cast<long>(pos), '\n'));
+  return 1 + static_cast<uint32_t>(
+                 std::count(text.begin(), text.begin() + static_cast<long>(pos), '\n'));
 }
 
 // Parenthesis nesting is recursive in the grammar; refuse absurd depths before parsing.
@@ -668,29 +687,53 @@ bool paren_depth_ok(std::string_view text) {
 }
 
 const std::vector<std::string> kBuiltins = {
-    "and",  "or",   "not",      "len",   "index", "print", "printf", "println", "eq", "ne",
-    "lt",   "le",   "gt",       "ge",    "html",  "js",    "urlquery", "slice", "call"};
+    "and", "or", "not", "len", "index", "print", "printf",   "println", "eq",  "ne",
+    "lt",  "le", "gt",  "ge",  "html",  "js",    "urlquery", "slice",   "call"};
 
 }  // namespace
 
 const std::vector<std::string>& function_names(Dialect dialect) {
   static const std::vector<std::string> kProm = [] {
     std::vector<std::string> v = kBuiltins;
-    for (const char* n :
-         {"query", "first", "label", "value", "strvalue", "args", "reReplaceAll", "safeHtml",
-          "match", "title", "toUpper", "toLower", "graphLink", "tableLink", "sortByLabel",
-          "stripPort", "stripDomain", "humanize", "humanize1024", "humanizeDuration",
-          "humanizePercentage", "humanizeTimestamp", "toTime", "toDuration", "now", "pathPrefix",
-          "externalURL", "parseDuration", "urlQueryEscape", "tmpl"}) {
+    for (const char* n : {"query",
+                          "first",
+                          "label",
+                          "value",
+                          "strvalue",
+                          "args",
+                          "reReplaceAll",
+                          "safeHtml",
+                          "match",
+                          "title",
+                          "toUpper",
+                          "toLower",
+                          "graphLink",
+                          "tableLink",
+                          "sortByLabel",
+                          "stripPort",
+                          "stripDomain",
+                          "humanize",
+                          "humanize1024",
+                          "humanizeDuration",
+                          "humanizePercentage",
+                          "humanizeTimestamp",
+                          "toTime",
+                          "toDuration",
+                          "now",
+                          "pathPrefix",
+                          "externalURL",
+                          "parseDuration",
+                          "urlQueryEscape",
+                          "tmpl"}) {
       v.emplace_back(n);
     }
     return v;
   }();
   static const std::vector<std::string> kAm = [] {
     std::vector<std::string> v = kBuiltins;
-    for (const char* n : {"toUpper", "toLower", "title", "join", "match", "safeHtml",
-                          "reReplaceAll", "stringSlice", "date", "tz", "since",
-                          "humanizeDuration", "trimSpace"}) {
+    for (const char* n :
+         {"toUpper", "toLower", "title", "join", "match", "safeHtml", "reReplaceAll", "stringSlice",
+          "date", "tz", "since", "humanizeDuration", "trimSpace"}) {
       v.emplace_back(n);
     }
     return v;
@@ -707,7 +750,8 @@ std::string Template::go_position(uint32_t pos) const {
 }
 
 SourceLocation Template::user_location(uint32_t pos) const {
-  std::string_view user = std::string_view(source).substr(std::min<size_t>(prefix_len, source.size()));
+  std::string_view user =
+      std::string_view(source).substr(std::min<size_t>(prefix_len, source.size()));
   const size_t p = pos >= prefix_len ? pos - prefix_len : 0;
   const size_t clamped = std::min(p, user.size());
   const size_t nl = user.substr(0, clamped).rfind('\n');
@@ -726,8 +770,8 @@ Result<Template> parse(std::string_view user_text, const ParseOptions& opts) {
   t.prefix_len = static_cast<uint32_t>(opts.prefix.size());
   auto fail = [&](const ParseFailure& f) -> Result<Template> {
     SourceLocation loc = t.user_location(f.pos);
-    return make_error(fmt::format("template: {}:{}: {}", t.name, line_of(t.source, f.pos), f.message),
-                      loc);
+    return make_error(
+        fmt::format("template: {}:{}: {}", t.name, line_of(t.source, f.pos), f.message), loc);
   };
   if (t.source.size() > kMaxTextBytes) return fail({0, "template too large"});
   if (!paren_depth_ok(t.source)) return fail({0, "parenthesized pipelines nested too deeply"});
@@ -741,7 +785,8 @@ Result<Template> parse(std::string_view user_text, const ParseOptions& opts) {
       return fail({pos, fmt::format("unexpected {}", token_at(text, pos))});
     }
   } catch (const g::x3::expectation_failure<const char*>& e) {
-    return fail(describe_expectation(text, static_cast<size_t>(e.where() - text.data()), e.which()));
+    return fail(
+        describe_expectation(text, static_cast<size_t>(e.where() - text.data()), e.which()));
   }
   Lowerer lower(text, known_functions(opts));
   if (auto r = lower.run(items, t); !r) return fail(r.error());
@@ -768,14 +813,25 @@ std::string to_string(const Operand& o) {
     for (size_t i = from; i < o.fields.size(); ++i) s += "." + o.fields[i];
   };
   switch (o.kind) {
-    case Operand::Kind::kDot: return ".";
-    case Operand::Kind::kField: chain(0); return s;
-    case Operand::Kind::kVariable: s = o.name; chain(0); return s;
-    case Operand::Kind::kIdentifier: return o.name;
-    case Operand::Kind::kString: return o.name;
-    case Operand::Kind::kNumber: return o.name;
-    case Operand::Kind::kBool: return o.bool_value ? "true" : "false";
-    case Operand::Kind::kNil: return "nil";
+    case Operand::Kind::kDot:
+      return ".";
+    case Operand::Kind::kField:
+      chain(0);
+      return s;
+    case Operand::Kind::kVariable:
+      s = o.name;
+      chain(0);
+      return s;
+    case Operand::Kind::kIdentifier:
+      return o.name;
+    case Operand::Kind::kString:
+      return o.name;
+    case Operand::Kind::kNumber:
+      return o.name;
+    case Operand::Kind::kBool:
+      return o.bool_value ? "true" : "false";
+    case Operand::Kind::kNil:
+      return "nil";
     case Operand::Kind::kPipeline:
       s = "(" + (o.pipe ? to_string(*o.pipe) : std::string()) + ")";
       chain(0);

@@ -1,8 +1,8 @@
 // Template values: Go's truth, type names and fmt.Sprint printing.
+#include <fmt/format.h>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <fmt/format.h>
 
 #include "ruleeval/parser/template_value.hpp"
 
@@ -41,16 +41,26 @@ Value Value::strings(const std::vector<std::string>& items) {
 
 bool Value::truthy() const {
   switch (kind()) {
-    case Kind::kNil: return false;
-    case Kind::kBool: return as_bool();
-    case Kind::kInt: return as_int() != 0;
-    case Kind::kFloat: return as_float() != 0;
-    case Kind::kString: return !as_string().empty();
-    case Kind::kTime: return true;
-    case Kind::kDuration: return as_duration().nanos != 0;
-    case Kind::kList: return !as_list().empty();
-    case Kind::kMap: return type_ && type_->is_struct ? true : !as_map().empty();
-    case Kind::kFunc: return true;
+    case Kind::kNil:
+      return false;
+    case Kind::kBool:
+      return as_bool();
+    case Kind::kInt:
+      return as_int() != 0;
+    case Kind::kFloat:
+      return as_float() != 0;
+    case Kind::kString:
+      return !as_string().empty();
+    case Kind::kTime:
+      return true;
+    case Kind::kDuration:
+      return as_duration().nanos != 0;
+    case Kind::kList:
+      return !as_list().empty();
+    case Kind::kMap:
+      return type_ && type_->is_struct ? true : !as_map().empty();
+    case Kind::kFunc:
+      return true;
   }
   return false;
 }
@@ -58,16 +68,26 @@ bool Value::truthy() const {
 std::string Value::type_name() const {
   if (type_ && !type_->name.empty()) return type_->name;
   switch (kind()) {
-    case Kind::kNil: return "<nil>";
-    case Kind::kBool: return "bool";
-    case Kind::kInt: return "int";
-    case Kind::kFloat: return "float64";
-    case Kind::kString: return "string";
-    case Kind::kTime: return "time.Time";
-    case Kind::kDuration: return "time.Duration";
-    case Kind::kList: return "[]interface {}";
-    case Kind::kMap: return "map[string]interface {}";
-    case Kind::kFunc: return "func";
+    case Kind::kNil:
+      return "<nil>";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kInt:
+      return "int";
+    case Kind::kFloat:
+      return "float64";
+    case Kind::kString:
+      return "string";
+    case Kind::kTime:
+      return "time.Time";
+    case Kind::kDuration:
+      return "time.Duration";
+    case Kind::kList:
+      return "[]interface {}";
+    case Kind::kMap:
+      return "map[string]interface {}";
+    case Kind::kFunc:
+      return "func";
   }
   return "?";
 }
@@ -76,13 +96,27 @@ namespace {
 
 void print_into(const Value& v, std::string& out) {
   switch (v.kind()) {
-    case Value::Kind::kNil: out += "<nil>"; return;
-    case Value::Kind::kBool: out += v.as_bool() ? "true" : "false"; return;
-    case Value::Kind::kInt: out += std::to_string(v.as_int()); return;
-    case Value::Kind::kFloat: out += go_format_float(v.as_float()); return;
-    case Value::Kind::kString: out += v.as_string(); return;
-    case Value::Kind::kTime: out += go_format_time(v.as_time()); return;
-    case Value::Kind::kDuration: out += go_format_duration(v.as_duration()); return;
+    case Value::Kind::kNil:
+      out += "<nil>";
+      return;
+    case Value::Kind::kBool:
+      out += v.as_bool() ? "true" : "false";
+      return;
+    case Value::Kind::kInt:
+      out += std::to_string(v.as_int());
+      return;
+    case Value::Kind::kFloat:
+      out += go_format_float(v.as_float());
+      return;
+    case Value::Kind::kString:
+      out += v.as_string();
+      return;
+    case Value::Kind::kTime:
+      out += go_format_time(v.as_time());
+      return;
+    case Value::Kind::kDuration:
+      out += go_format_duration(v.as_duration());
+      return;
     case Value::Kind::kList: {
       out += '[';
       bool first = true;
@@ -110,7 +144,9 @@ void print_into(const Value& v, std::string& out) {
       out += is_struct ? "}" : "]";
       return;
     }
-    case Value::Kind::kFunc: out += "<func>"; return;
+    case Value::Kind::kFunc:
+      out += "<func>";
+      return;
   }
 }
 

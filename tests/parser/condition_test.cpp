@@ -68,16 +68,16 @@ TEST_CASE("several conditions join with AND and OR, keywords are case-insensitiv
 }
 
 TEST_CASE("condition parse errors point at the offending column") {
-  CHECK(parse_error("WHEN foo() OF query(A, 5m, now) IS ABOVE 1").starts_with(
-      "1:6: expected a reducer"));
+  CHECK(parse_error("WHEN foo() OF query(A, 5m, now) IS ABOVE 1")
+            .starts_with("1:6: expected a reducer"));
   CHECK(parse_error("WHEN avg() OF query(A, 5x, now) IS ABOVE 1") ==
         "1:24: expected a duration such as 5m, found \"5x, now) IS \"");
   CHECK(parse_error("WHEN avg() OF query(A, 5m, later) IS ABOVE 1") ==
         "1:28: expected now or now-<duration>, found \"later) IS AB\"");
   CHECK(parse_error("WHEN avg() OF query(A, 5m, now) IS ABOVE") ==
         "1:41: expected a number, found end of input");
-  CHECK(parse_error("WHEN avg() OF query(A, 5m, now) IS NEAR 3").starts_with(
-      "1:33: expected IS ABOVE"));
+  CHECK(parse_error("WHEN avg() OF query(A, 5m, now) IS NEAR 3")
+            .starts_with("1:33: expected IS ABOVE"));
   CHECK(parse_error("WHEN avg() OF query(A, 5m, now) IS ABOVE 3 XOR") ==
         "1:44: expected AND, OR or the end of the input, found \"XOR\"");
   CHECK(parse_error("WHEN avg() query(A, 5m, now) IS ABOVE 3") ==

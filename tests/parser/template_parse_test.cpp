@@ -49,7 +49,8 @@ TEST_CASE("an action with a field chain and a pipeline keeps its commands and op
 }
 
 TEST_CASE("literals are decoded with Go's rules") {
-  auto t = must_parse(R"({{ printf "%s\t\x41\u00e9" `raw\n` 42 -7 1.5 0x1F 1e3 'a' true false nil }})");
+  auto t =
+      must_parse(R"({{ printf "%s\t\x41\u00e9" `raw\n` 42 -7 1.5 0x1F 1e3 'a' true false nil }})");
   const auto& args = t.root[0].pipe.cmds[0].args;
   REQUIRE(args.size() == 12);
   CHECK(args[1].kind == Operand::Kind::kString);
@@ -109,7 +110,8 @@ TEST_CASE("range declares index and element variables visible only inside") {
   CHECK(n.pipe.decl == std::vector<std::string>{"$i", "$e"});
   CHECK(n.list.size() == 4);
   CHECK(n.else_list.size() == 1);
-  CHECK(parse_error("{{range $i := .}}{{end}}{{$i}}") == "template: t:1: undefined variable \"$i\"");
+  CHECK(parse_error("{{range $i := .}}{{end}}{{$i}}") ==
+        "template: t:1: undefined variable \"$i\"");
 }
 
 TEST_CASE("define, template and block register named templates") {
@@ -186,6 +188,15 @@ TEST_CASE("analysis lists label references and $value and query usage") {
   CHECK(u.uses_value);
   CHECK_FALSE(u.uses_query);
   CHECK(u.uses_humanize);
+
+  auto root =
+      parse_alert_template("{{ range query \"up\" }}{{ $.Labels.pod }}{{ $.Value }}{{ end }}", "X");
+  REQUIRE(root);
+  auto ur = analyze(*root);
+  REQUIRE(ur.labels.size() == 1);
+  CHECK(ur.labels[0].name == "pod");
+  CHECK(ur.uses_value);
+  CHECK(ur.uses_query);
 
   auto q = parse_alert_template("{{ with query \"up\" }}{{ . | first | value }}{{ end }}", "X");
   REQUIRE(q);

@@ -123,8 +123,10 @@ TEST_CASE("control structures: if, else if, with, range, break and continue") {
 }
 
 TEST_CASE("define, template and block execute named templates") {
-  CHECK(prom(R"~({{ define "t1" }}[{{ . }}]{{ end }}{{ template "t1" "x" }}{{ block "b" 3 }}<{{ . }}>{{ end }})~") ==
-        "[x]<3>");
+  CHECK(
+      prom(
+          R"~({{ define "t1" }}[{{ . }}]{{ end }}{{ template "t1" "x" }}{{ block "b" 3 }}<{{ . }}>{{ end }})~") ==
+      "[x]<3>");
   CHECK(prom(R"~({{ template "nope" }})~") ==
         "ERR: template: t:1:0: executing \"t\" at <{{template \"nope\"}}>: template \"nope\" not "
         "defined");
@@ -151,9 +153,12 @@ TEST_CASE("builtins behave like Go's") {
 }
 
 TEST_CASE("printf supports Go's common verbs") {
-  CHECK(prom(R"~({{ printf "%s|%d|%f|%.2f|%v|%q|%x|%g|%e" "a" 42 1.5 3.14159 2.5 "q\"" 255 0.000012 1234.5 }})~") ==
-        "a|42|1.500000|3.14|2.5|\"q\\\"\"|ff|1.2e-05|1.234500e+03");
-  CHECK(prom(R"~({{ printf "%5s|%-5s|%05d|%+d|%%" "ab" "cd" 42 7 }})~") == "   ab|cd   |00042|+7|%");
+  CHECK(
+      prom(
+          R"~({{ printf "%s|%d|%f|%.2f|%v|%q|%x|%g|%e" "a" 42 1.5 3.14159 2.5 "q\"" 255 0.000012 1234.5 }})~") ==
+      "a|42|1.500000|3.14|2.5|\"q\\\"\"|ff|1.2e-05|1.234500e+03");
+  CHECK(prom(R"~({{ printf "%5s|%-5s|%05d|%+d|%%" "ab" "cd" 42 7 }})~") ==
+        "   ab|cd   |00042|+7|%");
   CHECK(prom(R"~({{ printf "%d %s" 1.5 }})~") == "%!d(float64=1.5) %!s(MISSING)");
   CHECK(prom(R"~({{ printf "%d" 1 2 }})~") == "1%!(EXTRA int=2)");
   CHECK(prom(R"~({{ printf "%.1f%%" 99.95 }})~") == "100.0%");
@@ -220,11 +225,12 @@ TEST_CASE("string, regexp and URL functions") {
   CHECK(prom(R"~({{ match "(" "x" }})~") ==
         "ERR: template: t:1:3: executing \"t\" at <match \"(\" \"x\">: error calling match: "
         "error parsing regexp: missing closing ): `(`");
-  CHECK(prom(R"~({{ reReplaceAll "(" "" "x" }})~").ends_with(
-        "error calling reReplaceAll: regexp: Compile(`(`): error parsing regexp: missing closing "
-        "): `(`"));
-  CHECK(prom(R"~({{ match "a**" "x" }})~").ends_with(
-        "error parsing regexp: invalid nested repetition operator: `**`"));
+  CHECK(prom(R"~({{ reReplaceAll "(" "" "x" }})~")
+            .ends_with("error calling reReplaceAll: regexp: Compile(`(`): error parsing regexp: "
+                       "missing closing "
+                       "): `(`"));
+  CHECK(prom(R"~({{ match "a**" "x" }})~")
+            .ends_with("error parsing regexp: invalid nested repetition operator: `**`"));
   CHECK(fn1("stripPort", "\"host:9100\"") == "host");
   CHECK(fn1("stripPort", "\"[::1]:80\"") == "::1");
   CHECK(fn1("stripPort", "\"host\"") == "host");
@@ -242,8 +248,8 @@ TEST_CASE("string, regexp and URL functions") {
 TEST_CASE("query results can be walked, sorted and picked") {
   CHECK(prom("{{ range query \"up\" }}{{ .Labels.instance }}={{ .Value }} {{ end }}") ==
         "b:9090=1 a:9090=0 ");
-  CHECK(prom("{{ range sortByLabel \"instance\" (query \"up\") }}{{ label \"instance\" . }} {{ end }}") ==
-        "a:9090 b:9090 ");
+  CHECK(prom("{{ range sortByLabel \"instance\" (query \"up\") }}{{ label \"instance\" . }} {{ end "
+             "}}") == "a:9090 b:9090 ");
   CHECK(prom("{{ with query \"up\" }}{{ . | first | value | humanize }}{{ end }}") == "1");
   CHECK(prom("{{ query \"none\" | first }}") ==
         "ERR: template: t:1:18: executing \"t\" at <first>: error calling first: first() called "
@@ -252,8 +258,9 @@ TEST_CASE("query results can be walked, sorted and picked") {
         "ERR: template: t:1:3: executing \"t\" at <query \"bad\">: error calling query: "
         "bad_data: parse error");
   // Without a query callback, query fails at run time.
-  CHECK(render_with("{{ query \"up\" }}", Value(), prometheus_functions({})).starts_with(
-      "ERR: template: t:1:3: executing \"t\" at <query \"up\">: error calling query:"));
+  CHECK(render_with("{{ query \"up\" }}", Value(), prometheus_functions({}))
+            .starts_with(
+                "ERR: template: t:1:3: executing \"t\" at <query \"up\">: error calling query:"));
 }
 
 TEST_CASE("runtime errors read like Go's and expand to Prometheus's text") {
@@ -303,7 +310,8 @@ TEST_CASE("Alertmanager functions") {
   };
   CHECK(am("{{ join \", \" (stringSlice \"a\" \"b\") }}") == "a, b");
   CHECK(am("{{ stringSlice \"a\" \"b\" | join \"-\" }}") == "a-b");
-  CHECK(am("{{ trimSpace \"  x \" }}|{{ toUpper \"a\" }}|{{ title \"foo bar\" }}") == "x|A|Foo Bar");
+  CHECK(am("{{ trimSpace \"  x \" }}|{{ toUpper \"a\" }}|{{ title \"foo bar\" }}") ==
+        "x|A|Foo Bar");
   Map m;
   m.emplace("T", Value(Time{1435065584128000000}));
   CHECK(am("{{ .T.Missing }}", Value(m)).starts_with("ERR:"));
@@ -326,8 +334,8 @@ TEST_CASE("Alertmanager notification data exposes alerts, label maps and their m
   d.group_labels = Labels{{"alertname", "HighCPU"}};
   d.common_annotations = Labels{{"summary", "CPU is high"}};
   d.alerts.push_back({"firing", Labels{{"alertname", "HighCPU"}, {"instance", "h1"}},
-                      Labels{{"summary", "s1"}}, Time{1'700'000'000'000'000'000}, Time{}, "http://gen/1",
-                      "abc"});
+                      Labels{{"summary", "s1"}}, Time{1'700'000'000'000'000'000}, Time{},
+                      "http://gen/1", "abc"});
   d.alerts.push_back({"resolved", Labels{{"alertname", "HighCPU"}, {"instance", "h2"}}, Labels{},
                       Time{}, Time{}, "", "def"});
   const Value data = notification_template_data(d);
@@ -354,7 +362,8 @@ TEST_CASE("Alertmanager notification data exposes alerts, label maps and their m
 TEST_CASE("definitions from another template file can be added and called") {
   ParseOptions po;
   po.dialect = Dialect::kAlertmanager;
-  auto lib = parse(R"~({{ define "title" }}[{{ .Status | toUpper }}] {{ .Receiver }}{{ end }})~", po);
+  auto lib =
+      parse(R"~({{ define "title" }}[{{ .Status | toUpper }}] {{ .Receiver }}{{ end }})~", po);
   REQUIRE(lib);
   auto user = parse(R"~({{ template "title" . }}!)~", po);
   REQUIRE(user);

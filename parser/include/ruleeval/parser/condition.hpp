@@ -50,12 +50,12 @@ struct Evaluator {
 struct Condition {
   Operator op = Operator::kAnd;  // how it joins the conditions before it (ignored for the first)
   Reducer reducer = Reducer::kAvg;
-  std::string ref_id;            // query(A, ...)
-  int64_t from_ms = 0;           // query(A, 5m, ...)
-  std::string to = "now";        // "now" or "now-1m"
-  int64_t to_offset_ms = 0;      // 60000 for now-1m
+  std::string ref_id;        // query(A, ...)
+  int64_t from_ms = 0;       // query(A, 5m, ...)
+  std::string to = "now";    // "now" or "now-1m"
+  int64_t to_offset_ms = 0;  // 60000 for now-1m
   Evaluator evaluator;
-  uint32_t col = 1;              // 1-based column where the condition starts
+  uint32_t col = 1;  // 1-based column where the condition starts
 };
 
 struct Conditions {
@@ -68,9 +68,9 @@ Result<Conditions> parse_conditions(std::string_view text);
 // Canonical text: "WHEN avg() OF query(A, 5m, now) IS ABOVE 200 OR WHEN ...".
 std::string format(const Conditions& c);
 
-std::string_view reducer_name(Reducer r);            // "avg", "percent_diff_abs", ...
+std::string_view reducer_name(Reducer r);  // "avg", "percent_diff_abs", ...
 std::optional<Reducer> reducer_from_name(std::string_view name);
-std::string_view evaluator_name(EvaluatorType t);    // "gt", "within_range", ...
+std::string_view evaluator_name(EvaluatorType t);  // "gt", "within_range", ...
 std::optional<EvaluatorType> evaluator_from_name(std::string_view name);
 
 // Reduces one series; nullopt means "no value" (empty series, or only null/NaN points).

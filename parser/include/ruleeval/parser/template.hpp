@@ -65,18 +65,18 @@ struct Node {
   enum class Kind : uint8_t { kText, kAction, kIf, kRange, kWith, kTemplate, kBreak, kContinue };
   Kind kind = Kind::kText;
   uint32_t pos = 0;
-  std::string text;          // kText: the literal text; kTemplate: the template name
-  bool has_pipe = false;     // kTemplate: whether a pipeline was given
-  Pipeline pipe;             // kAction, kIf, kRange, kWith, kTemplate
-  std::vector<Node> list;    // kIf, kRange, kWith: the body
+  std::string text;        // kText: the literal text; kTemplate: the template name
+  bool has_pipe = false;   // kTemplate: whether a pipeline was given
+  Pipeline pipe;           // kAction, kIf, kRange, kWith, kTemplate
+  std::vector<Node> list;  // kIf, kRange, kWith: the body
   std::vector<Node> else_list;
 };
 
 // The parsed template plus every {{define}}/{{block}} found in it.
 struct Template {
   std::string name;
-  std::string source;      // the full parsed text (including a Prometheus prefix, if any)
-  uint32_t prefix_len = 0; // bytes of prefix before the user's text
+  std::string source;       // the full parsed text (including a Prometheus prefix, if any)
+  uint32_t prefix_len = 0;  // bytes of prefix before the user's text
   std::vector<Node> root;
   std::map<std::string, std::vector<Node>, std::less<>> defines;
 
@@ -95,10 +95,10 @@ enum class Dialect : uint8_t {
 };
 
 struct ParseOptions {
-  std::string name = "template";        // Go's template name, shown in errors
+  std::string name = "template";  // Go's template name, shown in errors
   Dialect dialect = Dialect::kPrometheus;
   std::vector<std::string> extra_functions;  // more names the caller will supply at render time
-  std::string prefix;                   // parsed before the text; positions stay user-relative
+  std::string prefix;                        // parsed before the text; positions stay user-relative
 };
 
 // Names of the functions known in a dialect, builtins (and, or, len, printf, ...) included.
@@ -122,8 +122,8 @@ Result<Template> parse_alert_template(std::string_view text, std::string_view ru
 // ---- Static analysis (for the linter) ------------------------------------------------------
 
 struct LabelReference {
-  std::string name;        // "instance" in $labels.instance / .Labels.instance / index $labels "x"
-  SourceLocation where;    // relative to the user's text
+  std::string name;      // "instance" in $labels.instance / .Labels.instance / index $labels "x"
+  SourceLocation where;  // relative to the user's text
 };
 
 struct TemplateUsage {

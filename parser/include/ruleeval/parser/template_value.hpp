@@ -41,9 +41,9 @@ struct Duration {
 };
 
 struct TypeInfo {
-  std::string name;          // e.g. "template.KV", used in error messages
-  bool is_struct = false;    // a missing field is an error, not a missing key
-  bool string_elems = false; // missing key yields "" (rather than nil) under missingkey=zero
+  std::string name;           // e.g. "template.KV", used in error messages
+  bool is_struct = false;     // a missing field is an error, not a missing key
+  bool string_elems = false;  // missing key yields "" (rather than nil) under missingkey=zero
   std::map<std::string, Method, std::less<>> methods;
 };
 
