@@ -126,7 +126,7 @@ Pos expr_pos(const RuleFile& file, const Rule& rule, uint32_t offset) {
       ++col;
     }
   }
-  return map_into_scalar(rule.expr, file.text, line, col);
+  return map_into_scalar(rule.expr, file, line, col);
 }
 
 // Moves `offset` back over `name` (and blanks) when the source has it right before: node spans
@@ -382,7 +382,7 @@ void check_alert(Emitter& em, const RuleGroup& g, const Rule& r, const LintConfi
       for (const auto& ref : use.labels) {
         if (out_labels->can_have(ref.name)) continue;
         Pos p = ref.where.known()
-                    ? map_into_scalar(kv.value, em.file().text, ref.where.line, ref.where.col)
+                    ? map_into_scalar(kv.value, em.file(), ref.where.line, ref.where.col)
                     : kv.value.pos;
         em.add("alerts/template",
                fmt::format("{} \"{}\" uses $labels.{} but the query cannot return it (it returns "

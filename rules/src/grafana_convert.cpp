@@ -442,10 +442,10 @@ class ProvisioningDecoder {
             clause = fmt::format("IS BELOW {}", t->a);
             break;
           case ThresholdOp::WithinRange:
-            clause = fmt::format("IS WITHIN RANGE {} TO {}", t->a, t->b);
+            clause = fmt::format("IS WITHIN RANGE {}, {}", t->a, t->b);
             break;
           case ThresholdOp::OutsideRange:
-            clause = fmt::format("IS OUTSIDE RANGE {} TO {}", t->a, t->b);
+            clause = fmt::format("IS OUTSIDE RANGE {}, {}", t->a, t->b);
             break;
           default:
             unsupported(fmt::format("evaluator \"{}\" is not allowed in classic conditions",
@@ -456,9 +456,9 @@ class ProvisioningDecoder {
       }
       std::string op = "and";
       if (OptNode o = child(c, "operator")) op = scalar_or_empty(child(*o, "type"));
-      const std::string lead = i == 0 ? "WHEN" : (op == "or" ? "OR" : "AND");
-      text += fmt::format("{}{} {}() OF query({}, {}, now) {}", i == 0 ? "" : " ", lead, reducer,
-                          ref, "RANGE", clause);
+      const std::string lead = i == 0 ? "WHEN" : (op == "or" ? " OR WHEN" : " AND WHEN");
+      text += fmt::format("{} {}() OF query({}, {}, now) {}", lead, reducer, ref, "RANGE",
+                          clause);
     }
     auto q = nodes.find(query_ref);
     if (q == nodes.end()) {

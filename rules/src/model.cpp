@@ -40,6 +40,22 @@ bool Rule::check_disabled(std::string_view check) const {
   });
 }
 
+void RuleFile::index_lines() {
+  line_starts.clear();
+  line_starts.push_back(0);
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n') line_starts.push_back(static_cast<uint32_t>(i + 1));
+  }
+}
+
+std::string_view RuleFile::line_text(uint32_t line) const {
+  if (line == 0 || line > line_starts.size()) return {};
+  const size_t begin = line_starts[line - 1];
+  size_t end = line < line_starts.size() ? line_starts[line] - 1 : text.size();
+  if (end > begin && text[end - 1] == '\r') --end;
+  return std::string_view(text).substr(begin, end - begin);
+}
+
 size_t RuleFile::rule_count() const {
   size_t n = 0;
   for (const auto& g : groups) n += g.rules.size();
@@ -137,7 +153,9 @@ uint32_t indent_of_line(std::string_view text, uint32_t line) {
 }
 }  // namespace
 
-Pos map_into_scalar(const Scalar& s, std::string_view file_text, uint32_t line, uint32_t col) {
+namespace {
+template <class IndentOf>
+Pos map_scalar(const Scalar& s, IndentOf indent_of, uint32_t line, uint32_t col) {
   if (!s.pos.known()) return s.pos;
   if (line == 0) line = 1;
   if (col == 0) col = 1;
@@ -145,7 +163,7 @@ Pos map_into_scalar(const Scalar& s, std::string_view file_text, uint32_t line, 
     case ScalarStyle::Literal:
     case ScalarStyle::Folded: {
       // The block's indentation is that of its first line.
-      const uint32_t indent = indent_of_line(file_text, s.pos.line + 1);
+      const uint32_t indent = indent_of(s.pos.line + 1);
       uint32_t value_lines = 1;
       for (char c : s.value) value_lines += c == '\n' ? 1 : 0;
       if (!s.value.empty() && s.value.back() == '\n') --value_lines;
@@ -160,6 +178,24 @@ Pos map_into_scalar(const Scalar& s, std::string_view file_text, uint32_t line, 
       return line == 1 ? Pos{s.pos.line, s.pos.col + col - 1} : s.pos;
   }
   return s.pos;
+}
+}  // namespace
+
+Pos map_into_scalar(const Scalar& s, std::string_view file_text, uint32_t line, uint32_t col) {
+  return map_scalar(s, [&](uint32_t l) { return indent_of_line(file_text, l); }, line, col);
+}
+
+Pos map_into_scalar(const Scalar& s, const RuleFile& file, uint32_t line, uint32_t col) {
+  if (file.line_starts.empty()) return map_into_scalar(s, file.text, line, col);
+  return map_scalar(
+      s,
+      [&](uint32_t l) {
+        std::string_view t = file.line_text(l);
+        uint32_t n = 0;
+        while (n < t.size() && t[n] == ' ') ++n;
+        return n;
+      },
+      line, col);
 }
 
 }  // namespace ruleeval::rules

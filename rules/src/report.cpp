@@ -148,15 +148,17 @@ std::string_view source_line(std::string_view text, uint32_t line) {
 }
 
 std::string render_text(std::span<const Diagnostic> diags, std::span<const RuleFile* const> files) {
-  std::unordered_map<std::string_view, std::string_view> texts;
-  for (const RuleFile* f : files) texts.emplace(f->path, f->text);
+  std::unordered_map<std::string_view, const RuleFile*> texts;
+  for (const RuleFile* f : files) texts.emplace(f->path, f);
   std::string out;
   for (const auto& d : diags) {
     out += d.to_string();
     out += '\n';
     auto it = texts.find(d.where.file);
     if (it == texts.end() || d.where.line == 0) continue;
-    std::string_view line = source_line(it->second, d.where.line);
+    std::string_view line = it->second->line_starts.empty()
+                                ? source_line(it->second->text, d.where.line)
+                                : it->second->line_text(d.where.line);
     if (line.empty()) continue;
     const std::string num = std::to_string(d.where.line);
     out += fmt::format(" {} | {}\n", num, line);

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "fmt/format.h"
+#include "ruleeval/parser/condition.hpp"
 #include "ruleeval/parser/promql.hpp"
 #include "ruleeval/parser/template.hpp"
 
@@ -82,7 +83,9 @@ std::vector<ControlComment> scan_control_comments(YamlContext& ctx, std::string_
     // Only whitespace between '#' and the marker.
     if (before.substr(hash + 1).find_first_not_of(" \t") != std::string_view::npos) continue;
     ControlComment c;
-    c.line = static_cast<uint32_t>(std::count(text.begin(), text.begin() + static_cast<long>(line_start), '\n') + 1);
+    const auto& starts = ctx.file().line_starts;
+    c.line = static_cast<uint32_t>(std::upper_bound(starts.begin(), starts.end(), line_start) -
+                                   starts.begin());
     c.own_line = before.substr(0, hash).find_first_not_of(" \t") == std::string_view::npos;
     std::string_view rest = text.substr(marker_at + kMarker.size(), line_end - marker_at - kMarker.size());
     std::string cur;
@@ -129,7 +132,26 @@ void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string&
     } else {
       const auto& e = parsed.error();
       add("promql/syntax", fmt::format("could not parse expression: {}", e.message),
-          map_into_scalar(rule.expr, file.text, e.line, e.col));
+          map_into_scalar(rule.expr, file, e.line, e.col));
+    }
+  }
+  if (rule.grafana && rule.grafana->condition.present) {
+    const Scalar& cond = rule.grafana->condition;
+    auto parsed = classic::parse_conditions(cond.value);
+    if (!parsed) {
+      const auto& w = parsed.error().where;
+      const Pos p = rule.grafana->from_provisioning
+                        ? cond.pos
+                        : map_into_scalar(cond, file, 1, w.col == 0 ? 1 : w.col);
+      add("rule/format", fmt::format("invalid condition: {}", parsed.error().message), p);
+    } else {
+      for (const auto& c : parsed->items) {
+        if (c.ref_id != "A") {
+          add("rule/format",
+              fmt::format("condition uses query({}); the rule's `query` is query A", c.ref_id),
+              map_into_scalar(cond, file, 1, c.col));
+        }
+      }
     }
   }
   if (rule.kind != RuleKind::Alerting) return;
@@ -141,7 +163,7 @@ void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string&
         kv.tmpl = std::make_shared<const tmpl::Template>(std::move(*t));
       } else {
         const auto& w = t.error().where;
-        Pos p = w.known() ? map_into_scalar(kv.value, file.text, w.line, w.col) : kv.value.pos;
+        Pos p = w.known() ? map_into_scalar(kv.value, file, w.line, w.col) : kv.value.pos;
         add("alerts/template", fmt::format("{} \"{}\": {}", what, kv.key, t.error().message), p);
       }
     }

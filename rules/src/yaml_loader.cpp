@@ -241,6 +241,7 @@ LoadResult load_rules_text(std::string text, std::string path, const LoadOptions
   LoadResult out;
   out.file.path = std::move(path);
   out.file.text = std::move(text);
+  out.file.index_lines();
   YamlContext ctx(out.file, opts, out.diagnostics);
   yml::Stream stream;
   try {

@@ -293,6 +293,12 @@ TEST_CASE("concise Grafana-like rules with wrong fields are explained") {
       - alert: BadRange
         query: up
         threshold: {within_range: [5, 1]}
+      - alert: BadCondition
+        query: up
+        condition: "WHEN avg() OF query(B, 5m, now) IS ABOVE 1"
+      - alert: BrokenCondition
+        query: up
+        condition: "WHEN avg() OF query(A, 5m, now) IS SOMEWHAT 1"
       - alert: Both
         query: up
         expr: up
@@ -305,6 +311,8 @@ TEST_CASE("concise Grafana-like rules with wrong fields are explained") {
   CHECK(has_message(r, "g.yml:4:9: error: a Grafana-style rule needs `threshold` or `condition`"));
   CHECK(has_message(r, "g.yml:8:17: error: unknown reducer \"mode\""));
   CHECK(has_message(r, "within_range: low bound 5 is above high bound 1"));
+  CHECK(has_message(r, "condition uses query(B); the rule's `query` is query A"));
+  CHECK(has_message(r, "invalid condition: "));
   CHECK(has_message(r, "a Grafana-style rule takes `query`, not `expr`"));
   CHECK(has_message(r, "Grafana-style fields (query, threshold, ...) need `alert`"));
 }
@@ -396,8 +404,8 @@ groups:
   const Rule& classic = rules[1];
   REQUIRE(classic.grafana);
   CHECK(classic.grafana->condition.value ==
-        "WHEN min() OF query(A, 5m, now) IS BELOW 1 OR avg() OF query(A, 5m, now) IS WITHIN "
-        "RANGE 0 TO 0.5");
+        "WHEN min() OF query(A, 5m, now) IS BELOW 1 OR WHEN avg() OF query(A, 5m, now) IS "
+        "WITHIN RANGE 0, 0.5");
   CHECK(classic.grafana->on_error == ErrorState::Alerting);  // the provisioning default
 }
 

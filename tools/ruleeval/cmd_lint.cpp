@@ -141,7 +141,9 @@ int run_lint(const LintOptions& o) {
   rules::LoadOptions lopts;
   lopts.ignore_unknown_fields = o.ignore_unknown_fields;
   for (const auto& f : o.features) {
-    if (f == "promql-experimental-functions") {
+    // promtool's experimental PromQL features; the parser has one switch for all of them.
+    if (f == "promql-experimental-functions" || f == "promql-extended-range-selectors" ||
+        f == "promql-binop-fill-modifiers" || f == "promql-duration-expr") {
       lopts.experimental_promql = true;
     } else {
       std::cerr << "ruleeval lint: unknown feature \"" << f << "\"\n";
@@ -225,7 +227,8 @@ void register_lint(CLI::App& app, int& exit_code) {
   sub->add_option("--config", opts->config,
                   "Lint config (default: .ruleeval.yaml here or next to the first path)");
   sub->add_option("--enable-feature", opts->features,
-                  "Enable experimental syntax: promql-experimental-functions");
+                  "Enable experimental PromQL (promql-experimental-functions, ...)")
+      ->allow_extra_args(false);
   sub->add_flag("--ignore-unknown-fields", opts->ignore_unknown_fields,
                 "Accept unknown fields in rule files");
   sub->add_flag("--list-checks", opts->list_checks, "List every check and exit");

@@ -141,8 +141,12 @@ struct RuleGroup {
 struct RuleFile {
   std::string path;
   std::string text;  // the file contents, for carets under diagnostics
+  std::vector<uint32_t> line_starts;  // byte offset of each line of text (index 0 = line 1)
   std::vector<RuleGroup> groups;
   size_t rule_count() const;
+  // Text of 1-based line `line` without its newline ("" when out of range).
+  std::string_view line_text(uint32_t line) const;
+  void index_lines();  // fills line_starts from text
 };
 
 std::optional<Reducer> parse_reducer(std::string_view s);  // "avg", "mean", "last", ...
@@ -154,5 +158,7 @@ std::string_view to_string(ThresholdOp op);  // "above", "within_range", ...
 // Maps a 1-based line:col inside a scalar's value to the position in the file (best effort for
 // folded and multi-line plain scalars, exact for single-line and literal block scalars).
 Pos map_into_scalar(const Scalar& s, std::string_view file_text, uint32_t line, uint32_t col);
+// The same, using the file's line index (constant time per call).
+Pos map_into_scalar(const Scalar& s, const RuleFile& file, uint32_t line, uint32_t col);
 
 }  // namespace ruleeval::rules
