@@ -222,7 +222,9 @@ SendResult smtp_send(const OutboxEntry& e, const EmailConfig& cfg) {
     r.error = std::string("smtp: ") + curl_easy_strerror(rc);
     if (code) r.error += " (server said " + std::to_string(code) + ")";
     // Permanent SMTP rejections (5xx) and bad credentials are not retried.
-    r.retryable = !(rc == CURLE_LOGIN_DENIED || (code >= 500 && code < 600));
+    // require_tls against a server without STARTTLS is a configuration problem, not transient.
+    r.retryable = !(rc == CURLE_LOGIN_DENIED || rc == CURLE_USE_SSL_FAILED ||
+                    (code >= 500 && code < 600));
     return r;
   }
   r.ok = true;

@@ -285,6 +285,7 @@ receivers:
       make_alert(Labels{{"alertname", "HighTemp"}, {"room", "r1"}},
                  Labels{{"summary", "Température 41°C & <rising>"}})};
   n->send(alerts, now_ms());
+  n->tick(now_ms());
   REQUIRE(n->wait_idle(15'000));
   fs::path mail;
   for (int i = 0; i < 200 && mail.empty(); ++i) {
@@ -390,6 +391,76 @@ receivers:
   CHECK(body["alerts"][0]["annotations"]["summary"] == "sent through ruleeval");
   CHECK(body["alerts"][0]["generatorURL"] == "http://prometheus.test/graph?g0.expr=up");
   CHECK(body["alerts"][0]["fingerprint"] == fingerprint_hex(alerts[0].labels));
+  n->stop();
+  fs::remove_all(dir);
+}
+
+TEST_CASE("email uses STARTTLS when required and implicit TLS when forced") {
+  auto dir = temp_dir("smtp_tls");
+  auto cert = fs::path(dir) / "cert.pem";
+  auto key = fs::path(dir) / "key.pem";
+  std::string gen = "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key.string() +
+                    " -out " + cert.string() + " -days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1";
+  REQUIRE(std::system(gen.c_str()) == 0);
+  struct Server {
+    fs::path maildir;
+    int port;
+    std::unique_ptr<ChildProcess> proc;
+  };
+  auto start = [&](const std::string& name, std::vector<std::string> tls_args) {
+    Server s{fs::path(dir) / name, free_port(), nullptr};
+    for (const char* sub : {"new", "cur", "tmp"}) fs::create_directories(s.maildir / sub);
+    std::vector<std::string> argv{"/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l",
+                                  "127.0.0.1:" + std::to_string(s.port)};
+    argv.insert(argv.end(), tls_args.begin(), tls_args.end());
+    argv.insert(argv.end(), {"-c", "aiosmtpd.handlers.Mailbox", s.maildir.string()});
+    s.proc = std::make_unique<ChildProcess>(argv, (fs::path(dir) / (name + ".log")).string());
+    REQUIRE(wait_port(s.port, 10'000));
+    return s;
+  };
+  auto starttls = start("starttls", {"--tlscert", cert.string(), "--tlskey", key.string()});
+  auto smtps = start("smtps", {"--smtpscert", cert.string(), "--smtpskey", key.string()});
+  auto plain = start("plain", {});
+  auto yaml = fmt_yaml(R"(
+route: {receiver: mail, group_wait: 0s}
+receivers:
+  - name: mail
+    email_configs:
+      - {to: a@example.org, from: r@example.org, smarthost: '127.0.0.1:P1',
+         tls_config: {insecure_skip_verify: true}}
+      - {to: b@example.org, from: r@example.org, smarthost: '127.0.0.1:P2',
+         force_implicit_tls: true, tls_config: {insecure_skip_verify: true}}
+      - {to: c@example.org, from: r@example.org, smarthost: '127.0.0.1:P3'}
+)",
+                       {{"P1", std::to_string(starttls.port)},
+                        {"P2", std::to_string(smtps.port)},
+                        {"P3", std::to_string(plain.port)}});
+  auto n = make_notifier(yaml, (fs::path(dir) / "state").string());
+  std::vector<rules::Alert> alerts{make_alert(Labels{{"alertname", "Tls"}}, {})};
+  n->send(alerts, now_ms());
+  n->tick(now_ms());  // flush now rather than waiting for the background loop
+  REQUIRE(n->wait_idle(20'000));
+  auto count = [](const fs::path& d) {
+    size_t c = 0;
+    for (auto& e : fs::directory_iterator(d / "new")) c += e.is_regular_file();
+    return c;
+  };
+  CHECK(count(starttls.maildir) == 1);
+  CHECK(count(smtps.maildir) == 1);
+  // require_tls defaults to true: a server without STARTTLS gets nothing, and it is not retried.
+  CHECK(count(plain.maildir) == 0);
+  std::map<std::string, IntegrationMetrics> by_id;
+  auto ms = n->metrics();
+  REQUIRE(ms.size() == 3);
+  uint64_t sent = 0, failed = 0, retried = 0;
+  for (const auto& m : ms) {
+    sent += m.sent;
+    failed += m.failed;
+    retried += m.retried;
+  }
+  CHECK(sent == 2);
+  CHECK(failed == 1);
+  CHECK(retried == 0);
   n->stop();
   fs::remove_all(dir);
 }
