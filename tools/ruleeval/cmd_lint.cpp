@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <iterator>
@@ -233,7 +234,14 @@ void register_lint(CLI::App& app, int& exit_code) {
                 "Accept unknown fields in rule files");
   sub->add_flag("--list-checks", opts->list_checks, "List every check and exit");
   sub->add_option("-j,--jobs", opts->jobs, "Files linted in parallel (default: all cores)");
-  sub->callback([opts, &exit_code] { exit_code = run_lint(*opts); });
+  sub->callback([opts, &exit_code] {
+    exit_code = run_lint(*opts);
+    // Everything is printed: skip tearing down the rule model (a 10,000-rule file holds ~10^6
+    // small allocations, and freeing them costs ~20% of the run).
+    std::cout.flush();
+    std::cerr.flush();
+    std::_Exit(exit_code);
+  });
 }
 
 }  // namespace ruleeval::cli
