@@ -130,6 +130,8 @@ void print_into(const Value& v, std::string& out) {
     }
     case Value::Kind::kMap: {
       const bool is_struct = v.type() != nullptr && v.type()->is_struct;
+      // fmt prints a pointer to a struct (Prometheus's *sample) as &{...}.
+      if (is_struct && v.type()->name.starts_with('*')) out += '&';
       out += is_struct ? "{" : "map[";
       bool first = true;
       for (const auto& [k, e] : v.as_map()) {

@@ -251,6 +251,7 @@ TEST_CASE("query results can be walked, sorted and picked") {
   CHECK(prom("{{ range sortByLabel \"instance\" (query \"up\") }}{{ label \"instance\" . }} {{ end "
              "}}") == "a:9090 b:9090 ");
   CHECK(prom("{{ with query \"up\" }}{{ . | first | value | humanize }}{{ end }}") == "1");
+  CHECK(prom("{{ query \"up\" | first }}") == "&{map[instance:b:9090 job:x] 1}");
   CHECK(prom("{{ query \"none\" | first }}") ==
         "ERR: template: t:1:18: executing \"t\" at <first>: error calling first: first() called "
         "on vector with no elements");
