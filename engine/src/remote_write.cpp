@@ -120,10 +120,18 @@ class Reader {
 
 std::string encode_write_request(std::span<const WriteSample> samples) {
   // Group by label set, keeping first-seen order.
-  std::unordered_map<Labels, size_t> index;
+  // Keyed by pointer into `samples` (no label copies), hashed and compared by value.
+  struct Hash {
+    size_t operator()(const Labels* l) const { return l->hash(); }
+  };
+  struct Eq {
+    bool operator()(const Labels* a, const Labels* b) const { return *a == *b; }
+  };
+  std::unordered_map<const Labels*, size_t, Hash, Eq> index;
+  index.reserve(samples.size());
   std::vector<std::pair<const Labels*, std::vector<const WriteSample*>>> series;
   for (const auto& s : samples) {
-    auto [it, inserted] = index.try_emplace(s.labels, series.size());
+    auto [it, inserted] = index.try_emplace(&s.labels, series.size());
     if (inserted) series.push_back({&s.labels, {}});
     series[it->second].second.push_back(&s);
   }
