@@ -290,8 +290,9 @@ struct Frame {
 
 class Lowerer {
  public:
-  Lowerer(std::string_view text, std::unordered_set<std::string> funcs)
-      : text_(text), funcs_(std::move(funcs)) {}
+  // `funcs` must outlive the Lowerer.
+  Lowerer(std::string_view text, const std::unordered_set<std::string>& funcs)
+      : text_(text), funcs_(funcs) {}
 
   std::expected<void, ParseFailure> run(g::ItemsX& items, Template& out);
 
@@ -315,7 +316,7 @@ class Lowerer {
   void close_frame(Template& out);
 
   std::string_view text_;
-  std::unordered_set<std::string> funcs_;
+  const std::unordered_set<std::string>& funcs_;
   std::vector<std::string> vars_{"$"};
   std::vector<Frame> stack_;
   std::vector<Node> root_;
@@ -667,6 +668,22 @@ std::unordered_set<std::string> known_functions(const ParseOptions& opts) {
   return s;
 }
 
+// The common case (no extra functions) shares one set per dialect instead of building it on
+// every parse.
+const std::unordered_set<std::string>& dialect_functions(Dialect d) {
+  static const std::unordered_set<std::string> kProm = [] {
+    ParseOptions o;
+    o.dialect = Dialect::kPrometheus;
+    return known_functions(o);
+  }();
+  static const std::unordered_set<std::string> kAm = [] {
+    ParseOptions o;
+    o.dialect = Dialect::kAlertmanager;
+    return known_functions(o);
+  }();
+  return d == Dialect::kPrometheus ? kProm : kAm;
+}
+
 uint32_t line_of(std::string_view text, size_t pos) {
   pos = std::min(pos, text.size());
   return 1 + static_cast<uint32_t>(
@@ -788,7 +805,9 @@ Result<Template> parse(std::string_view user_text, const ParseOptions& opts) {
     return fail(
         describe_expectation(text, static_cast<size_t>(e.where() - text.data()), e.which()));
   }
-  Lowerer lower(text, known_functions(opts));
+  std::unordered_set<std::string> custom;
+  if (!opts.extra_functions.empty()) custom = known_functions(opts);
+  Lowerer lower(text, opts.extra_functions.empty() ? dialect_functions(opts.dialect) : custom);
   if (auto r = lower.run(items, t); !r) return fail(r.error());
   return t;
 }

@@ -205,3 +205,21 @@ TEST_CASE("analysis lists label references and $value and query usage") {
   CHECK_FALSE(uq.uses_value);
   CHECK(uq.labels.empty());
 }
+
+TEST_CASE("extra function names supplied by the caller are accepted by the parser") {
+  ParseOptions o;
+  o.name = "t";
+  o.extra_functions = {"myfn"};
+  auto t = parse("{{ myfn 1 | humanize }}", o);
+  REQUIRE(t);
+  FuncMap funcs;
+  funcs["myfn"] = FuncSpec{[](std::span<const Value> a) -> Result<Value> {
+                             return Value(static_cast<double>(a[0].as_int()) * 2000);
+                           },
+                           1, 1};
+  funcs["humanize"] = prometheus_functions({})["humanize"];
+  auto r = render(*t, Value(), funcs);
+  REQUIRE(r);
+  CHECK(*r == "2k");
+  CHECK(parse_error("{{ myfn 1 }}") == "template: t:1: function \"myfn\" not defined");
+}
