@@ -762,6 +762,8 @@ Result<QueryResult> instant_query(const Queryable& q, const promql::Expr& expr, 
     return make_error(e.what());
   } catch (const std::bad_alloc&) {
     return make_error("query ran out of memory");
+  } catch (const std::exception& e) {
+    return make_error(std::string("internal error evaluating query: ") + e.what());
   }
 }
 
@@ -813,6 +815,8 @@ Result<QueryResult> range_query(const Queryable& q, const promql::Expr& expr, Mi
     return make_error(e.what());
   } catch (const std::bad_alloc&) {
     return make_error("query ran out of memory");
+  } catch (const std::exception& e) {
+    return make_error(std::string("internal error evaluating query: ") + e.what());
   }
 }
 
