@@ -6,6 +6,7 @@
 #include <boost/fusion/include/adapt_struct.hpp>
 #include <boost/spirit/home/x3.hpp>
 #include <cmath>
+#include <cstdlib>
 
 #include "ruleeval/parser/duration.hpp"
 
@@ -135,7 +136,13 @@ const auto from_inner_def = lexeme[+(x3::alnum)][check_duration];
 const auto to_def = to_inner;
 const auto to_inner_def =
     lexeme[x3::raw[no_case[lit("now")] >> -(lit('-') >> +x3::alnum)]][check_to];
-const auto number_def = x3::double_;
+// X3's double_ is not correctly rounded for long inputs; convert the matched text with strtod so
+// that format() and parse_conditions() round-trip exactly.
+auto to_double = [](auto& ctx) {
+  const auto& r = x3::_attr(ctx);
+  x3::_val(ctx) = std::strtod(std::string(r.begin(), r.end()).c_str(), nullptr);
+};
+const auto number_def = lexeme[x3::raw[x3::double_]][to_double];
 const auto lparen_def = lit('(');
 const auto rparen_def = lit(')');
 const auto comma_def = lit(',');

@@ -62,6 +62,16 @@ TEST_CASE("several conditions join with AND and OR, keywords are case-insensitiv
         "BELOW -3.5 AND WHEN percent_diff_abs() OF query(C, 1h, now) IS WITHIN RANGE 1, 2 OR "
         "WHEN count_non_null() OF query(D, 10s, now) IS OUTSIDE RANGE 0, 5 AND WHEN diff() OF "
         "query(A, 5m, now) HAS NO VALUE");
+  // Long numbers must survive a print/parse round trip (found by fuzzing).
+  auto big = parse_conditions(
+      "WHEN last() OF query(B, 1m, now) IS BELOW "
+      "3555555555555555555555999999999999999999999999999999999999999999999999.5555555555");
+  REQUIRE(big);
+  auto big2 = parse_conditions(format(*big));
+  REQUIRE(big2);
+  CHECK(big2->items[0].evaluator.params == big->items[0].evaluator.params);
+  CHECK(format(*big2) == format(*big));
+
   auto again = parse_conditions(format(*r));
   REQUIRE(again);
   CHECK(format(*again) == format(*r));
