@@ -287,7 +287,7 @@ TEST_CASE("a receiver failing past the threshold raises ReceiverFailing through 
   h.fire({firing("A", 3600'000)});
   h.clock->set(kT0 + 10'000);
   h.n->tick(kT0 + 10'000);
-  for (int i = 0; i < 200 && h.transport->sent_to("ops/webhook/0").empty(); ++i) {
+  for (int i = 0; i < 1000 && h.transport->sent_to("ops/webhook/0").empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   auto ops = h.transport->sent_to("ops/webhook/0");
@@ -324,7 +324,8 @@ TEST_CASE("a slow receiver does not hold up another one") {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   CHECK(h.transport->sent_to(kHook).size() == 1);
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500));
+  // Generous bound for loaded CI machines; the slow receiver is blocked until released anyway.
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(3000));
   CHECK(h.transport->sent_to(kSlack).empty());
   release = true;
   REQUIRE(h.n->wait_idle(5000));
