@@ -685,7 +685,7 @@ auto const act_at_ts = [](auto& ctx) {
 // generic `space | '#' >> *(char_ - eol)` spent a fifth of the parse time in isspace()).
 struct BlankParser : x3::parser<BlankParser> {
   using attribute_type = x3::unused_type;
-  static bool const has_attribute = false;
+  [[maybe_unused]] static bool const has_attribute = false;
   template <class Iterator, class Context, class RContext, class Attribute>
   bool parse(Iterator& first, const Iterator& last, const Context&, RContext&, Attribute&) const {
     Iterator i = first;
