@@ -26,11 +26,12 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)      # PkgConfig::RE2
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)  # PkgConfig::XXHASH
 
-find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
+# Debian's cpp-httplib 0.11 is a compiled library built with OpenSSL, zlib and brotli support;
+# its pkg-config file carries the matching CPPHTTPLIB_* defines (they change class layouts).
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)     # PkgConfig::HTTPLIB
 if(NOT TARGET httplib::httplib)
   add_library(httplib::httplib INTERFACE IMPORTED)
-  set_target_properties(httplib::httplib PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${HTTPLIB_INCLUDE_DIR}"
-                                                     INTERFACE_LINK_LIBRARIES Threads::Threads)
+  set_target_properties(httplib::httplib PROPERTIES INTERFACE_LINK_LIBRARIES "PkgConfig::HTTPLIB;Threads::Threads")
 endif()
 
 if(RULEEVAL_TESTS)

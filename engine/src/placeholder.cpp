@@ -1,2 +1,0 @@
-// Placeholder so the library target exists before its first real source file lands.
-namespace ruleeval { [[maybe_unused]] static int engine_placeholder = 0; }
