@@ -276,12 +276,38 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
   const rules::Rule& rule = *rt.rule;
   const rules::GrafanaSpec& g = *rule.grafana;
   Millis t = ts - env_.query_offset;
+  GrafanaRuleParams p;
+  p.title = rule.name;
+  p.for_ms = rule.for_.ms;
+  p.keep_firing_for_ms = rule.keep_firing_for.ms;
+  p.labels = merge_labels(group_->labels, rule.labels);
+  switch (g.no_data) {
+    case rules::NoDataState::NoData: p.no_data = NoDataMapping::kNoData; break;
+    case rules::NoDataState::Alerting: p.no_data = NoDataMapping::kAlerting; break;
+    case rules::NoDataState::Ok: p.no_data = NoDataMapping::kOk; break;
+    case rules::NoDataState::KeepLast: p.no_data = NoDataMapping::kKeepLast; break;
+  }
+  switch (g.on_error) {
+    case rules::ErrorState::Error: p.exec_err = ExecErrMapping::kError; break;
+    case rules::ErrorState::Alerting: p.exec_err = ExecErrMapping::kAlerting; break;
+    case rules::ErrorState::Ok: p.exec_err = ExecErrMapping::kOk; break;
+    case rules::ErrorState::KeepLast: p.exec_err = ExecErrMapping::kKeepLast; break;
+  }
   GrafanaEvalResult result;
   std::unordered_map<Labels, double> raw_values;
 
-  auto breach = [&](const Labels& lbs, double v) {
+  // Instances are keyed like eval_grafana_rule keys them: sample labels - __name__, + rule
+  // labels, + alertname.
+  auto instance_key = [&](const Labels& sample) {
+    LabelsBuilder b(sample);
+    b.del(kMetricName);
+    for (const auto& l : p.labels) b.set(l.name, l.value);
+    b.set("alertname", rule.name);
+    return b.build();
+  };
+  auto breach = [&](const Labels& sample, double v) {
     if (!g.threshold) return v != 0 && !std::isnan(v);
-    auto it = rt.instances.find(lbs);
+    auto it = rt.instances.find(instance_key(sample));
     bool active = it != rt.instances.end() &&
                   (it->second.state == GrafanaState::kAlerting ||
                    it->second.state == GrafanaState::kPending ||
@@ -301,7 +327,7 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
       std::vector<double> vals;
       for (const auto& s : *m) {
         vals.clear();
-        for (const auto& p : s.points) vals.push_back(p.v);
+        for (const auto& pt : s.points) vals.push_back(pt.v);
         double v = grafana_reduce(g.reduce, g.reduce_mode, g.replace_with, vals);
         Labels lbs = s.metric.without_metric_name();
         raw_values[lbs] = v;
@@ -321,31 +347,17 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     }
   }
   // The state machine only needs "breached or not"; keep the reduced values for templates.
+  std::unordered_map<Labels, double> instance_values;
   for (auto& s : result.samples) {
-    s.value = breach(s.labels, raw_values[s.labels]) ? 1 : 0;
+    double v = raw_values[s.labels];
+    s.value = breach(s.labels, v) ? 1 : 0;
+    instance_values[instance_key(s.labels)] = v;
   }
 
-  GrafanaRuleParams p;
-  p.title = rule.name;
-  p.for_ms = rule.for_.ms;
-  p.keep_firing_for_ms = rule.keep_firing_for.ms;
-  p.labels = merge_labels(group_->labels, rule.labels);
-  switch (g.no_data) {
-    case rules::NoDataState::NoData: p.no_data = NoDataMapping::kNoData; break;
-    case rules::NoDataState::Alerting: p.no_data = NoDataMapping::kAlerting; break;
-    case rules::NoDataState::Ok: p.no_data = NoDataMapping::kOk; break;
-    case rules::NoDataState::KeepLast: p.no_data = NoDataMapping::kKeepLast; break;
-  }
-  switch (g.on_error) {
-    case rules::ErrorState::Error: p.exec_err = ExecErrMapping::kError; break;
-    case rules::ErrorState::Alerting: p.exec_err = ExecErrMapping::kAlerting; break;
-    case rules::ErrorState::Ok: p.exec_err = ExecErrMapping::kOk; break;
-    case rules::ErrorState::KeepLast: p.exec_err = ExecErrMapping::kKeepLast; break;
-  }
   eval_grafana_rule(rt.instances, p, result, ts);
   for (auto& [lbs, inst] : rt.instances) {
-    auto it = raw_values.find(lbs);
-    if (it != raw_values.end()) inst.value = it->second;
+    auto it = instance_values.find(lbs);
+    if (it != instance_values.end()) inst.value = it->second;
   }
   if (result.error) {
     rt.health = RuleHealth::kErr;

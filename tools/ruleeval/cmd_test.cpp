@@ -1,7 +1,8 @@
 // `ruleeval test FILE...`: runs Prometheus PromQL `.test` scripts and prints, per file,
 // `N passed, N failed` plus every failure with file:line, the query, expected and got.
 // `--skip FILE` names a skip list of `file:line` entries (basename or path; `#` comments).
-// promtool rule-test YAML files (.yml/.yaml) are dispatched separately (not yet supported).
+// promtool rule-test YAML files (.yml/.yaml) run through engine/rule_unittest with promtool's
+// flags (--run, --junit, --diff, --ignore-unknown-fields).
 // Exit codes: 0 everything passed, 1 failures, 2 usage or I/O error.
 #include <CLI/CLI.hpp>
 
@@ -16,6 +17,7 @@
 
 #include "commands.hpp"
 #include "ruleeval/engine/promqltest.hpp"
+#include "ruleeval/engine/rule_unittest.hpp"
 
 namespace ruleeval::cli {
 namespace {
@@ -89,25 +91,26 @@ int run_promql_test_file(const std::string& path, const std::set<uint32_t>& skip
   return report.failed == 0 ? 0 : 1;
 }
 
-// promtool rule unit tests: not implemented yet.
-int run_rule_test_file(const std::string& path) {
-  std::cerr << path << ": promtool rule-test YAML files are not yet supported\n";
-  return 2;
-}
-
 }  // namespace
 
 void register_test(CLI::App& app, int& exit_code) {
-  auto* sub = app.add_subcommand("test", "Run PromQL .test scripts (and, later, rule tests)");
+  auto* sub = app.add_subcommand("test", "Run rule unit tests (promtool format) and PromQL .test scripts");
   struct Args {
     std::vector<std::string> files;
     std::string skip_file;
     bool verbose = false;
+    engine::RuleUnitTestOptions rule_opts;
   };
   auto args = std::make_shared<Args>();
   sub->add_option("files", args->files, ".test files")->required();
   sub->add_option("--skip", args->skip_file, "skip list: file:line entries, # comments");
   sub->add_flag("-v,--verbose", args->verbose, "also report ignored native histogram samples");
+  sub->add_option("--run", args->rule_opts.run,
+                  "only rule-test groups whose name matches this regex (repeatable)");
+  sub->add_option("--junit", args->rule_opts.junit_path, "write a JUnit XML report of rule tests");
+  sub->add_flag("--diff", args->rule_opts.diff, "show a diff of expected and actual alerts");
+  sub->add_flag("--ignore-unknown-fields", args->rule_opts.ignore_unknown_fields,
+                "accept unknown fields in test and rule files");
   sub->callback([args, &exit_code] {
     std::map<std::string, std::set<uint32_t>> skips;
     if (!args->skip_file.empty()) {
@@ -119,11 +122,19 @@ void register_test(CLI::App& app, int& exit_code) {
       }
     }
     int rc = 0;
+    std::vector<std::string> rule_tests;
+    for (const auto& f : args->files) {
+      auto ext = fs::path(f).extension().string();
+      if (ext == ".yml" || ext == ".yaml") rule_tests.push_back(f);
+    }
+    if (!rule_tests.empty()) {
+      rc = engine::run_rule_unittests(rule_tests, args->rule_opts, std::cout, std::cerr);
+    }
     for (const auto& f : args->files) {
       auto ext = fs::path(f).extension().string();
       int r;
       if (ext == ".yml" || ext == ".yaml") {
-        r = run_rule_test_file(f);
+        continue;
       } else {
         static const std::set<uint32_t> kNone;
         auto it = skips.find(fs::path(f).filename().string());

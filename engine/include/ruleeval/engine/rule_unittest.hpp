@@ -21,6 +21,7 @@ struct RuleUnitTestSummary {
   int groups_passed = 0;
   int groups_failed = 0;
   int files_failed = 0;
+  int files_not_loaded = 0;  // counted as one failure each
 };
 
 // Runs every file; prints promtool's report to `out` (progress) and `err` (failures).
