@@ -8,6 +8,7 @@
 #include <cmath>
 #include <unordered_set>
 
+#include "ruleeval/parser/condition.hpp"
 #include "ruleeval/parser/promql.hpp"
 #include "ruleeval/parser/template.hpp"
 
@@ -317,7 +318,40 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
   };
 
   if (!g.condition.value.empty()) {
-    result.error = "classic conditions are not evaluated yet; use query/reduce/threshold";
+    // Classic condition: one number for the whole rule, not one per series.
+    auto conds = classic::parse_conditions(g.condition.value);
+    if (!conds) {
+      result.error = "condition: " + conds.error().message;
+    } else {
+      classic::SeriesByRef data;
+      for (const auto& c : conds->items) {
+        if (data.contains(c.ref_id)) continue;
+        Millis end = t - c.to_offset_ms;
+        Millis start = end - std::max<Millis>(c.from_ms, 1);
+        Millis step = std::max<Millis>(kGrafanaMinStep, (end - start) / 1000);
+        auto res = q.range(*rule.ast, g.query.value, start, end, step);
+        if (!res) {
+          result.error = res.error().message;
+          break;
+        }
+        auto& series = data[c.ref_id];
+        if (auto* m = std::get_if<Matrix>(&res->value)) {
+          for (const auto& sr : *m) {
+            std::vector<std::optional<double>> pts;
+            pts.reserve(sr.points.size());
+            for (const auto& pt : sr.points) pts.emplace_back(pt.v);
+            series.push_back(std::move(pts));
+          }
+        }
+      }
+      if (!result.error) {
+        classic::FoldResult fr = classic::evaluate(*conds, data);
+        if (!fr.no_data) {
+          raw_values[Labels{}] = fr.firing ? 1 : 0;
+          result.samples.push_back(RuleSample{Labels{}, 0});
+        }
+      }
+    }
   } else if (g.range_ms > 0) {
     Millis step = std::max<Millis>(kGrafanaMinStep, g.range_ms / 1000);
     auto res = q.range(*rule.ast, g.query.value, t - g.range_ms, t, step);

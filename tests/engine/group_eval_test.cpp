@@ -253,3 +253,30 @@ TEST_CASE("Grafana-like rules reduce a range, compare a threshold and recover wi
   f.eval(9 * kMin);  // avg(190, 150) = 170 < 180: recovers
   CHECK(state() == "inactive");
 }
+
+TEST_CASE("a Grafana classic condition yields one rule-wide alert") {
+  Fixture f(R"Y(groups:
+  - name: g
+    rules:
+      - alert: SlowAnywhere
+        query: latency_ms
+        condition: "WHEN max() OF query(A, 2m, now) IS ABOVE 250"
+        no_data: ok
+)Y",
+            {R"(latency_ms{host="a"} 100 100 100 100 100)", R"(latency_ms{host="b"} 100 100 300 100 100)"});
+  auto firing = [&] {
+    for (const auto& [_, a] : f.rule(0).alerts) {
+      if (a.state == AlertState::kFiring) return true;
+    }
+    return false;
+  };
+  f.eval(1 * kMin);
+  CHECK_FALSE(firing());
+  f.eval(2 * kMin);  // host b peaks at 300 inside the window
+  CHECK(firing());
+  REQUIRE(f.rule(0).alerts.size() == 1);
+  // Not multi-dimensional: the alert carries only the rule's identity.
+  CHECK(f.rule(0).alerts.begin()->first == Labels{{"alertname", "SlowAnywhere"}});
+  f.eval(5 * kMin);  // the peak has left the 2m window
+  CHECK_FALSE(firing());
+}
