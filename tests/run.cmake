@@ -6,3 +6,8 @@ set_tests_properties("run: alert lifecycle on the embedded backend" PROPERTIES L
 add_test(NAME "run: --check-config accepts the bundled demo"
          COMMAND $<TARGET_FILE:ruleeval> run --check-config --config ${CMAKE_SOURCE_DIR}/examples/demo/ruleeval.yaml)
 set_tests_properties("run: --check-config accepts the bundled demo" PROPERTIES LABELS cli)
+add_test(NAME "run: kill -9 and restart keep a firing alert without a second page"
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/run_restart_test.py
+                 $<TARGET_FILE:ruleeval> ${RULEEVAL_TESTDATA_DIR}/run)
+set_tests_properties("run: kill -9 and restart keep a firing alert without a second page"
+                     PROPERTIES LABELS integration TIMEOUT 120)

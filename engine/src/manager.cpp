@@ -16,6 +16,9 @@
 #include <sstream>
 
 #include "ruleeval/engine/load_notation.hpp"
+#include "ruleeval/engine/querier_rule.hpp"
+#include "ruleeval/engine/remote_write.hpp"
+#include "ruleeval/engine/state_store.hpp"
 #include "ruleeval/engine/storage.hpp"
 #include "ruleeval/parser/duration.hpp"
 #include "ruleeval/rules/loader.hpp"
@@ -43,14 +46,16 @@ namespace {
 constexpr double kDurationBuckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
                                        0.25,  0.5,   1,    2.5,   5,    10};
 
-// Loads a series file: `load <interval>` lines followed by series in the expanding notation
-// (the PromQL test format). Timestamps start at `t0`, the moment ruleeval started.
+// Loads a series file: `load <interval> [from -<duration>]` lines followed by series in the
+// expanding notation (the PromQL test format). Timestamps start at `t0`, the moment ruleeval
+// started, or the given duration before it.
 Result<void> load_series_file(Storage& store, const std::string& path, Millis t0) {
   std::ifstream in(path);
   if (!in) return make_error("cannot read series file", SourceLocation{path, 0, 0});
   std::string line;
   uint32_t lineno = 0;
   Millis interval = 0;
+  Millis start = t0;
   while (std::getline(in, line)) {
     ++lineno;
     auto first = line.find_first_not_of(" \t");
@@ -58,7 +63,21 @@ Result<void> load_series_file(Storage& store, const std::string& path, Millis t0
     std::string_view body(line);
     body.remove_prefix(first);
     if (body.substr(0, 5) == "load ") {
-      auto d = parse_duration(std::string(body.substr(5)));
+      // load <interval> [from -<duration>]: samples start <duration> before start-up.
+      std::string rest(body.substr(5));
+      start = t0;
+      if (auto from = rest.find(" from "); from != std::string::npos) {
+        std::string when = rest.substr(from + 6);
+        rest.resize(from);
+        bool neg = !when.empty() && when[0] == '-';
+        auto off = parse_duration(neg ? when.substr(1) : when);
+        if (!off) {
+          return make_error("invalid `from` offset: " + off.error(),
+                            SourceLocation{path, lineno, static_cast<uint32_t>(first + 12 + from)});
+        }
+        start = t0 + (neg ? -*off : *off);
+      }
+      auto d = parse_duration(rest);
       if (!d || *d <= 0) {
         return make_error("invalid load interval", SourceLocation{path, lineno, 6});
       }
@@ -74,17 +93,47 @@ Result<void> load_series_file(Storage& store, const std::string& path, Millis t0
       return make_error(spec.error().message,
                         SourceLocation{path, lineno, static_cast<uint32_t>(first + 1)});
     }
-    load_series(store, *spec, t0, interval);
+    load_series(store, *spec, start, interval);
   }
   return {};
 }
+
+// Times every query and counts it, for the datasource metrics.
+class TimedQuerier final : public RuleQuerier {
+ public:
+  TimedQuerier(RuleQuerier& inner, Datasource& ds) : inner_(inner), ds_(ds) {}
+  Result<QueryResult> instant(const promql::Expr& e, std::string_view text, Millis t) override {
+    auto start = std::chrono::steady_clock::now();
+    auto r = inner_.instant(e, text, t);
+    note(start);
+    return r;
+  }
+  Result<QueryResult> range(const promql::Expr& e, std::string_view text, Millis a, Millis b,
+                            Millis step) override {
+    auto start = std::chrono::steady_clock::now();
+    auto r = inner_.range(e, text, a, b, step);
+    note(start);
+    return r;
+  }
+
+ private:
+  void note(std::chrono::steady_clock::time_point start) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::lock_guard lock(ds_.stats_mu);
+    ++ds_.requests;
+    ds_.request_seconds += secs;
+  }
+  RuleQuerier& inner_;
+  Datasource& ds_;
+};
 
 class EmbeddedDatasource final : public Datasource {
  public:
   explicit EmbeddedDatasource(EngineOptions opts) : opts_(opts) {}
   void with_querier(const std::function<void(RuleQuerier&, const AppendFn&)>& fn) override {
     std::lock_guard lock(mu_);
-    LocalRuleQuerier q(store_, opts_);
+    LocalRuleQuerier local(store_, opts_);
+    TimedQuerier q(local, *this);
     AppendFn append = [this](const Labels& l, Millis t, double v) { store_.append(l, t, v); };
     fn(q, append);
   }
@@ -96,6 +145,37 @@ class EmbeddedDatasource final : public Datasource {
   std::mutex mu_;
   Storage store_;
   EngineOptions opts_;
+};
+
+// A Prometheus-compatible backend. Each evaluation borrows one HttpRuleQuerier (one curl handle,
+// reused connection) from a small pool, so concurrent groups never share a handle. Rule results
+// cannot be written back to the backend here; they go to remote_write when configured.
+class HttpDatasource final : public Datasource {
+ public:
+  explicit HttpDatasource(HttpClientConfig cfg) : cfg_(std::move(cfg)) {}
+  void with_querier(const std::function<void(RuleQuerier&, const AppendFn&)>& fn) override {
+    std::unique_ptr<HttpRuleQuerier> q;
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        q = std::move(idle_.back());
+        idle_.pop_back();
+      }
+    }
+    if (!q) q = std::make_unique<HttpRuleQuerier>(cfg_);
+    TimedQuerier timed(*q, *this);
+    static const AppendFn kDiscard = [](const Labels&, Millis, double) {};
+    fn(timed, kDiscard);
+    std::lock_guard lock(mu_);
+    idle_.push_back(std::move(q));
+  }
+  std::string describe() const override { return cfg_.url; }
+  const HttpClientConfig& config() const { return cfg_; }
+
+ private:
+  HttpClientConfig cfg_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<HttpRuleQuerier>> idle_;
 };
 
 std::string rfc3339(Millis ms) {
@@ -226,6 +306,7 @@ RuleManager::RuleManager(ManagerOptions opts, std::shared_ptr<rules::AlertSink> 
     };
   }
   if (opts_.workers == 0) opts_.workers = 1;
+  if (!opts_.state_dir.empty()) store_ = std::make_unique<StateStore>(opts_.state_dir);
 }
 
 RuleManager::~RuleManager() { stop(); }
@@ -264,8 +345,7 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
           ds = e;
         }
       } else {
-        errs.emplace_back("datasource type prometheus is not available in this build", dc.where);
-        continue;
+        ds = std::make_shared<HttpDatasource>(http_client_config(dc.http));
       }
       ds->name = dc.name;
       datasources.push_back(std::move(ds));
@@ -345,10 +425,96 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
       g->failures = old->failures;
     }
   }
+  // First configuration: bring back the alert state saved by the previous run.
+  if (!config_ && store_) restore_state(groups, cfg);
   groups_ = std::move(groups);
   datasources_ = std::move(datasources);
   config_ = std::make_shared<const rules::RunConfig>(cfg);
+  if (cfg.remote_write.enabled) {
+    auto rwc = remote_write_config(cfg.remote_write);
+    if (!remote_write_ || remote_write_url_ != rwc.http.url) {
+      if (remote_write_) remote_write_->stop();
+      remote_write_ = std::make_shared<RemoteWriteQueue>(rwc);
+      remote_write_url_ = rwc.http.url;
+      remote_write_->start();
+    }
+  } else if (remote_write_) {
+    remote_write_->stop();
+    remote_write_.reset();
+  }
   return {};
+}
+
+namespace {
+AlertingRuleParams restore_params(const rules::Rule& r) {
+  AlertingRuleParams p;
+  p.name = r.name;
+  p.for_ms = r.for_.ms;
+  p.keep_firing_for_ms = r.keep_firing_for.ms;
+  return p;
+}
+}  // namespace
+
+void RuleManager::restore_state(std::vector<std::shared_ptr<Group>>& groups,
+                                const rules::RunConfig& cfg) {
+  auto loaded = store_->load(now());
+  if (loaded.error) {
+    state_log_ = "state file " + store_->path() + " was unusable (" + *loaded.error + ")" +
+                 (loaded.moved_to.empty() ? "" : ", moved to " + loaded.moved_to) +
+                 "; starting with empty alert state";
+  }
+  if (!loaded.snapshot) return;
+  const StateSnapshot& snap = *loaded.snapshot;
+  RestoreOptions ro;
+  ro.outage_tolerance = cfg.outage_tolerance_ms;
+  size_t firing = 0, pending = 0;
+  for (auto& g : groups) {
+    for (auto& rt : g->rt->rules()) {
+      const RuleStateSnapshot* saved = snap.find(g->file, g->name, rt.rule->name);
+      if (!saved) continue;
+      if (rt.rule->grafana) {
+        restore_instances(rt.instances, saved->instances, snap.saved_at, now(), ro);
+        for (const auto& a : saved->alerts) {
+          if (now() - snap.saved_at <= ro.outage_tolerance) rt.alerts.emplace(a.labels, a);
+        }
+      } else if (rt.rule->is_alert()) {
+        auto sum = restore_alerts(rt.alerts, saved->alerts, restore_params(*rt.rule),
+                                  snap.saved_at, now(), ro);
+        firing += sum.firing;
+        pending += sum.pending;
+      }
+    }
+  }
+  if (state_log_.empty()) {
+    state_log_ = fmt::format("restored alert state from {}: {} firing, {} pending", store_->path(),
+                             firing, pending);
+  }
+}
+
+Result<void> RuleManager::save_state() {
+  if (!store_) return {};
+  StateSnapshot snap;
+  snap.saved_at = now();
+  std::vector<std::shared_ptr<Group>> groups;
+  {
+    std::lock_guard lock(mu_);
+    groups = groups_;
+  }
+  for (const auto& g : groups) {
+    std::lock_guard lock(g->mu);
+    for (const auto& rt : g->rt->rules()) {
+      if (!rt.rule->is_alert() || (rt.alerts.empty() && rt.instances.empty())) continue;
+      RuleStateSnapshot r;
+      r.file = g->file;
+      r.group = g->name;
+      r.rule = rt.rule->name;
+      for (const auto& [_, a] : rt.alerts) r.alerts.push_back(a);
+      for (const auto& [_, in] : rt.instances) r.instances.push_back(in);
+      snap.rules.push_back(std::move(r));
+    }
+  }
+  std::lock_guard lock(save_mu_);
+  return store_->save(snap);
 }
 
 void RuleManager::eval_group(Group& g, Millis ts) {
@@ -357,7 +523,18 @@ void RuleManager::eval_group(Group& g, Millis ts) {
   {
     std::lock_guard lock(g.mu);
     if (g.ds) {
-      g.ds->with_querier([&](RuleQuerier& q, const AppendFn& append) { g.rt->eval(ts, q, append); });
+      auto rw = remote_write_;
+      g.ds->with_querier([&](RuleQuerier& q, const AppendFn& append) {
+        if (!rw) {
+          g.rt->eval(ts, q, append);
+          return;
+        }
+        AppendFn both = [&](const Labels& l, Millis t, double v) {
+          append(l, t, v);
+          rw->push(WriteSample{l, t, v});
+        };
+        g.rt->eval(ts, q, both);
+      });
     }
     to_send = g.rt->alerts_to_send(ts, g.resend_delay);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -373,6 +550,7 @@ void RuleManager::eval_group(Group& g, Millis ts) {
     }
   }
   if (sink_ && !to_send.empty()) sink_->send(to_send, now());
+  state_dirty_ = true;
 }
 
 void RuleManager::eval_all(Millis ts) {
@@ -382,6 +560,7 @@ void RuleManager::eval_all(Millis ts) {
     groups = groups_;
   }
   for (auto& g : groups) eval_group(*g, ts);
+  if (state_dirty_.exchange(false)) (void)save_state();
   ready_ = true;
 }
 
@@ -392,10 +571,13 @@ void RuleManager::start() {
 
 void RuleManager::stop() {
   stopping_ = true;
+  bool was_running = !threads_.empty();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
   threads_.clear();
+  if (was_running) (void)save_state();
+  if (remote_write_) remote_write_->stop();  // one last flush
 }
 
 void RuleManager::scheduler_loop() {
@@ -420,7 +602,7 @@ void RuleManager::scheduler_loop() {
         g->missed += static_cast<uint64_t>(ns.missed);
         g->next_slot = ns.next / 1'000'000;
         g->busy = false;
-        q.cv.notify_all();
+        q.cv.notify_all();  // the scheduler saves the state right after
       }
     });
   }
@@ -449,6 +631,12 @@ void RuleManager::scheduler_loop() {
       }
     }
     ready_ = true;
+    if (state_dirty_.exchange(false)) {
+      if (auto r = save_state(); !r) {
+        std::lock_guard sl(save_mu_);
+        state_log_ = "cannot save alert state: " + r.error().message;
+      }
+    }
     std::unique_lock lock(q.mu);
     q.cv.wait_for(lock, std::chrono::milliseconds(std::clamp<Millis>(wake - t, 1, 1000)),
                   [&] { return stopping_.load(); });

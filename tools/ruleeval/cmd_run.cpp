@@ -135,6 +135,13 @@ int run(const RunFlags& f) {
     print_errors(r.error());
     return 2;
   }
+  if (std::string sl = manager.state_log(); !sl.empty()) {
+    if (sl.find("unusable") != std::string::npos) {
+      log.error(sl, {});
+    } else {
+      log.info(sl, {});
+    }
+  }
   if (f.check_config) {
     std::cout << f.config << ": OK (" << manager.group_count() << " rule groups, "
               << cfg->datasources.size() << " datasources"

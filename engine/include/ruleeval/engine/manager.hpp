@@ -39,6 +39,8 @@ struct ManagerOptions {
 };
 
 class Datasource;
+class RemoteWriteQueue;
+class StateStore;
 
 class RuleManager {
  public:
@@ -74,9 +76,19 @@ class RuleManager {
   // Reload bookkeeping, set by the caller that reloads.
   void note_reload(bool ok, Millis at);
 
+  // Writes the alert state of every rule to <state_dir>/alert_state.json (write, fsync, rename).
+  // Called after evaluations and at stop(); public for tests.
+  Result<void> save_state();
+  // What happened to the saved state at start-up (restored, or why not); empty if nothing.
+  std::string state_log() const {
+    std::lock_guard lock(save_mu_);
+    return state_log_;
+  }
+
  private:
   struct Group;
   void scheduler_loop();
+  void restore_state(std::vector<std::shared_ptr<Group>>& groups, const rules::RunConfig& cfg);
   void eval_group(Group& g, Millis ts);
   Millis now() const;
 
@@ -92,6 +104,12 @@ class RuleManager {
   std::atomic<bool> reload_ok_{true};
   std::atomic<Millis> reload_at_{0};
   std::atomic<uint64_t> reloads_total_{0}, reload_failures_total_{0};
+  std::unique_ptr<StateStore> store_;
+  mutable std::mutex save_mu_;
+  std::string state_log_;
+  std::atomic<bool> state_dirty_{false};
+  std::shared_ptr<RemoteWriteQueue> remote_write_;
+  std::string remote_write_url_;
 };
 
 }  // namespace ruleeval::engine
