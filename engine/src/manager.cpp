@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <unordered_map>
 
 #include "ruleeval/engine/load_notation.hpp"
 #include "ruleeval/engine/querier_rule.hpp"
@@ -522,6 +523,13 @@ void RuleManager::eval_group(Group& g, Millis ts) {
   std::vector<rules::Alert> to_send;
   {
     std::lock_guard lock(g.mu);
+    std::vector<std::unordered_map<Labels, AlertState>> before;
+    if (opts_.on_transition) {
+      for (const auto& rt : g.rt->rules()) {
+        auto& m = before.emplace_back();
+        for (const auto& [lbs, a] : rt.alerts) m.emplace(lbs, a.state);
+      }
+    }
     if (g.ds) {
       auto rw = remote_write_;
       g.ds->with_querier([&](RuleQuerier& q, const AppendFn& append) {
@@ -535,6 +543,24 @@ void RuleManager::eval_group(Group& g, Millis ts) {
         };
         g.rt->eval(ts, q, both);
       });
+    }
+    if (opts_.on_transition) {
+      const auto& rules_rt = g.rt->rules();
+      for (size_t i = 0; i < rules_rt.size() && i < before.size(); ++i) {
+        for (const auto& [lbs, a] : rules_rt[i].alerts) {
+          auto it = before[i].find(lbs);
+          AlertState from = it == before[i].end() ? AlertState::kInactive : it->second;
+          if (from != a.state) opts_.on_transition(a, from, a.state);
+          if (it != before[i].end()) before[i].erase(it);
+        }
+        for (const auto& [lbs, st] : before[i]) {  // deleted (pending that vanished)
+          if (st != AlertState::kInactive) {
+            ActiveAlert gone;
+            gone.labels = lbs;
+            opts_.on_transition(gone, st, AlertState::kInactive);
+          }
+        }
+      }
     }
     to_send = g.rt->alerts_to_send(ts, g.resend_delay);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -52,7 +52,7 @@ class ConsoleSink final : public rules::AlertSink {
       bool resolved = a.resolved_at(now);
       std::string annotations;
       for (const auto& l : a.annotations) annotations += l.name + "=" + l.value + " ";
-      log_.info(resolved ? "alert resolved" : "alert firing",
+      log_.info(resolved ? "notification: resolved" : "notification: firing",
                 {{"alert", a.labels.to_string()}, {"annotations", annotations}});
     }
   }
@@ -110,6 +110,15 @@ int run(const RunFlags& f) {
   mopts.shard = *shard;
   mopts.workers = f.workers;
   mopts.state_dir = f.state_dir;
+  mopts.on_transition = [&log](const engine::ActiveAlert& a, engine::AlertState from,
+                               engine::AlertState to) {
+    std::string msg = to == engine::AlertState::kFiring    ? "alert firing"
+                      : to == engine::AlertState::kPending ? "alert pending"
+                      : from == engine::AlertState::kFiring ? "alert resolved"
+                                                            : "alert no longer pending";
+    log.info(msg, {{"alert", a.labels.to_string()}, {"from", engine::to_string(from)},
+                   {"to", engine::to_string(to)}});
+  };
 
   std::shared_ptr<rules::AlertSink> sink;
   std::shared_ptr<notifiers::Notifier> notifier;

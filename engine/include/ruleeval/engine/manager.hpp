@@ -36,6 +36,9 @@ struct ManagerOptions {
   std::string state_dir;  // alert state persisted here; empty = none
   // Wall clock in Unix ms (injectable for tests).
   std::function<Millis()> now;
+  // Called (from worker threads) whenever an alert changes state, e.g. for logging. `from` is
+  // kInactive for a new alert; a deleted pending alert is reported as going to kInactive.
+  std::function<void(const ActiveAlert& alert, AlertState from, AlertState to)> on_transition;
 };
 
 class Datasource;
