@@ -18,6 +18,7 @@ struct ApiServer::Impl {
     HttpHandler handler;
   };
   std::vector<Route> routes;
+  std::function<std::string()> extra_metrics;
 };
 
 namespace {
@@ -68,6 +69,10 @@ ApiServer::ApiServer(RuleManager& manager, std::function<bool(std::string&)> rel
 
 ApiServer::~ApiServer() { stop(); }
 
+void ApiServer::set_extra_metrics(std::function<std::string()> fn) {
+  impl_->extra_metrics = std::move(fn);
+}
+
 void ApiServer::add_route(std::string method, std::string path, HttpHandler handler) {
   impl_->routes.push_back({std::move(method), std::move(path), std::move(handler)});
 }
@@ -94,8 +99,10 @@ Result<void> ApiServer::start(const std::string& host, int port) {
   s.Get("/api/v1/alerts", [&m](const httplib::Request&, httplib::Response& res) {
     res.set_content(m.alerts_json(), "application/json");
   });
-  s.Get("/metrics", [&m](const httplib::Request&, httplib::Response& res) {
-    res.set_content(m.metrics_text(), "text/plain; version=0.0.4; charset=utf-8");
+  s.Get("/metrics", [this, &m](const httplib::Request&, httplib::Response& res) {
+    std::string body = m.metrics_text();
+    if (impl_->extra_metrics) body += impl_->extra_metrics();
+    res.set_content(body, "text/plain; version=0.0.4; charset=utf-8");
   });
   s.Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ruleeval is Healthy.\n", "text/plain");

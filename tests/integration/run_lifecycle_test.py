@@ -52,6 +52,22 @@ def main():
 
         status, body = get(port, "/-/healthy")
         assert status == 200, body
+
+        # Silences API (Alertmanager v2 shapes): create, list, expire.
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v2/silences", method="POST",
+            data=json.dumps({"matchers": [{"name": "alertname", "value": "Other", "isRegex": False}],
+                             "startsAt": "2020-01-01T00:00:00Z", "endsAt": "2100-01-01T00:00:00Z",
+                             "createdBy": "test", "comment": "maintenance"}).encode())
+        with urllib.request.urlopen(req, timeout=5) as r:
+            sid = json.loads(r.read())["silenceID"]
+        _, body = get(port, "/api/v2/silences")
+        listed = json.loads(body)
+        assert [s["status"]["state"] for s in listed if s["id"] == sid] == ["active"], listed
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v2/silence/{sid}", method="DELETE")
+        urllib.request.urlopen(req, timeout=5).read()
+        _, body = get(port, "/api/v2/silences")
+        assert [s["status"]["state"] for s in json.loads(body) if s["id"] == sid] == ["expired"], body
         seen = []
         deadline = time.time() + 45
         while time.time() < deadline:
@@ -72,6 +88,7 @@ def main():
         assert groups[0]["rules"][0]["health"] == "ok", body
         _, metrics = get(port, "/metrics")
         assert "ruleeval_rule_group_iterations_total" in metrics, metrics[:500]
+        assert "receiver=\"file\"" in metrics, metrics[-1500:]  # the notifiers' counters
 
         # Resolved notifications are sent at the next group flush.
         notes = []

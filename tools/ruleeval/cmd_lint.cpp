@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -17,6 +18,8 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "ruleeval/notifiers/config.hpp"
+#include "ruleeval/notifiers/lint.hpp"
 #include "ruleeval/rules/lint.hpp"
 #include "ruleeval/rules/loader.hpp"
 #include "ruleeval/rules/report.hpp"
@@ -31,6 +34,7 @@ struct LintOptions {
   std::string format = "text";
   std::string fail_on = "error";
   std::string config;
+  std::string routes;  // ruleeval.yaml whose route/receivers are checked against the rules
   std::vector<std::string> features;
   bool ignore_unknown_fields = false;
   bool list_checks = false;
@@ -197,6 +201,56 @@ int run_lint(const LintOptions& o) {
   }
   auto across = rules::check_across_files(file_ptrs, cfg);
   std::move(across.begin(), across.end(), std::back_inserter(diags));
+  if (!o.routes.empty()) {
+    std::ifstream in(o.routes);
+    if (!in) {
+      std::cerr << "ruleeval lint: cannot read " << o.routes << "\n";
+      return 2;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    auto ncfg = notifiers::parse_notify_config(text.str(), o.routes,
+                                               fs::path(o.routes).parent_path().string());
+    if (!ncfg) {
+      rules::Diagnostic d;
+      d.check = "routes/config";
+      d.severity = rules::Severity::Error;
+      d.message = ncfg.error().message;
+      d.where = ncfg.error().where;
+      if (d.where.file.empty()) d.where.file = o.routes;
+      diags.push_back(std::move(d));
+    } else {
+      // The static label set of every alerting rule (templated values cannot be known here).
+      std::vector<Labels> sets;
+      for (const auto* f : file_ptrs) {
+        for (const auto& g : f->groups) {
+          for (const auto& r : g.rules) {
+            if (!r.is_alert()) continue;
+            LabelsBuilder b;
+            for (const auto* kvs : {&g.labels, &r.labels}) {
+              for (const auto& kv : *kvs) {
+                if (kv.value.value.find("{{") == std::string::npos) b.set(kv.key, kv.value.value);
+              }
+            }
+            b.set("alertname", r.name);
+            sets.push_back(b.build());
+          }
+        }
+      }
+      for (const auto& finding : notifiers::lint_routes(*ncfg, sets)) {
+        rules::Diagnostic d;
+        bool default_only = finding.message.rfind("alert ", 0) == 0;
+        d.check = default_only ? "routes/default-only" : "routes/receiver";
+        bool broken = finding.message.find("undefined receiver") != std::string::npos ||
+                      finding.message.find("defined twice") != std::string::npos;
+        d.severity = broken ? rules::Severity::Error : rules::Severity::Warning;
+        d.message = finding.message;
+        d.where = finding.where;
+        if (d.where.file.empty()) d.where.file = o.routes;
+        diags.push_back(std::move(d));
+      }
+    }
+  }
   rules::apply_config(diags, file_ptrs, cfg);
 
   std::cout << rules::render_report(diags, *format, file_ptrs);
@@ -225,6 +279,9 @@ void register_lint(CLI::App& app, int& exit_code) {
   sub->add_option("--fail-on", opts->fail_on,
                   "Exit 1 when a problem of this severity or worse is found (info|warning|error)")
       ->capture_default_str();
+  sub->add_option("--routes", opts->routes,
+                  "ruleeval.yaml (or Alertmanager config) whose route tree is checked: unknown "
+                  "receivers, and alerts that only the default route catches");
   sub->add_option("--config", opts->config,
                   "Lint config (default: .ruleeval.yaml here or next to the first path)");
   sub->add_option("--enable-feature", opts->features,

@@ -20,6 +20,7 @@
 #include "ruleeval/engine/manager.hpp"
 #include "ruleeval/notifiers/config.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
+#include "ruleeval/notifiers/silences_api.hpp"
 #include "ruleeval/rules/run_config.hpp"
 
 namespace ruleeval::cli {
@@ -187,8 +188,19 @@ int run(const RunFlags& f) {
 
   engine::ApiServer api(manager, reload);
   if (notifier) {
-    api.add_route("GET", "/api/v1/notifications/metrics", [notifier](const engine::HttpRequest&) {
-      return engine::HttpResponse{200, "text/plain", notifier->metrics_text()};
+    api.set_extra_metrics([notifier] { return notifier->metrics_text(); });
+    auto reply = [](notifiers::ApiReply r) {
+      return engine::HttpResponse{r.status, "application/json", std::move(r.body)};
+    };
+    api.add_route("GET", "/api/v2/silences", [notifier, reply](const engine::HttpRequest&) {
+      return reply(notifiers::silences_list(notifier->silences(), now_ms()));
+    });
+    api.add_route("POST", "/api/v2/silences", [notifier, reply](const engine::HttpRequest& r) {
+      return reply(notifiers::silences_create(notifier->silences(), r.body, now_ms()));
+    });
+    api.add_route("DELETE", "/api/v2/silence/*", [notifier, reply](const engine::HttpRequest& r) {
+      std::string id = r.path.substr(r.path.rfind('/') + 1);
+      return reply(notifiers::silences_expire(notifier->silences(), id, now_ms()));
     });
   }
   if (auto r = api.start(host, port); !r) {

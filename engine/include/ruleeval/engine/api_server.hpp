@@ -39,6 +39,8 @@ class ApiServer {
   // Adds a route before start(): method "GET", "POST" or "DELETE"; `path` may end with `*` to
   // match a prefix.
   void add_route(std::string method, std::string path, HttpHandler handler);
+  // More Prometheus text appended to /metrics (e.g. the notifiers' counters).
+  void set_extra_metrics(std::function<std::string()> fn);
 
   // Binds host:port (port 0 picks a free one) and serves in a background thread.
   Result<void> start(const std::string& host, int port);

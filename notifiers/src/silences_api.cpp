@@ -1,0 +1,91 @@
+#include "ruleeval/notifiers/silences_api.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <ctime>
+
+#include "ruleeval/rules/unittest_file.hpp"  // parse_timestamp (RFC3339)
+
+namespace ruleeval::notifiers {
+namespace {
+
+using json = nlohmann::json;
+
+std::string rfc3339(Millis ms) {
+  std::time_t s = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[64];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
+  return out;
+}
+
+ApiReply error(int status, const std::string& msg) { return {status, json(msg).dump()}; }
+
+json to_json(const Silence& s, Millis now) {
+  json matchers = json::array();
+  for (const auto& m : s.matchers) {
+    bool regex = m.op() == MatchOp::kRegex || m.op() == MatchOp::kNotRegex;
+    bool equal = m.op() == MatchOp::kEqual || m.op() == MatchOp::kRegex;
+    matchers.push_back({{"name", m.name()}, {"value", m.value()}, {"isRegex", regex},
+                        {"isEqual", equal}});
+  }
+  return {{"id", s.id},
+          {"matchers", matchers},
+          {"startsAt", rfc3339(s.starts_at)},
+          {"endsAt", rfc3339(s.ends_at)},
+          {"updatedAt", rfc3339(s.updated_at)},
+          {"createdBy", s.created_by},
+          {"comment", s.comment},
+          {"status", {{"state", s.state(now)}}}};
+}
+
+}  // namespace
+
+ApiReply silences_list(const Silences& s, Millis now) {
+  json out = json::array();
+  for (const auto& x : s.list()) out.push_back(to_json(x, now));
+  return {200, out.dump()};
+}
+
+ApiReply silences_create(Silences& s, std::string_view body, Millis now) {
+  json in = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (in.is_discarded() || !in.is_object()) return error(400, "body is not a JSON object");
+  Silence sil;
+  try {
+    for (const auto& m : in.value("matchers", json::array())) {
+      bool regex = m.value("isRegex", false);
+      bool equal = m.value("isEqual", true);
+      MatchOp op = regex ? (equal ? MatchOp::kRegex : MatchOp::kNotRegex)
+                         : (equal ? MatchOp::kEqual : MatchOp::kNotEqual);
+      auto matcher = Matcher::make(m.at("name").get<std::string>(), op,
+                                   m.at("value").get<std::string>());
+      if (!matcher) return error(400, matcher.error().message);
+      sil.matchers.push_back(std::move(*matcher));
+    }
+    auto starts = in.contains("startsAt")
+                      ? rules::parse_timestamp(in["startsAt"].get<std::string>())
+                      : std::optional<int64_t>(now);
+    auto ends = rules::parse_timestamp(in.at("endsAt").get<std::string>());
+    if (!starts || !ends) return error(400, "startsAt/endsAt must be RFC3339 timestamps");
+    sil.starts_at = *starts;
+    sil.ends_at = *ends;
+    sil.created_by = in.value("createdBy", "");
+    sil.comment = in.value("comment", "");
+  } catch (const json::exception& e) {
+    return error(400, std::string("invalid silence: ") + e.what());
+  }
+  auto id = s.create(std::move(sil), now);
+  if (!id) return error(400, id.error().message);
+  return {200, json{{"silenceID", *id}}.dump()};
+}
+
+ApiReply silences_expire(Silences& s, std::string_view id, Millis now) {
+  auto r = s.expire(std::string(id), now);
+  if (!r) return error(404, r.error().message);
+  return {200, ""};
+}
+
+}  // namespace ruleeval::notifiers
