@@ -11,3 +11,7 @@ add_test(NAME "run: kill -9 and restart keep a firing alert without a second pag
                  $<TARGET_FILE:ruleeval> ${RULEEVAL_TESTDATA_DIR}/run)
 set_tests_properties("run: kill -9 and restart keep a firing alert without a second page"
                      PROPERTIES LABELS integration TIMEOUT 120)
+add_test(NAME "run: against a real VictoriaMetrics, with remote write"
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/run_backend_test.py $<TARGET_FILE:ruleeval>)
+set_tests_properties("run: against a real VictoriaMetrics, with remote write"
+                     PROPERTIES LABELS integration TIMEOUT 120 SKIP_RETURN_CODE 77)
