@@ -15,3 +15,7 @@ add_test(NAME "run: against a real VictoriaMetrics, with remote write"
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/run_backend_test.py $<TARGET_FILE:ruleeval>)
 set_tests_properties("run: against a real VictoriaMetrics, with remote write"
                      PROPERTIES LABELS integration TIMEOUT 120 SKIP_RETURN_CODE 77)
+add_test(NAME "replay: alert states equal a real Prometheus's ALERTS at the same evaluation times"
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/replay_vs_prometheus_test.py $<TARGET_FILE:ruleeval>)
+set_tests_properties("replay: alert states equal a real Prometheus's ALERTS at the same evaluation times"
+                     PROPERTIES LABELS integration TIMEOUT 180 SKIP_RETURN_CODE 77)

@@ -530,20 +530,7 @@ void RuleManager::eval_group(Group& g, Millis ts) {
         for (const auto& [lbs, a] : rt.alerts) m.emplace(lbs, a.state);
       }
     }
-    if (g.ds) {
-      auto rw = remote_write_;
-      g.ds->with_querier([&](RuleQuerier& q, const AppendFn& append) {
-        if (!rw) {
-          g.rt->eval(ts, q, append);
-          return;
-        }
-        AppendFn both = [&](const Labels& l, Millis t, double v) {
-          append(l, t, v);
-          rw->push(WriteSample{l, t, v});
-        };
-        g.rt->eval(ts, q, both);
-      });
-    }
+    run_eval(g, ts);
     if (opts_.on_transition) {
       const auto& rules_rt = g.rt->rules();
       for (size_t i = 0; i < rules_rt.size() && i < before.size(); ++i) {
@@ -588,6 +575,50 @@ void RuleManager::eval_all(Millis ts) {
   for (auto& g : groups) eval_group(*g, ts);
   if (state_dirty_.exchange(false)) (void)save_state();
   ready_ = true;
+}
+
+void RuleManager::run_eval(Group& g, Millis ts) {
+  if (!g.ds) return;
+  auto rw = remote_write_;
+  g.ds->with_querier([&](RuleQuerier& q, const AppendFn& append) {
+    if (!rw) {
+      g.rt->eval(ts, q, append);
+      return;
+    }
+    AppendFn both = [&](const Labels& l, Millis t, double v) {
+      append(l, t, v);
+      rw->push(WriteSample{l, t, v});
+    };
+    g.rt->eval(ts, q, both);
+  });
+}
+
+size_t RuleManager::replay(Millis from, Millis to,
+                           const std::function<void(const GroupRuntime&, Millis)>& after) {
+  std::vector<std::shared_ptr<Group>> groups;
+  {
+    std::lock_guard lock(mu_);
+    groups = groups_;
+  }
+  std::vector<std::pair<Millis, size_t>> events;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    const Nanos iv = groups[i]->interval * 1'000'000;
+    Nanos t = eval_timestamp(from * 1'000'000, iv, groups[i]->offset);
+    if (t < from * 1'000'000) t += iv;
+    for (; t <= to * 1'000'000; t += iv) events.emplace_back(t / 1'000'000, i);
+  }
+  std::stable_sort(events.begin(), events.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [ts, i] : events) {
+    Group& g = *groups[i];
+    std::lock_guard lock(g.mu);
+    run_eval(g, ts);
+    ++g.iterations;
+    g.last_eval = ts;
+    if (after) after(*g.rt, ts);
+  }
+  if (remote_write_) (void)remote_write_->flush();
+  return events.size();
 }
 
 void RuleManager::start() {

@@ -65,6 +65,13 @@ class RuleManager {
   // Evaluates every group once at `ts` (synchronously, in this thread).
   void eval_all(Millis ts);
 
+  // Backtesting: evaluates every group at each of its own slot times in [from, to] (the slots
+  // Prometheus would use: interval-aligned at the group's hash offset), in time order across
+  // groups, without sending notifications. `after` sees each group right after each evaluation.
+  // Returns the number of evaluations.
+  size_t replay(Millis from, Millis to,
+                const std::function<void(const GroupRuntime& group, Millis ts)>& after);
+
   bool ready() const { return ready_.load(); }
   size_t group_count() const;
 
@@ -93,6 +100,7 @@ class RuleManager {
   void scheduler_loop();
   void restore_state(std::vector<std::shared_ptr<Group>>& groups, const rules::RunConfig& cfg);
   void eval_group(Group& g, Millis ts);
+  void run_eval(Group& g, Millis ts);  // g.mu held: evaluate, write results (store, remote write)
   Millis now() const;
 
   ManagerOptions opts_;
