@@ -9,22 +9,25 @@ namespace {
 
 constexpr char kSep = '\xff';
 
+// Hashes name\xffvalue\xff... with one-shot XXH3 over a reused per-thread buffer (no allocation
+// once the buffer has grown; the streaming XXH3 state would cost a heap allocation per hash).
 class Hasher {
  public:
-  Hasher() : state_(XXH3_createState()) { XXH3_64bits_reset(state_); }
-  ~Hasher() { XXH3_freeState(state_); }
-  Hasher(const Hasher&) = delete;
-  Hasher& operator=(const Hasher&) = delete;
+  Hasher() : buf_(buffer()) { buf_.clear(); }
   void add(const Label& l) {
-    XXH3_64bits_update(state_, l.name.data(), l.name.size());
-    XXH3_64bits_update(state_, &kSep, 1);
-    XXH3_64bits_update(state_, l.value.data(), l.value.size());
-    XXH3_64bits_update(state_, &kSep, 1);
+    buf_.append(l.name);
+    buf_.push_back(kSep);
+    buf_.append(l.value);
+    buf_.push_back(kSep);
   }
-  uint64_t digest() const { return XXH3_64bits_digest(state_); }
+  uint64_t digest() const { return XXH3_64bits(buf_.data(), buf_.size()); }
 
  private:
-  XXH3_state_t* state_;
+  static std::string& buffer() {
+    thread_local std::string b;
+    return b;
+  }
+  std::string& buf_;
 };
 
 bool contains(std::span<const std::string> names, std::string_view n) {
@@ -53,6 +56,7 @@ Labels Labels::from_vector(std::vector<Label> labels) {
 
 Labels Labels::from_sorted(std::vector<Label> labels) {
   Labels l;
+  labels.shrink_to_fit();  // label sets live long (series, alerts): no spare capacity
   l.labels_ = std::move(labels);
   l.rehash();
   return l;
