@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""bench_run: `ruleeval run` vs vmalert (Debian's victoria-metrics package) evaluating the same
+10,000 generated alerting rules in 100 groups against one local VictoriaMetrics holding ~100k
+series. Each evaluator runs alone for the same wall time; CPU seconds come from /proc for the
+evaluator and for the backend during its phase, and are divided by the evaluations done
+(groups' iterations). Prints CPU-s per iteration for each, the backend's, the ratios and RSS.
+
+usage: bench_run.py RULEEVAL_BIN SHARED_DIR [--rules 10000] [--seconds 95] [--interval 30]
+"""
+import argparse
+import http.server
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / TICK  # utime + stime
+
+
+def rss_mb(pid, key="VmHWM"):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    return 0
+
+
+def http(url, data=None):
+    with urllib.request.urlopen(url, data=data, timeout=600) as r:
+        return r.read().decode()
+
+
+class Sink(http.server.BaseHTTPRequestHandler):  # swallows vmalert's notifications
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+def phase(name, cmd, cwd, vm_pid, seconds, warmup):
+    log = open(os.path.join(cwd, name + ".log"), "w")
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)
+    time.sleep(warmup)
+    c0, v0, t0 = cpu_seconds(p.pid), cpu_seconds(vm_pid), time.time()
+    time.sleep(seconds)
+    c1, v1, t1 = cpu_seconds(p.pid), cpu_seconds(vm_pid), time.time()
+    rss = rss_mb(p.pid, "VmRSS")
+    p.terminate()
+    p.wait(timeout=60)
+    return {"cpu": c1 - c0, "vm_cpu": v1 - v0, "wall": t1 - t0, "rss": rss}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("ruleeval")
+    ap.add_argument("shared")
+    ap.add_argument("--rules", type=int, default=10000)
+    ap.add_argument("--seconds", type=int, default=95)
+    ap.add_argument("--interval", type=int, default=30)
+    ap.add_argument("--instances", type=int, default=6)
+    args = ap.parse_args()
+    vm_bin, vmalert = shutil.which("victoria-metrics"), shutil.which("vmalert")
+    if not vm_bin or not vmalert:
+        sys.exit("bench_run: needs victoria-metrics and vmalert (tools/bootstrap.sh --all)")
+    work = tempfile.mkdtemp(prefix="bench-run-")
+    vm = None
+    try:
+        rules = os.path.join(work, "rules.yml")
+        subprocess.run([sys.executable, os.path.join(args.shared, "ref", "gen_rules.py"), "--rules",
+                        str(args.rules), "--per-group", str(args.rules // 100), "--seed", "5",
+                        "--out", rules], check=True, stdout=subprocess.DEVNULL)
+        port = free_port()
+        vm = subprocess.Popen([vm_bin, f"-storageDataPath={work}/vm",
+                               f"-httpListenAddr=127.0.0.1:{port}", "-retentionPeriod=100y",
+                               "-search.latencyOffset=1s", "-dedup.minScrapeInterval=1ms"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if http(url + "/health").strip() == "OK":
+                    break
+            except Exception:
+                time.sleep(0.2)
+        subprocess.run([sys.executable, os.path.join(HERE, "gen_series.py"), rules,
+                        "--instances", str(args.instances), "--push", url + "/api/v1/import"],
+                       check=True)
+        http(url + "/internal/force_flush")
+        series = json.loads(http(url + "/api/v1/series/count"))["data"][0]
+        print(f"bench_run: {args.rules} rules in 100 groups, {series} series in VictoriaMetrics, "
+              f"interval {args.interval}s, {args.seconds}s per evaluator")
+
+        sink = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+        threading.Thread(target=sink.serve_forever, daemon=True).start()
+        with open(os.path.join(work, "ruleeval.yaml"), "w") as f:
+            f.write(f"global: {{evaluation_interval: {args.interval}s}}\n"
+                    f"datasources: {{default: {{type: prometheus, url: '{url}'}}}}\n"
+                    f"rule_files: [rules.yml]\n")
+        warm = 10
+        res = {}
+        res["vmalert"] = phase("vmalert", [vmalert, f"-rule={rules}", f"-datasource.url={url}",
+                                           f"-notifier.url=http://127.0.0.1:{sink.server_port}",
+                                           f"-evaluationInterval={args.interval}s",
+                                           f"-httpListenAddr=127.0.0.1:{free_port()}",
+                                           "-loggerLevel=ERROR"],
+                               work, vm.pid, args.seconds, warm)
+        res["ruleeval"] = phase("ruleeval", [args.ruleeval, "run", "--config", "ruleeval.yaml",
+                                             "--state-dir", "state", "--log-level", "error",
+                                             "--listen-address", f"127.0.0.1:{free_port()}"],
+                                work, vm.pid, args.seconds, warm)
+        iters = args.seconds / args.interval
+        print(f"{'':10} {'own CPU-s/iter':>15} {'backend CPU-s/iter':>19} {'RSS MB':>8}")
+        for k, r in res.items():
+            print(f"{k:10} {r['cpu'] / iters:15.2f} {r['vm_cpu'] / iters:19.2f} {r['rss']:8.0f}")
+        re_, va = res["ruleeval"], res["vmalert"]
+        print(f"ruleeval's own CPU is {re_['cpu'] / max(va['cpu'], 1e-9):.3f}x vmalert's "
+              f"({va['cpu'] / max(re_['cpu'], 1e-9):.1f}x less) and "
+              f"{re_['cpu'] / max(re_['vm_cpu'], 1e-9) * 100:.1f}% of the backend's "
+              f"(targets: <= 10% of the backend, >= 10x less than vmalert)")
+    finally:
+        if vm:
+            vm.kill()
+            vm.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
