@@ -19,3 +19,8 @@ add_test(NAME "replay: alert states equal a real Prometheus's ALERTS at the same
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/replay_vs_prometheus_test.py $<TARGET_FILE:ruleeval>)
 set_tests_properties("replay: alert states equal a real Prometheus's ALERTS at the same evaluation times"
                      PROPERTIES LABELS integration TIMEOUT 180 SKIP_RETURN_CODE 77)
+add_test(NAME "notify: a page waiting for a down receiver survives kill -9 and arrives exactly once"
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/notify_crash_test.py
+                 $<TARGET_FILE:ruleeval> ${RULEEVAL_TESTDATA_DIR}/run)
+set_tests_properties("notify: a page waiting for a down receiver survives kill -9 and arrives exactly once"
+                     PROPERTIES LABELS integration TIMEOUT 120)
