@@ -158,6 +158,8 @@ void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string&
   auto parse_values = [&](std::vector<KeyValue>& kvs, std::string_view what) {
     for (auto& kv : kvs) {
       if (!kv.value.present) continue;
+      // Plain text (no action) cannot fail to parse and renders as itself: keep no tree.
+      if (kv.value.value.find("{{") == std::string::npos) continue;
       auto t = tmpl::parse_alert_template(kv.value.value, rule.name);
       if (t) {
         kv.tmpl = std::make_shared<const tmpl::Template>(std::move(*t));
