@@ -37,6 +37,10 @@ namespace grammar {
 namespace {
 
 namespace x3 = boost::spirit::x3;
+// ASCII-only classes: Spirit's standard classes assert on non-ASCII (negative) chars.
+[[maybe_unused]] const auto ascii_digit = x3::char_('0', '9');
+[[maybe_unused]] const auto ascii_alpha = x3::char_('a', 'z') | x3::char_('A', 'Z');
+[[maybe_unused]] const auto ascii_alnum = ascii_alpha | ascii_digit;
 using x3::attr;
 using x3::lexeme;
 using x3::lit;
@@ -63,7 +67,7 @@ struct ReducerTable : x3::symbols<Reducer> {
 };
 const ReducerTable kReducers;
 
-const auto word_char = x3::alnum | x3::char_('_');
+const auto word_char = ascii_alnum | x3::char_('_');
 inline auto kw(const char* k) { return lexeme[no_case[lit(k)] >> !word_char]; }
 
 auto check_duration = [](auto& ctx) {
@@ -130,12 +134,12 @@ const x3::rule<range_class, std::vector<double>> range_params = "a range such as
 const x3::rule<end_class> end_rule = "AND, OR or the end of the input";
 
 const auto reducer_def = lexeme[no_case[kReducers] >> !word_char];
-const auto ref_def = lexeme[+(x3::alnum | x3::char_("_-"))];
+const auto ref_def = lexeme[+(ascii_alnum | x3::char_("_-"))];
 const auto from_def = from_inner;
-const auto from_inner_def = lexeme[+(x3::alnum)][check_duration];
+const auto from_inner_def = lexeme[+(ascii_alnum)][check_duration];
 const auto to_def = to_inner;
 const auto to_inner_def =
-    lexeme[x3::raw[no_case[lit("now")] >> -(lit('-') >> +x3::alnum)]][check_to];
+    lexeme[x3::raw[no_case[lit("now")] >> -(lit('-') >> +ascii_alnum)]][check_to];
 // X3's double_ is not correctly rounded for long inputs; convert the matched text with strtod so
 // that format() and parse_conditions() round-trip exactly.
 auto to_double = [](auto& ctx) {
@@ -175,7 +179,7 @@ BOOST_SPIRIT_DEFINE(reducer, ref, from, to, number, eval, cond, first_cond, lpar
 bool parse(const char* begin, const char* endp, std::vector<CondX>& out) {
   const char* it = begin;
   auto p = x3::with<base_tag>(begin)[first_cond > *cond > end_rule];
-  return x3::phrase_parse(it, endp, p, x3::space, out);
+  return x3::phrase_parse(it, endp, p, x3::char_(" \t\r\n\f\v"), out);
 }
 
 }  // namespace grammar

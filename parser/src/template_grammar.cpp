@@ -27,9 +27,14 @@ using x3::char_;
 using x3::lit;
 using x3::raw;
 
+// ASCII-only classes: Spirit's standard classes assert on non-ASCII (negative) chars.
+const auto ascii_digit = x3::char_('0', '9');
+const auto ascii_alpha = x3::char_('a', 'z') | x3::char_('A', 'Z');
+const auto ascii_alnum = ascii_alpha | ascii_digit;
+
 const auto space_char = char_(" \t\r\n");
 const auto sp = x3::omit[+space_char];
-const auto ident_char = x3::alnum | char_('_');
+const auto ident_char = ascii_alnum | char_('_');
 inline auto kw(const char* k) { return lit(k) >> !ident_char; }
 
 struct ident_class;
@@ -96,7 +101,7 @@ const x3::rule<action_class, ActionX> action = "action";
 const x3::rule<text_class, TextX> text = "text";
 const x3::rule<items_class, ItemsX> items = "items";
 
-const auto ident_def = raw[(x3::alpha | char_('_')) >> *ident_char];
+const auto ident_def = raw[(ascii_alpha | char_('_')) >> *ident_char];
 
 // Strings keep their quotes; template_parse.cpp unquotes them with Go's rules.
 const auto dq_rest_def = *((lit('\\') >> (char_ - '\n')) | (char_ - char_("\"\\\n"))) >> lit('"');
@@ -108,8 +113,8 @@ const auto chr_def = attr('\'') >> raw[lit('\'') > chr_rest];
 
 // Loose number shape; template_parse.cpp validates it ("bad number syntax").
 const auto number_def =
-    attr('n') >> raw[-char_("+-") >> (x3::digit | (lit('.') >> x3::digit)) >>
-                     *((char_("eEpP") >> char_("+-")) | x3::alnum | char_("_."))];
+    attr('n') >> raw[-char_("+-") >> (ascii_digit | (lit('.') >> ascii_digit)) >>
+                     *((char_("eEpP") >> char_("+-")) | ascii_alnum | char_("_."))];
 
 const auto tagged_def = dq | raw_str | chr | number | (attr('b') >> raw[kw("true") | kw("false")]) |
                         (attr('0') >> raw[kw("nil")]) | (attr('$') >> lit('$') >> raw[-ident]) |
