@@ -155,7 +155,23 @@ bool eq_num(double a, double b) {
   return a == b && std::signbit(a) == std::signbit(b);
 }
 
+bool eq_opt_num(const std::optional<double>& a, const std::optional<double>& b) {
+  if (!a || !b) return !a && !b;
+  return eq_num(*a, *b);
+}
+
+bool eq_shared(const std::shared_ptr<const Expr>& a, const std::shared_ptr<const Expr>& b) {
+  if (!a || !b) return !a && !b;
+  return *a == *b;
+}
+
 }  // namespace
+
+bool operator==(const VectorMatching& a, const VectorMatching& b) {
+  return a.card == b.card && a.on == b.on && a.explicit_matching == b.explicit_matching &&
+         a.matching_labels == b.matching_labels && a.include == b.include &&
+         eq_opt_num(a.fill_left, b.fill_left) && eq_opt_num(a.fill_right, b.fill_right);
+}
 
 ExprPtr Expr::clone() const {
   auto out = std::make_unique<Expr>();
@@ -164,9 +180,17 @@ ExprPtr Expr::clone() const {
       [](const auto& n) -> Node {
         using T = std::decay_t<decltype(n)>;
         if constexpr (std::is_same_v<T, MatrixSelector>) {
-          return MatrixSelector{clone_ptr(n.vector), n.range};
+          return MatrixSelector{clone_ptr(n.vector), n.range, clone_ptr(n.range_expr), n.anchored,
+                                n.smoothed};
         } else if constexpr (std::is_same_v<T, Subquery>) {
-          return Subquery{clone_ptr(n.expr), n.range, n.step, n.offset, n.at};
+          return Subquery{clone_ptr(n.expr),       n.range,
+                          n.step,                  n.offset,
+                          n.at,                    clone_ptr(n.range_expr),
+                          clone_ptr(n.step_expr),  clone_ptr(n.offset_expr)};
+        } else if constexpr (std::is_same_v<T, VectorSelector>) {
+          VectorSelector v = n;
+          if (n.offset_expr) v.offset_expr = std::shared_ptr<const Expr>(n.offset_expr->clone());
+          return v;
         } else if constexpr (std::is_same_v<T, Paren>) {
           return Paren{clone_ptr(n.expr)};
         } else if constexpr (std::is_same_v<T, Unary>) {
@@ -203,12 +227,15 @@ bool operator==(const Expr& a, const Expr& b) {
           return x.value == y.value;
         } else if constexpr (std::is_same_v<T, VectorSelector>) {
           return x.name == y.name && x.matchers == y.matchers && x.offset == y.offset &&
-                 x.at == y.at && x.name_in_braces == y.name_in_braces;
+                 x.at == y.at && x.name_in_braces == y.name_in_braces &&
+                 eq_shared(x.offset_expr, y.offset_expr);
         } else if constexpr (std::is_same_v<T, MatrixSelector>) {
-          return x.range == y.range && eq_ptr(x.vector, y.vector);
+          return x.range == y.range && x.anchored == y.anchored && x.smoothed == y.smoothed &&
+                 eq_ptr(x.range_expr, y.range_expr) && eq_ptr(x.vector, y.vector);
         } else if constexpr (std::is_same_v<T, Subquery>) {
           return x.range == y.range && x.step == y.step && x.offset == y.offset && x.at == y.at &&
-                 eq_ptr(x.expr, y.expr);
+                 eq_ptr(x.range_expr, y.range_expr) && eq_ptr(x.step_expr, y.step_expr) &&
+                 eq_ptr(x.offset_expr, y.offset_expr) && eq_ptr(x.expr, y.expr);
         } else if constexpr (std::is_same_v<T, Paren>) {
           return eq_ptr(x.expr, y.expr);
         } else if constexpr (std::is_same_v<T, Unary>) {

@@ -93,6 +93,15 @@ struct Checker {
     if (rt != ValueType::Scalar && rt != ValueType::Vector) {
       fail(b.rhs->span, "binary expression must contain only scalar and instant vector types");
     }
+    if (b.matching && (b.matching->fill_left || b.matching->fill_right)) {
+      if (lt != ValueType::Vector || rt != ValueType::Vector) {
+        fail(op_span(b), "fill modifiers only allowed between instant vectors");
+      }
+      if (set) {
+        fail(op_span(b), "fill modifiers not allowed for set operator \"" +
+                             std::string(to_string(b.op)) + "\"");
+      }
+    }
     if ((lt != ValueType::Vector || rt != ValueType::Vector) && b.matching) {
       if (!b.matching->matching_labels.empty()) {
         fail(e.span, "vector matching only allowed between instant vectors");

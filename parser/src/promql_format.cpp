@@ -2,6 +2,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "promql_internal.hpp"
 #include "ruleeval/common/labels.hpp"
@@ -88,6 +89,59 @@ std::string selector_core(const VectorSelector& vs) {
 
 void print(const Expr& e, std::string& out);
 
+// Experimental duration expressions: literals written as durations print as durations.
+void print_duration(const Expr& e, std::string& out) {
+  if (auto* n = e.as<NumberLiteral>()) {
+    double ms = n->value * 1000.0;
+    if (n->is_duration && n->value > 0 && ms == std::floor(ms) && ms < 9.2e18) {
+      out += format_duration(static_cast<Millis>(ms));
+    } else {
+      out += format_number(n->value);
+    }
+  } else if (auto* p = e.as<Paren>()) {
+    out += '(';
+    print_duration(*p->expr, out);
+    out += ')';
+  } else if (auto* u = e.as<Unary>()) {
+    out += u->op == UnaryOp::Minus ? '-' : '+';
+    print_duration(*u->expr, out);
+  } else if (auto* b = e.as<Binary>()) {
+    print_duration(*b->lhs, out);
+    out += ' ';
+    out += to_string(b->op);
+    out += ' ';
+    print_duration(*b->rhs, out);
+  } else if (auto* c = e.as<Call>()) {
+    std::string_view name = c->func ? c->func->name : "";
+    if (name == "min_of") name = "min";
+    if (name == "max_of") name = "max";
+    out += name;
+    out += '(';
+    for (size_t i = 0; i < c->args.size(); ++i) {
+      if (i) out += ", ";
+      print_duration(*c->args[i], out);
+    }
+    out += ')';
+  } else {
+    print(e, out);
+  }
+}
+
+void print_range(Millis v, const ExprPtr& expr, std::string& out) {
+  if (expr) {
+    print_duration(*expr, out);
+  } else {
+    out += format_duration(v);
+  }
+}
+
+std::string offset_part(Millis offset, const Expr* expr) {
+  if (!expr) return offset_string(offset);
+  std::string out = " offset ";
+  print_duration(*expr, out);
+  return out;
+}
+
 void print_ptr(const ExprPtr& e, std::string& out) {
   if (e) print(*e, out);
 }
@@ -103,25 +157,27 @@ void print(const Expr& e, std::string& out) {
         } else if constexpr (std::is_same_v<T, VectorSelector>) {
           out += selector_core(n);
           out += at_string(n.at);
-          out += offset_string(n.offset);
+          out += offset_part(n.offset, n.offset_expr.get());
         } else if constexpr (std::is_same_v<T, MatrixSelector>) {
           const auto* vs = n.vector ? n.vector->template as<VectorSelector>() : nullptr;
           if (!vs) return;
           out += selector_core(*vs);
           out += '[';
-          out += format_duration(n.range);
+          print_range(n.range, n.range_expr, out);
           out += ']';
           out += at_string(vs->at);
-          out += offset_string(vs->offset);
+          out += offset_part(vs->offset, vs->offset_expr.get());
+          if (n.anchored) out += " anchored";
+          if (n.smoothed) out += " smoothed";
         } else if constexpr (std::is_same_v<T, Subquery>) {
           print_ptr(n.expr, out);
           out += '[';
-          out += format_duration(n.range);
+          print_range(n.range, n.range_expr, out);
           out += ':';
-          if (n.step != 0) out += format_duration(n.step);
+          if (n.step_expr || n.step != 0) print_range(n.step, n.step_expr, out);
           out += ']';
           out += at_string(n.at);
-          out += offset_string(n.offset);
+          out += offset_part(n.offset, n.offset_expr.get());
         } else if constexpr (std::is_same_v<T, Paren>) {
           out += '(';
           print_ptr(n.expr, out);
@@ -143,6 +199,13 @@ void print(const Expr& e, std::string& out) {
                 out += vm.card == Cardinality::ManyToOne ? " group_left " : " group_right ";
                 out += label_list(vm.include);
               }
+            }
+            if (vm.fill_left && vm.fill_right &&
+                std::memcmp(&*vm.fill_left, &*vm.fill_right, sizeof(double)) == 0) {
+              out += " fill(" + format_number(*vm.fill_left) + ")";
+            } else {
+              if (vm.fill_left) out += " fill_left(" + format_number(*vm.fill_left) + ")";
+              if (vm.fill_right) out += " fill_right(" + format_number(*vm.fill_right) + ")";
             }
           }
           out += ' ';
@@ -258,14 +321,37 @@ void json(const Expr& e, std::string& out) {
           }
           out += "],\"offset\":" + std::to_string(n.offset) + ",\"at\":";
           json_at(n.at, out);
+          if (n.offset_expr) {
+            out += ",\"offsetExpr\":";
+            json(*n.offset_expr, out);
+          }
         } else if constexpr (std::is_same_v<T, MatrixSelector>) {
-          out += "\"matrixSelector\",\"range\":" + std::to_string(n.range) + ",\"vector\":";
+          out += "\"matrixSelector\",\"range\":" + std::to_string(n.range);
+          if (n.range_expr) {
+            out += ",\"rangeExpr\":";
+            json(*n.range_expr, out);
+          }
+          if (n.anchored) out += ",\"anchored\":true";
+          if (n.smoothed) out += ",\"smoothed\":true";
+          out += ",\"vector\":";
           json_ptr(n.vector, out);
         } else if constexpr (std::is_same_v<T, Subquery>) {
           out += "\"subquery\",\"range\":" + std::to_string(n.range) +
                  ",\"step\":" + std::to_string(n.step) + ",\"offset\":" + std::to_string(n.offset) +
                  ",\"at\":";
           json_at(n.at, out);
+          if (n.range_expr) {
+            out += ",\"rangeExpr\":";
+            json(*n.range_expr, out);
+          }
+          if (n.step_expr) {
+            out += ",\"stepExpr\":";
+            json(*n.step_expr, out);
+          }
+          if (n.offset_expr) {
+            out += ",\"offsetExpr\":";
+            json(*n.offset_expr, out);
+          }
           out += ",\"expr\":";
           json_ptr(n.expr, out);
         } else if constexpr (std::is_same_v<T, Paren>) {
@@ -292,6 +378,14 @@ void json(const Expr& e, std::string& out) {
             json_strings(n.matching->matching_labels, out);
             out += ",\"include\":";
             json_strings(n.matching->include, out);
+            if (n.matching->fill_left) {
+              out += ",\"fillLeft\":";
+              json_string(format_number(*n.matching->fill_left), out);
+            }
+            if (n.matching->fill_right) {
+              out += ",\"fillRight\":";
+              json_string(format_number(*n.matching->fill_right), out);
+            }
             out += '}';
           } else {
             out += "null";

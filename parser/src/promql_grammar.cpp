@@ -35,6 +35,8 @@ struct PendingOp {
   bool has_group = false;
   bool group_left = false;
   std::vector<std::string> include;
+  std::optional<double> fill_left;
+  std::optional<double> fill_right;
 };
 
 struct Item {
@@ -80,6 +82,10 @@ struct Builder {
   uint32_t bracket_begin = 0;
   Millis range = 0;
   Millis step = 0;
+  ExprPtr range_expr;  // experimental duration expressions, null for plain durations
+  ExprPtr step_expr;
+  // Which fill modifier is being parsed: 0 fill(), 1 fill_left(), 2 fill_right().
+  int fill_which = 0;
   // Offset / @ under construction.
   uint32_t mod_begin = 0;
   bool negative = false;
@@ -224,6 +230,8 @@ struct Folder {
       vm.card = op.group_left ? Cardinality::ManyToOne : Cardinality::OneToMany;
       vm.include = std::move(op.include);
     }
+    vm.fill_left = op.fill_left;
+    vm.fill_right = op.fill_right;
     b.matching = std::move(vm);  // check() drops it again unless both sides are vectors
     b.lhs = std::move(lhs);
     b.rhs = std::move(rhs);
@@ -574,22 +582,332 @@ Millis duration_or_fail(Builder& b, std::string_view raw, Span s) {
   if (!d) b.fail(s, d.error());
   return *d;
 }
+// ---------------------------------------------------------------------------------------------
+// Experimental duration expressions: `[1m * 2]`, `[5m:(30s * 2)]`, `offset (1h / 2)`. A small
+// recursive-descent reader (numbers and durations are seconds; + - * / % ^, unary signs,
+// parentheses, step(), range(), min(a, b), max(a, b)). The tree is kept for the printer, and its
+// value is folded into the Millis field when it does not depend on step()/range().
+
+constexpr const char* kDurationExprFlag =
+    "duration expressions are experimental and must be enabled with "
+    "--enable-feature=promql-duration-expr";
+
+enum class DurRole : uint8_t { Range, Step, Offset };
+
+bool is_arith_char(char c) {
+  return c == '+' || c == '-' || c == '*' || c == '/' || c == '%' || c == '^';
+}
+bool is_word_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// End of the number/duration literal starting at p, or npos when there is none.
+size_t literal_end(std::string_view in, size_t p) {
+  if (p >= in.size()) return std::string_view::npos;
+  if (in.size() - p >= 3) {
+    std::string w(in.substr(p, 3));
+    for (char& ch : w) ch = static_cast<char>(ch | 0x20);
+    if ((w == "inf" || w == "nan") && (in.size() - p == 3 || !is_word_char(in[p + 3]))) {
+      return p + 3;
+    }
+  }
+  char c = in[p];
+  bool digit = c >= '0' && c <= '9';
+  bool dot = c == '.' && p + 1 < in.size() && in[p + 1] >= '0' && in[p + 1] <= '9';
+  if (!digit && !dot) return std::string_view::npos;
+  size_t i = p;
+  while (i < in.size()) {
+    char d = in[i];
+    if (is_word_char(d) || d == '.') {
+      ++i;
+    } else if ((d == '+' || d == '-') && i > p && (in[i - 1] == 'e' || in[i - 1] == 'E') &&
+               i + 1 < in.size() && in[i + 1] >= '0' && in[i + 1] <= '9' &&
+               !(in.size() > p + 1 && (in[p + 1] == 'x' || in[p + 1] == 'X'))) {
+      ++i;
+    } else {
+      break;
+    }
+  }
+  return i;
+}
+
+// What the number token accepts: no fractional duration such as `1.5h`.
+bool lexically_number(std::string_view t) {
+  if (t.size() > 1 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) return true;
+  bool dot = t.find('.') != std::string_view::npos;
+  bool unit = false;
+  for (char c : t) {
+    if (((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) && c != 'e' && c != 'E') unit = true;
+  }
+  if (t.size() == 3 && unit && !dot) return true;  // inf, nan
+  return !(dot && unit);
+}
+
+std::string_view word_at(std::string_view in, size_t p) {
+  size_t i = p;
+  while (i < in.size() && is_word_char(in[i])) ++i;
+  return in.substr(p, i - p);
+}
+
+bool is_duration_func(std::string_view w) {
+  return w == "step" || w == "range" || w == "min" || w == "max" || w == "min_of" ||
+         w == "max_of";
+}
+
+struct DurationReader {
+  Builder& b;
+  size_t pos;
+  size_t depth = 0;
+
+  std::string_view in() const { return b.input; }
+  char cur() {
+    pos = skip_blank(b.input, pos);
+    return pos < in().size() ? in()[pos] : '\0';
+  }
+
+  [[noreturn]] void unexpected(const char* expected) {
+    size_t p = skip_blank(b.input, pos);
+    size_t len = 0;
+    std::string tok = describe_token(b.input, p, &len);
+    b.fail(make_span(p, p + std::max<size_t>(len, 1)),
+           "unexpected " + tok + " in duration expression, expected " + expected);
+  }
+
+  void expect(char c, const char* what) {
+    if (cur() != c) unexpected(what);
+    ++pos;
+  }
+
+  ExprPtr binary(BinaryOp op, ExprPtr l, ExprPtr r) {
+    Span s{l->span.begin, r->span.end};
+    Binary bin;
+    bin.op = op;
+    bin.lhs = std::move(l);
+    bin.rhs = std::move(r);
+    return make_expr(std::move(bin), s);
+  }
+
+  ExprPtr sum() {
+    ExprPtr l = prod();
+    for (char c = cur(); c == '+' || c == '-'; c = cur()) {
+      ++pos;
+      l = binary(c == '+' ? BinaryOp::Add : BinaryOp::Sub, std::move(l), prod());
+    }
+    return l;
+  }
+
+  ExprPtr prod() {
+    ExprPtr l = unary();
+    for (char c = cur(); c == '*' || c == '/' || c == '%'; c = cur()) {
+      ++pos;
+      BinaryOp op = c == '*' ? BinaryOp::Mul : c == '/' ? BinaryOp::Div : BinaryOp::Mod;
+      l = binary(op, std::move(l), unary());
+    }
+    return l;
+  }
+
+  ExprPtr unary() {
+    char c = cur();
+    if (c == '+' || c == '-') {
+      uint32_t b0 = static_cast<uint32_t>(pos);
+      ++pos;
+      if (++depth > kMaxNesting) b.fail(make_span(b0, b0 + 1), "expression nested too deeply");
+      ExprPtr inner = unary();
+      --depth;
+      Span s{b0, inner->span.end};
+      return make_expr(Unary{c == '-' ? UnaryOp::Minus : UnaryOp::Plus, std::move(inner)}, s);
+    }
+    return power();
+  }
+
+  ExprPtr power() {
+    ExprPtr base = primary();
+    if (cur() == '^') {
+      ++pos;
+      if (++depth > kMaxNesting) b.fail(base->span, "expression nested too deeply");
+      ExprPtr exp = unary();
+      --depth;
+      return binary(BinaryOp::Pow, std::move(base), std::move(exp));
+    }
+    return base;
+  }
+
+  ExprPtr primary() {
+    char c = cur();
+    size_t start = pos;
+    if (c == '(') {
+      ++pos;
+      if (++depth > kMaxNesting) b.fail(make_span(start, start + 1), "expression nested too deeply");
+      ExprPtr inner = sum();
+      --depth;
+      expect(')', "\")\"");
+      return make_expr(Paren{std::move(inner)}, make_span(start, pos));
+    }
+    size_t e = literal_end(in(), start);
+    if (e != std::string_view::npos) {
+      std::string_view text = in().substr(start, e - start);
+      auto v = number_value(text);
+      if (!v) b.fail(make_span(start, e), "error parsing duration: " + v.error());
+      pos = e;
+      char last = text.back();
+      bool dur = !(text.size() > 1 && (text[1] == 'x' || text[1] == 'X')) &&
+                 (last == 's' || last == 'm' || last == 'h' || last == 'd' || last == 'w' ||
+                  last == 'y');
+      return make_expr(NumberLiteral{*v, dur}, make_span(start, e));
+    }
+    std::string_view w = word_at(in(), start);
+    if (is_duration_func(w)) {
+      pos = start + w.size();
+      Call call;
+      if (w == "step" || w == "range") {
+        call.func = find_function(w);
+        expect('(', "\"(\"");
+        expect(')', "\")\"");
+      } else {
+        call.func = find_function(w.starts_with("min") ? "min_of" : "max_of");
+        expect('(', "\"(\"");
+        if (++depth > kMaxNesting) b.fail(make_span(start, pos), "expression nested too deeply");
+        call.args.push_back(sum());
+        expect(',', "\",\"");
+        call.args.push_back(sum());
+        --depth;
+        expect(')', "\")\"");
+      }
+      return make_expr(std::move(call), make_span(start, pos));
+    }
+    unexpected("number, duration, \"(\", step(), range(), min() or max()");
+  }
+};
+
+// Value in seconds, or nullopt when the expression depends on step()/range().
+std::optional<double> fold_duration(Builder& b, const Expr& e) {
+  if (auto* n = e.as<NumberLiteral>()) return n->value;
+  if (auto* p = e.as<Paren>()) return fold_duration(b, *p->expr);
+  if (auto* u = e.as<Unary>()) {
+    auto v = fold_duration(b, *u->expr);
+    if (v && u->op == UnaryOp::Minus) return -*v;
+    return v;
+  }
+  if (auto* c = e.as<Call>()) {
+    if (c->args.size() != 2) return std::nullopt;  // step(), range()
+    auto l = fold_duration(b, *c->args[0]);
+    auto r = fold_duration(b, *c->args[1]);
+    if (!l || !r) return std::nullopt;
+    return c->func->name == "min_of" ? std::min(*l, *r) : std::max(*l, *r);
+  }
+  if (auto* bin = e.as<Binary>()) {
+    auto l = fold_duration(b, *bin->lhs);
+    auto r = fold_duration(b, *bin->rhs);
+    if (!l || !r) return std::nullopt;
+    switch (bin->op) {
+      case BinaryOp::Add: return *l + *r;
+      case BinaryOp::Sub: return *l - *r;
+      case BinaryOp::Mul: return *l * *r;
+      case BinaryOp::Div:
+        if (*r == 0) b.fail(e.span, "division by zero in duration expression");
+        return *l / *r;
+      case BinaryOp::Mod:
+        if (*r == 0) b.fail(e.span, "modulo by zero in duration expression");
+        return std::fmod(*l, *r);
+      case BinaryOp::Pow: return std::pow(*l, *r);
+      default: break;
+    }
+  }
+  return std::nullopt;
+}
+
+// Folds a duration expression to milliseconds (0 when not constant); fails on overflow.
+Millis duration_expr_millis(Builder& b, const Expr& e, bool must_be_positive) {
+  auto v = fold_duration(b, e);
+  if (!v) return 0;
+  double ms = *v * 1000.0;
+  if (!std::isfinite(ms) || std::fabs(ms) >= 9.2e18) {
+    b.fail(e.span, "duration out of range in duration expression");
+  }
+  auto out = static_cast<Millis>(ms);
+  if (must_be_positive && out <= 0) b.fail(e.span, "duration must be greater than 0");
+  return out;
+}
+
+void set_offset(Builder& b, Millis d, ExprPtr expr, Span ds);
+
+// Parses the duration at `start` for a range, subquery step or offset. Returns the end offset,
+// or npos without consuming when there is no duration there (the caller's expectation reports
+// it, as before duration expressions existed).
+size_t read_duration(Builder& b, size_t start, DurRole role) {
+  std::string_view in = b.input;
+  start = skip_blank(in, start);
+  size_t lit_end = literal_end(in, start);
+  if (lit_end != std::string_view::npos && !lexically_number(in.substr(start, lit_end - start))) {
+    return std::string_view::npos;  // e.g. `1.5h`: not a number token, "expected duration"
+  }
+  if (lit_end != std::string_view::npos) {
+    size_t next = skip_blank(in, lit_end);
+    bool plain = role == DurRole::Offset || next >= in.size() || !is_arith_char(in[next]);
+    if (plain) {
+      Span s = make_span(start, lit_end);
+      Millis d = duration_or_fail(b, in.substr(start, lit_end - start), s);
+      if (role == DurRole::Range) {
+        if (d <= 0) b.fail(s, "duration must be greater than 0");
+        b.range = d;
+      } else if (role == DurRole::Step) {
+        if (d <= 0) b.fail(s, "duration must be greater than 0");
+        b.step = d;
+      } else {
+        set_offset(b, d, nullptr, s);
+      }
+      return lit_end;
+    }
+    if (!b.opts.experimental_functions) b.fail(make_span(start, next + 1), kDurationExprFlag);
+  } else {
+    char c = start < in.size() ? in[start] : '\0';
+    bool opener = c == '(' || is_duration_func(word_at(in, start)) ||
+                  (role != DurRole::Offset && (c == '-' || c == '+'));
+    if (!opener) return std::string_view::npos;
+    if (!b.opts.experimental_functions) {
+      if (c == '-' || c == '+') return std::string_view::npos;  // as before: "expected duration"
+      b.fail(make_span(start, start + 1), kDurationExprFlag);
+    }
+  }
+  DurationReader r{b, start};
+  ExprPtr e = role == DurRole::Offset ? r.primary() : r.sum();
+  size_t end = r.pos;
+  Span s = make_span(start, end);
+  Millis d = duration_expr_millis(b, *e, role != DurRole::Offset);
+  if (role == DurRole::Range) {
+    b.range = d;
+    b.range_expr = std::move(e);
+  } else if (role == DurRole::Step) {
+    b.step = d;
+    b.step_expr = std::move(e);
+  } else {
+    set_offset(b, d, std::move(e), s);
+  }
+  return end;
+}
+
+template <DurRole kRole>
+struct DurationParser : x3::parser<DurationParser<kRole>> {
+  using attribute_type = x3::unused_type;
+  [[maybe_unused]] static bool const has_attribute = false;
+  template <class Iterator, class Context, class RContext, class Attribute>
+  bool parse(Iterator& first, const Iterator& last, const Context& ctx, RContext&,
+             Attribute&) const {
+    Builder& b = bld(ctx);
+    size_t end = read_duration(b, b.pos(first), kRole);
+    if (end == std::string_view::npos) return false;
+    first = b.input.data() + end;
+    (void)last;
+    return true;
+  }
+};
+
 auto const act_bracket_begin = [](auto& ctx) {
   auto& b = bld(ctx);
   b.bracket_begin = attr_span(ctx).begin;
   b.step = 0;
-};
-auto const act_range = [](auto& ctx) {
-  auto& b = bld(ctx);
-  Span s = attr_span(ctx);
-  b.range = duration_or_fail(b, text_of(x3::_attr(ctx)), s);
-  if (b.range <= 0) b.fail(s, "duration must be greater than 0");
-};
-auto const act_step = [](auto& ctx) {
-  auto& b = bld(ctx);
-  Span s = attr_span(ctx);
-  b.step = duration_or_fail(b, text_of(x3::_attr(ctx)), s);
-  if (b.step <= 0) b.fail(s, "duration must be greater than 0");
+  b.range_expr = nullptr;
+  b.step_expr = nullptr;
 };
 auto const act_matrix = [](auto& ctx) {
   auto& b = bld(ctx);
@@ -600,7 +918,11 @@ auto const act_matrix = [](auto& ctx) {
   if (!vs) b.fail(s, "ranges only allowed for vector selectors");
   if (vs->offset != 0) b.fail(s, "no offset modifiers allowed before range");
   if (vs->at.kind != AtModifier::Kind::None) b.fail(s, "no @ modifiers allowed before range");
-  it.expr = make_expr(MatrixSelector{std::move(it.expr), b.range}, s);
+  MatrixSelector ms;
+  ms.vector = std::move(it.expr);
+  ms.range = b.range;
+  ms.range_expr = std::move(b.range_expr);
+  it.expr = make_expr(std::move(ms), s);
 };
 auto const act_subquery = [](auto& ctx) {
   auto& b = bld(ctx);
@@ -611,6 +933,8 @@ auto const act_subquery = [](auto& ctx) {
   sq.expr = std::move(it.expr);
   sq.range = b.range;
   sq.step = b.step;
+  sq.range_expr = std::move(b.range_expr);
+  sq.step_expr = std::move(b.step_expr);
   it.expr = make_expr(std::move(sq), s);
 };
 
@@ -641,15 +965,85 @@ void apply_modifier(Builder& b, uint32_t end, const char* what, Fn&& fn) {
   it.expr->span.end = end;
 }
 
-auto const act_offset = [](auto& ctx) {
-  auto& b = bld(ctx);
-  Span ds = attr_span(ctx);
-  Millis d = duration_or_fail(b, text_of(x3::_attr(ctx)), ds);
-  if (b.negative) d = -d;
+void set_offset(Builder& b, Millis d, ExprPtr expr, Span ds) {
+  if (b.negative) {
+    d = -d;
+    if (expr) {
+      Span s{b.mod_begin, expr->span.end};
+      expr = make_expr(Unary{UnaryOp::Minus, std::move(expr)}, s);
+    }
+  }
+  Item& it = b.top_operand(Span{b.mod_begin, ds.end});
+  Expr* target = it.expr.get();
+  if (auto* ms = target->as<MatrixSelector>()) target = ms->vector.get();
+  bool had_expr = false;
+  if (auto* vs = target->as<VectorSelector>()) had_expr = vs->offset_expr != nullptr;
+  if (auto* sq = target->as<Subquery>()) had_expr = sq->offset_expr != nullptr;
   apply_modifier(b, ds.end, "offset", [&](Span s, Millis& offset, AtModifier&) {
-    if (offset != 0) b.fail(s, "offset may not be set multiple times");
+    if (offset != 0 || had_expr) b.fail(s, "offset may not be set multiple times");
     offset = d;
   });
+  if (!expr) return;
+  if (auto* vs = target->as<VectorSelector>()) {
+    vs->offset_expr = std::shared_ptr<const Expr>(std::move(expr));
+  } else if (auto* sq = target->as<Subquery>()) {
+    sq->offset_expr = std::move(expr);
+  }
+}
+
+// Experimental extended range selector modifiers.
+void set_extended(Builder& b, Span kw_span, bool anchored) {
+  std::string name = anchored ? "anchored" : "smoothed";
+  if (!b.opts.experimental_functions) {
+    b.fail(kw_span, name + " modifier is experimental and must be enabled with "
+                           "--enable-feature=promql-extended-range-selectors");
+  }
+  Item& it = b.top_operand(kw_span);
+  Span s{it.expr->span.begin, kw_span.end};
+  auto* ms = it.expr->as<MatrixSelector>();
+  if (!ms) b.fail(s, name + " modifier can only be used on range vector selectors");
+  if (ms->anchored || ms->smoothed) {
+    b.fail(kw_span, "anchored and smoothed modifiers may be given only once per range selector");
+  }
+  (anchored ? ms->anchored : ms->smoothed) = true;
+  it.expr->span.end = kw_span.end;
+}
+auto const act_anchored = [](auto& ctx) { set_extended(bld(ctx), attr_span(ctx), true); };
+auto const act_smoothed = [](auto& ctx) { set_extended(bld(ctx), attr_span(ctx), false); };
+
+// Experimental binop fill modifiers.
+auto const act_fill_kw = [](auto& ctx) {
+  auto& b = bld(ctx);
+  Span s = attr_span(ctx);
+  if (!b.opts.experimental_functions) {
+    b.fail(s, "fill modifiers are experimental and must be enabled with "
+              "--enable-feature=promql-binop-fill-modifiers");
+  }
+  std::string_view w = text_of(x3::_attr(ctx));
+  b.fill_which = w.size() == 4 ? 0 : (w[5] == 'l' || w[5] == 'L') ? 1 : 2;
+  auto& op = last_op(b);
+  if ((b.fill_which != 2 && op.fill_left) || (b.fill_which != 1 && op.fill_right)) {
+    b.fail(s, "fill modifier may not be set multiple times");
+  }
+};
+auto const act_fill_value = [](auto& ctx) {
+  auto& b = bld(ctx);
+  Span s = attr_span(ctx);
+  std::string_view raw = text_of(x3::_attr(ctx));
+  bool neg = false;
+  if (!raw.empty() && (raw[0] == '-' || raw[0] == '+')) {
+    neg = raw[0] == '-';
+    raw.remove_prefix(1);
+    while (!raw.empty() && (raw[0] == ' ' || raw[0] == '\t' || raw[0] == '\n' || raw[0] == '\r')) {
+      raw.remove_prefix(1);
+    }
+  }
+  auto v = number_value(raw);
+  if (!v) b.fail(s, "error parsing number: " + v.error());
+  double x = neg ? -*v : *v;
+  auto& op = last_op(b);
+  if (b.fill_which != 2) op.fill_left = x;
+  if (b.fill_which != 1) op.fill_right = x;
 };
 
 void set_at(Builder& b, uint32_t end, AtModifier at) {
@@ -819,9 +1213,9 @@ auto const label_name_def = label_ident[act_label_ident] | string_tok[act_label_
 auto const label_list_def =
     x3::lit('(') > -((label_name % ',') >> -x3::lit(',')) > close_paren;
 
-auto const range_duration_def = number_tok[act_range];
-auto const step_duration_def = number_tok[act_step];
-auto const offset_duration_def = number_tok[act_offset];
+auto const range_duration_def = DurationParser<DurRole::Range>{};
+auto const step_duration_def = DurationParser<DurRole::Step>{};
+auto const offset_duration_def = DurationParser<DurRole::Offset>{};
 
 auto const range_end_def =
     x3::omit[(x3::lit(':') >> -step_duration) > close_bracket][act_subquery] |
@@ -837,7 +1231,8 @@ auto const at_value_def = (kw("start") > open_paren > close_paren)[act_at_start]
                           (-(x3::lit('-')[act_negative] | x3::lit('+')) >> number_tok[act_at_ts]);
 auto const at_suffix = x3::raw[x3::lit('@')][act_mod_begin] > at_value;
 
-auto const postfix = range_suffix | offset_suffix | at_suffix;
+auto const postfix = range_suffix | offset_suffix | at_suffix |
+                     x3::raw[kw("anchored")][act_anchored] | x3::raw[kw("smoothed")][act_smoothed];
 
 auto const call_args_def = x3::lit('(') > (-(expr % ',') >> -(x3::raw[x3::lit(',')][act_trailing_comma])) >
                            close_paren;
@@ -869,11 +1264,19 @@ auto const primary_def = number_tok[act_number] | string_tok[act_string] | paren
 
 auto const unary_def = (x3::raw[x3::char_("+-")][act_sign] > unary) | (primary >> *postfix);
 
+x3::rule<class fill_value_class> const fill_value = "number";
+auto const fill_value_def = x3::raw[-x3::char_("+-") >> number_tok][act_fill_value];
+auto fill_kw(const char* s) { return x3::raw[kw(s) >> &x3::lit('(')][act_fill_kw]; }
+auto const fill_args = x3::lit('(') > fill_value > close_paren;
+auto const fill_modifiers = (fill_kw("fill") > fill_args) |
+                            +((fill_kw("fill_left") | fill_kw("fill_right")) > fill_args);
+
 auto const binop_modifiers =
     -kw("bool")[act_bool] >>
     -((kw("on")[act_on] | kw("ignoring")[act_ignoring]) > label_list[act_on_labels]) >>
     -((kw("group_left")[act_group_left] | kw("group_right")[act_group_right]) >>
-      -label_list[act_group_labels]);
+      -label_list[act_group_labels]) >>
+    -fill_modifiers;
 
 auto const expr_def =
     x3::eps[act_chain_mark] >> unary >> *((binop_tok >> binop_modifiers) > unary) >>
@@ -898,7 +1301,7 @@ struct top_class {
 
 BOOST_SPIRIT_DEFINE(expr, unary, primary, top, close_paren, close_brace, close_bracket,
                     open_paren, range_end, range_duration, step_duration, offset_duration, label_list, label_name, matcher_value,
-                    at_value, call_args, end_of_input, dq_close, sq_close, bt_close)
+                    at_value, call_args, end_of_input, fill_value, dq_close, sq_close, bt_close)
 
 }  // namespace
 

@@ -56,6 +56,9 @@ using ExprPtr = std::unique_ptr<Expr>;
 
 struct NumberLiteral {
   double value = 0;
+  // Printer hint inside duration expressions: the literal was written as a duration (`1m`), the
+  // value is still in seconds. Ignored by operator==.
+  bool is_duration = false;
 };
 
 struct StringLiteral {
@@ -70,12 +73,22 @@ struct VectorSelector {
   Millis offset = 0;
   AtModifier at;
   bool name_in_braces = false;         // {"metric.name"} form, kept for the printer
+  // Experimental duration expression after `offset` (e.g. `offset (1h / 2)`, `offset -step()`),
+  // null for a plain duration. `offset` holds its value when it is constant (no step()/range()),
+  // else 0. Shared so that VectorSelector stays copyable; never mutated after parsing.
+  std::shared_ptr<const Expr> offset_expr;
 };
 
 // vector_selector[range]; offset/@ live on the inner selector, as in Prometheus.
 struct MatrixSelector {
   ExprPtr vector;  // always holds a VectorSelector
   Millis range = 0;
+  // Experimental duration expression inside the brackets (`[1m * 2]`), null for a plain
+  // duration. `range` holds its value when it is constant (no step()/range()), else 0.
+  ExprPtr range_expr;
+  // Experimental extended range selector modifiers (`[5m] anchored`, `[5m] smoothed`).
+  bool anchored = false;
+  bool smoothed = false;
 };
 
 // expr[range:step] [offset] [@]
@@ -85,6 +98,11 @@ struct Subquery {
   Millis step = 0;  // 0 = default (the evaluation interval)
   Millis offset = 0;
   AtModifier at;
+  // Experimental duration expressions (see MatrixSelector::range_expr); the Millis fields hold
+  // their values when constant, else 0.
+  ExprPtr range_expr;
+  ExprPtr step_expr;
+  ExprPtr offset_expr;
 };
 
 struct Paren {
@@ -114,7 +132,10 @@ struct VectorMatching {
   bool explicit_matching = false;           // on/ignoring was written in the source
   std::vector<std::string> matching_labels;  // the on/ignoring list
   std::vector<std::string> include;          // the group_left/group_right list
-  friend bool operator==(const VectorMatching&, const VectorMatching&) = default;
+  // Experimental binop fill modifiers: fill(v) sets both, fill_left(v)/fill_right(v) one side.
+  std::optional<double> fill_left = std::nullopt;
+  std::optional<double> fill_right = std::nullopt;
+  friend bool operator==(const VectorMatching& a, const VectorMatching& b);
 };
 
 struct Binary {
@@ -180,7 +201,8 @@ ExprPtr make_expr(T node, Span span = {}) {
   return e;
 }
 
-// Calls fn(const Expr&) on e and every descendant, parents before children.
+// Calls fn(const Expr&) on e and every descendant, parents before children (including the
+// nodes of experimental duration expressions, after the node they belong to's other children).
 template <class Fn>
 void walk(const Expr& e, Fn&& fn);
 
