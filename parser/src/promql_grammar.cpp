@@ -680,6 +680,8 @@ struct DurationReader {
 
   ExprPtr binary(BinaryOp op, ExprPtr l, ExprPtr r) {
     Span s{l->span.begin, r->span.end};
+    // Bounds the depth of left-leaning chains, which the folder and printer walk recursively.
+    if (++b.operators > kMaxOperators) b.fail(s, "expression too complex");
     Binary bin;
     bin.op = op;
     bin.lhs = std::move(l);
@@ -737,7 +739,9 @@ struct DurationReader {
     size_t start = pos;
     if (c == '(') {
       ++pos;
-      if (++depth > kMaxNesting) b.fail(make_span(start, start + 1), "expression nested too deeply");
+      if (++depth > kMaxNesting) {
+        b.fail(make_span(start, start + 1), "expression nested too deeply");
+      }
       ExprPtr inner = sum();
       --depth;
       expect(')', "\")\"");

@@ -149,8 +149,7 @@ TEST_CASE("anchored and smoothed modify range selectors") {
 
   CHECK(round_trip("rate(up[1m] anchored)") == "rate(up[1m] anchored)");
   CHECK(round_trip("rate(up[1m]   smoothed)") == "rate(up[1m] smoothed)");
-  CHECK(round_trip("increase(up[1m] anchored offset 5m)") ==
-        "increase(up[1m] offset 5m anchored)");
+  CHECK(round_trip("increase(up[1m] anchored offset 5m)") == "increase(up[1m] offset 5m anchored)");
   CHECK(round_trip("rate(up[1m*2] anchored)") == "rate(up[1m * 2] anchored)");
 }
 
@@ -250,6 +249,10 @@ TEST_CASE("malformed experimental syntax gives parse errors with line and column
   CHECK(e12.message == "offset may not be set multiple times");
   auto e13 = parse_err("a + fill(0 b");
   CHECK(e13.message.find("expected \")\"") != std::string::npos);
+  std::string chain = "rate(up[1m";
+  for (int i = 0; i < 100000; ++i) chain += " + 1";
+  chain += "])";
+  CHECK(parse_err(chain).message == "expression too complex");
   auto multi = parse_err("rate(\n  up[1m * ])");
   CHECK(multi.line == 2);
   CHECK(multi.col == 11);
