@@ -46,21 +46,6 @@ std::vector<std::string> all_of(const httplib::Request& r, const std::string& ke
   return out;
 }
 
-std::string api_error(std::string_view type, std::string_view msg) {
-  std::string out = R"({"status":"error","errorType":")";
-  out += type;
-  out += R"(","error":")";
-  for (char c : msg) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  out += "\"}";
-  return out;
-}
 
 }  // namespace
 
@@ -83,15 +68,16 @@ Result<void> ApiServer::start(const std::string& host, int port) {
   s.Get("/api/v1/rules", [&m](const httplib::Request& req, httplib::Response& res) {
     RulesFilter f;
     if (req.has_param("type")) {
-      f.type = req.get_param_value("type");
-      if (f.type != "alert" && f.type != "record") {
+      auto t = parse_rule_type(req.get_param_value("type"));
+      if (!t) {
         res.status = 400;
-        res.set_content(api_error("bad_data", "unsupported type " + f.type), "application/json");
+        res.set_content(render_error("bad_data", t.error()), "application/json");
         return;
       }
+      f.type = *t;
     }
     f.rule_names = all_of(req, "rule_name");
-    f.group_names = all_of(req, "rule_group");
+    f.rule_groups = all_of(req, "rule_group");
     f.files = all_of(req, "file");
     f.exclude_alerts = req.get_param_value("exclude_alerts") == "true";
     res.set_content(m.rules_json(f), "application/json");

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 #include <glob.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <charconv>
@@ -179,66 +177,8 @@ class HttpDatasource final : public Datasource {
   std::vector<std::unique_ptr<HttpRuleQuerier>> idle_;
 };
 
-std::string rfc3339(Millis ms) {
-  if (ms == kNoTime) return "0001-01-01T00:00:00Z";
-  std::time_t s = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-  int frac = static_cast<int>(ms - static_cast<Millis>(s) * 1000);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out = buf;
-  if (frac) out += fmt::format(".{:03d}", frac);
-  return out + "Z";
-}
 
 // Go's strconv.FormatFloat(v, 'e', -1, 64), as Prometheus renders alert values.
-std::string go_float_e(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[64];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-  return std::string(buf, p);
-}
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void write_labels(JsonWriter& w, const Labels& l) {
-  w.StartObject();
-  for (const auto& x : l) {
-    w.Key(x.name.c_str(), static_cast<rapidjson::SizeType>(x.name.size()));
-    w.String(x.value.c_str(), static_cast<rapidjson::SizeType>(x.value.size()));
-  }
-  w.EndObject();
-}
-
-void write_kv(JsonWriter& w, const std::vector<rules::KeyValue>& kvs) {
-  w.StartObject();
-  for (const auto& kv : kvs) {
-    w.Key(kv.key.c_str());
-    w.String(kv.value.value.c_str());
-  }
-  w.EndObject();
-}
-
-void write_alert(JsonWriter& w, const ActiveAlert& a) {
-  w.StartObject();
-  w.Key("labels");
-  write_labels(w, a.labels);
-  w.Key("annotations");
-  write_labels(w, a.annotations);
-  w.Key("state");
-  w.String(std::string(to_string(a.state)).c_str());
-  w.Key("activeAt");
-  w.String(rfc3339(a.active_at).c_str());
-  if (is_set(a.keep_firing_since)) {
-    w.Key("keepFiringSince");
-    w.String(rfc3339(a.keep_firing_since).c_str());
-  }
-  w.Key("value");
-  w.String(go_float_e(a.value).c_str());
-  w.EndObject();
-}
 
 std::string escape_html(std::string_view s) {
   std::string o;
@@ -713,132 +653,56 @@ void RuleManager::note_reload(bool ok, Millis at) {
 }
 
 std::string RuleManager::rules_json(const RulesFilter& f) const {
-  auto wanted = [](const std::vector<std::string>& list, const std::string& v) {
-    return list.empty() || std::find(list.begin(), list.end(), v) != list.end();
-  };
-  std::vector<std::shared_ptr<Group>> groups;
-  {
-    std::lock_guard lock(mu_);
-    groups = groups_;
-  }
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  w.Key("status");
-  w.String("success");
-  w.Key("data");
-  w.StartObject();
-  w.Key("groups");
-  w.StartArray();
-  for (const auto& g : groups) {
-    if (!wanted(f.group_names, g->name) || !wanted(f.files, g->file)) continue;
-    std::lock_guard lock(g->mu);
-    w.StartObject();
-    w.Key("name");
-    w.String(g->name.c_str());
-    w.Key("file");
-    w.String(g->file.c_str());
-    w.Key("rules");
-    w.StartArray();
-    for (const auto& rt : g->rt->rules()) {
-      const rules::Rule& r = *rt.rule;
-      if (f.type == "alert" && !r.is_alert()) continue;
-      if (f.type == "record" && r.is_alert()) continue;
-      if (!wanted(f.rule_names, r.name)) continue;
-      w.StartObject();
-      if (r.is_alert()) {
-        w.Key("state");
-        w.String(std::string(to_string(rule_state(rt.alerts))).c_str());
-      }
-      w.Key("name");
-      w.String(r.name.c_str());
-      w.Key("query");
-      w.String((r.grafana ? r.grafana->query.value : r.expr.value).c_str());
-      if (r.is_alert()) {
-        w.Key("duration");
-        w.Double(static_cast<double>(r.for_.ms) / 1000.0);
-        w.Key("keepFiringFor");
-        w.Double(static_cast<double>(r.keep_firing_for.ms) / 1000.0);
-      }
-      w.Key("labels");
-      write_kv(w, r.labels);
-      if (r.is_alert()) {
-        w.Key("annotations");
-        write_kv(w, r.annotations);
-        if (!f.exclude_alerts) {
-          w.Key("alerts");
-          w.StartArray();
-          std::vector<const ActiveAlert*> active;
-          for (const auto& [_, a] : rt.alerts) {
-            if (a.state != AlertState::kInactive) active.push_back(&a);
-          }
-          std::sort(active.begin(), active.end(),
-                    [](auto* a, auto* b) { return a->labels < b->labels; });
-          for (const auto* a : active) write_alert(w, *a);
-          w.EndArray();
-        }
-      }
-      w.Key("health");
-      w.String(std::string(to_string(rt.health)).c_str());
-      if (rt.last_error) {
-        w.Key("lastError");
-        w.String(rt.last_error->c_str());
-      }
-      w.Key("evaluationTime");
-      w.Double(rt.eval_seconds);
-      w.Key("lastEvaluation");
-      w.String(rfc3339(rt.last_eval).c_str());
-      w.Key("type");
-      w.String(r.is_alert() ? "alerting" : "recording");
-      w.EndObject();
-    }
-    w.EndArray();
-    w.Key("interval");
-    w.Double(static_cast<double>(g->interval) / 1000.0);
-    w.Key("limit");
-    w.Int64(g->rt->group().limit);
-    w.Key("evaluationTime");
-    w.Double(g->last_duration);
-    w.Key("lastEvaluation");
-    w.String(rfc3339(g->last_eval).c_str());
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  w.EndObject();
-  return buf.GetString();
+  return with_views([&](std::span<const GroupView> v) { return render_rules(v, f); });
 }
 
 std::string RuleManager::alerts_json() const {
+  return with_views([&](std::span<const GroupView> v) { return render_alerts(v); });
+}
+
+std::string RuleManager::with_views(
+    const std::function<std::string(std::span<const GroupView>)>& fn) const {
   std::vector<std::shared_ptr<Group>> groups;
   {
     std::lock_guard lock(mu_);
     groups = groups_;
   }
-  std::vector<ActiveAlert> all;
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(groups.size());
+  std::vector<GroupView> views;
+  views.reserve(groups.size());
   for (const auto& g : groups) {
-    std::lock_guard lock(g->mu);
+    locks.emplace_back(g->mu);
+    GroupView v;
+    v.name = g->name;
+    v.file = g->file;
+    v.interval = g->interval;
+    v.limit = static_cast<size_t>(std::max<int64_t>(0, g->rt->group().limit));
+    v.eval_seconds = g->last_duration;
+    v.last_eval = g->last_eval;
     for (const auto& rt : g->rt->rules()) {
-      for (const auto& [_, a] : rt.alerts) {
-        if (a.state != AlertState::kInactive) all.push_back(a);
-      }
+      const rules::Rule& r = *rt.rule;
+      RuleView rv;
+      rv.type = r.is_alert() ? RuleView::Type::kAlerting : RuleView::Type::kRecording;
+      rv.name = r.name;
+      rv.query = r.grafana ? r.grafana->query.value : r.expr.value;
+      rv.duration = r.for_.ms;
+      rv.keep_firing_for = r.keep_firing_for.ms;
+      LabelsBuilder lb, ab;
+      for (const auto& kv : r.labels) lb.set(kv.key, kv.value.value);
+      for (const auto& kv : r.annotations) ab.set(kv.key, kv.value.value);
+      rv.labels = lb.build();
+      rv.annotations = ab.build();
+      rv.alerts = r.is_alert() ? &rt.alerts : nullptr;
+      rv.health = std::string(to_string(rt.health));
+      rv.last_error = rt.last_error;
+      rv.eval_seconds = rt.eval_seconds;
+      rv.last_eval = rt.last_eval;
+      v.rules.push_back(std::move(rv));
     }
+    views.push_back(std::move(v));
   }
-  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.labels < b.labels; });
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  w.Key("status");
-  w.String("success");
-  w.Key("data");
-  w.StartObject();
-  w.Key("alerts");
-  w.StartArray();
-  for (const auto& a : all) write_alert(w, a);
-  w.EndArray();
-  w.EndObject();
-  w.EndObject();
-  return buf.GetString();
+  return fn(views);
 }
 
 std::string RuleManager::metrics_text() const {
@@ -946,7 +810,7 @@ std::string RuleManager::status_html() const {
       for (const auto& [lbs, a] : rt.alerts) {
         if (a.state == AlertState::kInactive) continue;
         alerts += fmt::format("<div class=\"{}\">{} {}</div>", to_string(a.state),
-                              escape_html(lbs.to_string()), escape_html(go_float_e(a.value)));
+                              escape_html(lbs.to_string()), escape_html(format_go_float_e(a.value)));
       }
       o += fmt::format("<tr class=\"{}\"><td>{}<br><code>{}</code></td><td>{}</td><td>{}</td>"
                        "<td class=\"err\">{}</td><td>{}</td></tr>",

@@ -17,18 +17,12 @@
 
 #include "ruleeval/common/error.hpp"
 #include "ruleeval/engine/group_eval.hpp"
+#include "ruleeval/engine/http_api.hpp"
 #include "ruleeval/engine/scheduler.hpp"
 #include "ruleeval/rules/alert.hpp"
 #include "ruleeval/rules/run_config.hpp"
 
 namespace ruleeval::engine {
-
-// Filters of GET /api/v1/rules.
-struct RulesFilter {
-  std::string type;  // "", "alert" or "record"
-  std::vector<std::string> rule_names, group_names, files;
-  bool exclude_alerts = false;
-};
 
 struct ManagerOptions {
   Shard shard;
@@ -98,6 +92,8 @@ class RuleManager {
  private:
   struct Group;
   void scheduler_loop();
+  // Builds API views of every group, holding all group locks while `fn` renders them.
+  std::string with_views(const std::function<std::string(std::span<const GroupView>)>& fn) const;
   void restore_state(std::vector<std::shared_ptr<Group>>& groups, const rules::RunConfig& cfg);
   void eval_group(Group& g, Millis ts);
   void run_eval(Group& g, Millis ts);  // g.mu held: evaluate, write results (store, remote write)
