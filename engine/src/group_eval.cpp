@@ -181,16 +181,26 @@ void GroupRuntime::eval(Millis ts, RuleQuerier& q, const AppendFn& append) {
   }
 }
 
+namespace {
+void fail(RuleRuntime& rt, std::string message) {
+  rt.health = RuleHealth::kErr;
+  rt.last_error = std::move(message);
+}
+}  // namespace
+
+void GroupRuntime::write_alert_series(RuleRuntime& rt, Millis t, const AppendFn& append) {
+  if (!env_.write_alert_series) return;
+  auto series = alert_series(rt.alerts, t);
+  for (const auto& s : series) append(s.labels, s.t, s.value);
+  for (const auto& s : rt.stale.update(series, t)) append(s.labels, s.t, s.value);
+}
+
 void GroupRuntime::eval_recording(RuleRuntime& rt, Millis ts, RuleQuerier& q,
                                   const AppendFn& append) {
   const rules::Rule& rule = *rt.rule;
   Millis t = ts - env_.query_offset;
   auto vec = rule_vector(q, *rule.ast, rule.expr.value, t);
-  if (!vec) {
-    rt.health = RuleHealth::kErr;
-    rt.last_error = vec.error().message;
-    return;
-  }
+  if (!vec) return fail(rt, vec.error().message);
   Labels rule_labels = merge_labels(group_->labels, rule.labels);
   std::vector<OutputSample> out;
   out.reserve(vec->size());
@@ -201,16 +211,12 @@ void GroupRuntime::eval_recording(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     for (const auto& l : rule_labels) b.set(l.name, l.value);
     Labels lbs = b.build();
     if (!seen.insert(lbs).second) {
-      rt.health = RuleHealth::kErr;
-      rt.last_error = "vector contains metrics with the same labelset after applying rule labels";
-      return;
+      return fail(rt, "vector contains metrics with the same labelset after applying rule labels");
     }
     out.push_back(OutputSample{std::move(lbs), t, s.v});
   }
   if (group_->limit > 0 && out.size() > static_cast<size_t>(group_->limit)) {
-    rt.health = RuleHealth::kErr;
-    rt.last_error = fmt::format("exceeded limit of {} with {} series", group_->limit, out.size());
-    return;
+    return fail(rt, fmt::format("exceeded limit of {} with {} series", group_->limit, out.size()));
   }
   for (const auto& s : out) append(s.labels, s.t, s.value);
   for (const auto& s : rt.stale.update(out, t)) append(s.labels, s.t, s.value);
@@ -222,12 +228,8 @@ void GroupRuntime::eval_alerting(RuleRuntime& rt, Millis ts, RuleQuerier& q,
   const rules::Rule& rule = *rt.rule;
   Millis t = ts - env_.query_offset;
   auto vec = rule_vector(q, *rule.ast, rule.expr.value, t);
-  if (!vec) {
-    // Prometheus keeps the alert state as it is on a query error.
-    rt.health = RuleHealth::kErr;
-    rt.last_error = vec.error().message;
-    return;
-  }
+  // Prometheus keeps the alert state as it is on a query error.
+  if (!vec) return fail(rt, vec.error().message);
   std::vector<RuleSample> samples;
   samples.reserve(vec->size());
   for (auto& s : *vec) samples.push_back(RuleSample{std::move(s.metric), s.v});
@@ -259,17 +261,9 @@ void GroupRuntime::eval_alerting(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     return e;
   };
   auto r = eval_alerting_rule(rt.alerts, p, samples, ts);
-  if (!r) {
-    rt.health = RuleHealth::kErr;
-    rt.last_error = r.error().message;
-    return;
-  }
+  if (!r) return fail(rt, r.error().message);
   rt.last_samples = samples.size();
-  if (env_.write_alert_series) {
-    auto series = alert_series(rt.alerts, t);
-    for (const auto& s : series) append(s.labels, s.t, s.value);
-    for (const auto& s : rt.stale.update(series, t)) append(s.labels, s.t, s.value);
-  }
+  write_alert_series(rt, t, append);
 }
 
 void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
@@ -393,10 +387,7 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     auto it = instance_values.find(lbs);
     if (it != instance_values.end()) inst.value = it->second;
   }
-  if (result.error) {
-    rt.health = RuleHealth::kErr;
-    rt.last_error = *result.error;
-  }
+  if (result.error) fail(rt, *result.error);
   rt.last_samples = result.samples.size();
 
   // Mirror the instances into Prometheus-shaped alerts, so ALERTS, the API and the unit tests
@@ -444,11 +435,7 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     if (ts - a.resolved_at <= kResolvedRetention) mirrored.emplace(lbs, a);
   }
   rt.alerts = std::move(mirrored);
-  if (env_.write_alert_series) {
-    auto series = alert_series(rt.alerts, t);
-    for (const auto& s : series) append(s.labels, s.t, s.value);
-    for (const auto& s : rt.stale.update(series, t)) append(s.labels, s.t, s.value);
-  }
+  write_alert_series(rt, t, append);
 }
 
 std::vector<rules::Alert> GroupRuntime::alerts_to_send(Millis ts, Millis resend_delay) {

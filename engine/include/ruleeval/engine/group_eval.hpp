@@ -104,6 +104,8 @@ class GroupRuntime {
   void eval_recording(RuleRuntime& rt, Millis ts, RuleQuerier& q, const AppendFn& append);
   void eval_alerting(RuleRuntime& rt, Millis ts, RuleQuerier& q, const AppendFn& append);
   void eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q, const AppendFn& append);
+  // ALERTS / ALERTS_FOR_STATE of the rule's active alerts at `t`, plus stale markers.
+  void write_alert_series(RuleRuntime& rt, Millis t, const AppendFn& append);
 
   const rules::RuleGroup* group_;
   std::string file_;
