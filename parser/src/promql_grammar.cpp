@@ -301,13 +301,22 @@ auto const act_on_labels = [](auto& ctx) {
   last_op(b).matching_labels = std::move(b.labels);
   b.labels.clear();
 };
+// Prometheus's grammar only has group_left/group_right after on(...) or ignoring(...).
+template <class Ctx>
+void require_matching(Ctx& ctx, const char* kw) {
+  auto& b = bld(ctx);
+  if (!last_op(b).has_matching)
+    b.fail(attr_span(ctx), std::string(kw) + " must follow on(...) or ignoring(...)");
+}
 auto const act_group_left = [](auto& ctx) {
+  require_matching(ctx, "group_left");
   auto& op = last_op(bld(ctx));
   op.has_group = true;
   op.group_left = true;
   bld(ctx).labels.clear();
 };
 auto const act_group_right = [](auto& ctx) {
+  require_matching(ctx, "group_right");
   auto& op = last_op(bld(ctx));
   op.has_group = true;
   op.group_left = false;
@@ -1278,7 +1287,7 @@ auto const fill_modifiers = (fill_kw("fill") > fill_args) |
 auto const binop_modifiers =
     -kw("bool")[act_bool] >>
     -((kw("on")[act_on] | kw("ignoring")[act_ignoring]) > label_list[act_on_labels]) >>
-    -((kw("group_left")[act_group_left] | kw("group_right")[act_group_right]) >>
+    -((x3::raw[kw("group_left")][act_group_left] | x3::raw[kw("group_right")][act_group_right]) >>
       -label_list[act_group_labels]) >>
     -fill_modifiers;
 

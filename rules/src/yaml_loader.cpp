@@ -19,8 +19,6 @@
 namespace ruleeval::rules {
 namespace {
 
-constexpr std::string_view kGroupFields[] = {"name",   "interval", "query_offset",
-                                             "limit",  "labels",   "rules"};
 constexpr std::string_view kRuleFields[] = {"record", "alert",  "expr",           "for",
                                             "keep_firing_for", "labels", "annotations"};
 constexpr std::string_view kGrafanaRuleFields[] = {"query",   "range",   "reduce",   "threshold",

@@ -73,6 +73,8 @@ TEST_CASE("binary operator rules") {
   check_cases({
       {"1 > 2", "comparisons between scalars must use BOOL modifier", 3},
       {"foo + bool bar", "bool modifier can only be used on comparison operators", 5},
+      {"foo / group_left(y) bar", "group_left must follow on(...) or ignoring(...)", 7},
+      {"foo > bool group_right bar", "group_right must follow on(...) or ignoring(...)", 12},
       {"1 and 2", "set operator \"and\" not allowed in binary scalar expression", 1},
       {"foo or 1", "set operator \"or\" not allowed in binary scalar expression", 1},
       {"foo + on(a) 1", "vector matching only allowed between instant vectors", 1},
