@@ -106,7 +106,12 @@ void print_duration(const Expr& e, std::string& out) {
     out += u->op == UnaryOp::Minus ? '-' : '+';
     print_duration(*u->expr, out);
   } else if (auto* b = e.as<Binary>()) {
-    print_duration(*b->lhs, out);
+    const auto* lit = b->lhs->as<NumberLiteral>();
+    if (b->op == BinaryOp::Pow && lit && std::isinf(lit->value) && lit->value > 0) {
+      out += "Inf";  // see the note in print() below
+    } else {
+      print_duration(*b->lhs, out);
+    }
     out += ' ';
     out += to_string(b->op);
     out += ' ';
@@ -186,7 +191,15 @@ void print(const Expr& e, std::string& out) {
           out += n.op == UnaryOp::Minus ? '-' : '+';
           print_ptr(n.expr, out);
         } else if constexpr (std::is_same_v<T, Binary>) {
-          print_ptr(n.lhs, out);
+          // "+Inf ^ x" would read back as +(Inf ^ x): the unary sign binds looser than `^`.
+          // A signed literal cannot be a bare left operand of `^` otherwise (`(-2) ^ x` keeps
+          // its parentheses), so only +Inf (e.g. from 1e400) needs its sign left off here.
+          const auto* lit = n.lhs ? n.lhs->template as<NumberLiteral>() : nullptr;
+          if (n.op == BinaryOp::Pow && lit && std::isinf(lit->value) && lit->value > 0) {
+            out += "Inf";
+          } else {
+            print_ptr(n.lhs, out);
+          }
           out += ' ';
           out += to_string(n.op);
           if (n.return_bool) out += " bool";

@@ -49,6 +49,10 @@ TEST_CASE("format prints Prometheus's canonical style") {
   CHECK(fmt("( x )") == "(x)");
   CHECK(fmt("- x") == "-x");
   CHECK(fmt("-2 ^ 2") == "-2 ^ 2");
+  // A literal +Inf on the left of ^ loses its sign: "+Inf ^ x" would parse as +(Inf ^ x).
+  CHECK(fmt("inf ^ x ^ y") == "Inf ^ x ^ y");
+  CHECK(fmt("1e400 ^ 2") == "Inf ^ 2");
+  CHECK(fmt("(-2) ^ 2") == "(-2) ^ 2");
   CHECK(fmt("`a\"b`") == "\"a\\\"b\"");
   CHECK(fmt("'\\n'") == "\"\\n\"");
 }
@@ -78,6 +82,9 @@ TEST_CASE("format round-trips a broad set of expressions") {
       "quantile(0.9, rate(x[1m])) by (a)",
       "1 - -1",
       "2 ^ -1 ^ 2",
+      "inf ^ o ^ Z",
+      "-inf ^ 2",
+      "x + inf ^ 2",
       "-(1)",
       "+foo",
       "a or b and c unless d",
