@@ -43,49 +43,58 @@ Labels alert_labels(const Labels& sample_labels, const Labels& rule_labels,
 }  // namespace
 
 Result<void> eval_alerting_rule(AlertMap& alerts, const AlertingRuleParams& rule,
-                                std::span<const RuleSample> samples, Millis ts) {
+                                std::span<const RuleSample> samples, Millis ts,
+                                std::vector<ActiveAlert>* removed) {
   // Steps 2-3: build the alerts of this evaluation; a duplicate label set fails the whole
-  // evaluation before any state is touched.
-  AlertMap fresh;
+  // evaluation before any state is touched. Like Prometheus, identity is the label-set hash.
+  std::vector<ActiveAlert> fresh;
   fresh.reserve(samples.size());
+  std::vector<uint64_t> seen;  // sorted identity hashes: 8 bytes per alert, unlike a hash set
+  seen.reserve(samples.size());
+  const CompactLabels static_annotations(rule.annotations);
   for (const auto& s : samples) {
-    Labels rule_labels = rule.labels;
-    Labels annotations = rule.annotations;
+    ActiveAlert a;
     if (rule.expand) {
       Expanded e = rule.expand(s.labels.without_metric_name(), s.value);
-      rule_labels = std::move(e.labels);
-      annotations = std::move(e.annotations);
+      a.labels = alert_labels(s.labels, e.labels, rule.name);
+      a.annotations = e.annotations;
+    } else {
+      a.labels = alert_labels(s.labels, rule.labels, rule.name);
+      a.annotations = static_annotations;
     }
-    Labels lbs = alert_labels(s.labels, rule_labels, rule.name);
-    if (fresh.contains(lbs)) {
-      return make_error(
-          "vector contains metrics with the same labelset after applying alert labels");
-    }
-    ActiveAlert a;
-    a.labels = lbs;
-    a.annotations = std::move(annotations);
+    seen.push_back(a.labels.hash());
     a.state = AlertState::kPending;
     a.value = s.value;
     a.active_at = ts;
-    fresh.emplace(std::move(lbs), std::move(a));
+    fresh.push_back(std::move(a));
   }
+  std::sort(seen.begin(), seen.end());
+  if (std::adjacent_find(seen.begin(), seen.end()) != seen.end()) {
+    return make_error("vector contains metrics with the same labelset after applying alert labels");
+  }
+  auto in_this_eval = [&seen](uint64_t h) {
+    return std::binary_search(seen.begin(), seen.end(), h);
+  };
 
   // Step 4: existing non-inactive alerts only get value and annotations; others start anew.
-  for (auto& [lbs, a] : fresh) {
-    auto it = alerts.find(lbs);
+  alerts.reserve(alerts.size() + fresh.size());
+  for (auto& a : fresh) {
+    auto it = alerts.find(a.labels.hash());
     if (it != alerts.end() && it->second.state != AlertState::kInactive) {
       it->second.value = a.value;
       it->second.annotations = std::move(a.annotations);
       continue;
     }
-    alerts.insert_or_assign(lbs, std::move(a));
+    put_alert(alerts, std::move(a));
   }
+  fresh.clear();
+  fresh.shrink_to_fit();
 
   // Steps 5-6.
   size_t num_active = 0;
   for (auto it = alerts.begin(); it != alerts.end();) {
     ActiveAlert& a = it->second;
-    if (!fresh.contains(it->first)) {
+    if (!in_this_eval(it->first)) {
       bool keep_firing = false;
       if (a.state == AlertState::kFiring && rule.keep_firing_for_ms > 0) {
         if (!is_set(a.keep_firing_since)) a.keep_firing_since = ts;
@@ -93,6 +102,7 @@ Result<void> eval_alerting_rule(AlertMap& alerts, const AlertingRuleParams& rule
       }
       if (a.state == AlertState::kPending ||
           (is_set(a.resolved_at) && ts - a.resolved_at > kResolvedRetention)) {
+        if (removed) removed->push_back(std::move(a));
         it = alerts.erase(it);
         continue;
       }
@@ -123,6 +133,9 @@ Result<void> eval_alerting_rule(AlertMap& alerts, const AlertingRuleParams& rule
 
   // Step 7.
   if (rule.limit > 0 && num_active > rule.limit) {
+    if (removed) {
+      for (auto& [_, a] : alerts) removed->push_back(std::move(a));
+    }
     alerts.clear();
     return make_error(fmt::format("exceeded limit of {} with {} alerts", rule.limit, num_active));
   }
@@ -162,8 +175,8 @@ std::vector<rules::Alert> collect_alerts_to_send(AlertMap& alerts, Millis ts, Mi
     a.last_sent_at = ts;
     a.valid_until = ts + 4 * delta;
     rules::Alert n;
-    n.labels = a.labels;
-    n.annotations = a.annotations;
+    n.labels = a.labels.to_labels();
+    n.annotations = a.annotations.to_labels();
     n.starts_at = is_set(a.fired_at) ? a.fired_at : 0;
     n.ends_at = is_set(a.resolved_at) ? a.resolved_at : a.valid_until;
     n.generator_url = std::string(generator_url);
@@ -184,11 +197,12 @@ std::vector<OutputSample> alert_series(const AlertMap& alerts, Millis t) {
   std::vector<OutputSample> out;
   out.reserve(active.size() * 2);
   for (const ActiveAlert* a : active) {
-    LabelsBuilder b(a->labels);
+    Labels base = a->labels.to_labels();
+    LabelsBuilder b(base);
     b.set(kMetricName, "ALERTS");
     b.set("alertstate", to_string(a->state));
     out.push_back({b.build(), t, 1.0});
-    LabelsBuilder f(a->labels);
+    LabelsBuilder f(base);
     f.set(kMetricName, "ALERTS_FOR_STATE");
     // Prometheus writes float64(ActiveAt.Unix()): whole seconds.
     Millis secs = a->active_at / 1000 - (a->active_at % 1000 < 0 ? 1 : 0);
@@ -198,16 +212,17 @@ std::vector<OutputSample> alert_series(const AlertMap& alerts, Millis t) {
 }
 
 std::vector<OutputSample> StaleTracker::update(std::span<const OutputSample> current, Millis t) {
-  std::unordered_set<Labels> now;
+  std::unordered_set<uint64_t> now;
   now.reserve(current.size());
-  for (const auto& s : current) now.insert(s.labels);
+  for (const auto& s : current) now.insert(s.labels.hash());
   std::vector<OutputSample> stale;
   for (auto& l : previous_) {
-    if (!now.contains(l)) stale.push_back({l, t, stale_nan()});
+    if (!now.contains(l.hash())) stale.push_back({l.to_labels(), t, stale_nan()});
   }
   previous_.clear();
   previous_.reserve(current.size());
-  for (const auto& s : current) previous_.push_back(s.labels);
+  for (const auto& s : current) previous_.emplace_back(s.labels);
+  previous_.shrink_to_fit();
   return stale;
 }
 

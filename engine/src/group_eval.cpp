@@ -64,9 +64,12 @@ std::string url_query_escape(std::string_view s) {
 
 std::string_view to_string(RuleHealth h) {
   switch (h) {
-    case RuleHealth::kOk: return "ok";
-    case RuleHealth::kErr: return "err";
-    case RuleHealth::kUnknown: break;
+    case RuleHealth::kOk:
+      return "ok";
+    case RuleHealth::kErr:
+      return "err";
+    case RuleHealth::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -133,22 +136,28 @@ double grafana_reduce(rules::Reducer r, rules::ReduceMode mode, double replace_w
       for (double v : vals) s += v;
       return s / static_cast<double>(vals.size());
     }
-    case R::Min: return *std::min_element(vals.begin(), vals.end());
-    case R::Max: return *std::max_element(vals.begin(), vals.end());
-    case R::Last: return vals.back();
+    case R::Min:
+      return *std::min_element(vals.begin(), vals.end());
+    case R::Max:
+      return *std::max_element(vals.begin(), vals.end());
+    case R::Last:
+      return vals.back();
     case R::Median: {
       std::sort(vals.begin(), vals.end());
       size_t n = vals.size();
       return n % 2 ? vals[n / 2] : (vals[n / 2 - 1] + vals[n / 2]) / 2;
     }
-    case R::Diff: return vals.back() - vals.front();
-    case R::DiffAbs: return std::fabs(vals.back() - vals.front());
+    case R::Diff:
+      return vals.back() - vals.front();
+    case R::DiffAbs:
+      return std::fabs(vals.back() - vals.front());
     case R::PercentDiff:
       return (vals.back() - vals.front()) / std::fabs(vals.front()) * 100;
     case R::PercentDiffAbs:
       return std::fabs((vals.back() - vals.front()) / vals.front()) * 100;
     case R::Count:
-    case R::CountNonNull: break;
+    case R::CountNonNull:
+      break;
   }
   return NAN;
 }
@@ -164,6 +173,7 @@ void GroupRuntime::eval(Millis ts, RuleQuerier& q, const AppendFn& append) {
   for (auto& rt : rules_) {
     auto start = std::chrono::steady_clock::now();
     rt.last_error.reset();
+    rt.removed.clear();
     if (!rt.rule->ast) {
       rt.health = RuleHealth::kErr;
       rt.last_error = "rule has no valid expression";
@@ -243,8 +253,8 @@ void GroupRuntime::eval_alerting(RuleRuntime& rt, Millis ts, RuleQuerier& q,
   std::optional<tmpl::FuncMap> funcs;  // built on first use, once per evaluation
   p.expand = [&](const Labels& sample_labels, double value) {
     if (!funcs) funcs = alert_template_functions(&q, ts, env_.external_url);
-    tmpl::Value d = tmpl::alert_template_data(sample_labels, env_.external_labels,
-                                              env_.external_url, value);
+    tmpl::Value d =
+        tmpl::alert_template_data(sample_labels, env_.external_labels, env_.external_url, value);
     Expanded e;
     LabelsBuilder lb;
     auto expand_into = [&](const rules::KeyValue& kv) {
@@ -260,7 +270,7 @@ void GroupRuntime::eval_alerting(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     e.annotations = ab.build();
     return e;
   };
-  auto r = eval_alerting_rule(rt.alerts, p, samples, ts);
+  auto r = eval_alerting_rule(rt.alerts, p, samples, ts, &rt.removed);
   if (!r) return fail(rt, r.error().message);
   rt.last_samples = samples.size();
   write_alert_series(rt, t, append);
@@ -277,16 +287,32 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
   p.keep_firing_for_ms = rule.keep_firing_for.ms;
   p.labels = merge_labels(group_->labels, rule.labels);
   switch (g.no_data) {
-    case rules::NoDataState::NoData: p.no_data = NoDataMapping::kNoData; break;
-    case rules::NoDataState::Alerting: p.no_data = NoDataMapping::kAlerting; break;
-    case rules::NoDataState::Ok: p.no_data = NoDataMapping::kOk; break;
-    case rules::NoDataState::KeepLast: p.no_data = NoDataMapping::kKeepLast; break;
+    case rules::NoDataState::NoData:
+      p.no_data = NoDataMapping::kNoData;
+      break;
+    case rules::NoDataState::Alerting:
+      p.no_data = NoDataMapping::kAlerting;
+      break;
+    case rules::NoDataState::Ok:
+      p.no_data = NoDataMapping::kOk;
+      break;
+    case rules::NoDataState::KeepLast:
+      p.no_data = NoDataMapping::kKeepLast;
+      break;
   }
   switch (g.on_error) {
-    case rules::ErrorState::Error: p.exec_err = ExecErrMapping::kError; break;
-    case rules::ErrorState::Alerting: p.exec_err = ExecErrMapping::kAlerting; break;
-    case rules::ErrorState::Ok: p.exec_err = ExecErrMapping::kOk; break;
-    case rules::ErrorState::KeepLast: p.exec_err = ExecErrMapping::kKeepLast; break;
+    case rules::ErrorState::Error:
+      p.exec_err = ExecErrMapping::kError;
+      break;
+    case rules::ErrorState::Alerting:
+      p.exec_err = ExecErrMapping::kAlerting;
+      break;
+    case rules::ErrorState::Ok:
+      p.exec_err = ExecErrMapping::kOk;
+      break;
+    case rules::ErrorState::KeepLast:
+      p.exec_err = ExecErrMapping::kKeepLast;
+      break;
   }
   GrafanaEvalResult result;
   std::unordered_map<Labels, double> raw_values;
@@ -303,10 +329,9 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
   auto breach = [&](const Labels& sample, double v) {
     if (!g.threshold) return v != 0 && !std::isnan(v);
     auto it = rt.instances.find(instance_key(sample));
-    bool active = it != rt.instances.end() &&
-                  (it->second.state == GrafanaState::kAlerting ||
-                   it->second.state == GrafanaState::kPending ||
-                   it->second.state == GrafanaState::kRecovering);
+    bool active = it != rt.instances.end() && (it->second.state == GrafanaState::kAlerting ||
+                                               it->second.state == GrafanaState::kPending ||
+                                               it->second.state == GrafanaState::kRecovering);
     if (active && g.recover) return !g.recover->matches(v);
     return g.threshold->matches(v);
   };
@@ -397,12 +422,17 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
   for (const auto& [lbs, inst] : rt.instances) {
     AlertState st;
     switch (inst.state) {
-      case GrafanaState::kPending: st = AlertState::kPending; break;
+      case GrafanaState::kPending:
+        st = AlertState::kPending;
+        break;
       case GrafanaState::kAlerting:
       case GrafanaState::kRecovering:
       case GrafanaState::kNoData:
-      case GrafanaState::kError: st = AlertState::kFiring; break;
-      default: continue;
+      case GrafanaState::kError:
+        st = AlertState::kFiring;
+        break;
+      default:
+        continue;
     }
     ActiveAlert a;
     LabelsBuilder b(inst.labels);
@@ -413,26 +443,26 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     a.active_at = inst.starts_at;
     a.fired_at = inst.fired_at;
     if (!funcs) funcs = alert_template_functions(&q, ts, env_.external_url);
-    tmpl::Value d = tmpl::alert_template_data(inst.labels, env_.external_labels,
-                                              env_.external_url, inst.value);
+    tmpl::Value d =
+        tmpl::alert_template_data(inst.labels, env_.external_labels, env_.external_url, inst.value);
     LabelsBuilder ab;
     for (const auto& kv : rule.annotations) {
       ab.set(kv.key, expand_alert_template(kv, rule.name, d, *funcs));
     }
     if (!inst.state_reason.empty()) ab.set("grafana_state_reason", inst.state_reason);
     a.annotations = ab.build();
-    auto prev = rt.alerts.find(a.labels);
+    auto prev = rt.alerts.find(a.labels.hash());
     if (prev != rt.alerts.end()) a.last_sent_at = prev->second.last_sent_at;
-    mirrored.emplace(a.labels, std::move(a));
+    put_alert(mirrored, std::move(a));
   }
   // Keep resolved mirrors for resending, as Prometheus does.
-  for (auto& [lbs, a] : rt.alerts) {
-    if (mirrored.contains(lbs)) continue;
+  for (auto& [h, a] : rt.alerts) {
+    if (mirrored.contains(h)) continue;
     if (a.state != AlertState::kInactive) {
       a.state = AlertState::kInactive;
       a.resolved_at = ts;
     }
-    if (ts - a.resolved_at <= kResolvedRetention) mirrored.emplace(lbs, a);
+    if (ts - a.resolved_at <= kResolvedRetention) mirrored.emplace(h, std::move(a));
   }
   rt.alerts = std::move(mirrored);
   write_alert_series(rt, t, append);

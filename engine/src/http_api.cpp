@@ -19,7 +19,8 @@ void str(Writer& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
-void labels_obj(Writer& w, const Labels& l) {
+template <class LabelSet>
+void labels_obj(Writer& w, const LabelSet& l) {
   w.StartObject();
   for (const auto& x : l) {
     w.Key(x.name.data(), static_cast<rapidjson::SizeType>(x.name.size()));

@@ -177,18 +177,26 @@ class HttpDatasource final : public Datasource {
   std::vector<std::unique_ptr<HttpRuleQuerier>> idle_;
 };
 
-
 // Go's strconv.FormatFloat(v, 'e', -1, 64), as Prometheus renders alert values.
 
 std::string escape_html(std::string_view s) {
   std::string o;
   for (char c : s) {
     switch (c) {
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '&': o += "&amp;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '&':
+        o += "&amp;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o += c;
     }
   }
   return o;
@@ -219,9 +227,9 @@ struct RuleManager::Group {
   Millis interval = 60'000;
   Nanos offset = 0;
   Millis resend_delay = 60'000;
-  std::mutex mu;             // guards rt and the stats below
-  Millis next_slot = 0;      // next evaluation (ms)
-  bool busy = false;         // queued or running (guarded by the manager's queue mutex)
+  std::mutex mu;         // guards rt and the stats below
+  Millis next_slot = 0;  // next evaluation (ms)
+  bool busy = false;     // queued or running (guarded by the manager's queue mutex)
   uint64_t iterations = 0, missed = 0, failures = 0;
   double last_duration = 0;
   Millis last_eval = kNoTime;
@@ -416,11 +424,11 @@ void RuleManager::restore_state(std::vector<std::shared_ptr<Group>>& groups,
       if (rt.rule->grafana) {
         restore_instances(rt.instances, saved->instances, snap.saved_at, now(), ro);
         for (const auto& a : saved->alerts) {
-          if (now() - snap.saved_at <= ro.outage_tolerance) rt.alerts.emplace(a.labels, a);
+          if (now() - snap.saved_at <= ro.outage_tolerance) put_alert(rt.alerts, a);
         }
       } else if (rt.rule->is_alert()) {
-        auto sum = restore_alerts(rt.alerts, saved->alerts, restore_params(*rt.rule),
-                                  snap.saved_at, now(), ro);
+        auto sum = restore_alerts(rt.alerts, saved->alerts, restore_params(*rt.rule), snap.saved_at,
+                                  now(), ro);
         firing += sum.firing;
         pending += sum.pending;
       }
@@ -463,28 +471,31 @@ void RuleManager::eval_group(Group& g, Millis ts) {
   std::vector<rules::Alert> to_send;
   {
     std::lock_guard lock(g.mu);
-    std::vector<std::unordered_map<Labels, AlertState>> before;
+    // States before the evaluation, by identity hash (cheap even with a million alerts); the
+    // alerts the evaluation dropped come back in RuleRuntime::removed with their labels.
+    std::vector<std::unordered_map<uint64_t, AlertState>> before;
     if (opts_.on_transition) {
       for (const auto& rt : g.rt->rules()) {
         auto& m = before.emplace_back();
-        for (const auto& [lbs, a] : rt.alerts) m.emplace(lbs, a.state);
+        m.reserve(rt.alerts.size());
+        for (const auto& [h, a] : rt.alerts) m.emplace(h, a.state);
       }
     }
     run_eval(g, ts);
     if (opts_.on_transition) {
       const auto& rules_rt = g.rt->rules();
       for (size_t i = 0; i < rules_rt.size() && i < before.size(); ++i) {
-        for (const auto& [lbs, a] : rules_rt[i].alerts) {
-          auto it = before[i].find(lbs);
-          AlertState from = it == before[i].end() ? AlertState::kInactive : it->second;
+        const auto& prev = before[i];
+        for (const auto& [h, a] : rules_rt[i].alerts) {
+          auto it = prev.find(h);
+          AlertState from = it == prev.end() ? AlertState::kInactive : it->second;
           if (from != a.state) opts_.on_transition(a, from, a.state);
-          if (it != before[i].end()) before[i].erase(it);
         }
-        for (const auto& [lbs, st] : before[i]) {  // deleted (pending that vanished)
-          if (st != AlertState::kInactive) {
-            ActiveAlert gone;
-            gone.labels = lbs;
-            opts_.on_transition(gone, st, AlertState::kInactive);
+        for (const auto& gone : rules_rt[i].removed) {  // e.g. a pending alert that vanished
+          auto it = prev.find(gone.labels.hash());
+          if (it != prev.end() && it->second != AlertState::kInactive &&
+              !rules_rt[i].alerts.contains(it->first)) {
+            opts_.on_transition(gone, it->second, AlertState::kInactive);
           }
         }
       }
@@ -718,7 +729,8 @@ std::string RuleManager::metrics_text() const {
   size_t firing = 0, pending = 0;
   for (const auto& g : groups) {
     std::lock_guard lock(g->mu);
-    std::string lbl = fmt::format("rule_group=\"{};{}\"", metric_escape(g->file), metric_escape(g->name));
+    std::string lbl =
+        fmt::format("rule_group=\"{};{}\"", metric_escape(g->file), metric_escape(g->name));
     uint64_t cum = 0;
     for (size_t i = 0; i < std::size(kDurationBuckets); ++i) {
       cum = g->buckets[i];
@@ -732,7 +744,8 @@ std::string RuleManager::metrics_text() const {
     iters += fmt::format("ruleeval_rule_group_iterations_total{{{}}} {}\n", lbl, g->iterations);
     missed += fmt::format("ruleeval_rule_group_iterations_missed_total{{{}}} {}\n", lbl, g->missed);
     fails += fmt::format("ruleeval_rule_evaluation_failures_total{{{}}} {}\n", lbl, g->failures);
-    last += fmt::format("ruleeval_rule_group_last_duration_seconds{{{}}} {}\n", lbl, g->last_duration);
+    last +=
+        fmt::format("ruleeval_rule_group_last_duration_seconds{{{}}} {}\n", lbl, g->last_duration);
     inter += fmt::format("ruleeval_rule_group_interval_seconds{{{}}} {}\n", lbl,
                          static_cast<double>(g->interval) / 1000.0);
     for (const auto& rt : g->rt->rules()) {
@@ -743,20 +756,28 @@ std::string RuleManager::metrics_text() const {
     }
   }
   o += "# HELP ruleeval_rule_group_duration_seconds Duration of rule group evaluations.\n"
-       "# TYPE ruleeval_rule_group_duration_seconds histogram\n" + dur;
+       "# TYPE ruleeval_rule_group_duration_seconds histogram\n" +
+       dur;
   o += "# HELP ruleeval_rule_group_iterations_total Rule group evaluations.\n"
-       "# TYPE ruleeval_rule_group_iterations_total counter\n" + iters;
-  o += "# HELP ruleeval_rule_group_iterations_missed_total Evaluations skipped because one overran.\n"
-       "# TYPE ruleeval_rule_group_iterations_missed_total counter\n" + missed;
+       "# TYPE ruleeval_rule_group_iterations_total counter\n" +
+       iters;
+  o += "# HELP ruleeval_rule_group_iterations_missed_total Evaluations skipped because one "
+       "overran.\n"
+       "# TYPE ruleeval_rule_group_iterations_missed_total counter\n" +
+       missed;
   o += "# HELP ruleeval_rule_evaluation_failures_total Rule evaluations that failed.\n"
-       "# TYPE ruleeval_rule_evaluation_failures_total counter\n" + fails;
+       "# TYPE ruleeval_rule_evaluation_failures_total counter\n" +
+       fails;
   o += "# HELP ruleeval_rule_group_last_duration_seconds Duration of the last evaluation.\n"
-       "# TYPE ruleeval_rule_group_last_duration_seconds gauge\n" + last;
+       "# TYPE ruleeval_rule_group_last_duration_seconds gauge\n" +
+       last;
   o += "# HELP ruleeval_rule_group_interval_seconds The group's evaluation interval.\n"
-       "# TYPE ruleeval_rule_group_interval_seconds gauge\n" + inter;
+       "# TYPE ruleeval_rule_group_interval_seconds gauge\n" +
+       inter;
   o += "# HELP ruleeval_alerts Active alerts by state.\n# TYPE ruleeval_alerts gauge\n";
-  o += fmt::format("ruleeval_alerts{{state=\"firing\"}} {}\nruleeval_alerts{{state=\"pending\"}} {}\n",
-                   firing, pending);
+  o += fmt::format(
+      "ruleeval_alerts{{state=\"firing\"}} {}\nruleeval_alerts{{state=\"pending\"}} {}\n", firing,
+      pending);
   o += "# HELP ruleeval_datasource_requests_total Queries sent to a datasource.\n"
        "# TYPE ruleeval_datasource_requests_total counter\n";
   std::string lat;
@@ -768,18 +789,22 @@ std::string RuleManager::metrics_text() const {
                        metric_escape(d->name), d->request_seconds);
   }
   o += "# HELP ruleeval_datasource_request_seconds_total Time spent waiting for a datasource.\n"
-       "# TYPE ruleeval_datasource_request_seconds_total counter\n" + lat;
+       "# TYPE ruleeval_datasource_request_seconds_total counter\n" +
+       lat;
   o += "# HELP ruleeval_config_last_reload_successful Whether the last reload succeeded.\n"
        "# TYPE ruleeval_config_last_reload_successful gauge\n";
   o += fmt::format("ruleeval_config_last_reload_successful {}\n", reload_ok_.load() ? 1 : 0);
-  o += "# HELP ruleeval_config_last_reload_success_timestamp_seconds Time of the last good reload.\n"
-       "# TYPE ruleeval_config_last_reload_success_timestamp_seconds gauge\n";
+  o +=
+      "# HELP ruleeval_config_last_reload_success_timestamp_seconds Time of the last good reload.\n"
+      "# TYPE ruleeval_config_last_reload_success_timestamp_seconds gauge\n";
   o += fmt::format("ruleeval_config_last_reload_success_timestamp_seconds {}\n",
                    static_cast<double>(reload_at_.load()) / 1000.0);
-  o += fmt::format("# TYPE ruleeval_config_reloads_total counter\nruleeval_config_reloads_total {}\n",
-                   reloads_total_.load());
   o += fmt::format(
-      "# TYPE ruleeval_config_reload_failures_total counter\nruleeval_config_reload_failures_total {}\n",
+      "# TYPE ruleeval_config_reloads_total counter\nruleeval_config_reloads_total {}\n",
+      reloads_total_.load());
+  o += fmt::format(
+      "# TYPE ruleeval_config_reload_failures_total counter\nruleeval_config_reload_failures_total "
+      "{}\n",
       reload_failures_total_.load());
   return o;
 }
@@ -795,27 +820,31 @@ std::string RuleManager::status_html() const {
       "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:2em}"
       "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}"
       ".firing{background:#fdd}.pending{background:#ffd}.err{color:#b00}</style></head><body>"
-      "<h1>ruleeval</h1><p><a href=\"/api/v1/rules\">rules</a> · <a href=\"/api/v1/alerts\">alerts</a>"
+      "<h1>ruleeval</h1><p><a href=\"/api/v1/rules\">rules</a> · <a "
+      "href=\"/api/v1/alerts\">alerts</a>"
       " · <a href=\"/metrics\">metrics</a></p>";
   for (const auto& g : groups) {
     std::lock_guard lock(g->mu);
     o += fmt::format("<h2>{} <small>({}, every {}, last took {:.3f}s)</small></h2>",
                      escape_html(g->name), escape_html(g->file), format_duration(g->interval),
                      g->last_duration);
-    o += "<table><tr><th>rule</th><th>state</th><th>health</th><th>last error</th><th>alerts</th></tr>";
+    o += "<table><tr><th>rule</th><th>state</th><th>health</th><th>last "
+         "error</th><th>alerts</th></tr>";
     for (const auto& rt : g->rt->rules()) {
       const rules::Rule& r = *rt.rule;
       std::string state = r.is_alert() ? std::string(to_string(rule_state(rt.alerts))) : "";
       std::string alerts;
-      for (const auto& [lbs, a] : rt.alerts) {
+      for (const auto& [_, a] : rt.alerts) {
         if (a.state == AlertState::kInactive) continue;
-        alerts += fmt::format("<div class=\"{}\">{} {}</div>", to_string(a.state),
-                              escape_html(lbs.to_string()), escape_html(format_go_float_e(a.value)));
+        alerts +=
+            fmt::format("<div class=\"{}\">{} {}</div>", to_string(a.state),
+                        escape_html(a.labels.to_string()), escape_html(format_go_float_e(a.value)));
       }
-      o += fmt::format("<tr class=\"{}\"><td>{}<br><code>{}</code></td><td>{}</td><td>{}</td>"
-                       "<td class=\"err\">{}</td><td>{}</td></tr>",
-                       state, escape_html(r.name), escape_html(r.expr.value), state,
-                       to_string(rt.health), escape_html(rt.last_error.value_or("")), alerts);
+      o += fmt::format(
+          "<tr class=\"{}\"><td>{}<br><code>{}</code></td><td>{}</td><td>{}</td>"
+          "<td class=\"err\">{}</td><td>{}</td></tr>",
+          state, escape_html(r.name), escape_html(r.expr.value), state, to_string(rt.health),
+          escape_html(rt.last_error.value_or("")), alerts);
     }
     o += "</table>";
   }

@@ -279,7 +279,8 @@ GroupOutcome run_group(const FileContext& ctx, const rules::UnitTestGroup& tg) {
             for (const auto& [lbs, a] : rt.alerts) {
               if (a.state == AlertState::kFiring ||
                   (with_pending && a.state == AlertState::kPending)) {
-                got.push_back({a.labels, a.annotations, std::string(to_string(a.state))});
+                got.push_back({a.labels.to_labels(), a.annotations.to_labels(),
+                               std::string(to_string(a.state))});
               }
             }
           }

@@ -23,7 +23,8 @@ constexpr int kFormatVersion = 1;
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 using rapidjson::Value;
 
-void write_labels(Writer& w, const Labels& l) {
+template <class LabelSet>
+void write_labels(Writer& w, const LabelSet& l) {
   w.StartObject();
   for (const auto& x : l) {
     w.Key(x.name.data(), static_cast<rapidjson::SizeType>(x.name.size()));
@@ -408,7 +409,7 @@ RestoreSummary restore_alerts(AlertMap& into, std::span<const ActiveAlert> saved
         ++sum.resolved;
         break;
     }
-    into.insert_or_assign(r.labels, std::move(r));
+    put_alert(into, std::move(r));
   }
   return sum;
 }
@@ -447,13 +448,13 @@ Result<RestoreSummary> restore_from_alerts_for_state(Querier& q, AlertMap& alert
     return make_error(fmt::format("restoring {}: expected a matrix from {}, got a {}", rule.name,
                                   expr, result_type_name(res->value)));
   }
-  std::unordered_map<Labels, const Series*> by_labels;
+  std::unordered_map<uint64_t, const Series*> by_labels;  // by alert identity hash
   for (const auto& s : std::get<Matrix>(res->value)) {
-    by_labels.emplace(s.metric.without_metric_name(), &s);
+    by_labels.emplace(s.metric.without_metric_name().hash(), &s);
   }
-  for (auto& [lbs, a] : alerts) {
+  for (auto& [h, a] : alerts) {
     if (a.state == AlertState::kInactive) continue;
-    auto it = by_labels.find(lbs);
+    auto it = by_labels.find(h);
     if (it == by_labels.end() || it->second->points.empty()) {
       ++sum.skipped;
       continue;

@@ -55,18 +55,23 @@ TEST_CASE("an alert with for: 2m goes pending, fires, resolves and is forgotten"
   }
 
   SUBCASE("a pending alert whose series disappears is deleted without a trace") {
-    REQUIRE(eval_alerting_rule(alerts, r, {}, kT0 + kMin));
+    std::vector<ActiveAlert> removed;
+    REQUIRE(eval_alerting_rule(alerts, r, {}, kT0 + kMin, &removed));
     CHECK(alerts.empty());
+    // ... except in the list of removed alerts, which keeps its labels for transition logs.
+    REQUIRE(removed.size() == 1);
+    CHECK(removed[0].labels == alert_id("a:1"));
+    CHECK(removed[0].state == AlertState::kPending);
   }
 
   SUBCASE("the life of the alert") {
     REQUIRE(eval_alerting_rule(alerts, r, one, kT0 + kMin));
-    CHECK(alerts.at(alert_id("a:1")).state == AlertState::kPending);
+    CHECK(alerts.at(alert_id("a:1").hash()).state == AlertState::kPending);
 
     // ts - activeAt >= for: fires at exactly 2m.
     std::vector<RuleSample> changed{sample("a:1", 5)};
     REQUIRE(eval_alerting_rule(alerts, r, changed, kT0 + 2 * kMin));
-    ActiveAlert& f = alerts.at(alert_id("a:1"));
+    ActiveAlert& f = alerts.at(alert_id("a:1").hash());
     CHECK(f.state == AlertState::kFiring);
     CHECK(f.fired_at == kT0 + 2 * kMin);
     CHECK(f.active_at == kT0);
@@ -88,7 +93,7 @@ TEST_CASE("an alert with for: 2m goes pending, fires, resolves and is forgotten"
 
     // The series goes away: inactive, resolved, sent once as resolved.
     REQUIRE(eval_alerting_rule(alerts, r, {}, kT0 + 5 * kMin));
-    ActiveAlert& res = alerts.at(alert_id("a:1"));
+    ActiveAlert& res = alerts.at(alert_id("a:1").hash());
     CHECK(res.state == AlertState::kInactive);
     CHECK(res.resolved_at == kT0 + 5 * kMin);
     CHECK(rule_state(alerts) == AlertState::kInactive);
@@ -106,7 +111,7 @@ TEST_CASE("an alert with for: 2m goes pending, fires, resolves and is forgotten"
     }
     SUBCASE("a resolved alert whose series returns starts a new pending alert") {
       REQUIRE(eval_alerting_rule(alerts, r, one, kT0 + 6 * kMin));
-      ActiveAlert& again = alerts.at(alert_id("a:1"));
+      ActiveAlert& again = alerts.at(alert_id("a:1").hash());
       CHECK(again.state == AlertState::kPending);
       CHECK(again.active_at == kT0 + 6 * kMin);
       CHECK_FALSE(is_set(again.resolved_at));
@@ -120,13 +125,13 @@ TEST_CASE("for: 0 fires in the same evaluation and for below the interval on the
   std::vector<RuleSample> one{sample("a:1", 1)};
   SUBCASE("for 0") {
     REQUIRE(eval_alerting_rule(alerts, rule(0), one, kT0));
-    CHECK(alerts.at(alert_id("a:1")).state == AlertState::kFiring);
+    CHECK(alerts.at(alert_id("a:1").hash()).state == AlertState::kFiring);
   }
   SUBCASE("for 30s with a 1m interval") {
     REQUIRE(eval_alerting_rule(alerts, rule(30'000), one, kT0));
-    CHECK(alerts.at(alert_id("a:1")).state == AlertState::kPending);
+    CHECK(alerts.at(alert_id("a:1").hash()).state == AlertState::kPending);
     REQUIRE(eval_alerting_rule(alerts, rule(30'000), one, kT0 + kMin));
-    CHECK(alerts.at(alert_id("a:1")).state == AlertState::kFiring);
+    CHECK(alerts.at(alert_id("a:1").hash()).state == AlertState::kFiring);
   }
 }
 
@@ -135,10 +140,10 @@ TEST_CASE("keep_firing_for holds a firing alert after its series disappears") {
   auto r = rule(0, 3 * kMin);
   std::vector<RuleSample> one{sample("a:1", 7)};
   REQUIRE(eval_alerting_rule(alerts, r, one, kT0));
-  REQUIRE(alerts.at(alert_id("a:1")).state == AlertState::kFiring);
+  REQUIRE(alerts.at(alert_id("a:1").hash()).state == AlertState::kFiring);
 
   REQUIRE(eval_alerting_rule(alerts, r, {}, kT0 + kMin));
-  ActiveAlert& a = alerts.at(alert_id("a:1"));
+  ActiveAlert& a = alerts.at(alert_id("a:1").hash());
   CHECK(a.state == AlertState::kFiring);
   CHECK(a.keep_firing_since == kT0 + kMin);
   CHECK(a.value == 7);  // frozen
@@ -146,14 +151,14 @@ TEST_CASE("keep_firing_for holds a firing alert after its series disappears") {
 
   SUBCASE("the series returning resets keepFiringSince") {
     REQUIRE(eval_alerting_rule(alerts, r, one, kT0 + 2 * kMin));
-    CHECK_FALSE(is_set(alerts.at(alert_id("a:1")).keep_firing_since));
+    CHECK_FALSE(is_set(alerts.at(alert_id("a:1").hash()).keep_firing_since));
   }
   SUBCASE("it resolves once keep_firing_for has passed since the first miss") {
     REQUIRE(eval_alerting_rule(alerts, r, {}, kT0 + 3 * kMin));  // 2m < 3m
-    CHECK(alerts.at(alert_id("a:1")).state == AlertState::kFiring);
+    CHECK(alerts.at(alert_id("a:1").hash()).state == AlertState::kFiring);
     REQUIRE(eval_alerting_rule(alerts, r, {}, kT0 + 4 * kMin));  // 3m: not < 3m
-    CHECK(alerts.at(alert_id("a:1")).state == AlertState::kInactive);
-    CHECK(alerts.at(alert_id("a:1")).resolved_at == kT0 + 4 * kMin);
+    CHECK(alerts.at(alert_id("a:1").hash()).state == AlertState::kInactive);
+    CHECK(alerts.at(alert_id("a:1").hash()).resolved_at == kT0 + 4 * kMin);
   }
 }
 
@@ -170,7 +175,7 @@ TEST_CASE("a duplicate label set after applying rule labels fails and keeps the 
   CHECK(res.error().message ==
         "vector contains metrics with the same labelset after applying alert labels");
   REQUIRE(alerts.size() == 1);
-  CHECK(alerts.at(alert_id("a:1")).state == AlertState::kFiring);
+  CHECK(alerts.at(alert_id("a:1").hash()).state == AlertState::kFiring);
 }
 
 TEST_CASE("exceeding the limit clears all alert state") {
@@ -180,10 +185,28 @@ TEST_CASE("exceeding the limit clears all alert state") {
   REQUIRE(eval_alerting_rule(alerts, r, two, kT0));
   CHECK(alerts.size() == 2);
   std::vector<RuleSample> three{sample("a:1", 1), sample("a:2", 1), sample("a:3", 1)};
-  auto res = eval_alerting_rule(alerts, r, three, kT0 + kMin);
+  std::vector<ActiveAlert> removed;
+  auto res = eval_alerting_rule(alerts, r, three, kT0 + kMin, &removed);
   REQUIRE_FALSE(res.has_value());
   CHECK(res.error().message == "exceeded limit of 2 with 3 alerts");
   CHECK(alerts.empty());
+  CHECK(removed.size() == 3);
+}
+
+TEST_CASE("alerts are keyed by the identity hash of their labels, as in Prometheus") {
+  AlertMap alerts;
+  auto r = rule(0);
+  std::vector<RuleSample> two{sample("a:1", 1), sample("a:2", 2)};
+  REQUIRE(eval_alerting_rule(alerts, r, two, kT0));
+  REQUIRE(alerts.size() == 2);
+  for (const auto& [h, a] : alerts) CHECK(h == a.labels.hash());
+  CHECK(alerts.at(alert_id("a:2").hash()).value == 2);
+  // A duplicate label set (here after __name__ is dropped) fails and leaves the state alone.
+  std::vector<RuleSample> dup{sample("a:1", 1), sample("a:1", 3)};
+  auto res = eval_alerting_rule(alerts, r, dup, kT0 + kMin);
+  REQUIRE_FALSE(res.has_value());
+  CHECK(alerts.size() == 2);
+  CHECK(alerts.at(alert_id("a:1").hash()).value == 1);
 }
 
 TEST_CASE("raising for above the active time sends a firing alert back to pending") {
@@ -192,7 +215,7 @@ TEST_CASE("raising for above the active time sends a firing alert back to pendin
   REQUIRE(eval_alerting_rule(alerts, rule(0), one, kT0));
   collect_alerts_to_send(alerts, kT0, kMin, kMin, "");
   REQUIRE(eval_alerting_rule(alerts, rule(10 * kMin), one, kT0 + kMin));
-  ActiveAlert& a = alerts.at(alert_id("a:1"));
+  ActiveAlert& a = alerts.at(alert_id("a:1").hash());
   CHECK(a.state == AlertState::kPending);
   CHECK_FALSE(is_set(a.fired_at));
   CHECK_FALSE(is_set(a.last_sent_at));

@@ -276,7 +276,7 @@ TEST_CASE("a Grafana classic condition yields one rule-wide alert") {
   CHECK(firing());
   REQUIRE(f.rule(0).alerts.size() == 1);
   // Not multi-dimensional: the alert carries only the rule's identity.
-  CHECK(f.rule(0).alerts.begin()->first == Labels{{"alertname", "SlowAnywhere"}});
+  CHECK(f.rule(0).alerts.begin()->second.labels == Labels{{"alertname", "SlowAnywhere"}});
   f.eval(5 * kMin);  // the peak has left the 2m window
   CHECK_FALSE(firing());
 }

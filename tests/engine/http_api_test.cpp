@@ -26,7 +26,7 @@ std::vector<GroupView> sample_groups(AlertMap& alerts) {
   ActiveAlert resolved = firing;
   resolved.labels = Labels{{"alertname", "Down"}, {"instance", "c"}};
   resolved.state = AlertState::kInactive;
-  for (auto* a : {&firing, &pending, &resolved}) alerts.emplace(a->labels, *a);
+  for (auto* a : {&firing, &pending, &resolved}) put_alert(alerts, *a);
 
   GroupView g;
   g.name = "demo";

@@ -184,11 +184,11 @@ TEST_CASE("restoring after a short outage keeps firing alerts firing and pending
   CHECK(sum.resolved == 1);
   REQUIRE(alerts.size() == 3);
 
-  ActiveAlert& firing = alerts.at(saved[0].labels);
+  ActiveAlert& firing = alerts.at(saved[0].labels.hash());
   CHECK(firing.state == AlertState::kFiring);
   CHECK(firing.fired_at == saved[0].fired_at);
   CHECK(firing.last_sent_at == saved[0].last_sent_at);
-  ActiveAlert& pending = alerts.at(saved[1].labels);
+  ActiveAlert& pending = alerts.at(saved[1].labels.hash());
   CHECK(pending.active_at == saved[1].active_at + 10 * kMin);
 
   SUBCASE("the next evaluation neither pages anew nor resolves falsely") {
@@ -197,21 +197,21 @@ TEST_CASE("restoring after a short outage keeps firing alerts firing and pending
         {Labels{{"instance", "a:2"}}, 1},
     };
     REQUIRE(eval_alerting_rule(alerts, r, both, now));
-    CHECK(alerts.at(saved[0].labels).state == AlertState::kFiring);
-    CHECK(alerts.at(saved[0].labels).fired_at == saved[0].fired_at);  // same startsAt
+    CHECK(alerts.at(saved[0].labels.hash()).state == AlertState::kFiring);
+    CHECK(alerts.at(saved[0].labels.hash()).fired_at == saved[0].fired_at);  // same startsAt
     // Pending had 2 of its 5 minutes; 3 more are needed after the restart.
-    CHECK(alerts.at(saved[1].labels).state == AlertState::kPending);
+    CHECK(alerts.at(saved[1].labels.hash()).state == AlertState::kPending);
     REQUIRE(eval_alerting_rule(alerts, r, both, now + 3 * kMin));
-    CHECK(alerts.at(saved[1].labels).state == AlertState::kFiring);
+    CHECK(alerts.at(saved[1].labels.hash()).state == AlertState::kFiring);
   }
   SUBCASE("keep_firing_for carries on from its original start") {
     auto kf = down_rule(5 * kMin);
     kf.keep_firing_for_ms = 12 * kMin;
     REQUIRE(eval_alerting_rule(alerts, kf, {}, now));
     // keepFiringSince was kT0 - 1m: 11 minutes ago, still < 12m.
-    CHECK(alerts.at(saved[0].labels).state == AlertState::kFiring);
+    CHECK(alerts.at(saved[0].labels.hash()).state == AlertState::kFiring);
     REQUIRE(eval_alerting_rule(alerts, kf, {}, now + kMin));
-    CHECK(alerts.at(saved[0].labels).state == AlertState::kInactive);
+    CHECK(alerts.at(saved[0].labels.hash()).state == AlertState::kInactive);
   }
 }
 
@@ -292,14 +292,14 @@ TEST_CASE("ALERTS_FOR_STATE on the backend restores activeAt like Prometheus") {
   auto id = [](std::string inst) {
     return Labels{{"alertname", "Down"}, {"instance", std::move(inst)}, {"severity", "page"}};
   };
-  CHECK(alerts.at(id("long")).active_at == down_at - 5 * kMin + 10 * kMin);
-  CHECK(alerts.at(id("almost")).active_at == now + 10 * kMin - 30 * kMin);
-  CHECK(alerts.at(id("done")).active_at == down_at - 40 * kMin);
+  CHECK(alerts.at(id("long").hash()).active_at == down_at - 5 * kMin + 10 * kMin);
+  CHECK(alerts.at(id("almost").hash()).active_at == now + 10 * kMin - 30 * kMin);
+  CHECK(alerts.at(id("done").hash()).active_at == down_at - 40 * kMin);
 
   // "done" fires on the next evaluation.
   REQUIRE(eval_alerting_rule(alerts, plain, three, now + kMin));
-  CHECK(alerts.at(id("done")).state == AlertState::kFiring);
-  CHECK(alerts.at(id("long")).state == AlertState::kPending);
+  CHECK(alerts.at(id("done").hash()).state == AlertState::kFiring);
+  CHECK(alerts.at(id("long").hash()).state == AlertState::kPending);
 
   SUBCASE("a backend error is reported and changes nothing") {
     AlertMap fresh;
@@ -308,6 +308,6 @@ TEST_CASE("ALERTS_FOR_STATE on the backend restores activeAt like Prometheus") {
     auto bad = restore_from_alerts_for_state(q, fresh, plain, now);
     REQUIRE_FALSE(bad.has_value());
     CHECK(bad.error().message.find("HTTP 503 (unavailable): down") != std::string::npos);
-    CHECK(fresh.at(id("long")).active_at == now);
+    CHECK(fresh.at(id("long").hash()).active_at == now);
   }
 }

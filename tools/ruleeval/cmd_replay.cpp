@@ -4,14 +4,15 @@
 // With remote_write configured, recording results and ALERTS are written too. Nothing is sent
 // to the receivers.
 // Exit codes: 0 done, 2 bad config, time range or usage.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "commands.hpp"
 #include "ruleeval/engine/manager.hpp"
@@ -78,7 +79,8 @@ int replay(const ReplayFlags& f) {
     return 2;
   }
   std::map<std::string, size_t> fired;  // alertname -> times an alert started firing
-  std::map<Labels, engine::AlertState> last;
+  // alertname -> alert identity hash -> state at the previous evaluation
+  std::unordered_map<std::string, std::unordered_map<uint64_t, engine::AlertState>> last;
   size_t errors = 0;
   size_t n = manager.replay(*from, *to, [&](const engine::GroupRuntime& g, engine::Millis ts) {
     for (const auto& rt : g.rules()) {
@@ -87,15 +89,16 @@ int replay(const ReplayFlags& f) {
         std::cerr << fmt::format("{}: group {:?}, rule {:?}: {}\n", ts, g.group().name,
                                  rt.rule->name, *rt.last_error);
       }
-      for (const auto& [lbs, a] : rt.alerts) {
+      auto& last_of_rule = last[rt.rule->name];
+      for (const auto& [h, a] : rt.alerts) {
         if (a.state == engine::AlertState::kInactive) continue;
-        auto& prev = last[lbs];
+        auto& prev = last_of_rule[h];
         if (a.state == engine::AlertState::kFiring && prev != engine::AlertState::kFiring) {
           ++fired[rt.rule->name];
         }
         prev = a.state;
         std::string labels;
-        for (const auto& l : lbs) {
+        for (const auto& l : a.labels) {
           labels += fmt::format("{}\"{}\":\"{}\"", labels.empty() ? "" : ",", json_escape(l.name),
                                 json_escape(l.value));
         }
@@ -106,9 +109,10 @@ int replay(const ReplayFlags& f) {
             json_escape(rt.rule->name), labels, engine::to_string(a.state),
             static_cast<double>(a.active_at) / 1000.0);
       }
-      for (auto& [lbs, st] : last) {
-        if (!rt.alerts.contains(lbs) || rt.alerts.at(lbs).state == engine::AlertState::kInactive) {
-          if (lbs.get("alertname") == rt.rule->name) st = engine::AlertState::kInactive;
+      for (auto& [h, st] : last_of_rule) {
+        auto it = rt.alerts.find(h);
+        if (it == rt.alerts.end() || it->second.state == engine::AlertState::kInactive) {
+          st = engine::AlertState::kInactive;
         }
       }
     }

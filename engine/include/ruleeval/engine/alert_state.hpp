@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ruleeval/common/compact_labels.hpp"
 #include "ruleeval/common/error.hpp"
 #include "ruleeval/common/labels.hpp"
 #include "ruleeval/engine/value.hpp"
@@ -31,10 +32,11 @@ enum class AlertState { kInactive, kPending, kFiring };
 std::string_view to_string(AlertState s);  // "inactive" | "pending" | "firing"
 std::optional<AlertState> alert_state_from_string(std::string_view s);
 
-// One alert instance of a rule (Prometheus's rules.Alert).
+// One alert instance of a rule (Prometheus's rules.Alert). Labels and annotations are packed
+// (CompactLabels): a rule can hold a million of these.
 struct ActiveAlert {
-  Labels labels;  // identity: sample labels - __name__, + rule labels, + alertname
-  Labels annotations;
+  CompactLabels labels;  // identity: sample labels - __name__, + rule labels, + alertname
+  CompactLabels annotations;
   AlertState state = AlertState::kPending;
   double value = 0;
   Millis active_at = kNoTime;
@@ -45,8 +47,13 @@ struct ActiveAlert {
   Millis keep_firing_since = kNoTime;
 };
 
-// All alerts of one rule, by identity hash (Labels::hash()).
-using AlertMap = std::unordered_map<Labels, ActiveAlert>;
+// All alerts of one rule, keyed by the identity hash (labels.hash()), as Prometheus keys them:
+// the label set is stored once, in the alert.
+using AlertMap = std::unordered_map<uint64_t, ActiveAlert>;
+inline void put_alert(AlertMap& m, ActiveAlert a) {
+  uint64_t h = a.labels.hash();
+  m.insert_or_assign(h, std::move(a));
+}
 
 // One element of the rule's instant-query result.
 struct RuleSample {
@@ -77,8 +84,11 @@ struct AlertingRuleParams {
 // ts - query_offset). On error (duplicate label set, limit exceeded) the returned Error has
 // Prometheus's message; for duplicates the state is untouched, for the limit it is cleared.
 // A failed query must NOT call this: Prometheus keeps the state as it is and sends nothing.
+// Alerts dropped from the map (a pending alert that vanished, resolved ones past retention, all
+// of them when the limit is exceeded) are moved to `removed` when it is given.
 Result<void> eval_alerting_rule(AlertMap& alerts, const AlertingRuleParams& rule,
-                                std::span<const RuleSample> samples, Millis ts);
+                                std::span<const RuleSample> samples, Millis ts,
+                                std::vector<ActiveAlert>* removed = nullptr);
 
 // The rule's state: the max over its alerts (inactive when there are none).
 AlertState rule_state(const AlertMap& alerts);
@@ -114,7 +124,7 @@ class StaleTracker {
   std::vector<OutputSample> update(std::span<const OutputSample> current, Millis t);
 
  private:
-  std::vector<Labels> previous_;
+  std::vector<CompactLabels> previous_;  // packed: with many alerts this is 2 series each
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -78,6 +78,7 @@ struct RuleRuntime {
   double eval_seconds = 0;
   size_t last_samples = 0;
   AlertMap alerts;               // Prometheus alerting rules
+  std::vector<ActiveAlert> removed;  // alerts the last evaluation dropped from `alerts`
   GrafanaInstances instances;    // Grafana-like rules
   StaleTracker stale;            // series written in the previous evaluation
 };

@@ -1,0 +1,82 @@
+// CompactLabels: a label set packed into one heap block, for state that is kept per alert
+// instance or per written series (a million alerts must fit in well under a gigabyte). A Labels
+// value costs a vector plus two std::string per label (64 bytes each before their text); this
+// costs 16 bytes plus one allocation of 4 bytes per label and the text.
+//
+// Same identity as the Labels it was made from: equal hash(), the same order (operator<) and the
+// same to_string(). Immutable; copies are deep. Thread-safety like Labels.
+#pragma once
+
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ruleeval/common/labels.hpp"
+
+namespace ruleeval {
+
+struct LabelView {
+  std::string_view name;
+  std::string_view value;
+};
+
+class CompactLabels {
+ public:
+  CompactLabels() = default;
+  CompactLabels(const Labels& l);  // NOLINT(google-explicit-constructor): a lossless repacking
+  CompactLabels(const CompactLabels& o);
+  CompactLabels(CompactLabels&& o) noexcept = default;
+  CompactLabels& operator=(const CompactLabels& o);
+  CompactLabels& operator=(CompactLabels&& o) noexcept = default;
+  ~CompactLabels() = default;
+
+  Labels to_labels() const;
+
+  size_t size() const;
+  bool empty() const { return size() == 0; }
+  uint64_t hash() const { return hash_; }
+  std::string_view get(std::string_view name) const;
+  bool has(std::string_view name) const { return !get(name).empty(); }
+  std::string to_string() const;  // as Labels::to_string()
+
+  // Forward iteration over (name, value) views into the block.
+  class iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = LabelView;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const LabelView*;
+    using reference = LabelView;
+    iterator() = default;
+    LabelView operator*() const;
+    iterator& operator++();
+    iterator operator++(int) {
+      iterator t = *this;
+      ++*this;
+      return t;
+    }
+    friend bool operator==(const iterator& a, const iterator& b) { return a.p_ == b.p_; }
+
+   private:
+    friend class CompactLabels;
+    explicit iterator(const char* p) : p_(p) {}
+    const char* p_ = nullptr;
+  };
+  iterator begin() const;
+  iterator end() const;
+
+  friend bool operator==(const CompactLabels& a, const CompactLabels& b);
+  friend bool operator==(const CompactLabels& a, const Labels& b);
+  friend bool operator<(const CompactLabels& a, const CompactLabels& b);
+
+ private:
+  size_t byte_size() const;
+  // Layout: uint32 count, uint32 byte size of the entries, then per label
+  // uint16 name length, uint32 value length, name bytes, value bytes (unaligned, memcpy'd).
+  std::unique_ptr<char[]> data_;
+  uint64_t hash_ = 0;
+};
+
+}  // namespace ruleeval
