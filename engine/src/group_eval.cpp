@@ -199,7 +199,7 @@ void fail(RuleRuntime& rt, std::string message) {
 }  // namespace
 
 void GroupRuntime::write_alert_series(RuleRuntime& rt, Millis t, const AppendFn& append) {
-  if (!env_.write_alert_series) return;
+  if (!env_.write_alert_series || hold_alert_series_) return;
   auto series = alert_series(rt.alerts, t);
   for (const auto& s : series) append(s.labels, s.t, s.value);
   for (const auto& s : rt.stale.update(series, t)) append(s.labels, s.t, s.value);

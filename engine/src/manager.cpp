@@ -20,6 +20,7 @@
 #include "ruleeval/engine/state_store.hpp"
 #include "ruleeval/engine/storage.hpp"
 #include "ruleeval/parser/duration.hpp"
+#include "ruleeval/parser/promql.hpp"
 #include "ruleeval/rules/loader.hpp"
 
 namespace ruleeval::engine {
@@ -233,6 +234,7 @@ struct RuleManager::Group {
   uint64_t iterations = 0, missed = 0, failures = 0;
   double last_duration = 0;
   Millis last_eval = kNoTime;
+  bool restore_for_state = false;  // after the first evaluation (no saved state for the group)
   uint64_t buckets[std::size(kDurationBuckets)] = {};
   double duration_sum = 0;
 };
@@ -374,8 +376,13 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
       g->failures = old->failures;
     }
   }
-  // First configuration: bring back the alert state saved by the previous run.
-  if (!config_ && store_) restore_state(groups, cfg);
+  // First configuration: bring back the alert state saved by the previous run; groups it has
+  // nothing for restore their `for` progress from ALERTS_FOR_STATE after their first evaluation.
+  if (!config_) {
+    for (auto& g : groups) g->restore_for_state = opts_.restore_for_state;
+    if (store_) restore_state(groups, cfg);
+  }
+  outage_tolerance_ = cfg.outage_tolerance_ms;
   groups_ = std::move(groups);
   datasources_ = std::move(datasources);
   config_ = std::make_shared<const rules::RunConfig>(cfg);
@@ -417,10 +424,12 @@ void RuleManager::restore_state(std::vector<std::shared_ptr<Group>>& groups,
   RestoreOptions ro;
   ro.outage_tolerance = cfg.outage_tolerance_ms;
   size_t firing = 0, pending = 0;
+  const bool in_tolerance = now() - snap.saved_at <= ro.outage_tolerance;
   for (auto& g : groups) {
     for (auto& rt : g->rt->rules()) {
       const RuleStateSnapshot* saved = snap.find(g->file, g->name, rt.rule->name);
       if (!saved) continue;
+      if (in_tolerance) g->restore_for_state = false;  // the state file has this group
       if (rt.rule->grafana) {
         restore_instances(rt.instances, saved->instances, snap.saved_at, now(), ro);
         for (const auto& a : saved->alerts) {
@@ -481,7 +490,13 @@ void RuleManager::eval_group(Group& g, Millis ts) {
         for (const auto& [h, a] : rt.alerts) m.emplace(h, a.state);
       }
     }
+    if (g.restore_for_state) g.rt->hold_alert_series(true);
     run_eval(g, ts);
+    if (g.restore_for_state) {
+      g.restore_for_state = false;
+      restore_group_for_state(g, ts);
+      g.rt->hold_alert_series(false);
+    }
     if (opts_.on_transition) {
       const auto& rules_rt = g.rt->rules();
       for (size_t i = 0; i < rules_rt.size() && i < before.size(); ++i) {
@@ -515,6 +530,71 @@ void RuleManager::eval_group(Group& g, Millis ts) {
   }
   if (sink_ && !to_send.empty()) sink_->send(to_send, now());
   state_dirty_ = true;
+}
+
+namespace {
+// The restore code speaks Querier (text in, QueryOutcome out); the group's datasource speaks
+// RuleQuerier. Errors keep their message.
+class RuleQuerierAdapter final : public Querier {
+ public:
+  explicit RuleQuerierAdapter(RuleQuerier& q) : q_(q) {}
+  QueryOutcome query(std::string_view text, Millis t) override {
+    auto expr = promql::parse(text);
+    if (!expr)
+      return std::unexpected(
+          QueryError{QueryError::Kind::kConfig, 0, "", expr.error().to_string()});
+    auto r = q_.instant(**expr, text, t);
+    if (!r) return std::unexpected(QueryError{QueryError::Kind::kApi, 0, "", r.error().message});
+    return std::move(*r);
+  }
+  QueryOutcome query_range(std::string_view text, Millis start, Millis end, Millis step) override {
+    auto expr = promql::parse(text);
+    if (!expr)
+      return std::unexpected(
+          QueryError{QueryError::Kind::kConfig, 0, "", expr.error().to_string()});
+    auto r = q_.range(**expr, text, start, end, step);
+    if (!r) return std::unexpected(QueryError{QueryError::Kind::kApi, 0, "", r.error().message});
+    return std::move(*r);
+  }
+
+ private:
+  RuleQuerier& q_;
+};
+}  // namespace
+
+void RuleManager::restore_group_for_state(Group& g, Millis ts) {
+  if (!g.ds) return;
+  RestoreOptions ro;
+  ro.outage_tolerance = outage_tolerance_;
+  std::vector<std::string> errors;
+  size_t restored = 0, rules_done = 0;
+  g.ds->with_querier([&](RuleQuerier& rq, const AppendFn&) {
+    RuleQuerierAdapter q(rq);
+    for (auto& rt : g.rt->rules()) {
+      const rules::Rule& r = *rt.rule;
+      if (!r.is_alert() || r.grafana || r.for_.ms <= 0 || rt.alerts.empty()) continue;
+      AlertingRuleParams p = restore_params(r);
+      LabelsBuilder b;
+      for (const auto& kv : g.rt->group().labels) b.set(kv.key, kv.value.value);
+      for (const auto& kv : r.labels) b.set(kv.key, kv.value.value);
+      p.labels = b.build();
+      auto sum = restore_from_alerts_for_state(q, rt.alerts, p, ts, ro);
+      if (!sum) {
+        errors.push_back(sum.error().message);
+        continue;
+      }
+      ++rules_done;
+      restored += sum->pending;
+    }
+  });
+  if (!opts_.log) return;
+  for (const auto& e : errors) opts_.log(fmt::format("group {:?}: {}", g.name, e), true);
+  if (restored > 0) {
+    opts_.log(fmt::format("group {:?}: restored the `for` progress of {} alert(s) in {} rule(s) "
+                          "from ALERTS_FOR_STATE",
+                          g.name, restored, rules_done),
+              false);
+  }
 }
 
 void RuleManager::eval_all(Millis ts) {

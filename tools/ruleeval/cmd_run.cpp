@@ -3,9 +3,9 @@
 //   SIGHUP or POST /-/reload: reload (atomic swap; on failure the old config stays).
 //   SIGTERM / SIGINT: finish the current evaluations, persist, exit 0.
 // Exit codes: 0 clean shutdown or valid config (--check-config), 2 bad config or usage.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <signal.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -113,12 +113,21 @@ int run(const RunFlags& f) {
   mopts.state_dir = f.state_dir;
   mopts.on_transition = [&log](const engine::ActiveAlert& a, engine::AlertState from,
                                engine::AlertState to) {
-    std::string msg = to == engine::AlertState::kFiring    ? "alert firing"
-                      : to == engine::AlertState::kPending ? "alert pending"
+    std::string msg = to == engine::AlertState::kFiring     ? "alert firing"
+                      : to == engine::AlertState::kPending  ? "alert pending"
                       : from == engine::AlertState::kFiring ? "alert resolved"
                                                             : "alert no longer pending";
-    log.info(msg, {{"alert", a.labels.to_string()}, {"from", engine::to_string(from)},
+    log.info(msg, {{"alert", a.labels.to_string()},
+                   {"from", engine::to_string(from)},
                    {"to", engine::to_string(to)}});
+  };
+
+  mopts.log = [&log](std::string_view message, bool error) {
+    if (error) {
+      log.error(std::string(message), {});
+    } else {
+      log.info(std::string(message), {});
+    }
   };
 
   std::shared_ptr<rules::AlertSink> sink;
@@ -177,7 +186,8 @@ int run(const RunFlags& f) {
       error = r.error().front().to_string();
     } else {
       manager.note_reload(true, now_ms());
-      log.info("configuration reloaded", {{"file", f.config}, {"groups", std::to_string(manager.group_count())}});
+      log.info("configuration reloaded",
+               {{"file", f.config}, {"groups", std::to_string(manager.group_count())}});
       return true;
     }
     manager.note_reload(false, now_ms());
@@ -207,9 +217,10 @@ int run(const RunFlags& f) {
     std::cerr << r.error().to_string() << "\n";
     return 2;
   }
-  log.info("ruleeval started",
-           {{"config", f.config}, {"groups", std::to_string(manager.group_count())},
-            {"listen", fmt::format("{}:{}", host, api.port())}, {"shard", f.shard}});
+  log.info("ruleeval started", {{"config", f.config},
+                                {"groups", std::to_string(manager.group_count())},
+                                {"listen", fmt::format("{}:{}", host, api.port())},
+                                {"shard", f.shard}});
   manager.start();
 
   auto deadline = f.duration_s > 0 ? now_ms() + static_cast<int64_t>(f.duration_s * 1000) : 0;
@@ -251,7 +262,8 @@ void register_run(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   sub->add_option("--log-level", flags->log_level, "debug|info|warn|error")->capture_default_str();
   sub->add_option("--log-format", flags->log_format, "logfmt|json")->capture_default_str();
-  sub->add_option("--workers", flags->workers, "Groups evaluated concurrently")->capture_default_str();
+  sub->add_option("--workers", flags->workers, "Groups evaluated concurrently")
+      ->capture_default_str();
   sub->add_option("--duration", flags->duration_s, "Stop after this many seconds (0 = never)");
   sub->add_flag("--check-config", flags->check_config, "Validate the configuration and exit");
   sub->callback([flags, &exit_code] { exit_code = run(*flags); });

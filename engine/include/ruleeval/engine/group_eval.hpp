@@ -34,7 +34,8 @@ class RuleQuerier {
  public:
   virtual ~RuleQuerier() = default;
   // Instant query; `text` is the expression as written, `expr` its parsed form.
-  virtual Result<QueryResult> instant(const promql::Expr& expr, std::string_view text, Millis t) = 0;
+  virtual Result<QueryResult> instant(const promql::Expr& expr, std::string_view text,
+                                      Millis t) = 0;
   virtual Result<QueryResult> range(const promql::Expr& expr, std::string_view text, Millis start,
                                     Millis end, Millis step) = 0;
 };
@@ -77,10 +78,10 @@ struct RuleRuntime {
   Millis last_eval = kNoTime;
   double eval_seconds = 0;
   size_t last_samples = 0;
-  AlertMap alerts;               // Prometheus alerting rules
+  AlertMap alerts;                   // Prometheus alerting rules
   std::vector<ActiveAlert> removed;  // alerts the last evaluation dropped from `alerts`
-  GrafanaInstances instances;    // Grafana-like rules
-  StaleTracker stale;            // series written in the previous evaluation
+  GrafanaInstances instances;        // Grafana-like rules
+  StaleTracker stale;                // series written in the previous evaluation
 };
 
 class GroupRuntime {
@@ -95,6 +96,10 @@ class GroupRuntime {
   const rules::RuleGroup& group() const { return *group_; }
   const std::string& file() const { return file_; }
   const GroupEnv& env() const { return env_; }
+  // While an alerting rule waits for its `for` state to be restored from the backend, it writes
+  // no ALERTS/ALERTS_FOR_STATE (Prometheus's `restored` flag): the restore query must not find
+  // the series of the evaluation that just created the alerts.
+  void hold_alert_series(bool hold) { hold_alert_series_ = hold; }
   std::vector<RuleRuntime>& rules() { return rules_; }
   const std::vector<RuleRuntime>& rules() const { return rules_; }
 
@@ -111,6 +116,7 @@ class GroupRuntime {
   const rules::RuleGroup* group_;
   std::string file_;
   GroupEnv env_;
+  bool hold_alert_series_ = false;
   Labels group_labels_;
   std::vector<RuleRuntime> rules_;
 };

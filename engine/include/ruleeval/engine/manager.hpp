@@ -33,6 +33,12 @@ struct ManagerOptions {
   // Called (from worker threads) whenever an alert changes state, e.g. for logging. `from` is
   // kInactive for a new alert; a deleted pending alert is reported as going to kInactive.
   std::function<void(const ActiveAlert& alert, AlertState from, AlertState to)> on_transition;
+  // Start-up messages that come after apply(): e.g. the outcome of restoring `for` progress
+  // from the backend's ALERTS_FOR_STATE. `error` is set for failures.
+  std::function<void(std::string_view message, bool error)> log;
+  // Without a state file, restore the `for` progress of pending alerts from ALERTS_FOR_STATE on
+  // the group's backend after its first evaluation (Prometheus's RestoreForState).
+  bool restore_for_state = true;
 };
 
 class Datasource;
@@ -96,6 +102,7 @@ class RuleManager {
   std::string with_views(const std::function<std::string(std::span<const GroupView>)>& fn) const;
   void restore_state(std::vector<std::shared_ptr<Group>>& groups, const rules::RunConfig& cfg);
   void eval_group(Group& g, Millis ts);
+  void restore_group_for_state(Group& g, Millis ts);  // g.mu held
   void run_eval(Group& g, Millis ts);  // g.mu held: evaluate, write results (store, remote write)
   Millis now() const;
 
@@ -117,6 +124,7 @@ class RuleManager {
   std::atomic<bool> state_dirty_{false};
   std::shared_ptr<RemoteWriteQueue> remote_write_;
   std::string remote_write_url_;
+  std::atomic<Millis> outage_tolerance_{60 * 60 * 1000};
 };
 
 }  // namespace ruleeval::engine

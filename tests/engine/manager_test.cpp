@@ -1,0 +1,107 @@
+// RuleManager end to end over an embedded datasource, with an injected clock.
+#include <doctest/doctest.h>
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "ruleeval/engine/http_api.hpp"
+#include "ruleeval/engine/manager.hpp"
+#include "ruleeval/rules/run_config.hpp"
+
+using namespace ruleeval;
+using namespace ruleeval::engine;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr Millis kMin = 60'000;
+// A whole minute, so that ALERTS_FOR_STATE values (whole seconds) are exact.
+constexpr Millis kNow = 1'700'000'040'000;
+
+struct TempDir {
+  TempDir() {
+    std::string t = (fs::temp_directory_path() / "ruleeval_manager_XXXXXX").string();
+    REQUIRE(mkdtemp(t.data()) != nullptr);
+    path = t;
+  }
+  ~TempDir() { fs::remove_all(path); }
+  void write(const std::string& name, const std::string& text) const {
+    std::ofstream(path + "/" + name) << text;
+  }
+  std::string path;
+};
+
+// Down (for: 30m) has been pending on the backend from 37 minutes before the restart until
+// the last ALERTS_FOR_STATE sample 6 minutes before it: 1 minute of progress towards `for`.
+void write_fixture(const TempDir& d, const std::string& state_dir_line) {
+  d.write("rules.yaml", R"(groups:
+  - name: g
+    interval: 1m
+    labels: {team: infra}
+    rules:
+      - alert: Down
+        expr: up == 0
+        for: 30m
+        labels: {severity: page}
+      - alert: DownFast
+        expr: up == 0
+        for: 0s
+)");
+  const long active_at_s = (kNow - 7 * kMin) / 1000;
+  d.write("data.series",
+          "load 1m from -30m\n"
+          "  up{instance=\"a\"} 0x40\n"
+          "  ALERTS_FOR_STATE{alertname=\"Down\",instance=\"a\",severity=\"page\","
+          "team=\"infra\"} " +
+              std::to_string(active_at_s) + "x24\n");
+  d.write("ruleeval.yaml",
+          "global: {evaluation_interval: 1m}\n"
+          "datasources:\n"
+          "  default: {type: embedded, series_files: [data.series]}\n"
+          "rule_files: [rules.yaml]\n" +
+              state_dir_line);
+}
+
+std::string alerts_after_first_eval(const TempDir& d, ManagerOptions o,
+                                    std::vector<std::string>* logs) {
+  o.now = [] { return kNow; };
+  o.log = [logs](std::string_view m, bool) { logs->emplace_back(m); };
+  RuleManager m(o, nullptr);
+  auto cfg = rules::load_run_config(d.path + "/ruleeval.yaml");
+  REQUIRE(cfg.has_value());
+  REQUIRE(m.apply(*cfg).has_value());
+  m.eval_all(kNow);
+  return m.alerts_json();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "without a state file, pending alerts get their `for` progress back from ALERTS_FOR_STATE") {
+  TempDir d;
+  write_fixture(d, "");
+  std::vector<std::string> logs;
+  std::string json = alerts_after_first_eval(d, ManagerOptions{}, &logs);
+  // Down: activeAt = old activeAt + outage = (now - 7m) + 6m.
+  CHECK(json.find("\"activeAt\":\"" + format_rfc3339(kNow - kMin) + "\"") != std::string::npos);
+  // DownFast has no `for` to restore: it fires at once, active since now.
+  CHECK(json.find("\"activeAt\":\"" + format_rfc3339(kNow) + "\"") != std::string::npos);
+  REQUIRE(logs.size() == 1);
+  CHECK(logs[0].find("restored the `for` progress of 1 alert(s) in 1 rule(s)") !=
+        std::string::npos);
+}
+
+TEST_CASE("restoring from ALERTS_FOR_STATE can be turned off") {
+  TempDir d;
+  write_fixture(d, "");
+  std::vector<std::string> logs;
+  ManagerOptions o;
+  o.restore_for_state = false;
+  std::string json = alerts_after_first_eval(d, o, &logs);
+  CHECK(json.find("\"activeAt\":\"" + format_rfc3339(kNow - kMin) + "\"") == std::string::npos);
+  CHECK(logs.empty());
+}
