@@ -235,6 +235,7 @@ struct RuleManager::Group {
   double last_duration = 0;
   Millis last_eval = kNoTime;
   bool restore_for_state = false;  // after the first evaluation (no saved state for the group)
+  uint64_t state_signature = 0;    // of the alert states after the last evaluation
   uint64_t buckets[std::size(kDurationBuckets)] = {};
   double duration_sum = 0;
 };
@@ -475,6 +476,35 @@ Result<void> RuleManager::save_state() {
   return store_->save(snap);
 }
 
+namespace {
+constexpr Millis kStateSaveGap = 5'000;
+
+// Order-independent digest of which alerts exist and in what state since when: it changes with
+// every transition, not with values or send times.
+uint64_t state_signature(const GroupRuntime& rt) {
+  auto mix = [](uint64_t x) {  // splitmix64 finaliser
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+  };
+  uint64_t sig = 0;
+  for (const auto& r : rt.rules()) {
+    for (const auto& [h, a] : r.alerts) {
+      sig ^= mix(h ^ mix(static_cast<uint64_t>(a.state) ^ mix(static_cast<uint64_t>(a.active_at)) ^
+                         mix(static_cast<uint64_t>(a.fired_at) + 1) ^
+                         mix(static_cast<uint64_t>(a.resolved_at) + 2)));
+    }
+    for (const auto& [lbs, in] : r.instances) {
+      sig ^= mix(lbs.hash() ^
+                 mix(static_cast<uint64_t>(in.state) ^ mix(static_cast<uint64_t>(in.starts_at))));
+    }
+  }
+  return sig;
+}
+}  // namespace
+
 void RuleManager::eval_group(Group& g, Millis ts) {
   auto start = std::chrono::steady_clock::now();
   std::vector<rules::Alert> to_send;
@@ -515,6 +545,11 @@ void RuleManager::eval_group(Group& g, Millis ts) {
         }
       }
     }
+    // A state change (new, pending -> firing, resolved, ...) is saved at the scheduler's next
+    // turn; other changes (values, last sent) may wait for the next periodic save.
+    uint64_t sig = state_signature(*g.rt);
+    if (sig != g.state_signature) state_urgent_ = true;
+    g.state_signature = sig;
     to_send = g.rt->alerts_to_send(ts, g.resend_delay);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     ++g.iterations;
@@ -670,6 +705,7 @@ void RuleManager::stop() {
 
 void RuleManager::scheduler_loop() {
   WorkQueue q;
+  Millis last_save = 0;
   std::vector<std::thread> workers;
   for (size_t i = 0; i < opts_.workers; ++i) {
     workers.emplace_back([&] {
@@ -719,7 +755,13 @@ void RuleManager::scheduler_loop() {
       }
     }
     ready_ = true;
-    if (state_dirty_.exchange(false)) {
+    // Saving serialises every rule's alerts: with many groups finishing at different moments,
+    // saving after each would cost more than evaluating. Transitions are saved at once; other
+    // changes at most every kStateSaveGap.
+    if (state_dirty_.load() && (state_urgent_.load() || t - last_save >= kStateSaveGap)) {
+      state_dirty_ = false;
+      state_urgent_ = false;
+      last_save = t;
       if (auto r = save_state(); !r) {
         std::lock_guard sl(save_mu_);
         state_log_ = "cannot save alert state: " + r.error().message;

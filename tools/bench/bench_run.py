@@ -43,7 +43,7 @@ def rss_mb(pid, key="VmHWM"):
     return 0
 
 
-def http(url, data=None):
+def fetch(url, data=None):
     with urllib.request.urlopen(url, data=data, timeout=600) as r:
         return r.read().decode()
 
@@ -80,6 +80,8 @@ def main():
     ap.add_argument("--interval", type=int, default=30)
     ap.add_argument("--instances", type=int, default=6)
     args = ap.parse_args()
+    args.ruleeval = os.path.abspath(args.ruleeval)  # the evaluators run in a temp dir
+    args.shared = os.path.abspath(args.shared)
     vm_bin, vmalert = shutil.which("victoria-metrics"), shutil.which("vmalert")
     if not vm_bin or not vmalert:
         sys.exit("bench_run: needs victoria-metrics and vmalert (tools/bootstrap.sh --all)")
@@ -98,15 +100,15 @@ def main():
         url = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
-                if http(url + "/health").strip() == "OK":
+                if fetch(url + "/health").strip() == "OK":
                     break
             except Exception:
                 time.sleep(0.2)
         subprocess.run([sys.executable, os.path.join(HERE, "gen_series.py"), rules,
                         "--instances", str(args.instances), "--push", url + "/api/v1/import"],
                        check=True)
-        http(url + "/internal/force_flush")
-        series = json.loads(http(url + "/api/v1/series/count"))["data"][0]
+        fetch(url + "/internal/force_flush")
+        series = json.loads(fetch(url + "/api/v1/series/count"))["data"][0]
         print(f"bench_run: {args.rules} rules in 100 groups, {series} series in VictoriaMetrics, "
               f"interval {args.interval}s, {args.seconds}s per evaluator")
 

@@ -122,6 +122,7 @@ class RuleManager {
   mutable std::mutex save_mu_;
   std::string state_log_;
   std::atomic<bool> state_dirty_{false};
+  std::atomic<bool> state_urgent_{false};  // an alert changed state since the last save
   std::shared_ptr<RemoteWriteQueue> remote_write_;
   std::string remote_write_url_;
   std::atomic<Millis> outage_tolerance_{60 * 60 * 1000};
