@@ -478,6 +478,7 @@ Result<void> RuleManager::save_state() {
 
 namespace {
 constexpr Millis kStateSaveGap = 5'000;
+constexpr Millis kUrgentSaveGap = 1'000;
 
 // Order-independent digest of which alerts exist and in what state since when: it changes with
 // every transition, not with values or send times.
@@ -756,9 +757,11 @@ void RuleManager::scheduler_loop() {
     }
     ready_ = true;
     // Saving serialises every rule's alerts: with many groups finishing at different moments,
-    // saving after each would cost more than evaluating. Transitions are saved at once; other
-    // changes at most every kStateSaveGap.
-    if (state_dirty_.load() && (state_urgent_.load() || t - last_save >= kStateSaveGap)) {
+    // saving after each would cost more than evaluating. Transitions are saved within a second;
+    // other changes at most every kStateSaveGap.
+    const Millis since = t - last_save;
+    if (state_dirty_.load() &&
+        ((state_urgent_.load() && since >= kUrgentSaveGap) || since >= kStateSaveGap)) {
       state_dirty_ = false;
       state_urgent_ = false;
       last_save = t;
