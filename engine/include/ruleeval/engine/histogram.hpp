@@ -31,10 +31,10 @@ struct FloatHistogram {
   double count = 0;
   double sum = 0;
   int32_t positive_offset = 0;
-  std::vector<double> positive_buckets;
+  std::vector<double> positive_buckets{};
   int32_t negative_offset = 0;
-  std::vector<double> negative_buckets;
-  std::vector<double> custom_values;  // upper bounds, custom-buckets schema only
+  std::vector<double> negative_buckets{};
+  std::vector<double> custom_values{};  // upper bounds, custom-buckets schema only
 
   bool uses_custom_buckets() const { return schema == kCustomBucketsSchema; }
   // Bitwise equality of every field (like Prometheus's Equals, plus the hint).
