@@ -577,7 +577,28 @@ Value Evaluator::eval_aggregate(const promql::Aggregate& a, Millis t) {
       warn("PromQL warning: quantile value should be between 0 and 1, got " + format_g(param));
     }
   }
-  Vector in = eval_vector(*a.expr, t);
+  Vector in = eval_vector_keep_histograms(*a.expr, t);
+  // count and group only count samples, so histograms take part as in Prometheus. The float
+  // selections (min, max, topk, bottomk, quantile, stddev, stdvar) ignore them with Prometheus's
+  // info annotation; sum, avg, count_values and limits need histogram arithmetic or values, which
+  // are not implemented, so histogram samples are dropped there.
+  if (op != AggregateOp::Count && op != AggregateOp::Group &&
+      std::any_of(in.begin(), in.end(),
+                  [](const Sample& s) { return s.h || is_histogram_marker(s.v); })) {
+    const char* name = nullptr;
+    switch (op) {
+      case AggregateOp::Max: name = "max"; break;
+      case AggregateOp::Min: name = "min"; break;
+      case AggregateOp::Topk: name = "topk"; break;
+      case AggregateOp::Bottomk: name = "bottomk"; break;
+      case AggregateOp::Quantile: name = "quantile"; break;
+      case AggregateOp::Stddev: name = "stddev"; break;
+      case AggregateOp::Stdvar: name = "stdvar"; break;
+      default: break;
+    }
+    if (name) info(std::string("PromQL info: ignored histogram in ") + name + " aggregation");
+    drop_histograms(in);
+  }
 
   bool by_name = !a.without && std::find(a.grouping.begin(), a.grouping.end(),
                                          std::string(kMetricName)) != a.grouping.end();

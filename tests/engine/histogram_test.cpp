@@ -263,3 +263,25 @@ TEST_CASE("reset detection follows DetectReset") {
   CHECK(histogram_detect_reset(h("{{count:3 z_bucket:1}}"), h("{{count:2 z_bucket:2}}")));
   CHECK_FALSE(histogram_detect_reset(h("{{count:1 counter_reset_hint:not_reset}}"), h("{{count:2}}")));
 }
+
+TEST_CASE("aggregations: count and group include histograms, float selections ignore them with an info") {
+  Storage s;
+  load(s, "m{i=\"a\"} 3");
+  load(s, "m{i=\"b\"} {{count:2}}");
+  auto run = [&](std::string_view q) {
+    auto e = promql::parse(q);
+    REQUIRE(e);
+    auto r = instant_query(s, **e, 0);
+    REQUIRE(r);
+    return *r;
+  };
+  auto count = run("count(m)");
+  CHECK(std::get<Vector>(count.value)[0].v == 2);
+  CHECK(count.infos.empty());
+  auto max = run("max(m)");
+  CHECK(std::get<Vector>(max.value)[0].v == 3);
+  REQUIRE(max.infos.size() == 1);
+  CHECK(max.infos[0] == "PromQL info: ignored histogram in max aggregation");
+  auto sum = run("sum(m)");
+  CHECK(std::get<Vector>(sum.value)[0].v == 3);  // the histogram is not added as a number
+}
