@@ -201,7 +201,21 @@ GroupOutcome run_group(const FileContext& ctx, const rules::UnitTestGroup& tg) {
   // Input series.
   Storage storage;
   for (const auto& in : tg.input_series) {
-    auto spec = parse_series_line(in.series + " " + in.values);
+    // The selector and the values are parsed apart so that value errors count columns within
+    // `values`.
+    auto spec = in.series.find_first_of(" \t") == std::string::npos
+                    ? parse_series_line(in.series)
+                    : parse_series_line(in.series + " " + in.values);
+    if (spec && spec->values.values.empty()) {
+      auto vals = expand_values(in.values);
+      if (!vals) {
+        out.errors.push_back(fmt::format("{}:{}:{}: input series {}: values {}: {}", file.path,
+                                         in.pos.line, in.pos.col, go_quote(in.series),
+                                         go_quote(in.values), vals.error().message));
+        return out;
+      }
+      spec->values = std::move(*vals);
+    }
     if (!spec) {
       out.errors.push_back(fmt::format("{}:{}:{}: input series {}: {}", file.path, in.pos.line,
                                        in.pos.col, go_quote(in.series), spec.error().message));
