@@ -285,3 +285,49 @@ TEST_CASE("aggregations: count and group include histograms, float selections ig
   auto sum = run("sum(m)");
   CHECK(std::get<Vector>(sum.value)[0].v == 3);  // the histogram is not added as a number
 }
+
+TEST_CASE("mutated histogram literals parse or fail cleanly") {
+  // Deterministic random edits of valid series values: every result is either an error with a
+  // message or values that load, select and format.
+  const std::string seeds[] = {
+      "{{schema:1 sum:-0.3 count:32.1 z_bucket:7.1 z_bucket_w:0.05 buckets:[5.1 10 7] offset:-3 "
+      "n_buckets:[4.1 5] n_offset:-5}}",
+      "{{sum:3 count:2 buckets:[2]}}+{{sum:1.3 count:1 buckets:[1]}}x2 _ stale 1",
+      "{{schema:-53 custom_values:[1 2] buckets:[1 2 3] counter_reset_hint:gauge}}x3",
+      "{{schema:0 offset:2 buckets:[1]}}-{{schema:3 offset:-7 buckets:[1 1 1 1 1 1]}}x4"};
+  const std::string alphabet = "{}[]:x+-_ 0123456789.eEabcdefghijklmnopqrstuvwxyzINf";
+  uint64_t state = 0x9e3779b97f4a7c15ULL;
+  auto rnd = [&](uint64_t n) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return static_cast<size_t>(state % n);
+  };
+  size_t ok = 0, failed = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string s = seeds[rnd(std::size(seeds))];
+    for (size_t edits = 1 + rnd(3); edits > 0; --edits) {
+      size_t at = rnd(s.size() + 1);
+      switch (rnd(3)) {
+        case 0: s.insert(at, 1, alphabet[rnd(alphabet.size())]); break;
+        case 1: if (at < s.size()) s.erase(at, 1); break;
+        default: if (at < s.size()) s[at] = alphabet[rnd(alphabet.size())]; break;
+      }
+    }
+    auto r = expand_values(s);
+    if (!r) {
+      CHECK_FALSE(r.error().message.empty());
+      ++failed;
+      continue;
+    }
+    ++ok;
+    Storage st;
+    load_series(st, SeriesSpec{Labels{{"__name__", "m"}}, *r}, 0, kMin);
+    for (size_t step = 0; step < r->values.size() && step < 8; ++step) {
+      if (const auto* h = r->histogram_at(step)) CHECK_FALSE(histogram_test_expression(*h).empty());
+      (void)select_at(st, "m", static_cast<Millis>(step) * kMin);
+    }
+  }
+  CHECK(ok > 0);
+  CHECK(failed > 0);
+}
