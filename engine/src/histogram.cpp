@@ -17,6 +17,7 @@ constexpr int64_t kMaxBuckets = 1 << 20;
 
 // Upper bound of exponential bucket `idx` at `schema`: 2^(idx * 2^-schema).
 double bucket_upper(int64_t idx, int32_t schema) {
+  schema = std::clamp(schema, -4, 8);  // exponential schemas only (the parser enforces this)
   if (schema <= 0) return std::ldexp(1.0, static_cast<int>(std::clamp<int64_t>(idx << -schema, -2000, 2000)));
   return std::exp2(static_cast<double>(idx) / static_cast<double>(int64_t{1} << schema));
 }
@@ -55,7 +56,8 @@ Result<void> from_map(const BucketMap& m, int32_t& offset, std::vector<double>& 
 // to `threshold`, and the threshold actually needed (widened to the upper bound of a populated
 // bucket the requested threshold falls into).
 std::pair<double, double> zero_count_for(const FloatHistogram& h, double threshold) {
-  if (threshold == h.zero_threshold) return {h.zero_count, threshold};
+  // Custom-bucket histograms have no zero bucket to widen.
+  if (threshold == h.zero_threshold || h.uses_custom_buckets()) return {h.zero_count, threshold};
   while (true) {
     double count = h.zero_count;
     bool moved = false;

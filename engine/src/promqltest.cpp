@@ -392,7 +392,7 @@ class Runner {
       auto it = c.by_hash.find(s.metric.hash());
       if (it == c.by_hash.end()) {
         return fmt::format("unexpected metric {} in result, has value {}", s.metric.to_string(),
-                           fmt_num(s.v));
+                           s.h ? histogram_test_expression(*s.h) : fmt_num(s.v));
       }
       const auto& e = c.expected[it->second];
       if (c.ordered && e.pos != pos + 1) {

@@ -262,6 +262,13 @@ TEST_CASE("reset detection follows DetectReset") {
                                      h("{{schema:1 count:2 buckets:[1 1] offset:1}}")));
   CHECK(histogram_detect_reset(h("{{count:3 z_bucket:1}}"), h("{{count:2 z_bucket:2}}")));
   CHECK_FALSE(histogram_detect_reset(h("{{count:1 counter_reset_hint:not_reset}}"), h("{{count:2}}")));
+  CHECK_FALSE(histogram_detect_reset(h("{{schema:-53 custom_values:[1] z_bucket_w:5 count:3 buckets:[2 1]}}"),
+                                     h("{{schema:-53 custom_values:[1] count:2 buckets:[1 1]}}")));
+  CHECK(histogram_detect_reset(h("{{schema:-53 custom_values:[2] count:3 buckets:[2 1]}}"),
+                               h("{{schema:-53 custom_values:[1] count:2 buckets:[1 1]}}")));
+  // A wider zero bucket absorbs the low buckets of the previous histogram.
+  CHECK_FALSE(histogram_detect_reset(h("{{z_bucket_w:1 z_bucket:3 count:4 buckets:[1] offset:1}}"),
+                                     h("{{count:3 buckets:[2 1] offset:0}}")));
 }
 
 TEST_CASE("aggregations: count and group include histograms, float selections ignore them with an info") {
