@@ -570,6 +570,12 @@ class Runner {
     auto type = expr.type();
     if (type != promql::ValueType::Vector && type != promql::ValueType::Scalar) return std::nullopt;
     if (uses_query_bounds(expr)) return std::nullopt;
+    // Range results (matrices) carry float points only, so histogram results are checked in
+    // instant mode alone.
+    if (const auto* vec = std::get_if<Vector>(&res->value);
+        vec && std::any_of(vec->begin(), vec->end(), [](const Sample& s) { return s.h != nullptr; })) {
+      return std::nullopt;
+    }
     auto rr = range_query(storage_, expr, t - kMinute, t + kMinute, kMinute, opts_.engine);
     if (!rr) {
       return fmt::format("error evaluating query {:?} in range mode: {}", text, rr.error().message);
