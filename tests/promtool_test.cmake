@@ -27,5 +27,4 @@ ruleeval_promtool_case(rules_run_extrafields-strict 1 ${_fx}/rules_run_extrafiel
 ruleeval_promtool_case(rules_run_no_fuzzy 1 ${_fx}/rules_run_no_fuzzy.yml)
 ruleeval_promtool_case(rules_run_fuzzy-correct 0 --run correct ${_fx}/rules_run_fuzzy.yml)
 ruleeval_promtool_case(rules_run_fuzzy-wrong 1 --run wrong ${_fx}/rules_run_fuzzy.yml)
-# Not listed: unittest.yml (promtool: 0) needs native histograms in input_series and exp_samples,
-# which the embedded store does not keep yet (see the closing notes of the engine issue).
+ruleeval_promtool_case(unittest 0 ${_fx}/unittest.yml)

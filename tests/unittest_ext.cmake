@@ -7,10 +7,19 @@ add_test(NAME "test: a failing alert test prints a diff"
 set_tests_properties("test: a failing alert test prints a diff" PROPERTIES
   FAIL_REGULAR_EXPRESSION "expect_exit: wanted"
   PASS_REGULAR_EXPRESSION "diff \\(- expected, \\+ got\\):\n *- Labels:{alertname=\"ErrorsRising\", job=\"api\", severity=\"page\"}")
+add_test(NAME "test: native histograms in input_series, exp_samples and recording rules"
+         COMMAND $<TARGET_FILE:ruleeval> test ${_ut}/histograms.yaml)
+add_test(NAME "test: a failing histogram expectation prints both histograms"
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/expect_exit.sh 1 $<TARGET_FILE:ruleeval> test ${_ut}/failing_histogram.yaml)
+set_tests_properties("test: a failing histogram expectation prints both histograms" PROPERTIES
+  FAIL_REGULAR_EXPRESSION "expect_exit: wanted"
+  PASS_REGULAR_EXPRESSION "exp: latency_seconds {{count:4 sum:5 counter_reset_hint:not_reset buckets:\\[3 1\\]}}\n *got: latency_seconds {{count:4 sum:4 counter_reset_hint:not_reset buckets:\\[3 1\\]}}")
 add_test(NAME "test: --junit writes one testsuite per file with its test cases"
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/junit_check.sh $<TARGET_FILE:ruleeval>
                  ${CMAKE_CURRENT_BINARY_DIR}/junit.xml ${_ut}/tests.yaml)
 set_tests_properties("test: Grafana-like rules and pending alerts in promtool's format"
                      "test: a failing alert test prints a diff"
                      "test: --junit writes one testsuite per file with its test cases"
+                     "test: native histograms in input_series, exp_samples and recording rules"
+                     "test: a failing histogram expectation prints both histograms"
                      PROPERTIES LABELS cli)

@@ -185,7 +185,12 @@ Vector Evaluator::eval_vector_selector(const promql::VectorSelector& vs, Millis 
     if (s.t[idx] <= floor_t) continue;
     double v = s.v[idx];
     if (is_stale_nan(v)) continue;
-    if (is_histogram_marker(v) && !include_histograms) continue;
+    if (is_histogram_marker(v)) {
+      if (!include_histograms) continue;
+      const HistogramPtr* h = s.histogram_at(idx);
+      out.push_back(Sample{*s.labels, v, keep_ts ? s.t[idx] : t, false, h ? *h : nullptr});
+      continue;
+    }
     out.push_back(Sample{*s.labels, v, keep_ts ? s.t[idx] : t, false});
   }
   return out;
@@ -233,6 +238,7 @@ Matrix Evaluator::eval_subquery(const promql::Subquery& sq, Millis t) {
     }
     auto* vec = std::get_if<Vector>(&v);
     if (!vec) fail("subquery is only allowed on instant vector or scalar expressions");
+    drop_histograms(*vec);  // range functions read float points only
     for (auto& s : *vec) {
       auto [pos, inserted] = index.emplace(s.metric.hash(), out.size());
       if (inserted) {
@@ -310,7 +316,8 @@ Value Evaluator::eval(const Expr& e, Millis t) {
         } else if constexpr (std::is_same_v<T, promql::StringLiteral>) {
           return String{n.value, t};
         } else if constexpr (std::is_same_v<T, promql::VectorSelector>) {
-          return eval_vector_selector(n, t, false);
+          // Histogram samples flow on; float-only consumers drop them (drop_histograms).
+          return eval_vector_selector(n, t, false, true);
         } else if constexpr (std::is_same_v<T, promql::MatrixSelector>) {
           return eval_matrix_selector(n, t);
         } else if constexpr (std::is_same_v<T, promql::Subquery>) {
@@ -336,7 +343,17 @@ double Evaluator::eval_scalar(const Expr& e, Millis t) {
   fail("expected scalar expression");
 }
 
+void drop_histograms(Vector& v) {
+  std::erase_if(v, [](const Sample& s) { return s.h || is_histogram_marker(s.v); });
+}
+
 Vector Evaluator::eval_vector(const Expr& e, Millis t) {
+  Vector v = eval_vector_keep_histograms(e, t);
+  drop_histograms(v);
+  return v;
+}
+
+Vector Evaluator::eval_vector_keep_histograms(const Expr& e, Millis t) {
   Value v = eval(e, t);
   if (auto* s = std::get_if<Vector>(&v)) return std::move(*s);
   fail("expected instant vector expression");
@@ -350,6 +367,7 @@ Value Evaluator::eval_unary(const promql::Unary& u, Millis t) {
     return v;
   }
   if (auto* vec = std::get_if<Vector>(&v)) {
+    drop_histograms(*vec);
     for (auto& s : *vec) {
       s.v = -s.v;
       s.drop_name = true;
@@ -372,10 +390,16 @@ Value Evaluator::eval_binary(const promql::Binary& b, Millis t) {
   }
   auto* lvec = std::get_if<Vector>(&lv);
   auto* rvec = std::get_if<Vector>(&rv);
+  // Set operators only look at labels and keep histogram samples; arithmetic and comparisons
+  // are float-only here, so histogram samples are dropped from their operands.
   if (lvec && rvec) {
     if (promql::is_set_operator(b.op)) return set_binop(b, std::move(*lvec), std::move(*rvec));
+    drop_histograms(*lvec);
+    drop_histograms(*rvec);
     return vector_binop(b, std::move(*lvec), std::move(*rvec));
   }
+  if (lvec) drop_histograms(*lvec);
+  if (rvec) drop_histograms(*rvec);
   if (promql::is_set_operator(b.op)) {
     fail("set operator \"" + std::string(promql::to_string(b.op)) +
          "\" not allowed in binary scalar expression");
@@ -553,7 +577,28 @@ Value Evaluator::eval_aggregate(const promql::Aggregate& a, Millis t) {
       warn("PromQL warning: quantile value should be between 0 and 1, got " + format_g(param));
     }
   }
-  Vector in = eval_vector(*a.expr, t);
+  Vector in = eval_vector_keep_histograms(*a.expr, t);
+  // count and group only count samples, so histograms take part as in Prometheus. The float
+  // selections (min, max, topk, bottomk, quantile, stddev, stdvar) ignore them with Prometheus's
+  // info annotation; sum, avg, count_values and limits need histogram arithmetic or values, which
+  // are not implemented, so histogram samples are dropped there.
+  if (op != AggregateOp::Count && op != AggregateOp::Group &&
+      std::any_of(in.begin(), in.end(),
+                  [](const Sample& s) { return s.h || is_histogram_marker(s.v); })) {
+    const char* name = nullptr;
+    switch (op) {
+      case AggregateOp::Max: name = "max"; break;
+      case AggregateOp::Min: name = "min"; break;
+      case AggregateOp::Topk: name = "topk"; break;
+      case AggregateOp::Bottomk: name = "bottomk"; break;
+      case AggregateOp::Quantile: name = "quantile"; break;
+      case AggregateOp::Stddev: name = "stddev"; break;
+      case AggregateOp::Stdvar: name = "stdvar"; break;
+      default: break;
+    }
+    if (name) info(std::string("PromQL info: ignored histogram in ") + name + " aggregation");
+    drop_histograms(in);
+  }
 
   bool by_name = !a.without && std::find(a.grouping.begin(), a.grouping.end(),
                                          std::string(kMetricName)) != a.grouping.end();
@@ -794,6 +839,7 @@ Result<QueryResult> range_query(const Queryable& q, const promql::Expr& expr, Mi
       auto* vec = std::get_if<Vector>(&v);
       if (!vec) detail::fail("range query must evaluate to a scalar or instant vector");
       step_seen.clear();
+      detail::drop_histograms(*vec);  // matrices carry float points only
       for (auto& s : *vec) {
         // Series are merged by their final label set (after delayed __name__ removal), so
         // differently named series that lose their names join if they never overlap.

@@ -1,4 +1,6 @@
-// PromQL functions (Prometheus 3.x promql/functions.go semantics), float samples only.
+// PromQL functions (Prometheus 3.x promql/functions.go semantics), float samples only: native
+// histogram samples are dropped from their arguments, except in label_replace, label_join,
+// sort_by_label(_desc), timestamp and absent, which do not look at values.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -755,6 +757,7 @@ Value Evaluator::eval_call(const promql::Call& call, const Expr& e, Millis t) {
     }
     for (auto& s : v) {
       s.v = static_cast<double>(s.t) / 1000;
+      s.h = nullptr;  // the timestamp of a histogram sample is a float
       s.t = t;
       drop_name(s, opts_);
     }
@@ -776,7 +779,7 @@ Value Evaluator::eval_call(const promql::Call& call, const Expr& e, Millis t) {
     return v;
   }
   if (name == "sort_by_label" || name == "sort_by_label_desc") {
-    Vector v = eval_vector(*args[0], t);
+    Vector v = eval_vector_keep_histograms(*args[0], t);
     std::vector<std::string> names;
     for (size_t i = 1; i < args.size(); ++i) {
       Value sv = eval(*args[i], t);
@@ -794,7 +797,7 @@ Value Evaluator::eval_call(const promql::Call& call, const Expr& e, Millis t) {
     return v;
   }
   if (name == "label_replace") {
-    Vector v = eval_vector(*args[0], t);
+    Vector v = eval_vector_keep_histograms(*args[0], t);
     auto str = [&](size_t i) { return std::get<String>(eval(*args[i], t)).v; };
     std::string dst = str(1), repl = str(2), src = str(3), regex = str(4);
     RE2::Options o;
@@ -820,7 +823,7 @@ Value Evaluator::eval_call(const promql::Call& call, const Expr& e, Millis t) {
     return v;
   }
   if (name == "label_join") {
-    Vector v = eval_vector(*args[0], t);
+    Vector v = eval_vector_keep_histograms(*args[0], t);
     auto str = [&](size_t i) { return std::get<String>(eval(*args[i], t)).v; };
     std::string dst = str(1), sep = str(2);
     std::vector<std::string> srcs;

@@ -63,7 +63,9 @@ class Evaluator {
 
   Value eval(const promql::Expr& e, Millis t);
   double eval_scalar(const promql::Expr& e, Millis t);
+  // An instant vector without histogram samples (for float-only functions and aggregations).
   Vector eval_vector(const promql::Expr& e, Millis t);
+  Vector eval_vector_keep_histograms(const promql::Expr& e, Millis t);
 
   void warn(std::string msg);
   void info(std::string msg);
@@ -109,6 +111,9 @@ class Evaluator {
   std::vector<FPoint> range_buf_;
   size_t depth_ = 0;
 };
+
+// Removes native-histogram samples (float-only consumers drop them, as before they were visible).
+void drop_histograms(Vector& v);
 
 // Applies a binary arithmetic or comparison operator. For comparisons, returns lhs and sets
 // keep to the comparison result.

@@ -86,7 +86,9 @@ tmpl::FuncMap alert_template_functions(RuleQuerier* q, Millis ts, std::string_vi
       if (!vec) return std::unexpected(vec.error());
       std::vector<tmpl::QuerySample> out;
       out.reserve(vec->size());
-      for (auto& s : *vec) out.push_back(tmpl::QuerySample{std::move(s.metric), s.v});
+      for (auto& s : *vec) {
+        if (!s.h) out.push_back(tmpl::QuerySample{std::move(s.metric), s.v});  // floats only
+      }
       return out;
     };
   }
@@ -223,12 +225,18 @@ void GroupRuntime::eval_recording(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     if (!seen.insert(lbs).second) {
       return fail(rt, "vector contains metrics with the same labelset after applying rule labels");
     }
-    out.push_back(OutputSample{std::move(lbs), t, s.v});
+    out.push_back(OutputSample{std::move(lbs), t, s.v, s.h});
   }
   if (group_->limit > 0 && out.size() > static_cast<size_t>(group_->limit)) {
     return fail(rt, fmt::format("exceeded limit of {} with {} series", group_->limit, out.size()));
   }
-  for (const auto& s : out) append(s.labels, s.t, s.value);
+  for (const auto& s : out) {
+    if (!s.h) {
+      append(s.labels, s.t, s.value);
+    } else if (env_.append_histogram) {
+      env_.append_histogram(s.labels, s.t, s.h);
+    }  // else: the sink takes floats only; the histogram sample is not recorded
+  }
   for (const auto& s : rt.stale.update(out, t)) append(s.labels, s.t, s.value);
   rt.last_samples = out.size();
 }
@@ -393,6 +401,7 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
       result.error = vec.error().message;
     } else {
       for (const auto& s : *vec) {
+        if (s.h) continue;  // Grafana-like conditions reduce floats only
         Labels lbs = s.metric.without_metric_name();
         raw_values[lbs] = s.v;
         result.samples.push_back(RuleSample{lbs, 0});

@@ -1,10 +1,15 @@
 #include "ruleeval/engine/load_notation.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <climits>
 #include <charconv>
 #include <cmath>
 #include <limits>
 #include <string>
+#include <unordered_set>
+
+#include <fmt/format.h>
 
 #include "ruleeval/parser/promql.hpp"
 
@@ -57,15 +62,198 @@ std::optional<uint64_t> parse_count(std::string_view s) {
 }
 
 constexpr uint64_t kMaxExpansion = 10'000'000;
+// Histogram samples are much larger than floats: a lower bound keeps `{{...}}xN` from exhausting
+// memory (Prometheus has no limit, but then its tests never come near this).
+constexpr uint64_t kMaxHistogramExpansion = 1'000'000;
 
 Error bad(std::string_view tok, std::string_view why) {
   return Error("invalid series value \"" + std::string(tok) + "\": " + std::string(why));
 }
 
+bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+Error bad_hist(size_t column, std::string_view why) {
+  return Error(fmt::format("invalid native histogram at column {}: {}", column, why));
+}
+
+std::string_view quote_snippet(std::string_view s) {
+  return s.substr(0, std::min<size_t>(s.size(), 20));
+}
+
 }  // namespace
 
-Result<ExpandedValues> expand_values(std::string_view text) {
+Result<FloatHistogram> parse_histogram_literal(std::string_view text, size_t& pos, bool* hint_set,
+                                               size_t column_base) {
+  size_t i = pos;
+  auto col = [&](size_t at) { return column_base + at + 1; };
+  auto err = [&](size_t at, std::string why) { return std::unexpected(bad_hist(col(at), why)); };
+  if (text.compare(i, 2, "{{") != 0) return err(i, "expected \"{{\"");
+  i += 2;
+  FloatHistogram h;
+  bool have_hint = false;
+  std::unordered_set<std::string_view> seen;
+  auto skip_ws = [&] {
+    while (i < text.size() && is_space(text[i])) ++i;
+  };
+  // A number token runs up to a blank, ']' or '}'.
+  auto number_token = [&]() {
+    size_t b = i;
+    while (i < text.size() && !is_space(text[i]) && text[i] != ']' && text[i] != '}' &&
+           text[i] != '[') {
+      ++i;
+    }
+    return text.substr(b, i - b);
+  };
+  auto parse_float = [&](bool allow_sign) -> Result<double> {
+    size_t b = i;
+    auto tok = number_token();
+    if (tok.empty()) return err(b, "expected a number");
+    if (!allow_sign && (tok[0] == '+' || tok[0] == '-')) {
+      return err(b, fmt::format("\"{}\" must not be signed", tok));
+    }
+    auto v = parse_number(tok);
+    if (!v) return err(b, fmt::format("\"{}\" is not a number", tok));
+    return *v;
+  };
+  auto parse_int = [&]() -> Result<int32_t> {
+    size_t b = i;
+    auto tok = number_token();
+    std::string_view digits = tok;
+    bool neg = !digits.empty() && digits[0] == '-';
+    if (neg) digits.remove_prefix(1);
+    int64_t n = 0;
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (digits.empty() || !std::isdigit(static_cast<unsigned char>(digits[0])) ||
+        ec != std::errc() || p != digits.data() + digits.size()) {
+      return err(b, fmt::format("\"{}\" is not an integer", tok));
+    }
+    if (neg) n = -n;
+    if (n < INT32_MIN || n > INT32_MAX) return err(b, fmt::format("{} is out of range", tok));
+    return static_cast<int32_t>(n);
+  };
+  auto parse_list = [&]() -> Result<std::vector<double>> {
+    if (i >= text.size() || text[i] != '[') return err(i, "expected \"[\"");
+    ++i;
+    std::vector<double> out;
+    while (true) {
+      skip_ws();
+      if (i >= text.size()) return err(i, "unclosed \"[\"");
+      if (text[i] == ']') {
+        if (out.empty()) return err(i, "empty bucket list");
+        ++i;
+        return out;
+      }
+      auto v = parse_float(true);
+      if (!v) return std::unexpected(v.error());
+      out.push_back(*v);
+      if (i < text.size() && !is_space(text[i]) && text[i] != ']') {
+        return err(i, fmt::format("unexpected \"{}\" in bucket list", text[i]));
+      }
+    }
+  };
+  int32_t pos_offset = 0, neg_offset = 0;
+  while (true) {
+    skip_ws();
+    if (i >= text.size()) return err(pos, "unclosed \"{{\"");
+    if (text.compare(i, 2, "}}") == 0) {
+      i += 2;
+      break;
+    }
+    size_t key_at = i;
+    while (i < text.size() && (std::isalpha(static_cast<unsigned char>(text[i])) || text[i] == '_')) ++i;
+    std::string_view key = text.substr(key_at, i - key_at);
+    if (key.empty()) {
+      return err(key_at, fmt::format("unexpected \"{}\", expected a histogram field",
+                                     quote_snippet(text.substr(key_at))));
+    }
+    static constexpr std::string_view kKeys[] = {
+        "schema", "sum", "count", "z_bucket", "z_bucket_w", "custom_values", "buckets", "offset",
+        "n_buckets", "n_offset", "counter_reset_hint"};
+    if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) {
+      return err(key_at, fmt::format("unknown histogram field \"{}\"", key));
+    }
+    if (i >= text.size() || text[i] != ':') {
+      return err(i, fmt::format("expected \":\" after \"{}\"", key));
+    }
+    ++i;
+    if (!seen.insert(key).second) {
+      return err(key_at, fmt::format("duplicate key \"{}\" in histogram", key));
+    }
+    Result<void> ok;
+    auto set_float = [&](double& dst, bool allow_sign) {
+      auto v = parse_float(allow_sign);
+      if (!v) return Result<void>(std::unexpected(v.error()));
+      dst = *v;
+      return Result<void>();
+    };
+    auto set_int = [&](int32_t& dst) {
+      auto v = parse_int();
+      if (!v) return Result<void>(std::unexpected(v.error()));
+      dst = *v;
+      return Result<void>();
+    };
+    auto set_list = [&](std::vector<double>& dst) {
+      auto v = parse_list();
+      if (!v) return Result<void>(std::unexpected(v.error()));
+      dst = std::move(*v);
+      return Result<void>();
+    };
+    if (key == "schema") {
+      size_t at = i;
+      ok = set_int(h.schema);
+      if (ok && h.schema != kCustomBucketsSchema && (h.schema < -4 || h.schema > 8)) {
+        return err(at, fmt::format("schema {} is not supported (-4 to 8, or -53 for custom buckets)",
+                                   h.schema));
+      }
+    } else if (key == "sum") {
+      ok = set_float(h.sum, true);
+    } else if (key == "count") {
+      ok = set_float(h.count, true);
+    } else if (key == "z_bucket") {
+      ok = set_float(h.zero_count, true);
+    } else if (key == "z_bucket_w") {
+      ok = set_float(h.zero_threshold, false);
+    } else if (key == "custom_values") {
+      ok = set_list(h.custom_values);
+    } else if (key == "buckets") {
+      ok = set_list(h.positive_buckets);
+    } else if (key == "n_buckets") {
+      ok = set_list(h.negative_buckets);
+    } else if (key == "offset") {
+      ok = set_int(pos_offset);
+    } else if (key == "n_offset") {
+      ok = set_int(neg_offset);
+    } else {
+      size_t b = i;
+      while (i < text.size() && (std::isalpha(static_cast<unsigned char>(text[i])) || text[i] == '_')) ++i;
+      auto v = text.substr(b, i - b);
+      have_hint = true;
+      if (v == "unknown") h.hint = CounterResetHint::kUnknown;
+      else if (v == "reset") h.hint = CounterResetHint::kReset;
+      else if (v == "not_reset") h.hint = CounterResetHint::kNotReset;
+      else if (v == "gauge") h.hint = CounterResetHint::kGauge;
+      else return err(b, fmt::format("unknown counter_reset_hint \"{}\" (reset, not_reset, gauge or unknown)",
+                                     quote_snippet(text.substr(b))));
+    }
+    if (!ok) return std::unexpected(ok.error());
+    if (i < text.size() && !is_space(text[i]) && text.compare(i, 2, "}}") != 0) {
+      return err(i, fmt::format("unexpected \"{}\" after \"{}\"", text[i], key));
+    }
+  }
+  if (!h.positive_buckets.empty()) h.positive_offset = pos_offset;
+  if (!h.negative_buckets.empty()) h.negative_offset = neg_offset;
+  if (h.uses_custom_buckets() && !h.negative_buckets.empty()) {
+    return err(pos, "custom-buckets histograms have no negative buckets");
+  }
+  if (hint_set) *hint_set = have_hint;
+  pos = i;
+  return h;
+}
+
+Result<ExpandedValues> expand_values(std::string_view text, size_t column_base) {
   ExpandedValues out;
+  std::vector<std::pair<size_t, HistogramPtr>> hists;
+  std::vector<size_t> hint_steps;
   size_t i = 0;
   auto skip_ws = [&] {
     while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
@@ -74,28 +262,73 @@ Result<ExpandedValues> expand_values(std::string_view text) {
     skip_ws();
     if (i >= text.size()) break;
     if (text.compare(i, 2, "{{") == 0) {
-      // Native histogram(s): {{...}} [(+|-){{...}}] [xN]
-      size_t steps = 1;
-      while (true) {
-        auto close = text.find("}}", i);
-        if (close == std::string_view::npos) return std::unexpected(bad(text.substr(i), "unclosed {{"));
-        i = close + 2;
-        if (i < text.size() && (text[i] == '+' || text[i] == '-') &&
-            text.compare(i + 1, 2, "{{") == 0) {
-          i += 1;
+      // Native histogram(s): {{a}} | {{a}}xN | {{a}}+{{b}}xN | {{a}}-{{b}}xN
+      size_t b = i;
+      bool a_hint = false, b_hint = false;
+      auto base = parse_histogram_literal(text, i, &a_hint, column_base);
+      if (!base) return std::unexpected(base.error());
+      std::optional<FloatHistogram> inc;
+      bool subtract = false;
+      if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
+        subtract = text[i] == '-';
+        ++i;
+        if (text.compare(i, 2, "{{") != 0) {
+          return std::unexpected(bad_hist(column_base + i + 1, "expected a histogram after \"+\" or \"-\""));
+        }
+        auto r = parse_histogram_literal(text, i, &b_hint, column_base);
+        if (!r) return std::unexpected(r.error());
+        inc = std::move(*r);
+      }
+      uint64_t times = 0;
+      bool have_times = false;
+      if (i < text.size() && text[i] == 'x') {
+        size_t nb = ++i;
+        while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+        auto n = parse_count(text.substr(nb, i - nb));
+        if (!n) return std::unexpected(bad_hist(column_base + nb + 1, "expected a repeat count after \"x\""));
+        if (*n >= kMaxHistogramExpansion) {
+          return std::unexpected(bad_hist(column_base + nb + 1,
+                                          fmt::format("repeat count {} is too large (at most {})", *n,
+                                                      kMaxHistogramExpansion - 1)));
+        }
+        times = *n;
+        have_times = true;
+      }
+      if (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) {
+        return std::unexpected(bad_hist(column_base + i + 1,
+                                        fmt::format("unexpected \"{}\" after histogram", text[i])));
+      }
+      if (inc && !have_times) {
+        return std::unexpected(bad_hist(column_base + b + 1,
+                                        "a histogram increment needs a repeat count, e.g. {{a}}+{{b}}x3"));
+      }
+      auto cur = std::make_shared<FloatHistogram>(std::move(*base));
+      bool hint_flag = inc ? b_hint : a_hint;
+      auto push = [&](HistogramPtr p) {
+        if (hint_flag) hint_steps.push_back(out.values.size());
+        hists.emplace_back(out.values.size(), std::move(p));
+        out.values.push_back(histogram_marker());
+      };
+      push(cur);
+      for (uint64_t k = 0; k < times; ++k) {
+        if (!inc) {
+          push(cur);
           continue;
         }
-        break;
+        if (cur->schema > inc->schema) {
+          return std::unexpected(bad_hist(column_base + b + 1,
+                                          fmt::format("error combining histograms: cannot merge from "
+                                                      "schema {} to {}",
+                                                      inc->schema, cur->schema)));
+        }
+        auto next = std::make_shared<FloatHistogram>(*cur);
+        if (auto r = histogram_add(*next, *inc, subtract); !r) {
+          return std::unexpected(bad_hist(column_base + b + 1,
+                                          "error combining histograms: " + r.error().message));
+        }
+        cur = std::move(next);
+        push(cur);
       }
-      if (i < text.size() && text[i] == 'x') {
-        size_t b = ++i;
-        while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-        auto n = parse_count(text.substr(b, i - b));
-        if (!n || *n > kMaxExpansion) return std::unexpected(bad(text.substr(b), "bad repeat count"));
-        steps = *n + 1;
-      }
-      out.histograms += steps;
-      out.values.insert(out.values.end(), steps, histogram_marker());
       continue;
     }
     size_t b = i;
@@ -153,6 +386,13 @@ Result<ExpandedValues> expand_values(std::string_view text) {
       out.values.push_back(start + delta * static_cast<double>(k));
     }
   }
+  if (!hists.empty()) {
+    out.num_histograms = hists.size();
+    out.histograms.resize(out.values.size());
+    out.hint_set.resize(out.values.size());
+    for (auto& [step, h] : hists) out.histograms[step] = std::move(h);
+    for (size_t step : hint_steps) out.hint_set[step] = true;
+  }
   return out;
 }
 
@@ -203,17 +443,23 @@ Result<SeriesSpec> parse_series_line(std::string_view line) {
     }
     labels.push_back({m.name, m.value});
   }
-  auto vals = expand_values(line.substr(i));
+  auto vals = expand_values(line.substr(i), i);
   if (!vals) return std::unexpected(vals.error());
   return SeriesSpec{Labels::from_vector(std::move(labels)), std::move(*vals)};
 }
 
 void load_series(Storage& storage, const SeriesSpec& spec, Millis start, Millis interval) {
-  for (size_t k = 0; k < spec.values.values.size(); ++k) {
-    const auto& v = spec.values.values[k];
-    if (v) storage.append(spec.labels, start + static_cast<Millis>(k) * interval, *v);
+  const auto& vals = spec.values;
+  for (size_t k = 0; k < vals.values.size(); ++k) {
+    const auto& v = vals.values[k];
+    if (!v) continue;
+    Millis t = start + static_cast<Millis>(k) * interval;
+    if (k < vals.histograms.size() && vals.histograms[k]) {
+      storage.append_histogram(spec.labels, t, vals.histograms[k]);
+    } else {
+      storage.append(spec.labels, t, *v);
+    }
   }
-  storage.note_skipped_histogram(spec.values.histograms);
 }
 
 }  // namespace ruleeval::engine

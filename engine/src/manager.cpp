@@ -343,6 +343,13 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
       env.engine = eopts;
       env.interval = g->interval;
       env.query_offset = rg.query_offset.ms > 0 ? rg.query_offset.ms : cfg.query_offset_ms;
+      // Recording rules with native-histogram results keep them in the embedded store (called
+      // inside with_querier, under the datasource's lock); remote write carries floats only.
+      if (auto emb = std::dynamic_pointer_cast<EmbeddedDatasource>(g->ds)) {
+        env.append_histogram = [emb](const Labels& l, Millis t, const HistogramPtr& h) {
+          emb->store().append_histogram(l, t, h);
+        };
+      }
       g->rt = std::make_unique<GroupRuntime>(rg, f, env);
       groups.push_back(std::move(g));
     }

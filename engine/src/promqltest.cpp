@@ -81,7 +81,32 @@ struct Expected {
   Labels labels;
   std::vector<std::optional<double>> vals;
   size_t pos = 0;  // 1-based position, for `ordered`
+  std::vector<HistogramPtr> hists;  // as ExpandedValues::histograms
+  std::vector<bool> hint_set;
+  const FloatHistogram* hist(size_t i) const { return i < hists.size() ? hists[i].get() : nullptr; }
 };
+
+// promqltest's compareNativeHistogram: both compacted, numbers almost equal, the counter-reset
+// hint compared only when the expectation spelled it.
+bool histograms_match(const FloatHistogram& want, const FloatHistogram& got, bool hint_set) {
+  FloatHistogram a = want, b = got;
+  histogram_compact(a);
+  histogram_compact(b);
+  auto eq = [](double x, double y) { return almost_equal(x, y, 1e-6); };
+  auto list_eq = [&](const std::vector<double>& x, const std::vector<double>& y) {
+    if (x.size() != y.size()) return false;
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (!eq(x[i], y[i])) return false;
+    }
+    return true;
+  };
+  if (hint_set && a.hint != b.hint) return false;
+  return a.schema == b.schema && eq(a.count, b.count) && eq(a.sum, b.sum) &&
+         eq(a.zero_count, b.zero_count) && a.zero_threshold == b.zero_threshold &&
+         a.custom_values == b.custom_values && a.positive_offset == b.positive_offset &&
+         list_eq(a.positive_buckets, b.positive_buckets) &&
+         a.negative_offset == b.negative_offset && list_eq(a.negative_buckets, b.negative_buckets);
+}
 
 struct EvalCmd {
   uint32_t line = 0;
@@ -170,7 +195,7 @@ class Runner {
         problem(line_no, "", "unknown command: " + std::string(l));
       }
     }
-    report_.histogram_samples_skipped = hist_skipped_;
+    report_.histogram_samples_loaded = hist_loaded_;
     return std::move(report_);
   }
 
@@ -201,7 +226,7 @@ class Runner {
         continue;
       }
       load_series(storage_, *spec, 0, *interval);
-      hist_skipped_ += spec->values.histograms;
+      hist_loaded_ += spec->values.num_histograms;
     }
     return i;
   }
@@ -310,7 +335,8 @@ class Runner {
       }()
                                       : parse_series_line(l);
       if (!spec) return make_error(fmt::format("line {}: {}", i + 1, spec.error().message));
-      Expected e{spec->labels, std::move(spec->values.values), ++pos};
+      Expected e{spec->labels, std::move(spec->values.values), ++pos,
+                 std::move(spec->values.histograms), std::move(spec->values.hint_set)};
       cmd.by_hash[e.labels.hash()] = cmd.expected.size();
       cmd.expected.push_back(std::move(e));
     }
@@ -366,7 +392,7 @@ class Runner {
       auto it = c.by_hash.find(s.metric.hash());
       if (it == c.by_hash.end()) {
         return fmt::format("unexpected metric {} in result, has value {}", s.metric.to_string(),
-                           fmt_num(s.v));
+                           s.h ? histogram_test_expression(*s.h) : fmt_num(s.v));
       }
       const auto& e = c.expected[it->second];
       if (c.ordered && e.pos != pos + 1) {
@@ -375,7 +401,24 @@ class Runner {
                            e.pos, pos + 1);
       }
       if (e.vals.empty() || !e.vals[0]) {
-        return fmt::format("expected no value for {} but got {}", e.labels.to_string(), fmt_num(s.v));
+        return fmt::format("expected no value for {} but got {}", e.labels.to_string(),
+                           s.h ? histogram_test_expression(*s.h) : fmt_num(s.v));
+      }
+      if (const auto* want = e.hist(0); want || s.h) {
+        if (!want) {
+          return fmt::format("expected float value {} for {} but got histogram {}", fmt_num(*e.vals[0]),
+                             s.metric.to_string(), histogram_test_expression(*s.h));
+        }
+        if (!s.h) {
+          return fmt::format("expected histogram {} for {} but got float value {}",
+                             histogram_test_expression(*want), s.metric.to_string(), fmt_num(s.v));
+        }
+        if (!histograms_match(*want, *s.h, e.hint_set.size() > 0 && e.hint_set[0])) {
+          return fmt::format("expected {} for {} but got {}", histogram_test_expression(*want),
+                             s.metric.to_string(), histogram_test_expression(*s.h));
+        }
+        seen.insert(s.metric.hash());
+        continue;
       }
       if (!almost_equal(*e.vals[0], s.v)) {
         return fmt::format("expected {} for {} but got {}", fmt_num(*e.vals[0]),
@@ -527,6 +570,12 @@ class Runner {
     auto type = expr.type();
     if (type != promql::ValueType::Vector && type != promql::ValueType::Scalar) return std::nullopt;
     if (uses_query_bounds(expr)) return std::nullopt;
+    // Range results (matrices) carry float points only, so histogram results are checked in
+    // instant mode alone.
+    if (const auto* vec = std::get_if<Vector>(&res->value);
+        vec && std::any_of(vec->begin(), vec->end(), [](const Sample& s) { return s.h != nullptr; })) {
+      return std::nullopt;
+    }
     auto rr = range_query(storage_, expr, t - kMinute, t + kMinute, kMinute, opts_.engine);
     if (!rr) {
       return fmt::format("error evaluating query {:?} in range mode: {}", text, rr.error().message);
@@ -589,7 +638,7 @@ class Runner {
   PromqlTestReport report_;
   std::vector<std::string_view> lines_;
   Storage storage_;
-  size_t hist_skipped_ = 0;
+  size_t hist_loaded_ = 0;
   const EvalCmd* cmd_ = nullptr;
 };
 

@@ -46,6 +46,11 @@ class VisibleUntil final : public Queryable {
       if (n == 0) continue;
       s.t = s.t.first(n);
       s.v = s.v.first(n);
+      // Histograms are looked up by timestamp; drop the ones past the limit all the same.
+      s.h = s.h.first(static_cast<size_t>(
+          std::upper_bound(s.h.begin(), s.h.end(), limit_,
+                           [](Millis l, const HistogramSample& hs) { return l < hs.t; }) -
+          s.h.begin()));
       out.push_back(s);
     }
     return out;
@@ -140,9 +145,12 @@ std::string alerts_diff(const std::vector<GotAlert>& exp, const std::vector<GotA
   return out;
 }
 
+// promtool's parsedSample: a histogram sample carries its canonical test expression (and value
+// 0, as a Go histogram sample's F); samples compare by labels, value and that string.
 struct ParsedSample {
   Labels labels;
   double value = 0;
+  std::string histogram;
 };
 
 std::string samples_string(const std::vector<ParsedSample>& v) {
@@ -150,7 +158,8 @@ std::string samples_string(const std::vector<ParsedSample>& v) {
   std::string s;
   for (size_t i = 0; i < v.size(); ++i) {
     if (i) s += ", ";
-    s += v[i].labels.to_string() + " " + format_float_e(v[i].value);
+    s += v[i].labels.to_string() + " " +
+         (v[i].histogram.empty() ? format_float_e(v[i].value) : v[i].histogram);
   }
   return s;
 }
@@ -192,7 +201,21 @@ GroupOutcome run_group(const FileContext& ctx, const rules::UnitTestGroup& tg) {
   // Input series.
   Storage storage;
   for (const auto& in : tg.input_series) {
-    auto spec = parse_series_line(in.series + " " + in.values);
+    // The selector and the values are parsed apart so that value errors count columns within
+    // `values`.
+    auto spec = in.series.find_first_of(" \t") == std::string::npos
+                    ? parse_series_line(in.series)
+                    : parse_series_line(in.series + " " + in.values);
+    if (spec && spec->values.values.empty()) {
+      auto vals = expand_values(in.values);
+      if (!vals) {
+        out.errors.push_back(fmt::format("{}:{}:{}: input series {}: values {}: {}", file.path,
+                                         in.pos.line, in.pos.col, go_quote(in.series),
+                                         go_quote(in.values), vals.error().message));
+        return out;
+      }
+      spec->values = std::move(*vals);
+    }
     if (!spec) {
       out.errors.push_back(fmt::format("{}:{}:{}: input series {}: {}", file.path, in.pos.line,
                                        in.pos.col, go_quote(in.series), spec.error().message));
@@ -218,6 +241,9 @@ GroupOutcome run_group(const FileContext& ctx, const rules::UnitTestGroup& tg) {
     if (failed) return out;
   }
   GroupEnv env;
+  env.append_histogram = [&storage](const Labels& l, Millis t, const HistogramPtr& h) {
+    storage.append_histogram(l, t, h);
+  };
   env.external_labels = tg.external_labels;
   env.external_url = tg.external_url;
   env.engine.default_subquery_step = eval_interval;
@@ -327,9 +353,15 @@ GroupOutcome run_group(const FileContext& ctx, const rules::UnitTestGroup& tg) {
     }
     std::vector<ParsedSample> got;
     if (auto* v = std::get_if<Vector>(&res->value)) {
-      for (const auto& s : *v) got.push_back({s.metric, s.v});
+      for (const auto& s : *v) {
+        if (s.h) {
+          got.push_back({s.metric, 0, histogram_test_expression(*s.h)});
+        } else {
+          got.push_back({s.metric, s.v, {}});
+        }
+      }
     } else if (auto* s = std::get_if<Scalar>(&res->value)) {
-      got.push_back({Labels{}, s->v});
+      got.push_back({Labels{}, s->v, {}});
     } else {
       fail("rule result is not a vector or scalar");
       continue;
@@ -337,19 +369,33 @@ GroupOutcome run_group(const FileContext& ctx, const rules::UnitTestGroup& tg) {
     std::vector<ParsedSample> exp;
     bool bad = false;
     for (const auto& es : tc.exp_samples) {
-      if (!es.histogram.empty()) {
-        fail(fmt::format("{}:{}:{}: native histogram expectations are not supported yet",
-                         file.path, es.pos.line, es.pos.col));
-        bad = true;
-        break;
-      }
       auto lbs = parse_metric(es.labels);
       if (!lbs) {
         fail(fmt::format("labels {}: {}", go_quote(es.labels), lbs.error().message));
         bad = true;
         break;
       }
-      exp.push_back({std::move(*lbs), es.value});
+      std::string hist;
+      if (!es.histogram.empty()) {
+        // promtool parses the expectation as the series description "{} <histogram>".
+        auto vals = expand_values(es.histogram);
+        std::string why;
+        if (!vals) {
+          why = vals.error().message;
+        } else if (vals->values.size() != 1) {
+          why = fmt::format("expected 1 value, got {}", vals->values.size());
+        } else if (!vals->histogram_at(0)) {
+          why = "expected a native histogram ({{...}})";
+        }
+        if (!why.empty()) {
+          fail(fmt::format("labels {}: histogram {}: {}", go_quote(es.labels), go_quote(es.histogram),
+                           why));
+          bad = true;
+          break;
+        }
+        hist = histogram_test_expression(*vals->histogram_at(0));
+      }
+      exp.push_back({std::move(*lbs), es.value, std::move(hist)});
     }
     if (bad) continue;
     auto by_labels = [](const ParsedSample& a, const ParsedSample& b) { return a.labels < b.labels; };
@@ -357,7 +403,7 @@ GroupOutcome run_group(const FileContext& ctx, const rules::UnitTestGroup& tg) {
     std::sort(got.begin(), got.end(), by_labels);
     bool equal = exp.size() == got.size();
     for (size_t i = 0; equal && i < exp.size(); ++i) {
-      equal = exp[i].labels == got[i].labels &&
+      equal = exp[i].labels == got[i].labels && exp[i].histogram == got[i].histogram &&
               (file.fuzzy_compare ? fuzzy_equal(exp[i].value, got[i].value)
                                   : exact_equal(exp[i].value, got[i].value));
     }

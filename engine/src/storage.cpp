@@ -42,20 +42,71 @@ bool Matcher::matches(std::string_view value) const {
 Storage::Storage() = default;
 Storage::~Storage() = default;
 
-void Storage::append(const Labels& labels, Millis t, double v) {
+Storage::MemSeries& Storage::series_of(const Labels& labels) {
   auto it = ids_.find(labels);
-  MemSeries* s;
-  if (it == ids_.end()) {
-    auto id = static_cast<uint32_t>(series_.size());
-    series_.push_back(std::make_unique<MemSeries>());
-    s = series_.back().get();
-    s->labels = labels;
-    ids_.emplace(labels, id);
-    for (const auto& l : labels) postings_[l.name][l.value].push_back(id);
-    rank_valid_.store(false, std::memory_order_release);
+  if (it != ids_.end()) return *series_[it->second];
+  auto id = static_cast<uint32_t>(series_.size());
+  series_.push_back(std::make_unique<MemSeries>());
+  MemSeries* s = series_.back().get();
+  s->labels = labels;
+  ids_.emplace(labels, id);
+  for (const auto& l : labels) postings_[l.name][l.value].push_back(id);
+  rank_valid_.store(false, std::memory_order_release);
+  return *s;
+}
+
+namespace {
+bool hist_less(const HistogramSample& a, Millis t) { return a.t < t; }
+}  // namespace
+
+const HistogramPtr* SeriesView::histogram_at(size_t idx) const {
+  if (idx >= v.size() || !is_histogram_marker(v[idx])) return nullptr;
+  auto it = std::lower_bound(h.begin(), h.end(), t[idx], hist_less);
+  if (it == h.end() || it->t != t[idx]) return nullptr;
+  return &it->h;
+}
+
+HistogramSample* Storage::MemSeries::find_histogram(Millis at) {
+  auto it = std::lower_bound(h.begin(), h.end(), at, hist_less);
+  return it != h.end() && it->t == at ? &*it : nullptr;
+}
+
+void Storage::MemSeries::derive_hint(size_t k) {
+  const HistogramPtr& src = h[k].src;
+  CounterResetHint hint = CounterResetHint::kUnknown;
+  if (src->hint == CounterResetHint::kGauge) {
+    hint = CounterResetHint::kGauge;
   } else {
-    s = series_[it->second].get();
+    // The sample before this one, skipping staleness markers.
+    size_t idx = static_cast<size_t>(std::lower_bound(t.begin(), t.end(), h[k].t) - t.begin());
+    const FloatHistogram* prev = nullptr;
+    while (idx > 0) {
+      --idx;
+      if (is_stale_nan(v[idx])) continue;
+      if (is_histogram_marker(v[idx])) {
+        if (auto* ps = find_histogram(t[idx])) prev = ps->src.get();
+      }
+      break;
+    }
+    if (prev && prev->hint != CounterResetHint::kGauge && prev->schema == src->schema &&
+        prev->zero_threshold == src->zero_threshold &&
+        prev->custom_values == src->custom_values && !histogram_detect_reset(*src, *prev)) {
+      hint = CounterResetHint::kNotReset;
+    }
   }
+  if (src->hint == hint) {
+    h[k].h = src;
+  } else if (k > 0 && h[k - 1].src == src && h[k - 1].h->hint == hint) {
+    h[k].h = h[k - 1].h;  // a repeated literal shares its copy
+  } else {
+    auto copy = std::make_shared<FloatHistogram>(*src);
+    copy->hint = hint;
+    h[k].h = std::move(copy);
+  }
+}
+
+void Storage::append(const Labels& labels, Millis t, double v) {
+  MemSeries* s = &series_of(labels);
   if (s->t.empty() || s->t.back() < t) {
     s->t.push_back(t);
     s->v.push_back(v);
@@ -64,18 +115,52 @@ void Storage::append(const Labels& labels, Millis t, double v) {
   auto pos = std::lower_bound(s->t.begin(), s->t.end(), t);
   auto idx = pos - s->t.begin();
   if (*pos == t) {
+    if (is_histogram_marker(s->v[idx])) {
+      auto it = std::lower_bound(s->h.begin(), s->h.end(), t, hist_less);
+      if (it != s->h.end() && it->t == t) s->h.erase(it);
+    }
     s->v[idx] = v;
   } else {
     s->t.insert(pos, t);
     s->v.insert(s->v.begin() + idx, v);
   }
+  // A histogram after this sample may now follow a float instead of a histogram.
+  auto next = std::upper_bound(s->h.begin(), s->h.end(), t,
+                               [](Millis a, const HistogramSample& b) { return a < b.t; });
+  if (next != s->h.end()) s->derive_hint(static_cast<size_t>(next - s->h.begin()));
+}
+
+void Storage::append_histogram(const Labels& labels, Millis t, HistogramPtr hp) {
+  if (!hp) return;
+  MemSeries* s = &series_of(labels);
+  auto hit = std::lower_bound(s->h.begin(), s->h.end(), t, hist_less);
+  size_t k = static_cast<size_t>(hit - s->h.begin());
+  if (hit != s->h.end() && hit->t == t) {
+    hit->src = std::move(hp);
+  } else {
+    s->h.insert(hit, HistogramSample{t, nullptr, std::move(hp)});
+  }
+  if (s->t.empty() || s->t.back() < t) {
+    s->t.push_back(t);
+    s->v.push_back(histogram_marker());
+  } else {
+    auto pos = std::lower_bound(s->t.begin(), s->t.end(), t);
+    auto idx = pos - s->t.begin();
+    if (*pos == t) {
+      s->v[idx] = histogram_marker();
+    } else {
+      s->t.insert(pos, t);
+      s->v.insert(s->v.begin() + idx, histogram_marker());
+    }
+  }
+  s->derive_hint(k);
+  if (k + 1 < s->h.size()) s->derive_hint(k + 1);
 }
 
 void Storage::clear() {
   series_.clear();
   ids_.clear();
   postings_.clear();
-  skipped_histograms_ = 0;
   rank_valid_.store(false, std::memory_order_release);
 }
 
@@ -91,6 +176,12 @@ const std::vector<uint32_t>& Storage::label_rank() const {
   for (uint32_t pos = 0; pos < order.size(); ++pos) rank_[order[pos]] = pos;
   rank_valid_.store(true, std::memory_order_release);
   return rank_;
+}
+
+size_t Storage::num_histogram_samples() const {
+  size_t n = 0;
+  for (const auto& s : series_) n += s->h.size();
+  return n;
 }
 
 size_t Storage::num_samples() const {
@@ -170,7 +261,7 @@ Result<std::vector<SeriesView>> Storage::select(std::span<const promql::LabelMat
   out.reserve(kept.size());
   for (uint32_t id : kept) {
     const MemSeries& s = *series_[id];
-    out.push_back(SeriesView{&s.labels, s.t, s.v});
+    out.push_back(SeriesView{&s.labels, s.t, s.v, s.h});
   }
   return out;
 }

@@ -20,7 +20,9 @@ std::string to_string(const Value& v) {
   if (const auto* s = std::get_if<Scalar>(&v)) return "scalar: " + num(s->v);
   if (const auto* s = std::get_if<String>(&v)) return "string: " + s->v;
   if (const auto* vec = std::get_if<Vector>(&v)) {
-    for (const auto& s : *vec) out += s.metric.to_string() + " => " + num(s.v) + "\n";
+    for (const auto& s : *vec) {
+      out += s.metric.to_string() + " => " + (s.h ? histogram_test_expression(*s.h) : num(s.v)) + "\n";
+    }
     return out.empty() ? "{} (empty vector)\n" : out;
   }
   for (const auto& s : std::get<Matrix>(v)) {

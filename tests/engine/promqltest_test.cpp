@@ -214,3 +214,33 @@ TEST_CASE("the shared conformance script for literals passes completely") {
   CHECK(r.failed == 0);
   CHECK(r.passed == 17);
 }
+
+TEST_CASE("histogram expectations compare like compareNativeHistogram") {
+  auto r = run(R"(
+load 1m
+  h {{schema:0 count:2 sum:3 buckets:[1 1]}}+{{count:1 sum:1 buckets:[1]}}x3
+  f 1
+
+eval instant at 2m h
+  h {{count:4 sum:5 buckets:[3 1 0]}}
+
+eval instant at 2m h
+  h {{count:4 sum:5 counter_reset_hint:not_reset buckets:[3 1]}}
+
+eval instant at 2m h
+  h {{count:4 sum:5 counter_reset_hint:reset buckets:[3 1]}}
+
+eval instant at 2m h
+  h 4
+
+eval instant at 2m f
+  f {{count:1}}
+)");
+  CHECK(r.passed == 2);
+  REQUIRE(r.failed == 3);
+  CHECK(r.histogram_samples_loaded == 4);
+  CHECK(r.failures[0].message.find("counter_reset_hint:reset") != std::string::npos);
+  CHECK(r.failures[1].message.find("expected float value 4 for h but got histogram") != std::string::npos);
+  CHECK(r.failures[2].message.find("expected histogram {{count:1}} for f but got float value 1") !=
+        std::string::npos);
+}

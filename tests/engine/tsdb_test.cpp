@@ -123,10 +123,14 @@ TEST_CASE("negative starts, exponents and fractional increments expand correctly
   CHECK(*r->values[4] == 90);
 }
 
-TEST_CASE("native histogram samples are counted and leave placeholders in their steps") {
+TEST_CASE("native histogram samples are parsed and their steps hold the histogram marker") {
   auto r = expand_values("1 {{schema:0 sum:5 count:4 buckets:[1 2 1]}} {{count:1}}+{{count:2}}x2 3");
   REQUIRE(r);
-  CHECK(r->histograms == 4);
+  CHECK(r->num_histograms == 4);
+  REQUIRE(r->histograms.size() == 6);
+  CHECK(r->histogram_at(0) == nullptr);
+  REQUIRE(r->histogram_at(4) != nullptr);
+  CHECK(r->histogram_at(4)->count == 5);
   REQUIRE(r->values.size() == 6);
   CHECK(*r->values[0] == 1);
   REQUIRE(r->values[1]);

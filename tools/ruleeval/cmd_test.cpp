@@ -84,8 +84,8 @@ int run_promql_test_file(const std::string& path, const std::set<uint32_t>& skip
   }
   std::cout << path << ": " << report.passed << " passed, " << report.failed << " failed";
   if (report.skipped) std::cout << ", " << report.skipped << " skipped";
-  if (verbose && report.histogram_samples_skipped) {
-    std::cout << " (" << report.histogram_samples_skipped << " native histogram samples ignored)";
+  if (verbose && report.histogram_samples_loaded) {
+    std::cout << " (" << report.histogram_samples_loaded << " native histogram samples loaded)";
   }
   std::cout << "\n";
   return report.failed == 0 ? 0 : 1;
@@ -104,7 +104,7 @@ void register_test(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<Args>();
   sub->add_option("files", args->files, ".test files")->required();
   sub->add_option("--skip", args->skip_file, "skip list: file:line entries, # comments");
-  sub->add_flag("-v,--verbose", args->verbose, "also report ignored native histogram samples");
+  sub->add_flag("-v,--verbose", args->verbose, "also report how many native histogram samples were loaded");
   sub->add_option("--run", args->rule_opts.run,
                   "only rule-test groups whose name matches this regex (repeatable)");
   sub->add_option("--junit", args->rule_opts.junit_path, "write a JUnit XML report of rule tests");

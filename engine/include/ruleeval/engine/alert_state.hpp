@@ -110,6 +110,7 @@ struct OutputSample {
   Labels labels;
   Millis t = 0;
   double value = 0;
+  HistogramPtr h = nullptr;  // a recording rule's native-histogram result
 };
 // StaleNaN markers: stale_nan() / is_stale_nan() from value.hpp.
 

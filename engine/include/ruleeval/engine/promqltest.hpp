@@ -25,7 +25,7 @@ struct PromqlTestReport {
   size_t passed = 0;
   size_t failed = 0;
   size_t skipped = 0;  // evals on a skip-list line
-  size_t histogram_samples_skipped = 0;
+  size_t histogram_samples_loaded = 0;  // native-histogram samples in `load` blocks
   std::vector<PromqlTestFailure> failures;
 };
 

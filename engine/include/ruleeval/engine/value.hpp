@@ -5,10 +5,12 @@
 #include <bit>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include "ruleeval/common/labels.hpp"
+#include "ruleeval/engine/histogram.hpp"
 
 namespace ruleeval::engine {
 
@@ -19,9 +21,9 @@ inline constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
 inline double stale_nan() { return std::bit_cast<double>(kStaleNaNBits); }
 inline bool is_stale_nan(double v) { return std::bit_cast<uint64_t>(v) == kStaleNaNBits; }
 
-// Placeholder stored where a native-histogram sample was loaded: the store does not keep
-// histograms, but the placeholder still hides older float samples from the lookback and counts
-// as "present", as the histogram would in Prometheus. Float functions ignore it.
+// The float value stored (and carried in Sample::v) where a sample is a native histogram; the
+// histogram itself lives beside it (Storage's side array, Sample::h). Float functions and
+// operators never see it: histogram samples are dropped before them.
 inline constexpr uint64_t kHistogramMarkerBits = 0x7ff0000000000003ULL;
 inline double histogram_marker() { return std::bit_cast<double>(kHistogramMarkerBits); }
 inline bool is_histogram_marker(double v) {
@@ -36,10 +38,11 @@ struct FPoint {
 // One element of an instant vector.
 struct Sample {
   Labels metric;
-  double v = 0;
+  double v = 0;  // histogram_marker() when h is set
   Millis t = 0;
   // Prometheus 3 delayed __name__ removal: the name is dropped when the query finishes.
   bool drop_name = false;
+  HistogramPtr h = nullptr;  // set for a native-histogram sample
 };
 using Vector = std::vector<Sample>;
 

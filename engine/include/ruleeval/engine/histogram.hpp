@@ -1,0 +1,66 @@
+// Native histograms (Prometheus's FloatHistogram), as far as the embedded store and the test
+// runners need them: the value type, addition/subtraction (for the `{{a}}+{{b}}xN` expanding
+// notation), counter-reset detection (for the read-back counter-reset hints of the store), and
+// the canonical `{{...}}` text form promtool compares (promqltest.HistogramTestExpression).
+//
+// Buckets are kept as one dense span per side: `positive_offset` is the index of the first
+// positive bucket, `positive_buckets[i]` the count of bucket positive_offset+i (likewise for the
+// negative side). Gaps are explicit zeros. PromQL functions over histograms are not provided.
+// Plain data; no thread-safety concerns.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ruleeval/common/error.hpp"
+
+namespace ruleeval::engine {
+
+enum class CounterResetHint : uint8_t { kUnknown, kReset, kNotReset, kGauge };
+
+// Schema of histograms with custom bucket boundaries (NHCB).
+inline constexpr int32_t kCustomBucketsSchema = -53;
+
+struct FloatHistogram {
+  CounterResetHint hint = CounterResetHint::kUnknown;
+  int32_t schema = 0;
+  double zero_threshold = 0;
+  double zero_count = 0;
+  double count = 0;
+  double sum = 0;
+  int32_t positive_offset = 0;
+  std::vector<double> positive_buckets{};
+  int32_t negative_offset = 0;
+  std::vector<double> negative_buckets{};
+  std::vector<double> custom_values{};  // upper bounds, custom-buckets schema only
+
+  bool uses_custom_buckets() const { return schema == kCustomBucketsSchema; }
+  // Bitwise equality of every field (like Prometheus's Equals, plus the hint).
+  friend bool operator==(const FloatHistogram&, const FloatHistogram&) = default;
+};
+
+using HistogramPtr = std::shared_ptr<const FloatHistogram>;
+
+// h += other (or h -= other), as Prometheus's FloatHistogram.Add / Sub: the lower schema wins
+// (the other histogram's buckets are merged to it), the wider zero bucket wins, hints combine as
+// Add does (Sub keeps h's hint). Errors: a mix of exponential and custom buckets, different
+// custom bounds, or a bucket range too wide to hold.
+Result<void> histogram_add(FloatHistogram& h, const FloatHistogram& other, bool subtract = false);
+
+// Prometheus's DetectReset: does `cur` (following `prev`) start with a counter reset?
+bool histogram_detect_reset(const FloatHistogram& cur, const FloatHistogram& prev);
+
+// Drops empty buckets at both ends of each side (Compact(math.MaxInt) for a single span).
+void histogram_compact(FloatHistogram& h);
+
+// The canonical test expression, e.g. `{{schema:1 count:4 sum:5.6 counter_reset_hint:not_reset
+// offset:-3 buckets:[4 1]}}`: fields in Prometheus's order, zero fields omitted, numbers as Go's
+// %g, buckets compacted to one span per side.
+std::string histogram_test_expression(const FloatHistogram& h);
+
+// Go's fmt %g for a float64 (shortest representation, exponent form below 1e-4 and from 1e6).
+std::string go_format_g(double v);
+
+}  // namespace ruleeval::engine

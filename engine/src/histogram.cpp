@@ -1,0 +1,300 @@
+#include "ruleeval/engine/histogram.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <climits>
+#include <tuple>
+#include <cmath>
+#include <map>
+
+namespace ruleeval::engine {
+namespace {
+
+// Largest dense bucket range a sum may produce (guards against offsets far apart).
+constexpr int64_t kMaxBuckets = 1 << 20;
+
+// Upper bound of exponential bucket `idx` at `schema`: 2^(idx * 2^-schema).
+double bucket_upper(int64_t idx, int32_t schema) {
+  schema = std::clamp(schema, -4, 8);  // exponential schemas only (the parser enforces this)
+  if (schema <= 0) return std::ldexp(1.0, static_cast<int>(std::clamp<int64_t>(idx << -schema, -2000, 2000)));
+  return std::exp2(static_cast<double>(idx) / static_cast<double>(int64_t{1} << schema));
+}
+
+using BucketMap = std::map<int64_t, double>;
+
+BucketMap to_map(int32_t offset, const std::vector<double>& buckets) {
+  BucketMap m;
+  for (size_t i = 0; i < buckets.size(); ++i) m[offset + static_cast<int64_t>(i)] += buckets[i];
+  return m;
+}
+
+// Merges bucket indexes from `from` to the lower-resolution `to` schema.
+BucketMap reduce_resolution(const BucketMap& in, int32_t from, int32_t to) {
+  if (from <= to) return in;
+  BucketMap out;
+  int shift = from - to;
+  for (const auto& [idx, c] : in) out[((idx - 1) >> shift) + 1] += c;
+  return out;
+}
+
+Result<void> from_map(const BucketMap& m, int32_t& offset, std::vector<double>& buckets) {
+  buckets.clear();
+  offset = 0;
+  if (m.empty()) return {};
+  int64_t lo = m.begin()->first, hi = m.rbegin()->first;
+  if (hi - lo + 1 > kMaxBuckets) return make_error("histogram buckets span too wide");
+  if (lo < INT32_MIN || lo > INT32_MAX) return make_error("histogram bucket index out of range");
+  offset = static_cast<int32_t>(lo);
+  buckets.assign(static_cast<size_t>(hi - lo + 1), 0.0);
+  for (const auto& [idx, c] : m) buckets[static_cast<size_t>(idx - lo)] = c;
+  return {};
+}
+
+// Prometheus's zeroCountForLargerThreshold: the zero count of `h` if its zero bucket were widened
+// to `threshold`, and the threshold actually needed (widened to the upper bound of a populated
+// bucket the requested threshold falls into).
+std::pair<double, double> zero_count_for(const FloatHistogram& h, double threshold) {
+  // Custom-bucket histograms have no zero bucket to widen.
+  if (threshold == h.zero_threshold || h.uses_custom_buckets()) return {h.zero_count, threshold};
+  while (true) {
+    double count = h.zero_count;
+    bool moved = false;
+    for (const auto* side : {&h.positive_buckets, &h.negative_buckets}) {
+      int32_t off = side == &h.positive_buckets ? h.positive_offset : h.negative_offset;
+      for (size_t i = 0; i < side->size(); ++i) {
+        int64_t idx = off + static_cast<int64_t>(i);
+        double lower = bucket_upper(idx - 1, h.schema), upper = bucket_upper(idx, h.schema);
+        if (lower >= threshold) break;
+        count += (*side)[i];
+        if (upper > threshold) {
+          if ((*side)[i] != 0) {
+            threshold = upper;
+            moved = true;
+          }
+          break;
+        }
+      }
+      if (moved) break;
+    }
+    if (!moved) return {count, threshold};
+  }
+}
+
+// Zeroes the buckets that now lie inside the zero bucket.
+void trim_zero_range(FloatHistogram& h) {
+  for (auto* side : {&h.positive_buckets, &h.negative_buckets}) {
+    int32_t off = side == &h.positive_buckets ? h.positive_offset : h.negative_offset;
+    for (size_t i = 0; i < side->size(); ++i) {
+      if (bucket_upper(off + static_cast<int64_t>(i), h.schema) <= h.zero_threshold) (*side)[i] = 0;
+    }
+  }
+}
+
+void trim_side(int32_t& offset, std::vector<double>& b) {
+  size_t first = 0;
+  while (first < b.size() && b[first] == 0) ++first;
+  if (first == b.size()) {
+    b.clear();
+    offset = 0;
+    return;
+  }
+  size_t last = b.size();
+  while (b[last - 1] == 0) --last;
+  b.erase(b.begin() + static_cast<std::ptrdiff_t>(last), b.end());
+  b.erase(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(first));
+  offset += static_cast<int32_t>(first);
+}
+
+bool buckets_match(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<void> histogram_add(FloatHistogram& h, const FloatHistogram& other, bool subtract) {
+  if (h.uses_custom_buckets() != other.uses_custom_buckets()) {
+    return make_error(
+        "cannot apply this operation on histograms with a mix of exponential and custom bucket "
+        "schemas");
+  }
+  if (h.uses_custom_buckets() && !buckets_match(h.custom_values, other.custom_values)) {
+    return make_error(
+        "cannot apply this operation on custom buckets histograms with different custom bounds");
+  }
+  using H = CounterResetHint;
+  if (!subtract && other.hint != h.hint) {
+    if (h.hint == H::kGauge) {
+      // stays a gauge
+    } else if (other.hint == H::kGauge) {
+      h.hint = H::kGauge;
+    } else {
+      h.hint = H::kUnknown;
+    }
+  }
+  double sign = subtract ? -1 : 1;
+  double threshold = 0;
+  if (!h.uses_custom_buckets()) {
+    double other_zero = other.zero_count, other_thr = other.zero_threshold;
+    while (other_thr != h.zero_threshold) {
+      if (h.zero_threshold > other_thr) {
+        std::tie(other_zero, other_thr) = zero_count_for(other, h.zero_threshold);
+      }
+      if (other_thr > h.zero_threshold) {
+        std::tie(h.zero_count, h.zero_threshold) = zero_count_for(h, other_thr);
+        trim_zero_range(h);
+      }
+    }
+    h.zero_count += sign * other_zero;
+    threshold = h.zero_threshold;
+  }
+  h.count += sign * other.count;
+  h.sum += sign * other.sum;
+
+  int32_t schema = h.uses_custom_buckets() ? h.schema : std::min(h.schema, other.schema);
+  auto merge = [&](int32_t& off, std::vector<double>& mine, int32_t ooff,
+                   const std::vector<double>& theirs) -> Result<void> {
+    BucketMap a = reduce_resolution(to_map(off, mine), h.schema, schema);
+    BucketMap b = reduce_resolution(to_map(ooff, theirs), other.schema, schema);
+    for (const auto& [idx, c] : b) {
+      if (threshold > 0 && bucket_upper(idx, schema) <= threshold) continue;
+      a[idx] += sign * c;
+    }
+    return from_map(a, off, mine);
+  };
+  if (auto r = merge(h.positive_offset, h.positive_buckets, other.positive_offset,
+                     other.positive_buckets);
+      !r) {
+    return r;
+  }
+  if (!h.uses_custom_buckets()) {
+    if (auto r = merge(h.negative_offset, h.negative_buckets, other.negative_offset,
+                       other.negative_buckets);
+        !r) {
+      return r;
+    }
+  }
+  h.schema = schema;
+  return {};
+}
+
+bool histogram_detect_reset(const FloatHistogram& cur, const FloatHistogram& prev) {
+  if (cur.hint == CounterResetHint::kReset) return true;
+  if (cur.hint == CounterResetHint::kNotReset) return false;
+  if (cur.count < prev.count) return true;
+  if (cur.uses_custom_buckets() != prev.uses_custom_buckets() ||
+      (cur.uses_custom_buckets() && !buckets_match(cur.custom_values, prev.custom_values))) {
+    return true;
+  }
+  if (cur.schema > prev.schema) return true;
+  if (cur.zero_threshold < prev.zero_threshold) return true;
+  auto [prev_zero, thr] = zero_count_for(prev, cur.zero_threshold);
+  if (thr != cur.zero_threshold) return true;
+  if (cur.zero_count < prev_zero) return true;
+  // Every populated bucket of prev (merged to cur's schema, outside cur's zero bucket) must exist
+  // in cur with at least the same count.
+  auto side_reset = [&](int32_t poff, const std::vector<double>& pb, int32_t coff,
+                        const std::vector<double>& cb) {
+    BucketMap p = reduce_resolution(to_map(poff, pb), prev.schema, cur.schema);
+    BucketMap c = to_map(coff, cb);
+    for (const auto& [idx, n] : p) {
+      if (n == 0) continue;
+      if (cur.zero_threshold > 0 && !cur.uses_custom_buckets() &&
+          bucket_upper(idx, cur.schema) <= cur.zero_threshold) {
+        continue;
+      }
+      auto it = c.find(idx);
+      if (it == c.end() || it->second < n) return true;
+    }
+    return false;
+  };
+  return side_reset(prev.positive_offset, prev.positive_buckets, cur.positive_offset,
+                    cur.positive_buckets) ||
+         side_reset(prev.negative_offset, prev.negative_buckets, cur.negative_offset,
+                    cur.negative_buckets);
+}
+
+void histogram_compact(FloatHistogram& h) {
+  trim_side(h.positive_offset, h.positive_buckets);
+  trim_side(h.negative_offset, h.negative_buckets);
+}
+
+std::string go_format_g(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (v == 0) return std::signbit(v) ? "-0" : "0";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  std::string s(buf, r.ptr);
+  auto epos = s.find('e');
+  int exp = 0;
+  std::from_chars(s.data() + epos + 1 + (s[epos + 1] == '+' ? 1 : 0), s.data() + s.size(), exp);
+  std::string mant = s.substr(0, epos);
+  bool neg = mant[0] == '-';
+  if (neg) mant.erase(0, 1);
+  std::string digits;
+  for (char c : mant) {
+    if (c != '.') digits += c;
+  }
+  std::string out;
+  if (exp < -4 || exp >= 6) {
+    out = digits.substr(0, 1);
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    out += fmt::format("e{}{:02d}", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+  } else if (exp < 0) {
+    out = "0." + std::string(static_cast<size_t>(-exp - 1), '0') + digits;
+  } else if (static_cast<size_t>(exp) + 1 >= digits.size()) {
+    out = digits + std::string(static_cast<size_t>(exp) + 1 - digits.size(), '0');
+  } else {
+    out = digits.substr(0, static_cast<size_t>(exp) + 1) + "." +
+          digits.substr(static_cast<size_t>(exp) + 1);
+  }
+  return neg ? "-" + out : out;
+}
+
+std::string histogram_test_expression(const FloatHistogram& in) {
+  FloatHistogram m = in;
+  histogram_compact(m);
+  std::vector<std::string> res;
+  if (m.schema != 0) res.push_back(fmt::format("schema:{}", m.schema));
+  if (m.count != 0) res.push_back("count:" + go_format_g(m.count));
+  if (m.sum != 0) res.push_back("sum:" + go_format_g(m.sum));
+  if (m.zero_count != 0) res.push_back("z_bucket:" + go_format_g(m.zero_count));
+  if (m.zero_threshold != 0) res.push_back("z_bucket_w:" + go_format_g(m.zero_threshold));
+  auto list = [](const std::vector<double>& v) {
+    std::string s = "[";
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i) s += ' ';
+      s += go_format_g(v[i]);
+    }
+    return s + "]";
+  };
+  if (m.uses_custom_buckets()) res.push_back("custom_values:" + list(m.custom_values));
+  switch (m.hint) {
+    case CounterResetHint::kUnknown: break;
+    case CounterResetHint::kReset: res.emplace_back("counter_reset_hint:reset"); break;
+    case CounterResetHint::kNotReset: res.emplace_back("counter_reset_hint:not_reset"); break;
+    case CounterResetHint::kGauge: res.emplace_back("counter_reset_hint:gauge"); break;
+  }
+  if (!m.positive_buckets.empty()) {
+    if (m.positive_offset != 0) res.push_back(fmt::format("offset:{}", m.positive_offset));
+    res.push_back("buckets:" + list(m.positive_buckets));
+  }
+  if (!m.negative_buckets.empty()) {
+    if (m.negative_offset != 0) res.push_back(fmt::format("n_offset:{}", m.negative_offset));
+    res.push_back("n_buckets:" + list(m.negative_buckets));
+  }
+  std::string out = "{{";
+  for (size_t i = 0; i < res.size(); ++i) {
+    if (i) out += ' ';
+    out += res[i];
+  }
+  return out + "}}";
+}
+
+}  // namespace ruleeval::engine
