@@ -83,13 +83,13 @@ def main():
         else:
             sys.exit("FAIL: prometheus did not start:\n" + open(log).read()[-3000:])
         started = time.time()
-        # Let Prometheus run through more than one 30 s cycle.
-        time.sleep(40)
-        now = time.time()
-        # Replay from the first quiet phase after start-up to a couple of seconds ago.
+        # Replay from the first quiet phase after start-up ...
         t0 = (int(started) // 30) * 30 + 25
         if t0 < started + 2:
             t0 += 30
+        # ... through more than one 30 s cycle, to a couple of seconds ago.
+        time.sleep(max(0.0, t0 + 37 - time.time()))
+        now = time.time()
         t1 = now - 2
         if t1 - t0 < 10:
             sys.exit(f"FAIL: window too short ({t0}..{t1})")
