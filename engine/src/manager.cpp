@@ -582,25 +582,24 @@ class RuleQuerierAdapter final : public Querier {
  public:
   explicit RuleQuerierAdapter(RuleQuerier& q) : q_(q) {}
   QueryOutcome query(std::string_view text, Millis t) override {
-    auto expr = promql::parse(text);
-    if (!expr)
-      return std::unexpected(
-          QueryError{QueryError::Kind::kConfig, 0, "", expr.error().to_string()});
-    auto r = q_.instant(**expr, text, t);
-    if (!r) return std::unexpected(QueryError{QueryError::Kind::kApi, 0, "", r.error().message});
-    return std::move(*r);
+    return run(text, [&](const promql::Expr& e) { return q_.instant(e, text, t); });
   }
   QueryOutcome query_range(std::string_view text, Millis start, Millis end, Millis step) override {
-    auto expr = promql::parse(text);
-    if (!expr)
-      return std::unexpected(
-          QueryError{QueryError::Kind::kConfig, 0, "", expr.error().to_string()});
-    auto r = q_.range(**expr, text, start, end, step);
-    if (!r) return std::unexpected(QueryError{QueryError::Kind::kApi, 0, "", r.error().message});
-    return std::move(*r);
+    return run(text, [&](const promql::Expr& e) { return q_.range(e, text, start, end, step); });
   }
 
  private:
+  template <class Fn>
+  static QueryOutcome run(std::string_view text, Fn&& fn) {
+    auto expr = promql::parse(text);
+    if (!expr) {
+      return std::unexpected(
+          QueryError{QueryError::Kind::kConfig, 0, "", expr.error().to_string()});
+    }
+    auto r = fn(**expr);
+    if (!r) return std::unexpected(QueryError{QueryError::Kind::kApi, 0, "", r.error().message});
+    return std::move(*r);
+  }
   RuleQuerier& q_;
 };
 }  // namespace
