@@ -222,7 +222,6 @@ std::vector<OutputSample> StaleTracker::update(std::span<const OutputSample> cur
   previous_.clear();
   previous_.reserve(current.size());
   for (const auto& s : current) previous_.emplace_back(s.labels);
-  previous_.shrink_to_fit();
   return stale;
 }
 
