@@ -236,6 +236,10 @@ struct RuleManager::Group {
   Millis last_eval = kNoTime;
   bool restore_for_state = false;  // after the first evaluation (no saved state for the group)
   uint64_t state_signature = 0;    // of the alert states after the last evaluation
+  // The group's entries of the state file as of the last save; rebuilt only when the group has
+  // been evaluated (or restored) since. Written by save_state() alone (save_run_mu_).
+  std::vector<std::string> state_objects;
+  bool state_stale = true;
   uint64_t buckets[std::size(kDurationBuckets)] = {};
   double duration_sum = 0;
 };
@@ -459,28 +463,37 @@ void RuleManager::restore_state(std::vector<std::shared_ptr<Group>>& groups,
 
 Result<void> RuleManager::save_state() {
   if (!store_) return {};
-  StateSnapshot snap;
-  snap.saved_at = now();
+  std::lock_guard run(save_run_mu_);
+  const Millis saved_at = now();
   std::vector<std::shared_ptr<Group>> groups;
   {
     std::lock_guard lock(mu_);
     groups = groups_;
   }
+  // Serialise only the groups evaluated since the last save; the others keep their pieces.
+  std::vector<const std::string*> objects;
   for (const auto& g : groups) {
     std::lock_guard lock(g->mu);
-    for (const auto& rt : g->rt->rules()) {
-      if (!rt.rule->is_alert() || (rt.alerts.empty() && rt.instances.empty())) continue;
-      RuleStateSnapshot r;
-      r.file = g->file;
-      r.group = g->name;
-      r.rule = rt.rule->name;
-      for (const auto& [_, a] : rt.alerts) r.alerts.push_back(a);
-      for (const auto& [_, in] : rt.instances) r.instances.push_back(in);
-      snap.rules.push_back(std::move(r));
+    if (g->state_stale) {
+      g->state_objects.clear();
+      for (const auto& rt : g->rt->rules()) {
+        if (!rt.rule->is_alert() || (rt.alerts.empty() && rt.instances.empty())) continue;
+        RuleStateSnapshot r;
+        r.file = g->file;
+        r.group = g->name;
+        r.rule = rt.rule->name;
+        r.alerts.reserve(rt.alerts.size());
+        for (const auto& [_, a] : rt.alerts) r.alerts.push_back(a);
+        for (const auto& [_, in] : rt.instances) r.instances.push_back(in);
+        g->state_objects.push_back(serialize_rule_state(r));
+      }
+      g->state_stale = false;
     }
+    for (const auto& o : g->state_objects) objects.push_back(&o);
   }
+  std::string data = assemble_state(saved_at, objects);
   std::lock_guard lock(save_mu_);
-  return store_->save(snap);
+  return store_->save_serialized(data);
 }
 
 namespace {
@@ -558,6 +571,7 @@ void RuleManager::eval_group(Group& g, Millis ts) {
     uint64_t sig = state_signature(*g.rt);
     if (sig != g.state_signature) state_urgent_ = true;
     g.state_signature = sig;
+    g.state_stale = true;
     to_send = g.rt->alerts_to_send(ts, g.resend_delay);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     ++g.iterations;

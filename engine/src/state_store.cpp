@@ -240,37 +240,50 @@ const RuleStateSnapshot* StateSnapshot::find(std::string_view file, std::string_
   return nullptr;
 }
 
-std::string serialize_state(const StateSnapshot& s) {
+std::string serialize_rule_state(const RuleStateSnapshot& r) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
-  w.Key("version");
-  w.Int(kFormatVersion);
-  w.Key("savedAt");
-  w.Int64(s.saved_at);
-  w.Key("rules");
+  w.Key("file");
+  w.String(r.file);
+  w.Key("group");
+  w.String(r.group);
+  w.Key("rule");
+  w.String(r.rule);
+  w.Key("alerts");
   w.StartArray();
-  for (const auto& r : s.rules) {
-    w.StartObject();
-    w.Key("file");
-    w.String(r.file);
-    w.Key("group");
-    w.String(r.group);
-    w.Key("rule");
-    w.String(r.rule);
-    w.Key("alerts");
-    w.StartArray();
-    for (const auto& a : r.alerts) write_alert(w, a);
-    w.EndArray();
-    w.Key("instances");
-    w.StartArray();
-    for (const auto& in : r.instances) write_instance(w, in);
-    w.EndArray();
-    w.EndObject();
-  }
+  for (const auto& a : r.alerts) write_alert(w, a);
+  w.EndArray();
+  w.Key("instances");
+  w.StartArray();
+  for (const auto& in : r.instances) write_instance(w, in);
   w.EndArray();
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string assemble_state(Millis saved_at, std::span<const std::string* const> rule_objects) {
+  size_t size = 64;
+  for (const auto* o : rule_objects) size += o->size() + 1;
+  std::string out;
+  out.reserve(size);
+  out += fmt::format(R"({{"version":{},"savedAt":{},"rules":[)", kFormatVersion, saved_at);
+  for (size_t i = 0; i < rule_objects.size(); ++i) {
+    if (i) out += ',';
+    out += *rule_objects[i];
+  }
+  out += "]}";
+  return out;
+}
+
+std::string serialize_state(const StateSnapshot& s) {
+  std::vector<std::string> objects;
+  objects.reserve(s.rules.size());
+  for (const auto& r : s.rules) objects.push_back(serialize_rule_state(r));
+  std::vector<const std::string*> ptrs;
+  ptrs.reserve(objects.size());
+  for (const auto& o : objects) ptrs.push_back(&o);
+  return assemble_state(s.saved_at, ptrs);
 }
 
 Result<StateSnapshot> parse_state(std::string_view json) {
@@ -323,10 +336,13 @@ Result<StateSnapshot> parse_state(std::string_view json) {
 StateStore::StateStore(std::string dir) : dir_(std::move(dir)), path_(dir_ + "/alert_state.json") {}
 
 Result<void> StateStore::save(const StateSnapshot& s) {
+  return save_serialized(serialize_state(s));
+}
+
+Result<void> StateStore::save_serialized(std::string_view data) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) return make_error(fmt::format("cannot create state dir {}: {}", dir_, ec.message()));
-  const std::string data = serialize_state(s);
   const std::string tmp = path_ + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return make_error(fmt::format("open {}: {}", tmp, std::strerror(errno)));

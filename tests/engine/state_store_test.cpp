@@ -81,6 +81,23 @@ AlertingRuleParams down_rule(Millis for_ms) {
 
 }  // namespace
 
+TEST_CASE("a state file assembled from per-rule pieces is the same file") {
+  StateSnapshot s = sample_snapshot();
+  RuleStateSnapshot other = s.rules.at(0);
+  other.group = "g2";
+  s.rules.push_back(other);
+  std::vector<std::string> pieces;
+  for (const auto& r : s.rules) pieces.push_back(serialize_rule_state(r));
+  std::vector<const std::string*> ptrs;
+  for (const auto& p : pieces) ptrs.push_back(&p);
+  const std::string assembled = assemble_state(s.saved_at, ptrs);
+  CHECK(assembled == serialize_state(s));
+  auto parsed = parse_state(assembled);
+  REQUIRE(parsed.has_value());
+  CHECK(parsed->rules.size() == s.rules.size());
+  CHECK(parse_state(assemble_state(kT0, {})).has_value());  // no rules at all
+}
+
 TEST_CASE("alert state survives a save and load round trip") {
   TempDir dir;
   StateStore store(dir.path + "/nested");

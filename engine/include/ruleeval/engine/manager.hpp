@@ -120,6 +120,7 @@ class RuleManager {
   std::atomic<uint64_t> reloads_total_{0}, reload_failures_total_{0};
   std::unique_ptr<StateStore> store_;
   mutable std::mutex save_mu_;
+  std::mutex save_run_mu_;  // one save_state() at a time (it owns the groups' state pieces)
   std::string state_log_;
   std::atomic<bool> state_dirty_{false};
   std::atomic<bool> state_urgent_{false};  // an alert changed state since the last save

@@ -42,6 +42,10 @@ struct StateSnapshot {
 };
 
 std::string serialize_state(const StateSnapshot& s);
+// The same file, built from pieces: one JSON object per rule (serialize_rule_state), so that a
+// caller can keep the pieces of rules that did not change since the last save.
+std::string serialize_rule_state(const RuleStateSnapshot& r);
+std::string assemble_state(Millis saved_at, std::span<const std::string* const> rule_objects);
 // Strict: unknown states, missing fields or wrong types are errors naming the JSON path.
 Result<StateSnapshot> parse_state(std::string_view json);
 
@@ -53,6 +57,7 @@ class StateStore {
 
   // Atomically replaces the state file (creating the directory if needed).
   Result<void> save(const StateSnapshot& s);
+  Result<void> save_serialized(std::string_view data);  // from serialize_state/assemble_state
 
   struct Loaded {
     std::optional<StateSnapshot> snapshot;  // nullopt: no file, or it was corrupt
