@@ -40,7 +40,9 @@ std::string format_f(double v) {
   return std::string(buf, r.ptr);
 }
 
-std::string format_g(double v) {
+std::string format_g(double v) { return format_go_float(v, 21); }
+
+std::string format_go_float(double v, int exp_limit) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   if (v == 0) return std::signbit(v) ? "-0" : "0";
@@ -58,7 +60,7 @@ std::string format_g(double v) {
     if (c != '.') digits += c;
   }
   std::string out;
-  if (exp < -4 || exp >= 21) {
+  if (exp < -4 || exp >= exp_limit) {
     out = digits.substr(0, 1);
     if (digits.size() > 1) out += "." + digits.substr(1);
     char eb[16];

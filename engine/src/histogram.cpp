@@ -1,13 +1,15 @@
 #include "ruleeval/engine/histogram.hpp"
 
+#include "eval_internal.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
 #include <climits>
-#include <tuple>
 #include <cmath>
 #include <map>
+#include <tuple>
 
 namespace ruleeval::engine {
 namespace {
@@ -18,7 +20,8 @@ constexpr int64_t kMaxBuckets = 1 << 20;
 // Upper bound of exponential bucket `idx` at `schema`: 2^(idx * 2^-schema).
 double bucket_upper(int64_t idx, int32_t schema) {
   schema = std::clamp(schema, -4, 8);  // exponential schemas only (the parser enforces this)
-  if (schema <= 0) return std::ldexp(1.0, static_cast<int>(std::clamp<int64_t>(idx << -schema, -2000, 2000)));
+  if (schema <= 0)
+    return std::ldexp(1.0, static_cast<int>(std::clamp<int64_t>(idx << -schema, -2000, 2000)));
   return std::exp2(static_cast<double>(idx) / static_cast<double>(int64_t{1} << schema));
 }
 
@@ -224,38 +227,7 @@ void histogram_compact(FloatHistogram& h) {
   trim_side(h.negative_offset, h.negative_buckets);
 }
 
-std::string go_format_g(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  if (v == 0) return std::signbit(v) ? "-0" : "0";
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-  std::string s(buf, r.ptr);
-  auto epos = s.find('e');
-  int exp = 0;
-  std::from_chars(s.data() + epos + 1 + (s[epos + 1] == '+' ? 1 : 0), s.data() + s.size(), exp);
-  std::string mant = s.substr(0, epos);
-  bool neg = mant[0] == '-';
-  if (neg) mant.erase(0, 1);
-  std::string digits;
-  for (char c : mant) {
-    if (c != '.') digits += c;
-  }
-  std::string out;
-  if (exp < -4 || exp >= 6) {
-    out = digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
-    out += fmt::format("e{}{:02d}", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
-  } else if (exp < 0) {
-    out = "0." + std::string(static_cast<size_t>(-exp - 1), '0') + digits;
-  } else if (static_cast<size_t>(exp) + 1 >= digits.size()) {
-    out = digits + std::string(static_cast<size_t>(exp) + 1 - digits.size(), '0');
-  } else {
-    out = digits.substr(0, static_cast<size_t>(exp) + 1) + "." +
-          digits.substr(static_cast<size_t>(exp) + 1);
-  }
-  return neg ? "-" + out : out;
-}
+std::string go_format_g(double v) { return detail::format_go_float(v, 6); }
 
 std::string histogram_test_expression(const FloatHistogram& in) {
   FloatHistogram m = in;
@@ -276,10 +248,17 @@ std::string histogram_test_expression(const FloatHistogram& in) {
   };
   if (m.uses_custom_buckets()) res.push_back("custom_values:" + list(m.custom_values));
   switch (m.hint) {
-    case CounterResetHint::kUnknown: break;
-    case CounterResetHint::kReset: res.emplace_back("counter_reset_hint:reset"); break;
-    case CounterResetHint::kNotReset: res.emplace_back("counter_reset_hint:not_reset"); break;
-    case CounterResetHint::kGauge: res.emplace_back("counter_reset_hint:gauge"); break;
+    case CounterResetHint::kUnknown:
+      break;
+    case CounterResetHint::kReset:
+      res.emplace_back("counter_reset_hint:reset");
+      break;
+    case CounterResetHint::kNotReset:
+      res.emplace_back("counter_reset_hint:not_reset");
+      break;
+    case CounterResetHint::kGauge:
+      res.emplace_back("counter_reset_hint:gauge");
+      break;
   }
   if (!m.positive_buckets.empty()) {
     if (m.positive_offset != 0) res.push_back(fmt::format("offset:{}", m.positive_offset));
