@@ -39,6 +39,8 @@ class Datasource {
   std::mutex stats_mu;
   uint64_t requests = 0;
   double request_seconds = 0;
+  uint64_t response_bytes = 0;  // HTTP backends: bodies received and the time to decode them
+  double decode_seconds = 0;
 };
 
 namespace {
@@ -165,7 +167,14 @@ class HttpDatasource final : public Datasource {
     if (!q) q = std::make_unique<HttpRuleQuerier>(cfg_);
     TimedQuerier timed(*q, *this);
     static const AppendFn kDiscard = [](const Labels&, Millis, double) {};
+    const HttpQuerier::Traffic before = q->querier().traffic();
     fn(timed, kDiscard);
+    const HttpQuerier::Traffic& after = q->querier().traffic();
+    {
+      std::lock_guard lock(stats_mu);
+      response_bytes += after.response_bytes - before.response_bytes;
+      decode_seconds += after.decode_seconds - before.decode_seconds;
+    }
     std::lock_guard lock(mu_);
     idle_.push_back(std::move(q));
   }
@@ -177,8 +186,6 @@ class HttpDatasource final : public Datasource {
   std::mutex mu_;
   std::vector<std::unique_ptr<HttpRuleQuerier>> idle_;
 };
-
-// Go's strconv.FormatFloat(v, 'e', -1, 64), as Prometheus renders alert values.
 
 std::string escape_html(std::string_view s) {
   std::string o;
@@ -236,9 +243,7 @@ struct RuleManager::Group {
   Millis last_eval = kNoTime;
   bool restore_for_state = false;  // after the first evaluation (no saved state for the group)
   uint64_t state_signature = 0;    // of the alert states after the last evaluation
-  // The group's entries of the state file as of the last save; rebuilt only when the group has
-  // been evaluated (or restored) since. Written by save_state() alone (save_run_mu_).
-  std::vector<std::string> state_objects;
+  // Evaluated (or restored) since its state file was last written.
   bool state_stale = true;
   uint64_t buckets[std::size(kDurationBuckets)] = {};
   double duration_sum = 0;
@@ -396,6 +401,7 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
   }
   outage_tolerance_ = cfg.outage_tolerance_ms;
   groups_ = std::move(groups);
+  state_complete_save_ = true;  // the next save writes every group and drops removed ones
   datasources_ = std::move(datasources);
   config_ = std::make_shared<const rules::RunConfig>(cfg);
   if (cfg.remote_write.enabled) {
@@ -426,39 +432,41 @@ AlertingRuleParams restore_params(const rules::Rule& r) {
 void RuleManager::restore_state(std::vector<std::shared_ptr<Group>>& groups,
                                 const rules::RunConfig& cfg) {
   auto loaded = store_->load(now());
-  if (loaded.error) {
-    state_log_ = "state file " + store_->path() + " was unusable (" + *loaded.error + ")" +
-                 (loaded.moved_to.empty() ? "" : ", moved to " + loaded.moved_to) +
-                 "; starting with empty alert state";
+  std::string log;
+  for (const auto& e : loaded.errors) {
+    if (!log.empty()) log += "; ";
+    log += e;
+  }
+  if (!log.empty()) {
+    state_log_ = "alert state was unusable: " + log + "; the groups in it start with empty state";
   }
   if (!loaded.snapshot) return;
   const StateSnapshot& snap = *loaded.snapshot;
   RestoreOptions ro;
   ro.outage_tolerance = cfg.outage_tolerance_ms;
   size_t firing = 0, pending = 0;
-  const bool in_tolerance = now() - snap.saved_at <= ro.outage_tolerance;
   for (auto& g : groups) {
     for (auto& rt : g->rt->rules()) {
       const RuleStateSnapshot* saved = snap.find(g->file, g->name, rt.rule->name);
       if (!saved) continue;
-      if (in_tolerance) g->restore_for_state = false;  // the state file has this group
+      const bool in_tolerance = now() - saved->saved_at <= ro.outage_tolerance;
+      if (in_tolerance) g->restore_for_state = false;  // the saved state has this group
       if (rt.rule->grafana) {
-        restore_instances(rt.instances, saved->instances, snap.saved_at, now(), ro);
-        for (const auto& a : saved->alerts) {
-          if (now() - snap.saved_at <= ro.outage_tolerance) put_alert(rt.alerts, a);
+        restore_instances(rt.instances, saved->instances, saved->saved_at, now(), ro);
+        if (in_tolerance) {
+          for (const auto& a : saved->alerts) put_alert(rt.alerts, a);
         }
       } else if (rt.rule->is_alert()) {
-        auto sum = restore_alerts(rt.alerts, saved->alerts, restore_params(*rt.rule), snap.saved_at,
-                                  now(), ro);
+        auto sum = restore_alerts(rt.alerts, saved->alerts, restore_params(*rt.rule),
+                                  saved->saved_at, now(), ro);
         firing += sum.firing;
         pending += sum.pending;
       }
     }
   }
-  if (state_log_.empty()) {
-    state_log_ = fmt::format("restored alert state from {}: {} firing, {} pending", store_->path(),
-                             firing, pending);
-  }
+  std::string restored = fmt::format("restored alert state from {}: {} firing, {} pending",
+                                     store_->dir(), firing, pending);
+  state_log_ = state_log_.empty() ? restored : state_log_ + "; " + restored;
 }
 
 Result<void> RuleManager::save_state() {
@@ -470,30 +478,44 @@ Result<void> RuleManager::save_state() {
     std::lock_guard lock(mu_);
     groups = groups_;
   }
-  // Serialise only the groups evaluated since the last save; the others keep their pieces.
-  std::vector<const std::string*> objects;
+  // After a (re)configuration every group is written, and files of groups that are gone are
+  // removed; otherwise only the groups evaluated since the last save.
+  const bool complete = state_complete_save_.exchange(false);
+  std::vector<StateStore::GroupData> writes;
+  std::vector<Group*> written;
   for (const auto& g : groups) {
     std::lock_guard lock(g->mu);
-    if (g->state_stale) {
-      g->state_objects.clear();
-      for (const auto& rt : g->rt->rules()) {
-        if (!rt.rule->is_alert() || (rt.alerts.empty() && rt.instances.empty())) continue;
-        RuleStateSnapshot r;
-        r.file = g->file;
-        r.group = g->name;
-        r.rule = rt.rule->name;
-        r.alerts.reserve(rt.alerts.size());
-        for (const auto& [_, a] : rt.alerts) r.alerts.push_back(a);
-        for (const auto& [_, in] : rt.instances) r.instances.push_back(in);
-        g->state_objects.push_back(serialize_rule_state(r));
-      }
-      g->state_stale = false;
+    if (!g->state_stale && !complete) continue;
+    std::vector<std::string> pieces;
+    for (const auto& rt : g->rt->rules()) {
+      if (!rt.rule->is_alert() || (rt.alerts.empty() && rt.instances.empty())) continue;
+      RuleStateSnapshot r;
+      r.file = g->file;
+      r.group = g->name;
+      r.rule = rt.rule->name;
+      r.alerts.reserve(rt.alerts.size());
+      for (const auto& [_, a] : rt.alerts) r.alerts.push_back(a);
+      for (const auto& [_, in] : rt.instances) r.instances.push_back(in);
+      pieces.push_back(serialize_rule_state(r));
     }
-    for (const auto& o : g->state_objects) objects.push_back(&o);
+    std::vector<const std::string*> ptrs;
+    ptrs.reserve(pieces.size());
+    for (const auto& p : pieces) ptrs.push_back(&p);
+    writes.push_back({g->file, g->name, pieces.empty() ? "" : assemble_state(saved_at, ptrs)});
+    written.push_back(g.get());
+    g->state_stale = false;
   }
-  std::string data = assemble_state(saved_at, objects);
   std::lock_guard lock(save_mu_);
-  return store_->save_serialized(data);
+  auto r = store_->save_groups(saved_at, writes, complete);
+  if (!r) {
+    // Written again next time (a group evaluated meanwhile is stale anyway).
+    for (Group* g : written) {
+      std::lock_guard gl(g->mu);
+      g->state_stale = true;
+    }
+    if (complete) state_complete_save_ = true;
+  }
+  return r;
 }
 
 namespace {
@@ -925,17 +947,30 @@ std::string RuleManager::metrics_text() const {
       pending);
   o += "# HELP ruleeval_datasource_requests_total Queries sent to a datasource.\n"
        "# TYPE ruleeval_datasource_requests_total counter\n";
-  std::string lat;
+  std::string lat, bytes, decode;
   for (const auto& d : dss) {
     std::lock_guard lock(d->stats_mu);
-    o += fmt::format("ruleeval_datasource_requests_total{{datasource=\"{}\"}} {}\n",
-                     metric_escape(d->name), d->requests);
+    std::string name = metric_escape(d->name);
+    o += fmt::format("ruleeval_datasource_requests_total{{datasource=\"{}\"}} {}\n", name,
+                     d->requests);
     lat += fmt::format("ruleeval_datasource_request_seconds_total{{datasource=\"{}\"}} {}\n",
-                       metric_escape(d->name), d->request_seconds);
+                       name, d->request_seconds);
+    bytes += fmt::format("ruleeval_datasource_response_bytes_total{{datasource=\"{}\"}} {}\n",
+                         name, d->response_bytes);
+    decode += fmt::format("ruleeval_datasource_decode_seconds_total{{datasource=\"{}\"}} {}\n",
+                          name, d->decode_seconds);
   }
   o += "# HELP ruleeval_datasource_request_seconds_total Time spent waiting for a datasource.\n"
        "# TYPE ruleeval_datasource_request_seconds_total counter\n" +
        lat;
+  o += "# HELP ruleeval_datasource_response_bytes_total Response body bytes from a "
+       "datasource, after gzip decompression.\n"
+       "# TYPE ruleeval_datasource_response_bytes_total counter\n" +
+       bytes;
+  o += "# HELP ruleeval_datasource_decode_seconds_total Time spent decoding datasource "
+       "responses.\n"
+       "# TYPE ruleeval_datasource_decode_seconds_total counter\n" +
+       decode;
   o += "# HELP ruleeval_config_last_reload_successful Whether the last reload succeeded.\n"
        "# TYPE ruleeval_config_last_reload_successful gauge\n";
   o += fmt::format("ruleeval_config_last_reload_successful {}\n", reload_ok_.load() ? 1 : 0);

@@ -1,5 +1,6 @@
 #include "ruleeval/engine/querier.hpp"
 
+#include <chrono>
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -344,7 +345,11 @@ QueryOutcome HttpQuerier::post(std::string_view path,
     e.message = url + ": " + e.message;
     return std::unexpected(e);
   }
+  auto decode_start = std::chrono::steady_clock::now();
   auto out = decode_query_response(*reply->body, reply->status);
+  traffic_.response_bytes += reply->body->size();
+  traffic_.decode_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - decode_start).count();
   if (!out && out.error().kind != QueryError::Kind::kApi) {
     out.error().message = url + ": " + out.error().message;
   }

@@ -8,12 +8,16 @@
 #include <rapidjson/writer.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unordered_set>
+
+#include "ruleeval/engine/scheduler.hpp"
 
 namespace ruleeval::engine {
 
@@ -333,17 +337,14 @@ Result<StateSnapshot> parse_state(std::string_view json) {
   return out;
 }
 
-StateStore::StateStore(std::string dir) : dir_(std::move(dir)), path_(dir_ + "/alert_state.json") {}
+StateStore::StateStore(std::string dir) : dir_(std::move(dir)) {}
 
-Result<void> StateStore::save(const StateSnapshot& s) {
-  return save_serialized(serialize_state(s));
+std::string StateStore::group_path(std::string_view file, std::string_view group) const {
+  return fmt::format("{}/group-{:016x}.json", dir_, group_hash(file, group));
 }
 
-Result<void> StateStore::save_serialized(std::string_view data) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) return make_error(fmt::format("cannot create state dir {}: {}", dir_, ec.message()));
-  const std::string tmp = path_ + ".tmp";
+Result<void> StateStore::write_file(const std::string& path, std::string_view data) {
+  const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return make_error(fmt::format("open {}: {}", tmp, std::strerror(errno)));
   size_t off = 0;
@@ -365,40 +366,159 @@ Result<void> StateStore::save_serialized(std::string_view data) {
     return make_error(fmt::format("fsync {}: {}", tmp, std::strerror(saved)));
   }
   ::close(fd);
-  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int saved = errno;
     ::unlink(tmp.c_str());
-    return make_error(fmt::format("rename {} -> {}: {}", tmp, path_, std::strerror(saved)));
+    return make_error(fmt::format("rename {} -> {}: {}", tmp, path, std::strerror(saved)));
   }
-  return fsync_path(dir_, O_RDONLY | O_DIRECTORY);
+  return {};
 }
 
-StateStore::Loaded StateStore::load(Millis now) {
-  Loaded out;
+Result<void> StateStore::save_groups(Millis saved_at, std::span<const GroupData> groups,
+                                     bool complete) {
   std::error_code ec;
-  if (!std::filesystem::exists(path_, ec)) return out;
-  std::ifstream in(path_, std::ios::binary);
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return make_error(fmt::format("cannot create state dir {}: {}", dir_, ec.message()));
+  Result<void> first_error;
+  auto note = [&](Result<void> r) {
+    if (!r && first_error) first_error = std::move(r);
+  };
+  std::unordered_set<std::string> written;
+  for (const auto& g : groups) {
+    std::string path = group_path(g.file, g.group);
+    if (g.data.empty()) {
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+        note(make_error(fmt::format("unlink {}: {}", path, std::strerror(errno))));
+      }
+    } else {
+      note(write_file(path, g.data));
+    }
+    if (complete) written.insert(std::move(path));
+  }
+  if (complete) {
+    for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+      const std::string name = e.path().filename().string();
+      const bool group_file = name.starts_with("group-") && name.ends_with(".json");
+      if ((group_file && !written.contains(e.path().string())) || name == "alert_state.json") {
+        std::filesystem::remove(e.path(), ec);
+      }
+    }
+  }
+  // The renames above must be durable before saved_at claims they happened.
+  note(fsync_path(dir_, O_RDONLY | O_DIRECTORY));
+  note(write_file(dir_ + "/saved_at", fmt::format("{{\"savedAt\":{}}}\n", saved_at)));
+  note(fsync_path(dir_, O_RDONLY | O_DIRECTORY));
+  return first_error;
+}
+
+Result<void> StateStore::save(const StateSnapshot& s) {
+  std::vector<GroupData> groups;
+  std::vector<std::vector<const RuleStateSnapshot*>> members;
+  for (const auto& r : s.rules) {
+    size_t i = 0;
+    while (i < groups.size() && (groups[i].file != r.file || groups[i].group != r.group)) ++i;
+    if (i == groups.size()) {
+      groups.push_back({r.file, r.group, {}});
+      members.emplace_back();
+    }
+    members[i].push_back(&r);
+  }
+  for (size_t i = 0; i < groups.size(); ++i) {
+    std::vector<std::string> pieces;
+    for (const auto* r : members[i]) pieces.push_back(serialize_rule_state(*r));
+    std::vector<const std::string*> ptrs;
+    for (const auto& p : pieces) ptrs.push_back(&p);
+    groups[i].data = assemble_state(s.saved_at, ptrs);
+  }
+  return save_groups(s.saved_at, groups, true);
+}
+
+namespace {
+
+// Reads and parses one state document; a corrupt one is moved aside and reported.
+std::optional<StateSnapshot> load_file(const std::string& path, Millis now,
+                                       StateStore::Loaded& out) {
+  std::ifstream in(path, std::ios::binary);
   if (!in) {
-    out.error = fmt::format("cannot read state file {}: {}", path_, std::strerror(errno));
-    return out;
+    out.errors.push_back(
+        fmt::format("cannot read state file {}: {}", path, std::strerror(errno)));
+    return std::nullopt;
   }
   std::ostringstream ss;
   ss << in.rdbuf();
   auto parsed = parse_state(ss.str());
-  if (parsed) {
-    out.snapshot = std::move(*parsed);
-    return out;
-  }
-  out.moved_to = fmt::format("{}.corrupt-{}", path_, now);
-  std::filesystem::rename(path_, out.moved_to, ec);
+  if (parsed) return std::move(*parsed);
+  std::string moved = fmt::format("{}.corrupt-{}", path, now);
+  std::error_code ec;
+  std::filesystem::rename(path, moved, ec);
   if (ec) {
-    out.error = fmt::format("state file {} is corrupt ({}); could not move it aside: {}", path_,
-                            parsed.error().message, ec.message());
-    out.moved_to.clear();
+    out.errors.push_back(fmt::format("state file {} is corrupt ({}); could not move it aside: {}",
+                                     path, parsed.error().message, ec.message()));
   } else {
-    out.error = fmt::format("state file {} is corrupt ({}); moved to {}, starting without state",
-                            path_, parsed.error().message, out.moved_to);
+    out.errors.push_back(fmt::format("state file {} is corrupt ({}); moved to {}", path,
+                                     parsed.error().message, moved));
+    out.moved_to.push_back(std::move(moved));
   }
+  return std::nullopt;
+}
+
+// saved_at's {"savedAt": <ms>}; 0 when missing or unreadable (the group files' own times hold).
+Millis read_saved_at(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return 0;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  rapidjson::Document doc;
+  const std::string text = ss.str();
+  doc.Parse(text.data(), text.size());
+  if (doc.HasParseError() || !doc.IsObject()) return 0;
+  auto it = doc.FindMember("savedAt");
+  if (it == doc.MemberEnd() || !it->value.IsInt64()) return 0;
+  return it->value.GetInt64();
+}
+
+}  // namespace
+
+StateStore::Loaded StateStore::load(Millis now) {
+  Loaded out;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir_, ec)) return out;
+  std::vector<std::string> group_files;
+  for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.starts_with("group-") && name.ends_with(".json")) {
+      group_files.push_back(e.path().string());
+    }
+  }
+  std::sort(group_files.begin(), group_files.end());
+  const Millis heartbeat = read_saved_at(dir_ + "/saved_at");
+  StateSnapshot merged;
+  bool any = false;
+  std::unordered_set<std::string> covered;  // file \0 group with a group file of its own
+  for (const auto& path : group_files) {
+    auto snap = load_file(path, now, out);
+    if (!snap) continue;
+    any = true;
+    const Millis at = std::max(snap->saved_at, heartbeat);
+    merged.saved_at = std::max(merged.saved_at, at);
+    for (auto& r : snap->rules) {
+      r.saved_at = at;
+      covered.insert(r.file + '\0' + r.group);
+      merged.rules.push_back(std::move(r));
+    }
+  }
+  if (std::filesystem::exists(legacy_path(), ec)) {
+    if (auto snap = load_file(legacy_path(), now, out)) {
+      any = true;
+      merged.saved_at = std::max(merged.saved_at, snap->saved_at);
+      for (auto& r : snap->rules) {
+        if (covered.contains(r.file + '\0' + r.group)) continue;
+        r.saved_at = snap->saved_at;
+        merged.rules.push_back(std::move(r));
+      }
+    }
+  }
+  if (any) out.snapshot = std::move(merged);
   return out;
 }
 

@@ -103,13 +103,17 @@ TEST_CASE("alert state survives a save and load round trip") {
   StateStore store(dir.path + "/nested");
   StateSnapshot s = sample_snapshot();
   REQUIRE(store.save(s).has_value());
-  CHECK_FALSE(fs::exists(store.path() + ".tmp"));
+  const std::string file = store.group_path("rules/a.yml", "g1");
+  CHECK(fs::exists(file));
+  CHECK_FALSE(fs::exists(file + ".tmp"));
+  CHECK(fs::exists(store.dir() + "/saved_at"));
   auto loaded = store.load(kT0);
-  REQUIRE_FALSE(loaded.error.has_value());
+  REQUIRE(loaded.errors.empty());
   REQUIRE(loaded.snapshot.has_value());
   const auto* r = loaded.snapshot->find("rules/a.yml", "g1", "Down");
   REQUIRE(r != nullptr);
   CHECK(loaded.snapshot->saved_at == kT0);
+  CHECK(r->saved_at == kT0);
   REQUIRE(r->alerts.size() == 3);
   const auto& f = r->alerts[0];
   CHECK(f.labels == s.rules[0].alerts[0].labels);
@@ -141,12 +145,113 @@ TEST_CASE("alert state survives a save and load round trip") {
   }
 }
 
-TEST_CASE("a missing state file is not an error") {
+namespace {
+// The state document of one group, as the manager writes it.
+std::string group_doc(const std::string& group, Millis saved_at, size_t alerts) {
+  StateSnapshot s = sample_snapshot();
+  s.saved_at = saved_at;
+  s.rules[0].group = group;
+  s.rules[0].alerts.resize(alerts);
+  return serialize_state(s);
+}
+}  // namespace
+
+TEST_CASE("each group has its own state file, rewritten only when it is saved") {
   TempDir dir;
   StateStore store(dir.path);
+  std::vector<StateStore::GroupData> all = {{"rules/a.yml", "g1", group_doc("g1", kT0, 3)},
+                                            {"rules/a.yml", "g2", group_doc("g2", kT0, 2)}};
+  REQUIRE(store.save_groups(kT0, all, true).has_value());
+  const std::string g1 = store.group_path("rules/a.yml", "g1");
+  const std::string g2 = store.group_path("rules/a.yml", "g2");
+  REQUIRE(g1 != g2);
+  REQUIRE(fs::exists(g1));
+  REQUIRE(fs::exists(g2));
+  const auto g2_time = fs::last_write_time(g2);
+
+  // Ten minutes later only g1 was evaluated: g2's file is left alone, but the save time in
+  // saved_at vouches that g2's state was still current then.
+  std::vector<StateStore::GroupData> only_g1 = {
+      {"rules/a.yml", "g1", group_doc("g1", kT0 + 10 * kMin, 1)}};
+  REQUIRE(store.save_groups(kT0 + 10 * kMin, only_g1, false).has_value());
+  CHECK(fs::last_write_time(g2) == g2_time);
+  auto loaded = store.load(kT0 + 11 * kMin);
+  REQUIRE(loaded.errors.empty());
+  REQUIRE(loaded.snapshot.has_value());
+  const auto* r1 = loaded.snapshot->find("rules/a.yml", "g1", "Down");
+  const auto* r2 = loaded.snapshot->find("rules/a.yml", "g2", "Down");
+  REQUIRE(r1 != nullptr);
+  REQUIRE(r2 != nullptr);
+  CHECK(r1->alerts.size() == 1);
+  CHECK(r2->alerts.size() == 2);
+  CHECK(r1->saved_at == kT0 + 10 * kMin);
+  CHECK(r2->saved_at == kT0 + 10 * kMin);
+  CHECK(loaded.snapshot->saved_at == kT0 + 10 * kMin);
+
+  SUBCASE("a group without alerts has no file") {
+    std::vector<StateStore::GroupData> g1_empty = {{"rules/a.yml", "g1", ""}};
+    REQUIRE(store.save_groups(kT0 + 11 * kMin, g1_empty, false).has_value());
+    CHECK_FALSE(fs::exists(g1));
+    CHECK(fs::exists(g2));
+    auto again = store.load(kT0 + 12 * kMin);
+    REQUIRE(again.snapshot.has_value());
+    CHECK(again.snapshot->find("rules/a.yml", "g1", "Down") == nullptr);
+    CHECK(again.snapshot->find("rules/a.yml", "g2", "Down") != nullptr);
+  }
+  SUBCASE("a complete save removes the files of groups that are gone") {
+    REQUIRE(store.save_groups(kT0 + 11 * kMin, only_g1, true).has_value());
+    CHECK(fs::exists(g1));
+    CHECK_FALSE(fs::exists(g2));
+  }
+  SUBCASE("a corrupt group file is moved aside and the other groups are restored") {
+    { std::ofstream(g2, std::ios::binary) << "{ not json"; }
+    auto again = store.load(kT0 + 12 * kMin);
+    REQUIRE(again.errors.size() == 1);
+    CHECK(again.errors[0].find(g2) != std::string::npos);
+    REQUIRE(again.moved_to.size() == 1);
+    CHECK(fs::exists(again.moved_to[0]));
+    CHECK_FALSE(fs::exists(g2));
+    REQUIRE(again.snapshot.has_value());
+    CHECK(again.snapshot->find("rules/a.yml", "g1", "Down") != nullptr);
+    CHECK(again.snapshot->find("rules/a.yml", "g2", "Down") == nullptr);
+  }
+}
+
+TEST_CASE("the single state file of earlier versions is read, and replaced by a full save") {
+  TempDir dir;
+  StateStore store(dir.path);
+  // The legacy file holds g1 and g2; g1 also has a newer file of its own, which wins.
+  StateSnapshot legacy = sample_snapshot();
+  legacy.rules.push_back(legacy.rules[0]);
+  legacy.rules[1].group = "g2";
+  { std::ofstream(store.legacy_path(), std::ios::binary) << serialize_state(legacy); }
+  std::vector<StateStore::GroupData> g1 = {
+      {"rules/a.yml", "g1", group_doc("g1", kT0 + kMin, 1)}};
+  REQUIRE(store.save_groups(kT0 + kMin, g1, false).has_value());
+  auto loaded = store.load(kT0 + 2 * kMin);
+  REQUIRE(loaded.errors.empty());
+  REQUIRE(loaded.snapshot.has_value());
+  const auto* r1 = loaded.snapshot->find("rules/a.yml", "g1", "Down");
+  const auto* r2 = loaded.snapshot->find("rules/a.yml", "g2", "Down");
+  REQUIRE(r1 != nullptr);
+  REQUIRE(r2 != nullptr);
+  CHECK(r1->alerts.size() == 1);
+  CHECK(r1->saved_at == kT0 + kMin);
+  CHECK(r2->alerts.size() == 3);
+  CHECK(r2->saved_at == kT0);  // the legacy file's own time: saved_at does not vouch for it
+  std::vector<StateStore::GroupData> both = {
+      {"rules/a.yml", "g1", group_doc("g1", kT0 + 3 * kMin, 1)},
+      {"rules/a.yml", "g2", group_doc("g2", kT0 + 3 * kMin, 3)}};
+  REQUIRE(store.save_groups(kT0 + 3 * kMin, both, true).has_value());
+  CHECK_FALSE(fs::exists(store.legacy_path()));
+}
+
+TEST_CASE("a missing state directory is not an error") {
+  TempDir dir;
+  StateStore store(dir.path + "/never-created");
   auto loaded = store.load(kT0);
   CHECK_FALSE(loaded.snapshot.has_value());
-  CHECK_FALSE(loaded.error.has_value());
+  CHECK(loaded.errors.empty());
 }
 
 TEST_CASE("a corrupt state file is moved aside with a loud error") {
@@ -174,19 +279,21 @@ TEST_CASE("a corrupt state file is moved aside with a loud error") {
     content = std::string("\x00\x01\xff", 3);
     want = "invalid JSON";
   }
-  { std::ofstream(store.path(), std::ios::binary) << content; }
+  const std::string path = store.group_path("rules/a.yml", "g1");
+  { std::ofstream(path, std::ios::binary) << content; }
   auto loaded = store.load(kT0 + 42);
   CHECK_FALSE(loaded.snapshot.has_value());
-  REQUIRE(loaded.error.has_value());
-  CAPTURE(*loaded.error);
-  CHECK(loaded.error->find(want) != std::string::npos);
-  CHECK(loaded.error->find("moved to") != std::string::npos);
-  CHECK(loaded.moved_to == store.path() + ".corrupt-" + std::to_string(kT0 + 42));
-  CHECK(fs::exists(loaded.moved_to));
-  CHECK_FALSE(fs::exists(store.path()));
+  REQUIRE(loaded.errors.size() == 1);
+  CAPTURE(loaded.errors[0]);
+  CHECK(loaded.errors[0].find(want) != std::string::npos);
+  CHECK(loaded.errors[0].find("moved to") != std::string::npos);
+  REQUIRE(loaded.moved_to.size() == 1);
+  CHECK(loaded.moved_to[0] == path + ".corrupt-" + std::to_string(kT0 + 42));
+  CHECK(fs::exists(loaded.moved_to[0]));
+  CHECK_FALSE(fs::exists(path));
   // The next start finds no file and starts clean.
   auto next = store.load(kT0 + 43);
-  CHECK_FALSE(next.error.has_value());
+  CHECK(next.errors.empty());
 }
 
 TEST_CASE("restoring after a short outage keeps firing alerts firing and pending alerts pending") {

@@ -91,13 +91,15 @@ def main():
         assert proc.wait(timeout=15) == 0
 
         # A corrupt state file is moved aside with an error, and ruleeval still starts.
-        with open(os.path.join(work, "state", "alert_state.json"), "w") as f:
+        group_files = glob.glob(os.path.join(work, "state", "group-*.json"))
+        assert len(group_files) == 1, os.listdir(os.path.join(work, "state"))
+        with open(group_files[0], "w") as f:
             f.write("{ this is not json")
         proc, port, log3 = start(binary, work, "run3.log")
         procs.append(proc)
         text = open(log3).read()
         assert "level=error" in text and "unusable" in text, text
-        assert glob.glob(os.path.join(work, "state", "alert_state.json.corrupt-*")), os.listdir(
+        assert glob.glob(group_files[0] + ".corrupt-*"), os.listdir(
             os.path.join(work, "state"))
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=15) == 0

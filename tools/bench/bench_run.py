@@ -5,7 +5,10 @@ series. Each evaluator runs alone for the same wall time; CPU seconds come from 
 evaluator and for the backend during its phase, and are divided by the evaluations done
 (groups' iterations). Prints CPU-s per iteration for each, the backend's, the ratios and RSS.
 
+Also prints ruleeval's response decode throughput (MB/s, from its /metrics counters).
+
 usage: bench_run.py RULEEVAL_BIN SHARED_DIR [--rules 10000] [--seconds 95] [--interval 30]
+                    [--only ruleeval|vmalert] [--perf perf.data]
 """
 import argparse
 import http.server
@@ -13,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -58,17 +62,43 @@ class Sink(http.server.BaseHTTPRequestHandler):  # swallows vmalert's notificati
         pass
 
 
-def phase(name, cmd, cwd, vm_pid, seconds, warmup):
+def scrape(url):
+    """Sums the datasource counters of ruleeval's /metrics."""
+    out = {}
+    for line in fetch(url).splitlines():
+        m = re.match(r"ruleeval_datasource_(requests_total|response_bytes_total|"
+                     r"decode_seconds_total)\{[^}]*\} (\S+)$", line)
+        if m:
+            out[m.group(1)] = out.get(m.group(1), 0.0) + float(m.group(2))
+    return out
+
+
+def phase(name, cmd, cwd, vm_pid, seconds, warmup, metrics_url=None, perf_out=None):
     log = open(os.path.join(cwd, name + ".log"), "w")
     p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)
     time.sleep(warmup)
+    m0 = scrape(metrics_url) if metrics_url else {}
+    perf = None
+    if perf_out:
+        perf = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-p", str(p.pid), "-o",
+                                 os.path.abspath(perf_out)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     c0, v0, t0 = cpu_seconds(p.pid), cpu_seconds(vm_pid), time.time()
     time.sleep(seconds)
     c1, v1, t1 = cpu_seconds(p.pid), cpu_seconds(vm_pid), time.time()
+    if perf:
+        perf.send_signal(signal.SIGINT)
+        perf.wait(timeout=120)
+    m1 = scrape(metrics_url) if metrics_url else {}
     rss = rss_mb(p.pid, "VmRSS")
     p.terminate()
     p.wait(timeout=60)
-    return {"cpu": c1 - c0, "vm_cpu": v1 - v0, "wall": t1 - t0, "rss": rss}
+    out = {"cpu": c1 - c0, "vm_cpu": v1 - v0, "wall": t1 - t0, "rss": rss}
+    if m1:
+        out["requests"] = m1.get("requests_total", 0) - m0.get("requests_total", 0)
+        out["bytes"] = m1.get("response_bytes_total", 0) - m0.get("response_bytes_total", 0)
+        out["decode_s"] = m1.get("decode_seconds_total", 0) - m0.get("decode_seconds_total", 0)
+    return out
 
 
 def main():
@@ -79,6 +109,10 @@ def main():
     ap.add_argument("--seconds", type=int, default=95)
     ap.add_argument("--interval", type=int, default=30)
     ap.add_argument("--instances", type=int, default=6)
+    ap.add_argument("--only", choices=["ruleeval", "vmalert"],
+                    help="run one evaluator (e.g. to profile it); ratios need both")
+    ap.add_argument("--perf", metavar="FILE",
+                    help="record ruleeval's measured window with `perf record -g` into FILE")
     args = ap.parse_args()
     args.ruleeval = os.path.abspath(args.ruleeval)  # the evaluators run in a temp dir
     args.shared = os.path.abspath(args.shared)
@@ -120,25 +154,35 @@ def main():
                     f"rule_files: [rules.yml]\n")
         warm = 10
         res = {}
-        res["vmalert"] = phase("vmalert", [vmalert, f"-rule={rules}", f"-datasource.url={url}",
-                                           f"-notifier.url=http://127.0.0.1:{sink.server_port}",
-                                           f"-evaluationInterval={args.interval}s",
-                                           f"-httpListenAddr=127.0.0.1:{free_port()}",
-                                           "-loggerLevel=ERROR"],
-                               work, vm.pid, args.seconds, warm)
-        res["ruleeval"] = phase("ruleeval", [args.ruleeval, "run", "--config", "ruleeval.yaml",
-                                             "--state-dir", "state", "--log-level", "error",
-                                             "--listen-address", f"127.0.0.1:{free_port()}"],
-                                work, vm.pid, args.seconds, warm)
+        if args.only != "ruleeval":
+            res["vmalert"] = phase(
+                "vmalert", [vmalert, f"-rule={rules}", f"-datasource.url={url}",
+                            f"-notifier.url=http://127.0.0.1:{sink.server_port}",
+                            f"-evaluationInterval={args.interval}s",
+                            f"-httpListenAddr=127.0.0.1:{free_port()}", "-loggerLevel=ERROR"],
+                work, vm.pid, args.seconds, warm)
+        if args.only != "vmalert":
+            api = f"127.0.0.1:{free_port()}"
+            res["ruleeval"] = phase(
+                "ruleeval", [args.ruleeval, "run", "--config", "ruleeval.yaml", "--state-dir",
+                             "state", "--log-level", "error", "--listen-address", api],
+                work, vm.pid, args.seconds, warm, metrics_url=f"http://{api}/metrics",
+                perf_out=args.perf)
         iters = args.seconds / args.interval
         print(f"{'':10} {'own CPU-s/iter':>15} {'backend CPU-s/iter':>19} {'RSS MB':>8}")
         for k, r in res.items():
             print(f"{k:10} {r['cpu'] / iters:15.2f} {r['vm_cpu'] / iters:19.2f} {r['rss']:8.0f}")
-        re_, va = res["ruleeval"], res["vmalert"]
-        print(f"ruleeval's own CPU is {re_['cpu'] / max(va['cpu'], 1e-9):.3f}x vmalert's "
-              f"({va['cpu'] / max(re_['cpu'], 1e-9):.1f}x less) and "
-              f"{re_['cpu'] / max(re_['vm_cpu'], 1e-9) * 100:.1f}% of the backend's "
-              f"(targets: <= 10% of the backend, >= 10x less than vmalert)")
+        if "ruleeval" in res and res["ruleeval"].get("decode_s"):
+            r = res["ruleeval"]
+            print(f"ruleeval decoded {r['bytes'] / 1e6:.1f} MB of query responses in "
+                  f"{r['decode_s']:.2f} CPU-s: {r['bytes'] / 1e6 / r['decode_s']:.0f} MB/s "
+                  f"({r['requests']:.0f} queries)")
+        if len(res) == 2:
+            re_, va = res["ruleeval"], res["vmalert"]
+            print(f"ruleeval's own CPU is {re_['cpu'] / max(va['cpu'], 1e-9):.3f}x vmalert's "
+                  f"({va['cpu'] / max(re_['cpu'], 1e-9):.1f}x less) and "
+                  f"{re_['cpu'] / max(re_['vm_cpu'], 1e-9) * 100:.1f}% of the backend's "
+                  f"(targets: <= 10% of the backend, >= 10x less than vmalert)")
     finally:
         if vm:
             vm.kill()

@@ -86,8 +86,9 @@ class RuleManager {
   // Reload bookkeeping, set by the caller that reloads.
   void note_reload(bool ok, Millis at);
 
-  // Writes the alert state of every rule to <state_dir>/alert_state.json (write, fsync, rename).
-  // Called after evaluations and at stop(); public for tests.
+  // Writes the alert state of the groups evaluated since the last save, one file per group under
+  // <state_dir> (write, fsync, rename; see state_store.hpp). Called after evaluations and at
+  // stop(); public for tests.
   Result<void> save_state();
   // What happened to the saved state at start-up (restored, or why not); empty if nothing.
   std::string state_log() const {
@@ -120,6 +121,7 @@ class RuleManager {
   std::atomic<uint64_t> reloads_total_{0}, reload_failures_total_{0};
   std::unique_ptr<StateStore> store_;
   mutable std::mutex save_mu_;
+  std::atomic<bool> state_complete_save_{true};
   std::mutex save_run_mu_;  // one save_state() at a time (it owns the groups' state pieces)
   std::string state_log_;
   std::atomic<bool> state_dirty_{false};

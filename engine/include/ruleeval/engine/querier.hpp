@@ -101,11 +101,20 @@ class HttpQuerier final : public Querier {
 
   const HttpClientConfig& config() const { return config_; }
 
+  // Cumulative response traffic of this querier, for the datasource metrics: body bytes (after gzip
+  // decompression) and the time spent decoding them.
+  struct Traffic {
+    uint64_t response_bytes = 0;
+    double decode_seconds = 0;
+  };
+  const Traffic& traffic() const { return traffic_; }
+
  private:
   QueryOutcome post(std::string_view path, std::vector<std::pair<std::string, std::string>> form);
 
   HttpClientConfig config_;
   std::unique_ptr<CurlSession> session_;
+  Traffic traffic_;
 };
 
 }  // namespace ruleeval::engine

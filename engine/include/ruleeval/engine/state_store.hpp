@@ -1,9 +1,20 @@
 // Alert state persistence for `ruleeval run`, and the restore rules applied after a restart.
 //
-// The state of every rule (Prometheus-style alerts and Grafana-like instances) is written as one
-// JSON file, <state_dir>/alert_state.json, after every iteration: write a temp file, fsync it,
-// rename it over the old one, fsync the directory. A file that cannot be parsed is moved aside to
-// alert_state.json.corrupt-<unix ms> and reported, never fatal.
+// Layout of the state directory:
+//   group-<16 hex digits>.json  the state of one rule group's rules (hash of rule file and group
+//                               name); a group without alert state has no file
+//   saved_at                    when the last save finished (see below)
+//   alert_state.json            the single-file format of earlier versions: read at start-up for
+//                               groups that have no file of their own, removed by the next full save
+// Every file is replaced atomically: write a temp file, fsync it, rename it over the old one,
+// fsync the directory. A group's file is rewritten only when that group has been evaluated since
+// the last save, so the cost of a save follows what changed, not the number of alerts. A file
+// that cannot be parsed is moved aside to <name>.corrupt-<unix ms> and reported, never fatal;
+// the other groups are restored.
+//
+// `saved_at` is written after the group files of each save. A group file is as current as that
+// moment (the group was not evaluated in between, or it would have been rewritten), so a group's
+// effective save time is the later of its own savedAt and saved_at.
 //
 // Restore (restore_alerts): within the outage tolerance (default 1h) firing alerts stay firing
 // with their original activeAt/firedAt/lastSentAt (no new page, no false resolve), pending alerts
@@ -31,10 +42,12 @@ struct RuleStateSnapshot {
   std::string rule;
   std::vector<ActiveAlert> alerts;         // Prometheus-style rules
   std::vector<GrafanaInstance> instances;  // Grafana-like rules
+  // Not serialised: set by StateStore::load() to the rule's effective save time.
+  Millis saved_at = 0;
 };
 
 struct StateSnapshot {
-  Millis saved_at = 0;
+  Millis saved_at = 0;  // loaded from several files: the newest
   std::vector<RuleStateSnapshot> rules;
 
   const RuleStateSnapshot* find(std::string_view file, std::string_view group,
@@ -53,23 +66,35 @@ class StateStore {
  public:
   explicit StateStore(std::string dir);
 
-  const std::string& path() const { return path_; }
+  const std::string& dir() const { return dir_; }
+  std::string group_path(std::string_view file, std::string_view group) const;
+  std::string legacy_path() const { return dir_ + "/alert_state.json"; }
 
-  // Atomically replaces the state file (creating the directory if needed).
+  // One group's piece of a save: `data` is a complete state document for its rules
+  // (serialize_state/assemble_state); empty means the group has no alert state (no file).
+  struct GroupData {
+    std::string file;
+    std::string group;
+    std::string data;
+  };
+  // Replaces the files of `groups` and then writes saved_at. With `complete` (groups lists every
+  // group there is), files of other groups and the legacy single file are removed. A group
+  // that cannot be written does not stop the others; the first error is returned.
+  Result<void> save_groups(Millis saved_at, std::span<const GroupData> groups, bool complete);
+  // Writes a whole snapshot (complete), one file per group of its rules.
   Result<void> save(const StateSnapshot& s);
-  Result<void> save_serialized(std::string_view data);  // from serialize_state/assemble_state
 
   struct Loaded {
-    std::optional<StateSnapshot> snapshot;  // nullopt: no file, or it was corrupt
-    std::optional<std::string> error;       // set when the file was corrupt or unreadable
-    std::string moved_to;                   // where a corrupt file was moved
+    std::optional<StateSnapshot> snapshot;  // nullopt: no usable file at all
+    std::vector<std::string> errors;        // one per unreadable or corrupt file
+    std::vector<std::string> moved_to;      // where corrupt files were moved
   };
-  // Never throws. `now` names the .corrupt-<ts> file.
+  // Never throws. `now` names the .corrupt-<ts> files.
   Loaded load(Millis now);
 
  private:
+  Result<void> write_file(const std::string& path, std::string_view data);
   std::string dir_;
-  std::string path_;
 };
 
 struct RestoreOptions {
