@@ -74,25 +74,59 @@ std::string_view to_string(RuleHealth h) {
   return "unknown";
 }
 
+namespace {
+// Runs a template's `query` through the rule's querier at the evaluation time.
+Result<std::vector<tmpl::QuerySample>> template_query(RuleQuerier& q, Millis ts,
+                                                      std::string_view text) {
+  auto expr = promql::parse(text);
+  if (!expr) return make_error(expr.error().to_string());
+  auto vec = rule_vector(q, **expr, text, ts);
+  if (!vec) return std::unexpected(vec.error());
+  std::vector<tmpl::QuerySample> out;
+  out.reserve(vec->size());
+  for (auto& s : *vec) {
+    if (!s.h) out.push_back(tmpl::QuerySample{std::move(s.metric), s.v});  // floats only
+  }
+  return out;
+}
+}  // namespace
+
 tmpl::FuncMap alert_template_functions(RuleQuerier* q, Millis ts, std::string_view external_url) {
   tmpl::PrometheusContext ctx;
   ctx.external_url = std::string(external_url);
   ctx.now_seconds = static_cast<double>(ts) / 1000.0;
   if (q) {
-    ctx.query = [q, ts](std::string_view text) -> Result<std::vector<tmpl::QuerySample>> {
-      auto expr = promql::parse(text);
-      if (!expr) return make_error(expr.error().to_string());
-      auto vec = rule_vector(*q, **expr, text, ts);
-      if (!vec) return std::unexpected(vec.error());
-      std::vector<tmpl::QuerySample> out;
-      out.reserve(vec->size());
-      for (auto& s : *vec) {
-        if (!s.h) out.push_back(tmpl::QuerySample{std::move(s.metric), s.v});  // floats only
-      }
-      return out;
-    };
+    ctx.query = [q, ts](std::string_view text) { return template_query(*q, ts, text); };
   }
   return tmpl::prometheus_functions(std::move(ctx));
+}
+
+// The template functions and data shared by every alert of a group: built once, pointed at the
+// evaluation in progress by GroupRuntime::templates().
+struct GroupRuntime::TemplateEnv {
+  std::shared_ptr<tmpl::PrometheusContext> ctx = std::make_shared<tmpl::PrometheusContext>();
+  tmpl::FuncMap funcs;
+  tmpl::Value external_labels;
+  RuleQuerier* q = nullptr;
+  Millis ts = 0;
+};
+
+const GroupRuntime::TemplateEnv& GroupRuntime::templates(RuleQuerier& q, Millis ts) {
+  if (!tmpl_) {
+    tmpl_ = std::make_unique<TemplateEnv>();
+    TemplateEnv* env = tmpl_.get();  // stable: owned by the runtime
+    env->ctx->external_url = env_.external_url;
+    env->ctx->query = [env](std::string_view text) {
+      return template_query(*env->q, env->ts, text);
+    };
+    env->funcs =
+        tmpl::prometheus_functions_live(std::shared_ptr<const tmpl::PrometheusContext>(env->ctx));
+    env->external_labels = tmpl::Value::from_labels(env_.external_labels);
+  }
+  tmpl_->q = &q;
+  tmpl_->ts = ts;
+  tmpl_->ctx->now_seconds = static_cast<double>(ts) / 1000.0;
+  return *tmpl_;
 }
 
 std::string expand_alert_template(const rules::KeyValue& kv, std::string_view rule_name,
@@ -170,6 +204,10 @@ GroupRuntime::GroupRuntime(const rules::RuleGroup& group, std::string file, Grou
   rules_.resize(group.rules.size());
   for (size_t i = 0; i < group.rules.size(); ++i) rules_[i].rule = &group.rules[i];
 }
+
+GroupRuntime::~GroupRuntime() = default;
+GroupRuntime::GroupRuntime(GroupRuntime&&) noexcept = default;
+GroupRuntime& GroupRuntime::operator=(GroupRuntime&&) noexcept = default;
 
 void GroupRuntime::eval(Millis ts, RuleQuerier& q, const AppendFn& append) {
   for (auto& rt : rules_) {
@@ -258,11 +296,12 @@ void GroupRuntime::eval_alerting(RuleRuntime& rt, Millis ts, RuleQuerier& q,
   p.keep_firing_for_ms = rule.keep_firing_for.ms;
   p.limit = group_->limit > 0 ? static_cast<size_t>(group_->limit) : 0;
   p.labels = merge_labels(group_->labels, rule.labels);
-  std::optional<tmpl::FuncMap> funcs;  // built on first use, once per evaluation
+  const TemplateEnv* te = nullptr;  // set up on first use
   p.expand = [&](const Labels& sample_labels, double value) {
-    if (!funcs) funcs = alert_template_functions(&q, ts, env_.external_url);
+    if (!te) te = &templates(q, ts);
+    const tmpl::FuncMap* funcs = &te->funcs;
     tmpl::Value d =
-        tmpl::alert_template_data(sample_labels, env_.external_labels, env_.external_url, value);
+        tmpl::alert_template_data(sample_labels, te->external_labels, env_.external_url, value);
     Expanded e;
     LabelsBuilder lb;
     auto expand_into = [&](const rules::KeyValue& kv) {
@@ -427,7 +466,7 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
   // Mirror the instances into Prometheus-shaped alerts, so ALERTS, the API and the unit tests
   // see Grafana-like rules the same way as Prometheus ones.
   AlertMap mirrored;
-  std::optional<tmpl::FuncMap> funcs;
+  const TemplateEnv* te = nullptr;  // set up on first use
   for (const auto& [lbs, inst] : rt.instances) {
     AlertState st;
     switch (inst.state) {
@@ -451,9 +490,10 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     a.value = inst.value;
     a.active_at = inst.starts_at;
     a.fired_at = inst.fired_at;
-    if (!funcs) funcs = alert_template_functions(&q, ts, env_.external_url);
+    if (!te) te = &templates(q, ts);
+    const tmpl::FuncMap* funcs = &te->funcs;
     tmpl::Value d =
-        tmpl::alert_template_data(inst.labels, env_.external_labels, env_.external_url, inst.value);
+        tmpl::alert_template_data(inst.labels, te->external_labels, env_.external_url, inst.value);
     LabelsBuilder ab;
     for (const auto& kv : rule.annotations) {
       ab.set(kv.key, expand_alert_template(kv, rule.name, d, *funcs));

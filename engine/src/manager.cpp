@@ -953,10 +953,10 @@ std::string RuleManager::metrics_text() const {
     std::string name = metric_escape(d->name);
     o += fmt::format("ruleeval_datasource_requests_total{{datasource=\"{}\"}} {}\n", name,
                      d->requests);
-    lat += fmt::format("ruleeval_datasource_request_seconds_total{{datasource=\"{}\"}} {}\n",
-                       name, d->request_seconds);
-    bytes += fmt::format("ruleeval_datasource_response_bytes_total{{datasource=\"{}\"}} {}\n",
-                         name, d->response_bytes);
+    lat += fmt::format("ruleeval_datasource_request_seconds_total{{datasource=\"{}\"}} {}\n", name,
+                       d->request_seconds);
+    bytes += fmt::format("ruleeval_datasource_response_bytes_total{{datasource=\"{}\"}} {}\n", name,
+                         d->response_bytes);
     decode += fmt::format("ruleeval_datasource_decode_seconds_total{{datasource=\"{}\"}} {}\n",
                           name, d->decode_seconds);
   }

@@ -1,9 +1,9 @@
 #include "ruleeval/engine/querier.hpp"
 
-#include <chrono>
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
+#include <chrono>
 
 #include <charconv>
 #include <cmath>
@@ -258,8 +258,19 @@ std::string snippet(std::string_view body) {
 
 QueryOutcome decode_query_response(std::string_view body, int http_status) {
   const bool ok_status = http_status >= 200 && http_status < 300;
-  std::string buf(body);  // in-situ parsing rewrites the buffer; strings point into it
-  rapidjson::Document doc;
+  // In-situ parsing rewrites the buffer and strings point into it. The copy and RapidJSON's
+  // first pool chunk are per-thread and reused: a fresh 64 KiB pool per response would cost a
+  // heap grow/trim cycle and page faults on every query.
+  thread_local std::string buf;
+  buf.assign(body);
+  struct Release {  // a huge response's copy is not kept for the thread's lifetime
+    ~Release() {
+      if (buf.capacity() > (1u << 20)) std::string().swap(buf);
+    }
+  } release;
+  alignas(8) thread_local char pool[32 << 10];
+  rapidjson::MemoryPoolAllocator<> alloc(pool, sizeof pool);
+  rapidjson::Document doc(&alloc);
   doc.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(buf.data());
   if (doc.HasParseError() || !doc.IsObject()) {
     if (!ok_status) {
@@ -328,21 +339,23 @@ HttpQuerier::HttpQuerier(HttpClientConfig config)
 
 HttpQuerier::~HttpQuerier() = default;
 
-QueryOutcome HttpQuerier::post(std::string_view path,
-                               std::vector<std::pair<std::string, std::string>> form) {
-  for (const auto& p : config_.query_params) form.push_back(p);
-  std::string body;
-  for (const auto& [k, v] : form) {
-    if (!body.empty()) body.push_back('&');
-    body += session_->escape(k);
-    body.push_back('=');
-    body += session_->escape(v);
-  }
-  std::string url = config_.url + std::string(path);
-  auto reply = session_->post(url, body, "application/x-www-form-urlencoded");
+QueryOutcome HttpQuerier::post(
+    std::string_view path,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> form) {
+  body_.clear();
+  auto add = [&](std::string_view k, std::string_view v) {
+    if (!body_.empty()) body_.push_back('&');
+    CurlSession::escape_append(body_, k);
+    body_.push_back('=');
+    CurlSession::escape_append(body_, v);
+  };
+  for (const auto& [k, v] : form) add(k, v);
+  for (const auto& [k, v] : config_.query_params) add(k, v);
+  url_.assign(config_.url).append(path);
+  auto reply = session_->post(url_, body_, "application/x-www-form-urlencoded");
   if (!reply) {
     QueryError e = reply.error();
-    e.message = url + ": " + e.message;
+    e.message = url_ + ": " + e.message;
     return std::unexpected(e);
   }
   auto decode_start = std::chrono::steady_clock::now();
@@ -351,21 +364,21 @@ QueryOutcome HttpQuerier::post(std::string_view path,
   traffic_.decode_seconds +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - decode_start).count();
   if (!out && out.error().kind != QueryError::Kind::kApi) {
-    out.error().message = url + ": " + out.error().message;
+    out.error().message = url_ + ": " + out.error().message;
   }
   return out;
 }
 
 QueryOutcome HttpQuerier::query(std::string_view expr, Millis t) {
-  return post("/api/v1/query", {{"query", std::string(expr)}, {"time", format_prom_time(t)}});
+  const std::string time = format_prom_time(t);
+  return post("/api/v1/query", {{"query", expr}, {"time", time}});
 }
 
 QueryOutcome HttpQuerier::query_range(std::string_view expr, Millis start, Millis end,
                                       Millis step) {
-  return post("/api/v1/query_range", {{"query", std::string(expr)},
-                                      {"start", format_prom_time(start)},
-                                      {"end", format_prom_time(end)},
-                                      {"step", format_prom_time(step)}});
+  const std::string a = format_prom_time(start), b = format_prom_time(end),
+                    st = format_prom_time(step);
+  return post("/api/v1/query_range", {{"query", expr}, {"start", a}, {"end", b}, {"step", st}});
 }
 
 }  // namespace ruleeval::engine

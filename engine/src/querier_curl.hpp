@@ -1,6 +1,8 @@
 // CurlSession: one libcurl easy handle with the project's HTTP settings (timeouts, gzip, auth,
 // TLS, custom headers, a response size limit). Shared by the querier and the remote-write client.
 // Private to engine/src. Not thread-safe: one session per worker.
+// The handle is configured once; a request only sets its URL, body and (cached) header list, so
+// the per-query cost stays close to libcurl's own (tools/bench/bench_query).
 #pragma once
 
 #include <curl/curl.h>
@@ -34,13 +36,20 @@ class CurlSession {
                                             std::span<const std::string> extra_headers = {});
 
   // application/x-www-form-urlencoded encoding of one value.
-  std::string escape(std::string_view s);
+  static std::string escape(std::string_view s);
+  static void escape_append(std::string& out, std::string_view s);
 
  private:
   static size_t on_data(char* ptr, size_t size, size_t nmemb, void* self);
+  void configure();
 
   const HttpClientConfig& config_;
   CURL* curl_ = nullptr;
+  // The header list of the last request and what it was built from; rebuilt when they differ,
+  // and on every request with a bearer_token_file (re-read each time, for rotation).
+  curl_slist* headers_ = nullptr;
+  std::string headers_key_;
+  std::string url_;  // the URL set on the handle
   std::string buffer_;
   bool over_limit_ = false;
   char errbuf_[CURL_ERROR_SIZE] = {};

@@ -440,8 +440,7 @@ std::optional<StateSnapshot> load_file(const std::string& path, Millis now,
                                        StateStore::Loaded& out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    out.errors.push_back(
-        fmt::format("cannot read state file {}: {}", path, std::strerror(errno)));
+    out.errors.push_back(fmt::format("cannot read state file {}: {}", path, std::strerror(errno)));
     return std::nullopt;
   }
   std::ostringstream ss;

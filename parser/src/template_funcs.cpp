@@ -542,13 +542,16 @@ int64_t system_now_nanos() {
 }  // namespace
 
 FuncMap prometheus_functions(PrometheusContext ctx) {
+  return prometheus_functions_live(std::make_shared<const PrometheusContext>(std::move(ctx)));
+}
+
+FuncMap prometheus_functions_live(std::shared_ptr<const PrometheusContext> ctx) {
   FuncMap m;
-  auto query = ctx.query;
-  m["query"] = fn(1, 1, [query](Args a) -> Result<Value> {
+  m["query"] = fn(1, 1, [ctx](Args a) -> Result<Value> {
     auto q = arg_string(a[0]);
     if (!q) return std::unexpected(q.error());
-    if (!query) return make_error("the query function is not available here");
-    auto r = query(*q);
+    if (!ctx->query) return make_error("the query function is not available here");
+    auto r = ctx->query(*q);
     if (!r) return std::unexpected(r.error());
     List l;
     for (const auto& s : *r) l.push_back(sample_value(s));
@@ -646,11 +649,10 @@ FuncMap prometheus_functions(PrometheusContext ctx) {
     const double ns = std::clamp(v * 1e9, -9.2e18, 9.2e18);
     return Value(Duration{static_cast<int64_t>(ns)});
   });
-  const double now = ctx.now_seconds;
-  m["now"] = fn(0, 0, [now](Args) -> Result<Value> { return Value(now); });
-  const std::string url = ctx.external_url;
-  m["pathPrefix"] = fn(0, 0, [url](Args) -> Result<Value> { return Value(url_path(url)); });
-  m["externalURL"] = fn(0, 0, [url](Args) -> Result<Value> { return Value(url); });
+  m["now"] = fn(0, 0, [ctx](Args) -> Result<Value> { return Value(ctx->now_seconds); });
+  m["pathPrefix"] =
+      fn(0, 0, [ctx](Args) -> Result<Value> { return Value(url_path(ctx->external_url)); });
+  m["externalURL"] = fn(0, 0, [ctx](Args) -> Result<Value> { return Value(ctx->external_url); });
   m["parseDuration"] = fn(1, 1, [](Args a) -> Result<Value> {
     auto s = arg_string(a[0]);
     if (!s) return std::unexpected(s.error());
@@ -664,13 +666,18 @@ FuncMap prometheus_functions(PrometheusContext ctx) {
 
 Value alert_template_data(const Labels& labels, const Labels& external_labels,
                           std::string_view external_url, double value) {
+  return alert_template_data(labels, Value::from_labels(external_labels), external_url, value);
+}
+
+Value alert_template_data(const Labels& labels, const Value& external_labels,
+                          std::string_view external_url, double value) {
   static const auto kType = named_type(
       "struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; "
       "Value interface {} }",
       true);
   Map m;
   m.emplace("Labels", Value::from_labels(labels));
-  m.emplace("ExternalLabels", Value::from_labels(external_labels));
+  m.emplace("ExternalLabels", external_labels);
   m.emplace("ExternalURL", Value(external_url));
   m.emplace("Value", Value(value));
   return Value(std::move(m), kType);

@@ -226,6 +226,34 @@ TEST_CASE("a broken annotation template shows Prometheus's visible error text") 
   CHECK(summary.rfind("<error expanding template: ", 0) == 0);
 }
 
+TEST_CASE("templates see each evaluation's time, query results and the external labels") {
+  GroupEnv env;
+  env.external_labels = Labels{{"cluster", "eu1"}};
+  Fixture f(R"Y(groups:
+  - name: g
+    rules:
+      - alert: Clock
+        expr: vector(1)
+        annotations:
+          now: '{{ now }}'
+          up: '{{ with query "sum(up)" }}{{ . | first | value }}{{ end }}'
+          cluster: '{{ $externalLabels.cluster }}'
+)Y",
+            {"up{instance=\"a\"} 1 1 1", "up{instance=\"b\"} 0 1 1"}, env);
+  auto annotation = [&](const char* key) {
+    REQUIRE(f.rule(0).alerts.size() == 1);
+    return std::string(f.rule(0).alerts.begin()->second.annotations.get(key));
+  };
+  f.eval(0);
+  CHECK(annotation("now") == "0");
+  CHECK(annotation("up") == "1");
+  CHECK(annotation("cluster") == "eu1");
+  f.eval(kMin);  // the functions are shared between evaluations, their context is not
+  CHECK(annotation("now") == "60");
+  CHECK(annotation("up") == "2");
+  CHECK(annotation("cluster") == "eu1");
+}
+
 TEST_CASE("Grafana-like rules reduce a range, compare a threshold and recover with hysteresis") {
   Fixture f(R"Y(groups:
   - name: g

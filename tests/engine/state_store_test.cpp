@@ -225,8 +225,7 @@ TEST_CASE("the single state file of earlier versions is read, and replaced by a 
   legacy.rules.push_back(legacy.rules[0]);
   legacy.rules[1].group = "g2";
   { std::ofstream(store.legacy_path(), std::ios::binary) << serialize_state(legacy); }
-  std::vector<StateStore::GroupData> g1 = {
-      {"rules/a.yml", "g1", group_doc("g1", kT0 + kMin, 1)}};
+  std::vector<StateStore::GroupData> g1 = {{"rules/a.yml", "g1", group_doc("g1", kT0 + kMin, 1)}};
   REQUIRE(store.save_groups(kT0 + kMin, g1, false).has_value());
   auto loaded = store.load(kT0 + 2 * kMin);
   REQUIRE(loaded.errors.empty());

@@ -91,6 +91,9 @@ class GroupRuntime {
  public:
   // `group` must outlive the runtime.
   GroupRuntime(const rules::RuleGroup& group, std::string file, GroupEnv env);
+  ~GroupRuntime();
+  GroupRuntime(GroupRuntime&&) noexcept;
+  GroupRuntime& operator=(GroupRuntime&&) noexcept;
 
   // Evaluates every rule at `ts` through `q`; results go to `append`. Errors are recorded per rule
   // (RuleRuntime::last_error), never thrown.
@@ -115,6 +118,8 @@ class GroupRuntime {
   void eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q, const AppendFn& append);
   // ALERTS / ALERTS_FOR_STATE of the rule's active alerts at `t`, plus stale markers.
   void write_alert_series(RuleRuntime& rt, Millis t, const AppendFn& append);
+  struct TemplateEnv;
+  const TemplateEnv& templates(RuleQuerier& q, Millis ts);
 
   const rules::RuleGroup* group_;
   std::string file_;
@@ -122,6 +127,7 @@ class GroupRuntime {
   bool hold_alert_series_ = false;
   Labels group_labels_;
   std::vector<RuleRuntime> rules_;
+  std::unique_ptr<TemplateEnv> tmpl_;  // template functions shared by the group's alerts
 };
 
 // The template functions of an alerting rule evaluated at `ts` (Prometheus's set; `query` runs

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <expected>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -110,11 +111,13 @@ class HttpQuerier final : public Querier {
   const Traffic& traffic() const { return traffic_; }
 
  private:
-  QueryOutcome post(std::string_view path, std::vector<std::pair<std::string, std::string>> form);
+  QueryOutcome post(std::string_view path,
+                    std::initializer_list<std::pair<std::string_view, std::string_view>> form);
 
   HttpClientConfig config_;
   std::unique_ptr<CurlSession> session_;
   Traffic traffic_;
+  std::string body_, url_;  // reused between requests
 };
 
 }  // namespace ruleeval::engine

@@ -5,7 +5,8 @@
 //                               name); a group without alert state has no file
 //   saved_at                    when the last save finished (see below)
 //   alert_state.json            the single-file format of earlier versions: read at start-up for
-//                               groups that have no file of their own, removed by the next full save
+//                               groups that have no file of their own, removed by the next full
+//                               save
 // Every file is replaced atomically: write a temp file, fsync it, rename it over the old one,
 // fsync the directory. A group's file is rewritten only when that group has been evaluated since
 // the last save, so the cost of a save follows what changed, not the number of alerts. A file

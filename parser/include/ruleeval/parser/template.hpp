@@ -193,8 +193,14 @@ struct PrometheusContext {
 
 // Prometheus's alert/console template functions (template/template.go).
 FuncMap prometheus_functions(PrometheusContext ctx);
+// The same, reading `ctx` when a function is called: one map can serve many evaluations while
+// its owner updates the context (query, now) in between.
+FuncMap prometheus_functions_live(std::shared_ptr<const PrometheusContext> ctx);
 // The data Prometheus passes to alert templates: {Labels, ExternalLabels, ExternalURL, Value}.
 Value alert_template_data(const Labels& labels, const Labels& external_labels,
+                          std::string_view external_url, double value);
+// The same with ExternalLabels already converted (Value::from_labels), to share across alerts.
+Value alert_template_data(const Labels& labels, const Value& external_labels,
                           std::string_view external_url, double value);
 
 // Alertmanager's notification template functions (template/template.go DefaultFuncs). `now`
