@@ -520,10 +520,13 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
 std::vector<rules::Alert> GroupRuntime::alerts_to_send(Millis ts, Millis resend_delay) {
   std::vector<rules::Alert> out;
   for (auto& rt : rules_) {
-    if (!rt.rule->is_alert()) continue;
-    std::string url =
-        env_.external_url + "/graph?g0.expr=" + url_query_escape(rt.rule->expr.value) + "&g0.tab=1";
-    auto alerts = collect_alerts_to_send(rt.alerts, ts, resend_delay, env_.interval, url);
+    if (!rt.rule->is_alert() || rt.alerts.empty()) continue;
+    if (rt.generator_url.empty()) {
+      rt.generator_url = env_.external_url + "/graph?g0.expr=" +
+                         url_query_escape(rt.rule->expr.value) + "&g0.tab=1";
+    }
+    auto alerts =
+        collect_alerts_to_send(rt.alerts, ts, resend_delay, env_.interval, rt.generator_url);
     for (auto& a : alerts) {
       LabelsBuilder b(a.labels);
       for (const auto& l : env_.external_labels) {

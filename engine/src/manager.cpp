@@ -352,6 +352,10 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
       env.engine = eopts;
       env.interval = g->interval;
       env.query_offset = rg.query_offset.ms > 0 ? rg.query_offset.ms : cfg.query_offset_ms;
+      // ALERTS/ALERTS_FOR_STATE go to the embedded store or remote write; an HTTP backend
+      // without remote write has nowhere to keep them, so they are not built at all.
+      env.write_alert_series = cfg.remote_write.enabled ||
+                               std::dynamic_pointer_cast<EmbeddedDatasource>(g->ds) != nullptr;
       // Recording rules with native-histogram results keep them in the embedded store (called
       // inside with_querier, under the datasource's lock); remote write carries floats only.
       if (auto emb = std::dynamic_pointer_cast<EmbeddedDatasource>(g->ds)) {

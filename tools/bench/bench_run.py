@@ -149,9 +149,15 @@ def main():
         sink = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
         threading.Thread(target=sink.serve_forever, daemon=True).start()
         with open(os.path.join(work, "ruleeval.yaml"), "w") as f:
+            # Like vmalert's -notifier.url: alerts are forwarded to the same sink, here through
+            # ruleeval's notification pipeline (routing, grouping, durable outbox).
             f.write(f"global: {{evaluation_interval: {args.interval}s}}\n"
                     f"datasources: {{default: {{type: prometheus, url: '{url}'}}}}\n"
-                    f"rule_files: [rules.yml]\n")
+                    f"rule_files: [rules.yml]\n"
+                    f"route: {{receiver: sink, group_by: [alertname]}}\n"
+                    f"receivers:\n"
+                    f"  - name: sink\n"
+                    f"    alertmanager_configs: [{{url: 'http://127.0.0.1:{sink.server_port}'}}]\n")
         # Steady state: the window starts after each evaluator's first full iteration (ruleeval's
         # first one also restores `for` progress from ALERTS_FOR_STATE, a start-up cost).
         warm = args.interval + 5

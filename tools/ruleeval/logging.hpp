@@ -19,6 +19,7 @@ class Logger {
  public:
   Logger(LogFormat format, LogLevel level) : format_(format), level_(level) {}
   void log(LogLevel level, std::string_view msg, LogFields fields);
+  bool enabled(LogLevel level) const { return level >= level_; }
   void debug(std::string_view msg, LogFields f) { log(LogLevel::kDebug, msg, f); }
   void info(std::string_view msg, LogFields f) { log(LogLevel::kInfo, msg, f); }
   void warn(std::string_view msg, LogFields f) { log(LogLevel::kWarn, msg, f); }

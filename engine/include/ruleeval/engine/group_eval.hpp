@@ -83,6 +83,7 @@ struct RuleRuntime {
   size_t last_samples = 0;
   AlertMap alerts;                   // Prometheus alerting rules
   std::vector<ActiveAlert> removed;  // alerts the last evaluation dropped from `alerts`
+  std::string generator_url;         // the alerts' generatorURL, built on first use
   GrafanaInstances instances;        // Grafana-like rules
   StaleTracker stale;                // series written in the previous evaluation
 };
