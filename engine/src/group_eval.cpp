@@ -522,8 +522,8 @@ std::vector<rules::Alert> GroupRuntime::alerts_to_send(Millis ts, Millis resend_
   for (auto& rt : rules_) {
     if (!rt.rule->is_alert() || rt.alerts.empty()) continue;
     if (rt.generator_url.empty()) {
-      rt.generator_url = env_.external_url + "/graph?g0.expr=" +
-                         url_query_escape(rt.rule->expr.value) + "&g0.tab=1";
+      rt.generator_url = env_.external_url +
+                         "/graph?g0.expr=" + url_query_escape(rt.rule->expr.value) + "&g0.tab=1";
     }
     auto alerts =
         collect_alerts_to_send(rt.alerts, ts, resend_delay, env_.interval, rt.generator_url);

@@ -24,7 +24,9 @@ Result<void> fsync_dir(const std::string& dir) {
   return {};
 }
 
-Result<void> write_file_durably(const std::string& path, std::string_view content) {
+namespace {
+Result<void> write_file(const std::string& path, std::string_view content, bool sync,
+                        bool sync_dir) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return sys_error("cannot create", tmp);
@@ -39,14 +41,24 @@ Result<void> write_file_durably(const std::string& path, std::string_view conten
     }
     off += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) {
+  if (sync && ::fsync(fd) != 0) {
     auto e = sys_error("cannot fsync", tmp);
     ::close(fd);
     return e;
   }
   ::close(fd);
   if (::rename(tmp.c_str(), path.c_str()) != 0) return sys_error("cannot rename to", path);
+  if (!sync_dir) return {};
   return fsync_dir(std::filesystem::path(path).parent_path().string());
+}
+}  // namespace
+
+Result<void> write_file_durably(const std::string& path, std::string_view content, bool sync_dir) {
+  return write_file(path, content, true, sync_dir);
+}
+
+Result<void> write_file_atomic(const std::string& path, std::string_view content) {
+  return write_file(path, content, false, false);
 }
 
 Result<void> remove_durably(const std::string& path) {

@@ -98,29 +98,40 @@ Result<void> check_templates(const NotifyConfig& config) {
                      const std::string& text) -> Result<void> {
       auto r = detail::check_template(text);
       if (!r) {
-        return make_error("receiver \"" + rc.name + "\" " + kind + "[" + std::to_string(i) +
-                              "]." + field + ": " + r.error().message,
+        return make_error("receiver \"" + rc.name + "\" " + kind + "[" + std::to_string(i) + "]." +
+                              field + ": " + r.error().message,
                           rc.where);
       }
       return {};
     };
     for (size_t i = 0; i < rc.slack.size(); ++i) {
       const auto& c = rc.slack[i];
-      for (auto [f, t] : {std::pair{"title", &c.title}, {"title_link", &c.title_link},
-                          {"pretext", &c.pretext}, {"text", &c.text}, {"fallback", &c.fallback},
-                          {"color", &c.color}, {"footer", &c.footer},
-                          {"callback_id", &c.callback_id}, {"channel", &c.channel},
-                          {"username", &c.username}, {"icon_emoji", &c.icon_emoji},
+      for (auto [f, t] : {std::pair{"title", &c.title},
+                          {"title_link", &c.title_link},
+                          {"pretext", &c.pretext},
+                          {"text", &c.text},
+                          {"fallback", &c.fallback},
+                          {"color", &c.color},
+                          {"footer", &c.footer},
+                          {"callback_id", &c.callback_id},
+                          {"channel", &c.channel},
+                          {"username", &c.username},
+                          {"icon_emoji", &c.icon_emoji},
                           {"icon_url", &c.icon_url}}) {
         if (auto r = check("slack_configs", i, f, *t); !r) return r;
       }
     }
     for (size_t i = 0; i < rc.pagerduty.size(); ++i) {
       const auto& c = rc.pagerduty[i];
-      for (auto [f, t] : {std::pair{"routing_key", &c.routing_key}, {"client", &c.client},
-                          {"client_url", &c.client_url}, {"description", &c.description},
-                          {"severity", &c.severity}, {"source", &c.source}, {"class", &c.class_},
-                          {"component", &c.component}, {"group", &c.group}}) {
+      for (auto [f, t] : {std::pair{"routing_key", &c.routing_key},
+                          {"client", &c.client},
+                          {"client_url", &c.client_url},
+                          {"description", &c.description},
+                          {"severity", &c.severity},
+                          {"source", &c.source},
+                          {"class", &c.class_},
+                          {"component", &c.component},
+                          {"group", &c.group}}) {
         if (auto r = check("pagerduty_configs", i, f, *t); !r) return r;
       }
       for (const auto& [k, v] : c.details) {
@@ -129,8 +140,8 @@ Result<void> check_templates(const NotifyConfig& config) {
     }
     for (size_t i = 0; i < rc.email.size(); ++i) {
       const auto& c = rc.email[i];
-      for (auto [f, t] : {std::pair{"to", &c.to}, {"from", &c.from}, {"html", &c.html},
-                          {"text", &c.text}}) {
+      for (auto [f, t] :
+           {std::pair{"to", &c.to}, {"from", &c.from}, {"html", &c.html}, {"text", &c.text}}) {
         if (auto r = check("email_configs", i, f, *t); !r) return r;
       }
       for (const auto& [k, v] : c.headers) {
@@ -168,7 +179,8 @@ Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, Notifier
   std::unique_ptr<Notifier> n(new Notifier());
   if (!opts.clock) opts.clock = std::make_shared<SystemClock>();
   if (!opts.transport) opts.transport = make_default_transport();
-  while (!opts.external_url.empty() && opts.external_url.back() == '/') opts.external_url.pop_back();
+  while (!opts.external_url.empty() && opts.external_url.back() == '/')
+    opts.external_url.pop_back();
   auto tree = RouteTree::build(config);
   if (!tree) return std::unexpected(tree.error());
   if (!opts.fallback_receiver.empty() && !config.find_receiver(opts.fallback_receiver)) {
@@ -246,9 +258,7 @@ void Notifier::stop() {
     for (auto& [k, w] : workers_) ws.push_back(w.get());
   }
   for (auto* w : ws) {
-    {
-      std::lock_guard lock(w->mu);
-    }
+    { std::lock_guard lock(w->mu); }
     w->cv.notify_all();
   }
   for (auto* w : ws) {
@@ -280,7 +290,14 @@ void Notifier::tick(Millis now) {
   std::vector<rules::Alert> sources;
   if (!config_.inhibit_rules.empty()) sources = dispatcher_->firing_alerts(now);
   Inhibitor inh(config_.inhibit_rules, sources);
-  dispatcher_->flush_due(now, [&](const GroupFlush& g) { notify_group(g, now, inh); });
+  // Group commit: the flush's outbox entries are written and fsync'd one by one, their
+  // directory once, and only then handed to the workers.
+  std::vector<OutboxEntry> batch;
+  dispatcher_->flush_due(now, [&](const GroupFlush& g) { notify_group(g, now, inh, batch); });
+  if (!batch.empty()) {
+    if (auto r = outbox_->sync(); !r) log_error("outbox: " + r.error().to_string());
+    for (auto& e : batch) enqueue(std::move(e), false);
+  }
   std::lock_guard nl(nflog_mu_);
   if (nflog_dirty_) save_nflog_locked();
 }
@@ -292,7 +309,8 @@ void Notifier::save_nflog_locked() {
   for (const auto& [k, e] : nflog_) {
     j[k] = {{"at", e.at}, {"firing", e.firing}, {"resolved", e.resolved}};
   }
-  auto r = detail::write_file_durably((fs::path(opts_.state_dir) / "nflog.json").string(), j.dump());
+  // Not fsync'd: losing the latest log to a power cut can only repeat a notification.
+  auto r = detail::write_file_atomic((fs::path(opts_.state_dir) / "nflog.json").string(), j.dump());
   if (!r) log_error(r.error().to_string());
 }
 
@@ -317,7 +335,8 @@ Result<std::string> Notifier::render(const ReceiverConfig& rc, IntegrationKind k
   return make_error("unknown integration");
 }
 
-void Notifier::notify_group(const GroupFlush& g, Millis now, const Inhibitor& inh) {
+void Notifier::notify_group(const GroupFlush& g, Millis now, const Inhibitor& inh,
+                            std::vector<OutboxEntry>& batch) {
   const ReceiverConfig* rc = config_.find_receiver(g.route->receiver);
   if (!rc) return;
   std::vector<rules::Alert> alerts;
@@ -354,8 +373,8 @@ void Notifier::notify_group(const GroupFlush& g, Millis now, const Inhibitor& in
     }
     const auto& to_send = ref.send_resolved ? alerts : firing_alerts;
     if (!to_send.empty()) {
-      auto data = make_notification_data(rc->name, g.key, g.group_labels, to_send,
-                                         opts_.external_url, now);
+      auto data =
+          make_notification_data(rc->name, g.key, g.group_labels, to_send, opts_.external_url, now);
       auto body = render(*rc, ref.kind, ref.index, data, to_send, now);
       if (!body) {
         log_error(id + ": " + body.error().to_string());
@@ -372,7 +391,10 @@ void Notifier::notify_group(const GroupFlush& g, Millis now, const Inhibitor& in
       e.group_key = g.key;
       e.body = std::move(*body);
       e.created_at = now;
-      enqueue(std::move(e), true);
+      if (auto r = outbox_->put(e, false); !r) {
+        log_error("outbox: " + r.error().to_string() + " (delivering without durability)");
+      }
+      batch.push_back(std::move(e));
     }
     std::lock_guard lock(nflog_mu_);
     nflog_[key] = LogEntry{firing, resolved, now};
@@ -456,8 +478,8 @@ void Notifier::worker_loop(Worker& w) {
           ++w.m.failed;
           ++w.m.consecutive_failures;
           w.m.last_error = res.error;
-          if (opts_.failing_threshold > 0 &&
-              w.m.consecutive_failures >= opts_.failing_threshold && !w.failing_raised) {
+          if (opts_.failing_threshold > 0 && w.m.consecutive_failures >= opts_.failing_threshold &&
+              !w.failing_raised) {
             w.failing_raised = true;
             raise = true;
           }
@@ -522,9 +544,9 @@ void Notifier::on_failure_threshold(Worker& w, bool failing) {
     std::lock_guard lock(w.mu);
     last_error = w.m.last_error;
   }
-  a.annotations = Labels{
-      {"summary", "Notifications to " + w.id + " are failing"},
-      {"description", failing ? "Last error: " + last_error : "Delivery has recovered."}};
+  a.annotations =
+      Labels{{"summary", "Notifications to " + w.id + " are failing"},
+             {"description", failing ? "Last error: " + last_error : "Delivery has recovered."}};
   a.starts_at = now;
   a.ends_at = failing ? 0 : now;
   std::string key = "{}/ruleeval:" + a.labels.to_string();

@@ -1,6 +1,10 @@
 #include "ruleeval/notifiers/outbox.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -13,8 +17,9 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 static std::optional<IntegrationKind> kind_from(std::string_view s) {
-  for (auto k : {IntegrationKind::kSlack, IntegrationKind::kPagerDuty, IntegrationKind::kEmail,
-                 IntegrationKind::kWebhook, IntegrationKind::kAlertmanager, IntegrationKind::kFile}) {
+  for (auto k :
+       {IntegrationKind::kSlack, IntegrationKind::kPagerDuty, IntegrationKind::kEmail,
+        IntegrationKind::kWebhook, IntegrationKind::kAlertmanager, IntegrationKind::kFile}) {
     if (kind_name(k) == s) return k;
   }
   return std::nullopt;
@@ -77,25 +82,34 @@ Result<std::unique_ptr<Outbox>> Outbox::open(std::string dir) {
   return o;
 }
 
-Result<std::string> Outbox::put(OutboxEntry& e) {
+Result<std::string> Outbox::put(OutboxEntry& e, bool sync_dir) {
   std::lock_guard lock(mu_);
   char buf[40];
   std::snprintf(buf, sizeof buf, "%016llx-%08x", static_cast<unsigned long long>(++seq_), boot_);
   e.id = buf;
   if (!dir_.empty()) {
     auto r = detail::write_file_durably((fs::path(dir_) / "pending" / (e.id + ".json")).string(),
-                                        serialize_entry(e));
+                                        serialize_entry(e), sync_dir);
     if (!r) return std::unexpected(r.error());
   }
   ++pending_;
   return e.id;
 }
 
+Result<void> Outbox::sync() {
+  if (dir_.empty()) return {};
+  return detail::fsync_dir((fs::path(dir_) / "pending").string());
+}
+
 Result<void> Outbox::done(const std::string& id) {
   std::lock_guard lock(mu_);
   if (pending_ > 0) --pending_;
   if (dir_.empty()) return {};
-  return detail::remove_durably((fs::path(dir_) / "pending" / (id + ".json")).string());
+  const std::string path = (fs::path(dir_) / "pending" / (id + ".json")).string();
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return make_error("cannot remove \"" + path + "\": " + std::strerror(errno));
+  }
+  return {};
 }
 
 Result<void> Outbox::fail(const std::string& id, const std::string& reason) {

@@ -71,8 +71,8 @@ TEST_CASE("an alert goes pending, fires after `for`, resolves and is remembered 
   GroupEnv env;
   env.external_labels = Labels{{"cluster", "eu1"}};
   Fixture f(kInstanceDown, {R"(up{job="api", instance="x:1"} 1 1 0 0 0 0 0 1 1)"}, env);
-  const Labels id{{"alertname", "InstanceDown"}, {"instance", "x:1"}, {"job", "api"},
-                  {"severity", "page"}};
+  const Labels id{
+      {"alertname", "InstanceDown"}, {"instance", "x:1"}, {"job", "api"}, {"severity", "page"}};
 
   SUBCASE("the whole life") {
     f.eval(0);
@@ -105,8 +105,7 @@ TEST_CASE("an alert goes pending, fires after `for`, resolves and is remembered 
     CHECK(sent[0].labels.get("cluster") == "eu1");  // external labels are added
     CHECK(sent[0].starts_at == 4 * kMin);
     CHECK(sent[0].ends_at > 4 * kMin);
-    CHECK(sent[0].generator_url ==
-          "http://ruleeval.test/graph?g0.expr=up+%3D%3D+0&g0.tab=1");
+    CHECK(sent[0].generator_url == "http://ruleeval.test/graph?g0.expr=up+%3D%3D+0&g0.tab=1");
     // Not re-sent before the resend delay has passed.
     f.eval(5 * kMin);
     CHECK(f.group->alerts_to_send(5 * kMin, kMin).empty());
@@ -267,8 +266,9 @@ TEST_CASE("Grafana-like rules reduce a range, compare a threshold and recover wi
 )Y",
             {"latency_ms 100 100 300 300 300 190 190 190 150 150 150"});
   auto state = [&] {
-    return f.rule(0).alerts.empty() ? std::string("none")
-                                    : std::string(to_string(f.rule(0).alerts.begin()->second.state));
+    return f.rule(0).alerts.empty()
+               ? std::string("none")
+               : std::string(to_string(f.rule(0).alerts.begin()->second.state));
   };
   f.eval(1 * kMin);
   CHECK(state() == "none");
@@ -291,7 +291,8 @@ TEST_CASE("a Grafana classic condition yields one rule-wide alert") {
         condition: "WHEN max() OF query(A, 2m, now) IS ABOVE 250"
         no_data: ok
 )Y",
-            {R"(latency_ms{host="a"} 100 100 100 100 100)", R"(latency_ms{host="b"} 100 100 300 100 100)"});
+            {R"(latency_ms{host="a"} 100 100 100 100 100)",
+             R"(latency_ms{host="b"} 100 100 300 100 100)"});
   auto firing = [&] {
     for (const auto& [_, a] : f.rule(0).alerts) {
       if (a.state == AlertState::kFiring) return true;

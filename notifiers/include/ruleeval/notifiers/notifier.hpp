@@ -119,7 +119,8 @@ class Notifier : public rules::AlertSink {
   Worker& worker_for(const OutboxEntry& e);
   void worker_loop(Worker& w);
   void on_failure_threshold(Worker& w, bool failing);
-  void notify_group(const GroupFlush& g, Millis now, const Inhibitor& inh);
+  void notify_group(const GroupFlush& g, Millis now, const Inhibitor& inh,
+                    std::vector<OutboxEntry>& batch);
   void save_nflog_locked();
   bool sleep_unless_stopping(Worker& w, Millis ms);
   Result<std::string> render(const ReceiverConfig& rc, IntegrationKind kind, size_t index,

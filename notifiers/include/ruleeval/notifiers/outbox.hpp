@@ -2,6 +2,9 @@
 // fsync'd (file and directory) before it is sent, and removed only after the receiver accepted
 // it. After a crash, load_pending() returns what was not yet delivered; delivered entries are
 // gone. Entries that fail permanently move to <dir>/failed/.
+// Group commit: put(e, false) leaves the directory fsync to one sync() for a batch of entries.
+// The removal of a delivered entry is not fsync'd: after a power loss it may come back and be
+// delivered again (a duplicate, never a lost page); a process crash cannot bring it back.
 #pragma once
 
 #include <cstdint>
@@ -29,8 +32,10 @@ class Outbox {
   // Creates the directories. `dir` empty = memory only (nothing survives a restart).
   static Result<std::unique_ptr<Outbox>> open(std::string dir);
 
-  // Assigns e.id, writes and fsyncs. Returns the id.
-  Result<std::string> put(OutboxEntry& e);
+  // Assigns e.id, writes and fsyncs (the directory too unless `sync_dir` is false, in which case
+  // call sync() before relying on the entry). Returns the id.
+  Result<std::string> put(OutboxEntry& e, bool sync_dir = true);
+  Result<void> sync();
   Result<void> done(const std::string& id);
   Result<void> fail(const std::string& id, const std::string& reason);
   // Pending entries, oldest first.
