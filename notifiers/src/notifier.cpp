@@ -252,6 +252,11 @@ void Notifier::stop() {
   }
   loop_cv_.notify_all();
   if (loop_.joinable()) loop_.join();
+  {
+    std::lock_guard tl(tick_mu_);
+    std::lock_guard nl(nflog_mu_);
+    if (nflog_dirty_) save_nflog_locked();
+  }
   std::vector<Worker*> ws;
   {
     std::lock_guard lock(workers_mu_);
@@ -299,7 +304,11 @@ void Notifier::tick(Millis now) {
     for (auto& e : batch) enqueue(std::move(e), false);
   }
   std::lock_guard nl(nflog_mu_);
-  if (nflog_dirty_) save_nflog_locked();
+  // The whole log is rewritten: at most once a second (and at stop()), not on every flush.
+  if (nflog_dirty_ && now - nflog_saved_at_ >= 1000) {
+    save_nflog_locked();
+    nflog_saved_at_ = now;
+  }
 }
 
 void Notifier::save_nflog_locked() {

@@ -55,22 +55,41 @@ size_t on_header(char* buf, size_t size, size_t n, void* user) {
 
 struct Curl {
   Curl() : h(curl_easy_init()) {}
+  explicit Curl(CURL* shared) : h(shared), owned(false) {}  // a handle kept by the thread
   ~Curl() {
     if (headers) curl_slist_free_all(headers);
     if (rcpts) curl_slist_free_all(rcpts);
     if (mime) curl_mime_free(mime);
-    if (h) curl_easy_cleanup(h);
+    if (h && owned) curl_easy_cleanup(h);
   }
+  Curl(const Curl&) = delete;
+  Curl& operator=(const Curl&) = delete;
   CURL* h;
+  bool owned = true;
   curl_slist* headers = nullptr;
   curl_slist* rcpts = nullptr;
   curl_mime* mime = nullptr;
 };
 
+// HTTP connections (and TLS sessions) are kept alive between notifications: each delivering
+// thread (one worker per integration) keeps one easy handle, reset before every request;
+// curl_easy_reset keeps the handle's connection cache.
+CURL* thread_http_handle() {
+  struct Handle {
+    CURL* h = curl_easy_init();
+    ~Handle() {
+      if (h) curl_easy_cleanup(h);
+    }
+  };
+  thread_local Handle th;
+  if (th.h) curl_easy_reset(th.h);
+  return th.h;
+}
+
 SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSettings& http,
                      const std::string& content_type) {
   ensure_curl();
-  Curl c;
+  Curl c(thread_http_handle());
   SendResult r;
   if (!c.h) {
     r.retryable = true;
@@ -84,7 +103,8 @@ SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSet
   c.headers = curl_slist_append(c.headers, ("X-Ruleeval-Notification-Id: " + e.id).c_str());
   c.headers = curl_slist_append(c.headers, "Expect:");
   if (!http.bearer_token.empty()) {
-    c.headers = curl_slist_append(c.headers, ("Authorization: Bearer " + http.bearer_token).c_str());
+    c.headers =
+        curl_slist_append(c.headers, ("Authorization: Bearer " + http.bearer_token).c_str());
   }
   curl_easy_setopt(c.h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c.h, CURLOPT_POST, 1L);
@@ -96,7 +116,8 @@ SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSet
   curl_easy_setopt(c.h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c.h, CURLOPT_HEADERDATA, &hs);
   curl_easy_setopt(c.h, CURLOPT_TIMEOUT_MS, static_cast<long>(http.timeout_ms));
-  curl_easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min<Millis>(http.timeout_ms, 10'000)));
+  curl_easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::min<Millis>(http.timeout_ms, 10'000)));
   curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "http,https");
   if (!http.basic_user.empty()) {
@@ -159,12 +180,14 @@ SendResult smtp_send(const OutboxEntry& e, const EmailConfig& cfg) {
   auto colon = cfg.smarthost.rfind(':');
   std::string port = cfg.smarthost.substr(colon + 1);
   bool implicit = cfg.force_implicit_tls || port == "465";
-  std::string url = std::string(implicit ? "smtps://" : "smtp://") + cfg.smarthost + "/" + cfg.hello;
+  std::string url =
+      std::string(implicit ? "smtps://" : "smtp://") + cfg.smarthost + "/" + cfg.hello;
   curl_easy_setopt(c.h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
   if (!implicit) {
-    curl_easy_setopt(c.h, CURLOPT_USE_SSL, cfg.require_tls ? static_cast<long>(CURLUSESSL_ALL)
-                                                           : static_cast<long>(CURLUSESSL_NONE));
+    curl_easy_setopt(
+        c.h, CURLOPT_USE_SSL,
+        cfg.require_tls ? static_cast<long>(CURLUSESSL_ALL) : static_cast<long>(CURLUSESSL_NONE));
   }
   if (cfg.insecure_skip_verify) {
     curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -223,8 +246,8 @@ SendResult smtp_send(const OutboxEntry& e, const EmailConfig& cfg) {
     if (code) r.error += " (server said " + std::to_string(code) + ")";
     // Permanent SMTP rejections (5xx) and bad credentials are not retried.
     // require_tls against a server without STARTTLS is a configuration problem, not transient.
-    r.retryable = !(rc == CURLE_LOGIN_DENIED || rc == CURLE_USE_SSL_FAILED ||
-                    (code >= 500 && code < 600));
+    r.retryable =
+        !(rc == CURLE_LOGIN_DENIED || rc == CURLE_USE_SSL_FAILED || (code >= 500 && code < 600));
     return r;
   }
   r.ok = true;

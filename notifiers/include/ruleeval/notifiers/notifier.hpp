@@ -138,6 +138,7 @@ class Notifier : public rules::AlertSink {
   std::mutex nflog_mu_;
   std::map<std::string, LogEntry> nflog_;  // "<group key>\x1f<integration>"
   bool nflog_dirty_ = false;
+  Millis nflog_saved_at_ = 0;  // clock time of the last save (tick's `now`)
 
   mutable std::mutex workers_mu_;
   std::map<std::string, std::unique_ptr<Worker>> workers_;
