@@ -1,6 +1,5 @@
 #include "ruleeval/engine/state_store.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -17,6 +16,7 @@
 #include <sstream>
 #include <unordered_set>
 
+#include "ruleeval/common/file_io.hpp"
 #include "ruleeval/engine/scheduler.hpp"
 
 namespace ruleeval::engine {
@@ -224,16 +224,6 @@ Result<GrafanaInstance> parse_instance(const Value& v, const std::string& path) 
   return in;
 }
 
-Result<void> fsync_path(const std::string& path, int flags) {
-  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return make_error(fmt::format("open {}: {}", path, std::strerror(errno)));
-  int rc = ::fsync(fd);
-  int saved = errno;
-  ::close(fd);
-  if (rc != 0) return make_error(fmt::format("fsync {}: {}", path, std::strerror(saved)));
-  return {};
-}
-
 }  // namespace
 
 const RuleStateSnapshot* StateSnapshot::find(std::string_view file, std::string_view group,
@@ -343,37 +333,6 @@ std::string StateStore::group_path(std::string_view file, std::string_view group
   return fmt::format("{}/group-{:016x}.json", dir_, group_hash(file, group));
 }
 
-Result<void> StateStore::write_file(const std::string& path, std::string_view data) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error(fmt::format("open {}: {}", tmp, std::strerror(errno)));
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int saved = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return make_error(fmt::format("write {}: {}", tmp, std::strerror(saved)));
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    int saved = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return make_error(fmt::format("fsync {}: {}", tmp, std::strerror(saved)));
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int saved = errno;
-    ::unlink(tmp.c_str());
-    return make_error(fmt::format("rename {} -> {}: {}", tmp, path, std::strerror(saved)));
-  }
-  return {};
-}
-
 Result<void> StateStore::save_groups(Millis saved_at, std::span<const GroupData> groups,
                                      bool complete) {
   std::error_code ec;
@@ -391,7 +350,7 @@ Result<void> StateStore::save_groups(Millis saved_at, std::span<const GroupData>
         note(make_error(fmt::format("unlink {}: {}", path, std::strerror(errno))));
       }
     } else {
-      note(write_file(path, g.data));
+      note(replace_file(path, g.data, FileSync::kFile));
     }
     if (complete) written.insert(std::move(path));
   }
@@ -405,9 +364,10 @@ Result<void> StateStore::save_groups(Millis saved_at, std::span<const GroupData>
     }
   }
   // The renames above must be durable before saved_at claims they happened.
-  note(fsync_path(dir_, O_RDONLY | O_DIRECTORY));
-  note(write_file(dir_ + "/saved_at", fmt::format("{{\"savedAt\":{}}}\n", saved_at)));
-  note(fsync_path(dir_, O_RDONLY | O_DIRECTORY));
+  note(fsync_dir(dir_));
+  note(replace_file(dir_ + "/saved_at", fmt::format("{{\"savedAt\":{}}}\n", saved_at),
+                    FileSync::kFile));
+  note(fsync_dir(dir_));
   return first_error;
 }
 

@@ -94,7 +94,6 @@ class StateStore {
   Loaded load(Millis now);
 
  private:
-  Result<void> write_file(const std::string& path, std::string_view data);
   std::string dir_;
 };
 

@@ -1,0 +1,25 @@
+// Atomic file replacement for the state ruleeval keeps on disk (alert state, outbox, silences,
+// notification log): write a temporary file next to the target, optionally fsync it, rename it
+// over the target, optionally fsync the directory. A process crash always leaves the old or the
+// new content; the fsyncs extend that to power loss.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "ruleeval/common/error.hpp"
+
+namespace ruleeval {
+
+enum class FileSync {
+  kNone,        // survives a process crash, not a power cut
+  kFile,        // the content is on disk; the rename is not until the directory is synced
+  kFileAndDir,  // content and rename are on disk
+};
+
+// Errors read `cannot <what> "<path>": <strerror>`. `mode` applies to a newly created file.
+Result<void> replace_file(const std::string& path, std::string_view content, FileSync sync,
+                          unsigned mode = 0644);
+Result<void> fsync_dir(const std::string& dir);
+
+}  // namespace ruleeval
