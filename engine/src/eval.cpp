@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "eval_internal.hpp"
+#include "ruleeval/common/gomath.hpp"
 
 namespace ruleeval::engine {
 namespace detail {
@@ -117,8 +118,8 @@ double apply_binop(BinaryOp op, double lhs, double rhs, bool& keep) {
     case BinaryOp::Mul: return lhs * rhs;
     case BinaryOp::Div: return lhs / rhs;
     case BinaryOp::Mod: return std::fmod(lhs, rhs);
-    case BinaryOp::Pow: return std::pow(lhs, rhs);
-    case BinaryOp::Atan2: return std::atan2(lhs, rhs);
+    case BinaryOp::Pow: return gomath::pow(lhs, rhs);
+    case BinaryOp::Atan2: return gomath::atan2(lhs, rhs);
     case BinaryOp::Eql: keep = lhs == rhs; return lhs;
     case BinaryOp::Neq: keep = lhs != rhs; return lhs;
     case BinaryOp::Gtr: keep = lhs > rhs; return lhs;

@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "eval_internal.hpp"
+#include "ruleeval/common/gomath.hpp"
 
 namespace ruleeval::engine::detail {
 namespace {
@@ -36,24 +37,24 @@ const std::unordered_map<std::string_view, MathFn>& math_functions() {
       {"abs", [](double v) { return std::fabs(v); }},
       {"ceil", [](double v) { return std::ceil(v); }},
       {"floor", [](double v) { return std::floor(v); }},
-      {"exp", [](double v) { return std::exp(v); }},
+      {"exp", [](double v) { return gomath::exp(v); }},
       {"sqrt", [](double v) { return std::sqrt(v); }},
-      {"ln", [](double v) { return std::log(v); }},
-      {"log2", [](double v) { return std::log2(v); }},
-      {"log10", [](double v) { return std::log10(v); }},
+      {"ln", [](double v) { return gomath::log(v); }},
+      {"log2", [](double v) { return gomath::log2(v); }},
+      {"log10", [](double v) { return gomath::log10(v); }},
       {"sgn", sgn},
-      {"sin", [](double v) { return std::sin(v); }},
-      {"cos", [](double v) { return std::cos(v); }},
-      {"tan", [](double v) { return std::tan(v); }},
-      {"asin", [](double v) { return std::asin(v); }},
-      {"acos", [](double v) { return std::acos(v); }},
-      {"atan", [](double v) { return std::atan(v); }},
-      {"sinh", [](double v) { return std::sinh(v); }},
-      {"cosh", [](double v) { return std::cosh(v); }},
-      {"tanh", [](double v) { return std::tanh(v); }},
-      {"asinh", [](double v) { return std::asinh(v); }},
-      {"acosh", [](double v) { return std::acosh(v); }},
-      {"atanh", [](double v) { return std::atanh(v); }},
+      {"sin", [](double v) { return gomath::sin(v); }},
+      {"cos", [](double v) { return gomath::cos(v); }},
+      {"tan", [](double v) { return gomath::tan(v); }},
+      {"asin", [](double v) { return gomath::asin(v); }},
+      {"acos", [](double v) { return gomath::acos(v); }},
+      {"atan", [](double v) { return gomath::atan(v); }},
+      {"sinh", [](double v) { return gomath::sinh(v); }},
+      {"cosh", [](double v) { return gomath::cosh(v); }},
+      {"tanh", [](double v) { return gomath::tanh(v); }},
+      {"asinh", [](double v) { return gomath::asinh(v); }},
+      {"acosh", [](double v) { return gomath::acosh(v); }},
+      {"atanh", [](double v) { return gomath::atanh(v); }},
       {"deg", [](double v) { return v * 180 / std::numbers::pi; }},
       {"rad", [](double v) { return v * std::numbers::pi / 180; }},
   };

@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "promql_internal.hpp"
+#include "ruleeval/common/gomath.hpp"
 #include "promql_regex.hpp"
 
 namespace ruleeval::promql {
@@ -822,7 +823,7 @@ std::optional<double> fold_duration(Builder& b, const Expr& e) {
       case BinaryOp::Mod:
         if (*r == 0) b.fail(e.span, "modulo by zero in duration expression");
         return std::fmod(*l, *r);
-      case BinaryOp::Pow: return std::pow(*l, *r);
+      case BinaryOp::Pow: return gomath::pow(*l, *r);
       default: break;
     }
   }
