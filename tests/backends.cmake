@@ -1,4 +1,4 @@
-# Backend tests of the querier / remote-write (engine/src/querier*, remote_write*).
+# Backend tests of the querier / remote-write (engine/remote).
 # Unit tests in tests/engine use an in-process cpp-httplib server. Debian's cpp-httplib 0.11 is a
 # compiled library (libcpp-httplib.so), so the header-only httplib::httplib target needs it too.
 find_library(RULEEVAL_CPP_HTTPLIB_LIB cpp-httplib)

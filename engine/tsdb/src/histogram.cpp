@@ -1,6 +1,6 @@
 #include "ruleeval/engine/histogram.hpp"
 
-#include "eval_internal.hpp"
+#include "ruleeval/common/go_format.hpp"
 
 #include <fmt/format.h>
 
@@ -227,7 +227,7 @@ void histogram_compact(FloatHistogram& h) {
   trim_side(h.negative_offset, h.negative_buckets);
 }
 
-std::string go_format_g(double v) { return detail::format_go_float(v, 6); }
+std::string go_format_g(double v) { return format_go_float(v, 6); }
 
 std::string histogram_test_expression(const FloatHistogram& in) {
   FloatHistogram m = in;

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ruleeval/common/go_format.hpp"
 #include "ruleeval/engine/engine.hpp"
 #include "ruleeval/parser/promql_functions.hpp"
 
@@ -39,8 +40,7 @@ double go_max(double a, double b);
 double go_min(double a, double b);
 // Go's %g (shortest) and strconv.FormatFloat(v, 'f', -1, 64).
 std::string format_g(double v);
-// Go's shortest float formatting: %g when exp_limit is 6 (e.g. 1e+06), %v / 'g' -1 when it is 21.
-std::string format_go_float(double v, int exp_limit);
+using ruleeval::format_go_float;  // common/go_format.hpp
 std::string format_f(double v);
 // Quantile over sorted-or-not values (sorted in place), Prometheus's `quantile`.
 double quantile_of(double q, std::vector<double>& values);
