@@ -311,13 +311,28 @@ class RuleTracker {
   Millis flap_window_ = 0;
 };
 
-// The prefetched instant results of one expression at a group's slot times.
+// The prefetched instant results of one expression at a group's slot times. Series labels are
+// kept once; each slot holds (series, value) pairs.
 struct InstantCache {
+  struct SeriesMeta {
+    Labels metric;
+    bool drop_name = false;
+  };
   Millis start = 0, step = 0;
-  std::vector<Vector> slots;
+  std::vector<SeriesMeta> series;
+  std::vector<std::vector<std::pair<uint32_t, double>>> slots;
   std::vector<int> error;  // per slot: -1, or an index into errors
   std::vector<bool> usable;  // per slot: answered by the prefetch
   std::vector<std::string> errors;
+
+  Vector vector_at(size_t k, Millis t) const {
+    Vector v;
+    v.reserve(slots[k].size());
+    for (const auto& [si, val] : slots[k]) {
+      v.push_back(Sample{series[si].metric, val, t, series[si].drop_name, nullptr});
+    }
+    return v;
+  }
 };
 
 // Answers a group's instant queries from the prefetch; anything else goes to the backend once
@@ -339,7 +354,7 @@ class PrefetchedQuerier final : public RuleQuerier {
         size_t k = static_cast<size_t>((t - c.start) / c.step);
         if (k < c.slots.size() && c.usable[k]) {
           if (c.error[k] >= 0) return make_error(c.errors[static_cast<size_t>(c.error[k])]);
-          return QueryResult{Value{c.slots[k]}, {}, {}};
+          return QueryResult{Value{c.vector_at(k, t)}, {}, {}};
         }
       }
     }
@@ -509,6 +524,7 @@ Result<ReplayReport> run_replay(const std::vector<RuleManager::ReplaySource>& so
     if (t < opts.from * 1'000'000) t += iv;
     for (; t <= opts.to * 1'000'000; t += iv) j.slots.push_back(t / 1'000'000);
     GroupEnv env = src.env;
+    env.expand_annotations = false;  // never sent; the report does not show them
     j.rt = std::make_unique<GroupRuntime>(*j.group, src.file, env);
     for (const auto& r : j.group->rules) {
       if (!r.is_alert()) {
@@ -545,6 +561,7 @@ Result<ReplayReport> run_replay(const std::vector<RuleManager::ReplaySource>& so
         if (var.group->rules.empty()) continue;
         GroupEnv venv = src.env;
         venv.write_alert_series = false;
+        venv.expand_annotations = false;
         venv.append_histogram = nullptr;
         var.rt = std::make_unique<GroupRuntime>(*var.group, src.file, venv);
         j.variants.push_back(std::move(var));
@@ -700,7 +717,8 @@ Result<ReplayReport> run_replay(const std::vector<RuleManager::ReplaySource>& so
         continue;
       }
       bool aligned = true;
-      auto place = [&](const Labels& metric, bool drop_name, Millis t, double v) {
+      const size_t first_series = c.series.size();
+      auto place = [&](uint32_t si, Millis t, double v) {
         if (t < c.start || (t - c.start) % c.step != 0) {
           aligned = false;
           return;
@@ -710,14 +728,20 @@ Result<ReplayReport> run_replay(const std::vector<RuleManager::ReplaySource>& so
           aligned = false;
           return;
         }
-        c.slots[k].push_back(Sample{metric, v, t, drop_name, nullptr});
+        c.slots[k].emplace_back(si, v);
       };
       if (auto* m = std::get_if<Matrix>(&results[i]->value)) {
-        for (const auto& s : *m) {
-          for (const auto& p : s.points) place(s.metric, s.drop_name, p.t, p.v);
+        for (auto& s : *m) {
+          const auto si = static_cast<uint32_t>(c.series.size());
+          c.series.push_back({std::move(s.metric), s.drop_name});
+          for (const auto& p : s.points) place(si, p.t, p.v);
         }
       } else if (auto* v = std::get_if<Vector>(&results[i]->value)) {
-        for (const auto& s : *v) place(s.metric, s.drop_name, s.t, s.v);
+        for (auto& s : *v) {
+          const auto si = static_cast<uint32_t>(c.series.size());
+          c.series.push_back({std::move(s.metric), s.drop_name});
+          place(si, s.t, s.v);
+        }
       } else {
         aligned = false;
       }
@@ -725,6 +749,7 @@ Result<ReplayReport> run_replay(const std::vector<RuleManager::ReplaySource>& so
         // Not on the slot grid (e.g. a backend that aligns steps itself): leave these slots to
         // instant queries rather than guess.
         for (size_t k = f.first; k < f.first + f.count; ++k) c.slots[k].clear();
+        c.series.resize(first_series);
         continue;
       }
       for (size_t k = f.first; k < f.first + f.count; ++k) c.usable[k] = true;
