@@ -651,10 +651,10 @@ Result<ReplayReport> run_replay(const std::vector<RuleManager::ReplaySource>& so
   }
 
   // Backend groups, in batches of about 4 x concurrency rules: fetch every rule's results with
-  // query_range in parallel, then evaluate the batch's groups in parallel.
+  // query_range in parallel, then evaluate the batch's groups in parallel (while the next batch
+  // is fetched).
   const size_t workers = std::max<size_t>(1, opts.concurrency);
-  size_t b = 0;
-  while (b < jobs.size()) {
+  auto next_batch = [&](size_t& b) {
     std::vector<size_t> batch;
     size_t rules_in = 0;
     for (; b < jobs.size() && (batch.empty() || rules_in < 4 * workers); ++b) {
@@ -662,7 +662,9 @@ Result<ReplayReport> run_replay(const std::vector<RuleManager::ReplaySource>& so
       batch.push_back(b);
       rules_in += jobs[b].group->rules.size();
     }
-    if (batch.empty()) break;
+    return batch;
+  };
+  auto fetch_batch = [&](const std::vector<size_t>& batch) {
     struct Fetch {
       Job* job;
       const rules::Rule* rule;
@@ -755,6 +757,8 @@ Result<ReplayReport> run_replay(const std::vector<RuleManager::ReplaySource>& so
       for (size_t k = f.first; k < f.first + f.count; ++k) c.usable[k] = true;
       results[i].reset();
     }
+  };
+  auto eval_batch = [&](const std::vector<size_t>& batch) {
     parallel(batch.size(), workers, [&](size_t bi) {
       Job& j = jobs[batch[bi]];
       j.src->with_querier([&](RuleQuerier& inner, const AppendFn& append) {
@@ -763,6 +767,18 @@ Result<ReplayReport> run_replay(const std::vector<RuleManager::ReplaySource>& so
       });
       finish_job(j);
     });
+  };
+  // The next batch is fetched while the current one is evaluated.
+  size_t b = 0;
+  std::vector<size_t> batch = next_batch(b);
+  if (!batch.empty()) fetch_batch(batch);
+  while (!batch.empty()) {
+    std::vector<size_t> nxt = next_batch(b);
+    std::thread prefetch;
+    if (!nxt.empty()) prefetch = std::thread([&] { fetch_batch(nxt); });
+    eval_batch(batch);
+    if (prefetch.joinable()) prefetch.join();
+    batch = std::move(nxt);
   }
   for (auto& j : jobs) {
     if (j.src->local) finish_job(j);

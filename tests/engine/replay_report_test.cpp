@@ -150,6 +150,28 @@ TEST_CASE("replay report: pages, pending-only, flaps, firing time and what-if") 
   }
 }
 
+TEST_CASE("replay report: keep_firing_for what-if bridges a short gap") {
+  Fixture fx(kRules, {kSeriesX, kSeriesY});
+  replay::ReplayOptions opts;
+  opts.from = 0;
+  opts.to = 110 * kMin;
+  opts.what_if.push_back(*replay::parse_what_if("keep_firing_for=0s,3m"));
+  auto srcs = fx.sources(true);
+  auto rep = replay::run_replay(srcs, opts);
+  REQUIRE(rep.has_value());
+  REQUIRE(rep->rules.size() == 1);
+  const auto& w = rep->rules[0].what_if;
+  REQUIRE(w.size() == 2);
+  CHECK(w[0].key == replay::WhatIfKey::kKeepFiringFor);
+  CHECK(w[0].firing_starts == 4);
+  CHECK(w[0].firing_ms == 64 * kMin);
+  // 3m: x's 2m gap between [50m,70m) and [72m,82m) no longer resolves: one page less, and every
+  // firing episode lasts 3m longer.
+  CHECK(w[1].firing_starts == 3);
+  CHECK(w[1].pending_only == 2);
+  CHECK(w[1].firing_ms == (13 + 33 + 31) * kMin);
+}
+
 TEST_CASE("replay report: flap window from the route, --rule filter") {
   Fixture fx(kRules, {kSeriesX, kSeriesY});
   replay::ReplayOptions opts;

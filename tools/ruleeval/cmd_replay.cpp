@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -261,6 +262,21 @@ int replay(const ReplayFlags& f) {
                              r->rule, r->firing_starts, r->pending_only, r->flaps);
   }
   std::cerr << engine::replay::what_if_table(rep);
+  for (const auto& w : what_if) {
+    bool used = std::any_of(rep.rules.begin(), rep.rules.end(), [&](const auto& r) {
+      return std::any_of(r.what_if.begin(), r.what_if.end(),
+                         [&](const auto& v) { return v.key == w.key; });
+    });
+    if (!used) {
+      std::cerr << fmt::format("ruleeval replay: warning: --what-if {}=… applies to none of the "
+                               "replayed rules ({})\n",
+                               engine::replay::to_string(w.key),
+                               w.key == engine::replay::WhatIfKey::kThreshold ||
+                                       w.key == engine::replay::WhatIfKey::kRecover
+                                   ? "only Grafana-like rules with a threshold"
+                                   : "no alerting rules");
+    }
+  }
   int rc = 0;
   if (!f.summary_json.empty() && !write_file(f.summary_json, engine::replay::summary_json(rep))) {
     rc = 1;
