@@ -747,12 +747,19 @@ std::vector<RuleManager::ReplaySource> RuleManager::replay_sources() const {
     s.interval = g->interval;
     s.offset = g->offset;
     s.local = std::dynamic_pointer_cast<EmbeddedDatasource>(g->ds) != nullptr;
-    s.with_querier = [ds = g->ds, rw = remote_write_](
+    // A replay writes far faster than the remote-write queue drains: it waits for room (half
+    // the queue) instead of letting the queue drop the oldest samples.
+    const size_t high_water =
+        config_ ? std::max<size_t>(1, config_->remote_write.queue_capacity / 2) : 50'000;
+    s.with_querier = [ds = g->ds, rw = remote_write_, high_water](
                          const std::function<void(RuleQuerier&, const AppendFn&)>& fn) {
       ds->with_querier([&](RuleQuerier& q, const AppendFn& append) {
         if (!rw) return fn(q, append);
         AppendFn both = [&](const Labels& l, Millis t, double v) {
           append(l, t, v);
+          while (rw->queued() >= high_water) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
           rw->push(WriteSample{l, t, v});
         };
         fn(q, both);

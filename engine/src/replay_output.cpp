@@ -121,6 +121,8 @@ std::string summary_json(const ReplayReport& r) {
     w.Uint64(rule.flaps);
     key(w, "flap_window_seconds");
     seconds(w, rule.flap_window_ms);
+    key(w, "refires_within_repeat_interval");
+    w.Uint64(rule.refires);
     key(w, "firing_seconds");
     seconds(w, rule.firing_ms);
     key(w, "firing_seconds_per_episode");
@@ -176,6 +178,8 @@ std::string summary_json(const ReplayReport& r) {
       w.Uint64(in.pending_only);
       key(w, "flaps");
       w.Uint64(in.flaps);
+      key(w, "refires_within_repeat_interval");
+      w.Uint64(in.refires);
       key(w, "firing_seconds");
       seconds(w, in.firing_ms);
       key(w, "nodata_periods");

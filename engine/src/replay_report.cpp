@@ -133,6 +133,7 @@ class RuleTracker {
                        ? opts_->flap_windows(reports_.back().labels)
                        : std::pair<Millis, Millis>{kDefaultGroupInterval, kDefaultRepeatInterval};
           it->second.flap_window = w.first;
+          it->second.repeat_window = w.second;
           if (flap_window_ == 0) flap_window_ = w.first;
         }
       }
@@ -218,6 +219,7 @@ class RuleTracker {
       r.firing_starts += rep.firing_starts;
       r.pending_only += rep.pending_only;
       r.flaps += rep.flaps;
+      r.refires += rep.refires;
       r.firing_ms += rep.firing_ms;
       for (const auto& e : rep.episodes) {
         if (!is_set(e.fired_at)) continue;
@@ -249,6 +251,7 @@ class RuleTracker {
     Episode cur;
     Millis last_resolve = kNoTime;
     Millis flap_window = kDefaultGroupInterval;
+    Millis repeat_window = kDefaultRepeatInterval;
   };
   struct GState {
     bool nodata = false, err = false;
@@ -264,6 +267,9 @@ class RuleTracker {
     if (with_flaps_ && is_set(in.last_resolve) && ts - in.last_resolve <= in.flap_window) {
       ++rep.flaps;
       in.cur.flap = true;
+    }
+    if (with_flaps_ && is_set(in.last_resolve) && ts - in.last_resolve <= in.repeat_window) {
+      ++rep.refires;
     }
   }
 

@@ -117,6 +117,7 @@ TEST_CASE("replay report: pages, pending-only, flaps, firing time and what-if") 
     CHECK(r.firing_starts == 4);
     CHECK(r.pending_only == 2);
     CHECK(r.flaps == 1);  // refired 4m after a resolve, within the default 5m group_interval
+    CHECK(r.refires == 2);  // x's 2nd and 3rd page: within the default 4h repeat_interval
     CHECK(r.firing_ms == (10 + 18 + 8 + 28) * kMin);
     CHECK(r.episode_firing.median == 10 * kMin);
     CHECK(r.episode_firing.p90 == 28 * kMin);
@@ -183,6 +184,7 @@ TEST_CASE("replay report: flap window from the route, --rule filter") {
   REQUIRE(rep.has_value());
   REQUIRE(rep->rules.size() == 1);
   CHECK(rep->rules[0].flaps == 0);  // 4m after the resolve is outside a 3m group_interval
+  CHECK(rep->rules[0].refires == 0);  // and outside a 1m repeat_interval
   CHECK(rep->rules[0].flap_window_ms == 3 * kMin);
   opts.rule_filter = [](const rules::Rule& r) { return r.name == "Other"; };
   rep = replay::run_replay(srcs, opts);

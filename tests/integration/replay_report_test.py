@@ -186,6 +186,8 @@ def main():
             expect(f"{name} pages", r["firing_starts"], 4)
             expect(f"{name} pending-only", r["pending_only"], 2)
             expect(f"{name} flaps", r["flaps"], 1)
+            # Fired again 20m and 4m after a resolve: both within the default 4h repeat_interval.
+            expect(f"{name} refires", r["refires_within_repeat_interval"], 2)
             expect(f"{name} firing seconds", r["firing_seconds"], (10 + 18 + 8 + 28) * MIN)
             expect(f"{name} per episode", r["firing_seconds_per_episode"],
                    {"count": 4, "median": 10 * MIN, "p90": 28 * MIN, "max": 28 * MIN})

@@ -72,6 +72,7 @@ struct InstanceReport {
   size_t firing_starts = 0;  // pages
   size_t pending_only = 0;
   size_t flaps = 0;
+  size_t refires = 0;  // fired again within repeat_interval of a resolve (flaps included)
   Millis firing_ms = 0;
   std::vector<Episode> episodes;
   // Grafana-like rules: periods the instance spent in NoData / Error.
@@ -100,6 +101,7 @@ struct RuleReport {
   size_t evaluations = 0, failed_evaluations = 0;
   std::vector<Span> error_periods;  // consecutive failed evaluations (query errors)
   size_t firing_starts = 0, pending_only = 0, flaps = 0;
+  size_t refires = 0;  // fired again within the route's repeat_interval of a resolve
   Millis firing_ms = 0;
   Distribution episode_firing;   // firing time per episode
   Distribution detection_delay;  // time to first fire after pending
