@@ -656,14 +656,18 @@ Result<ReplayReport> run_replay(const std::vector<RuleManager::ReplaySource>& so
     }
   }
 
-  // Backend groups, in batches of about 4 x concurrency rules: fetch every rule's results with
+  // Backend groups, in batches (about one group per worker): fetch every rule's results with
   // query_range in parallel, then evaluate the batch's groups in parallel (while the next batch
   // is fetched).
   const size_t workers = std::max<size_t>(1, opts.concurrency);
   auto next_batch = [&](size_t& b) {
     std::vector<size_t> batch;
     size_t rules_in = 0;
-    for (; b < jobs.size() && (batch.empty() || rules_in < 4 * workers); ++b) {
+    // At least 4 rules per worker for the fetch, and (up to a memory bound) one group per worker
+    // for the evaluation, which is sequential inside a group.
+    for (; b < jobs.size() && (batch.empty() || rules_in < 4 * workers ||
+                               (batch.size() < workers && rules_in < 64 * workers));
+         ++b) {
       if (jobs[b].src->local) continue;
       batch.push_back(b);
       rules_in += jobs[b].group->rules.size();
