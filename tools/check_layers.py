@@ -28,6 +28,7 @@ ROOMS = {
     "engine/daemon": (["engine/ruler", "engine/web", "engine/remote", "rules"],
                       ["rapidjson/", "fmt/", "httplib.h"]),
     "engine/testing": (["engine/promql", "engine/ruler", "rules"], ["fmt/", "re2/"]),
+    "engine/replay": (["engine/daemon"], ["rapidjson/", "fmt/"]),
     "notifiers": (["rules"], ["nlohmann/", "curl/", "yaml-cpp/", "re2/", "fmt/"]),
 }
 THIRD_PARTY = ["boost/", "curl/", "httplib.h", "rapidjson/", "fmt/", "re2/", "yaml-cpp/",

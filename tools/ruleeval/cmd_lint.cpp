@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "lint_online.hpp"
 #include "ruleeval/notifiers/config.hpp"
 #include "ruleeval/notifiers/lint.hpp"
 #include "ruleeval/rules/lint.hpp"
@@ -39,6 +40,7 @@ struct LintOptions {
   bool ignore_unknown_fields = false;
   bool list_checks = false;
   unsigned jobs = 0;
+  OnlineLintFlags online;  // --datasource: pint's online checks (lint_online.hpp)
 };
 
 bool is_rule_file_name(const fs::path& p) {
@@ -251,6 +253,11 @@ int run_lint(const LintOptions& o) {
       }
     }
   }
+  if (!o.online.datasource.empty()) {
+    if (std::string err = add_online_diagnostics(o.online, file_ptrs, diags); !err.empty()) {
+      io_errors.push_back("online checks skipped: " + err);
+    }
+  }
   rules::apply_config(diags, file_ptrs, cfg);
 
   std::cout << rules::render_report(diags, *format, file_ptrs);
@@ -291,6 +298,23 @@ void register_lint(CLI::App& app, int& exit_code) {
                 "Accept unknown fields in rule files");
   sub->add_flag("--list-checks", opts->list_checks, "List every check and exit");
   sub->add_option("-j,--jobs", opts->jobs, "Files linted in parallel (default: all cores)");
+  sub->add_option("--datasource", opts->online.datasource,
+                  "Also run the online checks against this backend: a URL, or a datasource name "
+                  "of --run-config");
+  sub->add_option("--run-config", opts->online.run_config,
+                  "ruleeval.yaml holding the --datasource names")
+      ->capture_default_str();
+  sub->add_option("--lookback", opts->online.lookback,
+                  "Online checks: how far back series and alerts are looked for")
+      ->capture_default_str();
+  sub->add_option("--pages-per-day", opts->online.pages_per_day,
+                  "alerts/count: warn above this many pages per day")
+      ->capture_default_str();
+  sub->add_option("--online-concurrency", opts->online.concurrency,
+                  "Online checks: queries in parallel")
+      ->capture_default_str();
+  sub->add_option("--query-timeout", opts->online.query_timeout, "Online checks: per query")
+      ->capture_default_str();
   sub->callback([opts, &exit_code] {
     exit_code = run_lint(*opts);
     // Everything is printed: skip tearing down the rule model (a 10,000-rule file holds ~10^6

@@ -734,6 +734,46 @@ size_t RuleManager::replay(Millis from, Millis to,
   return events.size();
 }
 
+std::vector<RuleManager::ReplaySource> RuleManager::replay_sources() const {
+  std::lock_guard lock(mu_);
+  std::vector<ReplaySource> out;
+  for (const auto& g : groups_) {
+    if (!g->ds) continue;
+    ReplaySource s;
+    s.keep_alive = g->source;
+    s.group = &g->rt->group();
+    s.file = g->file;
+    s.env = g->rt->env();
+    s.interval = g->interval;
+    s.offset = g->offset;
+    s.local = std::dynamic_pointer_cast<EmbeddedDatasource>(g->ds) != nullptr;
+    // A replay writes far faster than the remote-write queue drains: it waits for room (half
+    // the queue) instead of letting the queue drop the oldest samples.
+    const size_t high_water =
+        config_ ? std::max<size_t>(1, config_->remote_write.queue_capacity / 2) : 50'000;
+    s.with_querier = [ds = g->ds, rw = remote_write_, high_water](
+                         const std::function<void(RuleQuerier&, const AppendFn&)>& fn) {
+      ds->with_querier([&](RuleQuerier& q, const AppendFn& append) {
+        if (!rw) return fn(q, append);
+        AppendFn both = [&](const Labels& l, Millis t, double v) {
+          append(l, t, v);
+          while (rw->queued() >= high_water) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
+          rw->push(WriteSample{l, t, v});
+        };
+        fn(q, both);
+      });
+    };
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void RuleManager::flush_remote_write() {
+  if (remote_write_) (void)remote_write_->flush();
+}
+
 void RuleManager::start() {
   stopping_ = false;
   threads_.emplace_back([this] { scheduler_loop(); });

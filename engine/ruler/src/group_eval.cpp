@@ -297,7 +297,13 @@ void GroupRuntime::eval_alerting(RuleRuntime& rt, Millis ts, RuleQuerier& q,
   p.limit = group_->limit > 0 ? static_cast<size_t>(group_->limit) : 0;
   p.labels = merge_labels(group_->labels, rule.labels);
   const TemplateEnv* te = nullptr;  // set up on first use
-  p.expand = [&](const Labels& sample_labels, double value) {
+  auto templated = [](const rules::KeyValue& kv) {
+    return kv.value.value.find("{{") != std::string::npos;
+  };
+  const bool expand = env_.expand_annotations ||
+                      std::any_of(group_->labels.begin(), group_->labels.end(), templated) ||
+                      std::any_of(rule.labels.begin(), rule.labels.end(), templated);
+  if (expand) p.expand = [&](const Labels& sample_labels, double value) {
     if (!te) te = &templates(q, ts);
     const tmpl::FuncMap* funcs = &te->funcs;
     tmpl::Value d =
@@ -310,6 +316,7 @@ void GroupRuntime::eval_alerting(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     for (const auto& kv : group_->labels) expand_into(kv);
     for (const auto& kv : rule.labels) expand_into(kv);
     e.labels = lb.build();
+    if (!env_.expand_annotations) return e;
     LabelsBuilder ab;
     for (const auto& kv : rule.annotations) {
       ab.set(kv.key, expand_alert_template(kv, rule.name, d, *funcs));
@@ -490,13 +497,15 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     a.value = inst.value;
     a.active_at = inst.starts_at;
     a.fired_at = inst.fired_at;
-    if (!te) te = &templates(q, ts);
-    const tmpl::FuncMap* funcs = &te->funcs;
-    tmpl::Value d =
-        tmpl::alert_template_data(inst.labels, te->external_labels, env_.external_url, inst.value);
     LabelsBuilder ab;
-    for (const auto& kv : rule.annotations) {
-      ab.set(kv.key, expand_alert_template(kv, rule.name, d, *funcs));
+    if (env_.expand_annotations) {
+      if (!te) te = &templates(q, ts);
+      const tmpl::FuncMap* funcs = &te->funcs;
+      tmpl::Value d = tmpl::alert_template_data(inst.labels, te->external_labels,
+                                                env_.external_url, inst.value);
+      for (const auto& kv : rule.annotations) {
+        ab.set(kv.key, expand_alert_template(kv, rule.name, d, *funcs));
+      }
     }
     if (!inst.state_reason.empty()) ab.set("grafana_state_reason", inst.state_reason);
     a.annotations = ab.build();

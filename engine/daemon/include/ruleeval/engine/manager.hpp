@@ -72,6 +72,22 @@ class RuleManager {
   size_t replay(Millis from, Millis to,
                 const std::function<void(const GroupRuntime& group, Millis ts)>& after);
 
+  // For replay drivers that evaluate groups on their own (replay_report.hpp): every group with
+  // its environment, slot offset and a way to borrow its datasource's querier. Appends go to the
+  // embedded store and, when configured, to remote write (call flush_remote_write() at the end).
+  struct ReplaySource {
+    std::shared_ptr<const void> keep_alive;  // owns *group
+    const rules::RuleGroup* group = nullptr;
+    std::string file;
+    GroupEnv env;
+    Millis interval = 60'000;
+    Nanos offset = 0;
+    bool local = false;  // embedded datasource: evaluated in-process
+    std::function<void(const std::function<void(RuleQuerier&, const AppendFn&)>&)> with_querier;
+  };
+  std::vector<ReplaySource> replay_sources() const;
+  void flush_remote_write();
+
   bool ready() const { return ready_.load(); }
   size_t group_count() const;
 

@@ -65,6 +65,9 @@ struct GroupEnv {
   Millis query_offset = 0;
   // Write ALERTS/ALERTS_FOR_STATE (Prometheus does once the for-state has been restored).
   bool write_alert_series = true;
+  // Render the alerts' annotations (off for replays, which never send them; with static labels
+  // the templates are then not run at all).
+  bool expand_annotations = true;
   // Where recording rules' native-histogram results go; unset = not recorded (the AppendFn
   // sinks take floats only).
   std::function<void(const Labels&, Millis, const HistogramPtr&)> append_histogram;
