@@ -214,7 +214,9 @@ void GroupRuntime::eval(Millis ts, RuleQuerier& q, const AppendFn& append) {
     auto start = std::chrono::steady_clock::now();
     rt.last_error.reset();
     rt.removed.clear();
-    if (!rt.rule->ast) {
+    if (rt.rule->grafana && rt.rule->grafana->dag) {
+      eval_grafana(rt, ts, q, append);
+    } else if (!rt.rule->ast) {
       rt.health = RuleHealth::kErr;
       rt.last_error = "rule has no valid expression";
     } else if (rt.rule->grafana) {
@@ -327,6 +329,15 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
                                 const AppendFn& append) {
   const rules::Rule& rule = *rt.rule;
   const rules::GrafanaSpec& g = *rule.grafana;
+  if (g.dag) {
+    if (g.paused) {
+      rt.last_samples = 0;  // isPaused: Grafana does not evaluate the rule
+      return;
+    }
+    if (!g.record_metric.empty()) return eval_grafana_record(rt, ts, q, append);
+    eval_grafana_dag(rt, ts, q);
+    return mirror_grafana(rt, ts, q, append);
+  }
   Millis t = ts - env_.query_offset;
   GrafanaRuleParams p;
   p.title = rule.name;
@@ -462,7 +473,14 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
   }
   if (result.error) fail(rt, *result.error);
   rt.last_samples = result.samples.size();
+  mirror_grafana(rt, ts, q, append);
+}
 
+void GroupRuntime::mirror_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
+                                  const AppendFn& append) {
+  const rules::Rule& rule = *rt.rule;
+  const bool dag = rule.grafana && rule.grafana->dag;
+  Millis t = ts - env_.query_offset;
   // Mirror the instances into Prometheus-shaped alerts, so ALERTS, the API and the unit tests
   // see Grafana-like rules the same way as Prometheus ones.
   AlertMap mirrored;
@@ -485,6 +503,15 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     ActiveAlert a;
     LabelsBuilder b(inst.labels);
     b.set("alertname", rule.name);
+    if (dag) {
+      // Grafana sends NoData/Error instances as DatasourceNoData/DatasourceError alerts.
+      if (inst.state == GrafanaState::kNoData || inst.state == GrafanaState::kError) {
+        b.set("alertname", inst.state == GrafanaState::kNoData ? "DatasourceNoData"
+                                                               : "DatasourceError");
+        b.set("rulename", rule.name);
+      }
+      b.del(kMetricName);  // Grafana's Alertmanager drops __-prefixed labels
+    }
     a.labels = b.build();
     a.state = st;
     a.value = inst.value;
@@ -492,12 +519,14 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     a.fired_at = inst.fired_at;
     if (!te) te = &templates(q, ts);
     const tmpl::FuncMap* funcs = &te->funcs;
-    tmpl::Value d =
-        tmpl::alert_template_data(inst.labels, te->external_labels, env_.external_url, inst.value);
+    tmpl::Value d = dag ? grafana_template_data(inst)
+                        : tmpl::alert_template_data(inst.labels, te->external_labels,
+                                                    env_.external_url, inst.value);
     LabelsBuilder ab;
     for (const auto& kv : rule.annotations) {
       ab.set(kv.key, expand_alert_template(kv, rule.name, d, *funcs));
     }
+    for (const auto& l : inst.extra_annotations) ab.set(l.name, l.value);
     if (!inst.state_reason.empty()) ab.set("grafana_state_reason", inst.state_reason);
     a.annotations = ab.build();
     auto prev = rt.alerts.find(a.labels.hash());
@@ -521,6 +550,10 @@ std::vector<rules::Alert> GroupRuntime::alerts_to_send(Millis ts, Millis resend_
   std::vector<rules::Alert> out;
   for (auto& rt : rules_) {
     if (!rt.rule->is_alert() || rt.alerts.empty()) continue;
+    if (rt.generator_url.empty() && rt.rule->grafana && rt.rule->grafana->dag) {
+      rt.generator_url = env_.external_url + "/alerting/grafana/" +
+                         url_query_escape(rt.rule->grafana->uid) + "/view";
+    }
     if (rt.generator_url.empty()) {
       rt.generator_url = env_.external_url +
                          "/graph?g0.expr=" + url_query_escape(rt.rule->expr.value) + "&g0.tab=1";
