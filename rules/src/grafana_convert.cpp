@@ -95,6 +95,22 @@ class ProvisioningDecoder {
     if (OptNode del = child(doc, "deleteRules"); del && !del->IsNull()) {
       decode_delete_rules(*del);
     }
+    disambiguate_group_names();
+  }
+
+  // Grafana identifies a group by (folder, name); the engine, its state files and its API by
+  // (file, name). A name used in two folders of one file is shown as "<folder>/<name>".
+  void disambiguate_group_names() {
+    auto& groups = ctx_.file().groups;
+    std::map<std::string, std::set<std::string>> folders_of;
+    for (const auto& g : groups) {
+      if (!g.grafana_folder.empty()) folders_of[g.name].insert(g.grafana_folder);
+    }
+    for (auto& g : groups) {
+      if (g.grafana_folder.empty()) continue;
+      auto it = folders_of.find(g.name);
+      if (it != folders_of.end() && it->second.size() > 1) g.name = g.grafana_folder + "/" + g.name;
+    }
   }
 
  private:

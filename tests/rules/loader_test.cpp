@@ -488,6 +488,8 @@ TEST_CASE("Grafana exports: no uid, labels {\"\": \"\"}, one group name in two f
   REQUIRE(r.file.groups.size() == 2);
   CHECK(r.file.groups[0].grafana_folder == "Team A");
   CHECK(r.file.groups[1].grafana_folder == "Team B");
+  CHECK(r.file.groups[0].name == "Team A/slo");  // one file, one name, two folders
+  CHECK(r.file.groups[1].name == "Team B/slo");
   const Rule& up = r.file.groups[0].rules.at(0);
   CHECK(up.labels.empty());
   CHECK(up.grafana->uid == "Team A/slo/Up");
