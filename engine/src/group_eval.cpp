@@ -503,16 +503,12 @@ void GroupRuntime::mirror_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     ActiveAlert a;
     LabelsBuilder b(inst.labels);
     b.set("alertname", rule.name);
-    if (dag) {
-      // Grafana sends NoData/Error instances as DatasourceNoData/DatasourceError alerts.
-      if (inst.state == GrafanaState::kNoData || inst.state == GrafanaState::kError) {
-        b.set("alertname", inst.state == GrafanaState::kNoData ? "DatasourceNoData"
-                                                               : "DatasourceError");
-        b.set("rulename", rule.name);
-      }
-      b.del(kMetricName);  // Grafana's Alertmanager drops __-prefixed labels
-    }
+    if (dag) b.del(kMetricName);  // Grafana's Alertmanager drops __-prefixed labels
     a.labels = b.build();
+    if (dag && (inst.state == GrafanaState::kNoData || inst.state == GrafanaState::kError)) {
+      // Sent as DatasourceNoData/DatasourceError (alerts_to_send); the instance keeps its title.
+      a.send_as = inst.state == GrafanaState::kNoData ? "DatasourceNoData" : "DatasourceError";
+    }
     a.state = st;
     a.value = inst.value;
     a.active_at = inst.starts_at;
@@ -530,7 +526,10 @@ void GroupRuntime::mirror_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     if (!inst.state_reason.empty()) ab.set("grafana_state_reason", inst.state_reason);
     a.annotations = ab.build();
     auto prev = rt.alerts.find(a.labels.hash());
-    if (prev != rt.alerts.end()) a.last_sent_at = prev->second.last_sent_at;
+    if (prev != rt.alerts.end()) {
+      a.last_sent_at = prev->second.last_sent_at;
+      if (a.send_as.empty()) a.send_as = prev->second.send_as;
+    }
     put_alert(mirrored, std::move(a));
   }
   // Keep resolved mirrors for resending, as Prometheus does.
@@ -558,10 +557,21 @@ std::vector<rules::Alert> GroupRuntime::alerts_to_send(Millis ts, Millis resend_
       rt.generator_url = env_.external_url +
                          "/graph?g0.expr=" + url_query_escape(rt.rule->expr.value) + "&g0.tab=1";
     }
+    // Grafana: NoData/Error instances go out as DatasourceNoData/DatasourceError.
+    std::unordered_map<uint64_t, std::string> send_as;
+    for (const auto& [h, a] : rt.alerts) {
+      if (!a.send_as.empty()) send_as.emplace(a.labels.to_labels().without_metric_name().hash(), a.send_as);
+    }
     auto alerts =
         collect_alerts_to_send(rt.alerts, ts, resend_delay, env_.interval, rt.generator_url);
     for (auto& a : alerts) {
       LabelsBuilder b(a.labels);
+      if (!send_as.empty()) {
+        if (auto it = send_as.find(a.labels.without_metric_name().hash()); it != send_as.end()) {
+          b.set("alertname", it->second);
+          b.set("rulename", rt.rule->name);
+        }
+      }
       for (const auto& l : env_.external_labels) {
         if (!a.labels.has(l.name)) b.set(l.name, l.value);
       }

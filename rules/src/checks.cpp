@@ -329,7 +329,9 @@ const promql::Expr* find_call(const promql::Expr& root, std::string_view a, std:
 void check_alert(Emitter& em, const RuleGroup& g, const Rule& r, const LintConfig& cfg) {
   const int64_t interval = g.interval.present ? g.interval.ms : 60'000;
   // alerts/for
-  if (r.for_.present && r.for_.ms == 0) {
+  // Grafana's exports always write `for` and `keepFiringFor`, so 0s is not worth a note there.
+  const bool grafana_file = r.grafana && r.grafana->from_provisioning;
+  if (r.for_.present && r.for_.ms == 0 && !grafana_file) {
     em.add("alerts/for", "for: 0s is redundant, it is the default", r.for_.pos, g.name, r.name,
            Severity::Info);
   } else if (r.for_.ms > 0 && r.for_.ms < interval) {
@@ -340,7 +342,7 @@ void check_alert(Emitter& em, const RuleGroup& g, const Rule& r, const LintConfi
                        format_duration(interval)),
            r.for_.pos, g.name, r.name);
   }
-  if (r.keep_firing_for.present && r.keep_firing_for.ms == 0) {
+  if (r.keep_firing_for.present && r.keep_firing_for.ms == 0 && !grafana_file) {
     em.add("alerts/for", "keep_firing_for: 0s is redundant, it is the default",
            r.keep_firing_for.pos, g.name, r.name, Severity::Info);
   } else if (r.keep_firing_for.ms > 0 && r.keep_firing_for.ms < interval) {

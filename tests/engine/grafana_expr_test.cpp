@@ -419,9 +419,12 @@ TEST_CASE("Grafana rule: no data from the datasource, by noDataState") {
     CHECK(in->state == GrafanaState::kNoData);
     CHECK(in->labels.get("datasource_uid") == "prom");
     REQUIRE(f.rule().alerts.size() == 1);
-    const auto& a = f.rule().alerts.begin()->second;
-    CHECK(a.labels.get("alertname") == "DatasourceNoData");
-    CHECK(a.labels.get("rulename") == "HighLoad");
+    CHECK(f.rule().alerts.begin()->second.labels.get("alertname") == "HighLoad");
+    auto sent = f.group->alerts_to_send(0, kMin);
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].labels.get("alertname") == "DatasourceNoData");
+    CHECK(sent[0].labels.get("rulename") == "HighLoad");
+    CHECK(sent[0].generator_url == "http://grafana.test/alerting/grafana/r1/view");
   }
   SUBCASE("Alerting: existing instances go Alerting with reason NoData") {
     GFixture f(rule_yaml("        noDataState: Alerting", "load", ""), {R"(load{host="a"} 1 _x20)"});
@@ -484,7 +487,10 @@ groups:
     CHECK(in.state == GrafanaState::kError);
     CHECK(f.rule().last_error.value_or("").find("looks like time series data") !=
           std::string::npos);
-    CHECK(f.rule().alerts.begin()->second.labels.get("alertname") == "DatasourceError");
+    auto sent = f.group->alerts_to_send(kMin, kMin);
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].labels.get("alertname") == "DatasourceError");
+    CHECK(sent[0].labels.get("rulename") == "Broken");
   }
   SUBCASE("Alerting: the error fires the rule, reason Error") {
     GFixture f(subst(dup, "Alerting"), {R"(load{host="a"} 9 9)"});
@@ -553,4 +559,39 @@ TEST_CASE("Grafana rule with isPaused is not evaluated") {
   f.eval(0);
   CHECK(f.rule().instances.empty());
   CHECK(f.rule().alerts.empty());
+}
+
+TEST_CASE("Grafana rule: a range query reduced by mean, before and after the data starts") {
+  const char* yaml = R"Y(apiVersion: 1
+groups:
+  - orgId: 1
+    name: g
+    folder: Infra
+    interval: 1m
+    rules:
+      - uid: cpu
+        title: CpuBusy
+        condition: C
+        data:
+          - refId: A
+            relativeTimeRange: {from: 300, to: 0}
+            datasourceUid: prom
+            model: {expr: 'sum by (instance) (rate(cpu_total[5m]))', range: true}
+          - refId: B
+            datasourceUid: __expr__
+            model: {expression: A, reducer: mean, settings: {mode: dropNN}, type: reduce}
+          - refId: C
+            datasourceUid: __expr__
+            model: {conditions: [{evaluator: {params: [0.8], type: gt}}], expression: B, type: threshold}
+)Y";
+  GFixture f(yaml, {R"(cpu_total{instance="web1"} 0+60x20)"});
+  f.eval(8 * kMin);
+  std::string dump = f.rule().last_error.value_or("");
+  for (const auto& [l, i] : f.rule().instances) dump += " " + l.to_string() + "=" + std::string(to_string(i.state));
+  INFO(dump);
+  auto* in = f.instance("instance", "web1");
+  REQUIRE(in);
+  CHECK(in->state == GrafanaState::kAlerting);
+  CHECK(in->values.at("B") > 0.8);
+  CHECK(in->values.at("B") < 1.0);  // the first points of rate[5m] extrapolate less
 }

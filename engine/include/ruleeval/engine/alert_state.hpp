@@ -46,6 +46,9 @@ struct ActiveAlert {
   Millis last_sent_at = kNoTime;
   Millis valid_until = kNoTime;
   Millis keep_firing_since = kNoTime;
+  // Grafana rules: the instance is (or resolved from) NoData / Error, sent to the Alertmanager
+  // as DatasourceNoData / DatasourceError with the title in `rulename`. Empty otherwise.
+  std::string send_as;
 };
 
 // All alerts of one rule, keyed by the identity hash (labels.hash()), as Prometheus keys them:
