@@ -471,6 +471,36 @@ Result<GResults> threshold(const GResults& in, const rules::SseEvaluator& ev,
   return normal;
 }
 
+namespace {
+// pkg/expr/classic evaluator.go: thresholds, ranges in either order, no_value.
+bool classic_matches(const rules::ClassicCond& c, std::optional<double> v) {
+  if (c.evaluator_type.empty()) return classic::evaluate(c.evaluator, v);
+  const std::string& t = c.evaluator_type;
+  if (t == "no_value") return !v.has_value();
+  if (!v) return false;
+  const auto& p = c.evaluator.params;
+  const double x = *v;
+  if (t.find("range") != std::string::npos) {
+    if (p.size() < 2) return false;
+    const double lo = std::min(p[0], p[1]);
+    const double hi = std::max(p[0], p[1]);
+    if (t == "within_range") return lo < x && x < hi;
+    if (t == "outside_range") return x < lo || x > hi;
+    if (t == "within_range_included") return lo <= x && x <= hi;
+    if (t == "outside_range_included") return x <= lo || x >= hi;
+    return false;
+  }
+  if (p.empty()) return false;
+  if (t == "gt") return x > p[0];
+  if (t == "lt") return x < p[0];
+  if (t == "eq") return x == p[0];
+  if (t == "ne") return x != p[0];
+  if (t == "gte") return x >= p[0];
+  if (t == "lte") return x <= p[0];
+  return false;
+}
+}  // namespace
+
 Result<GResults> classic_conditions(const std::vector<rules::ClassicCond>& conds,
                                     const Vars& vars) {
   bool firing = true;
@@ -496,9 +526,12 @@ Result<GResults> classic_conditions(const std::vector<rules::ClassicCond>& conds
         continue;  // NoData: a null number
       }
       if (reduced) cnodata = false;
-      if (classic::evaluate(c.evaluator, reduced)) cfire = true;
+      if (classic_matches(c, reduced)) cfire = true;
     }
-    if (items == 0 && c.evaluator.type == classic::EvaluatorType::kNoValue) cfire = true;
+    const bool no_value = c.evaluator_type.empty()
+                              ? c.evaluator.type == classic::EvaluatorType::kNoValue
+                              : c.evaluator_type == "no_value";
+    if (items == 0 && no_value) cfire = true;
     if (i == 0) {
       firing = cfire;
       no_data = cnodata;

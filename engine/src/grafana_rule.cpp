@@ -159,11 +159,19 @@ std::string apply(GrafanaInstance& in, const EvalItem& r, const GrafanaRuleParam
   return "";
 }
 
-Labels instance_labels(const Labels& raw, const GrafanaRuleParams& p, std::string_view folder) {
+Labels instance_labels(const Labels& raw, const GrafanaRuleParams& p, std::string_view folder,
+                       std::string_view receiver) {
   LabelsBuilder b(raw);
+  // Result labels may not take Grafana's routing label names (state.go renames them).
+  if (b.get("__grafana_receiver__") != "") {
+    b.set("grafana_receiver", b.get("__grafana_receiver__"));
+    b.del("__grafana_receiver__");
+  }
   for (const auto& l : p.labels) b.set(l.name, l.value);
   b.set("alertname", p.title);
   b.set("grafana_folder", folder);
+  // Simplified routing (notification_settings): Grafana labels the alert with its receiver.
+  if (!receiver.empty()) b.set("__grafana_receiver__", receiver);
   return b.build();
 }
 
@@ -171,7 +179,8 @@ Labels instance_labels(const Labels& raw, const GrafanaRuleParams& p, std::strin
 
 // One evaluation's results into the rule's instances (manager.go setNextStateForRule).
 void apply_grafana_results(GrafanaInstances& instances, const GrafanaRuleParams& p,
-                           std::string_view folder, const std::vector<EvalItem>& items,
+                           std::string_view folder, std::string_view receiver,
+                           const std::vector<EvalItem>& items,
                            Millis ts, Millis interval) {
   // Instances resolved as missing were reported once; drop them now.
   std::erase_if(instances, [](const auto& kv) {
@@ -210,7 +219,7 @@ void apply_grafana_results(GrafanaInstances& instances, const GrafanaRuleParams&
       if (!r.datasource_uid.empty()) b.set("datasource_uid", r.datasource_uid);
       raw = b.build();
     }
-    Labels lbs = instance_labels(raw, p, folder);
+    Labels lbs = instance_labels(raw, p, folder, receiver);
     auto [it, inserted] = instances.try_emplace(lbs);
     GrafanaInstance& in = it->second;
     if (inserted) {
@@ -302,7 +311,7 @@ void GroupRuntime::eval_grafana_dag(RuleRuntime& rt, Millis ts, RuleQuerier& q) 
   }
   opts.loaded = [&](const Labels& l) { return loaded.contains(l); };
   auto items = gexpr::evaluate_rule(*g.dag, q, ts - env_.query_offset, opts);
-  apply_grafana_results(rt.instances, p, g.folder, items, ts, env_.interval);
+  apply_grafana_results(rt.instances, p, g.folder, g.receiver, items, ts, env_.interval);
   rt.last_samples = items.size();
   if (items.size() == 1 && items[0].state == RState::kError) {
     rt.health = RuleHealth::kErr;

@@ -357,15 +357,12 @@ class ProvisioningDecoder {
       const std::string& k = kv.first.Scalar();
       if (k == "receiver") {
         spec.receiver = ctx_.string_value(kv.second).value;
-      } else if (k == "group_by") {
-        if (kv.second.IsSequence()) {
-          for (const auto& e : kv.second) spec.group_by.push_back(ctx_.string_value(e).value);
-        }
-      } else if (k == "group_wait" || k == "group_interval" || k == "repeat_interval" ||
+      } else if (k == "group_by" || k == "group_wait" || k == "group_interval" || k == "repeat_interval" ||
                  k == "mute_time_intervals" || k == "active_time_intervals") {
+        if (kv.second.IsNull() || (kv.second.IsSequence() && kv.second.size() == 0)) continue;
         unsupported(fmt::format("notification_settings.{} is not supported; set it on the "
-                                "route of receiver \"{}\" in ruleeval.yaml",
-                                k, spec.receiver),
+                                "route that matches __grafana_receiver__ in ruleeval.yaml",
+                                k),
                     ctx_.pos(kv.first), group, rule);
       } else {
         ctx_.unknown_field(kv.first, "AlertRuleNotificationSettings");
@@ -400,11 +397,9 @@ class ProvisioningDecoder {
     e.type = scalar_or_empty(child(ev, "type"));
     Pos p = ctx_.pos(ev);
     if (classic) {
-      if (!classic::evaluator_from_name(e.type)) {
-        unsupported(fmt::format("unsupported classic condition evaluator \"{}\" (want gt, lt, "
-                                "within_range, outside_range or no_value)",
-                                e.type),
-                    p, group, rule);
+      if (e.type != "no_value" && !valid_evaluator_type(e.type)) {
+        unsupported(fmt::format("unsupported classic condition evaluator \"{}\"", e.type), p,
+                    group, rule);
         return std::nullopt;
       }
     } else if (!valid_evaluator_type(e.type)) {
@@ -627,8 +622,9 @@ class ProvisioningDecoder {
         }
         auto e = evaluator(*ev, group, rule, true);
         if (!e) return std::nullopt;
-        cc.evaluator.type = *classic::evaluator_from_name(e->type);
+        if (auto t = classic::evaluator_from_name(e->type)) cc.evaluator.type = *t;
         cc.evaluator.params = e->params;
+        cc.evaluator_type = e->type;
         if (OptNode o = child(c, "operator")) {
           std::string op = scalar_or_empty(child(*o, "type"));
           if (op == "or") {

@@ -272,6 +272,28 @@ TEST_CASE("classic conditions fold left to right; all-null input is no data") {
   // within_range is order-insensitive in classic conditions
   auto w = classic_conditions({cond(EvaluatorType::kWithinRange, {20, 0}, false)}, v);
   CHECK(*w->at(0).v == 1);
+  auto typed = [](std::string type, std::vector<double> p) {
+    rules::ClassicCond c;
+    c.ref_id = "A";
+    c.reducer = Reducer::kAvg;
+    c.evaluator_type = std::move(type);
+    c.evaluator.params = std::move(p);
+    return c;
+  };
+  auto fires = [&](rules::ClassicCond c) {
+    auto x = classic_conditions({std::move(c)}, v);
+    REQUIRE(x);
+    return *x->at(0).v == 1;
+  };
+  CHECK(fires(typed("eq", {10})));
+  CHECK_FALSE(fires(typed("ne", {10})));
+  CHECK(fires(typed("gte", {10})));
+  CHECK(fires(typed("lte", {10})));
+  CHECK(fires(typed("within_range_included", {10, 0})));
+  CHECK_FALSE(fires(typed("within_range", {10, 0})));
+  CHECK(fires(typed("outside_range_included", {20, 10})));
+  CHECK_FALSE(fires(typed("outside_range", {20, 10})));
+  CHECK_FALSE(fires(typed("no_value", {})));
   Vars nulls;
   nulls["A"] = {series(Labels{}, {{0, std::nullopt}, {1, std::nullopt}})};
   auto n = classic_conditions({cond(EvaluatorType::kGt, {5}, false)}, nulls);
@@ -594,4 +616,12 @@ groups:
   CHECK(in->state == GrafanaState::kAlerting);
   CHECK(in->values.at("B") > 0.8);
   CHECK(in->values.at("B") < 1.0);  // the first points of rate[5m] extrapolate less
+}
+
+TEST_CASE("Grafana rule: notification_settings.receiver labels the alerts for routing") {
+  GFixture f(rule_yaml("        notification_settings: {receiver: team-db}", "load", ""),
+             {R"(load{host="a"} 9 9)"});
+  f.eval(0);
+  REQUIRE(f.rule().alerts.size() == 1);
+  CHECK(f.rule().alerts.begin()->second.labels.get("__grafana_receiver__") == "team-db");
 }

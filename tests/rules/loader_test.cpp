@@ -469,7 +469,7 @@ TEST_CASE("Grafana exports: no uid, labels {\"\": \"\"}, one group name in two f
   {"orgId": 1, "name": "slo", "folder": "Team A", "interval": "1m", "rules": [
     {"title": "Up", "condition": "A", "labels": {"": ""}, "isPaused": true,
      "missing_series_evals_to_resolve": 3,
-     "notification_settings": {"receiver": "team-a", "group_by": ["alertname"]},
+     "notification_settings": {"receiver": "team-a"},
      "data": [{"refId": "A", "relativeTimeRange": {"from": 600, "to": 0},
                "datasourceUid": "p", "model": {"expr": "up == 0", "instant": true}}]}]},
   {"orgId": 1, "name": "slo", "folder": "Team B", "interval": "1m", "rules": [

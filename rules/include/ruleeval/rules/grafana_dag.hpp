@@ -36,6 +36,10 @@ struct ClassicCond {
   std::string ref_id;
   classic::Reducer reducer = classic::Reducer::kAvg;
   classic::Evaluator evaluator;
+  // The evaluator as written (gt lt eq ne gte lte within_range outside_range
+  // within_range_included outside_range_included no_value); when set it decides, with ranges
+  // order-insensitive as in pkg/expr/classic.
+  std::string evaluator_type;
   bool op_or = false;  // joins it to the conditions before it (ignored for the first)
 };
 

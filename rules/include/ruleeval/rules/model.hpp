@@ -113,7 +113,6 @@ struct GrafanaSpec {
   bool paused = false;        // isPaused: not evaluated
   std::string record_metric;  // record.metric of a Grafana recording rule (kind Recording)
   std::string receiver;       // notification_settings.receiver (routes the rule's alerts)
-  std::vector<std::string> group_by;  // notification_settings.group_by
 };
 
 struct Rule {
