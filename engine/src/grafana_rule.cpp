@@ -306,7 +306,18 @@ void GroupRuntime::eval_grafana_dag(RuleRuntime& rt, Millis ts, RuleQuerier& q) 
   for (const auto& [_, in] : rt.instances) {
     if ((in.state == GrafanaState::kAlerting || in.state == GrafanaState::kPending) &&
         in.state_reason.empty()) {
-      loaded.insert(in.raw_labels);
+      if (!in.raw_labels.empty() || in.labels.empty()) {
+        loaded.insert(in.raw_labels);
+        continue;
+      }
+      // Restored from a state file (raw labels are not saved): the instance labels without
+      // the ones the rule adds.
+      LabelsBuilder b(in.labels);
+      for (const auto& l : p.labels) b.del(l.name);
+      b.del("alertname");
+      b.del("grafana_folder");
+      b.del("__grafana_receiver__");
+      loaded.insert(b.build());
     }
   }
   opts.loaded = [&](const Labels& l) { return loaded.contains(l); };

@@ -344,8 +344,12 @@ std::string format_math(const MathNode& n) {
   switch (n.kind) {
     case MathNode::Kind::kNumber:
       return std::isinf(n.number) ? std::string("inf()") : fmt::format("{}", n.number);
-    case MathNode::Kind::kVar:
-      return "$" + n.var;
+    case MathNode::Kind::kVar: {
+      const bool plain = std::all_of(n.var.begin(), n.var.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+      });
+      return plain ? "$" + n.var : "${" + n.var + "}";
+    }
     case MathNode::Kind::kUnary:
       if (n.args[0].kind == MathNode::Kind::kUnary) {
         return fmt::format("{}({})", to_string(n.op), format_math(n.args[0]));

@@ -61,6 +61,7 @@ TEST_CASE("math variables and functions") {
   auto r = parse_math("abs($A - ${my query}) >= 3 || is_nan($B_2) || $A");
   REQUIRE(r);
   CHECK(math_vars(*r) == std::vector<std::string>{"A", "my query", "B_2"});
+  CHECK(format_math(*r) == "(((abs(($A - ${my query})) >= 3) || is_nan($B_2)) || $A)");
   CHECK(fmt_of("nan() + inf() + infn() + null()") == "(((nan() + inf()) + infn()) + null())");
   CHECK(fmt_of("round(ceil(floor(log($A))))") == "round(ceil(floor(log($A))))");
   CHECK(fmt_of("is_inf($A) + is_null($A) + is_number($A)") ==
