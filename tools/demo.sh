@@ -10,6 +10,6 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "${RULEEVAL_JOBS:-$(nproc)}" --target ruleeval
 state=$(mktemp -d)
 trap 'rm -rf "$state"' EXIT
-build/tools/ruleeval lint examples/rules/ examples/demo/rules.yaml
+build/tools/ruleeval lint examples/rules/ examples/demo/rules.yaml examples/demo/grafana_rules.yaml
 build/tools/ruleeval run --config examples/demo/ruleeval.yaml --state-dir "$state" \
   --duration "${RULEEVAL_DEMO_SECONDS:-130}"

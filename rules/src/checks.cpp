@@ -16,13 +16,16 @@ namespace ruleeval::rules {
 
 namespace {
 
-constexpr std::array<CheckInfo, 19> kChecks = {{
+constexpr std::array<CheckInfo, 21> kChecks = {{
     {"yaml/parse", Severity::Error, "invalid YAML, wrong field types, unknown fields, duplicate keys"},
     {"rule/format", Severity::Error, "what promtool's rulefmt.Validate rejects"},
     {"promql/syntax", Severity::Error, "PromQL parse errors"},
     {"alerts/template", Severity::Error,
      "template syntax errors; $value/query in labels; labels the query cannot return"},
     {"grafana/unsupported", Severity::Error, "Grafana expressions ruleeval cannot evaluate"},
+    {"grafana/math", Severity::Error, "Grafana math expression syntax errors"},
+    {"grafana/dag", Severity::Error,
+     "Grafana refIds: unknown, cyclic or duplicate refIds, a missing condition node"},
     {"group/duplicate", Severity::Error, "a group name used twice"},
     {"rule/duplicate", Severity::Warning, "rules with the same name and labels (promtool lint)"},
     {"alerts/comparison", Severity::Warning, "an alert expression without a comparison"},
@@ -166,11 +169,13 @@ void validate_labels(Emitter& em, const std::vector<KeyValue>& labels, const std
 
 void validate_rulefmt(Emitter& em) {
   const RuleFile& file = em.file();
-  std::unordered_map<std::string_view, const RuleGroup*> seen;
+  std::unordered_map<std::string, const RuleGroup*> seen;
   for (const auto& g : file.groups) {
+    // Grafana groups are identified by (folder, name): the same name in two folders is fine.
+    std::string key = g.grafana_folder.empty() ? g.name : g.grafana_folder + '\x00' + g.name;
     if (g.name.empty()) {
       em.add("rule/format", "Groupname must not be empty", g.pos, g.name, "");
-    } else if (auto [it, inserted] = seen.emplace(g.name, &g); !inserted) {
+    } else if (auto [it, inserted] = seen.emplace(std::move(key), &g); !inserted) {
       em.add("group/duplicate",
              fmt::format("groupname: \"{}\" is repeated in the same file (first at line {})",
                          g.name, it->second->pos.line),
@@ -324,7 +329,9 @@ const promql::Expr* find_call(const promql::Expr& root, std::string_view a, std:
 void check_alert(Emitter& em, const RuleGroup& g, const Rule& r, const LintConfig& cfg) {
   const int64_t interval = g.interval.present ? g.interval.ms : 60'000;
   // alerts/for
-  if (r.for_.present && r.for_.ms == 0) {
+  // Grafana's exports always write `for` and `keepFiringFor`, so 0s is not worth a note there.
+  const bool grafana_file = r.grafana && r.grafana->from_provisioning;
+  if (r.for_.present && r.for_.ms == 0 && !grafana_file) {
     em.add("alerts/for", "for: 0s is redundant, it is the default", r.for_.pos, g.name, r.name,
            Severity::Info);
   } else if (r.for_.ms > 0 && r.for_.ms < interval) {
@@ -335,7 +342,7 @@ void check_alert(Emitter& em, const RuleGroup& g, const Rule& r, const LintConfi
                        format_duration(interval)),
            r.for_.pos, g.name, r.name);
   }
-  if (r.keep_firing_for.present && r.keep_firing_for.ms == 0) {
+  if (r.keep_firing_for.present && r.keep_firing_for.ms == 0 && !grafana_file) {
     em.add("alerts/for", "keep_firing_for: 0s is redundant, it is the default",
            r.keep_firing_for.pos, g.name, r.name, Severity::Info);
   } else if (r.keep_firing_for.ms > 0 && r.keep_firing_for.ms < interval) {
@@ -365,7 +372,8 @@ void check_alert(Emitter& em, const RuleGroup& g, const Rule& r, const LintConfi
   }
   // Templates: $value/query in labels, and labels the query cannot return.
   std::optional<LabelSetInfo> out_labels;
-  if (r.ast) out_labels = output_labels(*r.ast);
+  // (Grafana DAG rules: the condition's labels come from expressions over several queries.)
+  if (r.ast && !(r.grafana && r.grafana->dag)) out_labels = output_labels(*r.ast);
   auto check_templates = [&](const std::vector<KeyValue>& kvs, std::string_view what) {
     for (const auto& kv : kvs) {
       if (!kv.tmpl) continue;
@@ -526,10 +534,11 @@ std::vector<Diagnostic> check_across_files(std::span<const RuleFile* const> file
   std::unordered_map<std::string, First> groups;
   for (const RuleFile* f : files) {
     Emitter em(*f, out);
-    std::unordered_map<std::string_view, int> group_in_file;
+    std::unordered_map<std::string, int> group_in_file;
     for (const auto& g : f->groups) {
-      if (!g.name.empty() && group_in_file[g.name]++ == 0) {
-        auto [it, inserted] = groups.emplace(g.name, First{f, g.pos});
+      std::string gkey = g.grafana_folder.empty() ? g.name : g.grafana_folder + '\x00' + g.name;
+      if (!g.name.empty() && group_in_file[gkey]++ == 0) {
+        auto [it, inserted] = groups.emplace(gkey, First{f, g.pos});
         if (!inserted && it->second.file != f) {
           em.add("group/duplicate",
                  fmt::format("group \"{}\" is also defined in {}:{}; both are loaded and "

@@ -1,14 +1,17 @@
-// Grafana provisioning files (apiVersion: 1) into the rule model. A rule's data[] is a DAG of
-// refIds; we understand the shapes Grafana's UI produces for Prometheus queries:
-//   query -> [reduce ->] threshold (with optional unloadEvaluator = recovery threshold), and
-//   query -> classic_conditions (turned into the condition text "WHEN avg() OF query(A, ...)").
-// Everything else (math, resample, sql, non-Prometheus queries, recording rules) gets a
-// "grafana/unsupported" error at the node that we cannot evaluate; nothing is skipped silently.
+// Grafana provisioning and export files (apiVersion: 1, YAML or JSON) into the rule model. A
+// rule's `data` list becomes a GrafanaDag (grafana_dag.hpp): Prometheus queries plus the
+// server-side expressions math, reduce, resample, threshold and classic_conditions, evaluated by
+// the engine as Grafana evaluates them. What we cannot evaluate (sql expressions, queries to
+// non-Prometheus datasources) is a "grafana/unsupported" error at the node; nothing is skipped.
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "fmt/format.h"
 #include "rule_finish.hpp"
+#include "ruleeval/parser/duration.hpp"
+#include "ruleeval/parser/promql.hpp"
 
 namespace ruleeval::rules {
 namespace {
@@ -30,32 +33,33 @@ std::string scalar_or_empty(const OptNode& n) {
   return n && n->IsScalar() ? n->Scalar() : std::string();
 }
 
-struct DataNode {
-  std::string ref_id;
-  std::string datasource;
-  OptNode model;
-  yml::Node node;
-  int64_t from_seconds = 0;
-};
-
-std::optional<ThresholdOp> evaluator_op(std::string_view t) {
-  if (t == "gt") return ThresholdOp::Above;
-  if (t == "lt") return ThresholdOp::Below;
-  if (t == "eq") return ThresholdOp::Equal;
-  if (t == "ne") return ThresholdOp::NotEqual;
-  if (t == "gte") return ThresholdOp::AboveOrEqual;
-  if (t == "lte") return ThresholdOp::BelowOrEqual;
-  if (t == "within_range") return ThresholdOp::WithinRange;
-  if (t == "outside_range") return ThresholdOp::OutsideRange;
-  if (t == "within_range_included") return ThresholdOp::WithinRangeIncluded;
-  if (t == "outside_range_included") return ThresholdOp::OutsideRangeIncluded;
-  return std::nullopt;
+// Grafana durations for resample windows: Prometheus units plus plain seconds ("10").
+std::optional<int64_t> grafana_duration(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  if (s.find_first_not_of("0123456789") == std::string::npos) return std::stoll(s) * 1000;
+  auto d = parse_duration(s);
+  if (!d) return std::nullopt;
+  return *d;
 }
 
-bool is_range_op(ThresholdOp op) {
-  return op == ThresholdOp::WithinRange || op == ThresholdOp::OutsideRange ||
-         op == ThresholdOp::WithinRangeIncluded || op == ThresholdOp::OutsideRangeIncluded;
+bool valid_evaluator_type(std::string_view t) {
+  static constexpr std::string_view kTypes[] = {
+      "gt", "lt", "eq", "ne", "gte", "lte", "within_range", "outside_range",
+      "within_range_included", "outside_range_included"};
+  return std::find(std::begin(kTypes), std::end(kTypes), t) != std::end(kTypes);
 }
+
+size_t evaluator_arity(std::string_view t) {
+  return t.find("range") != std::string_view::npos ? 2 : 1;
+}
+
+constexpr std::string_view kGroupFields[] = {"orgId", "name", "folder", "interval", "rules"};
+constexpr std::string_view kRuleFields[] = {
+    "uid", "title", "condition", "data", "dashboardUid", "dasboardUid", "panelId",
+    "noDataState", "execErrState", "for", "keepFiringFor", "annotations", "labels", "isPaused",
+    "notification_settings", "record", "missing_series_evals_to_resolve", "orgId", "id",
+    "updated", "intervalSeconds", "version", "namespace_uid", "rule_group", "folderUID",
+    "ruleGroup", "provenance", "guid", "metadata"};
 
 class ProvisioningDecoder {
  public:
@@ -63,16 +67,77 @@ class ProvisioningDecoder {
 
   void decode(const yml::Node& doc) {
     ctx_.check_duplicate_keys(doc);
-    OptNode groups = child(doc, "groups");
-    if (!groups || groups->IsNull()) return;
-    if (!groups->IsSequence()) {
-      ctx_.type_error(*groups, "[]AlertRuleGroupV1");
-      return;
+    for (const auto& kv : doc) {
+      const std::string& key = kv.first.Scalar();
+      if (key == "apiVersion" || key == "groups" || key == "deleteRules") continue;
+      if (key == "contactPoints" || key == "policies" || key == "muteTimes" ||
+          key == "templates" || key == "deleteContactPoints" || key == "resetPolicies" ||
+          key == "deleteMuteTimes" || key == "deleteTemplates" || key == "deleteNotificationPolicies") {
+        if (kv.second.IsNull() || (kv.second.IsSequence() && kv.second.size() == 0)) continue;
+        ctx_.error("grafana/unsupported",
+                   fmt::format("Grafana `{}` in a rule file are not read by ruleeval: configure "
+                               "receivers, routes and time intervals in ruleeval.yaml "
+                               "(Alertmanager's `receivers`, `route`, `time_intervals`)",
+                               key),
+                   ctx_.pos(kv.first), "", "");
+        continue;
+      }
+      ctx_.unknown_field(kv.first, "alerting.AlertingFileV1");
     }
-    for (const auto& g : *groups) decode_group(g);
+    OptNode groups = child(doc, "groups");
+    if (groups && !groups->IsNull()) {
+      if (!groups->IsSequence()) {
+        ctx_.type_error(*groups, "[]AlertRuleGroupV1");
+      } else {
+        for (const auto& g : *groups) decode_group(g);
+      }
+    }
+    if (OptNode del = child(doc, "deleteRules"); del && !del->IsNull()) {
+      decode_delete_rules(*del);
+    }
+    disambiguate_group_names();
+  }
+
+  // Grafana identifies a group by (folder, name); the engine, its state files and its API by
+  // (file, name). A name used in two folders of one file is shown as "<folder>/<name>".
+  void disambiguate_group_names() {
+    auto& groups = ctx_.file().groups;
+    std::map<std::string, std::set<std::string>> folders_of;
+    for (const auto& g : groups) {
+      if (!g.grafana_folder.empty()) folders_of[g.name].insert(g.grafana_folder);
+    }
+    for (auto& g : groups) {
+      if (g.grafana_folder.empty()) continue;
+      auto it = folders_of.find(g.name);
+      if (it != folders_of.end() && it->second.size() > 1) g.name = g.grafana_folder + "/" + g.name;
+    }
   }
 
  private:
+  // deleteRules: [{orgId, uid}]. Grafana deletes after provisioning the groups, so a rule both
+  // defined and deleted in the file is gone.
+  void decode_delete_rules(const yml::Node& del) {
+    if (!del.IsSequence()) {
+      ctx_.type_error(del, "[]RuleDelete");
+      return;
+    }
+    std::set<std::string> uids;
+    for (const auto& d : del) {
+      std::string uid = scalar_or_empty(child(d, "uid"));
+      if (uid.empty()) {
+        ctx_.error("rule/format", "deleteRules entry needs a `uid`", ctx_.pos(d), "", "");
+        continue;
+      }
+      uids.insert(uid);
+    }
+    for (auto& g : ctx_.file().groups) {
+      if (g.grafana_folder.empty()) continue;
+      std::erase_if(g.rules, [&](const Rule& r) {
+        return r.grafana && !r.grafana->uid.empty() && uids.contains(r.grafana->uid);
+      });
+    }
+  }
+
   void decode_group(const yml::Node& node) {
     if (!node.IsMap()) {
       ctx_.type_error(node, "AlertRuleGroupV1");
@@ -94,6 +159,9 @@ class ProvisioningDecoder {
         group.interval = ctx_.duration_value(kv.second);
       } else if (key == "rules") {
         rules = kv.second;
+      } else if (std::find(std::begin(kGroupFields), std::end(kGroupFields), key) ==
+                 std::end(kGroupFields)) {
+        ctx_.unknown_field(kv.first, "AlertRuleGroupV1");
       }
     }
     if (folder.empty()) {
@@ -102,10 +170,18 @@ class ProvisioningDecoder {
     if (!group.interval.present) {
       ctx_.error("rule/format", "Grafana rule group needs an `interval`", group.pos, group.name,
                  "");
+    } else if (group.interval.ms <= 0 || group.interval.ms % 10'000 != 0) {
+      ctx_.error("rule/format",
+                 "Grafana rule group `interval` must be a positive multiple of 10s (the "
+                 "scheduler's base interval)",
+                 group.interval.pos, group.name, "");
     }
+    group.grafana_folder = folder.empty() ? "General" : folder;
     if (rules && rules->IsSequence()) {
       for (const auto& r : *rules) {
-        if (auto rule = decode_rule(r, group.name, folder)) group.rules.push_back(std::move(*rule));
+        if (auto rule = decode_rule(r, group.name, group.grafana_folder)) {
+          group.rules.push_back(std::move(*rule));
+        }
       }
     } else if (rules && !rules->IsNull()) {
       ctx_.type_error(*rules, "[]AlertRuleV1");
@@ -116,6 +192,14 @@ class ProvisioningDecoder {
   void unsupported(const std::string& msg, Pos p, const std::string& group,
                    const std::string& rule) {
     ctx_.error("grafana/unsupported", msg, p, group, rule);
+  }
+
+  // Grafana writes `labels: {"": ""}` in exports; an empty name is no label (Grafana drops
+  // it before notifying), so it is dropped here.
+  std::vector<KeyValue> labels_of(const yml::Node& v) {
+    auto kvs = ctx_.string_map(v);
+    std::erase_if(kvs, [](const KeyValue& kv) { return kv.key.empty(); });
+    return kvs;
   }
 
   std::optional<Rule> decode_rule(const yml::Node& node, const std::string& group,
@@ -134,6 +218,7 @@ class ProvisioningDecoder {
     spec.reduce_mode = ReduceMode::Strict;
     spec.on_error = ErrorState::Alerting;  // the provisioning default
     Scalar condition;
+    Scalar record_from;
     OptNode data;
     for (const auto& kv : node) {
       const std::string& key = kv.first.Scalar();
@@ -153,9 +238,9 @@ class ProvisioningDecoder {
       } else if (key == "keepFiringFor") {
         rule.keep_firing_for = ctx_.duration_value(v);
       } else if (key == "labels") {
-        rule.labels = ctx_.string_map(v);
+        rule.labels = labels_of(v);
       } else if (key == "annotations") {
-        rule.annotations = ctx_.string_map(v);
+        rule.annotations = labels_of(v);
       } else if (key == "noDataState") {
         auto s = ctx_.string_value(v);
         if (auto st = parse_no_data_state(s.value)) {
@@ -179,314 +264,531 @@ class ProvisioningDecoder {
                      s.pos, group, rule.name);
         }
       } else if (key == "record") {
-        unsupported("Grafana recording rules are not supported; use a Prometheus `record` rule",
-                    ctx_.pos(kv.first), group, rule.name);
-      } else if (key == "isPaused") {
-        if (v.IsScalar() && v.Scalar() == "true") {
-          ctx_.report("grafana/unsupported", Severity::Info,
-                      "rule is paused in Grafana; ruleeval evaluates it anyway", ctx_.pos(v),
-                      group, rule.name);
+        if (!v.IsMap()) {
+          ctx_.type_error(v, "RecordV1");
+          continue;
         }
+        for (const auto& rkv : v) {
+          const std::string& rk = rkv.first.Scalar();
+          if (rk == "metric") {
+            spec.record_metric = ctx_.string_value(rkv.second).value;
+          } else if (rk == "from") {
+            record_from = ctx_.string_value(rkv.second);
+          } else if (rk == "target_datasource_uid" || rk == "targetDatasourceUid") {
+            // Results go where the run's recording results go (embedded store, remote_write).
+          } else {
+            ctx_.unknown_field(rkv.first, "RecordV1");
+          }
+        }
+        if (spec.record_metric.empty() || !record_from.present) {
+          ctx_.error("rule/format", "a Grafana recording rule needs `record.metric` and "
+                                    "`record.from`",
+                     ctx_.pos(v), group, rule.name);
+        }
+      } else if (key == "isPaused") {
+        spec.paused = v.IsScalar() && v.Scalar() == "true";
+      } else if (key == "missing_series_evals_to_resolve") {
+        int64_t n = ctx_.int_value(v);
+        if (n <= 0) {
+          ctx_.error("rule/format", "missing_series_evals_to_resolve must be greater than 0",
+                     ctx_.pos(v), group, rule.name);
+        } else {
+          spec.missing_series_evals_to_resolve = static_cast<int>(std::min<int64_t>(n, 1 << 20));
+        }
+      } else if (key == "notification_settings") {
+        decode_notification_settings(v, spec, group, rule.name);
+      } else if (std::find(std::begin(kRuleFields), std::end(kRuleFields), key) ==
+                 std::end(kRuleFields)) {
+        ctx_.unknown_field(kv.first, "AlertRuleV1");
       }
-      // orgId, dashboardUid, panelId, notification_settings, missing_series_evals_to_resolve:
-      // accepted and not needed for evaluation.
+      // orgId, dashboardUid, panelId and the export API's bookkeeping fields: not needed for
+      // evaluation.
     }
     if (rule.name.empty()) {
       ctx_.error("rule/format", "Grafana rule needs a `title`", rule.pos, group, "");
     }
-    if (spec.uid.empty()) {
-      ctx_.error("rule/format", "Grafana rule needs a `uid`", rule.pos, group, rule.name);
+    // The export API writes rules without `uid`; Grafana then creates one. Without a uid the
+    // rule cannot be named in deleteRules, nothing else depends on it.
+    if (spec.uid.empty()) spec.uid = fmt::format("{}/{}/{}", folder, group, rule.name);
+    if (!spec.record_metric.empty()) {
+      rule.kind = RuleKind::Recording;
+      rule.name = spec.record_metric;
+      rule.name_pos = record_from.pos;
+      condition = record_from;
     }
     if (!data || !data->IsSequence() || data->size() == 0) {
       ctx_.error("rule/format", "Grafana rule needs a non-empty `data` list", rule.pos, group,
                  rule.name);
       return rule;
     }
-    std::map<std::string, DataNode> nodes;
+    auto dag = std::make_shared<GrafanaDag>();
+    dag->condition = condition.value;
+    broken_.clear();
     for (const auto& d : *data) {
-      if (!d.IsMap()) {
-        ctx_.type_error(d, "AlertQueryV1");
-        continue;
+      if (auto n = decode_node(d, group, rule.name)) {
+        dag->nodes.push_back(std::move(*n));
+      } else if (d.IsMap()) {
+        // Already reported; refIds that read it are not reported again.
+        broken_.insert(scalar_or_empty(child(d, "refId")));
       }
-      DataNode dn;
-      dn.node = static_cast<const yml::Node&>(d);
-      dn.ref_id = scalar_or_empty(child(d, "refId"));
-      dn.datasource = scalar_or_empty(child(d, "datasourceUid"));
-      dn.model = child(d, "model");
-      if (OptNode rtr = child(d, "relativeTimeRange")) {
-        std::string from = scalar_or_empty(child(*rtr, "from"));
-        dn.from_seconds = from.empty() ? 0 : std::atoll(from.c_str());
-      }
-      if (dn.ref_id.empty()) {
-        ctx_.error("rule/format", "data entry needs a `refId`", ctx_.pos(d), group, rule.name);
-        continue;
-      }
-      nodes[dn.ref_id] = dn;
     }
-    auto cond = nodes.find(condition.value);
-    if (cond == nodes.end()) {
-      ctx_.error("rule/format",
-                 fmt::format("condition \"{}\" is not the refId of any data entry",
-                             condition.value),
-                 condition.present ? condition.pos : rule.pos, group, rule.name);
-      return rule;
+    check_dag(*dag, condition, rule, group);
+    // The first Prometheus query stands for the rule in lint checks and the generator URL.
+    for (const auto& n : dag->nodes) {
+      if (n.type == GrafanaNodeType::kQuery && !n.expr.empty()) {
+        spec.query = first_query_scalar_;
+        rule.expr = first_query_scalar_;
+        break;
+      }
     }
-    convert(cond->second, nodes, spec, rule, group);
-    rule.expr = spec.query;
+    first_query_scalar_ = Scalar{};
+    spec.dag = std::move(dag);
     rule.grafana = std::move(spec);
     return rule;
   }
 
-  Pos model_pos(const DataNode& n, std::string_view key) {
-    if (n.model) {
-      if (OptNode v = child(*n.model, key)) return ctx_.pos(*v);
-      return ctx_.pos(*n.model);
+  void decode_notification_settings(const yml::Node& v, GrafanaSpec& spec,
+                                    const std::string& group, const std::string& rule) {
+    if (!v.IsMap()) {
+      ctx_.type_error(v, "AlertRuleNotificationSettings");
+      return;
     }
-    return ctx_.pos(n.node);
-  }
-
-  std::string expr_type(const DataNode& n) {
-    return !n.model ? std::string() : scalar_or_empty(child(*n.model, "type"));
-  }
-
-  // Resolves the query feeding an expression node; false (with a diagnostic) when unsupported.
-  bool resolve_query(const DataNode& n, GrafanaSpec& spec, const std::string& group,
-                     const std::string& rule) {
-    if (n.datasource == kExprDatasource) {
-      unsupported(fmt::format("expected a Prometheus query at refId \"{}\", found a `{}` "
-                              "expression",
-                              n.ref_id, expr_type(n)),
-                  model_pos(n, "type"), group, rule);
-      return false;
-    }
-    if (n.model) {
-      if (OptNode ds = child(*n.model, "datasource")) {
-        std::string type = scalar_or_empty(child(*ds, "type"));
-        if (!type.empty() && type != "prometheus") {
-          unsupported(fmt::format("refId \"{}\" queries a `{}` datasource; only Prometheus "
-                                  "(PromQL) queries can be evaluated",
-                                  n.ref_id, type),
-                      ctx_.pos(*ds), group, rule);
-          return false;
-        }
+    for (const auto& kv : v) {
+      const std::string& k = kv.first.Scalar();
+      if (k == "receiver") {
+        spec.receiver = ctx_.string_value(kv.second).value;
+      } else if (k == "group_by" || k == "group_wait" || k == "group_interval" || k == "repeat_interval" ||
+                 k == "mute_time_intervals" || k == "active_time_intervals") {
+        if (kv.second.IsNull() || (kv.second.IsSequence() && kv.second.size() == 0)) continue;
+        unsupported(fmt::format("notification_settings.{} is not supported; set it on the "
+                                "route that matches __grafana_receiver__ in ruleeval.yaml",
+                                k),
+                    ctx_.pos(kv.first), group, rule);
+      } else {
+        ctx_.unknown_field(kv.first, "AlertRuleNotificationSettings");
       }
     }
-    OptNode expr = !n.model ? OptNode() : child(*n.model, "expr");
-    if (!expr || !expr->IsScalar()) {
+    if (spec.receiver.empty()) {
+      ctx_.error("rule/format", "notification_settings needs a `receiver`", ctx_.pos(v), group,
+                 rule);
+    }
+  }
+
+  Pos model_pos(const OptNode& model, const yml::Node& entry, std::string_view key) {
+    if (model) {
+      if (OptNode v = child(*model, key)) return ctx_.pos(*v);
+      return ctx_.pos(*model);
+    }
+    return ctx_.pos(entry);
+  }
+
+  // "$B" or "B" → "B" (reduce/resample/threshold `expression`).
+  static std::string ref_of(std::string s) {
+    if (s.size() > 3 && s[0] == '$' && s[1] == '{' && s.back() == '}') {
+      return s.substr(2, s.size() - 3);
+    }
+    if (!s.empty() && s[0] == '$') return s.substr(1);
+    return s;
+  }
+
+  std::optional<SseEvaluator> evaluator(const yml::Node& ev, const std::string& group,
+                                        const std::string& rule, bool classic) {
+    SseEvaluator e;
+    e.type = scalar_or_empty(child(ev, "type"));
+    Pos p = ctx_.pos(ev);
+    if (classic) {
+      if (e.type != "no_value" && !valid_evaluator_type(e.type)) {
+        unsupported(fmt::format("unsupported classic condition evaluator \"{}\"", e.type), p,
+                    group, rule);
+        return std::nullopt;
+      }
+    } else if (!valid_evaluator_type(e.type)) {
+      unsupported(fmt::format("unsupported evaluator type \"{}\"", e.type), p, group, rule);
+      return std::nullopt;
+    }
+    const size_t want = e.type == "no_value" ? 0 : evaluator_arity(e.type);
+    OptNode params = child(ev, "params");
+    if (want > 0 && (!params || !params->IsSequence() || params->size() < want)) {
+      ctx_.error("rule/format", fmt::format("evaluator \"{}\" needs {} param(s)", e.type, want),
+                 p, group, rule);
+      return std::nullopt;
+    }
+    for (size_t i = 0; i < want; ++i) {
+      auto v = ctx_.float_value((*params)[i]);
+      if (!v) return std::nullopt;
+      e.params.push_back(*v);
+    }
+    return e;
+  }
+
+  std::optional<GrafanaNode> decode_node(const yml::Node& d, const std::string& group,
+                                         const std::string& rule) {
+    if (!d.IsMap()) {
+      ctx_.type_error(d, "AlertQueryV1");
+      return std::nullopt;
+    }
+    GrafanaNode n;
+    Pos at = ctx_.pos(d);
+    n.line = at.line;
+    n.col = at.col;
+    n.ref_id = scalar_or_empty(child(d, "refId"));
+    n.datasource_uid = scalar_or_empty(child(d, "datasourceUid"));
+    OptNode model = child(d, "model");
+    if (n.ref_id.empty()) {
+      ctx_.error("rule/format", "data entry needs a `refId`", at, group, rule);
+      return std::nullopt;
+    }
+    if (OptNode rtr = child(d, "relativeTimeRange")) {
+      if (OptNode f = child(*rtr, "from")) n.from_s = ctx_.int_value(*f);
+      if (OptNode t = child(*rtr, "to")) n.to_s = ctx_.int_value(*t);
+    } else {
+      n.from_s = 0;
+    }
+    if (!model || !model->IsMap()) {
+      ctx_.error("rule/format", fmt::format("data entry \"{}\" needs a `model`", n.ref_id), at,
+                 group, rule);
+      return std::nullopt;
+    }
+    std::string ds_type;
+    if (OptNode ds = child(*model, "datasource")) {
+      ds_type = scalar_or_empty(child(*ds, "type"));
+      if (n.datasource_uid.empty()) n.datasource_uid = scalar_or_empty(child(*ds, "uid"));
+    }
+    const bool is_expr = n.datasource_uid == kExprDatasource || n.datasource_uid == "-100" ||
+                         ds_type == kExprDatasource;
+    if (!is_expr) return decode_query(n, d, *model, ds_type, group, rule);
+    const std::string type = scalar_or_empty(child(*model, "type"));
+    const Pos type_pos = model_pos(model, d, "type");
+    auto input_of = [&]() {
+      return ref_of(scalar_or_empty(child(*model, "expression")));
+    };
+    if (type == "math") {
+      n.type = GrafanaNodeType::kMath;
+      OptNode e = child(*model, "expression");
+      if (!e || !e->IsScalar()) {
+        ctx_.error("rule/format", "math expression needs an `expression`", type_pos, group, rule);
+        return std::nullopt;
+      }
+      Scalar s = ctx_.string_value(*e);
+      auto parsed = grafana::parse_math(s.value);
+      if (!parsed) {
+        const auto& w = parsed.error().where;
+        std::string msg = parsed.error().message;
+        if (auto colon = msg.find(": "); colon != std::string::npos) msg = msg.substr(colon + 2);
+        ctx_.error("grafana/math", fmt::format("invalid math expression: {}", msg),
+                   map_into_scalar(s, ctx_.file().text, w.line, w.col), group, rule);
+        return std::nullopt;
+      }
+      n.math = std::make_shared<const grafana::MathNode>(std::move(*parsed));
+      return n;
+    }
+    if (type == "reduce") {
+      n.type = GrafanaNodeType::kReduce;
+      n.input = input_of();
+      std::string reducer = scalar_or_empty(child(*model, "reducer"));
+      auto r = sse_reducer_from_name(reducer);
+      if (!r) {
+        unsupported(fmt::format("reduction {} not implemented (want sum, mean, min, max, count, "
+                                "last or median)",
+                                reducer),
+                    model_pos(model, d, "reducer"), group, rule);
+        return std::nullopt;
+      }
+      n.reducer = *r;
+      if (OptNode settings = child(*model, "settings")) {
+        std::string mode = scalar_or_empty(child(*settings, "mode"));
+        if (mode == "dropNN") {
+          n.mode = SseMode::kDropNN;
+        } else if (mode == "replaceNN") {
+          n.mode = SseMode::kReplaceNN;
+          OptNode rv = child(*settings, "replaceWithValue");
+          if (!rv) {
+            ctx_.error("rule/format", "reduce mode replaceNN needs `replaceWithValue`",
+                       ctx_.pos(*settings), group, rule);
+            return std::nullopt;
+          }
+          auto v = ctx_.float_value(*rv);
+          if (!v) return std::nullopt;
+          n.replace_with = *v;
+        } else if (!mode.empty() && mode != "strict") {
+          ctx_.error("rule/format",
+                     fmt::format("reducer mode {} is not supported (want dropNN, replaceNN or "
+                                 "none)",
+                                 mode),
+                     ctx_.pos(*settings), group, rule);
+          return std::nullopt;
+        }
+      }
+      return n;
+    }
+    if (type == "resample") {
+      n.type = GrafanaNodeType::kResample;
+      n.input = input_of();
+      std::string window = scalar_or_empty(child(*model, "window"));
+      auto w = grafana_duration(window);
+      if (!w || *w <= 0) {
+        ctx_.error("rule/format", fmt::format("resample needs a valid `window`, got \"{}\"", window),
+                   model_pos(model, d, "window"), group, rule);
+        return std::nullopt;
+      }
+      n.window_ms = *w;
+      std::string down = scalar_or_empty(child(*model, "downsampler"));
+      auto r = sse_reducer_from_name(down);
+      if (!r || *r == SseReducer::kCount || *r == SseReducer::kMedian) {
+        unsupported(fmt::format("downsampling {} not implemented (want sum, mean, min, max or "
+                                "last)",
+                                down),
+                    model_pos(model, d, "downsampler"), group, rule);
+        return std::nullopt;
+      }
+      n.reducer = *r;
+      std::string up = scalar_or_empty(child(*model, "upsampler"));
+      if (up == "pad") {
+        n.upsampler = Upsampler::kPad;
+      } else if (up == "backfilling") {
+        n.upsampler = Upsampler::kBackfilling;
+      } else if (up == "fillna") {
+        n.upsampler = Upsampler::kFillNA;
+      } else {
+        unsupported(fmt::format("upsampling {} not implemented (want pad, backfilling or "
+                                "fillna)",
+                                up),
+                    model_pos(model, d, "upsampler"), group, rule);
+        return std::nullopt;
+      }
+      return n;
+    }
+    if (type == "threshold") {
+      n.type = GrafanaNodeType::kThreshold;
+      n.input = input_of();
+      OptNode conds = child(*model, "conditions");
+      if (!conds || !conds->IsSequence() || conds->size() != 1) {
+        ctx_.error("rule/format", "a threshold expression takes exactly one condition",
+                   model_pos(model, d, "conditions"), group, rule);
+        return std::nullopt;
+      }
+      const yml::Node& c0 = (*conds)[0];
+      OptNode ev = child(c0, "evaluator");
+      if (!ev) {
+        ctx_.error("rule/format", "threshold condition needs an `evaluator`", ctx_.pos(c0), group,
+                   rule);
+        return std::nullopt;
+      }
+      auto e = evaluator(*ev, group, rule, false);
+      if (!e) return std::nullopt;
+      n.evaluator = *e;
+      if (OptNode unload = child(c0, "unloadEvaluator"); unload && !unload->IsNull()) {
+        auto u = evaluator(*unload, group, rule, false);
+        if (!u) return std::nullopt;
+        n.unload_evaluator = *u;
+      }
+      return n;
+    }
+    if (type == "classic_conditions") {
+      n.type = GrafanaNodeType::kClassic;
+      OptNode conds = child(*model, "conditions");
+      if (!conds || !conds->IsSequence() || conds->size() == 0) {
+        ctx_.error("rule/format", "classic_conditions needs a non-empty `conditions` list",
+                   model_pos(model, d, "conditions"), group, rule);
+        return std::nullopt;
+      }
+      for (size_t i = 0; i < conds->size(); ++i) {
+        const yml::Node& c = (*conds)[i];
+        ClassicCond cc;
+        OptNode q = child(c, "query");
+        OptNode params = !q ? OptNode() : child(*q, "params");
+        cc.ref_id = params && params->IsSequence() && params->size() > 0
+                        ? scalar_or_empty((*params)[0])
+                        : std::string();
+        if (cc.ref_id.empty()) {
+          ctx_.error("rule/format", "classic condition needs `query.params[0]` (a refId)",
+                     ctx_.pos(c), group, rule);
+          return std::nullopt;
+        }
+        OptNode red = child(c, "reducer");
+        std::string reducer = !red ? "avg" : scalar_or_empty(child(*red, "type"));
+        auto r = classic::reducer_from_name(reducer);
+        if (!r) {
+          unsupported(fmt::format("unsupported classic condition reducer \"{}\"", reducer),
+                      red ? ctx_.pos(*red) : ctx_.pos(c), group, rule);
+          return std::nullopt;
+        }
+        cc.reducer = *r;
+        OptNode ev = child(c, "evaluator");
+        if (!ev) {
+          ctx_.error("rule/format", "classic condition needs an `evaluator`", ctx_.pos(c), group,
+                     rule);
+          return std::nullopt;
+        }
+        auto e = evaluator(*ev, group, rule, true);
+        if (!e) return std::nullopt;
+        if (auto t = classic::evaluator_from_name(e->type)) cc.evaluator.type = *t;
+        cc.evaluator.params = e->params;
+        cc.evaluator_type = e->type;
+        if (OptNode o = child(c, "operator")) {
+          std::string op = scalar_or_empty(child(*o, "type"));
+          if (op == "or") {
+            cc.op_or = true;
+          } else if (!op.empty() && op != "and" && i > 0) {
+            ctx_.error("rule/format",
+                       fmt::format("classic condition operator \"{}\" (want and or or)", op),
+                       ctx_.pos(*o), group, rule);
+            return std::nullopt;
+          }
+        }
+        n.conditions.push_back(std::move(cc));
+      }
+      return n;
+    }
+    if (type == "sql") {
+      unsupported("Grafana `sql` expressions are not supported by ruleeval", type_pos, group,
+                  rule);
+      return std::nullopt;
+    }
+    unsupported(fmt::format("unknown Grafana expression type \"{}\" (want math, reduce, "
+                            "resample, threshold or classic_conditions)",
+                            type),
+                type_pos, group, rule);
+    return std::nullopt;
+  }
+
+  std::optional<GrafanaNode> decode_query(GrafanaNode n, const yml::Node& d,
+                                          const yml::Node& model, const std::string& ds_type,
+                                          const std::string& group, const std::string& rule) {
+    n.type = GrafanaNodeType::kQuery;
+    if (!ds_type.empty() && ds_type != "prometheus") {
+      unsupported(fmt::format("refId \"{}\" queries a `{}` datasource; only Prometheus "
+                              "(PromQL) queries can be evaluated",
+                              n.ref_id, ds_type),
+                  model_pos(model, d, "datasource"), group, rule);
+      return std::nullopt;
+    }
+    OptNode expr = child(model, "expr");
+    if (!expr || !expr->IsScalar() || expr->Scalar().empty()) {
       unsupported(fmt::format("refId \"{}\" has no PromQL `expr` in its model; only Prometheus "
                               "queries can be evaluated",
                               n.ref_id),
-                  ctx_.pos(n.node), group, rule);
-      return false;
-    }
-    spec.query = ctx_.string_value(*expr);
-    const bool instant = scalar_or_empty(child(*n.model, "instant")) == "true";
-    spec.range_ms = instant ? 0 : n.from_seconds * 1000;
-    spec.range_pos = ctx_.pos(n.node);
-    return true;
-  }
-
-  std::optional<Threshold> evaluator(const yml::Node& ev, const std::string& group,
-                                     const std::string& rule) {
-    Threshold t;
-    t.pos = ctx_.pos(ev);
-    std::string type = scalar_or_empty(child(ev, "type"));
-    auto op = evaluator_op(type);
-    if (!op) {
-      unsupported(fmt::format("unsupported evaluator type \"{}\"", type), t.pos, group, rule);
+                  ctx_.pos(d), group, rule);
       return std::nullopt;
     }
-    t.op = *op;
-    OptNode params = child(ev, "params");
-    const size_t want = is_range_op(*op) ? 2 : 1;
-    if (!params || !params->IsSequence() || params->size() < want) {
-      ctx_.error("rule/format", fmt::format("evaluator \"{}\" needs {} param(s)", type, want),
-                 t.pos, group, rule);
+    Scalar s = ctx_.string_value(*expr);
+    n.expr = s.value;
+    n.expr_line = s.pos.line;
+    n.expr_col = s.pos.col;
+    if (!first_query_scalar_.present) first_query_scalar_ = s;
+    auto parsed = promql::parse(s.value);
+    if (!parsed) {
+      const auto& e = parsed.error();
+      // The first query is reported by the file's PromQL pass (rule.expr); the others here.
+      if (first_query_scalar_.value != s.value || first_query_scalar_.pos.line != s.pos.line) {
+        ctx_.error("promql/syntax", fmt::format("could not parse expression: {}", e.message),
+                   map_into_scalar(s, ctx_.file().text, e.line, e.col), group, rule);
+      }
       return std::nullopt;
     }
-    auto a = ctx_.float_value((*params)[0]);
-    if (!a) return std::nullopt;
-    t.a = *a;
-    if (want == 2) {
-      auto b = ctx_.float_value((*params)[1]);
-      if (!b) return std::nullopt;
-      t.b = *b;
+    n.ast = std::shared_ptr<const promql::Expr>(std::move(*parsed));
+    const bool instant = scalar_or_empty(child(model, "instant")) == "true";
+    const bool range = scalar_or_empty(child(model, "range")) == "true";
+    n.instant = instant;
+    n.range = range || !instant;
+    if (OptNode iv = child(model, "intervalMs")) {
+      int64_t v = ctx_.int_value(*iv);
+      if (v > 0) n.interval_ms = v;
     }
-    return t;
-  }
-
-  void convert(const DataNode& cond, const std::map<std::string, DataNode>& nodes,
-               GrafanaSpec& spec, Rule& rule, const std::string& group) {
-    auto lookup = [&](const DataNode& n) -> const DataNode* {
-      std::string ref = !n.model ? std::string()
-                                           : scalar_or_empty(child(*n.model, "expression"));
-      auto it = nodes.find(ref);
-      if (it == nodes.end()) {
-        ctx_.error("rule/format",
-                   fmt::format("refId \"{}\" refers to unknown refId \"{}\"", n.ref_id, ref),
-                   model_pos(n, "expression"), group, rule.name);
-        return nullptr;
-      }
-      return &it->second;
-    };
-    if (cond.datasource != kExprDatasource) {
-      // The condition is the query itself: alert when its (instant) value is non-zero.
-      if (!resolve_query(cond, spec, group, rule.name)) return;
-      spec.threshold = Threshold{ThresholdOp::NotEqual, 0, 0, ctx_.pos(cond.node)};
-      return;
+    if (OptNode mp = child(model, "maxDataPoints")) {
+      int64_t v = ctx_.int_value(*mp);
+      if (v > 0) n.max_data_points = v;
     }
-    const std::string type = expr_type(cond);
-    if (type == "threshold") {
-      OptNode conds = child(*cond.model, "conditions");
-      if (!conds || !conds->IsSequence() || conds->size() != 1) {
-        ctx_.error("rule/format", "a threshold expression takes exactly one condition",
-                   model_pos(cond, "conditions"), group, rule.name);
-        return;
+    std::string interval = scalar_or_empty(child(model, "interval"));
+    if (!interval.empty() && interval != "0s" && interval[0] != '$') {
+      auto ms = grafana_duration(interval);
+      if (!ms) {
+        ctx_.error("rule/format", fmt::format("invalid query interval \"{}\"", interval),
+                   model_pos(model, d, "interval"), group, rule);
+        return std::nullopt;
       }
-      const yml::Node& c0 = (*conds)[0];
-      if (OptNode ev = child(c0, "evaluator")) spec.threshold = evaluator(*ev, group, rule.name);
-      if (OptNode unload = child(c0, "unloadEvaluator")) {
-        spec.recover = evaluator(*unload, group, rule.name);
-      }
-      const DataNode* input = lookup(cond);
-      if (!input) return;
-      if (input->datasource == kExprDatasource && expr_type(*input) == "reduce") {
-        std::string reducer = scalar_or_empty(child(*input->model, "reducer"));
-        spec.reduce_pos = model_pos(*input, "reducer");
-        if (auto r = parse_reducer(reducer)) {
-          spec.reduce = *r;
-        } else {
-          unsupported(fmt::format("unsupported reducer \"{}\"", reducer), spec.reduce_pos, group,
-                      rule.name);
-        }
-        if (OptNode settings = child(*input->model, "settings")) {
-          std::string mode = scalar_or_empty(child(*settings, "mode"));
-          if (mode == "dropNN") {
-            spec.reduce_mode = ReduceMode::DropNonNumbers;
-          } else if (mode == "replaceNN") {
-            spec.reduce_mode = ReduceMode::ReplaceNonNumbers;
-            OptNode rv = child(*settings, "replaceWithValue");
-            if (!rv) {
-              ctx_.error("rule/format", "reduce mode replaceNN needs `replaceWithValue`",
-                         ctx_.pos(*settings), group, rule.name);
-            } else if (auto v = ctx_.float_value(*rv)) {
-              spec.replace_with = *v;
-            }
-          } else if (!mode.empty() && mode != "strict") {
-            unsupported(fmt::format("unsupported reduce mode \"{}\"", mode), ctx_.pos(*settings),
-                        group, rule.name);
-          }
-        }
-        input = lookup(*input);
-        if (!input) return;
-      } else {
-        spec.reduce = Reducer::Last;
-      }
-      resolve_query(*input, spec, group, rule.name);
-      return;
+      n.min_step_ms = *ms;
     }
-    if (type == "classic_conditions") {
-      convert_classic(cond, nodes, spec, rule, group);
-      return;
-    }
-    unsupported(fmt::format("Grafana `{}` expressions cannot be evaluated by ruleeval (supported: "
-                            "a query with reduce + threshold, or classic_conditions)",
-                            type.empty() ? "untyped" : type),
-                model_pos(cond, "type"), group, rule.name);
-  }
-
-  void convert_classic(const DataNode& cond, const std::map<std::string, DataNode>& nodes,
-                       GrafanaSpec& spec, Rule& rule, const std::string& group) {
-    OptNode conds = child(*cond.model, "conditions");
-    if (!conds || !conds->IsSequence() || conds->size() == 0) {
-      ctx_.error("rule/format", "classic_conditions needs a non-empty `conditions` list",
-                 model_pos(cond, "conditions"), group, rule.name);
-      return;
-    }
-    std::string text;
-    std::string query_ref;
-    for (size_t i = 0; i < conds->size(); ++i) {
-      const yml::Node& c = (*conds)[i];
-      OptNode q = child(c, "query");
-      OptNode params = !q ? OptNode() : child(*q, "params");
-      std::string ref = params && params->IsSequence() && params->size() > 0 &&
-                                (*params)[0].IsScalar()
-                            ? (*params)[0].Scalar()
-                            : std::string();
-      if (query_ref.empty()) query_ref = ref;
-      if (ref != query_ref) {
-        unsupported("classic conditions over more than one query are not supported",
-                    ctx_.pos(c), group, rule.name);
-        return;
-      }
-      OptNode red = child(c, "reducer");
-      std::string reducer = !red ? "avg" : scalar_or_empty(child(*red, "type"));
-      OptNode ev = child(c, "evaluator");
-      std::string ev_type = !ev ? "" : scalar_or_empty(child(*ev, "type"));
-      std::string clause;
-      if (ev_type == "no_value") {
-        clause = "HAS NO VALUE";
-      } else {
-        if (!ev) {
-          ctx_.error("rule/format", "classic condition needs an `evaluator`", ctx_.pos(c), group,
-                     rule.name);
-          return;
-        }
-        auto t = evaluator(*ev, group, rule.name);
-        if (!t) return;
-        switch (t->op) {
-          case ThresholdOp::Above:
-            clause = fmt::format("IS ABOVE {}", t->a);
-            break;
-          case ThresholdOp::Below:
-            clause = fmt::format("IS BELOW {}", t->a);
-            break;
-          case ThresholdOp::WithinRange:
-            clause = fmt::format("IS WITHIN RANGE {}, {}", t->a, t->b);
-            break;
-          case ThresholdOp::OutsideRange:
-            clause = fmt::format("IS OUTSIDE RANGE {}, {}", t->a, t->b);
-            break;
-          default:
-            unsupported(fmt::format("evaluator \"{}\" is not allowed in classic conditions",
-                                    ev_type),
-                        ctx_.pos(*ev), group, rule.name);
-            return;
-        }
-      }
-      std::string op = "and";
-      if (OptNode o = child(c, "operator")) op = scalar_or_empty(child(*o, "type"));
-      const std::string lead = i == 0 ? "WHEN" : (op == "or" ? " OR WHEN" : " AND WHEN");
-      text += fmt::format("{} {}() OF query({}, {}, now) {}", lead, reducer, ref, "RANGE",
-                          clause);
-    }
-    auto q = nodes.find(query_ref);
-    if (q == nodes.end()) {
+    if (n.from_s < n.to_s || (n.range && n.from_s == n.to_s)) {
       ctx_.error("rule/format",
-                 fmt::format("classic condition refers to unknown refId \"{}\"", query_ref),
-                 ctx_.pos(cond.node), group, rule.name);
-      return;
+                 fmt::format("refId \"{}\": relativeTimeRange.from ({}) must be greater than "
+                             "`to` ({}) for a range query",
+                             n.ref_id, n.from_s, n.to_s),
+                 ctx_.pos(d), group, rule);
+      return std::nullopt;
     }
-    if (!resolve_query(q->second, spec, group, rule.name)) return;
-    // Fill in the query range now that it is known.
-    const std::string range = spec.range_ms > 0 ? format_range(spec.range_ms) : "5m";
-    size_t at = 0;
-    while ((at = text.find("RANGE, now", at)) != std::string::npos) {
-      text.replace(at, 5, range);
-      at += range.size();
-    }
-    spec.condition.value = text;
-    spec.condition.present = true;
-    spec.condition.pos = ctx_.pos(cond.node);
+    return n;
   }
 
-  static std::string format_range(int64_t ms) {
-    if (ms % 3'600'000 == 0) return fmt::format("{}h", ms / 3'600'000);
-    if (ms % 60'000 == 0) return fmt::format("{}m", ms / 60'000);
-    return fmt::format("{}s", ms / 1000);
+  // DAG checks: unknown, self-referencing and cyclic refIds; a condition that is no node;
+  // classic conditions only over queries.
+  void check_dag(const GrafanaDag& dag, const Scalar& condition, const Rule& rule,
+                 const std::string& group) {
+    std::set<std::string> seen;
+    for (const auto& n : dag.nodes) {
+      if (!seen.insert(n.ref_id).second) {
+        ctx_.error("grafana/dag", fmt::format("refId \"{}\" is defined twice", n.ref_id),
+                   Pos{n.line, n.col}, group, rule.name);
+      }
+    }
+    for (const auto& n : dag.nodes) {
+      for (const auto& in : n.inputs()) {
+        const GrafanaNode* d = dag.find(in);
+        if (broken_.contains(in)) continue;
+        if (in == n.ref_id) {
+          ctx_.error("grafana/dag", fmt::format("refId \"{}\" refers to itself", n.ref_id),
+                     Pos{n.line, n.col}, group, rule.name);
+        } else if (!d) {
+          ctx_.error("grafana/dag",
+                     fmt::format("{} expression \"{}\" reads refId \"{}\", which is not "
+                                 "defined (unable to find dependent node)",
+                                 to_string(n.type), n.ref_id, in),
+                     Pos{n.line, n.col}, group, rule.name);
+        } else if (n.type == GrafanaNodeType::kClassic && d->type != GrafanaNodeType::kQuery) {
+          ctx_.error("grafana/dag",
+                     fmt::format("classic condition \"{}\" reads \"{}\", which is not a "
+                                 "datasource query",
+                                 n.ref_id, in),
+                     Pos{n.line, n.col}, group, rule.name);
+        } else if (d->type == GrafanaNodeType::kClassic) {
+          ctx_.error("grafana/dag",
+                     fmt::format("\"{}\" reads classic condition \"{}\"; a classic condition "
+                                 "cannot feed another expression",
+                                 n.ref_id, in),
+                     Pos{n.line, n.col}, group, rule.name);
+        }
+      }
+    }
+    bool complete = true;
+    for (const auto& n : dag.nodes) {
+      for (const auto& in : n.inputs()) complete = complete && dag.find(in) && in != n.ref_id;
+    }
+    if (complete && dag.order().empty() && !dag.nodes.empty()) {
+      ctx_.error("grafana/dag", "the rule's refIds form a cycle", rule.pos, group, rule.name);
+    }
+    if (condition.value.empty()) {
+      ctx_.error("rule/format", "Grafana rule needs a `condition`", rule.pos, group, rule.name);
+    } else if (!dag.find(condition.value) && !broken_.contains(condition.value)) {
+      ctx_.error("grafana/dag",
+                 fmt::format("condition \"{}\" is not the refId of any data entry",
+                             condition.value),
+                 condition.pos, group, rule.name);
+    }
+    for (const auto& n : dag.nodes) {
+      if (n.type == GrafanaNodeType::kThreshold && n.unload_evaluator &&
+          n.ref_id != condition.value) {
+        ctx_.error("grafana/dag",
+                   fmt::format("threshold \"{}\" has a recovery threshold but is not the rule's "
+                               "condition",
+                               n.ref_id),
+                   Pos{n.line, n.col}, group, rule.name);
+      }
+    }
   }
 
   YamlContext& ctx_;
+  Scalar first_query_scalar_;
+  std::set<std::string> broken_;  // refIds of the current rule whose entry did not decode
 };
 
 }  // namespace

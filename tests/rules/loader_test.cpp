@@ -390,22 +390,42 @@ groups:
   CHECK(cpu.grafana->folder == "my_folder");
   CHECK(cpu.grafana->query.value == "rate(node_cpu_seconds_total{mode!=\"idle\"}[5m])");
   CHECK(cpu.ast != nullptr);
-  CHECK(cpu.grafana->range_ms == 600'000);
-  CHECK(cpu.grafana->reduce == Reducer::Avg);
-  CHECK(cpu.grafana->reduce_mode == ReduceMode::DropNonNumbers);
-  REQUIRE(cpu.grafana->threshold);
-  CHECK(cpu.grafana->threshold->op == ThresholdOp::Above);
-  CHECK(cpu.grafana->threshold->a == doctest::Approx(0.9));
-  REQUIRE(cpu.grafana->recover);
-  CHECK(cpu.grafana->recover->op == ThresholdOp::Below);
+  REQUIRE(cpu.grafana->dag);
+  const GrafanaDag& dag = *cpu.grafana->dag;
+  CHECK(dag.condition == "C");
+  REQUIRE(dag.nodes.size() == 3);
+  const GrafanaNode& a = dag.nodes[0];
+  CHECK(a.type == GrafanaNodeType::kQuery);
+  CHECK(a.from_s == 600);
+  CHECK(a.to_s == 0);
+  CHECK(a.range);  // neither instant nor range set: a range query, as Grafana's Prometheus does
+  CHECK_FALSE(a.instant);
+  CHECK(a.interval_ms == 1000);
+  CHECK(a.max_data_points == 43200);
+  const GrafanaNode& b = dag.nodes[1];
+  CHECK(b.type == GrafanaNodeType::kReduce);
+  CHECK(b.input == "A");
+  CHECK(b.reducer == SseReducer::kMean);
+  CHECK(b.mode == SseMode::kDropNN);
+  const GrafanaNode& c = dag.nodes[2];
+  CHECK(c.type == GrafanaNodeType::kThreshold);
+  CHECK(c.evaluator.type == "gt");
+  CHECK(c.evaluator.params == std::vector<double>{0.9});
+  REQUIRE(c.unload_evaluator);
+  CHECK(c.unload_evaluator->type == "lt");
+  CHECK(dag.order().size() == 3);
   CHECK(cpu.grafana->no_data == NoDataState::Ok);
   CHECK(cpu.grafana->on_error == ErrorState::Error);
   CHECK(cpu.annotations[0].tmpl != nullptr);
   const Rule& classic = rules[1];
   REQUIRE(classic.grafana);
-  CHECK(classic.grafana->condition.value ==
-        "WHEN min() OF query(A, 5m, now) IS BELOW 1 OR WHEN avg() OF query(A, 5m, now) IS "
-        "WITHIN RANGE 0, 0.5");
+  REQUIRE(classic.grafana->dag);
+  const GrafanaNode* cc = classic.grafana->dag->find("B");
+  REQUIRE(cc);
+  REQUIRE(cc->conditions.size() == 2);
+  CHECK(cc->conditions[0].reducer == ruleeval::classic::Reducer::kMin);
+  CHECK(cc->conditions[1].op_or);
+  CHECK(cc->conditions[1].evaluator.type == ruleeval::classic::EvaluatorType::kWithinRange);
   CHECK(classic.grafana->on_error == ErrorState::Alerting);  // the provisioning default
 }
 
@@ -425,7 +445,7 @@ groups:
             model: {rawSql: "select 1"}
           - refId: B
             datasourceUid: __expr__
-            model: {type: resample, expression: A}
+            model: {type: sql, expression: "SELECT * FROM A"}
       - uid: nodata
         title: MissingQuery
         condition: B
@@ -435,9 +455,52 @@ groups:
             model: {type: threshold, expression: A, conditions: [{evaluator: {type: gt, params: [1]}}]}
 )",
                            "prov.yml");
-  CHECK(has_message(r, "prov.yml:16:27: error: Grafana `resample` expressions cannot be evaluated"));
-  CHECK(has_message(r, "refId \"B\" refers to unknown refId \"A\""));
+  INFO(messages(r));
+  CHECK(has_message(r, "prov.yml:16:27: error: Grafana `sql` expressions are not supported"));
+  CHECK(has_message(r, "prov.yml:11:13: error: refId \"A\" has no PromQL `expr` in its model"));
+  CHECK(has_message(r, "threshold expression \"B\" reads refId \"A\", which is not defined"));
   CHECK(r.file.rule_count() == 2);
+}
+
+TEST_CASE("Grafana exports: no uid, labels {\"\": \"\"}, one group name in two folders, "
+          "deleteRules, recording rules, JSON") {
+  auto r = load_rules_text(R"J({"apiVersion": 1,
+ "groups": [
+  {"orgId": 1, "name": "slo", "folder": "Team A", "interval": "1m", "rules": [
+    {"title": "Up", "condition": "A", "labels": {"": ""}, "isPaused": true,
+     "missing_series_evals_to_resolve": 3,
+     "notification_settings": {"receiver": "team-a"},
+     "data": [{"refId": "A", "relativeTimeRange": {"from": 600, "to": 0},
+               "datasourceUid": "p", "model": {"expr": "up == 0", "instant": true}}]}]},
+  {"orgId": 1, "name": "slo", "folder": "Team B", "interval": "1m", "rules": [
+    {"uid": "rec", "title": "Recorded", "condition": "A",
+     "record": {"metric": "job:up:sum", "from": "A"},
+     "data": [{"refId": "A", "relativeTimeRange": {"from": 600, "to": 0},
+               "datasourceUid": "p", "model": {"expr": "sum by (job) (up)", "instant": true}}]},
+    {"uid": "gone", "title": "Gone", "condition": "A",
+     "data": [{"refId": "A", "relativeTimeRange": {"from": 600, "to": 0},
+               "datasourceUid": "p", "model": {"expr": "up", "instant": true}}]}]}],
+ "deleteRules": [{"orgId": 1, "uid": "gone"}]}
+)J",
+                           "export.json");
+  INFO(messages(r));
+  REQUIRE_FALSE(r.has_errors());
+  REQUIRE(r.file.groups.size() == 2);
+  CHECK(r.file.groups[0].grafana_folder == "Team A");
+  CHECK(r.file.groups[1].grafana_folder == "Team B");
+  CHECK(r.file.groups[0].name == "Team A/slo");  // one file, one name, two folders
+  CHECK(r.file.groups[1].name == "Team B/slo");
+  const Rule& up = r.file.groups[0].rules.at(0);
+  CHECK(up.labels.empty());
+  CHECK(up.grafana->uid == "Team A/slo/Up");
+  CHECK(up.grafana->paused);
+  CHECK(up.grafana->missing_series_evals_to_resolve == 3);
+  CHECK(up.grafana->receiver == "team-a");
+  REQUIRE(r.file.groups[1].rules.size() == 1);  // "gone" deleted by deleteRules
+  const Rule& rec = r.file.groups[1].rules[0];
+  CHECK(rec.kind == RuleKind::Recording);
+  CHECK(rec.name == "job:up:sum");
+  CHECK(rec.grafana->dag->condition == "A");
 }
 
 TEST_CASE("ruleeval disable comments attach to the next rule or to the rule they trail") {

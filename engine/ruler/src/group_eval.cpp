@@ -214,7 +214,9 @@ void GroupRuntime::eval(Millis ts, RuleQuerier& q, const AppendFn& append) {
     auto start = std::chrono::steady_clock::now();
     rt.last_error.reset();
     rt.removed.clear();
-    if (!rt.rule->ast) {
+    if (rt.rule->grafana && rt.rule->grafana->dag) {
+      eval_grafana(rt, ts, q, append);
+    } else if (!rt.rule->ast) {
       rt.health = RuleHealth::kErr;
       rt.last_error = "rule has no valid expression";
     } else if (rt.rule->grafana) {
@@ -334,6 +336,15 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
                                 const AppendFn& append) {
   const rules::Rule& rule = *rt.rule;
   const rules::GrafanaSpec& g = *rule.grafana;
+  if (g.dag) {
+    if (g.paused) {
+      rt.last_samples = 0;  // isPaused: Grafana does not evaluate the rule
+      return;
+    }
+    if (!g.record_metric.empty()) return eval_grafana_record(rt, ts, q, append);
+    eval_grafana_dag(rt, ts, q);
+    return mirror_grafana(rt, ts, q, append);
+  }
   Millis t = ts - env_.query_offset;
   GrafanaRuleParams p;
   p.title = rule.name;
@@ -469,7 +480,14 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
   }
   if (result.error) fail(rt, *result.error);
   rt.last_samples = result.samples.size();
+  mirror_grafana(rt, ts, q, append);
+}
 
+void GroupRuntime::mirror_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
+                                  const AppendFn& append) {
+  const rules::Rule& rule = *rt.rule;
+  const bool dag = rule.grafana && rule.grafana->dag;
+  Millis t = ts - env_.query_offset;
   // Mirror the instances into Prometheus-shaped alerts, so ALERTS, the API and the unit tests
   // see Grafana-like rules the same way as Prometheus ones.
   AlertMap mirrored;
@@ -492,7 +510,12 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     ActiveAlert a;
     LabelsBuilder b(inst.labels);
     b.set("alertname", rule.name);
+    if (dag) b.del(kMetricName);  // Grafana's Alertmanager drops __-prefixed labels
     a.labels = b.build();
+    if (dag && (inst.state == GrafanaState::kNoData || inst.state == GrafanaState::kError)) {
+      // Sent as DatasourceNoData/DatasourceError (alerts_to_send); the instance keeps its title.
+      a.send_as = inst.state == GrafanaState::kNoData ? "DatasourceNoData" : "DatasourceError";
+    }
     a.state = st;
     a.value = inst.value;
     a.active_at = inst.starts_at;
@@ -501,16 +524,21 @@ void GroupRuntime::eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     if (env_.expand_annotations) {
       if (!te) te = &templates(q, ts);
       const tmpl::FuncMap* funcs = &te->funcs;
-      tmpl::Value d = tmpl::alert_template_data(inst.labels, te->external_labels,
-                                                env_.external_url, inst.value);
+      tmpl::Value d = dag ? grafana_template_data(inst)
+                          : tmpl::alert_template_data(inst.labels, te->external_labels,
+                                                      env_.external_url, inst.value);
       for (const auto& kv : rule.annotations) {
         ab.set(kv.key, expand_alert_template(kv, rule.name, d, *funcs));
       }
     }
+    for (const auto& l : inst.extra_annotations) ab.set(l.name, l.value);
     if (!inst.state_reason.empty()) ab.set("grafana_state_reason", inst.state_reason);
     a.annotations = ab.build();
     auto prev = rt.alerts.find(a.labels.hash());
-    if (prev != rt.alerts.end()) a.last_sent_at = prev->second.last_sent_at;
+    if (prev != rt.alerts.end()) {
+      a.last_sent_at = prev->second.last_sent_at;
+      if (a.send_as.empty()) a.send_as = prev->second.send_as;
+    }
     put_alert(mirrored, std::move(a));
   }
   // Keep resolved mirrors for resending, as Prometheus does.
@@ -530,14 +558,29 @@ std::vector<rules::Alert> GroupRuntime::alerts_to_send(Millis ts, Millis resend_
   std::vector<rules::Alert> out;
   for (auto& rt : rules_) {
     if (!rt.rule->is_alert() || rt.alerts.empty()) continue;
+    if (rt.generator_url.empty() && rt.rule->grafana && rt.rule->grafana->dag) {
+      rt.generator_url = env_.external_url + "/alerting/grafana/" +
+                         url_query_escape(rt.rule->grafana->uid) + "/view";
+    }
     if (rt.generator_url.empty()) {
       rt.generator_url = env_.external_url +
                          "/graph?g0.expr=" + url_query_escape(rt.rule->expr.value) + "&g0.tab=1";
+    }
+    // Grafana: NoData/Error instances go out as DatasourceNoData/DatasourceError.
+    std::unordered_map<uint64_t, std::string> send_as;
+    for (const auto& [h, a] : rt.alerts) {
+      if (!a.send_as.empty()) send_as.emplace(a.labels.to_labels().without_metric_name().hash(), a.send_as);
     }
     auto alerts =
         collect_alerts_to_send(rt.alerts, ts, resend_delay, env_.interval, rt.generator_url);
     for (auto& a : alerts) {
       LabelsBuilder b(a.labels);
+      if (!send_as.empty()) {
+        if (auto it = send_as.find(a.labels.without_metric_name().hash()); it != send_as.end()) {
+          b.set("alertname", it->second);
+          b.set("rulename", rt.rule->name);
+        }
+      }
       for (const auto& l : env_.external_labels) {
         if (!a.labels.has(l.name)) b.set(l.name, l.value);
       }

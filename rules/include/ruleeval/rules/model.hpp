@@ -14,6 +14,7 @@
 
 #include "ruleeval/parser/promql_ast.hpp"
 #include "ruleeval/parser/template.hpp"
+#include "ruleeval/rules/grafana_dag.hpp"
 
 namespace ruleeval::rules {
 
@@ -105,6 +106,13 @@ struct GrafanaSpec {
   std::string uid;         // provisioning only
   std::string folder;      // provisioning only
   bool from_provisioning = false;
+  // Provisioning/export files: the whole `data` DAG, evaluated as Grafana does (when set, the
+  // fields above only describe the first query for lint and URLs).
+  std::shared_ptr<const GrafanaDag> dag;
+  int missing_series_evals_to_resolve = 2;
+  bool paused = false;        // isPaused: not evaluated
+  std::string record_metric;  // record.metric of a Grafana recording rule (kind Recording)
+  std::string receiver;       // notification_settings.receiver (routes the rule's alerts)
 };
 
 struct Rule {
@@ -129,6 +137,7 @@ struct Rule {
 
 struct RuleGroup {
   std::string name;
+  std::string grafana_folder;  // Grafana groups are unique per (folder, name)
   Pos pos;       // of the group mapping
   Pos name_pos;  // of the name value
   DurationField interval;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <limits>
 #include <optional>
 #include <span>
@@ -45,6 +46,9 @@ struct ActiveAlert {
   Millis last_sent_at = kNoTime;
   Millis valid_until = kNoTime;
   Millis keep_firing_since = kNoTime;
+  // Grafana rules: the instance is (or resolved from) NoData / Error, sent to the Alertmanager
+  // as DatasourceNoData / DatasourceError with the title in `rulename`. Empty otherwise.
+  std::string send_as;
 };
 
 // All alerts of one rule, keyed by the identity hash (labels.hash()), as Prometheus keys them:
@@ -174,6 +178,10 @@ struct GrafanaInstance {
   Millis recovering_since = kNoTime;
   Millis last_eval = kNoTime;  // last evaluation that returned this series
   int missed_evals = 0;
+  // Rules with a refId DAG (Grafana provisioning files):
+  Labels raw_labels;  // the condition's result labels (hysteresis identity)
+  std::map<std::string, double> values;  // refId -> value ($values, __values__)
+  Labels extra_annotations;              // Error, datasource_uid, ref_id
 };
 using GrafanaInstances = std::unordered_map<Labels, GrafanaInstance>;
 

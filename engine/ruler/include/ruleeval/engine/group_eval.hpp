@@ -120,6 +120,11 @@ class GroupRuntime {
   void eval_recording(RuleRuntime& rt, Millis ts, RuleQuerier& q, const AppendFn& append);
   void eval_alerting(RuleRuntime& rt, Millis ts, RuleQuerier& q, const AppendFn& append);
   void eval_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q, const AppendFn& append);
+  // Rules from Grafana provisioning/export files: the refId DAG (grafana_rule.cpp).
+  void eval_grafana_dag(RuleRuntime& rt, Millis ts, RuleQuerier& q);
+  void eval_grafana_record(RuleRuntime& rt, Millis ts, RuleQuerier& q, const AppendFn& append);
+  // Grafana instances -> Prometheus-shaped alerts (rt.alerts), ALERTS series.
+  void mirror_grafana(RuleRuntime& rt, Millis ts, RuleQuerier& q, const AppendFn& append);
   // ALERTS / ALERTS_FOR_STATE of the rule's active alerts at `t`, plus stale markers.
   void write_alert_series(RuleRuntime& rt, Millis t, const AppendFn& append);
   struct TemplateEnv;
@@ -142,6 +147,11 @@ tmpl::FuncMap alert_template_functions(RuleQuerier* q, Millis ts, std::string_vi
 // error it returns Prometheus's visible "<error expanding template: ...>" text.
 std::string expand_alert_template(const rules::KeyValue& kv, std::string_view rule_name,
                                   const tmpl::Value& data, const tmpl::FuncMap& funcs);
+
+// The data of a Grafana alert template: .Labels, .Values (refId -> {Labels, Value}) and .Value
+// (Grafana's "[ var='A' labels={...} value=1 ]" string), for the prefix
+// {{$labels := .Labels}}{{$values := .Values}}{{$value := .Value}}.
+tmpl::Value grafana_template_data(const GrafanaInstance& inst);
 
 // Reduces a series' values the Grafana way (reduce expression semantics with the rule's mode).
 double grafana_reduce(rules::Reducer r, rules::ReduceMode mode, double replace_with,

@@ -1,0 +1,10 @@
+// Instantiates the math grammar's rules once (X3's example layout: def / instantiation).
+#include "grafana_math_def.hpp"
+
+namespace ruleeval::grafana::mathx3 {
+
+BOOST_SPIRIT_INSTANTIATE(top_type, iterator_type, context_type)
+
+const top_type& top() { return top_rule; }
+
+}  // namespace ruleeval::grafana::mathx3
