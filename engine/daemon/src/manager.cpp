@@ -408,18 +408,25 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
   state_complete_save_ = true;  // the next save writes every group and drops removed ones
   datasources_ = std::move(datasources);
   config_ = std::make_shared<const rules::RunConfig>(cfg);
-  if (cfg.remote_write.enabled) {
-    auto rwc = remote_write_config(cfg.remote_write);
-    if (!remote_write_ || remote_write_url_ != rwc.http.url) {
-      if (remote_write_) remote_write_->stop();
-      remote_write_ = std::make_shared<RemoteWriteQueue>(rwc);
-      remote_write_url_ = rwc.http.url;
-      remote_write_->start();
+  // Workers copy remote_write_ under remote_write_mu_ (run_eval holds a group lock, so it cannot
+  // take mu_). The replaced queue is stopped (one last flush) outside that lock; an evaluation
+  // still holding it keeps it alive until it finishes.
+  std::shared_ptr<RemoteWriteQueue> old_rw;
+  {
+    std::lock_guard rl(remote_write_mu_);
+    if (cfg.remote_write.enabled) {
+      auto rwc = remote_write_config(cfg.remote_write);
+      if (!remote_write_ || remote_write_url_ != rwc.http.url) {
+        old_rw = std::exchange(remote_write_, std::make_shared<RemoteWriteQueue>(rwc));
+        remote_write_url_ = rwc.http.url;
+        remote_write_->start();
+      }
+    } else {
+      old_rw = std::exchange(remote_write_, nullptr);
+      remote_write_url_.clear();
     }
-  } else if (remote_write_) {
-    remote_write_->stop();
-    remote_write_.reset();
   }
+  if (old_rw) old_rw->stop();
   return {};
 }
 
@@ -690,9 +697,14 @@ void RuleManager::eval_all(Millis ts) {
   ready_ = true;
 }
 
+std::shared_ptr<RemoteWriteQueue> RuleManager::remote_write() const {
+  std::lock_guard lock(remote_write_mu_);
+  return remote_write_;
+}
+
 void RuleManager::run_eval(Group& g, Millis ts) {
   if (!g.ds) return;
-  auto rw = remote_write_;
+  auto rw = remote_write();
   g.ds->with_querier([&](RuleQuerier& q, const AppendFn& append) {
     if (!rw) {
       g.rt->eval(ts, q, append);
@@ -730,7 +742,7 @@ size_t RuleManager::replay(Millis from, Millis to,
     g.last_eval = ts;
     if (after) after(*g.rt, ts);
   }
-  if (remote_write_) (void)remote_write_->flush();
+  if (auto rw = remote_write()) (void)rw->flush();
   return events.size();
 }
 
@@ -747,7 +759,7 @@ void RuleManager::stop() {
   }
   threads_.clear();
   if (was_running) (void)save_state();
-  if (remote_write_) remote_write_->stop();  // one last flush
+  if (auto rw = remote_write()) rw->stop();  // one last flush
 }
 
 void RuleManager::scheduler_loop() {
