@@ -14,6 +14,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "ruleeval/common/escape.hpp"
 #include "ruleeval/engine/load_notation.hpp"
 #include "ruleeval/engine/querier_rule.hpp"
 #include "ruleeval/engine/remote_write.hpp"
@@ -187,28 +188,6 @@ class HttpDatasource final : public Datasource {
   std::vector<std::unique_ptr<HttpRuleQuerier>> idle_;
 };
 
-std::string escape_html(std::string_view s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        o += "&lt;";
-        break;
-      case '>':
-        o += "&gt;";
-        break;
-      case '&':
-        o += "&amp;";
-        break;
-      case '"':
-        o += "&quot;";
-        break;
-      default:
-        o += c;
-    }
-  }
-  return o;
-}
 
 std::string metric_escape(std::string_view s) {
   std::string o;
@@ -1022,7 +1001,7 @@ std::string RuleManager::status_html() const {
   for (const auto& g : groups) {
     std::lock_guard lock(g->mu);
     o += fmt::format("<h2>{} <small>({}, every {}, last took {:.3f}s)</small></h2>",
-                     escape_html(g->name), escape_html(g->file), format_duration(g->interval),
+                     html_escape(g->name), html_escape(g->file), format_duration(g->interval),
                      g->last_duration);
     o += "<table><tr><th>rule</th><th>state</th><th>health</th><th>last "
          "error</th><th>alerts</th></tr>";
@@ -1034,13 +1013,13 @@ std::string RuleManager::status_html() const {
         if (a.state == AlertState::kInactive) continue;
         alerts +=
             fmt::format("<div class=\"{}\">{} {}</div>", to_string(a.state),
-                        escape_html(a.labels.to_string()), escape_html(format_go_float_e(a.value)));
+                        html_escape(a.labels.to_string()), html_escape(format_go_float_e(a.value)));
       }
       o += fmt::format(
           "<tr class=\"{}\"><td>{}<br><code>{}</code></td><td>{}</td><td>{}</td>"
           "<td class=\"err\">{}</td><td>{}</td></tr>",
-          state, escape_html(r.name), escape_html(r.expr.value), state, to_string(rt.health),
-          escape_html(rt.last_error.value_or("")), alerts);
+          state, html_escape(r.name), html_escape(r.expr.value), state, to_string(rt.health),
+          html_escape(rt.last_error.value_or("")), alerts);
     }
     o += "</table>";
   }
