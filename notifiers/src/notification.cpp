@@ -1,4 +1,6 @@
 #include "ruleeval/notifiers/notification.hpp"
+#include "ruleeval/common/escape.hpp"
+#include "ruleeval/common/time_format.hpp"
 
 #include <algorithm>
 #include <array>
@@ -97,23 +99,9 @@ std::string fingerprint_hex(const Labels& labels) {
 
 std::string format_time(Millis ms) {
   if (ms == 0) return "0001-01-01T00:00:00Z";
-  time_t secs = static_cast<time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-  int frac = static_cast<int>(ms - static_cast<Millis>(secs) * 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out = buf;
-  if (frac) {
-    char f[8];
-    std::snprintf(f, sizeof f, ".%03d", frac);
-    std::string fs = f;
-    while (fs.back() == '0') fs.pop_back();
-    out += fs;
-  }
-  out += 'Z';
-  return out;
+  return format_rfc3339_ms(ms);
 }
+
 
 // SHA-256 (FIPS 180-4), small and dependency-free.
 std::string sha256_hex(std::string_view data) {
@@ -213,24 +201,9 @@ std::string default_subject(const NotificationData& d) {
   return out;
 }
 
-static std::string query_escape(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
 
 std::string alerts_url(const NotificationData& d) {
-  return d.external_url + "/#/alerts?receiver=" + query_escape(d.receiver);
+  return d.external_url + "/#/alerts?receiver=" + url_query_escape(d.receiver);
 }
 
 std::string truncate_runes(std::string_view s, size_t n, bool* truncated) {

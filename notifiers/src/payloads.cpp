@@ -8,6 +8,8 @@
 #include <random>
 #include <set>
 
+#include "ruleeval/common/escape.hpp"
+
 namespace ruleeval::notifiers::detail {
 
 using nlohmann::json;
@@ -288,28 +290,6 @@ std::vector<std::string> split_addresses(std::string_view list) {
 
 namespace {
 
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&#34;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string default_email_html(const NotificationData& d) {
   std::string out = "<!DOCTYPE html>\n<html><head><meta charset=\"UTF-8\"><title>" +

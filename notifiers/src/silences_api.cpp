@@ -1,4 +1,5 @@
 #include "ruleeval/notifiers/silences_api.hpp"
+#include "ruleeval/common/time_format.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -11,16 +12,8 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string rfc3339(Millis ms) {
-  std::time_t s = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[64];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
-  return out;
-}
+std::string rfc3339(Millis ms) { return format_rfc3339_ms(ms, Rfc3339Fraction::kMillis); }
+
 
 ApiReply error(int status, const std::string& msg) { return {status, json(msg).dump()}; }
 

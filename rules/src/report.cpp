@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "fmt/format.h"
+#include "ruleeval/common/escape.hpp"
 #include "ruleeval/rules/lint.hpp"
 
 namespace ruleeval::rules {
@@ -80,36 +81,6 @@ std::string json_quote(std::string_view s) {
 
 namespace {
 
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\n':
-        out += "&#10;";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t') {
-          out += ' ';  // not representable in XML 1.0
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
 
 // GitHub workflow command escaping; properties also escape ':' and ','.
 std::string gh_escape(std::string_view s, bool property) {

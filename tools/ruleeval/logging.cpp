@@ -4,21 +4,17 @@
 #include <cstdio>
 #include <ctime>
 
+#include "ruleeval/common/time_format.hpp"
+
 namespace ruleeval::cli {
 namespace {
 
 std::string timestamp() {
   auto now = std::chrono::system_clock::now();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::time_t s = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[64];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
-  return out;
+  return format_rfc3339_ms(ms, Rfc3339Fraction::kMillis);
 }
+
 
 std::string_view level_name(LogLevel l) {
   switch (l) {

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "ruleeval/common/escape.hpp"
 #include "ruleeval/engine/load_notation.hpp"
 #include "ruleeval/engine/querier_rule.hpp"
 #include "ruleeval/engine/remote_write.hpp"
@@ -187,28 +188,6 @@ class HttpDatasource final : public Datasource {
   std::vector<std::unique_ptr<HttpRuleQuerier>> idle_;
 };
 
-std::string escape_html(std::string_view s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        o += "&lt;";
-        break;
-      case '>':
-        o += "&gt;";
-        break;
-      case '&':
-        o += "&amp;";
-        break;
-      case '"':
-        o += "&quot;";
-        break;
-      default:
-        o += c;
-    }
-  }
-  return o;
-}
 
 std::string metric_escape(std::string_view s) {
   std::string o;
@@ -408,18 +387,25 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
   state_complete_save_ = true;  // the next save writes every group and drops removed ones
   datasources_ = std::move(datasources);
   config_ = std::make_shared<const rules::RunConfig>(cfg);
-  if (cfg.remote_write.enabled) {
-    auto rwc = remote_write_config(cfg.remote_write);
-    if (!remote_write_ || remote_write_url_ != rwc.http.url) {
-      if (remote_write_) remote_write_->stop();
-      remote_write_ = std::make_shared<RemoteWriteQueue>(rwc);
-      remote_write_url_ = rwc.http.url;
-      remote_write_->start();
+  // Workers copy remote_write_ under remote_write_mu_ (run_eval holds a group lock, so it cannot
+  // take mu_). The replaced queue is stopped (one last flush) outside that lock; an evaluation
+  // still holding it keeps it alive until it finishes.
+  std::shared_ptr<RemoteWriteQueue> old_rw;
+  {
+    std::lock_guard rl(remote_write_mu_);
+    if (cfg.remote_write.enabled) {
+      auto rwc = remote_write_config(cfg.remote_write);
+      if (!remote_write_ || remote_write_url_ != rwc.http.url) {
+        old_rw = std::exchange(remote_write_, std::make_shared<RemoteWriteQueue>(rwc));
+        remote_write_url_ = rwc.http.url;
+        remote_write_->start();
+      }
+    } else {
+      old_rw = std::exchange(remote_write_, nullptr);
+      remote_write_url_.clear();
     }
-  } else if (remote_write_) {
-    remote_write_->stop();
-    remote_write_.reset();
   }
+  if (old_rw) old_rw->stop();
   return {};
 }
 
@@ -690,9 +676,14 @@ void RuleManager::eval_all(Millis ts) {
   ready_ = true;
 }
 
+std::shared_ptr<RemoteWriteQueue> RuleManager::remote_write() const {
+  std::lock_guard lock(remote_write_mu_);
+  return remote_write_;
+}
+
 void RuleManager::run_eval(Group& g, Millis ts) {
   if (!g.ds) return;
-  auto rw = remote_write_;
+  auto rw = remote_write();
   g.ds->with_querier([&](RuleQuerier& q, const AppendFn& append) {
     if (!rw) {
       g.rt->eval(ts, q, append);
@@ -730,7 +721,7 @@ size_t RuleManager::replay(Millis from, Millis to,
     g.last_eval = ts;
     if (after) after(*g.rt, ts);
   }
-  if (remote_write_) (void)remote_write_->flush();
+  if (auto rw = remote_write()) (void)rw->flush();
   return events.size();
 }
 
@@ -787,7 +778,7 @@ void RuleManager::stop() {
   }
   threads_.clear();
   if (was_running) (void)save_state();
-  if (remote_write_) remote_write_->stop();  // one last flush
+  if (auto rw = remote_write()) rw->stop();  // one last flush
 }
 
 void RuleManager::scheduler_loop() {
@@ -1050,7 +1041,7 @@ std::string RuleManager::status_html() const {
   for (const auto& g : groups) {
     std::lock_guard lock(g->mu);
     o += fmt::format("<h2>{} <small>({}, every {}, last took {:.3f}s)</small></h2>",
-                     escape_html(g->name), escape_html(g->file), format_duration(g->interval),
+                     html_escape(g->name), html_escape(g->file), format_duration(g->interval),
                      g->last_duration);
     o += "<table><tr><th>rule</th><th>state</th><th>health</th><th>last "
          "error</th><th>alerts</th></tr>";
@@ -1062,13 +1053,13 @@ std::string RuleManager::status_html() const {
         if (a.state == AlertState::kInactive) continue;
         alerts +=
             fmt::format("<div class=\"{}\">{} {}</div>", to_string(a.state),
-                        escape_html(a.labels.to_string()), escape_html(format_go_float_e(a.value)));
+                        html_escape(a.labels.to_string()), html_escape(format_go_float_e(a.value)));
       }
       o += fmt::format(
           "<tr class=\"{}\"><td>{}<br><code>{}</code></td><td>{}</td><td>{}</td>"
           "<td class=\"err\">{}</td><td>{}</td></tr>",
-          state, escape_html(r.name), escape_html(r.expr.value), state, to_string(rt.health),
-          escape_html(rt.last_error.value_or("")), alerts);
+          state, html_escape(r.name), html_escape(r.expr.value), state, to_string(rt.health),
+          html_escape(rt.last_error.value_or("")), alerts);
     }
     o += "</table>";
   }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <unordered_set>
 
+#include "ruleeval/common/escape.hpp"
 #include "ruleeval/parser/condition.hpp"
 #include "ruleeval/parser/promql.hpp"
 #include "ruleeval/parser/template.hpp"
@@ -42,23 +43,6 @@ Result<Vector> rule_vector(RuleQuerier& q, const promql::Expr& expr, std::string
   return make_error("rule result is not a vector or scalar");
 }
 
-std::string url_query_escape(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 3 / 2);
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 }  // namespace
 

@@ -15,6 +15,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "ruleeval/common/escape.hpp"
 #include "ruleeval/engine/engine.hpp"
 #include "ruleeval/engine/group_eval.hpp"
 #include "ruleeval/engine/load_notation.hpp"
@@ -416,20 +417,6 @@ GroupOutcome run_group(const FileContext& ctx, const rules::UnitTestGroup& tg) {
   return out;
 }
 
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 struct JUnitCase {
   std::string name;

@@ -1,4 +1,5 @@
 #include "ruleeval/engine/http_api.hpp"
+#include "ruleeval/common/time_format.hpp"
 
 #include <fmt/format.h>
 #include <rapidjson/stringbuffer.h>
@@ -95,23 +96,9 @@ void envelope_end(Writer& w) {
 
 std::string format_rfc3339(Millis t) {
   if (!is_set(t)) return "0001-01-01T00:00:00Z";
-  using namespace std::chrono;
-  sys_time<milliseconds> tp{milliseconds{t}};
-  auto day = floor<days>(tp);
-  year_month_day ymd{day};
-  hh_mm_ss<milliseconds> hms{tp - day};
-  std::string out =
-      fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  hms.hours().count(), hms.minutes().count(), hms.seconds().count());
-  auto ms = hms.subseconds().count();
-  if (ms != 0) {
-    std::string frac = fmt::format("{:03}", ms);
-    while (frac.back() == '0') frac.pop_back();
-    out += "." + frac;
-  }
-  return out + "Z";
+  return format_rfc3339_ms(t);
 }
+
 
 std::string format_go_float_e(double v) {
   if (std::isnan(v)) return "NaN";

@@ -84,34 +84,6 @@ std::string go_g4(double v) {
   return buf;
 }
 
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "&#34;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '\0':
-        out += "\xef\xbf\xbd";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string js_escape(std::string_view s) {
   std::string out;
@@ -150,20 +122,6 @@ std::string js_escape(std::string_view s) {
   return out;
 }
 
-std::string query_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += fmt::format("%{:02X}", u);
-    }
-  }
-  return out;
-}
 
 // ---- fmt ----------------------------------------------------------------------------------
 
@@ -719,7 +677,7 @@ const std::map<std::string, FuncSpec, std::less<>>& builtins() {
         [](std::span<const Value> a) -> Result<Value> { return js_escape(eval_args_string(a)); }, 0,
         -1};
     m["urlquery"] = {
-        [](std::span<const Value> a) -> Result<Value> { return query_escape(eval_args_string(a)); },
+        [](std::span<const Value> a) -> Result<Value> { return url_query_escape(eval_args_string(a)); },
         0, -1};
     m["call"] = {[](std::span<const Value> a) -> Result<Value> {
                    if (a[0].is_nil()) return make_error("call of nil");

@@ -605,9 +605,9 @@ FuncMap prometheus_functions_live(std::shared_ptr<const PrometheusContext> ctx) 
   m["toUpper"] = str_fn(to_upper);
   m["toLower"] = str_fn(to_lower);
   m["graphLink"] =
-      str_fn([](std::string e) { return "/graph?g0.expr=" + query_escape(e) + "&g0.tab=0"; });
+      str_fn([](std::string e) { return "/graph?g0.expr=" + url_query_escape(e) + "&g0.tab=0"; });
   m["tableLink"] =
-      str_fn([](std::string e) { return "/graph?g0.expr=" + query_escape(e) + "&g0.tab=1"; });
+      str_fn([](std::string e) { return "/graph?g0.expr=" + url_query_escape(e) + "&g0.tab=1"; });
   m["sortByLabel"] = fn(2, 2, [](Args a) -> Result<Value> {
     auto l = arg_string(a[0]);
     if (!l) return std::unexpected(l.error());
@@ -660,7 +660,7 @@ FuncMap prometheus_functions_live(std::shared_ptr<const PrometheusContext> ctx) 
     if (!d) return make_error(d.error());
     return Value(static_cast<double>(*d) / 1000.0);
   });
-  m["urlQueryEscape"] = str_fn([](std::string s) { return query_escape(s); });
+  m["urlQueryEscape"] = str_fn([](std::string s) { return url_query_escape(s); });
   return m;
 }
 

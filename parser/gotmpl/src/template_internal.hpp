@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "ruleeval/parser/template.hpp"
+#include "ruleeval/common/escape.hpp"
 
 namespace ruleeval::tmpl {
 
@@ -24,8 +25,8 @@ Result<double> to_float(const Value& v);
 // Go's %.4g (C's, with Go's spelling of NaN and infinities).
 std::string go_g4(double v);
 // html/template.HTMLEscapeString, template.JSEscapeString, url.QueryEscape.
-std::string html_escape(std::string_view s);
+using ruleeval::html_escape;  // common/escape.hpp
 std::string js_escape(std::string_view s);
-std::string query_escape(std::string_view s);
+using ruleeval::url_query_escape;
 
 }  // namespace ruleeval::tmpl

@@ -2,6 +2,12 @@
 // (Alertmanager's notification log), renders the receiver payloads, writes them to the durable
 // outbox and delivers them with one worker per integration (retry with exponential backoff and
 // jitter, Retry-After on 429/503, no retry on other 4xx, per-integration rate limit).
+//
+// Thread-safety: send(), tick(), wait_idle(), metrics() and silences() may be called from any
+// thread (rule-manager workers, the HTTP API, the notifier's own loop); stop() once, from one
+// thread. Threads: one loop thread (tick() every second unless start_threads is false) and one
+// delivery worker per integration. Lock order: tick_mu_ -> nflog_mu_ -> Worker::mu, and
+// workers_mu_ -> Worker::mu; the Dispatcher, Silences and Outbox locks are leaves.
 #pragma once
 
 #include <atomic>

@@ -5,6 +5,8 @@
 // Group commit: put(e, false) leaves the directory fsync to one sync() for a batch of entries.
 // The removal of a delivered entry is not fsync'd: after a power loss it may come back and be
 // delivered again (a duplicate, never a lost page); a process crash cannot bring it back.
+// Thread-safety: every method may be called from any thread (put/done/fail/pending_count under
+// one internal mutex; sync() and load_pending() touch only the file system).
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,8 @@
 // Silences: matchers over a time window [starts_at, ends_at), created, listed and expired
 // through this API and persisted (atomically, fsync'd) to <state_dir>/silences.json.
+// Thread-safety: every method may be called from any thread (the HTTP API creates and expires
+// silences while the notifier's loop asks silenced_by()); one internal mutex, held while a change
+// is written to disk.
 #pragma once
 
 #include <mutex>

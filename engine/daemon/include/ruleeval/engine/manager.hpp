@@ -5,6 +5,19 @@
 //
 // Thread-safety: every public method may be called from any thread (the HTTP API, signal
 // handling and the scheduler run concurrently).
+//
+// Lock order (a thread holding one of these may take only those below it, never one above):
+//   1. save_run_mu_        one save_state() at a time
+//   2. mu_                 groups_, datasources_, config_ (apply() holds it while it swaps
+//                          and takes the old groups' locks)
+//   3. save_mu_            state_log_ and the state store (save_state() re-marks groups stale
+//                          under it)
+//   4. Group::mu           one group's runtime: evaluation, views, state pieces; several
+//                          are held at once only in groups_ order (with_views(), which
+//                          copies groups_ under mu_ first and releases it)
+//   5. leaves              remote_write_mu_ (run_eval() copies the queue pointer with a group
+//                          lock held), the datasources' mutexes, the scheduler's work queue
+//                          (never held while another lock is taken)
 #pragma once
 
 #include <atomic>
@@ -142,6 +155,9 @@ class RuleManager {
   std::string state_log_;
   std::atomic<bool> state_dirty_{false};
   std::atomic<bool> state_urgent_{false};  // an alert changed state since the last save
+  // The queue the groups' results go to; copied (remote_write()) rather than read in place.
+  std::shared_ptr<RemoteWriteQueue> remote_write() const;
+  mutable std::mutex remote_write_mu_;  // guards remote_write_ and remote_write_url_
   std::shared_ptr<RemoteWriteQueue> remote_write_;
   std::string remote_write_url_;
   std::atomic<Millis> outage_tolerance_{60 * 60 * 1000};

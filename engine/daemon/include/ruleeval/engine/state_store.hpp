@@ -23,6 +23,10 @@
 // carries on from its original start, and resolved alerts keep being re-sent for their 15 minutes.
 // Without a state file, restore_from_alerts_for_state() rebuilds activeAt from the backend's
 // ALERTS_FOR_STATE series like Prometheus's RestoreForState.
+//
+// Thread-safety: a StateStore has no lock of its own; one thread at a time may use it (the
+// RuleManager loads once in its first apply(), before any save, and saves under save_mu_). The
+// free functions are pure and thread-safe.
 #pragma once
 
 #include <optional>
