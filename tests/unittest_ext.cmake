@@ -9,6 +9,8 @@ set_tests_properties("test: a failing alert test prints a diff" PROPERTIES
   PASS_REGULAR_EXPRESSION "diff \\(- expected, \\+ got\\):\n *- Labels:{alertname=\"ErrorsRising\", job=\"api\", severity=\"page\"}")
 add_test(NAME "test: native histograms in input_series, exp_samples and recording rules"
          COMMAND $<TARGET_FILE:ruleeval> test ${_ut}/histograms.yaml)
+add_test(NAME "test: PromQL over native histograms (rate, sum, histogram_quantile) in rule tests"
+         COMMAND $<TARGET_FILE:ruleeval> test ${_ut}/histogram_functions.yaml)
 add_test(NAME "test: a failing histogram expectation prints both histograms"
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/expect_exit.sh 1 $<TARGET_FILE:ruleeval> test ${_ut}/failing_histogram.yaml)
 set_tests_properties("test: a failing histogram expectation prints both histograms" PROPERTIES
@@ -21,5 +23,6 @@ set_tests_properties("test: Grafana-like rules and pending alerts in promtool's 
                      "test: a failing alert test prints a diff"
                      "test: --junit writes one testsuite per file with its test cases"
                      "test: native histograms in input_series, exp_samples and recording rules"
+                     "test: PromQL over native histograms (rate, sum, histogram_quantile) in rule tests"
                      "test: a failing histogram expectation prints both histograms"
                      PROPERTIES LABELS cli)

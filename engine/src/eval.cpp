@@ -208,10 +208,16 @@ Matrix Evaluator::eval_matrix_selector(const promql::MatrixSelector& ms, Millis 
     auto e = std::upper_bound(b, s.t.end(), ref);
     Series series;
     for (auto it = b; it != e; ++it) {
-      double v = s.v[static_cast<size_t>(it - s.t.begin())];
-      if (!is_stale_nan(v) && !is_histogram_marker(v)) series.points.push_back({*it, v});
+      auto idx = static_cast<size_t>(it - s.t.begin());
+      double v = s.v[idx];
+      if (is_stale_nan(v)) continue;
+      if (is_histogram_marker(v)) {
+        if (const HistogramPtr* h = s.histogram_at(idx); h && *h) series.histograms.push_back({*it, *h});
+      } else {
+        series.points.push_back({*it, v});
+      }
     }
-    if (series.points.empty()) continue;
+    if (series.points.empty() && series.histograms.empty()) continue;
     series.metric = *s.labels;
     out.push_back(std::move(series));
   }
@@ -240,13 +246,23 @@ Matrix Evaluator::eval_subquery(const promql::Subquery& sq, Millis t) {
     }
     auto* vec = std::get_if<Vector>(&v);
     if (!vec) fail("subquery is only allowed on instant vector or scalar expressions");
-    drop_histograms(*vec);  // range functions read float points only
     for (auto& s : *vec) {
       auto [pos, inserted] = index.emplace(s.metric.hash(), out.size());
       if (inserted) {
         out.push_back(Series{std::move(s.metric), {}, s.drop_name});
       }
-      out[pos->second].points.push_back({it, s.v});
+      if (s.h) {
+        // As Prometheus: explicit (not_)reset hints become unknown, so that resets are detected
+        // from the values the subquery returns.
+        if (s.h->hint == CounterResetHint::kReset || s.h->hint == CounterResetHint::kNotReset) {
+          auto h = std::make_shared<FloatHistogram>(*s.h);
+          h->hint = CounterResetHint::kUnknown;
+          s.h = std::move(h);
+        }
+        out[pos->second].histograms.push_back({it, std::move(s.h)});
+      } else {
+        out[pos->second].points.push_back({it, s.v});
+      }
       if (s.drop_name) out[pos->second].drop_name = true;
     }
     points += vec->size();
@@ -272,21 +288,26 @@ void Evaluator::for_each_range_series(const Expr& arg, Millis t,
       auto b = std::upper_bound(s.t.begin(), s.t.end(), lo);
       auto e = std::upper_bound(b, s.t.end(), ref);
       range_buf_.clear();
+      hrange_buf_.clear();
       RangeArg ra{s.labels, false, {}};
       bool last_hist = false;
       for (auto it = b; it != e; ++it) {
-        double v = s.v[static_cast<size_t>(it - s.t.begin())];
+        auto idx = static_cast<size_t>(it - s.t.begin());
+        double v = s.v[idx];
         if (is_stale_nan(v)) continue;
         last_hist = is_histogram_marker(v);
         if (last_hist) {
           if (ra.histograms == 0 && range_buf_.empty()) ra.first_is_histogram = true;
           ++ra.histograms;
+          const HistogramPtr* h = s.histogram_at(idx);
+          hrange_buf_.push_back({*it, h ? *h : nullptr});
         } else {
           range_buf_.push_back({*it, v});
         }
       }
       ra.last_is_histogram = last_hist;
       ra.points = range_buf_;
+      ra.hpoints = hrange_buf_;
       fn(ra);
     }
     return;
@@ -296,7 +317,16 @@ void Evaluator::for_each_range_series(const Expr& arg, Millis t,
     if (window_end) *window_end = ref;
     if (range) *range = sq->range;
     Matrix m = eval_subquery(*sq, t);
-    for (const auto& s : m) fn(RangeArg{&s.metric, s.drop_name, s.points});
+    for (const auto& s : m) {
+      RangeArg ra{&s.metric, s.drop_name, s.points};
+      ra.hpoints = s.histograms;
+      ra.histograms = s.histograms.size();
+      if (!s.histograms.empty()) {
+        ra.first_is_histogram = s.points.empty() || s.histograms.front().t < s.points.front().t;
+        ra.last_is_histogram = s.points.empty() || s.histograms.back().t > s.points.back().t;
+      }
+      fn(ra);
+    }
     return;
   }
   fail("expected a range vector argument");
@@ -369,9 +399,14 @@ Value Evaluator::eval_unary(const promql::Unary& u, Millis t) {
     return v;
   }
   if (auto* vec = std::get_if<Vector>(&v)) {
-    drop_histograms(*vec);
     for (auto& s : *vec) {
-      s.v = -s.v;
+      if (s.h) {
+        auto h = std::make_shared<FloatHistogram>(*s.h);
+        histogram_scale(*h, -1, false);
+        s.h = std::move(h);
+      } else {
+        s.v = -s.v;
+      }
       s.drop_name = true;
     }
     return v;
@@ -392,16 +427,12 @@ Value Evaluator::eval_binary(const promql::Binary& b, Millis t) {
   }
   auto* lvec = std::get_if<Vector>(&lv);
   auto* rvec = std::get_if<Vector>(&rv);
-  // Set operators only look at labels and keep histogram samples; arithmetic and comparisons
-  // are float-only here, so histogram samples are dropped from their operands.
+  // Set operators only look at labels; arithmetic and comparisons follow Prometheus's
+  // vectorElemBinop for floats and native histograms.
   if (lvec && rvec) {
     if (promql::is_set_operator(b.op)) return set_binop(b, std::move(*lvec), std::move(*rvec));
-    drop_histograms(*lvec);
-    drop_histograms(*rvec);
     return vector_binop(b, std::move(*lvec), std::move(*rvec));
   }
-  if (lvec) drop_histograms(*lvec);
-  if (rvec) drop_histograms(*rvec);
   if (promql::is_set_operator(b.op)) {
     fail("set operator \"" + std::string(promql::to_string(b.op)) +
          "\" not allowed in binary scalar expression");
@@ -415,20 +446,93 @@ Value Evaluator::eval_binary(const promql::Binary& b, Millis t) {
   out.reserve(vec->size());
   for (auto& s : *vec) {
     double l = s.v, r = sc->v;
-    if (swap) std::swap(l, r);
-    double v = apply_binop(b.op, l, r, keep);
-    if (cmp && swap) v = r;
-    if (b.return_bool) {
-      v = keep ? 1 : 0;
-      keep = true;
+    HistogramPtr lh = s.h, rh = nullptr;
+    if (swap) {
+      std::swap(l, r);
+      std::swap(lh, rh);
     }
-    if (!keep) continue;
-    s.v = v;
+    ElemResult er = elem_binop(b.op, l, r, lh, rh);
+    if (!er.ok) continue;
+    if (cmp && swap) {
+      er.v = r;
+      er.h = rh;
+    }
+    if (b.return_bool) {
+      er.v = er.keep ? 1 : 0;
+      er.h = nullptr;
+      er.keep = true;
+    }
+    if (!er.keep) continue;
+    s.v = er.h ? histogram_marker() : er.v;
+    s.h = std::move(er.h);
     s.t = t;
     if (b.return_bool || drops_metric_name(b.op)) s.drop_name = true;
     out.push_back(std::move(s));
   }
   return out;
+}
+
+ElemResult Evaluator::elem_binop(BinaryOp op, double lf, double rf, const HistogramPtr& lh,
+                                 const HistogramPtr& rh) {
+  ElemResult r;
+  auto incompatible = [&](const char* lt, const char* rt) {
+    std::string o(promql::to_string(op));
+    info("PromQL info: incompatible sample types encountered for binary operator \"" + o +
+         "\": " + lt + " " + o + " " + rt);
+    r.ok = false;
+    return r;
+  };
+  if (!lh && !rh) {
+    r.v = apply_binop(op, lf, rf, r.keep);
+    return r;
+  }
+  if (!lh) {
+    if (op != BinaryOp::Mul) return incompatible("float", "histogram");
+    auto h = std::make_shared<FloatHistogram>(*rh);
+    histogram_scale(*h, lf, false);
+    histogram_compact(*h);
+    r.h = std::move(h);
+    return r;
+  }
+  if (!rh) {
+    if (op != BinaryOp::Mul && op != BinaryOp::Div) return incompatible("histogram", "float");
+    auto h = std::make_shared<FloatHistogram>(*lh);
+    histogram_scale(*h, rf, op == BinaryOp::Div);
+    histogram_compact(*h);
+    r.h = std::move(h);
+    return r;
+  }
+  switch (op) {
+    case BinaryOp::Add:
+    case BinaryOp::Sub: {
+      auto h = std::make_shared<FloatHistogram>(*lh);
+      bool reconciled = false;
+      auto res = histogram_add(*h, *rh, op == BinaryOp::Sub, &reconciled);
+      if (reconciled) {
+        info(std::string("PromQL info: mismatched custom buckets were reconciled during ") +
+             (op == BinaryOp::Sub ? "subtraction" : "addition"));
+      }
+      if (!res) {
+        if (lh->uses_custom_buckets() != rh->uses_custom_buckets()) {
+          warn("PromQL warning: incompatible bucket layout encountered for binary operator " +
+               std::string(promql::to_string(op)));
+        }
+        r.ok = false;
+        return r;
+      }
+      if (op == BinaryOp::Sub) h->hint = CounterResetHint::kGauge;
+      histogram_compact(*h);
+      r.h = std::move(h);
+      return r;
+    }
+    case BinaryOp::Eql:
+    case BinaryOp::Neq:
+      r.keep = histogram_equals(*lh, *rh) == (op == BinaryOp::Eql);
+      r.h = lh;
+      return r;
+    default:
+      return incompatible("histogram", "histogram");
+  }
 }
 
 namespace {
@@ -514,17 +618,22 @@ Vector Evaluator::vector_binop(const promql::Binary& b, Vector lhs, Vector rhs) 
     if (rit == right.end()) continue;
     const Sample& rs = rhs[rit->second];
     double vl = ls.v, vr = rs.v;
-    if (swap) std::swap(vl, vr);
+    HistogramPtr hl = ls.h, hr = rs.h;
+    if (swap) {
+      std::swap(vl, vr);
+      std::swap(hl, hr);
+    }
     // One-to-one: a second match is an error even if the comparison would filter it out.
     if (m.card == promql::Cardinality::OneToOne && !matched.try_emplace(s).second) {
       fail("multiple matches for labels: many-to-one matching must be explicit "
            "(group_left/group_right)");
     }
-    bool keep = true;
-    double v = apply_binop(b.op, vl, vr, keep);
+    ElemResult er = elem_binop(b.op, vl, vr, hl, hr);
+    if (!er.ok) continue;
     if (b.return_bool) {
-      v = keep ? 1 : 0;
-    } else if (!keep) {
+      er.v = er.keep ? 1 : 0;
+      er.h = nullptr;
+    } else if (!er.keep) {
       continue;
     }
     (void)cmp;
@@ -545,7 +654,8 @@ Vector Evaluator::vector_binop(const promql::Binary& b, Vector lhs, Vector rhs) 
         !matched[s].insert(metric.hash()).second) {
       fail("multiple matches for labels: grouping labels must ensure unique matches");
     }
-    out.push_back(Sample{std::move(metric), v, ls.t, drop || ls.drop_name});
+    double v = er.h ? histogram_marker() : er.v;
+    out.push_back(Sample{std::move(metric), v, ls.t, drop || ls.drop_name, std::move(er.h)});
   }
   return out;
 }
@@ -584,7 +694,11 @@ Value Evaluator::eval_aggregate(const promql::Aggregate& a, Millis t) {
   // selections (min, max, topk, bottomk, quantile, stddev, stdvar) ignore them with Prometheus's
   // info annotation; sum, avg, count_values and limits need histogram arithmetic or values, which
   // are not implemented, so histogram samples are dropped there.
-  if (op != AggregateOp::Count && op != AggregateOp::Group &&
+  const bool histogram_aware = op == AggregateOp::Count || op == AggregateOp::Group ||
+                              op == AggregateOp::Sum || op == AggregateOp::Avg ||
+                              op == AggregateOp::CountValues || op == AggregateOp::Limitk ||
+                              op == AggregateOp::LimitRatio;
+  if (!histogram_aware &&
       std::any_of(in.begin(), in.end(),
                   [](const Sample& s) { return s.h || is_histogram_marker(s.v); })) {
     const char* name = nullptr;
@@ -611,6 +725,33 @@ Value Evaluator::eval_aggregate(const promql::Aggregate& a, Millis t) {
     bool incremental = false;
     std::vector<size_t> members;  // indices into `in` (topk/bottomk/quantile/limit)
     std::vector<double> values;
+    // sum and avg of native histograms (Prometheus: floats and histograms do not mix).
+    bool has_float = false, has_histogram = false, incompatible = false;
+    bool reset_seen = false, not_reset_seen = false;
+    std::shared_ptr<FloatHistogram> hist;
+    double hist_count = 0;
+    // Adds a histogram sample; false once the group holds incompatible histograms.
+    void add_histogram(Evaluator& ev, const Sample& s) {
+      has_histogram = true;
+      if (incompatible) return;
+      reset_seen = reset_seen || s.h->hint == CounterResetHint::kReset;
+      not_reset_seen = not_reset_seen || s.h->hint == CounterResetHint::kNotReset;
+      hist_count += 1;
+      if (!hist) {
+        hist = std::make_shared<FloatHistogram>(*s.h);
+        return;
+      }
+      bool reconciled = false;
+      bool ok = histogram_add(*hist, *s.h, false, &reconciled).has_value();
+      if (reconciled) ev.info("PromQL info: mismatched custom buckets were reconciled during aggregation");
+      if (!ok) {
+        if (hist->uses_custom_buckets() != s.h->uses_custom_buckets()) {
+          ev.warn("PromQL warning: vector contains a mix of histograms with exponential and custom "
+                  "buckets schemas for metric name " + go_quote(s.metric.metric_name()));
+        }
+        incompatible = true;
+      }
+    }
   };
   std::vector<Group> groups;
   std::unordered_map<uint64_t, size_t> index;
@@ -634,18 +775,50 @@ Value Evaluator::eval_aggregate(const promql::Aggregate& a, Millis t) {
   auto emit = [&](const Group& g, double v) {
     out.push_back(Sample{g.labels, v, t, g.drop_name});
   };
+  // sum/avg: a group with histograms yields their sum (or mean); a mix with floats yields
+  // nothing and a warning.
+  auto emit_histogram_group = [&](const Group& g, bool avg) {
+    if (g.has_float) {
+      warn("PromQL warning: encountered a mix of histograms and floats for aggregation");
+      return;
+    }
+    if (g.reset_seen && g.not_reset_seen) {
+      warn("PromQL warning: conflicting counter resets during histogram aggregation");
+    }
+    if (g.incompatible || !g.hist) return;
+    auto h = std::make_shared<FloatHistogram>(*g.hist);
+    if (avg) histogram_scale(*h, g.hist_count, true);
+    histogram_compact(*h);
+    out.push_back(Sample{g.labels, histogram_marker(), t, g.drop_name, std::move(h)});
+  };
 
   switch (op) {
     case AggregateOp::Sum:
       for (size_t i = 0; i < in.size(); ++i) {
         auto& g = groups[group_of[i]];
+        if (in[i].h) {
+          g.add_histogram(*this, in[i]);
+          continue;
+        }
+        g.has_float = true;
         kahan_inc(in[i].v, g.value, g.comp);
       }
-      for (const auto& g : groups) emit(g, g.value + g.comp);
+      for (const auto& g : groups) {
+        if (g.has_histogram) {
+          emit_histogram_group(g, false);
+        } else {
+          emit(g, g.value + g.comp);
+        }
+      }
       return out;
     case AggregateOp::Avg:
       for (size_t i = 0; i < in.size(); ++i) {
         auto& g = groups[group_of[i]];
+        if (in[i].h) {
+          g.add_histogram(*this, in[i]);
+          continue;
+        }
+        g.has_float = true;
         double v = in[i].v;
         g.count += 1;
         if (g.count == 1) {
@@ -675,6 +848,10 @@ Value Evaluator::eval_aggregate(const promql::Aggregate& a, Millis t) {
         g.comp = c;
       }
       for (const auto& g : groups) {
+        if (g.has_histogram) {
+          emit_histogram_group(g, true);
+          continue;
+        }
         emit(g, g.incremental ? g.mean + g.comp : (g.value + g.comp) / g.count);
       }
       return out;
@@ -724,7 +901,7 @@ Value Evaluator::eval_aggregate(const promql::Aggregate& a, Millis t) {
       for (size_t i = 0; i < in.size(); ++i) {
         const auto& g = groups[group_of[i]];
         LabelsBuilder lb(g.labels);
-        lb.set(label_param, format_f(in[i].v));
+        lb.set(label_param, in[i].h ? histogram_string(*in[i].h) : format_f(in[i].v));
         Labels l = lb.build();
         auto [it, inserted] = pos.emplace(l.hash(), results.size());
         if (inserted) results.emplace_back(std::move(l), 0);
@@ -841,7 +1018,6 @@ Result<QueryResult> range_query(const Queryable& q, const promql::Expr& expr, Mi
       auto* vec = std::get_if<Vector>(&v);
       if (!vec) detail::fail("range query must evaluate to a scalar or instant vector");
       step_seen.clear();
-      detail::drop_histograms(*vec);  // matrices carry float points only
       for (auto& s : *vec) {
         // Series are merged by their final label set (after delayed __name__ removal), so
         // differently named series that lose their names join if they never overlap.
@@ -852,7 +1028,11 @@ Result<QueryResult> range_query(const Queryable& q, const promql::Expr& expr, Mi
         }
         auto [it, inserted] = index.emplace(h, out.size());
         if (inserted) out.push_back(Series{std::move(s.metric), {}, false});
-        out[it->second].points.push_back({t, s.v});
+        if (s.h) {
+          out[it->second].histograms.push_back({t, std::move(s.h)});
+        } else {
+          out[it->second].points.push_back({t, s.v});
+        }
       }
     }
     detail::finalize_names(out);
