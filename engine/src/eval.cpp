@@ -177,7 +177,7 @@ const std::vector<SeriesView>& Evaluator::series_for(const promql::VectorSelecto
 
 Vector Evaluator::eval_vector_selector(const promql::VectorSelector& vs, Millis t, bool keep_ts,
                                        bool include_histograms) {
-  Millis ref = at_time(vs.at, t) - vs.offset;
+  Millis ref = at_time(vs.at, t) - offset_of(vs);
   Millis floor_t = ref - opts_.lookback_delta;
   Vector out;
   for (const auto& s : series_for(vs)) {
@@ -201,8 +201,8 @@ Vector Evaluator::eval_vector_selector(const promql::VectorSelector& vs, Millis 
 Matrix Evaluator::eval_matrix_selector(const promql::MatrixSelector& ms, Millis t) {
   Matrix out;
   const auto& vs = *ms.vector->as<promql::VectorSelector>();
-  Millis ref = at_time(vs.at, t) - vs.offset;
-  Millis lo = ref - ms.range;
+  Millis ref = at_time(vs.at, t) - offset_of(vs);
+  Millis lo = ref - range_of(ms);
   for (const auto& s : series_for(vs)) {
     auto b = std::upper_bound(s.t.begin(), s.t.end(), lo);
     auto e = std::upper_bound(b, s.t.end(), ref);
@@ -225,10 +225,11 @@ Matrix Evaluator::eval_matrix_selector(const promql::MatrixSelector& ms, Millis 
 }
 
 Matrix Evaluator::eval_subquery(const promql::Subquery& sq, Millis t) {
-  Millis ref = at_time(sq.at, t) - sq.offset;
-  Millis step = sq.step > 0 ? sq.step : opts_.default_subquery_step;
+  Millis ref = at_time(sq.at, t) - duration(sq.offset_expr.get(), sq.offset, true);
+  Millis sq_step = duration(sq.step_expr.get(), sq.step, false);
+  Millis step = sq_step > 0 ? sq_step : opts_.default_subquery_step;
   if (step <= 0) fail("subquery step must be positive");
-  Millis lo = ref - sq.range;
+  Millis lo = ref - duration(sq.range_expr.get(), sq.range, false);
   Millis first = step * (lo / step);
   if (first <= lo) first += step;
   if (ref >= first && static_cast<uint64_t>((ref - first) / step) >= opts_.max_samples) {
@@ -280,10 +281,11 @@ void Evaluator::for_each_range_series(const Expr& arg, Millis t,
   while (const auto* p = a->as<promql::Paren>()) a = p->expr.get();
   if (const auto* ms = a->as<promql::MatrixSelector>()) {
     const auto& vs = *ms->vector->as<promql::VectorSelector>();
-    Millis ref = at_time(vs.at, t) - vs.offset;
-    Millis lo = ref - ms->range;
+    Millis ref = at_time(vs.at, t) - offset_of(vs);
+    Millis ms_range = range_of(*ms);
+    Millis lo = ref - ms_range;
     if (window_end) *window_end = ref;
-    if (range) *range = ms->range;
+    if (range) *range = ms_range;
     for (const auto& s : series_for(vs)) {
       auto b = std::upper_bound(s.t.begin(), s.t.end(), lo);
       auto e = std::upper_bound(b, s.t.end(), ref);
@@ -313,9 +315,9 @@ void Evaluator::for_each_range_series(const Expr& arg, Millis t,
     return;
   }
   if (const auto* sq = a->as<promql::Subquery>()) {
-    Millis ref = at_time(sq->at, t) - sq->offset;
+    Millis ref = at_time(sq->at, t) - duration(sq->offset_expr.get(), sq->offset, true);
     if (window_end) *window_end = ref;
-    if (range) *range = sq->range;
+    if (range) *range = duration(sq->range_expr.get(), sq->range, false);
     Matrix m = eval_subquery(*sq, t);
     for (const auto& s : m) {
       RangeArg ra{&s.metric, s.drop_name, s.points};
@@ -593,7 +595,9 @@ Vector Evaluator::vector_binop(const promql::Binary& b, Vector lhs, Vector rhs) 
     fail("many-to-many only allowed for set operators");
   }
   Vector out;
-  if (lhs.empty() || rhs.empty()) return out;
+  // fill()/fill_left()/fill_right() (experimental): a missing side takes the fill value.
+  const bool fills = m.fill_left.has_value() || m.fill_right.has_value();
+  if ((lhs.empty() && rhs.empty()) || ((lhs.empty() || rhs.empty()) && !fills)) return out;
   Sig sig{m.on, m.matching_labels};
   bool swap = m.card == promql::Cardinality::OneToMany;
   if (swap) std::swap(lhs, rhs);
@@ -612,11 +616,7 @@ Vector Evaluator::vector_binop(const promql::Binary& b, Vector lhs, Vector rhs) 
   bool cmp = promql::is_comparison(b.op);
   bool drop = b.return_bool || drops_metric_name(b.op);
   std::unordered_map<uint64_t, std::unordered_set<uint64_t>> matched;
-  for (auto& ls : lhs) {
-    uint64_t s = sig(ls.metric);
-    auto rit = right.find(s);
-    if (rit == right.end()) continue;
-    const Sample& rs = rhs[rit->second];
+  auto do_binop = [&](const Sample& ls, const Sample& rs, uint64_t s) {
     double vl = ls.v, vr = rs.v;
     HistogramPtr hl = ls.h, hr = rs.h;
     if (swap) {
@@ -629,12 +629,12 @@ Vector Evaluator::vector_binop(const promql::Binary& b, Vector lhs, Vector rhs) 
            "(group_left/group_right)");
     }
     ElemResult er = elem_binop(b.op, vl, vr, hl, hr);
-    if (!er.ok) continue;
+    if (!er.ok) return;
     if (b.return_bool) {
       er.v = er.keep ? 1 : 0;
       er.h = nullptr;
     } else if (!er.keep) {
-      continue;
+      return;
     }
     (void)cmp;
     // Result labels.
@@ -656,6 +656,24 @@ Vector Evaluator::vector_binop(const promql::Binary& b, Vector lhs, Vector rhs) 
     }
     double v = er.h ? histogram_marker() : er.v;
     out.push_back(Sample{std::move(metric), v, ls.t, drop || ls.drop_name, std::move(er.h)});
+  };
+  std::unordered_set<uint64_t> matched_sigs;
+  for (auto& ls : lhs) {
+    uint64_t s = sig(ls.metric);
+    auto rit = right.find(s);
+    if (rit != right.end()) {
+      matched_sigs.insert(s);
+      do_binop(ls, rhs[rit->second], s);
+    } else if (m.fill_right) {
+      do_binop(ls, Sample{sig.match_labels(ls.metric), *m.fill_right, ls.t, false}, s);
+    }
+  }
+  if (m.fill_left) {
+    for (auto& rs : rhs) {
+      uint64_t s = sig(rs.metric);
+      if (matched_sigs.contains(s)) continue;
+      do_binop(Sample{sig.match_labels(rs.metric), *m.fill_left, rs.t, false}, rs, s);
+    }
   }
   return out;
 }

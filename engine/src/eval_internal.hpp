@@ -91,6 +91,13 @@ class Evaluator {
   // Functions (eval_functions.cpp).
   Value eval_call(const promql::Call& call, const promql::Expr& e, Millis t);
 
+  // A range, step or offset given as an experimental duration expression (step(), range(),
+  // min_of/max_of, arithmetic), evaluated like Prometheus's durationVisitor; `constant` when
+  // there is no expression. Errors: NaN/infinite, not positive (unless allow_negative).
+  Millis duration(const promql::Expr* e, Millis constant, bool allow_negative);
+  Millis range_of(const promql::MatrixSelector& ms);
+  Millis offset_of(const promql::VectorSelector& vs);
+
   // The reference time of a selector or subquery evaluated at t (applies @, not offset).
   Millis at_time(const promql::AtModifier& at, Millis t) const;
   // Range-vector argument: calls fn per series with the points in (ref-range, ref].
