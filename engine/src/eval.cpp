@@ -6,6 +6,7 @@
 #include <limits>
 #include <unordered_map>
 #include <unordered_set>
+#include <xxhash.h>
 
 #include "eval_internal.hpp"
 
@@ -131,6 +132,29 @@ double apply_binop(BinaryOp op, double lhs, double rhs, bool& keep) {
 }
 
 namespace {
+
+// Prometheus's labels.Hash() (default stringlabels build): XXH64 over each label's name and
+// value, each prefixed by its length (one byte below 255, else 0xff and three bytes little-endian).
+// limit_ratio samples series by it, so the same series are kept as in Prometheus.
+uint64_t prometheus_labels_hash(const Labels& labels) {
+  std::string buf;
+  auto put = [&](std::string_view v) {
+    if (v.size() < 255) {
+      buf.push_back(static_cast<char>(v.size()));
+    } else {
+      buf.push_back(static_cast<char>(0xff));
+      buf.push_back(static_cast<char>(v.size() & 0xff));
+      buf.push_back(static_cast<char>((v.size() >> 8) & 0xff));
+      buf.push_back(static_cast<char>((v.size() >> 16) & 0xff));
+    }
+    buf.append(v);
+  };
+  for (const auto& l : labels) {
+    put(l.name);
+    put(l.value);
+  }
+  return XXH64(buf.data(), buf.size(), 0);
+}
 
 bool drops_metric_name(BinaryOp op) {
   switch (op) {
@@ -957,7 +981,7 @@ Value Evaluator::eval_aggregate(const promql::Aggregate& a, Millis t) {
     }
     case AggregateOp::LimitRatio: {
       for (auto& s : in) {
-        double offset = static_cast<double>(s.metric.hash()) /
+        double offset = static_cast<double>(prometheus_labels_hash(s.metric)) /
                         static_cast<double>(std::numeric_limits<uint64_t>::max());
         if ((param >= 0 && offset < param) || (param < 0 && offset >= 1.0 + param)) {
           s.t = t;

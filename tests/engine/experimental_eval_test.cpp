@@ -77,3 +77,22 @@ TEST_CASE("anchored and smoothed range modifiers are refused, not ignored") {
   REQUIRE_FALSE(r);
   CHECK(r.error().message == "the \"anchored\" range modifier is not supported by this evaluator");
 }
+
+TEST_CASE("limit_ratio: r and r-1 select complementary, stable subsets") {
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "m{i=\"" + std::to_string(i) + "\"} 1\n";
+  Ex x(text);
+  auto count = [&](std::string_view q) {
+    auto r = x.instant(q, 0);
+    REQUIRE(r);
+    return std::get<Vector>(r->value).size();
+  };
+  size_t kept = count("limit_ratio(0.3, m)");
+  size_t rest = count("limit_ratio(-0.7, m)");
+  CHECK(kept + rest == 40);
+  CHECK(count("limit_ratio(0.3, m) and limit_ratio(-0.7, m)") == 0);
+  CHECK(count("limit_ratio(1, m)") == 40);
+  CHECK(count("limit_ratio(0, m)") == 0);
+  // Sampling is by label hash: a larger ratio keeps a superset.
+  CHECK(count("limit_ratio(0.3, m) unless limit_ratio(0.6, m)") == 0);
+}
