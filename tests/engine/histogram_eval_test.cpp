@@ -7,6 +7,7 @@
 
 #include "ruleeval/engine/engine.hpp"
 #include "ruleeval/engine/load_notation.hpp"
+#include "ruleeval/engine/remote_write.hpp"
 #include "ruleeval/parser/promql.hpp"
 #include "ruleeval/parser/promql_functions.hpp"
 
@@ -119,4 +120,35 @@ TEST_CASE("range queries return histogram points in their matrices") {
   CHECK(to_string(r->value) ==
         "m => 5 @60000 {{count:1 sum:1 buckets:[1]}} @0 {{count:2 sum:2 buckets:[2]}} "
         "@120000\n");
+}
+
+TEST_CASE("remote write v1 carries native histograms in TimeSeries.histograms") {
+  auto h = std::make_shared<FloatHistogram>();
+  h->schema = 1;
+  h->count = 5;
+  h->sum = 7.5;
+  h->zero_threshold = 0.001;
+  h->zero_count = 1;
+  h->positive_offset = -2;
+  h->positive_buckets = {1, 0, 2};
+  h->negative_offset = 3;
+  h->negative_buckets = {1};
+  h->hint = CounterResetHint::kGauge;
+  auto nhcb = std::make_shared<FloatHistogram>();
+  nhcb->schema = kCustomBucketsSchema;
+  nhcb->count = 3;
+  nhcb->custom_values = {0.5, 1};
+  nhcb->positive_buckets = {1, 2};
+  Labels l{{"__name__", "x"}, {"job", "a"}};
+  std::vector<WriteSample> in{{l, 1000, 1.5}, {l, 2000, 0, h}, {l, 3000, 0, nhcb}};
+  auto out = decode_write_request(encode_write_request(in));
+  REQUIRE(out);
+  REQUIRE(out->size() == 3);
+  CHECK((*out)[0].v == 1.5);
+  CHECK((*out)[0].h == nullptr);
+  REQUIRE((*out)[1].h);
+  CHECK((*out)[1].t == 2000);
+  CHECK(*(*out)[1].h == *h);
+  REQUIRE((*out)[2].h);
+  CHECK(*(*out)[2].h == *nhcb);
 }
