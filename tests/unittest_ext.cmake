@@ -9,6 +9,15 @@ set_tests_properties("test: a failing alert test prints a diff" PROPERTIES
   PASS_REGULAR_EXPRESSION "diff \\(- expected, \\+ got\\):\n *- Labels:{alertname=\"ErrorsRising\", job=\"api\", severity=\"page\"}")
 add_test(NAME "test: native histograms in input_series, exp_samples and recording rules"
          COMMAND $<TARGET_FILE:ruleeval> test ${_ut}/histograms.yaml)
+add_test(NAME "test: PromQL over native histograms (rate, sum, histogram_quantile) in rule tests"
+         COMMAND $<TARGET_FILE:ruleeval> test ${_ut}/histogram_functions.yaml)
+add_test(NAME "test: --enable-feature enables experimental PromQL in rule tests"
+         COMMAND $<TARGET_FILE:ruleeval> test --enable-feature=promql-experimental-functions ${_ut}/experimental.yaml)
+add_test(NAME "test: experimental PromQL in a rule test without --enable-feature fails"
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/expect_exit.sh 1 $<TARGET_FILE:ruleeval> test ${_ut}/experimental.yaml)
+set_tests_properties("test: experimental PromQL in a rule test without --enable-feature fails" PROPERTIES
+  FAIL_REGULAR_EXPRESSION "expect_exit: wanted"
+  PASS_REGULAR_EXPRESSION "experimental")
 add_test(NAME "test: a failing histogram expectation prints both histograms"
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/expect_exit.sh 1 $<TARGET_FILE:ruleeval> test ${_ut}/failing_histogram.yaml)
 set_tests_properties("test: a failing histogram expectation prints both histograms" PROPERTIES
@@ -21,5 +30,8 @@ set_tests_properties("test: Grafana-like rules and pending alerts in promtool's 
                      "test: a failing alert test prints a diff"
                      "test: --junit writes one testsuite per file with its test cases"
                      "test: native histograms in input_series, exp_samples and recording rules"
+                     "test: PromQL over native histograms (rate, sum, histogram_quantile) in rule tests"
+                     "test: --enable-feature enables experimental PromQL in rule tests"
+                     "test: experimental PromQL in a rule test without --enable-feature fails"
                      "test: a failing histogram expectation prints both histograms"
                      PROPERTIES LABELS cli)

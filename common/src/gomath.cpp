@@ -270,6 +270,38 @@ double exp_path(double x, bool fma) {
   return r * from_bits(static_cast<uint64_t>(biased) << kShift);
 }
 
+// e^r * 2^k where r = hi - lo and |r| <= ln(2)/2 (Go's expmulti, FreeBSD e_exp.c).
+double expmulti(double hi, double lo, int k) {
+  constexpr double P1 = 1.66666666666666657415e-01, P2 = -2.77777777770155933842e-03,
+                   P3 = 6.61375632143793436117e-05, P4 = -1.65339022054652515390e-06,
+                   P5 = 4.13813679705723846039e-08;
+  double r = hi - lo;
+  double t = r * r;
+  double c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+  double y = 1 - ((lo - (r * c) / (2 - c)) - hi);
+  return ldexp(y, k);
+}
+
+// Pure Go on amd64 (no assembly version).
+double exp2(double x) {
+  constexpr double kOverflow = 1.0239999999999999e+03;
+  constexpr double kUnderflow = -1.0740e+03;
+  if (std::isnan(x) || x == kInf) return x;
+  if (x == -kInf) return 0;
+  if (x > kOverflow) return kInf;
+  if (x < kUnderflow) return 0;
+  int k = 0;
+  if (x > 0) {
+    k = static_cast<int>(x + 0.5);
+  } else if (x < 0) {
+    k = static_cast<int>(x - 0.5);
+  }
+  double t = x - static_cast<double>(k);
+  double hi = t * kLn2Hi;
+  double lo = -t * kLn2Lo;
+  return expmulti(hi, lo, k);
+}
+
 double log(double x) {
   uint64_t b = bits(x);
   if ((b & ~kSignBit) == 0) return -kInf;

@@ -226,9 +226,9 @@ TEST_CASE("instant selectors return histograms with lookback, offset, @ and stal
   CHECK(at("h and h", kMin)[0].h->count == 2);  // set operators keep histograms
   // Float-only operations drop histogram samples instead of reading them as numbers.
   CHECK(at("h + 1", kMin).empty());
-  CHECK(at("-h", kMin).empty());
+  CHECK(at("-h", kMin)[0].h->count == -2);  // Prometheus negates histograms
   CHECK(at("abs(h)", kMin).empty());
-  CHECK(at("sum(h)", kMin).empty());
+  CHECK(at("sum(h)", kMin)[0].h->count == 2);
   CHECK(at("h > 0", kMin).empty());
   CHECK(at("max_over_time(h[1m:1m])", kMin).empty());
   CHECK(at("timestamp(h)", kMin)[0].v == 60);
@@ -289,8 +289,15 @@ TEST_CASE("aggregations: count and group include histograms, float selections ig
   CHECK(std::get<Vector>(max.value)[0].v == 3);
   REQUIRE(max.infos.size() == 1);
   CHECK(max.infos[0] == "PromQL info: ignored histogram in max aggregation");
+  // Prometheus: a group mixing floats and histograms has no sum, with a warning.
   auto sum = run("sum(m)");
-  CHECK(std::get<Vector>(sum.value)[0].v == 3);  // the histogram is not added as a number
+  CHECK(std::get<Vector>(sum.value).empty());
+  REQUIRE(sum.warnings.size() == 1);
+  CHECK(sum.warnings[0] ==
+        "PromQL warning: encountered a mix of histograms and floats for aggregation");
+  auto hsum = run("sum(m{i=\"b\"})");
+  REQUIRE(std::get<Vector>(hsum.value).size() == 1);
+  CHECK(std::get<Vector>(hsum.value)[0].h->count == 2);
 }
 
 TEST_CASE("mutated histogram literals parse or fail cleanly") {

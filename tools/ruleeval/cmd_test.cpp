@@ -100,6 +100,7 @@ void register_test(CLI::App& app, int& exit_code) {
     std::string skip_file;
     bool verbose = false;
     engine::RuleUnitTestOptions rule_opts;
+    std::vector<std::string> features;
   };
   auto args = std::make_shared<Args>();
   sub->add_option("files", args->files, ".test files")->required();
@@ -111,6 +112,17 @@ void register_test(CLI::App& app, int& exit_code) {
   sub->add_flag("--diff", args->rule_opts.diff, "show a diff of expected and actual alerts");
   sub->add_flag("--ignore-unknown-fields", args->rule_opts.ignore_unknown_fields,
                 "accept unknown fields in test and rule files");
+  sub->add_option("--enable-feature", args->features,
+                  "experimental PromQL in rule tests, as promtool's flag: "
+                  "promql-experimental-functions, promql-extended-range-selectors, "
+                  "promql-duration-expr, promql-binop-fill-modifiers (.test scripts enable all)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"promql-experimental-functions", "promql-extended-range-selectors",
+                             "promql-duration-expr", "promql-binop-fill-modifiers",
+                             "promql-delayed-name-removal"}))
+      ->each([a = args.get()](const std::string& f) {
+        if (f != "promql-delayed-name-removal") a->rule_opts.experimental_promql = true;
+      });
   sub->callback([args, &exit_code] {
     std::map<std::string, std::set<uint32_t>> skips;
     if (!args->skip_file.empty()) {

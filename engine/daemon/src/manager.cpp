@@ -336,10 +336,12 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
       env.write_alert_series = cfg.remote_write.enabled ||
                                std::dynamic_pointer_cast<EmbeddedDatasource>(g->ds) != nullptr;
       // Recording rules with native-histogram results keep them in the embedded store (called
-      // inside with_querier, under the datasource's lock); remote write carries floats only.
-      if (auto emb = std::dynamic_pointer_cast<EmbeddedDatasource>(g->ds)) {
-        env.append_histogram = [emb](const Labels& l, Millis t, const HistogramPtr& h) {
-          emb->store().append_histogram(l, t, h);
+      // inside with_querier, under the datasource's lock) and send them by remote write.
+      auto emb = std::dynamic_pointer_cast<EmbeddedDatasource>(g->ds);
+      if (emb || cfg.remote_write.enabled) {
+        env.append_histogram = [this, emb](const Labels& l, Millis t, const HistogramPtr& h) {
+          if (emb) emb->store().append_histogram(l, t, h);
+          if (auto rw = remote_write_) rw->push(WriteSample{l, t, 0, h});
         };
       }
       g->rt = std::make_unique<GroupRuntime>(rg, f, env);

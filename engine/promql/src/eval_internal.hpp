@@ -55,6 +55,15 @@ struct RangeArg {
   size_t histograms = 0;           // native-histogram placeholders in the window
   bool first_is_histogram = false;
   bool last_is_histogram = false;
+  std::span<const HPoint> hpoints{};  // the histogram samples (h may be null for a lost one)
+};
+
+// One element of an arithmetic or comparison operation (Prometheus's vectorElemBinop).
+struct ElemResult {
+  double v = 0;
+  HistogramPtr h = nullptr;  // set when the result is a histogram
+  bool keep = true;          // comparison outcome
+  bool ok = true;            // false: no result (incompatible types, annotated)
 };
 
 class Evaluator {
@@ -82,6 +91,13 @@ class Evaluator {
   // Functions (eval_functions.cpp).
   Value eval_call(const promql::Call& call, const promql::Expr& e, Millis t);
 
+  // A range, step or offset given as an experimental duration expression (step(), range(),
+  // min_of/max_of, arithmetic), evaluated like Prometheus's durationVisitor; `constant` when
+  // there is no expression. Errors: NaN/infinite, not positive (unless allow_negative).
+  Millis duration(const promql::Expr* e, Millis constant, bool allow_negative);
+  Millis range_of(const promql::MatrixSelector& ms);
+  Millis offset_of(const promql::VectorSelector& vs);
+
   // The reference time of a selector or subquery evaluated at t (applies @, not offset).
   Millis at_time(const promql::AtModifier& at, Millis t) const;
   // Range-vector argument: calls fn per series with the points in (ref-range, ref].
@@ -103,6 +119,8 @@ class Evaluator {
   Vector vector_binop(const promql::Binary& b, Vector lhs, Vector rhs);
   Vector set_binop(const promql::Binary& b, Vector lhs, Vector rhs);
   Value eval_aggregate(const promql::Aggregate& a, Millis t);
+  ElemResult elem_binop(promql::BinaryOp op, double lf, double rf, const HistogramPtr& lh,
+                        const HistogramPtr& rh);
 
   const Queryable& q_;
   const EngineOptions& opts_;
@@ -111,6 +129,7 @@ class Evaluator {
   std::vector<std::string> warnings_;
   std::vector<std::string> infos_;
   std::vector<FPoint> range_buf_;
+  std::vector<HPoint> hrange_buf_;
   size_t depth_ = 0;
 };
 

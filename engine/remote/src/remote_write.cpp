@@ -116,6 +116,111 @@ class Reader {
   size_t pos_ = 0;
 };
 
+uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+
+void put_double(std::string& out, uint32_t field, double v) {
+  put_tag(out, field, kWireFixed64);
+  put_fixed64(out, std::bit_cast<uint64_t>(v));
+}
+
+void put_packed_doubles(std::string& out, uint32_t field, const std::vector<double>& vs) {
+  std::string tmp;
+  for (double v : vs) put_fixed64(tmp, std::bit_cast<uint64_t>(v));
+  put_bytes(out, field, tmp);
+}
+
+// prometheus.Histogram for a float histogram (remote-write v1 types.proto).
+std::string encode_histogram(const FloatHistogram& in, Millis t) {
+  FloatHistogram h = in;
+  histogram_compact(h);
+  std::string out;
+  put_double(out, 2, h.count);  // count_float: always set, it marks a float histogram
+  put_double(out, 3, h.sum);
+  put_tag(out, 4, kWireVarint);
+  put_varint(out, zigzag(h.schema));
+  put_double(out, 5, h.zero_threshold);
+  put_double(out, 7, h.zero_count);  // zero_count_float
+  auto side = [&](uint32_t spans_field, uint32_t counts_field, int32_t offset,
+                  const std::vector<double>& buckets) {
+    if (buckets.empty()) return;
+    std::string span;
+    put_tag(span, 1, kWireVarint);
+    put_varint(span, zigzag(offset));
+    put_tag(span, 2, kWireVarint);
+    put_varint(span, buckets.size());
+    put_bytes(out, spans_field, span);
+    put_packed_doubles(out, counts_field, buckets);
+  };
+  side(8, 10, h.negative_offset, h.negative_buckets);
+  side(11, 13, h.positive_offset, h.positive_buckets);
+  uint64_t hint = 0;
+  switch (h.hint) {
+    case CounterResetHint::kUnknown: hint = 0; break;
+    case CounterResetHint::kReset: hint = 1; break;
+    case CounterResetHint::kNotReset: hint = 2; break;
+    case CounterResetHint::kGauge: hint = 3; break;
+  }
+  if (hint != 0) {
+    put_tag(out, 14, kWireVarint);
+    put_varint(out, hint);
+  }
+  put_tag(out, 15, kWireVarint);
+  put_varint(out, static_cast<uint64_t>(t));
+  if (!h.custom_values.empty()) put_packed_doubles(out, 16, h.custom_values);
+  return out;
+}
+
+
+int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+
+// The inverse of encode_histogram (float histograms with one span per side).
+std::expected<std::pair<Millis, HistogramPtr>, std::string> decode_histogram(Reader& r) {
+  auto h = std::make_shared<FloatHistogram>();
+  Millis t = 0;
+  while (!r.done()) {
+    auto tag = r.varint();
+    if (!tag) return std::unexpected(tag.error());
+    auto f = *tag >> 3;
+    auto w = static_cast<uint8_t>(*tag & 7);
+    if (w == kWireFixed64 && (f == 2 || f == 3 || f == 5 || f == 7)) {
+      auto v = r.fixed64();
+      if (!v) return std::unexpected(v.error());
+      double d = std::bit_cast<double>(*v);
+      (f == 2 ? h->count : f == 3 ? h->sum : f == 5 ? h->zero_threshold : h->zero_count) = d;
+    } else if (w == kWireVarint && (f == 4 || f == 14 || f == 15)) {
+      auto v = r.varint();
+      if (!v) return std::unexpected(v.error());
+      if (f == 4) h->schema = static_cast<int32_t>(unzigzag(*v));
+      if (f == 14) h->hint = *v == 1 ? CounterResetHint::kReset : *v == 2 ? CounterResetHint::kNotReset
+                           : *v == 3 ? CounterResetHint::kGauge : CounterResetHint::kUnknown;
+      if (f == 15) t = static_cast<Millis>(*v);
+    } else if (w == kWireLen && (f == 8 || f == 11)) {
+      auto b = r.bytes();
+      if (!b) return std::unexpected(b.error());
+      Reader sr(*b, r.base_for_sub(*b));
+      while (!sr.done()) {
+        auto st = sr.varint();
+        if (!st) return std::unexpected(st.error());
+        if ((*st & 7) != kWireVarint) return std::unexpected("bad bucket span");
+        auto v = sr.varint();
+        if (!v) return std::unexpected(v.error());
+        if ((*st >> 3) == 1) (f == 8 ? h->negative_offset : h->positive_offset) = static_cast<int32_t>(unzigzag(*v));
+      }
+    } else if (w == kWireLen && (f == 10 || f == 13 || f == 16)) {
+      auto b = r.bytes();
+      if (!b) return std::unexpected(b.error());
+      auto& dst = f == 10 ? h->negative_buckets : f == 13 ? h->positive_buckets : h->custom_values;
+      for (size_t i = 0; i + 8 <= b->size(); i += 8) {
+        uint64_t bits = 0;
+        for (size_t k = 0; k < 8; ++k) bits |= static_cast<uint64_t>(static_cast<uint8_t>((*b)[i + k])) << (8 * k);
+        dst.push_back(std::bit_cast<double>(bits));
+      }
+    } else if (auto sk = r.skip(w); !sk) {
+      return std::unexpected(sk.error());
+    }
+  }
+  return std::pair<Millis, HistogramPtr>{t, std::move(h)};
+}
 }  // namespace
 
 std::string encode_write_request(std::span<const WriteSample> samples) {
@@ -147,12 +252,16 @@ std::string encode_write_request(std::span<const WriteSample> samples) {
       put_bytes(ts, 1, tmp);
     }
     for (const WriteSample* p : points) {
+      if (p->h) continue;
       tmp.clear();
       put_tag(tmp, 1, kWireFixed64);
       put_fixed64(tmp, std::bit_cast<uint64_t>(p->v));
       put_tag(tmp, 2, kWireVarint);
       put_varint(tmp, static_cast<uint64_t>(p->t));  // int64: two's complement, 10 bytes if < 0
       put_bytes(ts, 2, tmp);
+    }
+    for (const WriteSample* p : points) {
+      if (p->h) put_bytes(ts, 4, encode_histogram(*p->h, p->t));
     }
     put_tag(out, 1, kWireLen);
     out.reserve(out.size() + varint_size(ts.size()) + ts.size());
@@ -179,11 +288,21 @@ std::expected<std::vector<WriteSample>, std::string> decode_write_request(std::s
     Reader ts(*ts_bytes, req.base_for_sub(*ts_bytes));
     std::vector<Label> labels;
     std::vector<std::pair<Millis, double>> points;
+    std::vector<std::pair<Millis, HistogramPtr>> hists;
     while (!ts.done()) {
       auto t2 = ts.varint();
       if (!t2) return std::unexpected(t2.error());
       auto f2 = *t2 >> 3;
       auto w2 = static_cast<uint8_t>(*t2 & 7);
+      if (f2 == 4 && w2 == kWireLen) {
+        auto hb = ts.bytes();
+        if (!hb) return std::unexpected(hb.error());
+        Reader hr(*hb, ts.base_for_sub(*hb));
+        auto dh = decode_histogram(hr);
+        if (!dh) return std::unexpected(dh.error());
+        hists.push_back(std::move(*dh));
+        continue;
+      }
       if ((f2 != 1 && f2 != 2) || w2 != kWireLen) {
         if (auto s = ts.skip(w2); !s) return std::unexpected(s.error());
         continue;
@@ -230,6 +349,7 @@ std::expected<std::vector<WriteSample>, std::string> decode_write_request(std::s
     }
     Labels lbs = Labels::from_vector(std::move(labels));
     for (const auto& [t, v] : points) out.push_back(WriteSample{lbs, t, v});
+    for (auto& [t, h] : hists) out.push_back(WriteSample{lbs, t, 0, std::move(h)});
   }
   return out;
 }

@@ -1,4 +1,5 @@
 // Grafana server-side expressions: see grafana_expr.hpp and ../shared/spec/grafana-expressions.md.
+#include "ruleeval/common/gomath.hpp"
 #include "ruleeval/engine/grafana_expr.hpp"
 
 #include <fmt/format.h>
@@ -36,7 +37,7 @@ double binary_op(MathOp op, double a, double b) {
     case MathOp::kMod:
       return std::fmod(a, b);
     case MathOp::kPow:
-      return std::pow(a, b);
+      return gomath::pow(a, b);
     case MathOp::kEq:
       return a == b;
     case MathOp::kNe:
@@ -83,7 +84,7 @@ Nullable func_op(MathFunc f, Nullable a) {
     case MathFunc::kFloor:
       return std::floor(x);
     case MathFunc::kLog:
-      return std::log(x);
+      return gomath::log(x);
     case MathFunc::kRound:
       return std::round(x);  // half away from zero, as Go's math.Round
     case MathFunc::kIsNaN:

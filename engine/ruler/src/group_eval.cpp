@@ -1,8 +1,10 @@
 #include "ruleeval/engine/group_eval.hpp"
+#include "ruleeval/engine/histogram.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <cctype>
 #include <chrono>
 #include <cmath>
@@ -274,7 +276,13 @@ void GroupRuntime::eval_alerting(RuleRuntime& rt, Millis ts, RuleQuerier& q,
   if (!vec) return fail(rt, vec.error().message);
   std::vector<RuleSample> samples;
   samples.reserve(vec->size());
-  for (auto& s : *vec) samples.push_back(RuleSample{std::move(s.metric), s.v});
+  // A native-histogram sample: the alert's value is 0 and $value is the histogram (Prometheus's
+  // AlertTemplateData), printed as FloatHistogram.String().
+  std::unordered_map<uint64_t, HistogramPtr> histograms;
+  for (auto& s : *vec) {
+    if (s.h) histograms.emplace(s.metric.without_metric_name().hash(), s.h);
+    samples.push_back(RuleSample{std::move(s.metric), s.h ? 0.0 : s.v});
+  }
 
   AlertingRuleParams p;
   p.name = rule.name;
@@ -294,6 +302,13 @@ void GroupRuntime::eval_alerting(RuleRuntime& rt, Millis ts, RuleQuerier& q,
     const tmpl::FuncMap* funcs = &te->funcs;
     tmpl::Value d =
         tmpl::alert_template_data(sample_labels, te->external_labels, env_.external_url, value);
+    if (!histograms.empty()) {
+      if (auto it = histograms.find(sample_labels.hash()); it != histograms.end()) {
+        tmpl::Map m = d.as_map();
+        m.insert_or_assign("Value", tmpl::Value(histogram_string(*it->second)));
+        d = tmpl::Value(std::move(m), d.type_ptr());
+      }
+    }
     Expanded e;
     LabelsBuilder lb;
     auto expand_into = [&](const rules::KeyValue& kv) {

@@ -1,4 +1,5 @@
 #include "ruleeval/engine/promqltest.hpp"
+#include "ruleeval/engine/nhcb.hpp"
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -212,7 +213,9 @@ class Runner {
 
   size_t do_load(size_t i) {
     auto rest = lines_[i];
-    next_word(rest);
+    const auto load_line = static_cast<uint32_t>(i + 1);
+    const bool with_nhcb = next_word(rest) == "load_with_nhcb";
+    NhcbConverter nhcb;
     auto interval = parse_time(rest);
     if (!interval || *interval <= 0) {
       problem(static_cast<uint32_t>(i + 1), "", "invalid load interval: " + std::string(rest));
@@ -227,6 +230,16 @@ class Runner {
       }
       load_series(storage_, *spec, 0, *interval);
       hist_loaded_ += spec->values.num_histograms;
+      if (with_nhcb) {
+        for (size_t k = 0; k < spec->values.values.size(); ++k) {
+          const auto& v = spec->values.values[k];
+          if (!v || spec->values.histogram_at(k)) continue;
+          nhcb.add(spec->labels, static_cast<Millis>(k) * *interval, *v);
+        }
+      }
+    }
+    if (with_nhcb) {
+      if (auto r = nhcb.append_to(storage_); !r) problem(load_line, "", r.error().message);
     }
     return i;
   }
@@ -450,13 +463,18 @@ class Runner {
       seen.insert(s.metric.hash());
       const auto& e = c.expected[it->second];
       std::vector<FPoint> want;
+      std::vector<std::pair<Millis, size_t>> want_h;  // time, index into e's steps
       for (size_t i = 0; i < e.vals.size(); ++i) {
         Millis ts = start + static_cast<Millis>(i) * step;
         if (ts > end) {
           return fmt::format("expected {} points for {}, but query time range cannot return this many points",
                              e.vals.size(), e.labels.to_string());
         }
-        if (e.vals[i]) want.push_back({ts, *e.vals[i]});
+        if (e.hist(i)) {
+          want_h.emplace_back(ts, i);
+        } else if (e.vals[i]) {
+          want.push_back({ts, *e.vals[i]});
+        }
       }
       auto describe = [](std::span<const FPoint> pts) {
         std::string out;
@@ -468,8 +486,25 @@ class Runner {
         ok = want[i].t == s.points[i].t && almost_equal(want[i].v, s.points[i].v);
       }
       if (!ok) {
-        return fmt::format("for {}: expected points{}, got{}", s.metric.to_string(), describe(want),
-                           describe(s.points));
+        return fmt::format("for {}: expected float points{}, got{}", s.metric.to_string(),
+                           describe(want), describe(s.points));
+      }
+      auto describe_h = [](std::span<const HPoint> pts) {
+        std::string out;
+        for (const auto& p : pts) out += fmt::format(" {}@{}", histogram_test_expression(*p.h), p.t);
+        return out;
+      };
+      ok = want_h.size() == s.histograms.size();
+      for (size_t i = 0; ok && i < want_h.size(); ++i) {
+        size_t k = want_h[i].second;
+        ok = want_h[i].first == s.histograms[i].t &&
+             histograms_match(*e.hist(k), *s.histograms[i].h, k < e.hint_set.size() && e.hint_set[k]);
+      }
+      if (!ok) {
+        std::vector<HPoint> wh;
+        for (auto [ts, k] : want_h) wh.push_back({ts, e.hists[k]});
+        return fmt::format("for {}: expected histogram points{}, got{}", s.metric.to_string(),
+                           describe_h(wh), describe_h(s.histograms));
       }
     }
     for (const auto& e : c.expected) {
@@ -570,12 +605,6 @@ class Runner {
     auto type = expr.type();
     if (type != promql::ValueType::Vector && type != promql::ValueType::Scalar) return std::nullopt;
     if (uses_query_bounds(expr)) return std::nullopt;
-    // Range results (matrices) carry float points only, so histogram results are checked in
-    // instant mode alone.
-    if (const auto* vec = std::get_if<Vector>(&res->value);
-        vec && std::any_of(vec->begin(), vec->end(), [](const Sample& s) { return s.h != nullptr; })) {
-      return std::nullopt;
-    }
     auto rr = range_query(storage_, expr, t - kMinute, t + kMinute, kMinute, opts_.engine);
     if (!rr) {
       return fmt::format("error evaluating query {:?} in range mode: {}", text, rr.error().message);
@@ -586,6 +615,12 @@ class Runner {
       for (const auto& p : s.points) {
         if (p.t == t) {
           mid.push_back(Sample{s.metric, p.v, t, false});
+          break;
+        }
+      }
+      for (const auto& p : s.histograms) {
+        if (p.t == t) {
+          mid.push_back(Sample{s.metric, histogram_marker(), t, false, p.h});
           break;
         }
       }

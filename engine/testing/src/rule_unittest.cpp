@@ -231,6 +231,7 @@ GroupOutcome run_group(const FileContext& ctx, const rules::UnitTestGroup& tg) {
   for (const auto& path : ctx.rule_files) {
     rules::LoadOptions lo;
     lo.ignore_unknown_fields = ctx.opts->ignore_unknown_fields;
+    lo.experimental_promql = ctx.opts->experimental_promql;
     loaded.push_back(rules::load_rules_file(path, lo));
     bool failed = false;
     for (const auto& d : loaded.back().diagnostics) {
@@ -342,7 +343,9 @@ GroupOutcome run_group(const FileContext& ctx, const rules::UnitTestGroup& tg) {
       out.errors.push_back(fmt::format("{}    expr: {}, time: {}, err: {}", name_prefix, go_quote(tc.expr),
                                        format_duration(tc.eval_time_ms), err));
     };
-    auto expr = promql::parse(tc.expr);
+    promql::ParseOptions po;
+    po.experimental_functions = ctx.opts->experimental_promql;
+    auto expr = promql::parse(tc.expr, po);
     if (!expr) {
       fail(expr.error().to_string());
       continue;

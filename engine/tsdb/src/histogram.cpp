@@ -5,11 +5,16 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
+#include <array>
 #include <climits>
 #include <cmath>
+#include <limits>
+#include <iterator>
 #include <map>
 #include <tuple>
+#include <vector>
 
 namespace ruleeval::engine {
 namespace {
@@ -17,12 +22,37 @@ namespace {
 // Largest dense bucket range a sum may produce (guards against offsets far apart).
 constexpr int64_t kMaxBuckets = 1 << 20;
 
-// Upper bound of exponential bucket `idx` at `schema`: 2^(idx * 2^-schema).
+// 2^(i/2^schema - 1) for i < 2^schema, schema 1..8: the fractions of Prometheus's
+// exponentialBounds table (values in [0.5, 1)), rounded once from extended precision.
+const std::array<std::vector<double>, 9>& exponential_fractions() {
+  static const auto table = [] {
+    std::array<std::vector<double>, 9> t;
+    for (int s = 1; s <= 8; s++) {
+      for (int64_t i = 0; i < (int64_t{1} << s); i++) {
+        t[static_cast<size_t>(s)].push_back(static_cast<double>(
+            std::exp2l(static_cast<long double>(i) / static_cast<long double>(int64_t{1} << s) - 1)));
+      }
+    }
+    return t;
+  }();
+  return table;
+}
+
+// Upper bound of exponential bucket `idx` at `schema`: 2^(idx * 2^-schema), as Prometheus's
+// getBoundExponential computes it (table fraction times a power of two; the last finite bucket
+// ends at MaxFloat64).
 double bucket_upper(int64_t idx, int32_t schema) {
   schema = std::clamp(schema, -4, 8);  // exponential schemas only (the parser enforces this)
-  if (schema <= 0)
-    return std::ldexp(1.0, static_cast<int>(std::clamp<int64_t>(idx << -schema, -2000, 2000)));
-  return std::exp2(static_cast<double>(idx) / static_cast<double>(int64_t{1} << schema));
+  if (schema <= 0) {
+    int64_t exp = idx << -schema;
+    if (exp == 1024) return std::numeric_limits<double>::max();
+    return std::ldexp(1.0, static_cast<int>(std::clamp<int64_t>(exp, -2000, 2000)));
+  }
+  int64_t frac_idx = idx & ((int64_t{1} << schema) - 1);
+  double frac = exponential_fractions()[static_cast<size_t>(schema)][static_cast<size_t>(frac_idx)];
+  int64_t exp = (idx >> schema) + 1;
+  if (frac == 0.5 && exp == 1025) return std::numeric_limits<double>::max();
+  return std::ldexp(frac, static_cast<int>(std::clamp<int64_t>(exp, -2000, 2000)));
 }
 
 using BucketMap = std::map<int64_t, double>;
@@ -120,16 +150,50 @@ bool buckets_match(const std::vector<double>& a, const std::vector<double>& b) {
 
 }  // namespace
 
-Result<void> histogram_add(FloatHistogram& h, const FloatHistogram& other, bool subtract) {
-  if (h.uses_custom_buckets() != other.uses_custom_buckets()) {
+namespace {
+
+// A custom-bucket histogram moved to `bounds` (a subset of its own): each bucket joins the
+// bucket of the smallest kept bound at or above its own upper bound (+Inf last).
+void remap_custom(FloatHistogram& h, const std::vector<double>& bounds) {
+  std::vector<double> out(bounds.size() + 1, 0.0);
+  for (size_t i = 0; i < h.positive_buckets.size(); ++i) {
+    auto idx = static_cast<size_t>(std::max(0, h.positive_offset)) + i;
+    size_t target = bounds.size();
+    if (idx < h.custom_values.size()) {
+      target = static_cast<size_t>(
+          std::lower_bound(bounds.begin(), bounds.end(), h.custom_values[idx]) - bounds.begin());
+    }
+    out[target] += h.positive_buckets[i];
+  }
+  h.custom_values = bounds;
+  h.positive_offset = 0;
+  h.positive_buckets = std::move(out);
+}
+
+}  // namespace
+
+Result<void> histogram_add(FloatHistogram& h, const FloatHistogram& other_in, bool subtract,
+                           bool* reconciled) {
+  if (h.uses_custom_buckets() != other_in.uses_custom_buckets()) {
     return make_error(
         "cannot apply this operation on histograms with a mix of exponential and custom bucket "
         "schemas");
   }
-  if (h.uses_custom_buckets() && !buckets_match(h.custom_values, other.custom_values)) {
-    return make_error(
-        "cannot apply this operation on custom buckets histograms with different custom bounds");
+  const FloatHistogram* other_p = &other_in;
+  FloatHistogram remapped;
+  if (h.uses_custom_buckets() && !buckets_match(h.custom_values, other_in.custom_values)) {
+    // Prometheus 3 reconciles different custom bounds to the bounds both have.
+    std::vector<double> common;
+    std::set_intersection(h.custom_values.begin(), h.custom_values.end(),
+                          other_in.custom_values.begin(), other_in.custom_values.end(),
+                          std::back_inserter(common));
+    remap_custom(h, common);
+    remapped = other_in;
+    remap_custom(remapped, common);
+    other_p = &remapped;
+    if (reconciled) *reconciled = true;
   }
+  const FloatHistogram& other = *other_p;
   using H = CounterResetHint;
   if (!subtract && other.hint != h.hint) {
     if (h.hint == H::kGauge) {
@@ -220,6 +284,118 @@ bool histogram_detect_reset(const FloatHistogram& cur, const FloatHistogram& pre
                     cur.positive_buckets) ||
          side_reset(prev.negative_offset, prev.negative_buckets, cur.negative_offset,
                     cur.negative_buckets);
+}
+
+std::vector<HistogramBucket> histogram_buckets(const FloatHistogram& h) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  std::vector<HistogramBucket> out;
+  if (h.uses_custom_buckets()) {
+    for (size_t i = 0; i < h.positive_buckets.size(); ++i) {
+      auto idx = static_cast<size_t>(h.positive_offset) + i;
+      double lower = idx == 0 ? -kInf : idx - 1 < h.custom_values.size() ? h.custom_values[idx - 1] : kInf;
+      double upper = idx < h.custom_values.size() ? h.custom_values[idx] : kInf;
+      out.push_back({lower, upper, h.positive_buckets[i]});
+    }
+    return out;
+  }
+  double zt = h.zero_threshold;
+  for (size_t i = h.negative_buckets.size(); i-- > 0;) {
+    int64_t idx = h.negative_offset + static_cast<int64_t>(i);
+    HistogramBucket b{-bucket_upper(idx, h.schema), -bucket_upper(idx - 1, h.schema),
+                      h.negative_buckets[i]};
+    if (b.upper < 0 && b.upper > -zt) b.upper = -zt;
+    out.push_back(b);
+  }
+  if (h.zero_count > 0) out.push_back({-zt, zt, h.zero_count});
+  for (size_t i = 0; i < h.positive_buckets.size(); ++i) {
+    int64_t idx = h.positive_offset + static_cast<int64_t>(i);
+    HistogramBucket b{bucket_upper(idx - 1, h.schema), bucket_upper(idx, h.schema),
+                      h.positive_buckets[i]};
+    if (b.lower > 0 && b.lower < zt) b.lower = zt;
+    out.push_back(b);
+  }
+  return out;
+}
+
+std::string histogram_string(const FloatHistogram& h) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  std::string out = "{count:" + go_format_g(h.count) + ", sum:" + go_format_g(h.sum);
+  auto bucket = [&](double lower, double upper, bool lower_incl, bool upper_incl, double count) {
+    out += fmt::format(", {}{},{}{}:{}", lower_incl ? '[' : '(', go_format_g(lower),
+                       go_format_g(upper), upper_incl ? ']' : ')', go_format_g(count));
+  };
+  if (h.uses_custom_buckets()) {
+    for (size_t i = 0; i < h.positive_buckets.size(); ++i) {
+      if (h.positive_buckets[i] == 0) continue;
+      auto idx = static_cast<int64_t>(h.positive_offset) + static_cast<int64_t>(i);
+      auto bound = [&](int64_t k) {
+        if (k < 0) return -kInf;
+        return static_cast<size_t>(k) < h.custom_values.size() ? h.custom_values[static_cast<size_t>(k)] : kInf;
+      };
+      bucket(bound(idx - 1), bound(idx), idx == 0, true, h.positive_buckets[i]);
+    }
+  } else {
+    for (size_t i = h.negative_buckets.size(); i-- > 0;) {
+      if (h.negative_buckets[i] == 0) continue;
+      int64_t idx = h.negative_offset + static_cast<int64_t>(i);
+      double lower = -bucket_upper(idx, h.schema), upper = -bucket_upper(idx - 1, h.schema);
+      bucket(lower, upper, lower < 0, upper > 0, h.negative_buckets[i]);
+    }
+    if (h.zero_count != 0) bucket(-h.zero_threshold, h.zero_threshold, true, true, h.zero_count);
+    for (size_t i = 0; i < h.positive_buckets.size(); ++i) {
+      if (h.positive_buckets[i] == 0) continue;
+      int64_t idx = h.positive_offset + static_cast<int64_t>(i);
+      double lower = bucket_upper(idx - 1, h.schema), upper = bucket_upper(idx, h.schema);
+      bucket(lower, upper, lower < 0, upper > 0, h.positive_buckets[i]);
+    }
+  }
+  return out + "}";
+}
+
+void histogram_to_schema(FloatHistogram& h, int32_t schema) {
+  if (h.uses_custom_buckets() || schema >= h.schema) return;
+  for (int side = 0; side < 2; ++side) {
+    int32_t& off = side == 0 ? h.positive_offset : h.negative_offset;
+    auto& b = side == 0 ? h.positive_buckets : h.negative_buckets;
+    BucketMap m = reduce_resolution(to_map(off, b), h.schema, schema);
+    (void)from_map(m, off, b);  // fewer buckets than before: cannot exceed the limit
+  }
+  h.schema = schema;
+}
+
+void histogram_scale(FloatHistogram& h, double factor, bool divide) {
+  auto apply = [&](double& x) { x = divide ? x / factor : x * factor; };
+  apply(h.zero_count);
+  apply(h.count);
+  apply(h.sum);
+  if (divide && factor == 0) {
+    h.positive_buckets.clear();
+    h.negative_buckets.clear();
+    h.positive_offset = h.negative_offset = 0;
+    return;
+  }
+  for (auto& b : h.positive_buckets) apply(b);
+  for (auto& b : h.negative_buckets) apply(b);
+  if (factor < 0) h.hint = CounterResetHint::kGauge;
+}
+
+bool histogram_equals(const FloatHistogram& x, const FloatHistogram& y) {
+  FloatHistogram a = x, b = y;
+  histogram_compact(a);
+  histogram_compact(b);
+  auto same = [](double p, double q) { return std::bit_cast<uint64_t>(p) == std::bit_cast<uint64_t>(q); };
+  auto same_list = [&](const std::vector<double>& p, const std::vector<double>& q) {
+    if (p.size() != q.size()) return false;
+    for (size_t i = 0; i < p.size(); ++i) {
+      if (!same(p[i], q[i])) return false;
+    }
+    return true;
+  };
+  return a.schema == b.schema && same(a.count, b.count) && same(a.sum, b.sum) &&
+         (!a.uses_custom_buckets() || a.custom_values == b.custom_values) &&
+         a.zero_threshold == b.zero_threshold && same(a.zero_count, b.zero_count) &&
+         a.positive_offset == b.positive_offset && same_list(a.positive_buckets, b.positive_buckets) &&
+         a.negative_offset == b.negative_offset && same_list(a.negative_buckets, b.negative_buckets);
 }
 
 void histogram_compact(FloatHistogram& h) {

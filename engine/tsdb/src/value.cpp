@@ -28,6 +28,9 @@ std::string to_string(const Value& v) {
   for (const auto& s : std::get<Matrix>(v)) {
     out += s.metric.to_string() + " =>";
     for (const auto& p : s.points) out += " " + num(p.v) + " @" + std::to_string(p.t);
+    for (const auto& p : s.histograms) {
+      out += " " + histogram_test_expression(*p.h) + " @" + std::to_string(p.t);
+    }
     out += "\n";
   }
   return out.empty() ? "(empty matrix)\n" : out;

@@ -16,6 +16,7 @@
 namespace ruleeval::gomath {
 
 double exp(double x);
+double exp2(double x);
 double log(double x);
 double log2(double x);
 double log10(double x);

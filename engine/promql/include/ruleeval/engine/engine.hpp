@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstddef>
+#include <string_view>
+#include <vector>
 
 #include "ruleeval/common/error.hpp"
 #include "ruleeval/engine/storage.hpp"
@@ -29,5 +31,9 @@ Result<QueryResult> instant_query(const Queryable& q, const promql::Expr& expr, 
 // labels (a scalar expression gives one series with no labels).
 Result<QueryResult> range_query(const Queryable& q, const promql::Expr& expr, Millis start,
                                 Millis end, Millis step, const EngineOptions& opts = {});
+
+// The PromQL functions the parser accepts that this evaluator refuses to evaluate (an evaluation
+// error names them). Every other function of promql::all_functions() has an implementation.
+std::vector<std::string_view> unimplemented_functions();
 
 }  // namespace ruleeval::engine

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "ruleeval/common/labels.hpp"
+#include "ruleeval/engine/histogram.hpp"
 #include "ruleeval/engine/querier.hpp"
 
 namespace ruleeval::engine {
@@ -30,6 +31,9 @@ struct WriteSample {
   Labels labels;  // including __name__
   Millis t = 0;
   double v = 0;
+  // A native-histogram sample (v unused): sent in TimeSeries.histograms as a float histogram
+  // (count_float, zero_count_float, one span per side, custom_values for NHCB).
+  HistogramPtr h = nullptr;
 };
 
 // prometheus.WriteRequest bytes (not compressed). Samples with the same label set become one

@@ -15,6 +15,9 @@ struct RuleUnitTestOptions {
   bool diff = false;             // --diff: print a unified-style diff of expected vs got alerts
   bool ignore_unknown_fields = false;
   bool debug = false;            // --debug: print every evaluated rule error and series count
+  // --enable-feature=promql-experimental-functions (or promql-extended-range-selectors,
+  // promql-duration-expr, promql-binop-fill-modifiers): experimental PromQL in rules and exprs.
+  bool experimental_promql = false;
 };
 
 struct RuleUnitTestSummary {

@@ -45,12 +45,39 @@ using HistogramPtr = std::shared_ptr<const FloatHistogram>;
 
 // h += other (or h -= other), as Prometheus's FloatHistogram.Add / Sub: the lower schema wins
 // (the other histogram's buckets are merged to it), the wider zero bucket wins, hints combine as
-// Add does (Sub keeps h's hint). Errors: a mix of exponential and custom buckets, different
-// custom bounds, or a bucket range too wide to hold.
-Result<void> histogram_add(FloatHistogram& h, const FloatHistogram& other, bool subtract = false);
+// Add does (Sub keeps h's hint). Custom-bucket histograms with different bounds are reconciled
+// to the bounds both have (*reconciled set), as Prometheus 3 does. Errors: a mix of exponential
+// and custom buckets, or a bucket range too wide to hold.
+Result<void> histogram_add(FloatHistogram& h, const FloatHistogram& other, bool subtract = false,
+                           bool* reconciled = nullptr);
 
 // Prometheus's DetectReset: does `cur` (following `prev`) start with a counter reset?
 bool histogram_detect_reset(const FloatHistogram& cur, const FloatHistogram& prev);
+
+// One bucket of a histogram, as Prometheus's Bucket: bounds and count.
+struct HistogramBucket {
+  double lower = 0, upper = 0, count = 0;
+};
+// Every bucket in ascending order of value, as AllBucketIterator: negative buckets, the zero
+// bucket (if its count is positive), positive buckets; bucket bounds inside the zero bucket are
+// clamped to it. Custom buckets run from -Inf to the first bound, ..., last bound to +Inf.
+std::vector<HistogramBucket> histogram_buckets(const FloatHistogram& h);
+
+// Prometheus's FloatHistogram.String(), e.g. `{count:4, sum:6, [-2,-1):1, (0.5,1]:3}` (the
+// value label count_values gives a histogram).
+std::string histogram_string(const FloatHistogram& h);
+
+// Lowers the resolution of an exponential histogram to `schema` (CopyToSchema); a no-op for
+// custom buckets or a schema that is not lower.
+void histogram_to_schema(FloatHistogram& h, int32_t schema);
+
+// h * factor, or h / factor (Prometheus's Mul and Div): a negative factor makes the result a
+// gauge; division by zero drops every bucket.
+void histogram_scale(FloatHistogram& h, double factor, bool divide);
+
+// Prometheus's Equals on compacted histograms: schema, custom bounds, zero bucket and every count
+// bit for bit; the counter-reset hint is not compared.
+bool histogram_equals(const FloatHistogram& a, const FloatHistogram& b);
 
 // Drops empty buckets at both ends of each side (Compact(math.MaxInt) for a single span).
 void histogram_compact(FloatHistogram& h);

@@ -35,6 +35,12 @@ struct FPoint {
   double v = 0;
 };
 
+// A native-histogram point of a range vector or range-query result.
+struct HPoint {
+  Millis t = 0;
+  HistogramPtr h;
+};
+
 // One element of an instant vector.
 struct Sample {
   Labels metric;
@@ -47,10 +53,13 @@ struct Sample {
 using Vector = std::vector<Sample>;
 
 // One series of a range vector (or of a range query's result).
+// Like Prometheus's Series, floats and histograms are kept apart, each sorted by time; a
+// timestamp appears in at most one of them.
 struct Series {
   Labels metric;
   std::vector<FPoint> points;
   bool drop_name = false;
+  std::vector<HPoint> histograms{};
 };
 using Matrix = std::vector<Series>;
 
