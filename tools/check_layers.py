@@ -21,7 +21,7 @@ ROOMS = {
     "rules": (["parser/duration", "parser/promql", "parser/gotmpl", "parser/grafana"],
               ["yaml-cpp/", "yaml.h", "re2/", "fmt/"]),
     "engine/tsdb": (["common", "parser/promql"], ["fmt/", "re2/"]),
-    "engine/promql": (["engine/tsdb"], ["fmt/", "re2/"]),
+    "engine/promql": (["engine/tsdb"], ["fmt/", "re2/", "xxhash.h"]),
     "engine/ruler": (["engine/promql", "rules"], ["fmt/", "xxhash.h"]),
     "engine/remote": (["engine/tsdb"], ["curl/", "rapidjson/", "fmt/", "snappy.h"]),
     "engine/web": (["engine/ruler"], ["rapidjson/", "fmt/"]),
