@@ -184,7 +184,7 @@ Vector Evaluator::eval_vector_selector(const promql::VectorSelector& vs, Millis 
     auto it = std::upper_bound(s.t.begin(), s.t.end(), ref);
     if (it == s.t.begin()) continue;
     size_t idx = static_cast<size_t>(it - s.t.begin()) - 1;
-    if (s.t[idx] <= floor_t) continue;
+    if (s.t[idx] <= floor_t - (opts_.closed_windows ? 1 : 0)) continue;
     double v = s.v[idx];
     if (is_stale_nan(v)) continue;
     if (is_histogram_marker(v)) {
@@ -204,7 +204,7 @@ Matrix Evaluator::eval_matrix_selector(const promql::MatrixSelector& ms, Millis 
   Millis ref = at_time(vs.at, t) - vs.offset;
   Millis lo = ref - ms.range;
   for (const auto& s : series_for(vs)) {
-    auto b = std::upper_bound(s.t.begin(), s.t.end(), lo);
+    auto b = std::upper_bound(s.t.begin(), s.t.end(), lo - (opts_.closed_windows ? 1 : 0));
     auto e = std::upper_bound(b, s.t.end(), ref);
     Series series;
     for (auto it = b; it != e; ++it) {
@@ -224,7 +224,7 @@ Matrix Evaluator::eval_subquery(const promql::Subquery& sq, Millis t) {
   if (step <= 0) fail("subquery step must be positive");
   Millis lo = ref - sq.range;
   Millis first = step * (lo / step);
-  if (first <= lo) first += step;
+  if (first <= lo - (opts_.closed_windows ? 1 : 0)) first += step;
   if (ref >= first && static_cast<uint64_t>((ref - first) / step) >= opts_.max_samples) {
     fail("query processing would load too many samples into memory in query execution");
   }
@@ -269,7 +269,7 @@ void Evaluator::for_each_range_series(const Expr& arg, Millis t,
     if (window_end) *window_end = ref;
     if (range) *range = ms->range;
     for (const auto& s : series_for(vs)) {
-      auto b = std::upper_bound(s.t.begin(), s.t.end(), lo);
+      auto b = std::upper_bound(s.t.begin(), s.t.end(), lo - (opts_.closed_windows ? 1 : 0));
       auto e = std::upper_bound(b, s.t.end(), ref);
       range_buf_.clear();
       RangeArg ra{s.labels, false, {}};

@@ -15,6 +15,8 @@ struct RuleUnitTestOptions {
   bool diff = false;             // --diff: print a unified-style diff of expected vs got alerts
   bool ignore_unknown_fields = false;
   bool debug = false;            // --debug: print every evaluated rule error and series count
+  bool experimental_promql = false;  // --enable-feature=promql-experimental-functions
+  int promql_compat = 3;  // --promql-compat=2: Prometheus 2's closed range windows and lookback
 };
 
 struct RuleUnitTestSummary {
