@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "commands.hpp"
+#include "features.hpp"
 #include "ruleeval/engine/manager.hpp"
 #include "ruleeval/parser/duration.hpp"
 #include "ruleeval/rules/run_config.hpp"
@@ -26,6 +27,7 @@ namespace {
 struct ReplayFlags {
   std::string config = "ruleeval.yaml";
   std::string from, to = "now";
+  std::vector<std::string> features;
 };
 
 int64_t wall_ms() {
@@ -73,7 +75,12 @@ int replay(const ReplayFlags& f) {
     for (const auto& e : cfg.error()) std::cerr << e.to_string() << "\n";
     return 2;
   }
-  engine::RuleManager manager(engine::ManagerOptions{}, nullptr);
+  engine::ManagerOptions mopts;
+  if (std::string unknown; !parse_features(f.features, mopts.experimental_promql, unknown)) {
+    std::cerr << "ruleeval replay: unknown feature \"" << unknown << "\"\n";
+    return 2;
+  }
+  engine::RuleManager manager(mopts, nullptr);
   if (auto r = manager.apply(*cfg); !r) {
     for (const auto& e : r.error()) std::cerr << e.to_string() << "\n";
     return 2;
@@ -134,6 +141,10 @@ void register_replay(CLI::App& app, int& exit_code) {
   sub->add_option("-c,--config", flags->config, "Configuration file")->capture_default_str();
   sub->add_option("--from", flags->from, "Start: RFC3339, Unix seconds or -<duration>")->required();
   sub->add_option("--to", flags->to, "End (default now)");
+  sub->add_option("--enable-feature", flags->features,
+                  "Enable experimental PromQL (promql-experimental-functions, ...; also "
+                  "enable_features: in ruleeval.yaml)")
+      ->allow_extra_args(false);
   sub->callback([flags, &exit_code] { exit_code = replay(*flags); });
 }
 
