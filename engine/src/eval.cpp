@@ -32,12 +32,40 @@ double go_min(double a, double b) {
   return a < b ? a : b;
 }
 
+// Go's FormatFloat(v, 'f', -1, 64): the shortest digits that round-trip, laid out without an
+// exponent and padded with zeros (4727839468229346000, where the exact value ends in ...304).
 std::string format_f(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[512];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
-  return std::string(buf, r.ptr);
+  if (v == 0) return std::signbit(v) ? "-0" : "0";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  std::string_view s(buf, static_cast<size_t>(r.ptr - buf));
+  const size_t epos = s.find('e');
+  const int exp = std::stoi(std::string(s.substr(epos + 1)));
+  std::string out;
+  std::string digits;
+  for (char c : s.substr(0, epos)) {
+    if (c == '-') {
+      out += '-';
+    } else if (c != '.') {
+      digits += c;
+    }
+  }
+  const int n = static_cast<int>(digits.size());
+  if (exp < 0) {
+    out += "0.";
+    out.append(static_cast<size_t>(-exp - 1), '0');
+    out += digits;
+  } else if (exp + 1 >= n) {
+    out += digits;
+    out.append(static_cast<size_t>(exp + 1 - n), '0');
+  } else {
+    out += digits.substr(0, static_cast<size_t>(exp + 1));
+    out += '.';
+    out += digits.substr(static_cast<size_t>(exp + 1));
+  }
+  return out;
 }
 
 std::string format_g(double v) { return format_go_float(v, 21); }
