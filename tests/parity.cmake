@@ -76,6 +76,16 @@ parity_test("promql format --enable-feature"
   COMMAND ${_re} promql format --enable-feature=promql-experimental-functions "sort_by_label(up, \"job\")")
 parity_test("promql format --experimental is an alias"
   COMMAND ${_re} promql format --experimental "sort_by_label(up, \"job\")")
+parity_test("run reads enable_features from ruleeval.yaml"
+  COMMAND ${_re} run --check-config -c ${_p}/features/ruleeval.yaml)
+parity_test("run --enable-feature"
+  COMMAND ${_re} run --check-config --enable-feature=promql-experimental-functions
+          -c ${_p}/features/ruleeval_no_features.yaml)
+parity_test("run without the feature rejects sort_by_label"
+  COMMAND ${_ee} 2 ${_re} run --check-config -c ${_p}/features/ruleeval_no_features.yaml)
+set_tests_properties("parity: run without the feature rejects sort_by_label" PROPERTIES
+  PASS_REGULAR_EXPRESSION "rules.yaml:5:15: could not parse expression: function \"sort_by_label\" is not enabled"
+  FAIL_REGULAR_EXPRESSION "expect_exit: wanted")
 parity_test("an unknown feature is refused"
   COMMAND ${_ee} 2 ${_re} test --enable-feature=no-such-feature ${_p}/features/tests.yaml)
 set_tests_properties("parity: an unknown feature is refused" PROPERTIES

@@ -57,6 +57,25 @@ inline bool is_metricsql_only_function(std::string_view n) {
   return false;
 }
 
+// vmalert's group and rule settings that Prometheus's rule format does not have.
+inline bool is_vmalert_field(std::string_view name, std::string_view go_type) {
+  static constexpr std::string_view kGroup[] = {
+      "concurrency", "type", "params", "headers", "notifier_headers", "eval_offset",
+      "eval_delay", "eval_alignment", "tenant", "extra_filter_labels", "debug"};
+  static constexpr std::string_view kRule[] = {"debug", "update_entries_limit"};
+  if (go_type == "rulefmt.RuleGroup") {
+    for (auto k : kGroup) {
+      if (k == name) return true;
+    }
+  }
+  if (go_type == "rulefmt.Rule") {
+    for (auto k : kRule) {
+      if (k == name) return true;
+    }
+  }
+  return false;
+}
+
 // The first call of a MetricsQL-only function in `expr` (outside string literals and comments).
 inline std::optional<MetricsqlUse> find_metricsql_function(std::string_view expr) {
   auto ident_start = [](char c) {

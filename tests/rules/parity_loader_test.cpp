@@ -6,6 +6,7 @@
 
 #include "ruleeval/rules/lint.hpp"
 #include "ruleeval/rules/loader.hpp"
+#include "ruleeval/rules/run_config.hpp"
 
 using namespace ruleeval::rules;
 
@@ -93,4 +94,41 @@ TEST_CASE(".ruleeval.yaml enable_features turns on experimental PromQL, unknown 
   auto bad = parse_lint_config("enable_features: [promql-nope]\n", "c.yaml");
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().message.find("unknown feature \"promql-nope\"") != std::string::npos);
+}
+
+TEST_CASE("vmalert-only settings in a VMRule are refused by name") {
+  auto r = load_rules_text(R"(apiVersion: operator.victoriametrics.com/v1beta1
+kind: VMRule
+metadata: {name: x}
+spec:
+  groups:
+    - name: g
+      concurrency: 2
+      rules:
+        - alert: A
+          expr: up == 0
+          debug: true
+)",
+                           "vm.yaml");
+  const std::string msgs = all(r);
+  CHECK(msgs.find("vm.yaml:7:7: error: line 7: vmalert's `concurrency` is not supported") !=
+        std::string::npos);
+  CHECK(msgs.find("vm.yaml:11:11: error: line 11: vmalert's `debug` is not supported") !=
+        std::string::npos);
+}
+
+TEST_CASE("ruleeval.yaml enable_features turns on experimental PromQL for run and replay") {
+  auto ok = parse_run_config("enable_features: [promql-experimental-functions]\n"
+                             "datasources: {local: {type: embedded}}\n"
+                             "rule_files: [rules.yaml]\n",
+                             "/etc/ruleeval/ruleeval.yaml");
+  REQUIRE(ok.has_value());
+  CHECK(ok->experimental_promql);
+  auto off = parse_run_config("datasources: {local: {type: embedded}}\nrule_files: [rules.yaml]\n",
+                              "/etc/ruleeval/ruleeval.yaml");
+  REQUIRE(off.has_value());
+  CHECK_FALSE(off->experimental_promql);
+  auto bad = parse_run_config("enable_features: [nope]\n", "/etc/ruleeval/ruleeval.yaml");
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().front().message.find("unknown feature \"nope\"") != std::string::npos);
 }
