@@ -122,6 +122,8 @@ def run(cmd, cwd=None, timeout=120):
         return p.returncode, p.stdout + p.stderr
     except subprocess.TimeoutExpired:
         return "timeout", ""
+    except OSError as e:
+        return "oserror", str(e)
 
 
 def canonical_labels(text):
@@ -492,6 +494,10 @@ def main():
         if k not in ("rules", "tests", "promql"):
             ap.error(f"unknown kind {k}")
     workdir = tempfile.mkdtemp(prefix="ruleeval-diff-")
+    # A private copy: a rebuild during a long run must not swap the binary under it.
+    private = os.path.join(workdir, "ruleeval")
+    shutil.copy2(args.ruleeval, private)
+    args.ruleeval = private
     ctx = Ctx(args, known, workdir)
     fixtures = conformance_rule_files(args.shared)
     started = time.time()
