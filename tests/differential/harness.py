@@ -88,6 +88,10 @@ class Known:
                     continue
             if w.get("promtool_unstable") and (detail is None or "unstable" not in detail):
                 continue
+            if "promtool_says" in w:
+                said = detail[2] if detail is not None and len(detail) > 2 else ""
+                if not isinstance(said, str) or not re.search(w["promtool_says"], said):
+                    continue
             self.hits[e["id"]] = self.hits.get(e["id"], 0) + 1
             return e["id"]
         return None
@@ -358,7 +362,7 @@ def case_rules(ctx, i, fixtures):
                    f"promtool check rules exit {p_rc}, ruleeval lint exit {l_rc}, "
                    f"ruleeval check rules exit {c_rc}", text,
                    {"promtool": p_out[-1500:], "ruleeval lint": l_out[-1500:]},
-                   known_detail=[p_rc, l_rc])
+                   known_detail=[p_rc, l_rc, p_out])
     elif l_rc == 1 and not re.search(r"rules\.yml:\d+:\d+:", l_out):
         ctx.record("rules", i, "ruleeval rejected the file without a file:line:col", text, l_out)
     shutil.rmtree(d, ignore_errors=True)

@@ -132,3 +132,21 @@ TEST_CASE("ruleeval.yaml enable_features turns on experimental PromQL for run an
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().front().message.find("unknown feature \"nope\"") != std::string::npos);
 }
+
+TEST_CASE("braces in a recording rule name are an error, as in promtool 3") {
+  // Found by the differential harness (rules case 9 of seed 11): ruleeval only warned.
+  for (const char* name : {"job:x{a=\"b\"}", "job:x{", "x}"}) {
+    std::string text = std::string("groups:\n- name: g\n  rules:\n  - record: '") + name +
+                        "'\n    expr: up\n";
+    auto diags = lint_text(text, "f.yaml", LoadOptions{}, LintConfig{});
+    bool found = false;
+    for (const auto& d : diags) {
+      if (d.message.find("braces present in the recording rule name; should it be in expr?") !=
+          std::string::npos) {
+        found = d.severity == Severity::Error && d.where.line == 4 && d.where.col == 13;
+      }
+    }
+    CAPTURE(name);
+    CHECK(found);
+  }
+}
