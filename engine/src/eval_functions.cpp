@@ -11,7 +11,6 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "go_math.hpp"
 #include "eval_internal.hpp"
 
 namespace ruleeval::engine::detail {
@@ -39,9 +38,9 @@ const std::unordered_map<std::string_view, MathFn>& math_functions() {
       {"floor", [](double v) { return std::floor(v); }},
       {"exp", [](double v) { return std::exp(v); }},
       {"sqrt", [](double v) { return std::sqrt(v); }},
-      {"ln", [](double v) { return gomath::log(v); }},
-      {"log2", [](double v) { return gomath::log2(v); }},
-      {"log10", [](double v) { return gomath::log10(v); }},
+      {"ln", [](double v) { return std::log(v); }},
+      {"log2", [](double v) { return std::log2(v); }},
+      {"log10", [](double v) { return std::log10(v); }},
       {"sgn", sgn},
       {"sin", [](double v) { return std::sin(v); }},
       {"cos", [](double v) { return std::cos(v); }},
