@@ -160,6 +160,15 @@ def split_samples(got):
         start = i
         while i < len(got) and got[i] != "{" and got[i] not in " ,":
             i += 1
+        if i < len(got) and got[i] == " " and i > start:
+            # A bare metric name (ruleeval prints `name` for {__name__="name"}).
+            k = i + 1
+            end = got.find(", ", k)
+            if end < 0:
+                end = len(got)
+            out.append((canonical_labels(got[start:i] + "{}"), got[k:end].strip()))
+            i = end + 2 if end < len(got) else end
+            continue
         if i >= len(got) or got[i] != "{":
             raise ValueError(f"cannot read samples: {got!r}")
         j = i + 1
