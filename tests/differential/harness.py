@@ -24,6 +24,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -547,6 +548,8 @@ def main():
     for k in kinds:
         if k not in ("rules", "tests", "promql"):
             ap.error(f"unknown kind {k}")
+    # SIGTERM (ctest's timeout, kill) unwinds like Ctrl-C, so the work directory is removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     workdir = tempfile.mkdtemp(prefix="ruleeval-diff-")
     # A private copy: a rebuild during a long run must not swap the binary under it.
     private = os.path.join(workdir, "ruleeval")
