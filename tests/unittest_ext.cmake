@@ -3,7 +3,7 @@ set(_ut "${RULEEVAL_TESTDATA_DIR}/unittest")
 add_test(NAME "test: Grafana-like rules and pending alerts in promtool's format"
          COMMAND $<TARGET_FILE:ruleeval> test ${_ut}/tests.yaml)
 add_test(NAME "test: a failing alert test prints a diff"
-         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/expect_exit.sh 1 $<TARGET_FILE:ruleeval> test ${_ut}/failing_diff.yaml)
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/expect_exit.sh 1 $<TARGET_FILE:ruleeval> test --diff ${_ut}/failing_diff.yaml)
 set_tests_properties("test: a failing alert test prints a diff" PROPERTIES
   FAIL_REGULAR_EXPRESSION "expect_exit: wanted"
   PASS_REGULAR_EXPRESSION "diff \\(- expected, \\+ got\\):\n *- Labels:{alertname=\"ErrorsRising\", job=\"api\", severity=\"page\"}")

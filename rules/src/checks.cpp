@@ -203,6 +203,14 @@ void validate_rulefmt(Emitter& em) {
           em.add("rule/format", fmt::format("invalid recording rule name: {}", r.name),
                  r.name_pos, g.name, r.name);
         }
+        // Valid UTF-8, but almost always a PromQL selector pasted into the name: an error in
+        // promtool 3's rulefmt.Validate too.
+        if (r.name.find_first_of("{}") != std::string::npos) {
+          em.add("rule/format",
+                 fmt::format("braces present in the recording rule name; should it be in expr?: {}",
+                             r.name),
+                 r.name_pos, g.name, r.name);
+        }
       }
       validate_labels(em, r.labels, g.name, r.name);
       for (const auto& kv : r.annotations) {
@@ -433,11 +441,7 @@ void check_alert(Emitter& em, const RuleGroup& g, const Rule& r, const LintConfi
 
 void check_recording_name(Emitter& em, const RuleGroup& g, const Rule& r) {
   if (!valid_name(r.name)) return;  // rule/format reports it
-  if (r.name.find('{') != std::string::npos && r.name.find('}') != std::string::npos) {
-    em.add("rule/name", "braces present in the recording rule name; should it be in expr?",
-           r.name_pos, g.name, r.name, Severity::Warning);
-    return;
-  }
+  if (r.name.find_first_of("{}") != std::string::npos) return;  // rule/format reports it
   if (!legacy_metric_name(r.name)) {
     em.add("rule/name",
            fmt::format("\"{}\" is only valid with UTF-8 metric names (Prometheus 3); older "

@@ -6,6 +6,7 @@
 
 #include "fmt/format.h"
 #include "ruleeval/parser/duration.hpp"
+#include "ruleeval/rules/features.hpp"
 #include "ruleeval/rules/lint.hpp"
 
 namespace ruleeval::rules {
@@ -114,6 +115,15 @@ Result<LintConfig> parse_config(const std::string& path, const YAML::Node& root)
       auto l = string_list(path, v, key);
       if (!l) return std::unexpected(l.error());
       cfg.required_labels = std::move(*l);
+    } else if (key == "enable_features") {
+      auto l = string_list(path, v, key);
+      if (!l) return std::unexpected(l.error());
+      for (const auto& f : *l) {
+        if (!apply_feature(f, cfg.experimental_promql)) {
+          return make_error(fmt::format("unknown feature \"{}\" in enable_features", f),
+                            where(path, v));
+        }
+      }
     } else if (key == "required_annotations") {
       auto l = string_list(path, v, key);
       if (!l) return std::unexpected(l.error());

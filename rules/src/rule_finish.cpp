@@ -1,4 +1,5 @@
 #include "rule_finish.hpp"
+#include "metricsql.hpp"
 
 #include <algorithm>
 #include <thread>
@@ -131,8 +132,16 @@ void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string&
       rule.ast = std::shared_ptr<const promql::Expr>(std::move(*parsed));
     } else {
       const auto& e = parsed.error();
-      add("promql/syntax", fmt::format("could not parse expression: {}", e.message),
-          map_into_scalar(rule.expr, file, e.line, e.col));
+      auto mql = file.metricsql ? find_metricsql_function(rule.expr.value) : std::nullopt;
+      if (mql) {
+        // One clear error per expression instead of the parse error the function causes.
+        add("promql/syntax",
+            fmt::format("MetricsQL function {} is not PromQL", mql->name),
+            map_into_scalar(rule.expr, file, mql->line, mql->col));
+      } else {
+        add("promql/syntax", fmt::format("could not parse expression: {}", e.message),
+            map_into_scalar(rule.expr, file, e.line, e.col));
+      }
     }
   }
   if (rule.grafana && rule.grafana->condition.present) {

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "ruleeval/parser/duration.hpp"
+#include "ruleeval/rules/features.hpp"
 
 namespace ruleeval::rules {
 namespace {
@@ -184,7 +185,7 @@ class Decoder {
     std::vector<std::string_view> top_ok(std::begin(kNotifierKeys), std::end(kNotifierKeys));
     fields(
         root, "ruleeval.yaml",
-        {"global", "datasources", "rule_files", "remote_write"},
+        {"global", "datasources", "rule_files", "remote_write", "enable_features"},
         [&](const std::string& k, const YAML::Node& v) {
           if (k == "global") {
             fields(
@@ -256,6 +257,12 @@ class Decoder {
                 continue;
               }
               c.datasources.push_back(std::move(ds));
+            }
+          } else if (k == "enable_features") {
+            for (const auto& f : strings(v, "enable_features")) {
+              if (!apply_feature(f, c.experimental_promql)) {
+                error(v, "enable_features: unknown feature \"" + f + "\"");
+              }
             }
           } else if (k == "rule_files") {
             for (const auto& f : strings(v, "rule_files")) c.rule_files.push_back(resolve(f));

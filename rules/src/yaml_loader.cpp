@@ -202,10 +202,15 @@ void decode_document(YamlContext& ctx, const yml::Node& doc) {
     decode_grafana_provisioning(ctx, doc);
     return;
   }
-  if (kind && kind->IsScalar() && kind->Scalar() == "PrometheusRule") {
+  // Kubernetes objects: the Prometheus operator's PrometheusRule and VictoriaMetrics' VMRule
+  // (operator.victoriametrics.com/v1beta1) hold the rule groups under spec.groups.
+  if (kind && kind->IsScalar() &&
+      (kind->Scalar() == "PrometheusRule" || kind->Scalar() == "VMRule")) {
+    const std::string k = kind->Scalar();
+    if (k == "VMRule") ctx.file().metricsql = true;
     PrometheusDecoder dec(ctx);
     if (!spec || !spec->IsMap()) {
-      ctx.error("yaml/parse", "PrometheusRule object has no `spec` mapping", ctx.pos(doc), "", "");
+      ctx.error("yaml/parse", k + " object has no `spec` mapping", ctx.pos(doc), "", "");
       return;
     }
     ctx.check_duplicate_keys(*spec);
@@ -213,7 +218,7 @@ void decode_document(YamlContext& ctx, const yml::Node& doc) {
       if (kv.first.Scalar() == "groups") {
         dec.decode_groups(kv.second, "[]rulefmt.RuleGroup");
       } else {
-        ctx.unknown_field(kv.first, "PrometheusRuleSpec");
+        ctx.unknown_field(kv.first, k == "VMRule" ? "VMRuleSpec" : "PrometheusRuleSpec");
       }
     }
     return;
@@ -221,10 +226,9 @@ void decode_document(YamlContext& ctx, const yml::Node& doc) {
   for (const auto& kv : doc) {
     if (kv.first.Scalar() != "groups") ctx.unknown_field(kv.first, "rulefmt.RuleGroups");
   }
-  if (!groups) {
-    ctx.error("yaml/parse", "not a rule file: no `groups` key", ctx.pos(doc), "", "");
-    return;
-  }
+  // `{}` (what mixins generate for components without rules), `groups: null` and `groups: []`
+  // hold 0 rules; promtool accepts them.
+  if (!groups) return;
   PrometheusDecoder(ctx).decode_groups(*groups, "[]rulefmt.RuleGroup");
 }
 

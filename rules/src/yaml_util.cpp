@@ -1,4 +1,5 @@
 #include "yaml_util.hpp"
+#include "metricsql.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -59,6 +60,15 @@ void YamlContext::unknown_field(const yml::Node& key, std::string_view go_type) 
   if (opts_.ignore_unknown_fields) return;
   Pos p = pos(key);
   std::string name = key.IsScalar() ? key.Scalar() : std::string(yaml_kind(key));
+  if (file_.metricsql && is_vmalert_field(name, go_type)) {
+    // A VMRule's vmalert-only settings: refused by name rather than silently ignored.
+    error("yaml/parse",
+          fmt::format("line {}: vmalert's `{}` is not supported: ruleeval evaluates groups as "
+                      "Prometheus does (remove it or use vmalert)",
+                      p.line, name),
+          p, "", "");
+    return;
+  }
   error("yaml/parse", fmt::format("line {}: field {} not found in type {}", p.line, name, go_type),
         p, "", "");
 }

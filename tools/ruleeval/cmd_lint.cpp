@@ -19,6 +19,7 @@
 
 #include "commands.hpp"
 #include "lint_online.hpp"
+#include "features.hpp"
 #include "ruleeval/notifiers/config.hpp"
 #include "ruleeval/notifiers/lint.hpp"
 #include "ruleeval/rules/lint.hpp"
@@ -50,9 +51,32 @@ bool is_rule_file_name(const fs::path& p) {
   return ext == ".yml" || ext == ".yaml";
 }
 
-// Expands directories (recursively) and globs; reports paths that match nothing.
+// A promtool rule unit-test file (top-level `rule_files:` or `tests:`), often kept next to the
+// rules it tests. Only the top-level keys of the first document are looked at.
+bool is_rule_test_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("---", 0) == 0 && line.find_first_not_of('-') >= 3) break;
+    if (line.empty() || line[0] == ' ' || line[0] == '\t' || line[0] == '#') continue;
+    for (const char* key : {"rule_files", "tests", "evaluation_interval", "group_eval_order"}) {
+      const size_t n = std::char_traits<char>::length(key);
+      size_t at = line.compare(0, 1, "\"") == 0 || line.compare(0, 1, "'") == 0 ? 1 : 0;
+      if (line.compare(at, n, key) == 0) {
+        size_t after = at + n + at;
+        while (after < line.size() && line[after] == ' ') ++after;
+        if (after < line.size() && line[after] == ':') return true;
+      }
+    }
+  }
+  return false;
+}
+
+// Expands directories (recursively) and globs; reports paths that match nothing. Rule unit-test
+// files found in directories are skipped with an info line (`skipped`).
 std::vector<std::string> expand_paths(const std::vector<std::string>& args,
-                                      std::vector<std::string>& errors) {
+                                      std::vector<std::string>& errors,
+                                      std::vector<std::string>& skipped) {
   std::vector<std::string> out;
   for (const auto& arg : args) {
     if (arg == "-") {
@@ -81,7 +105,11 @@ std::vector<std::string> expand_paths(const std::vector<std::string>& args,
                  m, fs::directory_options::skip_permission_denied, ec);
              !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
           if (it->is_regular_file(ec) && is_rule_file_name(it->path())) {
-            found.push_back(it->path().string());
+            if (is_rule_test_file(it->path())) {
+              skipped.push_back(it->path().string());
+            } else {
+              found.push_back(it->path().string());
+            }
           }
         }
         if (ec) errors.push_back(fmt::format("{}: {}", m, ec.message()));
@@ -147,18 +175,19 @@ int run_lint(const LintOptions& o) {
   }
   rules::LoadOptions lopts;
   lopts.ignore_unknown_fields = o.ignore_unknown_fields;
-  for (const auto& f : o.features) {
-    // promtool's experimental PromQL features; the parser has one switch for all of them.
-    if (f == "promql-experimental-functions" || f == "promql-extended-range-selectors" ||
-        f == "promql-binop-fill-modifiers" || f == "promql-duration-expr") {
-      lopts.experimental_promql = true;
-    } else {
-      std::cerr << "ruleeval lint: unknown feature \"" << f << "\"\n";
-      return 2;
-    }
+  lopts.experimental_promql = cfg.experimental_promql;
+  if (std::string unknown; !parse_features(o.features, lopts.experimental_promql, unknown)) {
+    std::cerr << "ruleeval lint: unknown feature \"" << unknown << "\"\n";
+    return 2;
   }
   std::vector<std::string> io_errors;
-  const std::vector<std::string> files = expand_paths(o.paths, io_errors);
+  std::vector<std::string> skipped;
+  const std::vector<std::string> files = expand_paths(o.paths, io_errors, skipped);
+  std::sort(skipped.begin(), skipped.end());
+  for (const auto& f : skipped) {
+    std::cerr << "ruleeval lint: info: skipping " << f
+              << ": a rule unit-test file (run it with `ruleeval test`)\n";
+  }
 
   // Load and check files in parallel; each worker takes the next file.
   std::vector<rules::LoadResult> loaded(files.size());
@@ -261,13 +290,14 @@ int run_lint(const LintOptions& o) {
   rules::apply_config(diags, file_ptrs, cfg);
 
   std::cout << rules::render_report(diags, *format, file_ptrs);
-  for (const auto& e : io_errors) std::cerr << "ruleeval lint: " << e << "\n";
-  if (*format == rules::OutputFormat::Text) {
+  // A path that could not be read is never summed up as "no problems in 0 files".
+  if (*format == rules::OutputFormat::Text && (io_errors.empty() || !file_ptrs.empty())) {
     size_t rule_count = 0;
     for (const auto* f : file_ptrs) rule_count += f->rule_count();
     std::cerr << fmt::format("{}, {} rules\n", to_string(rules::summarize(diags, file_ptrs.size())),
                              rule_count);
   }
+  for (const auto& e : io_errors) std::cerr << "ruleeval lint: error: " << e << "\n";
   if (!io_errors.empty()) return 2;
   const bool failed = std::any_of(diags.begin(), diags.end(), [&](const rules::Diagnostic& d) {
     return static_cast<int>(d.severity) >= static_cast<int>(*fail_on);

@@ -5,8 +5,10 @@
 #include <iostream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "commands.hpp"
+#include "features.hpp"
 #include "ruleeval/parser/promql.hpp"
 
 namespace ruleeval::cli {
@@ -96,14 +98,20 @@ void register_promql(CLI::App& app, int& exit_code) {
     std::string expr;
     bool json = false;
     bool experimental = false;
+    std::vector<std::string> features;
   };
   static Opts parse_opts;
   static Opts format_opts;
 
   auto run = [&exit_code](const Opts& o, bool format_only) {
-    std::string input = read_expr(o.expr);
     pq::ParseOptions po;
     po.experimental_functions = o.experimental;
+    if (std::string unknown; !parse_features(o.features, po.experimental_functions, unknown)) {
+      std::cerr << "ruleeval promql: unknown feature \"" << unknown << "\"\n";
+      exit_code = 2;
+      return;
+    }
+    std::string input = read_expr(o.expr);
     auto r = pq::parse(input, po);
     if (!r) {
       std::cerr << r.error().render(input);
@@ -123,12 +131,20 @@ void register_promql(CLI::App& app, int& exit_code) {
   auto* p = sub->add_subcommand("parse", "Print the AST of EXPR (`-` reads stdin)");
   p->add_option("expr", parse_opts.expr, "PromQL expression")->required();
   p->add_flag("--json", parse_opts.json, "Print the AST as JSON");
-  p->add_flag("--experimental", parse_opts.experimental, "Enable experimental functions");
+  p->add_flag("--experimental", parse_opts.experimental,
+              "Enable experimental PromQL (alias of --enable-feature=promql-experimental-functions)");
+  p->add_option("--enable-feature", parse_opts.features,
+                "Enable experimental PromQL (promql-experimental-functions, ...)")
+      ->allow_extra_args(false);
   p->callback([run] { run(parse_opts, false); });
 
   auto* f = sub->add_subcommand("format", "Print EXPR in canonical form (`-` reads stdin)");
   f->add_option("expr", format_opts.expr, "PromQL expression")->required();
-  f->add_flag("--experimental", format_opts.experimental, "Enable experimental functions");
+  f->add_flag("--experimental", format_opts.experimental,
+              "Enable experimental PromQL (alias of --enable-feature=promql-experimental-functions)");
+  f->add_option("--enable-feature", format_opts.features,
+                "Enable experimental PromQL (promql-experimental-functions, ...)")
+      ->allow_extra_args(false);
   f->callback([run] { run(format_opts, true); });
 }
 

@@ -25,6 +25,7 @@
 #include <unordered_map>
 
 #include "commands.hpp"
+#include "features.hpp"
 #include "ruleeval/engine/manager.hpp"
 #include "ruleeval/engine/replay_report.hpp"
 #include "ruleeval/notifiers/config.hpp"
@@ -45,6 +46,7 @@ struct ReplayFlags {
   size_t concurrency = 4;
   bool quiet = false;
   bool no_alert_lines = false;
+  std::vector<std::string> features;
 };
 
 // Progress on stderr: a bar redrawn in place on a terminal, a plain line every 10 s otherwise.
@@ -178,7 +180,12 @@ int replay(const ReplayFlags& f) {
     std::cerr << "ruleeval replay: --concurrency must be at least 1\n";
     return 2;
   }
-  engine::RuleManager manager(engine::ManagerOptions{}, nullptr);
+  engine::ManagerOptions mopts;
+  if (std::string unknown; !parse_features(f.features, mopts.experimental_promql, unknown)) {
+    std::cerr << "ruleeval replay: unknown feature \"" << unknown << "\"\n";
+    return 2;
+  }
+  engine::RuleManager manager(mopts, nullptr);
   if (auto r = manager.apply(*cfg); !r) {
     for (const auto& e : r.error()) std::cerr << e.to_string() << "\n";
     return 2;
@@ -304,6 +311,10 @@ void register_replay(CLI::App& app, int& exit_code) {
   sub->add_flag("-q,--quiet", flags->quiet, "No progress and no per-evaluation error lines");
   sub->add_flag("--no-alert-lines", flags->no_alert_lines,
                 "Do not print the pending/firing alerts of every evaluation");
+  sub->add_option("--enable-feature", flags->features,
+                  "Enable experimental PromQL (promql-experimental-functions, ...; also "
+                  "enable_features: in ruleeval.yaml)")
+      ->allow_extra_args(false);
   sub->callback([flags, &exit_code] { exit_code = replay(*flags); });
 }
 

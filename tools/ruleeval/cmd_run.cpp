@@ -15,6 +15,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "features.hpp"
 #include "logging.hpp"
 #include "ruleeval/engine/api_server.hpp"
 #include "ruleeval/engine/manager.hpp"
@@ -36,6 +37,7 @@ struct RunFlags {
   bool check_config = false;
   size_t workers = 2;
   double duration_s = 0;  // 0 = until signalled
+  std::vector<std::string> features;
 };
 
 int64_t now_ms() {
@@ -109,6 +111,10 @@ int run(const RunFlags& f) {
   }
 
   engine::ManagerOptions mopts;
+  if (std::string unknown; !parse_features(f.features, mopts.experimental_promql, unknown)) {
+    std::cerr << "ruleeval run: unknown feature \"" << unknown << "\"\n";
+    return 2;
+  }
   mopts.shard = *shard;
   mopts.workers = f.workers;
   mopts.state_dir = f.state_dir;
@@ -267,6 +273,10 @@ void register_run(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   sub->add_option("--duration", flags->duration_s, "Stop after this many seconds (0 = never)");
   sub->add_flag("--check-config", flags->check_config, "Validate the configuration and exit");
+  sub->add_option("--enable-feature", flags->features,
+                  "Enable experimental PromQL (promql-experimental-functions, ...; also "
+                  "enable_features: in ruleeval.yaml)")
+      ->allow_extra_args(false);
   sub->callback([flags, &exit_code] { exit_code = run(*flags); });
 }
 

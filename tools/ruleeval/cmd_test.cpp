@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "features.hpp"
 #include "ruleeval/engine/promqltest.hpp"
 #include "ruleeval/engine/rule_unittest.hpp"
 
@@ -113,17 +114,27 @@ void register_test(CLI::App& app, int& exit_code) {
   sub->add_flag("--ignore-unknown-fields", args->rule_opts.ignore_unknown_fields,
                 "accept unknown fields in test and rule files");
   sub->add_option("--enable-feature", args->features,
-                  "experimental PromQL in rule tests, as promtool's flag: "
-                  "promql-experimental-functions, promql-extended-range-selectors, "
-                  "promql-duration-expr, promql-binop-fill-modifiers (.test scripts enable all)")
-      ->delimiter(',')
-      ->check(CLI::IsMember({"promql-experimental-functions", "promql-extended-range-selectors",
-                             "promql-duration-expr", "promql-binop-fill-modifiers",
-                             "promql-delayed-name-removal"}))
-      ->each([a = args.get()](const std::string& f) {
-        if (f != "promql-delayed-name-removal") a->rule_opts.experimental_promql = true;
-      });
+                  "Enable experimental PromQL (promql-experimental-functions, ...)")
+      ->allow_extra_args(false);
+  sub->add_option("--promql-compat", args->rule_opts.promql_compat,
+                  "PromQL semantics of rule tests: 3 (default: left-open range windows and "
+                  "lookback) or 2 (Prometheus 2: windows include their start)")
+      ->check(CLI::IsMember({2, 3}))
+      ->capture_default_str();
   sub->callback([args, &exit_code] {
+    // `ruleeval test rules FILES` is `promtool test rules FILES`.
+    if (!args->files.empty() && args->files.front() == "rules") args->files.erase(args->files.begin());
+    if (args->files.empty()) {
+      std::cerr << "ruleeval test: no test files given\n";
+      exit_code = 2;
+      return;
+    }
+    if (std::string unknown;
+        !parse_features(args->features, args->rule_opts.experimental_promql, unknown)) {
+      std::cerr << "ruleeval test: unknown feature \"" << unknown << "\"\n";
+      exit_code = 2;
+      return;
+    }
     std::map<std::string, std::set<uint32_t>> skips;
     if (!args->skip_file.empty()) {
       std::string err;

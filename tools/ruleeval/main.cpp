@@ -1,6 +1,9 @@
 // ruleeval: alert rule evaluation engine. Exit codes: 0 ok, 1 problems found, 2 usage or I/O error.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <iostream>
+
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
@@ -13,6 +16,16 @@ int main(int argc, char** argv) {
   ruleeval::cli::register_test(app, exit_code);
   ruleeval::cli::register_run(app, exit_code);
   ruleeval::cli::register_replay(app, exit_code);
+  ruleeval::cli::register_check(app, exit_code);
+  // An unknown command names itself (CLI11 would only say that a subcommand is required).
+  const auto subs = app.get_subcommands({});
+  if (argc > 1 && argv[1][0] != '-' &&
+      std::none_of(subs.begin(), subs.end(), [&](const CLI::App* s) { return s->check_name(argv[1]); })) {
+    std::cerr << "ruleeval: unknown command \"" << argv[1] << "\" (commands:";
+    for (const auto* sub : subs) std::cerr << " " << sub->get_name();
+    std::cerr << "; see ruleeval --help)\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

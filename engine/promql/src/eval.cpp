@@ -32,12 +32,40 @@ double go_min(double a, double b) {
   return a < b ? a : b;
 }
 
+// Go's FormatFloat(v, 'f', -1, 64): the shortest digits that round-trip, laid out without an
+// exponent and padded with zeros (4727839468229346000, where the exact value ends in ...304).
 std::string format_f(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[512];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
-  return std::string(buf, r.ptr);
+  if (v == 0) return std::signbit(v) ? "-0" : "0";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  std::string_view s(buf, static_cast<size_t>(r.ptr - buf));
+  const size_t epos = s.find('e');
+  const int exp = std::stoi(std::string(s.substr(epos + 1)));
+  std::string out;
+  std::string digits;
+  for (char c : s.substr(0, epos)) {
+    if (c == '-') {
+      out += '-';
+    } else if (c != '.') {
+      digits += c;
+    }
+  }
+  const int n = static_cast<int>(digits.size());
+  if (exp < 0) {
+    out += "0.";
+    out.append(static_cast<size_t>(-exp - 1), '0');
+    out += digits;
+  } else if (exp + 1 >= n) {
+    out += digits;
+    out.append(static_cast<size_t>(exp + 1 - n), '0');
+  } else {
+    out += digits.substr(0, static_cast<size_t>(exp + 1));
+    out += '.';
+    out += digits.substr(static_cast<size_t>(exp + 1));
+  }
+  return out;
 }
 
 std::string format_g(double v) { return format_go_float(v, 21); }
@@ -114,7 +142,7 @@ Vector Evaluator::eval_vector_selector(const promql::VectorSelector& vs, Millis 
     auto it = std::upper_bound(s.t.begin(), s.t.end(), ref);
     if (it == s.t.begin()) continue;
     size_t idx = static_cast<size_t>(it - s.t.begin()) - 1;
-    if (s.t[idx] <= floor_t) continue;
+    if (s.t[idx] <= floor_t - (opts_.closed_windows ? 1 : 0)) continue;
     double v = s.v[idx];
     if (is_stale_nan(v)) continue;
     if (is_histogram_marker(v)) {
@@ -134,7 +162,7 @@ Matrix Evaluator::eval_matrix_selector(const promql::MatrixSelector& ms, Millis 
   Millis ref = at_time(vs.at, t) - offset_of(vs);
   Millis lo = ref - range_of(ms);
   for (const auto& s : series_for(vs)) {
-    auto b = std::upper_bound(s.t.begin(), s.t.end(), lo);
+    auto b = std::upper_bound(s.t.begin(), s.t.end(), lo - (opts_.closed_windows ? 1 : 0));
     auto e = std::upper_bound(b, s.t.end(), ref);
     Series series;
     for (auto it = b; it != e; ++it) {
@@ -161,7 +189,7 @@ Matrix Evaluator::eval_subquery(const promql::Subquery& sq, Millis t) {
   if (step <= 0) fail("subquery step must be positive");
   Millis lo = ref - duration(sq.range_expr.get(), sq.range, false);
   Millis first = step * (lo / step);
-  if (first <= lo) first += step;
+  if (first <= lo - (opts_.closed_windows ? 1 : 0)) first += step;
   if (ref >= first && static_cast<uint64_t>((ref - first) / step) >= opts_.max_samples) {
     fail("query processing would load too many samples into memory in query execution");
   }
@@ -217,7 +245,7 @@ void Evaluator::for_each_range_series(const Expr& arg, Millis t,
     if (window_end) *window_end = ref;
     if (range) *range = ms_range;
     for (const auto& s : series_for(vs)) {
-      auto b = std::upper_bound(s.t.begin(), s.t.end(), lo);
+      auto b = std::upper_bound(s.t.begin(), s.t.end(), lo - (opts_.closed_windows ? 1 : 0));
       auto e = std::upper_bound(b, s.t.end(), ref);
       range_buf_.clear();
       hrange_buf_.clear();

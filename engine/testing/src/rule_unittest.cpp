@@ -166,8 +166,30 @@ std::string samples_string(const std::vector<ParsedSample>& v) {
 }
 
 // parser.ParseMetric: `metric{a="b"}` or `{a="b"}` into labels.
+// The empty label set `{}` (the result of vector(1), count(), ...) and `name{}` are metrics too,
+// although `{}` alone is not a valid selector.
 Result<Labels> parse_metric(const std::string& text) {
-  if (text.empty()) return Labels{};
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  size_t b = 0, e_ = text.size();
+  while (b < e_ && is_space(text[b])) ++b;
+  while (e_ > b && is_space(text[e_ - 1])) --e_;
+  if (b == e_) return Labels{};
+  if (text[e_ - 1] == '}') {
+    size_t open = text.rfind('{', e_ - 1);
+    bool empty_set = open != std::string::npos && open >= b;
+    for (size_t i = open + 1; empty_set && i + 1 < e_; ++i) empty_set = is_space(text[i]);
+    if (empty_set) {
+      size_t name_end = open;
+      while (name_end > b && is_space(text[name_end - 1])) --name_end;
+      if (name_end == b) return Labels{};
+      auto named = parse_metric(text.substr(b, name_end - b));
+      if (!named) return named;
+      if (named->size() != 1 || !named->has("__name__")) {
+        return make_error(fmt::format("invalid metric {}", go_quote(text)));
+      }
+      return named;
+    }
+  }
   auto e = promql::parse_series_selector(text);
   if (!e) return make_error(e.error().to_string());
   const auto* vs = (*e)->as<promql::VectorSelector>();
@@ -249,6 +271,7 @@ GroupOutcome run_group(const FileContext& ctx, const rules::UnitTestGroup& tg) {
   env.external_labels = tg.external_labels;
   env.external_url = tg.external_url;
   env.engine.default_subquery_step = eval_interval;
+  env.engine.closed_windows = ctx.opts->promql_compat == 2;
   env.interval = eval_interval;
   std::vector<std::unique_ptr<GroupRuntime>> groups;
   for (const auto& lr : loaded) {
@@ -327,7 +350,7 @@ GroupOutcome run_group(const FileContext& ctx, const rules::UnitTestGroup& tg) {
               tc->alertname, format_duration(tc->eval_time_ms),
               indent_lines(alerts_string(exp, with_pending), "            "),
               indent_lines(alerts_string(got, with_pending), "            "));
-          std::string d = alerts_diff(exp, got, with_pending);
+          std::string d = ctx.opts->diff ? alerts_diff(exp, got, with_pending) : std::string();
           if (!d.empty()) msg += "\n        diff (- expected, + got):\n" + d;
           out.errors.push_back(std::move(msg));
         }

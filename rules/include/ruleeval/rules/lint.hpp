@@ -35,6 +35,7 @@ struct LintConfig {
   int64_t lookback_ms = 300'000;              // for group/interval
   std::vector<std::string> required_labels;       // on alerting rules (rule/label)
   std::vector<std::string> required_annotations;  // on alerting rules (alerts/annotation)
+  bool experimental_promql = false;  // enable_features: [promql-experimental-functions]
 
   bool is_enabled(std::string_view check) const;
   Severity severity_of(std::string_view check, Severity fallback) const;
@@ -46,6 +47,7 @@ struct LintConfig {
 //   lookback: 5m
 //   required_labels: [severity]
 //   required_annotations: [runbook_url]
+//   enable_features: [promql-experimental-functions]
 Result<LintConfig> parse_lint_config(std::string_view text, const std::string& path);
 Result<LintConfig> load_lint_config(const std::string& path);
 

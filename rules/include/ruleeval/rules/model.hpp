@@ -152,6 +152,7 @@ struct RuleFile {
   std::string text;  // the file contents, for carets under diagnostics
   std::vector<uint32_t> line_starts;  // byte offset of each line of text (index 0 = line 1)
   std::vector<RuleGroup> groups;
+  bool metricsql = false;  // read from a VictoriaMetrics VMRule object: MetricsQL is named
   size_t rule_count() const;
   // Text of 1-based line `line` without its newline ("" when out of range).
   std::string_view line_text(uint32_t line) const;

@@ -61,6 +61,7 @@ struct RunConfig {
   std::vector<DatasourceConfig> datasources;  // in file order
   std::string default_datasource;             // "default" if present, else the first
   std::vector<std::string> rule_files;        // globs, resolved against base_dir
+  bool experimental_promql = false;           // enable_features: [promql-experimental-functions]
   RemoteWriteConfig remote_write;
   bool has_notifications = false;             // route/receivers present
   std::string text;                           // the whole file (for the notifier decoder)

@@ -52,6 +52,8 @@ struct ManagerOptions {
   // Without a state file, restore the `for` progress of pending alerts from ALERTS_FOR_STATE on
   // the group's backend after its first evaluation (Prometheus's RestoreForState).
   bool restore_for_state = true;
+  // --enable-feature=promql-experimental-functions (or enable_features: in ruleeval.yaml).
+  bool experimental_promql = false;
 };
 
 class Datasource;

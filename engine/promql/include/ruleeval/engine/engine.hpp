@@ -21,6 +21,9 @@ struct EngineOptions {
   bool delayed_name_removal = true;          // Prometheus 3 `enable-delayed-name-removal`
   bool experimental_functions = true;
   size_t max_samples = 50'000'000;           // loaded into memory at once by one query
+  // Prometheus 2's edges (`test --promql-compat=2`): range windows and subquery ranges include
+  // their start [t-range, t], and the lookback includes a sample exactly lookback_delta old.
+  bool closed_windows = false;
 };
 
 // Evaluates `expr` at time `t` (ms). The result is a Scalar, Vector, Matrix or String.

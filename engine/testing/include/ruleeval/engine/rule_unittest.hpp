@@ -18,6 +18,7 @@ struct RuleUnitTestOptions {
   // --enable-feature=promql-experimental-functions (or promql-extended-range-selectors,
   // promql-duration-expr, promql-binop-fill-modifiers): experimental PromQL in rules and exprs.
   bool experimental_promql = false;
+  int promql_compat = 3;  // --promql-compat=2: Prometheus 2's closed range windows and lookback
 };
 
 struct RuleUnitTestSummary {
