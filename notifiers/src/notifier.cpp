@@ -197,8 +197,12 @@ Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, Notifier
     fs::create_directories(dir, ec);
     if (ec) return make_error("cannot create state dir \"" + dir + "\": " + ec.message());
   }
-  auto sil = Silences::open(dir.empty() ? "" : (fs::path(dir) / "silences.json").string());
+  auto sil = Silences::open(dir.empty() ? "" : (fs::path(dir) / "silences.json").string(),
+                            n->opts_.clock->now());
   if (!sil) return std::unexpected(sil.error());
+  if (!(*sil)->load_warning().empty()) {
+    log_error((*sil)->load_warning() + "; starting with the silences that could be read");
+  }
   n->silences_ = std::move(*sil);
   auto ob = Outbox::open(dir.empty() ? "" : (fs::path(dir) / "outbox").string());
   if (!ob) return std::unexpected(ob.error());

@@ -111,7 +111,7 @@ int run(const RunFlags& f) {
   engine::ManagerOptions mopts;
   mopts.shard = *shard;
   mopts.workers = f.workers;
-  mopts.state_dir = f.state_dir;
+  mopts.state_dir = f.check_config ? "" : f.state_dir;  // --check-config touches no state
   mopts.on_transition = [&log](const engine::ActiveAlert& a, engine::AlertState from,
                                engine::AlertState to) {
     std::string msg = to == engine::AlertState::kFiring     ? "alert firing"

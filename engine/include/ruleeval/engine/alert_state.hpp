@@ -45,6 +45,9 @@ struct ActiveAlert {
   Millis last_sent_at = kNoTime;
   Millis valid_until = kNoTime;
   Millis keep_firing_since = kNoTime;
+  // Not part of the alert: transition_signature() of the version last appended to the state
+  // journal (0: never), so that only alerts that changed state are journaled.
+  uint64_t journal_sig = 0;
 };
 
 // All alerts of one rule, keyed by the identity hash (labels.hash()), as Prometheus keys them:
