@@ -97,6 +97,10 @@ std::string RuleManager::metrics_text() const {
        "responses.\n"
        "# TYPE ruleeval_datasource_decode_seconds_total counter\n" +
        decode;
+  o += "# HELP ruleeval_state_write_failures_total Alert state writes (journal commits, "
+       "snapshot saves) that failed; each is retried.\n"
+       "# TYPE ruleeval_state_write_failures_total counter\n";
+  o += fmt::format("ruleeval_state_write_failures_total {}\n", state_write_failures_.load());
   o += "# HELP ruleeval_config_last_reload_successful Whether the last reload succeeded.\n"
        "# TYPE ruleeval_config_last_reload_successful gauge\n";
   o += fmt::format("ruleeval_config_last_reload_successful {}\n", reload_ok_.load() ? 1 : 0);

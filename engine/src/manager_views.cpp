@@ -78,6 +78,13 @@ std::string RuleManager::status_html() const {
       "<h1>ruleeval</h1><p><a href=\"/api/v1/rules\">rules</a> · <a "
       "href=\"/api/v1/alerts\">alerts</a>"
       " · <a href=\"/metrics\">metrics</a></p>";
+  {
+    std::lock_guard lock(save_mu_);
+    if (!state_write_error_.empty()) {
+      o += fmt::format("<p class=\"err\">Alert state: {} write failure(s); last: {}</p>",
+                       state_write_failures_.load(), escape_html(state_write_error_));
+    }
+  }
   for (const auto& g : groups) {
     std::lock_guard lock(g->mu);
     o += fmt::format("<h2>{} <small>({}, every {}, last took {:.3f}s)</small></h2>",

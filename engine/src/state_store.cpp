@@ -696,6 +696,10 @@ RestoreSummary restore_alerts(AlertMap& into, std::span<const ActiveAlert> saved
     }
     ActiveAlert r = a;
     r.journal_sig = transition_signature(a);  // as on disk: only a changed activeAt is journaled
+    // Like Prometheus (which never persists LastSentAt), a restarted process sends every restored
+    // alert again at its first evaluation: a notification handed over just before a crash may
+    // not have reached the notifier's outbox. The notification log drops what was delivered.
+    r.last_sent_at = kNoTime;
     switch (a.state) {
       case AlertState::kFiring:
         ++sum.firing;

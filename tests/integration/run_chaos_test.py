@@ -105,12 +105,12 @@ class Sink:
                 with sink.lock:
                     sink.in_flight += 1
                     delay = sink.delay
+                    # Recorded on receipt: a delivery the sender gave up on still arrived.
+                    for a in body.get("alerts", []):
+                        sink.received.append((a["status"], a["startsAt"]))
                 try:
                     if delay:
                         time.sleep(delay)
-                    with sink.lock:
-                        for a in body.get("alerts", []):
-                            sink.received.append((a["status"], a["startsAt"]))
                     self.send_response(200)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
@@ -344,6 +344,8 @@ receivers:
         if failures:
             for f in failures:
                 print("FAIL:", f)
+            print("seen firing (activeAt):", sorted(seen_firing))
+            print("received:", got)
             print(f"seed {args.seed}; work dir kept: {work}")
             sys.exit(1)
         ok = True
