@@ -234,10 +234,14 @@ Result<void> StateJournal::flush_locked(std::unique_lock<std::mutex>& lock, Mill
   flushing_ = true;
   std::string buf = std::move(queued_);
   queued_.clear();
+  const uint64_t buf_first = queued_first_;
+  queued_first_ = 0;
   const uint64_t upto = queued_ticket_;
   std::string err;
   if (fd_ < 0 || need_new_segment_) {
-    if (auto r = open_locked(last_lsn_.load() + 1); !r) err = r.error().message;
+    // A segment is named after the first LSN it holds.
+    const uint64_t first = buf_first > 0 ? buf_first : last_lsn_.load() + 1;
+    if (auto r = open_locked(first); !r) err = r.error().message;
   }
   // The note about earlier failures goes first, so that it is durable with the records.
   if (err.empty() && failures_since_ok_ > 0) {
@@ -277,6 +281,7 @@ Result<void> StateJournal::flush_locked(std::unique_lock<std::mutex>& lock, Mill
   // Keep the records for the next attempt; cut a partial write off, or use a new segment.
   if (fd_ >= 0 && ::ftruncate(fd_, static_cast<off_t>(good_size_)) != 0) need_new_segment_ = true;
   queued_.insert(0, buf);
+  if (buf_first > 0) queued_first_ = buf_first;
   cv_.notify_all();
   return make_error(err);
 }
@@ -286,6 +291,7 @@ Result<void> StateJournal::commit(std::vector<JournalRecord>& records, Millis no
   if (records.empty() && queued_.empty()) return {};
   for (auto& r : records) {
     r.lsn = ++last_lsn_;
+    if (queued_.empty()) queued_first_ = r.lsn;
     if (r.at == 0) r.at = now;
     queued_ += frame_journal_record(encode_journal_payload(r));
   }
