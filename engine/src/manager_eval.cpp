@@ -6,11 +6,17 @@
 #include <chrono>
 
 #include "manager_group.hpp"
+#include "ruleeval/common/excerpt.hpp"
+#include "ruleeval/common/url.hpp"
 #include "ruleeval/engine/remote_write.hpp"
 #include "ruleeval/engine/state_store.hpp"
 #include "ruleeval/parser/promql.hpp"
 
 namespace ruleeval::engine {
+
+namespace {
+constexpr Millis kRuleErrorLogGap = 60'000;
+}  // namespace
 
 void RuleManager::eval_group(Group& g, Millis ts) {
   auto start = std::chrono::steady_clock::now();
@@ -74,7 +80,19 @@ void RuleManager::eval_group(Group& g, Millis ts) {
       if (secs <= kDurationBuckets[i]) ++g.buckets[i];
     }
     for (const auto& r : g.rt->rules()) {
-      if (r.last_error) ++g.failures;
+      if (!r.last_error) continue;
+      ++g.failures;
+      if (!opts_.log) continue;
+      // Backend outages, 401s, bad queries: logged with the rule, rate-limited.
+      const Millis t = now();
+      auto& [at, last] = g.error_logged[r.rule->name];
+      if (last != *r.last_error || t - at >= kRuleErrorLogGap) {
+        at = t;
+        last = *r.last_error;
+        opts_.log(fmt::format("rule evaluation failed: group={:?} file={:?} rule={:?}: {}", g.name,
+                              g.file, r.rule->name, redact_urls_in(excerpt(last, 500))),
+                  true);
+      }
     }
   }
   if (sink_ && !to_send.empty()) sink_->send(to_send, now());

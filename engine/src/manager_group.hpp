@@ -5,6 +5,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "datasource.hpp"
@@ -36,6 +38,8 @@ struct RuleManager::Group {
   // Evaluated (or restored) since its state file was last written.
   bool state_stale = true;
   uint64_t buckets[std::size(kDurationBuckets)] = {};
+  // Rule evaluation errors are logged at most once a minute per rule, or when they change.
+  std::unordered_map<std::string, std::pair<Millis, std::string>> error_logged;
   double duration_sum = 0;
 };
 

@@ -131,6 +131,8 @@ int run(const RunFlags& f) {
     }
   };
 
+  // One logger for everything: the notifier's lines follow --log-format too.
+  notifiers::set_notifier_log(mopts.log);
   std::shared_ptr<rules::AlertSink> sink;
   std::shared_ptr<notifiers::Notifier> notifier;
   if (ncfg && !f.check_config) {
