@@ -1,5 +1,7 @@
 #include "ruleeval/notifiers/config.hpp"
 
+#include "ruleeval/common/yaml_duplicates.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
@@ -467,6 +469,11 @@ Result<NotifyConfig> parse_notify_config(std::string_view yaml, const std::strin
   Loader loader(file, base_dir);
   try {
     YAML::Node root = YAML::Load(std::string(yaml));
+    if (auto dup = find_duplicate_key(root)) {
+      return make_error("key \"" + dup->key + "\" already set in map",
+                        SourceLocation{file, static_cast<uint32_t>(dup->line),
+                                       static_cast<uint32_t>(dup->column)});
+    }
     return loader.load(root);
   } catch (const ConfigError& e) {
     return std::unexpected(e.err);

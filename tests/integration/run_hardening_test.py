@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Regression tests for `ruleeval run` hardening (issue 13), against a fake Prometheus backend:
-  - --check-config rejects a directory in rule_files, /dev/zero and a FIFO as series files;
+  - --check-config rejects a directory in rule_files, /dev/zero and a FIFO as series files,
+    invalid receiver URLs, basic_auth with bearer_token, and repeated YAML keys;
   - credentials in a datasource URL are redacted in lastError and on the status page, and a
     query string in the URL is kept at the end of the request URL;
   - 60 idle connections do not starve /-/healthy;
@@ -120,6 +121,20 @@ def main():
   default: {type: embedded, series_files: [/dev/zero]}
 rule_files: [rules.yaml]
 """, "not a regular file")
+        # Receiver URLs, auth combinations and repeated keys, as Alertmanager/Prometheus refuse.
+        base = ds + "rule_files: [rules.yaml]\nroute: {receiver: r}\nreceivers:\n  - name: r\n"
+        check_config(binary, work, base + "    webhook_configs: [{url: 'localhost:9/x'}]\n",
+                     "unsupported scheme")
+        check_config(binary, work, base + "    webhook_configs: [{url: 'http:///x'}]\n",
+                     "no valid host")
+        check_config(binary, work, base + """    webhook_configs:
+      - url: http://127.0.0.1:9/x
+        http_config: {basic_auth: {username: u, password: p}, bearer_token: t}
+""", "at most one of basic_auth")
+        check_config(binary, work, ds + "rule_files: [rules.yaml]\nrule_files: [other.yaml]\n",
+                     'key "rule_files" already set in map')
+        check_config(binary, work, base + "    webhook_configs: [{url: 'http://a/', url: 'http://b/'}]\n",
+                     'key "url" already set in map')
 
         # --- A running instance against the fake backend.
         fake = FakeProm()
