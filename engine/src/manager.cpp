@@ -226,6 +226,26 @@ size_t RuleManager::replay(Millis from, Millis to,
 
 void RuleManager::start() {
   stopping_ = false;
+  // Restored alerts are handed to the notifier before the first evaluation: a firing alert
+  // whose notification a crash cut off reaches the receiver even if that evaluation resolves it
+  // (a resolve is only sent for alerts whose firing was). The notification log drops what was
+  // delivered before the crash.
+  if (sink_ && store_) {
+    std::vector<std::shared_ptr<Group>> groups;
+    {
+      std::lock_guard lock(mu_);
+      groups = groups_;
+    }
+    const Millis t = now();
+    for (auto& g : groups) {
+      std::vector<rules::Alert> to_send;
+      {
+        std::lock_guard lock(g->mu);
+        to_send = g->rt->alerts_to_send(t, g->resend_delay);
+      }
+      if (!to_send.empty()) sink_->send(to_send, t);
+    }
+  }
   threads_.emplace_back([this] { scheduler_loop(); });
 }
 

@@ -241,11 +241,16 @@ receivers:
         text = rv.start()
         for cycle in range(cycles):
             scenario = scenarios[cycle % len(scenarios)] if cycle < 8 else rnd.choice(scenarios)
-            last = rv.alert()
-            if last[0] == "firing":
-                seen_firing.add(last[1])
-            # Flap: the value changes now or a little later.
-            time.sleep(rnd.uniform(0, 0.8))
+            # The value is held long enough for the restored state to be re-sent and flushed
+            # (group_interval 500ms): flapping faster than the notifier's grouping would merge a
+            # resolve with the next firing of the same labels, as Alertmanager does, and no
+            # receiver could see both, crash or not.
+            hold_until = time.time() + 1.2 + rnd.uniform(0, 0.8)
+            while time.time() < hold_until:
+                last = rv.alert()
+                if last[0] == "firing":
+                    seen_firing.add(last[1])
+                time.sleep(0.05)
             exporter.value = 1 - exporter.value
             if scenario == "random":
                 end = time.time() + rnd.uniform(0.2, 3.0)
