@@ -181,8 +181,8 @@ void RuleManager::note_state_write(const Result<void>& r, std::string_view what)
   if (r) return;
   ++state_write_failures_;
   const Millis t = now();
-  std::string msg = fmt::format("cannot write alert state ({}): {}; retrying", what,
-                                r.error().message);
+  std::string msg =
+      fmt::format("cannot write alert state ({}): {}; retrying", what, r.error().message);
   bool log = false;
   {
     std::lock_guard lock(save_mu_);

@@ -5,8 +5,8 @@
 #include <chrono>
 
 #include "manager_group.hpp"
-#include "ruleeval/parser/duration.hpp"
 #include "ruleeval/common/url.hpp"
+#include "ruleeval/parser/duration.hpp"
 #include "text_escape.hpp"
 
 namespace ruleeval::engine {

@@ -23,7 +23,8 @@ std::vector<std::string> expand_rule_files(const std::vector<std::string>& patte
         files.push_back(std::move(f));
       }
     } else {
-      errs.emplace_back("rule_files: no file matches " + pattern, SourceLocation{config_path, 0, 0});
+      errs.emplace_back("rule_files: no file matches " + pattern,
+                        SourceLocation{config_path, 0, 0});
     }
     globfree(&g);
   }

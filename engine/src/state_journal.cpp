@@ -43,7 +43,9 @@ uint64_t mix(uint64_t x) {  // splitmix64 finaliser
   return x ^ (x >> 31);
 }
 
-std::string segment_name(uint64_t first_lsn) { return fmt::format("journal-{:016x}.log", first_lsn); }
+std::string segment_name(uint64_t first_lsn) {
+  return fmt::format("journal-{:016x}.log", first_lsn);
+}
 
 // Segments of `dir` sorted by first LSN: (first LSN, path).
 std::vector<std::pair<uint64_t, std::string>> list_segments(const std::string& dir) {
@@ -92,9 +94,9 @@ uint64_t transition_signature(const ActiveAlert& a) {
 uint64_t instances_signature(const GrafanaInstances& in) {
   uint64_t sig = 0;
   for (const auto& [lbs, i] : in) {
-    sig ^= mix(lbs.hash() ^ mix(static_cast<uint64_t>(i.state) ^
-                                mix(static_cast<uint64_t>(i.starts_at)) ^
-                                mix(static_cast<uint64_t>(i.recovering_since) + 7)));
+    sig ^= mix(lbs.hash() ^
+               mix(static_cast<uint64_t>(i.state) ^ mix(static_cast<uint64_t>(i.starts_at)) ^
+                   mix(static_cast<uint64_t>(i.recovering_since) + 7)));
   }
   return sig;
 }
@@ -120,7 +122,8 @@ StateJournal::Replay StateJournal::read_all() const {
   for (const auto& [first, path] : list_segments(dir_)) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-      out.errors.push_back(fmt::format("cannot read state journal {}: {}", path, std::strerror(errno)));
+      out.errors.push_back(
+          fmt::format("cannot read state journal {}: {}", path, std::strerror(errno)));
       continue;
     }
     std::ostringstream ss;
@@ -130,9 +133,10 @@ StateJournal::Replay StateJournal::read_all() const {
     while (off < data.size()) {
       const size_t left = data.size() - off;
       if (left < kHeader) {
-        out.notes.push_back(fmt::format("state journal {}: torn tail of {} bytes at offset {} "
-                                        "ignored (a write interrupted by a crash)",
-                                        path, left, off));
+        out.notes.push_back(
+            fmt::format("state journal {}: torn tail of {} bytes at offset {} "
+                        "ignored (a write interrupted by a crash)",
+                        path, left, off));
         break;
       }
       const char* p = data.data() + off;
@@ -141,20 +145,23 @@ StateJournal::Replay StateJournal::read_all() const {
       const uint64_t sum = get_le(p + 8, 8);
       if (magic != kMagic || len > kMaxPayload) {
         if (std::all_of(p, data.data() + data.size(), [](char c) { return c == 0; })) {
-          out.notes.push_back(fmt::format("state journal {}: torn tail of {} zero bytes at offset "
-                                          "{} ignored",
-                                          path, left, off));
+          out.notes.push_back(
+              fmt::format("state journal {}: torn tail of {} zero bytes at offset "
+                          "{} ignored",
+                          path, left, off));
         } else {
-          out.errors.push_back(fmt::format("state journal {}: bad record header at offset {}; the "
-                                           "{} bytes after it are ignored",
-                                           path, off, left));
+          out.errors.push_back(
+              fmt::format("state journal {}: bad record header at offset {}; the "
+                          "{} bytes after it are ignored",
+                          path, off, left));
         }
         break;
       }
       if (left < kHeader + len) {
-        out.notes.push_back(fmt::format("state journal {}: torn tail of {} bytes at offset {} "
-                                        "ignored (a write interrupted by a crash)",
-                                        path, left, off));
+        out.notes.push_back(
+            fmt::format("state journal {}: torn tail of {} bytes at offset {} "
+                        "ignored (a write interrupted by a crash)",
+                        path, left, off));
         break;
       }
       std::string_view payload(p + kHeader, len);
@@ -162,21 +169,24 @@ StateJournal::Replay StateJournal::read_all() const {
       off += kHeader + len;
       if (XXH64(payload.data(), payload.size(), 0) != sum) {
         if (last) {
-          out.notes.push_back(fmt::format("state journal {}: torn tail (last record, bad "
-                                          "checksum) at offset {} ignored",
-                                          path, off - kHeader - len));
+          out.notes.push_back(
+              fmt::format("state journal {}: torn tail (last record, bad "
+                          "checksum) at offset {} ignored",
+                          path, off - kHeader - len));
         } else {
-          out.errors.push_back(fmt::format("state journal {}: checksum error in the record at "
-                                           "offset {}; record skipped",
-                                           path, off - kHeader - len));
+          out.errors.push_back(
+              fmt::format("state journal {}: checksum error in the record at "
+                          "offset {}; record skipped",
+                          path, off - kHeader - len));
         }
         continue;
       }
       auto rec = decode_journal_payload(payload);
       if (!rec) {
-        out.errors.push_back(fmt::format("state journal {}: record at offset {}: {}; record "
-                                         "skipped",
-                                         path, off - kHeader - len, rec.error().message));
+        out.errors.push_back(
+            fmt::format("state journal {}: record at offset {}: {}; record "
+                        "skipped",
+                        path, off - kHeader - len, rec.error().message));
         continue;
       }
       out.max_lsn = std::max(out.max_lsn, rec->lsn);
@@ -205,7 +215,7 @@ Result<void> StateJournal::open_locked(uint64_t first_lsn) {
   if (fd < 0) {
     return make_error(fmt::format("cannot open state journal {}: {}", path, std::strerror(errno)));
   }
-  struct stat st{};
+  struct stat st {};
   const uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   if (auto r = fsync_dir(dir_); !r) {
     ::close(fd);

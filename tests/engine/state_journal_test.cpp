@@ -125,16 +125,15 @@ TEST_CASE("journal: replay applies records over the snapshots, in order") {
 
   StateJournal& j = store.journal();
   REQUIRE(j.open(1).has_value());
-  std::vector<JournalRecord> round1 = {upsert("g1", alert("a:1", AlertState::kFiring, kT0 - kMin),
-                                              kT0 + kMin),
-                                       removal("g1", "a:2", kT0 + kMin),
-                                       upsert("g2", alert("b:1", AlertState::kPending, kT0),
-                                              kT0 + kMin)};
+  std::vector<JournalRecord> round1 = {
+      upsert("g1", alert("a:1", AlertState::kFiring, kT0 - kMin), kT0 + kMin),
+      removal("g1", "a:2", kT0 + kMin),
+      upsert("g2", alert("b:1", AlertState::kPending, kT0), kT0 + kMin)};
   REQUIRE(j.commit(round1, kT0 + kMin).has_value());
   CHECK(round1[0].lsn == 1);
   CHECK(round1[2].lsn == 3);
-  std::vector<JournalRecord> round2 = {upsert("g2", alert("b:1", AlertState::kFiring, kT0),
-                                              kT0 + 2 * kMin)};
+  std::vector<JournalRecord> round2 = {
+      upsert("g2", alert("b:1", AlertState::kFiring, kT0), kT0 + 2 * kMin)};
   REQUIRE(j.commit(round2, kT0 + 2 * kMin).has_value());
   CHECK(j.last_lsn() == 4);
 
@@ -164,10 +163,11 @@ TEST_CASE("journal: replay applies records over the snapshots, in order") {
     RuleStateSnapshot r2 = r;
     r2.alerts = {alert("a:9", AlertState::kPending, kT0)};
     s2.rules.push_back(r2);
-    REQUIRE(again.save_groups(s2.saved_at,
-                              std::vector<StateStore::GroupData>{
-                                  {"rules/a.yml", "g1", serialize_state(s2)}},
-                              false)
+    REQUIRE(again
+                .save_groups(
+                    s2.saved_at,
+                    std::vector<StateStore::GroupData>{{"rules/a.yml", "g1", serialize_state(s2)}},
+                    false)
                 .has_value());
     auto l2 = StateStore(dir.path).load(kT0 + 5 * kMin);
     const auto* n1 = l2.snapshot->find("rules/a.yml", "g1", "Down");

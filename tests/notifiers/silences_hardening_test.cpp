@@ -89,16 +89,14 @@ TEST_CASE("silences API validates as Alertmanager does") {
     CHECK(silences_create(**s, body(R"({"a":1})"), kNow).status == 400);
   }
   SUBCASE("an update of an unknown id is a 404; of a known one keeps the id") {
-    auto r = silences_create(**s, body(R"([{"name":"a","value":"x","isRegex":false}])",
-                                       R"(,"id":"nope")"),
-                             kNow);
+    auto r = silences_create(
+        **s, body(R"([{"name":"a","value":"x","isRegex":false}])", R"(,"id":"nope")"), kNow);
     CHECK(r.status == 404);
     auto c = silences_create(**s, body(R"([{"name":"a","value":"x","isRegex":false}])"), kNow);
     REQUIRE(c.status == 200);
     const std::string id = nlohmann::json::parse(c.body)["silenceID"];
-    auto u = silences_create(**s, body(R"([{"name":"a","value":"y","isRegex":false}])",
-                                       R"(,"id":")" + id + "\""),
-                             kNow);
+    auto u = silences_create(
+        **s, body(R"([{"name":"a","value":"y","isRegex":false}])", R"(,"id":")" + id + "\""), kNow);
     CHECK(u.status == 200);
     REQUIRE((*s)->list().size() == 1);
     CHECK((*s)->list()[0].matchers[0].value() == "y");
@@ -215,7 +213,8 @@ receivers:
   (*n)->tick(kNow + 10'000);
   REQUIRE((*n)->wait_idle(5000));
   const std::string text = (*n)->metrics_text();
-  const std::string series = R"(ruleeval_notifications_sent_total{receiver="two",integration="webhook"})";
+  const std::string series =
+      R"(ruleeval_notifications_sent_total{receiver="two",integration="webhook"})";
   const size_t first = text.find(series);
   REQUIRE(first != std::string::npos);
   CHECK(text.find(series, first + 1) == std::string::npos);

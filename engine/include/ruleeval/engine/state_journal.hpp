@@ -113,11 +113,11 @@ class StateJournal {
   uint64_t segment_first_ = 0;  // first LSN of the open segment
   uint64_t good_size_ = 0;      // bytes of the open segment known to be complete records
   bool need_new_segment_ = false;
-  std::string queued_;              // framed records not yet durable
-  uint64_t queued_first_ = 0;       // LSN of the first record in queued_
-  uint64_t queued_ticket_ = 0;      // ticket of the last record in queued_
-  uint64_t durable_ticket_ = 0;     // every ticket <= this is durable
-  uint64_t failed_ticket_ = 0;      // tickets <= this failed in the last attempt
+  std::string queued_;           // framed records not yet durable
+  uint64_t queued_first_ = 0;    // LSN of the first record in queued_
+  uint64_t queued_ticket_ = 0;   // ticket of the last record in queued_
+  uint64_t durable_ticket_ = 0;  // every ticket <= this is durable
+  uint64_t failed_ticket_ = 0;   // tickets <= this failed in the last attempt
   bool flushing_ = false;
   std::string last_error_;
   uint64_t failures_since_ok_ = 0;
