@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "ruleeval/common/file_io.hpp"
+#include "ruleeval/common/json_limits.hpp"
 #include "ruleeval/engine/scheduler.hpp"
 #include "ruleeval/engine/state_journal.hpp"
 
@@ -280,6 +281,9 @@ std::string encode_journal_payload(const JournalRecord& r) {
 }
 
 Result<JournalRecord> decode_journal_payload(std::string_view json) {
+  if (json_nesting_depth(json) > kMaxJsonNesting) {
+    return make_error(fmt::format("nested more than {} levels deep", kMaxJsonNesting));
+  }
   rapidjson::Document doc;
   doc.Parse(json.data(), json.size());
   if (doc.HasParseError()) {
@@ -387,6 +391,10 @@ std::string serialize_state(const StateSnapshot& s) {
 }
 
 Result<StateSnapshot> parse_state(std::string_view json) {
+  // RapidJSON's parser recurses: a hostile file must not exhaust the stack.
+  if (json_nesting_depth(json) > kMaxJsonNesting) {
+    return make_error(fmt::format("nested more than {} levels deep", kMaxJsonNesting));
+  }
   rapidjson::Document doc;
   doc.Parse(json.data(), json.size());
   if (doc.HasParseError()) {

@@ -106,6 +106,10 @@ TEST_CASE("journal: records round-trip through the payload format") {
   CHECK_FALSE(decode_journal_payload(R"({"lsn":1,"at":2,"kind":"bogus","file":"f","group":"g",
     "rule":"r"})")
                   .has_value());
+  // A hostile record or state file nested 100,000 deep is an error, not a stack overflow.
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  CHECK_FALSE(decode_journal_payload(deep).has_value());
+  CHECK_FALSE(parse_state(deep).has_value());
 }
 
 TEST_CASE("journal: replay applies records over the snapshots, in order") {
