@@ -24,3 +24,11 @@ add_test(NAME "notify: a page waiting for a down receiver survives kill -9 and a
                  $<TARGET_FILE:ruleeval> ${RULEEVAL_TESTDATA_DIR}/run)
 set_tests_properties("notify: a page waiting for a down receiver survives kill -9 and arrives exactly once"
                      PROPERTIES LABELS integration TIMEOUT 120)
+add_test(NAME "run: chaos (kill -9 at random and chosen moments) keeps the state seen and every page"
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/run_chaos_test.py $<TARGET_FILE:ruleeval>)
+set_tests_properties("run: chaos (kill -9 at random and chosen moments) keeps the state seen and every page"
+                     PROPERTIES LABELS integration TIMEOUT 240 SKIP_RETURN_CODE 77)
+add_test(NAME "run: hardening (check-config files, redaction, idle clients, deep JSON, state write failure, bounded SIGTERM)"
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/run_hardening_test.py $<TARGET_FILE:ruleeval>)
+set_tests_properties("run: hardening (check-config files, redaction, idle clients, deep JSON, state write failure, bounded SIGTERM)"
+                     PROPERTIES LABELS integration TIMEOUT 180)

@@ -1,6 +1,7 @@
 #include "ruleeval/common/file_io.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -33,6 +34,9 @@ Result<void> replace_file(const std::string& path, std::string_view content, Fil
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return sys_error("create", tmp);
+  // A leftover temp file keeps its old mode through O_TRUNC: the mode asked for holds anyway
+  // (secrets such as routing keys are in the notifier's files).
+  (void)::fchmod(fd, static_cast<mode_t>(mode));
   size_t off = 0;
   while (off < content.size()) {
     ssize_t n = ::write(fd, content.data() + off, content.size() - off);
@@ -59,6 +63,25 @@ Result<void> replace_file(const std::string& path, std::string_view content, Fil
   }
   if (sync != FileSync::kFileAndDir) return {};
   return fsync_dir(std::filesystem::path(path).parent_path().string());
+}
+
+Result<void> check_input_file(const std::string& path, uint64_t max_bytes) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return make_error(std::string("cannot read file: ") + std::strerror(errno),
+                      SourceLocation{path, 0, 0});
+  }
+  if (S_ISDIR(st.st_mode)) return make_error("is a directory, not a file", SourceLocation{path, 0, 0});
+  if (!S_ISREG(st.st_mode)) {
+    return make_error("not a regular file (a device, FIFO or socket cannot be read as one)",
+                      SourceLocation{path, 0, 0});
+  }
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+    return make_error("file too large: " + std::to_string(st.st_size) + " bytes (the limit is " +
+                          std::to_string(max_bytes) + ")",
+                      SourceLocation{path, 0, 0});
+  }
+  return {};
 }
 
 }  // namespace ruleeval

@@ -1,5 +1,7 @@
 #include "ruleeval/notifiers/config.hpp"
 
+#include "ruleeval/common/yaml_duplicates.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
@@ -61,6 +63,24 @@ class Loader {
   [[noreturn]] void fail(const YAML::Node& n, const std::string& path, const std::string& msg) {
     throw ConfigError{Error(path + ": " + msg, loc(n))};
   }
+  // An inline URL must be absolute http(s) with a host, as Alertmanager's config.URL requires.
+  void check_url(const YAML::Node& parent, const std::string& path, const char* key) {
+    auto n = parent[key];
+    if (!n || !n.IsScalar()) return;
+    const std::string u = n.as<std::string>();
+    const size_t scheme = u.find("://");
+    const std::string s = scheme == std::string::npos ? "" : u.substr(0, scheme);
+    if (s != "http" && s != "https") {
+      fail(n, path + "." + key, "unsupported scheme \"" + s + "\" for URL (want http or https)");
+    }
+    std::string host = u.substr(scheme + 3);
+    host = host.substr(0, host.find_first_of("/?#"));
+    if (const size_t at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
+    if (host.empty() || host.front() == ':' || host.find_first_of(" \t\r\n") != std::string::npos) {
+      fail(n, path + "." + key, "invalid URL \"" + u + "\": no valid host");
+    }
+  }
+
 
   void check_keys(const YAML::Node& n, const std::string& path,
                   std::initializer_list<std::string_view> known) {
@@ -156,6 +176,13 @@ class Loader {
       }
       secret(a, p + ".authorization", "credentials", h.bearer_token);
     }
+    if (n["basic_auth"] && (n["bearer_token"] || n["bearer_token_file"])) {
+      fail(n, p, "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be "
+                 "configured");
+    }
+    if (n["authorization"] && (n["basic_auth"] || n["bearer_token"] || n["bearer_token_file"])) {
+      fail(n, p, "at most one of basic_auth, oauth2 & authorization must be configured");
+    }
     if (auto b = n["basic_auth"]) {
       check_keys(b, p + ".basic_auth", {"username", "password", "password_file"});
       if (b["username"]) h.basic_user = str(b["username"], p + ".basic_auth.username");
@@ -212,6 +239,7 @@ class Loader {
         opt_bool(c, "send_resolved", p, sc.send_resolved);
         secret(c, p, "api_url", sc.api_url);
         if (sc.api_url.empty()) fail(c, p + ".api_url", "is required (or api_url_file)");
+        check_url(c, p, "api_url");
         for (auto [key, field] : {std::pair{"channel", &sc.channel}, {"username", &sc.username},
                                   {"icon_emoji", &sc.icon_emoji}, {"icon_url", &sc.icon_url},
                                   {"title", &sc.title}, {"title_link", &sc.title_link},
@@ -243,6 +271,7 @@ class Loader {
           opt(c, key, p, *field);
         }
         if (c["details"]) string_map(c["details"], p + ".details", pc.details);
+        check_url(c, p, "url");
         pc.http = http(c, p);
         r.pagerduty.push_back(std::move(pc));
       });
@@ -286,6 +315,7 @@ class Loader {
         opt_bool(c, "send_resolved", p, wc.send_resolved);
         secret(c, p, "url", wc.url);
         if (wc.url.empty()) fail(c, p + ".url", "is required (or url_file)");
+        check_url(c, p, "url");
         if (c["max_alerts"]) wc.max_alerts = uint(c["max_alerts"], p + ".max_alerts");
         wc.http = http(c, p);
         r.webhook.push_back(std::move(wc));
@@ -298,6 +328,7 @@ class Loader {
         opt_bool(c, "send_resolved", p, ac.send_resolved);
         secret(c, p, "url", ac.url);
         if (ac.url.empty()) fail(c, p + ".url", "is required (or url_file)");
+        check_url(c, p, "url");
         while (!ac.url.empty() && ac.url.back() == '/') ac.url.pop_back();
         ac.http = http(c, p);
         r.alertmanager.push_back(std::move(ac));
@@ -438,6 +469,11 @@ Result<NotifyConfig> parse_notify_config(std::string_view yaml, const std::strin
   Loader loader(file, base_dir);
   try {
     YAML::Node root = YAML::Load(std::string(yaml));
+    if (auto dup = find_duplicate_key(root)) {
+      return make_error("key \"" + dup->key + "\" already set in map",
+                        SourceLocation{file, static_cast<uint32_t>(dup->line),
+                                       static_cast<uint32_t>(dup->column)});
+    }
     return loader.load(root);
   } catch (const ConfigError& e) {
     return std::unexpected(e.err);

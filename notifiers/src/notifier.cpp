@@ -1,5 +1,10 @@
 #include "ruleeval/notifiers/notifier.hpp"
 
+#include <fmt/format.h>
+
+#include "ruleeval/common/excerpt.hpp"
+#include "ruleeval/common/url.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -31,7 +36,18 @@ Millis steady_ms() {
       .count();
 }
 
-void log_error(const std::string& msg) { std::cerr << "ruleeval notifier: " << msg << '\n'; }
+std::mutex g_log_mu;
+std::function<void(std::string_view, bool)> g_log;  // set_notifier_log(); else stderr
+
+void log_error(const std::string& msg) {
+  const std::string text = redact_urls_in(msg);
+  std::lock_guard lock(g_log_mu);
+  if (g_log) {
+    g_log("notifier: " + text, true);
+  } else {
+    std::cerr << "ruleeval notifier: " << text << '\n';
+  }
+}
 
 bool is_subset(const std::vector<uint64_t>& sub, const std::vector<uint64_t>& sup) {
   return std::includes(sup.begin(), sup.end(), sub.begin(), sub.end());
@@ -158,7 +174,13 @@ std::string metric_labels(const IntegrationMetrics& m) {
 
 }  // namespace
 
+void set_notifier_log(std::function<void(std::string_view message, bool error)> fn) {
+  std::lock_guard lock(g_log_mu);
+  g_log = std::move(fn);
+}
+
 struct Notifier::Worker {
+  Millis failure_logged_at = INT64_MIN / 2;  // rate limit of delivery failure logs
   std::string id;
   std::string receiver;
   IntegrationKind kind = IntegrationKind::kWebhook;
@@ -197,8 +219,12 @@ Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, Notifier
     fs::create_directories(dir, ec);
     if (ec) return make_error("cannot create state dir \"" + dir + "\": " + ec.message());
   }
-  auto sil = Silences::open(dir.empty() ? "" : (fs::path(dir) / "silences.json").string());
+  auto sil = Silences::open(dir.empty() ? "" : (fs::path(dir) / "silences.json").string(),
+                            n->opts_.clock->now());
   if (!sil) return std::unexpected(sil.error());
+  if (!(*sil)->load_warning().empty()) {
+    log_error((*sil)->load_warning() + "; starting with the silences that could be read");
+  }
   n->silences_ = std::move(*sil);
   auto ob = Outbox::open(dir.empty() ? "" : (fs::path(dir) / "outbox").string());
   if (!ob) return std::unexpected(ob.error());
@@ -487,6 +513,14 @@ void Notifier::worker_loop(Worker& w) {
           ++w.m.failed;
           ++w.m.consecutive_failures;
           w.m.last_error = res.error;
+          // Logged at most every 10 s per integration (retries of a down receiver would flood).
+          const Millis t = steady_ms();
+          if (t - w.failure_logged_at >= 10'000) {
+            w.failure_logged_at = t;
+            log_error(fmt::format("delivery failed: receiver={} integration={} attempt={} "
+                                  "notification={}: {}",
+                                  w.receiver, w.id, attempt, e.id, excerpt(res.error, 300)));
+          }
           if (opts_.failing_threshold > 0 && w.m.consecutive_failures >= opts_.failing_threshold &&
               !w.failing_raised) {
             w.failing_raised = true;
@@ -609,11 +643,25 @@ std::vector<IntegrationMetrics> Notifier::metrics() const {
 }
 
 std::string Notifier::metrics_text() const {
-  auto ms = metrics();
+  // Several integrations of one kind in a receiver (two email_configs) share their labels: they
+  // are summed into one series, as Alertmanager counts per integration type.
+  std::vector<std::pair<std::string, IntegrationMetrics>> agg;
+  for (const auto& m : metrics()) {
+    std::string labels = metric_labels(m);
+    auto it = std::find_if(agg.begin(), agg.end(), [&](const auto& p) { return p.first == labels; });
+    if (it == agg.end()) {
+      agg.emplace_back(std::move(labels), m);
+      continue;
+    }
+    it->second.sent += m.sent;
+    it->second.failed += m.failed;
+    it->second.retried += m.retried;
+    it->second.queued += m.queued;
+  }
   std::string out;
   auto family = [&](const char* name, const char* type, const char* help, auto get) {
     out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
-    for (const auto& m : ms) out += name + metric_labels(m) + " " + std::to_string(get(m)) + "\n";
+    for (const auto& [labels, m] : agg) out += name + labels + " " + std::to_string(get(m)) + "\n";
   };
   family("ruleeval_notifications_sent_total", "counter", "Notifications delivered.",
          [](const IntegrationMetrics& m) { return m.sent; });

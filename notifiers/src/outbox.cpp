@@ -65,6 +65,8 @@ Result<std::unique_ptr<Outbox>> Outbox::open(std::string dir) {
   std::error_code ec;
   fs::create_directories(fs::path(o->dir_) / "pending", ec);
   if (!ec) fs::create_directories(fs::path(o->dir_) / "failed", ec);
+  // Entries hold receiver secrets (routing keys, webhook URLs): only the service user reads them.
+  if (!ec) fs::permissions(o->dir_, fs::perms::owner_all, ec);
   if (ec) return make_error("cannot create outbox \"" + o->dir_ + "\": " + ec.message());
   // Continue the sequence after the newest pending entry so ids keep sorting by age.
   for (const auto& de : fs::directory_iterator(fs::path(o->dir_) / "pending")) {
@@ -124,7 +126,26 @@ Result<void> Outbox::fail(const std::string& id, const std::string& reason) {
   auto r = detail::write_file_durably((fs::path(dir_) / "failed" / (id + ".reason")).string(),
                                       reason + "\n");
   if (!r) return r;
+  prune_failed_locked();
   return detail::fsync_dir((fs::path(dir_) / "pending").string());
+}
+
+void Outbox::prune_failed_locked() {
+  // failed/ keeps the newest kMaxFailed entries (a receiver that answers 4xx for ever must not
+  // fill the disk); older ones are removed with their .reason.
+  std::vector<std::pair<fs::file_time_type, fs::path>> entries;
+  std::error_code ec;
+  for (const auto& de : fs::directory_iterator(fs::path(dir_) / "failed", ec)) {
+    if (de.path().extension() != ".json") continue;
+    entries.emplace_back(de.last_write_time(ec), de.path());
+  }
+  if (entries.size() <= kMaxFailed) return;
+  std::sort(entries.begin(), entries.end());
+  for (size_t i = 0; i + kMaxFailed < entries.size(); ++i) {
+    fs::remove(entries[i].second, ec);
+    fs::path reason = entries[i].second;
+    fs::remove(reason.replace_extension(".reason"), ec);
+  }
 }
 
 Result<std::vector<OutboxEntry>> Outbox::load_pending() const {

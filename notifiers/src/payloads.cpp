@@ -363,9 +363,14 @@ Result<std::string> email_payload(const EmailConfig& c, const NotificationData& 
   if (!headers.count("Subject")) headers["Subject"] = default_subject(d);
   if (!headers.count("To")) headers["To"] = *to;
   if (!headers.count("From")) headers["From"] = *from;
+  // Values are RFC 2047-encoded when sent (q_encode, as Alertmanager's mime.QEncoding), so a
+  // CR/LF in a label value cannot inject a header and must not stop the page. Header names and
+  // the address lists To/From cannot be encoded: a line break there is still an error.
   for (const auto& [k, v] : headers) {
-    if (k.find_first_of("\r\n:") != std::string::npos || v.find_first_of("\r\n") != std::string::npos) {
-      return make_error("header " + k + ": value contains a line break (header injection)");
+    const bool address = k == "To" || k == "From";
+    if (k.find_first_of("\r\n:") != std::string::npos ||
+        (address && v.find_first_of("\r\n") != std::string::npos)) {
+      return make_error("header " + k + ": contains a line break (header injection)");
     }
   }
   std::random_device rd;

@@ -3,7 +3,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <ctime>
+
+#include "ruleeval/common/json_limits.hpp"
 
 #include "ruleeval/rules/unittest_file.hpp"  // parse_timestamp (RFC3339)
 
@@ -44,11 +47,23 @@ ApiReply silences_list(const Silences& s, Millis now) {
 }
 
 ApiReply silences_create(Silences& s, std::string_view body, Millis now) {
+  // Bounded before parsing: a deeply nested body must not exhaust the stack.
+  if (body.size() > kMaxSilenceBodyBytes) {
+    return error(413, "request body too large: the limit is " +
+                          std::to_string(kMaxSilenceBodyBytes) + " bytes");
+  }
+  if (json_nesting_depth(body) > kMaxJsonDepth) {
+    return error(400, "body is nested more than " + std::to_string(kMaxJsonDepth) + " levels deep");
+  }
   json in = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (in.is_discarded() || !in.is_object()) return error(400, "body is not a JSON object");
   Silence sil;
   try {
-    for (const auto& m : in.value("matchers", json::array())) {
+    if (in.contains("id") && !in["id"].is_null()) sil.id = in["id"].get<std::string>();
+    const json matchers = in.value("matchers", json::array());
+    if (!matchers.is_array()) return error(400, "matchers: not an array");
+    for (const auto& m : matchers) {
+      if (!m.is_object()) return error(400, "matchers: each matcher must be an object");
       bool regex = m.value("isRegex", false);
       bool equal = m.value("isEqual", true);
       MatchOp op = regex ? (equal ? MatchOp::kRegex : MatchOp::kNotRegex)
@@ -71,7 +86,7 @@ ApiReply silences_create(Silences& s, std::string_view body, Millis now) {
     return error(400, std::string("invalid silence: ") + e.what());
   }
   auto id = s.create(std::move(sil), now);
-  if (!id) return error(400, id.error().message);
+  if (!id) return error(Silences::is_not_found(id.error()) ? 404 : 400, id.error().message);
   return {200, json{{"silenceID", *id}}.dump()};
 }
 

@@ -1,5 +1,7 @@
 #include "ruleeval/rules/run_config.hpp"
 
+#include "ruleeval/common/yaml_duplicates.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -321,6 +323,12 @@ std::expected<RunConfig, std::vector<Error>> parse_run_config(const std::string&
     return std::unexpected(std::vector<Error>{
         Error("yaml: " + e.msg, SourceLocation{path, static_cast<uint32_t>(e.mark.line + 1),
                                                static_cast<uint32_t>(e.mark.column + 1)})});
+  }
+  if (auto dup = find_duplicate_key(root)) {
+    return std::unexpected(std::vector<Error>{
+        Error("yaml: key \"" + dup->key + "\" already set in map",
+              SourceLocation{path, static_cast<uint32_t>(dup->line),
+                             static_cast<uint32_t>(dup->column)})});
   }
   RunConfig c;
   try {

@@ -310,7 +310,8 @@ TEST_CASE("restoring after a short outage keeps firing alerts firing and pending
   ActiveAlert& firing = alerts.at(saved[0].labels.hash());
   CHECK(firing.state == AlertState::kFiring);
   CHECK(firing.fired_at == saved[0].fired_at);
-  CHECK(firing.last_sent_at == saved[0].last_sent_at);
+  // Sent again at the first evaluation (the notification log drops it if it was delivered).
+  CHECK(firing.last_sent_at == kNoTime);
   ActiveAlert& pending = alerts.at(saved[1].labels.hash());
   CHECK(pending.active_at == saved[1].active_at + 10 * kMin);
 

@@ -117,7 +117,7 @@ int run(const RunFlags& f) {
   }
   mopts.shard = *shard;
   mopts.workers = f.workers;
-  mopts.state_dir = f.state_dir;
+  mopts.state_dir = f.check_config ? "" : f.state_dir;  // --check-config touches no state
   mopts.on_transition = [&log](const engine::ActiveAlert& a, engine::AlertState from,
                                engine::AlertState to) {
     std::string msg = to == engine::AlertState::kFiring     ? "alert firing"
@@ -137,6 +137,8 @@ int run(const RunFlags& f) {
     }
   };
 
+  // One logger for everything: the notifier's lines follow --log-format too.
+  notifiers::set_notifier_log(mopts.log);
   std::shared_ptr<rules::AlertSink> sink;
   std::shared_ptr<notifiers::Notifier> notifier;
   if (ncfg && !f.check_config) {

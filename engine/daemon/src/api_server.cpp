@@ -1,7 +1,12 @@
 #include "ruleeval/engine/api_server.hpp"
 
-#include <httplib.h>
+#include "ruleeval/common/json_limits.hpp"
 
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -19,6 +24,7 @@ struct ApiServer::Impl {
   };
   std::vector<Route> routes;
   std::function<std::string()> extra_metrics;
+  std::atomic<int> listen_fd{-1};
 };
 
 namespace {
@@ -122,23 +128,70 @@ Result<void> ApiServer::start(const std::string& host, int port) {
       pattern += "(.*)";
     }
     HttpHandler h = r.handler;
-    auto fn = [h](const httplib::Request& req, httplib::Response& res) { reply(res, h(to_request(req))); };
+    auto fn = [h](const httplib::Request& req, httplib::Response& res) {
+      // Every JSON body is bounded before a handler parses it (size: set_payload_max_length).
+      if (json_nesting_depth(req.body) > kMaxJsonNesting) {
+        res.status = 400;
+        res.set_content("\"request body is nested more than " + std::to_string(kMaxJsonNesting) +
+                            " levels deep\"",
+                        "application/json");
+        return;
+      }
+      reply(res, h(to_request(req)));
+    };
     if (r.method == "GET") s.Get(pattern, fn);
     if (r.method == "POST") s.Post(pattern, fn);
     if (r.method == "DELETE") s.Delete(pattern, fn);
   }
-  if (port == 0) {
-    port_ = s.bind_to_any_port(host);
-    if (port_ <= 0) return make_error("cannot listen on " + host + ": no free port");
-  } else {
-    if (!s.bind_to_port(host, port)) {
-      return make_error("cannot listen on " + host + ":" + std::to_string(port) +
-                        " (address in use or not permitted)");
+  // Idle or slow clients must not starve the API (a liveness probe would restart the process):
+  // a pool of kApiThreads, a short header read timeout, bounded keep-alive, bounded bodies and
+  // a listen backlog of kApiBacklog (httplib's default is 5).
+  s.new_task_queue = [] { return new httplib::ThreadPool(kApiThreads); };
+  s.set_read_timeout(kApiReadTimeoutSec, 0);
+  s.set_write_timeout(kApiReadTimeoutSec, 0);
+  s.set_keep_alive_timeout(kApiReadTimeoutSec);
+  s.set_keep_alive_max_count(100);
+  s.set_payload_max_length(kMaxRequestBodyBytes);
+  s.set_socket_options([this](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    int domain = 0;
+    socklen_t len = sizeof domain;
+    if (::getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_INET6) {
+      int no = 0;  // "::" serves IPv4 too, as Go's listener does
+      ::setsockopt(sock, IPPROTO_IPV6, IPV6_V6ONLY, &no, sizeof no);
     }
+    impl_->listen_fd = sock;
+  });
+  const std::string bind_host = listen_host(host);
+  const bool bound = port == 0 ? (port_ = s.bind_to_any_port(bind_host)) > 0
+                               : s.bind_to_port(bind_host, port);
+  if (!bound && host.empty()) {
+    // No IPv6: all IPv4 interfaces.
+    if (port == 0) {
+      port_ = s.bind_to_any_port("0.0.0.0");
+    } else if (s.bind_to_port("0.0.0.0", port)) {
+      port_ = port;
+    }
+  } else if (bound && port != 0) {
     port_ = port;
+  }
+  if (port_ > 0 && impl_->listen_fd >= 0) ::listen(impl_->listen_fd, kApiBacklog);
+  if (port_ <= 0) {
+    return make_error("cannot listen on " + host + ":" + std::to_string(port) +
+                      " (address in use or not permitted)");
   }
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
   return {};
+}
+
+std::string ApiServer::listen_host(const std::string& host) {
+  // Go's net.Listen(":port") listens on every interface, IPv6 and IPv4; "[::1]" is "::1".
+  if (host.empty()) return "::";
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    return host.substr(1, host.size() - 2);
+  }
+  return host;
 }
 
 void ApiServer::stop() {

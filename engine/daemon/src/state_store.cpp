@@ -17,7 +17,9 @@
 #include <unordered_set>
 
 #include "ruleeval/common/file_io.hpp"
+#include "ruleeval/common/json_limits.hpp"
 #include "ruleeval/engine/scheduler.hpp"
+#include "ruleeval/engine/state_journal.hpp"
 
 namespace ruleeval::engine {
 
@@ -224,7 +226,113 @@ Result<GrafanaInstance> parse_instance(const Value& v, const std::string& path) 
   return in;
 }
 
+
+std::string_view kind_name(JournalRecord::Kind k) {
+  switch (k) {
+    case JournalRecord::Kind::kAlert:
+      return "alert";
+    case JournalRecord::Kind::kAlertRemoved:
+      return "removed";
+    case JournalRecord::Kind::kInstances:
+      return "instances";
+    case JournalRecord::Kind::kNote:
+      return "note";
+  }
+  return "?";
+}
+
 }  // namespace
+
+std::string encode_journal_payload(const JournalRecord& r) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("lsn");
+  w.Uint64(r.lsn);
+  w.Key("at");
+  w.Int64(r.at);
+  w.Key("kind");
+  w.String(std::string(kind_name(r.kind)));
+  if (r.kind == JournalRecord::Kind::kNote) {
+    w.Key("note");
+    w.String(r.note);
+  } else {
+    w.Key("file");
+    w.String(r.file);
+    w.Key("group");
+    w.String(r.group);
+    w.Key("rule");
+    w.String(r.rule);
+    if (r.kind == JournalRecord::Kind::kInstances) {
+      w.Key("instances");
+      w.StartArray();
+      for (const auto& in : r.instances) write_instance(w, in);
+      w.EndArray();
+    } else if (r.kind == JournalRecord::Kind::kAlertRemoved) {
+      w.Key("labels");
+      write_labels(w, r.alert.labels);
+    } else {
+      w.Key("alert");
+      write_alert(w, r.alert);
+    }
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+Result<JournalRecord> decode_journal_payload(std::string_view json) {
+  if (json_nesting_depth(json) > kMaxJsonNesting) {
+    return make_error(fmt::format("nested more than {} levels deep", kMaxJsonNesting));
+  }
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError()) {
+    return make_error(fmt::format("invalid JSON at offset {}: {}", doc.GetErrorOffset(),
+                                  rapidjson::GetParseError_En(doc.GetParseError())));
+  }
+  if (!doc.IsObject()) return make_error("$: not an object");
+  Obj o(doc, "$");
+  JournalRecord r;
+  RE_TRY(lsn, o.get("lsn"));
+  if (!lsn->IsUint64()) return make_error("$.lsn: not an unsigned integer");
+  r.lsn = lsn->GetUint64();
+  RE_TRY(at, o.time("at"));
+  r.at = at;
+  RE_TRY(kind, o.str("kind"));
+  if (kind == "note") {
+    r.kind = JournalRecord::Kind::kNote;
+    RE_TRY(note, o.str("note"));
+    r.note = std::move(note);
+    return r;
+  }
+  RE_TRY(file, o.str("file"));
+  RE_TRY(group, o.str("group"));
+  RE_TRY(rule, o.str("rule"));
+  r.file = std::move(file);
+  r.group = std::move(group);
+  r.rule = std::move(rule);
+  if (kind == "alert") {
+    r.kind = JournalRecord::Kind::kAlert;
+    RE_TRY(av, o.get("alert"));
+    RE_TRY(a, parse_alert(*av, "$.alert"));
+    r.alert = std::move(a);
+  } else if (kind == "removed") {
+    r.kind = JournalRecord::Kind::kAlertRemoved;
+    RE_TRY(labels, o.labels("labels"));
+    r.alert.labels = labels;
+  } else if (kind == "instances") {
+    r.kind = JournalRecord::Kind::kInstances;
+    RE_TRY(arr, o.array("instances"));
+    size_t j = 0;
+    for (const auto& iv : arr) {
+      RE_TRY(in, parse_instance(iv, fmt::format("$.instances[{}]", j++)));
+      r.instances.push_back(std::move(in));
+    }
+  } else {
+    return make_error(fmt::format("$.kind: unknown record kind \"{}\"", kind));
+  }
+  return r;
+}
 
 const RuleStateSnapshot* StateSnapshot::find(std::string_view file, std::string_view group,
                                              std::string_view rule) const {
@@ -256,12 +364,14 @@ std::string serialize_rule_state(const RuleStateSnapshot& r) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-std::string assemble_state(Millis saved_at, std::span<const std::string* const> rule_objects) {
-  size_t size = 64;
+std::string assemble_state(Millis saved_at, std::span<const std::string* const> rule_objects,
+                           uint64_t journal_seq) {
+  size_t size = 96;
   for (const auto* o : rule_objects) size += o->size() + 1;
   std::string out;
   out.reserve(size);
-  out += fmt::format(R"({{"version":{},"savedAt":{},"rules":[)", kFormatVersion, saved_at);
+  out += fmt::format(R"({{"version":{},"savedAt":{},"journalSeq":{},"rules":[)", kFormatVersion,
+                     saved_at, journal_seq);
   for (size_t i = 0; i < rule_objects.size(); ++i) {
     if (i) out += ',';
     out += *rule_objects[i];
@@ -277,10 +387,14 @@ std::string serialize_state(const StateSnapshot& s) {
   std::vector<const std::string*> ptrs;
   ptrs.reserve(objects.size());
   for (const auto& o : objects) ptrs.push_back(&o);
-  return assemble_state(s.saved_at, ptrs);
+  return assemble_state(s.saved_at, ptrs, s.journal_seq);
 }
 
 Result<StateSnapshot> parse_state(std::string_view json) {
+  // RapidJSON's parser recurses: a hostile file must not exhaust the stack.
+  if (json_nesting_depth(json) > kMaxJsonNesting) {
+    return make_error(fmt::format("nested more than {} levels deep", kMaxJsonNesting));
+  }
   rapidjson::Document doc;
   doc.Parse(json.data(), json.size());
   if (doc.HasParseError()) {
@@ -298,6 +412,10 @@ Result<StateSnapshot> parse_state(std::string_view json) {
   RE_TRY(rules, root.array("rules"));
   StateSnapshot out;
   out.saved_at = saved_at;
+  if (auto js = doc.FindMember("journalSeq"); js != doc.MemberEnd()) {
+    if (!js->value.IsUint64()) return make_error("$.journalSeq: not an unsigned integer");
+    out.journal_seq = js->value.GetUint64();
+  }
   size_t i = 0;
   for (const auto& rv : rules) {
     std::string path = fmt::format("$.rules[{}]", i++);
@@ -388,7 +506,7 @@ Result<void> StateStore::save(const StateSnapshot& s) {
     for (const auto* r : members[i]) pieces.push_back(serialize_rule_state(*r));
     std::vector<const std::string*> ptrs;
     for (const auto& p : pieces) ptrs.push_back(&p);
-    groups[i].data = assemble_state(s.saved_at, ptrs);
+    groups[i].data = assemble_state(s.saved_at, ptrs, s.journal_seq);
   }
   return save_groups(s.saved_at, groups, true);
 }
@@ -438,6 +556,88 @@ Millis read_saved_at(const std::string& path) {
 
 }  // namespace
 
+StateJournal& StateStore::journal() {
+  if (!journal_) journal_ = std::make_shared<StateJournal>(dir_);
+  return *journal_;
+}
+
+namespace {
+
+// Applies journal records over a merged snapshot. `seq_by_path` is the journalSeq of each group
+// file that was loaded; groups without a file take every record.
+size_t apply_journal(StateSnapshot& merged, std::span<const JournalRecord> records,
+                     const std::unordered_map<std::string, uint64_t>& seq_by_path,
+                     const StateStore& store) {
+  std::unordered_map<std::string, size_t> rule_index;  // file \0 group \0 rule -> merged.rules
+  for (size_t i = 0; i < merged.rules.size(); ++i) {
+    const auto& r = merged.rules[i];
+    rule_index.emplace(r.file + '\0' + r.group + '\0' + r.rule, i);
+  }
+  std::unordered_map<size_t, std::unordered_map<uint64_t, size_t>> alert_index;
+  auto alerts_of = [&](size_t ri) -> std::unordered_map<uint64_t, size_t>& {
+    auto [it, fresh] = alert_index.try_emplace(ri);
+    if (fresh) {
+      const auto& v = merged.rules[ri].alerts;
+      for (size_t j = 0; j < v.size(); ++j) it->second.emplace(v[j].labels.hash(), j);
+    }
+    return it->second;
+  };
+  size_t applied = 0;
+  for (const auto& rec : records) {
+    auto sq = seq_by_path.find(store.group_path(rec.file, rec.group));
+    if (sq != seq_by_path.end() && rec.lsn <= sq->second) continue;  // in the snapshot
+    const std::string key = rec.file + '\0' + rec.group + '\0' + rec.rule;
+    auto it = rule_index.find(key);
+    if (it == rule_index.end()) {
+      if (rec.kind == JournalRecord::Kind::kAlertRemoved) continue;
+      RuleStateSnapshot r;
+      r.file = rec.file;
+      r.group = rec.group;
+      r.rule = rec.rule;
+      merged.rules.push_back(std::move(r));
+      it = rule_index.emplace(key, merged.rules.size() - 1).first;
+    }
+    RuleStateSnapshot& r = merged.rules[it->second];
+    r.saved_at = std::max(r.saved_at, rec.at);
+    merged.saved_at = std::max(merged.saved_at, rec.at);
+    ++applied;
+    switch (rec.kind) {
+      case JournalRecord::Kind::kAlert: {
+        auto& idx = alerts_of(it->second);
+        const uint64_t h = rec.alert.labels.hash();
+        if (auto a = idx.find(h); a != idx.end()) {
+          r.alerts[a->second] = rec.alert;
+        } else {
+          idx.emplace(h, r.alerts.size());
+          r.alerts.push_back(rec.alert);
+        }
+        break;
+      }
+      case JournalRecord::Kind::kAlertRemoved: {
+        auto& idx = alerts_of(it->second);
+        auto a = idx.find(rec.alert.labels.hash());
+        if (a == idx.end()) break;
+        const size_t pos = a->second;
+        idx.erase(a);
+        if (pos + 1 != r.alerts.size()) {
+          r.alerts[pos] = std::move(r.alerts.back());
+          idx[r.alerts[pos].labels.hash()] = pos;
+        }
+        r.alerts.pop_back();
+        break;
+      }
+      case JournalRecord::Kind::kInstances:
+        r.instances = rec.instances;
+        break;
+      case JournalRecord::Kind::kNote:
+        break;
+    }
+  }
+  return applied;
+}
+
+}  // namespace
+
 StateStore::Loaded StateStore::load(Millis now) {
   Loaded out;
   std::error_code ec;
@@ -454,10 +654,13 @@ StateStore::Loaded StateStore::load(Millis now) {
   StateSnapshot merged;
   bool any = false;
   std::unordered_set<std::string> covered;  // file \0 group with a group file of its own
+  std::unordered_map<std::string, uint64_t> seq_by_path;
   for (const auto& path : group_files) {
     auto snap = load_file(path, now, out);
     if (!snap) continue;
     any = true;
+    seq_by_path[path] = snap->journal_seq;
+    out.max_lsn = std::max(out.max_lsn, snap->journal_seq);
     const Millis at = std::max(snap->saved_at, heartbeat);
     merged.saved_at = std::max(merged.saved_at, at);
     for (auto& r : snap->rules) {
@@ -477,6 +680,14 @@ StateStore::Loaded StateStore::load(Millis now) {
       }
     }
   }
+  auto replay = journal().read_all();
+  out.max_lsn = std::max(out.max_lsn, replay.max_lsn);
+  for (auto& e : replay.errors) out.errors.push_back(std::move(e));
+  for (auto& n : replay.notes) out.notes.push_back(std::move(n));
+  if (!replay.records.empty()) {
+    out.journal_records = apply_journal(merged, replay.records, seq_by_path, *this);
+    if (out.journal_records > 0) any = true;
+  }
   if (any) out.snapshot = std::move(merged);
   return out;
 }
@@ -492,6 +703,11 @@ RestoreSummary restore_alerts(AlertMap& into, std::span<const ActiveAlert> saved
       continue;
     }
     ActiveAlert r = a;
+    r.journal_sig = transition_signature(a);  // as on disk: only a changed activeAt is journaled
+    // Like Prometheus (which never persists LastSentAt), a restarted process sends every restored
+    // alert again at its first evaluation: a notification handed over just before a crash may
+    // not have reached the notifier's outbox. The notification log drops what was delivered.
+    r.last_sent_at = kNoTime;
     switch (a.state) {
       case AlertState::kFiring:
         ++sum.firing;

@@ -10,6 +10,8 @@
 #include <limits>
 
 #include "querier_curl.hpp"
+#include "ruleeval/common/excerpt.hpp"
+#include "ruleeval/common/url.hpp"
 
 namespace ruleeval::engine {
 
@@ -244,15 +246,7 @@ void string_list(const Value& obj, const char* key, std::vector<std::string>& ou
   }
 }
 
-std::string snippet(std::string_view body) {
-  constexpr size_t kMax = 200;
-  std::string s(body.substr(0, kMax));
-  for (char& c : s) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  if (body.size() > kMax) s += "...";
-  return s;
-}
+std::string snippet(std::string_view body) { return excerpt(body, 200); }
 
 }  // namespace
 
@@ -335,6 +329,12 @@ QueryOutcome decode_query_response(std::string_view body, int http_status) {
 HttpQuerier::HttpQuerier(HttpClientConfig config)
     : config_(std::move(config)), session_(std::make_unique<CurlSession>(config_)) {
   while (!config_.url.empty() && config_.url.back() == '/') config_.url.pop_back();
+  // A query string in the URL (?token=...) stays at the end: base + path + query.
+  auto split = split_url_query(config_.url);
+  base_ = std::move(split.base);
+  while (!base_.empty() && base_.back() == '/') base_.pop_back();
+  query_ = std::move(split.query);
+  shown_base_ = redact_url(base_);
 }
 
 HttpQuerier::~HttpQuerier() = default;
@@ -351,11 +351,13 @@ QueryOutcome HttpQuerier::post(
   };
   for (const auto& [k, v] : form) add(k, v);
   for (const auto& [k, v] : config_.query_params) add(k, v);
-  url_.assign(config_.url).append(path);
+  url_.assign(base_).append(path).append(query_);
   auto reply = session_->post(url_, body_, "application/x-www-form-urlencoded");
+  // Errors name the URL without its password (and without the query: it may hold a token).
+  auto shown = [&] { return shown_base_ + std::string(path); };
   if (!reply) {
     QueryError e = reply.error();
-    e.message = url_ + ": " + e.message;
+    e.message = shown() + ": " + redact_urls_in(e.message);
     return std::unexpected(e);
   }
   auto decode_start = std::chrono::steady_clock::now();
@@ -364,7 +366,7 @@ QueryOutcome HttpQuerier::post(
   traffic_.decode_seconds +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - decode_start).count();
   if (!out && out.error().kind != QueryError::Kind::kApi) {
-    out.error().message = url_ + ": " + out.error().message;
+    out.error().message = shown() + ": " + out.error().message;
   }
   return out;
 }

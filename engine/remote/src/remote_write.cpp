@@ -8,6 +8,8 @@
 #include <unordered_map>
 
 #include "querier_curl.hpp"
+#include "ruleeval/common/excerpt.hpp"
+#include "ruleeval/common/url.hpp"
 
 namespace ruleeval::engine {
 
@@ -370,6 +372,14 @@ std::expected<std::string, std::string> snappy_uncompress(std::string_view compr
 
 // ---------------------------------------------------------------------------------------------
 
+namespace {
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
 RemoteWriteQueue::RemoteWriteQueue(RemoteWriteConfig config)
     : config_(std::move(config)), session_(std::make_unique<CurlSession>(config_.http)) {
   if (config_.max_samples_per_send == 0) config_.max_samples_per_send = 1;
@@ -424,24 +434,31 @@ std::expected<void, std::string> RemoteWriteQueue::send_batch(std::span<const Wr
     auto reply = session_->post(config_.http.url, body, "application/x-protobuf", kHeaders);
     bool retry = false;
     if (!reply) {
-      last = fmt::format("{}: {}", config_.http.url, reply.error().to_string());
+      last = fmt::format("{}: {}", redact_url(config_.http.url), reply.error().to_string());
       retry = reply.error().kind == QueryError::Kind::kTransport;
     } else if (reply->status >= 200 && reply->status < 300) {
       return {};
     } else {
-      std::string snippet = reply->body->substr(0, 200);
-      while (!snippet.empty() && (snippet.back() == '\n' || snippet.back() == '\r')) {
-        snippet.pop_back();
+      std::string_view answer = *reply->body;
+      while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) {
+        answer.remove_suffix(1);
       }
-      last = fmt::format("{}: HTTP {}: {}", config_.http.url, reply->status, snippet);
+      const std::string snippet = excerpt(answer, 200);
+      last = fmt::format("{}: HTTP {}: {}", redact_url(config_.http.url), reply->status, snippet);
       retry = reply->status >= 500 || reply->status == 429;
     }
-    if (!retry || attempt == config_.max_attempts) break;
+    if (!retry || attempt == config_.max_attempts || past_deadline()) break;
     {
       std::lock_guard lock(mu_);
       ++stats_.retries;
     }
-    sleep_(backoff);
+    if (const int64_t d = deadline_.load(); d > 0) {
+      const int64_t left = d - steady_ms();
+      if (left <= 0) break;
+      sleep_(std::min<Millis>(backoff, left));
+    } else {
+      sleep_(backoff);
+    }
     backoff = std::min(backoff * 2, config_.max_backoff_ms);
   }
   return std::unexpected(last);
@@ -461,7 +478,12 @@ std::expected<void, std::string> RemoteWriteQueue::flush() {
                    std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     }
-    auto r = send_batch(batch);
+    std::expected<void, std::string> r;
+    if (past_deadline()) {
+      r = std::unexpected(std::string("shutdown deadline passed; batch dropped"));
+    } else {
+      r = send_batch(batch);
+    }
     std::lock_guard lock(mu_);
     if (r) {
       stats_.samples_sent += batch.size();
@@ -490,11 +512,17 @@ void RemoteWriteQueue::start() {
   });
 }
 
-void RemoteWriteQueue::stop() {
+bool RemoteWriteQueue::past_deadline() const {
+  const int64_t d = deadline_.load();
+  return d > 0 && steady_ms() >= d;
+}
+
+void RemoteWriteQueue::stop(Millis budget_ms) {
   {
     std::lock_guard lock(mu_);
     if (!worker_.joinable()) return;
     stopping_ = true;
+    deadline_ = steady_ms() + std::max<Millis>(budget_ms, 1);
   }
   cv_.notify_all();
   worker_.join();

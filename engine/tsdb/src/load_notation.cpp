@@ -1,5 +1,7 @@
 #include "ruleeval/engine/load_notation.hpp"
 
+#include "ruleeval/common/excerpt.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <climits>
@@ -76,9 +78,7 @@ Error bad_hist(size_t column, std::string_view why) {
   return Error(fmt::format("invalid native histogram at column {}: {}", column, why));
 }
 
-std::string_view quote_snippet(std::string_view s) {
-  return s.substr(0, std::min<size_t>(s.size(), 20));
-}
+std::string quote_snippet(std::string_view s) { return excerpt(s.substr(0, std::min<size_t>(s.size(), 20))); }
 
 }  // namespace
 

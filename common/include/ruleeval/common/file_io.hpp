@@ -4,6 +4,7 @@
 // new content; the fsyncs extend that to power loss.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -21,5 +22,11 @@ enum class FileSync {
 Result<void> replace_file(const std::string& path, std::string_view content, FileSync sync,
                           unsigned mode = 0644);
 Result<void> fsync_dir(const std::string& dir);
+
+// For files read whole (rule files, series files): refuses what is not a regular file (a
+// directory, /dev/zero, a FIFO that would block for ever) and files larger than `max_bytes`,
+// with an error that names the file.
+inline constexpr uint64_t kMaxInputFileBytes = 256ull << 20;
+Result<void> check_input_file(const std::string& path, uint64_t max_bytes = kMaxInputFileBytes);
 
 }  // namespace ruleeval

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <string_view>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -92,6 +93,10 @@ struct NotifierOptions {
   std::string fallback_receiver;
   bool start_threads = true;  // false: call tick() yourself; deliveries still use workers
 };
+
+// Where the notifier's log lines go (the process's logger, so they follow --log-format); by
+// default stderr. `error` is always true today: the notifier logs problems only.
+void set_notifier_log(std::function<void(std::string_view message, bool error)> fn);
 
 class Notifier : public rules::AlertSink {
  public:

@@ -44,7 +44,11 @@ class Outbox {
   Result<std::vector<OutboxEntry>> load_pending() const;
   size_t pending_count() const;
 
+  // failed/ keeps at most this many entries (the newest).
+  static constexpr size_t kMaxFailed = 1000;
+
  private:
+  void prune_failed_locked();
   explicit Outbox(std::string dir) : dir_(std::move(dir)) {}
   std::string dir_;
   mutable std::mutex mu_;

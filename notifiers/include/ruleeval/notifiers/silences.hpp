@@ -5,6 +5,7 @@
 // is written to disk.
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -30,12 +31,24 @@ struct Silence {
 
 class Silences {
  public:
-  // `path` empty = in memory only. Loads the file when it exists.
-  static Result<std::unique_ptr<Silences>> open(std::string path);
+  // `path` empty = in memory only. Loads the file (and the change log <path>.log after it) when
+  // it exists. A corrupt file does not fail: it is moved aside to <path>.corrupt-<unix ms> and
+  // load_warning() says so (the service starts with the silences it could read).
+  static Result<std::unique_ptr<Silences>> open(std::string path, Millis now = 0);
+  const std::string& load_warning() const { return load_warning_; }
 
-  // Validates (at least one matcher, not all matching the empty string, ends after starts) and
-  // persists. Returns the new id.
+  // Limits (Alertmanager's --silences.max-silences / --silences.max-per-silence-bytes, with
+  // defaults instead of "unlimited").
+  static constexpr size_t kMaxSilences = 10'000;        // not yet expired
+  static constexpr size_t kMaxSilenceBytes = 64 << 10;  // matchers + comment + createdBy
+  static constexpr size_t kMaxMatchers = 64;
+
+  // Validates as Alertmanager does (at least one matcher, valid label names, valid regexes,
+  // not all matching the empty string, ends after starts, limits) and persists. Returns the new
+  // id. With s.id set, updates that silence instead (an error for which is_not_found() holds
+  // when there is none).
   Result<std::string> create(Silence s, Millis now);
+  static bool is_not_found(const Error& e) { return e.message.starts_with("silence not found"); }
   // Ends an active or pending silence at `now`.
   Result<void> expire(const std::string& id, Millis now);
   std::vector<Silence> list() const;
@@ -44,8 +57,13 @@ class Silences {
 
  private:
   explicit Silences(std::string path) : path_(std::move(path)) {}
+  // Writes one changed silence: appended to <path>.log and fsync'd; the whole file is rewritten
+  // (and the log emptied) only every kCompactEvery changes.
+  Result<void> persist_locked(const Silence& changed);
   Result<void> save_locked() const;
   std::string path_;
+  std::string load_warning_;
+  size_t log_entries_ = 0;
   mutable std::mutex mu_;
   std::vector<Silence> silences_;
   uint64_t seq_ = 0;

@@ -17,6 +17,10 @@ struct ApiReply {
   std::string body;  // JSON
 };
 
+// Bounds on the bodies of POST /api/v2/silences, checked before the JSON is parsed.
+inline constexpr size_t kMaxSilenceBodyBytes = 1 << 20;
+inline constexpr size_t kMaxJsonDepth = 32;
+
 ApiReply silences_list(const Silences& s, Millis now);
 ApiReply silences_create(Silences& s, std::string_view body, Millis now);
 ApiReply silences_expire(Silences& s, std::string_view id, Millis now);

@@ -3,6 +3,8 @@
 // HTML status page at /. Other layers (the notifiers' silences) add routes through add_route().
 #pragma once
 
+#include <ctime>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -46,6 +48,12 @@ class ApiServer {
   Result<void> start(const std::string& host, int port);
   void stop();
   int port() const { return port_; }
+  // The address start() binds for `host`: "" (from ":port") means every interface, as in Go.
+  static std::string listen_host(const std::string& host);
+
+  static constexpr size_t kApiThreads = 64;     // connections served at once; more wait in a queue
+  static constexpr int kApiBacklog = 1024;      // pending connections the kernel keeps
+  static constexpr time_t kApiReadTimeoutSec = 5;  // request header/body read, keep-alive idle
 
  private:
   struct Impl;

@@ -58,6 +58,7 @@ struct ManagerOptions {
 
 class Datasource;
 class RemoteWriteQueue;
+struct WriteSample;
 class StateStore;
 
 class RuleManager {
@@ -118,7 +119,9 @@ class RuleManager {
   void note_reload(bool ok, Millis at);
 
   // Writes the alert state of the groups evaluated since the last save, one file per group under
-  // <state_dir> (write, fsync, rename; see state_store.hpp). Called after evaluations and at
+  // <state_dir> (write, fsync, rename; see state_store.hpp): the compaction of the state journal,
+  // whose segments it drops once they are covered. Transitions themselves are journaled (and
+  // durable) inside each evaluation, before anything shows them. Called periodically and at
   // stop(); public for tests.
   Result<void> save_state();
   // What happened to the saved state at start-up (restored, or why not); empty if nothing.
@@ -135,7 +138,9 @@ class RuleManager {
   void restore_state(std::vector<std::shared_ptr<Group>>& groups, const rules::RunConfig& cfg);
   void eval_group(Group& g, Millis ts);
   void restore_group_for_state(Group& g, Millis ts);  // g.mu held
-  void run_eval(Group& g, Millis ts);  // g.mu held: evaluate, write results (store, remote write)
+  // g.mu held: evaluate, write results (store, remote write; remote write samples go to `held`
+  // instead when given).
+  void run_eval(Group& g, Millis ts, std::vector<WriteSample>* held);
   Millis now() const;
 
   ManagerOptions opts_;
@@ -156,10 +161,15 @@ class RuleManager {
   std::mutex save_run_mu_;  // one save_state() at a time (it owns the groups' state pieces)
   std::string state_log_;
   std::atomic<bool> state_dirty_{false};
-  std::atomic<bool> state_urgent_{false};  // an alert changed state since the last save
   // The queue the groups' results go to; copied (remote_write()) rather than read in place.
   std::shared_ptr<RemoteWriteQueue> remote_write() const;
   mutable std::mutex remote_write_mu_;  // guards remote_write_ and remote_write_url_
+  // State writes (journal commits, snapshot saves) that failed; the last error (under save_mu_)
+  // for the status page, and when it was last logged (rate limit).
+  std::atomic<uint64_t> state_write_failures_{0};
+  std::string state_write_error_;
+  Millis state_error_logged_at_ = 0;
+  void note_state_write(const Result<void>& r, std::string_view what);
   std::shared_ptr<RemoteWriteQueue> remote_write_;
   std::string remote_write_url_;
   std::atomic<Millis> outage_tolerance_{60 * 60 * 1000};

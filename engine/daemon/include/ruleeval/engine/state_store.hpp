@@ -29,6 +29,7 @@
 // free functions are pure and thread-safe.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -51,8 +52,12 @@ struct RuleStateSnapshot {
   Millis saved_at = 0;
 };
 
+class StateJournal;
+
 struct StateSnapshot {
   Millis saved_at = 0;  // loaded from several files: the newest
+  // The state journal's LSN this document covers (its group's records up to it are in it).
+  uint64_t journal_seq = 0;
   std::vector<RuleStateSnapshot> rules;
 
   const RuleStateSnapshot* find(std::string_view file, std::string_view group,
@@ -63,7 +68,8 @@ std::string serialize_state(const StateSnapshot& s);
 // The same file, built from pieces: one JSON object per rule (serialize_rule_state), so that a
 // caller can keep the pieces of rules that did not change since the last save.
 std::string serialize_rule_state(const RuleStateSnapshot& r);
-std::string assemble_state(Millis saved_at, std::span<const std::string* const> rule_objects);
+std::string assemble_state(Millis saved_at, std::span<const std::string* const> rule_objects,
+                           uint64_t journal_seq = 0);
 // Strict: unknown states, missing fields or wrong types are errors naming the JSON path.
 Result<StateSnapshot> parse_state(std::string_view json);
 
@@ -93,12 +99,22 @@ class StateStore {
     std::optional<StateSnapshot> snapshot;  // nullopt: no usable file at all
     std::vector<std::string> errors;        // one per unreadable or corrupt file
     std::vector<std::string> moved_to;      // where corrupt files were moved
+    std::vector<std::string> notes;         // journal torn tails and notes (not errors)
+    size_t journal_records = 0;             // journal records applied over the snapshots
+    uint64_t max_lsn = 0;                   // highest LSN seen (snapshots and journal)
   };
-  // Never throws. `now` names the .corrupt-<ts> files.
+  // Never throws. `now` names the .corrupt-<ts> files. Reads the snapshots, then replays the
+  // state journal (state_journal.hpp) over them: a record applies to its group when its LSN is
+  // above the group snapshot's journalSeq. A rule's effective save time is the latest of its
+  // snapshot, saved_at and its journal records.
   Loaded load(Millis now);
+
+  // The journal of this directory (created on first use).
+  StateJournal& journal();
 
  private:
   std::string dir_;
+  std::shared_ptr<StateJournal> journal_;
 };
 
 struct RestoreOptions {

@@ -118,6 +118,7 @@ class HttpQuerier final : public Querier {
   std::unique_ptr<CurlSession> session_;
   Traffic traffic_;
   std::string body_, url_;  // reused between requests
+  std::string base_, query_, shown_base_;  // config URL split at '?'; base with the password redacted
 };
 
 }  // namespace ruleeval::engine

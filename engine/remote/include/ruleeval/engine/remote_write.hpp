@@ -83,7 +83,11 @@ class RemoteWriteQueue {
   std::expected<void, std::string> flush();
 
   void start();  // background thread: flush every flush_interval_ms and when a batch is full
-  void stop();
+  // Stops the thread after one last flush that ends within `budget_ms` (SIGTERM must finish
+  // within Kubernetes' 30 s grace period even when the endpoint is down): past the deadline no
+  // batch is retried and what is left is dropped (counted in samples_failed).
+  void stop(Millis budget_ms = kStopBudgetMs);
+  static constexpr Millis kStopBudgetMs = 10'000;
 
   RemoteWriteStats stats() const;
   // For tests: replaces the sleep between retries.
@@ -102,6 +106,9 @@ class RemoteWriteQueue {
   std::mutex flush_mu_;
   std::thread worker_;
   bool stopping_ = false;
+  // Set by stop(): steady-clock ms after which nothing is retried or sent (0: none).
+  std::atomic<int64_t> deadline_{0};
+  bool past_deadline() const;
 };
 
 }  // namespace ruleeval::engine

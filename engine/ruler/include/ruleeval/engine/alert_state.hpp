@@ -49,6 +49,9 @@ struct ActiveAlert {
   // Grafana rules: the instance is (or resolved from) NoData / Error, sent to the Alertmanager
   // as DatasourceNoData / DatasourceError with the title in `rulename`. Empty otherwise.
   std::string send_as;
+  // Not part of the alert: transition_signature() of the version last appended to the state
+  // journal (0: never), so that only alerts that changed state are journaled.
+  uint64_t journal_sig = 0;
 };
 
 // All alerts of one rule, keyed by the identity hash (labels.hash()), as Prometheus keys them:

@@ -89,6 +89,7 @@ struct RuleRuntime {
   std::string generator_url;         // the alerts' generatorURL, built on first use
   GrafanaInstances instances;        // Grafana-like rules
   StaleTracker stale;                // series written in the previous evaluation
+  uint64_t journal_sig = 0;          // instances_signature() last appended to the state journal
 };
 
 class GroupRuntime {
