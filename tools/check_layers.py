@@ -26,7 +26,7 @@ ROOMS = {
     "engine/remote": (["engine/tsdb"], ["curl/", "rapidjson/", "fmt/", "snappy.h"]),
     "engine/web": (["engine/ruler"], ["rapidjson/", "fmt/"]),
     "engine/daemon": (["engine/ruler", "engine/web", "engine/remote", "rules"],
-                      ["rapidjson/", "fmt/", "httplib.h"]),
+                      ["rapidjson/", "fmt/", "httplib.h", "xxhash.h"]),
     "engine/testing": (["engine/promql", "engine/ruler", "rules"], ["fmt/", "re2/"]),
     "engine/replay": (["engine/daemon"], ["rapidjson/", "fmt/"]),
     "notifiers": (["rules"], ["nlohmann/", "curl/", "yaml-cpp/", "re2/", "fmt/"]),
