@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   ruleeval::cli::register_test(app, exit_code);
   ruleeval::cli::register_run(app, exit_code);
   ruleeval::cli::register_replay(app, exit_code);
+  ruleeval::cli::register_slo(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
