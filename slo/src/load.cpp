@@ -122,7 +122,7 @@ const std::regex& label_name_re() {
   return re;
 }
 
-void validate_slo(const Ctx& c, const YAML::Node& at, const Slo& s) {
+void validate_slo(const Ctx& c, const YAML::Node& at, const Slo& s, bool check_sli = true) {
   auto name_ok = [&](const std::string& v, std::string_view what) {
     if (v.empty())
       c.fail(at, std::string(what) + " is required");
@@ -138,7 +138,8 @@ void validate_slo(const Ctx& c, const YAML::Node& at, const Slo& s) {
   for (const auto& [k, _] : s.labels)
     if (!std::regex_match(k, label_name_re())) c.fail(at, "invalid label name \"" + k + "\"");
   if (s.pyrra.kind != PyrraIndicator::None) return;
-  if (s.sli == SliKind::Events) {
+  if (!check_sli) {
+  } else if (s.sli == SliKind::Events) {
     if (s.error_query == s.total_query)
       c.fail(at, "sli: both error and total queries can't be the same");
     if (!std::regex_search(s.error_query, window_tpl_re()))
@@ -191,11 +192,13 @@ void load_sloth(const Ctx& c, const YAML::Node& spec, bool k8s, SpecDoc& doc,
     if (auto o = number(c, n["objective"], "objective")) s.objective = *o;
     s.labels = merge(labels, str_map(c, n["labels"], "labels"));
     YAML::Node sli = n["sli"];
+    bool sli_ok = false;
     if (!sli) {
       c.fail(n, "sli is required");
     } else if (check_map(c, sli, "sli", {"events", "raw", "plugin"})) {
       int kinds = (sli["events"] ? 1 : 0) + (sli["raw"] ? 1 : 0) + (sli["plugin"] ? 1 : 0);
       if (kinds != 1) c.fail(sli, kinds == 0 ? "at least one SLI type is required" : "only one SLI type is allowed");
+      sli_ok = kinds == 1 && !sli["plugin"];
       if (auto p = sli["plugin"]) {
         std::string id = p.IsMap() ? str(c, p["id"], "plugin id") : "";
         c.fail(p, "plugin SLIs are not supported by ruleeval slo (plugin \"" + id +
@@ -241,7 +244,7 @@ void load_sloth(const Ctx& c, const YAML::Node& spec, bool k8s, SpecDoc& doc,
     };
     s.page = meta(page, k_page);
     s.ticket = meta(ticket, k_ticket);
-    validate_slo(c, n, s);
+    validate_slo(c, n, s, sli_ok);
     doc.slos.push_back(std::move(s));
   }
 }

@@ -166,13 +166,13 @@ Result<std::string> generate_tests(const DocResult& res, const std::string& rule
             out += "          - exp_labels:\n";
             std::vector<std::string> ks;
             for (const auto& [k, _] : labels) ks.push_back(k);
-            for (const auto& k : ks) yaml::key_value(out, 16, k, labels.at(k));
+            for (const auto& k : ks) yaml::key_value(out, 16 - 2, k, labels.at(k));
             if (!x->rule->annotations.empty()) {
               out += "            exp_annotations:\n";
               for (const auto& [k, v] : x->rule->annotations) {
                 auto e = expand(v, base, x->value, "annotation \"" + k + "\" of alert " + name);
                 if (!e) return std::unexpected(e.error());
-                yaml::key_value(out, 16, k, *e);
+                yaml::key_value(out, 16 - 2, k, *e);
               }
             }
           }

@@ -118,6 +118,7 @@ int run_generate(const SloArgs& a, std::vector<Generated>& out, bool generate_ru
     gen.docs = std::move(loaded.docs);
     bool ok = true;
     for (const auto& d : gen.docs) {
+      if (!generate_rules && d.kind == slo::SpecKind::Pyrra) continue;
       if (d.kind == slo::SpecKind::Pyrra && g.style != slo::Style::Pyrra) {
         std::cerr << d.where.to_string() << ": Pyrra specs need --style pyrra\n";
         ok = false;
@@ -140,12 +141,12 @@ int run_generate(const SloArgs& a, std::vector<Generated>& out, bool generate_ru
       rc = 1;
       continue;
     }
-    // DocResult points into gen.docs: fix the pointers after the move.
-    for (size_t i = 0; i < gen.results.size(); ++i) gen.results[i].doc = &gen.docs[i];
     if (generate_rules)
       for (const auto& r : gen.results) gen.text += slo::render(r, g);
     out.push_back(std::move(gen));
-    for (size_t i = 0; i < out.back().results.size(); ++i) out.back().results[i].doc = &out.back().docs[i];
+    // DocResult points into docs, whose buffer moved with the vector; re-point by position.
+    if (generate_rules)
+      for (size_t i = 0; i < out.back().results.size(); ++i) out.back().results[i].doc = &out.back().docs[i];
   }
   return rc;
 }
