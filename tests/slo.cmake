@@ -45,3 +45,7 @@ ruleeval_slo_case(test-k8s 0 "9 passed, 0 failed" test -i specs/k8s.yaml)
 add_test(NAME "slo: promtool round trip and mutations"
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/slo_promtool_test.py $<TARGET_FILE:ruleeval> ${_slo})
 set_tests_properties("slo: promtool round trip and mutations" PROPERTIES LABELS integration TIMEOUT 600)
+
+ruleeval_slo_golden(pyrra-ratio -i specs/pyrra.yaml --style pyrra)
+ruleeval_slo_golden(pyrra-latency -i specs/pyrra-latency.yaml --style pyrra)
+ruleeval_slo_case(pyrra-needs-style 1 "pyrra.yaml:2:1: Pyrra specs need --style pyrra" generate -i specs/pyrra.yaml)

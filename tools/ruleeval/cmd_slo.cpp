@@ -170,19 +170,17 @@ int write_tests(const SloArgs& a, const Generated& g, const fs::path& dir, const
   slo::GenerateOptions go;
   std::string stem = g.spec.stem().string();
   fs::path rules;
-  if (rules_file && !is_k8s_output(g)) {
+  if (rules_file && !is_k8s_output(g) && g.results.size() == 1) {
     rules = *rules_file;
   } else {
-    // promtool reads plain rule groups only: the tests get their own copy of the groups.
+    // promtool reads plain rule groups, and only a file's first YAML document: the tests get
+    // their own single-document copy of every group.
     rules = dir / (stem + ".rules.yml");
-    std::string txt;
-    for (const auto& r : g.results) {
-      std::vector<slo::Group> groups;
+    std::vector<slo::Group> groups;
+    for (const auto& r : g.results)
       for (const auto& s : r.slos)
         for (const auto& gr : s.groups) groups.push_back(gr);
-      if (!txt.empty()) txt += "---\n";
-      txt += slo::render_groups_yaml(groups);
-    }
+    std::string txt = slo::render_groups_yaml(groups);
     if (!write_all(rules, txt)) {
       std::cerr << rules.string() << ": cannot write file\n";
       return 2;
