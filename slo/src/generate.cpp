@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <regex>
 #include <set>
+#include <tuple>
 
 #include "goyaml.hpp"
 #include "ruleeval/parser/duration.hpp"
@@ -20,8 +21,13 @@ StrMap merge(StrMap a, const StrMap& b) {
 std::string window_str(int64_t ms) { return prom_duration(ms); }
 
 std::string render_window(const std::string& tpl, const std::string& window) {
-  static const std::regex re(R"(\{\{ *\.window *\}\})");
-  return std::regex_replace(tpl, re, window);
+  std::string out;
+  size_t last = 0;
+  for (auto [pos, len] = find_window_var(tpl, 0); pos != std::string::npos; std::tie(pos, len) = find_window_var(tpl, last)) {
+    out += tpl.substr(last, pos - last) + window;
+    last = pos + len;
+  }
+  return out + tpl.substr(last);
 }
 
 // Go's %q for label values (prometheus/common LabelSet.String).

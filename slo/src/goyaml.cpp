@@ -120,7 +120,10 @@ bool resolves_to_non_string(const std::string& s) {
       R"(|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$)"
       R"(|^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$)"
       R"(|^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?([Tt ].*)?$)");
-  return s.empty() || std::regex_search(s, re);
+  if (s.empty()) return true;
+  // Everything that resolves is short, except long digit strings; std::regex recurses per char.
+  if (s.size() > 64) return s.find_first_not_of("0123456789_.+-eE") == std::string::npos;
+  return std::regex_search(s, re);
 }
 
 struct Analysis {
@@ -317,6 +320,19 @@ void string_map(std::string& out, int indent, const std::string& key, const StrM
 }  // namespace ruleeval::slo
 
 namespace ruleeval::slo {
+std::pair<size_t, size_t> find_window_var(const std::string& s, size_t from) {
+  for (size_t i = s.find("{{", from); i != std::string::npos; i = s.find("{{", i + 1)) {
+    size_t j = i + 2;
+    while (j < s.size() && s[j] == ' ') ++j;
+    if (s.compare(j, 7, ".window") != 0) continue;
+    j += 7;
+    while (j < s.size() && s[j] == ' ') ++j;
+    if (s.compare(j, 2, "}}") != 0) continue;
+    return {i, j + 2 - i};
+  }
+  return {std::string::npos, 0};
+}
+
 std::string prom_duration(int64_t ms) {
   if (ms == 0) return "0s";
   std::string r;

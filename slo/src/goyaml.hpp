@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "ruleeval/slo/slo.hpp"
 
@@ -19,6 +20,8 @@ void string_map(std::string& out, int indent, const std::string& key, const StrM
 }  // namespace ruleeval::slo::yaml
 
 namespace ruleeval::slo {
+// Position and length of the next `{{ .window }}` (spaces allowed) at or after `from`; npos if none.
+std::pair<size_t, size_t> find_window_var(const std::string& s, size_t from);
 // prometheus/common model.Duration.String(): years and weeks only when exact (30d, not 4w2d).
 std::string prom_duration(int64_t ms);
 }  // namespace ruleeval::slo

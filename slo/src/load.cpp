@@ -109,24 +109,27 @@ StrMap merge(StrMap a, const StrMap& b) {
   return a;
 }
 
-const std::regex& name_re() {
-  static const std::regex re(R"(^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$)");
-  return re;
+bool alnum(char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0; }
+// ^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$ (Sloth's names)
+bool valid_name(const std::string& v) {
+  if (v.size() < 2 || !alnum(v.front()) || !alnum(v.back())) return false;
+  for (char ch : v)
+    if (!alnum(ch) && ch != '-' && ch != '_' && ch != '.') return false;
+  return true;
 }
-const std::regex& window_tpl_re() {
-  static const std::regex re(R"(\{\{ *\.window *\}\})");
-  return re;
+bool valid_label_name(const std::string& v) {
+  if (v.empty() || std::isdigit(static_cast<unsigned char>(v[0]))) return false;
+  for (char ch : v)
+    if (!alnum(ch) && ch != '_') return false;
+  return true;
 }
-const std::regex& label_name_re() {
-  static const std::regex re(R"(^[a-zA-Z_][a-zA-Z0-9_]*$)");
-  return re;
-}
+bool has_window_var(const std::string& q) { return find_window_var(q, 0).first != std::string::npos; }
 
 void validate_slo(const Ctx& c, const YAML::Node& at, const Slo& s, bool check_sli = true) {
   auto name_ok = [&](const std::string& v, std::string_view what) {
     if (v.empty())
       c.fail(at, std::string(what) + " is required");
-    else if (!std::regex_match(v, name_re()))
+    else if (!valid_name(v))
       c.fail(at, std::string(what) + " \"" + v +
                      "\" must start and end with an alphanumeric and can only contain alphanumeric, "
                      "'.', '_', and '-'");
@@ -136,24 +139,24 @@ void validate_slo(const Ctx& c, const YAML::Node& at, const Slo& s, bool check_s
   if (!(s.objective > 0 && s.objective <= 100))
     c.fail(at, "objective must be > 0 and <= 100 (a percent), got " + go_float(s.objective));
   for (const auto& [k, _] : s.labels)
-    if (!std::regex_match(k, label_name_re())) c.fail(at, "invalid label name \"" + k + "\"");
+    if (!valid_label_name(k)) c.fail(at, "invalid label name \"" + k + "\"");
   if (s.pyrra.kind != PyrraIndicator::None) return;
   if (!check_sli) {
   } else if (s.sli == SliKind::Events) {
     if (s.error_query == s.total_query)
       c.fail(at, "sli: both error and total queries can't be the same");
-    if (!std::regex_search(s.error_query, window_tpl_re()))
+    if (!has_window_var(s.error_query))
       c.fail(at, "sli error query template must contain the {{ .window }} variable");
-    if (!std::regex_search(s.total_query, window_tpl_re()))
+    if (!has_window_var(s.total_query))
       c.fail(at, "sli total query template must contain the {{ .window }} variable");
-  } else if (!std::regex_search(s.error_ratio_query, window_tpl_re())) {
+  } else if (!has_window_var(s.error_ratio_query)) {
     c.fail(at, "sli raw error ratio query template must contain the {{ .window }} variable");
   }
   for (const AlertMeta* a : {&s.page, &s.ticket}) {
     if (a->disable) continue;
     if (a->name.empty()) c.fail(at, "alerting.name is required unless both alerts are disabled");
     for (const auto& [k, _] : a->labels)
-      if (!std::regex_match(k, label_name_re())) c.fail(at, "invalid alert label name \"" + k + "\"");
+      if (!valid_label_name(k)) c.fail(at, "invalid alert label name \"" + k + "\"");
   }
 }
 

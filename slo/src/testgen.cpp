@@ -75,6 +75,7 @@ std::vector<Fired> simulate(const SloResult& r, const std::map<int64_t, double>&
 
 Result<std::string> expand(const std::string& tpl, const StrMap& labels, double value, const std::string& what) {
   static const std::regex re(R"(\{\{-?\s*(\$labels\.([A-Za-z_][A-Za-z0-9_]*)|\.Labels\.([A-Za-z_][A-Za-z0-9_]*)|\$value|\.Value)\s*-?\}\})");
+  if (tpl.size() > 4096) return make_error("cannot generate tests: " + what + " is longer than 4096 bytes");
   std::string out;
   auto begin = std::sregex_iterator(tpl.begin(), tpl.end(), re);
   size_t last = 0;
