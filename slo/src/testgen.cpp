@@ -2,6 +2,7 @@
 // recordings (slo:sli_error:ratio_rate<window>) with the labels the SLI recording rules give
 // them, so the tests pin each alert's windows and factors: per tier, both windows just above the
 // factor fire, just below stay silent, one window alone stays silent; a recovery case resolves.
+#include <algorithm>
 #include <regex>
 #include <set>
 
@@ -13,11 +14,18 @@ namespace ruleeval::slo {
 
 namespace {
 
-std::string series_name(const StrMap& labels, int64_t win) {
-  std::string s = "slo:sli_error:ratio_rate" + prom_duration(win) + "{";
+// The SLI recording an alert reads: Sloth's slo:sli_error:ratio_rate<w>{..., sloth_window} or
+// Pyrra's <metric>:burnrate<w>{...}.
+struct SeriesShape {
+  bool pyrra = false;
+  std::string pyrra_metric;  // "<metric>:burnrate"
+};
+
+std::string series_name(const SeriesShape& shape, const StrMap& labels, int64_t win) {
+  std::string s = (shape.pyrra ? shape.pyrra_metric : std::string("slo:sli_error:ratio_rate")) + prom_duration(win) + "{";
   bool first = true;
   StrMap l = labels;
-  l["sloth_window"] = prom_duration(win);
+  if (!shape.pyrra) l["sloth_window"] = prom_duration(win);
   for (const auto& [k, v] : l) {
     if (!first) s += ",";
     first = false;
@@ -47,17 +55,39 @@ struct Fired {
   double value;
 };
 
-std::vector<Fired> simulate(const SloResult& r, const std::map<int64_t, double>& values) {
+const Group* alerts_group(const SloResult& r, bool pyrra) {
+  for (const auto& g : r.groups) {
+    if (pyrra) {
+      for (const auto& rule : g.rules)
+        if (!rule.alert.empty()) return &g;
+    } else if (g.name.rfind("sloth-slo-alerts-", 0) == 0) {
+      return &g;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<Fired> simulate(const SloResult& r, const std::map<int64_t, double>& values, bool pyrra) {
   std::vector<Fired> out;
-  const Group* alerts = nullptr;
-  for (const auto& g : r.groups)
-    if (g.name.rfind("sloth-slo-alerts-", 0) == 0) alerts = &g;
+  const Group* alerts = alerts_group(r, pyrra);
   if (!alerts) return out;
   double eb = r.error_budget_ratio;
   auto above = [&](int64_t w, double f) {
     auto it = values.find(w);
     return it != values.end() && it->second > f * eb;
   };
+  if (pyrra) {  // one alert per tier, in order
+    size_t i = 0;
+    for (const auto& rule : alerts->rules) {
+      if (rule.alert.empty()) continue;
+      if (i < r.tiers.size()) {
+        const Tier& t = r.tiers[i];
+        if (above(t.short_ms, t.factor) && above(t.long_ms, t.factor)) out.push_back({&rule, values.at(t.short_ms)});
+      }
+      ++i;
+    }
+    return out;
+  }
   for (const auto& rule : alerts->rules) {
     std::string sev = rule.labels.at("sloth_severity");
     std::vector<const Tier*> tiers;
@@ -110,8 +140,29 @@ Result<std::string> generate_tests(const DocResult& res, const std::string& rule
   int n = 0;
   for (const auto& r : res.slos) {
     if (r.tiers.empty()) continue;
-    StrMap base = {{"sloth_id", r.slo.id}, {"sloth_service", r.slo.service}, {"sloth_slo", r.slo.name}};
-    for (const auto& [k, v] : r.slo.labels) base[k] = v;
+    const bool pyrra = res.doc != nullptr && res.doc->kind == SpecKind::Pyrra;
+    SeriesShape shape;
+    StrMap base;
+    int64_t max_for = 0;
+    for (const auto& t : r.tiers) max_for = std::max(max_for, t.for_ms);
+    if (pyrra) {
+      // The labels of Pyrra's burnrate recordings.
+      const Rule* rec = nullptr;
+      for (const auto& g : r.groups)
+        for (const auto& rule : g.rules)
+          if (!rule.record.empty() && rec == nullptr) rec = &rule;
+      if (rec == nullptr) continue;  // recordings disabled: nothing to feed
+      shape.pyrra = true;
+      shape.pyrra_metric = rec->record.substr(0, rec->record.rfind(":burnrate") + 9);
+      base = rec->labels;
+    } else {
+      base = {{"sloth_id", r.slo.id}, {"sloth_service", r.slo.service}, {"sloth_slo", r.slo.name}};
+      for (const auto& [k, v] : r.slo.labels) base[k] = v;
+    }
+    // Alerts with `for` (Pyrra) fire `for` after the burn starts: evaluate after it, and hold the
+    // burn long enough.
+    const int64_t eval_min = 10 + max_for / 60'000;
+    const int64_t hold_min = eval_min + 50;
     std::vector<Scenario> sc;
     double eb = r.error_budget_ratio;
     for (const auto& t : r.tiers) {
@@ -130,9 +181,9 @@ Result<std::string> generate_tests(const DocResult& res, const std::string& rule
       sc.push_back(rec);
     }
     std::set<std::string> names;
-    for (const auto& g : r.groups)
-      if (g.name.rfind("sloth-slo-alerts-", 0) == 0)
-        for (const auto& rule : g.rules) names.insert(rule.alert);
+    if (const Group* ag = alerts_group(r, pyrra))
+      for (const auto& rule : ag->rules)
+        if (!rule.alert.empty()) names.insert(rule.alert);
     for (const auto& s : sc) {
       ++n;
       out += "  - name: ";
@@ -140,13 +191,14 @@ Result<std::string> generate_tests(const DocResult& res, const std::string& rule
       out += "    interval: 1m\n    input_series:\n";
       for (const auto& [win, v] : s.values) {
         out += "      - series: ";
-        yaml::scalar(out, series_name(base, win), 10, 16);
-        std::string vals = s.recovery ? go_float(v) + "x30 0x30" : go_float(v) + "x60";
+        yaml::scalar(out, series_name(shape, base, win), 10, 16);
+        std::string vals = s.recovery ? go_float(v) + "x" + std::to_string(eval_min + 20) + " 0x" + std::to_string(hold_min)
+                                      : go_float(v) + "x" + std::to_string(hold_min);
         out += "        values: ";
         yaml::scalar(out, vals, 10, 16);
       }
       out += "    alert_rule_test:\n";
-      auto fired = simulate(r, s.values);
+      auto fired = simulate(r, s.values, pyrra);
       std::vector<std::pair<std::string, std::vector<Fired>>> evals;
       auto emit = [&](const std::string& eval_time, const std::vector<Fired>& f) -> Result<void> {
         for (const auto& name : names) {
@@ -180,8 +232,8 @@ Result<std::string> generate_tests(const DocResult& res, const std::string& rule
         }
         return {};
       };
-      Result<void> ok = emit("10m", fired);
-      if (ok && s.recovery) ok = emit("45m", {});
+      Result<void> ok = emit(std::to_string(eval_min) + "m", fired);
+      if (ok && s.recovery) ok = emit(std::to_string(eval_min + 35) + "m", {});
       if (!ok) {
         Error e = ok.error();
         e.where = r.slo.where;

@@ -282,6 +282,7 @@ void register_slo(CLI::App& app, int& exit_code) {
   add_common(test, a);
   test->add_option("-l,--extra-labels", a.extra_labels, "extra label k=v on every rule (repeatable)");
   test->add_option("--tests-out", a.tests_out, "keep the rules and tests in this folder (default: a temporary one)");
+  test->add_option("--style", a.style, "sloth (default) or pyrra (for Pyrra specs)")->check(CLI::IsMember({"sloth", "pyrra"}));
   test->callback([&exit_code] {
     std::vector<Generated> gens;
     int rc = run_generate(a, gens, true);
