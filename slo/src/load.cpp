@@ -10,9 +10,11 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "goyaml.hpp"
 #include "ruleeval/parser/duration.hpp"
+#include "ruleeval/parser/promql.hpp"
 #include "ruleeval/slo/slo.hpp"
 
 namespace ruleeval::slo {
@@ -125,6 +127,21 @@ bool valid_label_name(const std::string& v) {
 }
 bool has_window_var(const std::string& q) { return find_window_var(q, 0).first != std::string::npos; }
 
+// The query with {{.window}} rendered must be valid PromQL (Sloth's ValidateQueryExpression).
+void check_promql(const Ctx& c, const YAML::Node& at, const std::string& tpl, std::string_view what) {
+  std::string q;
+  size_t last = 0;
+  for (auto [pos, len] = find_window_var(tpl, 0); pos != std::string::npos; std::tie(pos, len) = find_window_var(tpl, last)) {
+    q += tpl.substr(last, pos - last) + "5m";
+    last = pos + len;
+  }
+  q += tpl.substr(last);
+  auto e = promql::parse(q);
+  if (!e)
+    c.fail(at, std::string(what) + " is not valid PromQL: " + std::to_string(e.error().line) + ":" +
+                   std::to_string(e.error().col) + ": " + e.error().message);
+}
+
 void validate_slo(const Ctx& c, const YAML::Node& at, const Slo& s, bool check_sli = true) {
   auto name_ok = [&](const std::string& v, std::string_view what) {
     if (v.empty())
@@ -149,8 +166,12 @@ void validate_slo(const Ctx& c, const YAML::Node& at, const Slo& s, bool check_s
       c.fail(at, "sli error query template must contain the {{ .window }} variable");
     if (!has_window_var(s.total_query))
       c.fail(at, "sli total query template must contain the {{ .window }} variable");
+    check_promql(c, at, s.error_query, "sli error query");
+    check_promql(c, at, s.total_query, "sli total query");
   } else if (!has_window_var(s.error_ratio_query)) {
     c.fail(at, "sli raw error ratio query template must contain the {{ .window }} variable");
+  } else {
+    check_promql(c, at, s.error_ratio_query, "sli raw error ratio query");
   }
   for (const AlertMeta* a : {&s.page, &s.ticket}) {
     if (a->disable) continue;

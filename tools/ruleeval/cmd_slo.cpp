@@ -91,7 +91,14 @@ int run_generate(const SloArgs& a, std::vector<Generated>& out, bool generate_ru
       std::cerr << "ruleeval slo: --extra-labels: expected key=value, got \"" << kv << "\"\n";
       return 2;
     }
-    g.extra_labels[kv.substr(0, eq)] = kv.substr(eq + 1);
+    std::string k = kv.substr(0, eq);
+    bool ok = !std::isdigit(static_cast<unsigned char>(k[0]));
+    for (char ch : k) ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_');
+    if (!ok) {
+      std::cerr << "ruleeval slo: --extra-labels: invalid label name \"" << k << "\"\n";
+      return 2;
+    }
+    g.extra_labels[k] = kv.substr(eq + 1);
   }
   auto files = discover(a.input);
   if (files.empty()) {
@@ -192,8 +199,11 @@ int write_tests(const SloArgs& a, const Generated& g, const fs::path& dir, const
   for (const auto& r : g.results) {
     auto t = slo::generate_tests(r, rel.string(), go);
     if (!t) {
+      if (t.error().message.find("no burn-rate alerts") != std::string::npos) {
+        std::cerr << g.spec.string() << ": no tests written: " << t.error().message << "\n";
+        continue;
+      }
       std::cerr << t.error().to_string() << "\n";
-      if (t.error().message.find("no burn-rate alerts") != std::string::npos) continue;
       return 1;
     }
     fs::path p = dir / (stem + (i ? "-" + std::to_string(i) : "") + "_test.yml");
