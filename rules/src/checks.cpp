@@ -11,12 +11,13 @@
 #include "ruleeval/parser/template.hpp"
 #include "ruleeval/rules/label_analysis.hpp"
 #include "ruleeval/rules/lint.hpp"
+#include "slo_checks.hpp"
 
 namespace ruleeval::rules {
 
 namespace {
 
-constexpr std::array<CheckInfo, 21> kChecks = {{
+constexpr std::array<CheckInfo, 24> kChecks = {{
     {"yaml/parse", Severity::Error, "invalid YAML, wrong field types, unknown fields, duplicate keys"},
     {"rule/format", Severity::Error, "what promtool's rulefmt.Validate rejects"},
     {"promql/syntax", Severity::Error, "PromQL parse errors"},
@@ -40,6 +41,9 @@ constexpr std::array<CheckInfo, 21> kChecks = {{
     {"alerts/annotation", Severity::Warning, "a required annotation is missing"},
     {"ruleeval/comment", Severity::Warning, "a malformed `# ruleeval disable` comment"},
     {"promql/aggregate", Severity::Warning, "rate() of an aggregation"},
+    {"slo/burn-rate", Severity::Warning, "burn-rate alert windows or factors that do not match the objective"},
+    {"slo/recording", Severity::Warning, "recording rules an SLO alert uses but no loaded file defines"},
+    {"slo/ratio", Severity::Warning, "error-ratio recordings that can exceed 1"},
 }};
 
 bool valid_utf8(std::string_view s) {
@@ -530,6 +534,7 @@ std::vector<Diagnostic> check_across_files(std::span<const RuleFile* const> file
                                            const LintConfig& cfg) {
   (void)cfg;
   std::vector<Diagnostic> out;
+  check_slo_rules(files, out);
   struct First {
     const RuleFile* file;
     Pos pos;

@@ -14,5 +14,6 @@ void register_test(CLI::App& app, int& exit_code);
 void register_run(CLI::App& app, int& exit_code);
 void register_replay(CLI::App& app, int& exit_code);
 void register_check(CLI::App& app, int& exit_code);  // promtool check rules
+void register_slo(CLI::App& app, int& exit_code);
 
 }  // namespace ruleeval::cli

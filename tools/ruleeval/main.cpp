@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   ruleeval::cli::register_test(app, exit_code);
   ruleeval::cli::register_run(app, exit_code);
   ruleeval::cli::register_replay(app, exit_code);
+  ruleeval::cli::register_slo(app, exit_code);
   ruleeval::cli::register_check(app, exit_code);
   // An unknown command names itself (CLI11 would only say that a subcommand is required).
   const auto subs = app.get_subcommands({});

@@ -1,0 +1,96 @@
+// ruleeval slo library: Go float printing, burn factors, spec loading errors, Sloth's shapes.
+#include <doctest/doctest.h>
+
+#include "ruleeval/slo/slo.hpp"
+
+using namespace ruleeval::slo;
+
+TEST_CASE("go_float prints like Go's strconv.FormatFloat(v, 'g', -1, 64)") {
+  CHECK(go_float(100 - 99.9) == "0.09999999999999432");
+  CHECK(go_float((100 - 99.9) / 100) == "0.0009999999999999432");
+  CHECK(go_float(99.9 / 100) == "0.9990000000000001");
+  CHECK(go_float(14.4) == "14.4");
+  CHECK(go_float(6) == "6");
+  CHECK(go_float(30) == "30");
+  CHECK(go_float(1e-05) == "1e-05");
+  CHECK(go_float((100 - 99.999) / 100) == "1.0000000000047748e-05");
+  CHECK(go_float(1000000) == "1e+06");
+  CHECK(go_float(123456) == "123456");
+  CHECK(go_float(0.0001) == "0.0001");
+  CHECK(go_float(-2.5) == "-2.5");
+  CHECK(go_float_f(99.9) == "99.9");
+  CHECK(go_float_f(1e21) == "1000000000000000000000");
+  CHECK(go_float_f(0.00001) == "0.00001");
+}
+
+TEST_CASE("burn factors from the budget share per window (Sloth's arithmetic)") {
+  const int64_t h = 3'600'000, d = 24 * h;
+  CHECK(go_float(burn_factor(30 * d, 2, h)) == "14.4");
+  CHECK(go_float(burn_factor(30 * d, 5, 6 * h)) == "6");
+  CHECK(go_float(burn_factor(30 * d, 10, d)) == "3");
+  CHECK(go_float(burn_factor(30 * d, 10, 3 * d)) == "1");
+  CHECK(go_float(burn_factor(28 * d, 2, h)) == "13.44");
+  CHECK(go_float(burn_factor(28 * d, 5, 6 * h)) == "5.6000000000000005");
+  CHECK(go_float(burn_factor(28 * d, 10, d)) == "2.8000000000000003");
+  CHECK(go_float(burn_factor(28 * d, 10, 3 * d)) == "0.9333333333333333");
+}
+
+TEST_CASE("spec errors name file:line:col") {
+  auto out = load_specs("version: prometheus/v1\nservice: svc\nslos:\n  - name: ab\n    objective: 99\n"
+                        "    sli:\n      plugin: {id: x}\n    alerting: {name: A, oops: 1}\n",
+                        "s.yaml", {});
+  REQUIRE(out.errors.size() == 2);
+  CHECK(out.errors[0].to_string().starts_with("s.yaml:7:15: plugin SLIs are not supported"));
+  CHECK(out.errors[1].to_string() == "s.yaml:8:25: unknown field \"oops\" in alerting");
+  auto bad = load_specs("version: prometheus/v1\nslos: [\n", "b.yaml", {});
+  REQUIRE(bad.errors.size() == 1);
+  CHECK(bad.errors[0].where.line == 3);
+  auto unknown = load_specs("apiVersion: v1\nkind: ConfigMap\n", "c.yaml", {});
+  REQUIRE(unknown.errors.size() == 1);
+  CHECK(unknown.errors[0].to_string().starts_with("c.yaml:1:1: unknown SLO spec"));
+}
+
+TEST_CASE("Sloth's rules for a 99.9% events SLO") {
+  auto out = load_specs(
+      "version: prometheus/v1\nservice: svc\nslos:\n  - name: avail\n    objective: 99.9\n"
+      "    sli:\n      events:\n        error_query: sum(rate(e[{{.window}}]))\n"
+      "        total_query: sum(rate(t[{{.window}}]))\n    alerting:\n      name: Burn\n"
+      "      ticket_alert: {disable: true}\n",
+      "s.yaml", {});
+  REQUIRE(out.errors.empty());
+  auto cat = WindowsCatalog::builtin();
+  GenerateOptions g;
+  g.windows = &cat;
+  auto r = generate(out.docs[0], g);
+  REQUIRE(r.has_value());
+  const auto& groups = r->slos[0].groups;
+  REQUIRE(groups.size() == 3);
+  CHECK(groups[0].name == "sloth-slo-sli-recordings-svc-avail");
+  CHECK(groups[0].rules.size() == 8);  // 5m 30m 1h 2h 6h 1d 3d + 30d
+  CHECK(groups[0].rules[0].expr == "(sum(rate(e[5m])))\n/\n(sum(rate(t[5m])))\n");
+  CHECK(groups[0].rules[7].record == "slo:sli_error:ratio_rate30d");
+  CHECK(groups[1].rules[0].expr == "vector(0.9990000000000001)");
+  REQUIRE(groups[2].rules.size() == 1);
+  CHECK(groups[2].rules[0].expr.find("> (14.4 * 0.0009999999999999432)) without (sloth_window)") != std::string::npos);
+  CHECK(groups[2].rules[0].labels.at("sloth_severity") == "page");
+  CHECK(r->slos[0].tiers.size() == 2);
+  // go-yaml v2's folding of long plain scalars at column 80.
+  std::string yaml = render_groups_yaml({groups[1]});
+  CHECK(yaml.find("  - record: slo:period_error_budget_remaining:ratio\n    expr: 1 - slo:period_burn_rate:ratio{sloth_id=\"svc-avail\", sloth_service=\"svc\",\n      sloth_slo=\"avail\"}\n") != std::string::npos);
+}
+
+TEST_CASE("AlertWindows files") {
+  auto w = WindowsCatalog::parse(
+      "apiVersion: sloth.slok.dev/v1\nkind: AlertWindows\nspec:\n  sloPeriod: 14d\n  page:\n"
+      "    quick: {errorBudgetPercent: 4, shortWindow: 5m, longWindow: 1h}\n"
+      "    slow: {errorBudgetPercent: 8, shortWindow: 30m, longWindow: 6h}\n  ticket:\n"
+      "    quick: {errorBudgetPercent: 15, shortWindow: 2h, longWindow: 1d}\n"
+      "    slow: {errorBudgetPercent: 20, shortWindow: 6h, longWindow: 3d}\n",
+      "w.yaml");
+  REQUIRE(w.has_value());
+  CHECK(w->period_ms == 14LL * 86'400'000);
+  CHECK(go_float(burn_factor(w->period_ms, w->page_quick.budget_percent, w->page_quick.long_ms)) == "13.44");
+  auto bad = WindowsCatalog::parse("apiVersion: sloth.slok.dev/v1\nkind: AlertWindows\nspec:\n  sloPeriod: 7d\n", "x.yaml");
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().to_string() == "x.yaml:4:3: page is required");
+}
