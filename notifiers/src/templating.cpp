@@ -194,6 +194,7 @@ Value to_value(const NotificationData& d) {
 
 class TemplateCache {
  public:
+  explicit TemplateCache(std::string defs = {}) : prefix_(std::string(kDefaults) + defs) {}
   Result<std::shared_ptr<const tmpl::Template>> get(std::string_view text) {
     std::lock_guard lock(mu_);
     auto it = cache_.find(text);
@@ -201,7 +202,7 @@ class TemplateCache {
     tmpl::ParseOptions o;
     o.name = "notification";
     o.dialect = tmpl::Dialect::kAlertmanager;
-    o.prefix = std::string(kDefaults);
+    o.prefix = prefix_;
     auto t = tmpl::parse(text, o);
     if (!t) return std::unexpected(t.error());
     auto p = std::make_shared<const tmpl::Template>(std::move(*t));
@@ -211,22 +212,36 @@ class TemplateCache {
   }
 
  private:
+  std::string prefix_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<const tmpl::Template>, std::less<>> cache_;
 };
 
 }  // namespace
 
-Result<void> check_template(std::string_view text) {
+Result<void> check_template(std::string_view text, const std::string& defs) {
   if (text.find("{{") == std::string_view::npos) return {};
+  if (!defs.empty()) {
+    TemplateCache cache(defs);
+    auto t = cache.get(text);
+    if (!t) return std::unexpected(t.error());
+    return {};
+  }
   static TemplateCache cache;
   auto t = cache.get(text);
   if (!t) return std::unexpected(t.error());
   return {};
 }
 
-Expander default_expander() {
-  auto cache = std::make_shared<TemplateCache>();
+Result<void> check_template_defs(std::string_view defs) {
+  TemplateCache cache{std::string(defs)};
+  auto t = cache.get("");
+  if (!t) return std::unexpected(t.error());
+  return {};
+}
+
+Expander default_expander(std::string defs) {
+  auto cache = std::make_shared<TemplateCache>(std::move(defs));
   auto funcs = std::make_shared<const tmpl::FuncMap>(tmpl::alertmanager_functions());
   return [cache, funcs](std::string_view text, const NotificationData& d) -> Result<std::string> {
     if (text.find("{{") == std::string_view::npos) return std::string(text);

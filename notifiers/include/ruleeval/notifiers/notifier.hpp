@@ -128,6 +128,8 @@ class Notifier : public rules::AlertSink {
                              Millis now) const;
 
   NotifyConfig config_;
+  // Renders config fields with Alertmanager's default templates plus config_.template_defs.
+  std::function<Result<std::string>(std::string_view, const NotificationData&)> expander_;
   NotifierOptions opts_;
   std::shared_ptr<const RouteTree> tree_;
   std::unique_ptr<Dispatcher> dispatcher_;
