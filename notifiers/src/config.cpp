@@ -405,6 +405,12 @@ class Loader {
         }
         opt_bool(c, "link_names", p, sc.link_names);
         sc.http = http(c, p);
+        if (mode_ == detail::AmMode::kAlertmanagerFile) {
+          // Alertmanager's DefaultSlackConfig, rendered by its default templates.
+          if (sc.username.empty()) sc.username = R"({{ template "slack.default.username" . }})";
+          if (sc.text.empty()) sc.text = R"({{ template "slack.default.text" . }})";
+          sc.runbook_buttons = false;
+        }
         r.slack.push_back(std::move(sc));
       });
     }
@@ -453,6 +459,14 @@ class Loader {
           opt(c, key, p, *field);
         }
         if (c["details"]) string_map(c["details"], p + ".details", pc.details);
+        if (mode_ == detail::AmMode::kAlertmanagerFile) {
+          // Alertmanager's DefaultPagerdutyConfig: client/source from its default templates,
+          // severity "error" unless configured (no mapping from the alerts' labels).
+          if (pc.client.empty()) pc.client = R"({{ template "pagerduty.default.client" . }})";
+          if (pc.severity.empty()) pc.severity = "error";
+          pc.runbook_links = false;
+          pc.map_severity = false;
+        }
         pc.http = http(c, p);
         r.pagerduty.push_back(std::move(pc));
       });
@@ -756,7 +770,11 @@ Result<NotifyConfig> load_notify_config(const std::string& path) {
 
 Result<NotifyConfig> parse_alertmanager_config(std::string_view yaml, const std::string& file,
                                                const std::string& base_dir) {
-  return parse_with(yaml, file, base_dir, detail::AmMode::kAlertmanagerFile);
+  auto c = parse_with(yaml, file, base_dir, detail::AmMode::kAlertmanagerFile);
+  // Alertmanager's name in its default templates (client, Slack username), before the user's
+  // own files so that they may redefine it.
+  if (c) c->template_defs = R"({{ define "__alertmanager" }}Alertmanager{{ end }})" + c->template_defs;
+  return c;
 }
 
 Result<NotifyConfig> load_alertmanager_config(const std::string& path) {

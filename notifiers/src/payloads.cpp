@@ -126,7 +126,7 @@ Result<std::string> slack_payload(const SlackConfig& c, const NotificationData& 
       actions.push_back(ja);
     }
     att["actions"] = actions;
-  } else if (auto rb = runbooks(d); !rb.empty()) {
+  } else if (auto rb = runbooks(d); !rb.empty() && c.runbook_buttons) {
     // ruleeval's addition when no actions are configured: runbook_url annotations as buttons.
     ordered actions = ordered::array();
     for (size_t i = 0; i < rb.size() && i < 5; ++i) {
@@ -271,7 +271,7 @@ Result<std::string> pagerduty_payload(const PagerDutyConfig& c, const Notificati
   if (!c.severity.empty()) {
     auto s = x(c.severity, d);
     if (!s) return make_error("severity: " + s.error().message);
-    severity = pd_severity(*s);
+    severity = c.map_severity ? pd_severity(*s) : *s;
   } else {
     severity = pd_severity(d.common_labels.get("severity"));
   }
@@ -336,7 +336,7 @@ Result<std::string> pagerduty_payload(const PagerDutyConfig& c, const Notificati
       links.push_back(jl);
     }
     if (!links.empty()) msg["links"] = links;
-  } else if (auto rb = runbooks(d); !rb.empty()) {
+  } else if (auto rb = runbooks(d); !rb.empty() && c.runbook_links) {
     ordered links = ordered::array();
     for (const auto& u : rb) links.push_back({{"href", u}, {"text", "Runbook"}});
     msg["links"] = links;

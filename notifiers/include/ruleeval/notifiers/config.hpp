@@ -63,6 +63,7 @@ struct SlackConfig {
     std::optional<Confirm> confirm;
   };
   std::vector<Action> actions;
+  bool runbook_buttons = true;  // ruleeval's addition; off for an unchanged alertmanager.yml
   HttpSettings http;
 };
 
@@ -82,6 +83,8 @@ struct PagerDutyConfig {
   };
   std::vector<Link> links;
   std::vector<Image> images;
+  bool runbook_links = true;  // ruleeval's addition; off for an unchanged alertmanager.yml
+  bool map_severity = true;   // ruleeval maps page/warn/...; Alertmanager sends the text as is
   HttpSettings http;
 };
 
