@@ -48,7 +48,31 @@ route:
       matchers: [alertname="SlackDefaults"]
     - receiver: pd-defaults
       matchers: [alertname="PagerDefaults"]
+    - receiver: muted
+      matchers: [alertname="Muted"]
+      mute_time_intervals: [always]
+    - receiver: muted
+      matchers: [alertname="Inactive"]
+      active_time_intervals: [never]
+    - receiver: active
+      matchers: [alertname="Active"]
+      active_time_intervals: [always]
+      mute_time_intervals: [never]
+time_intervals:
+  - name: always
+    time_intervals:
+      - weekdays: ['sunday:saturday']
+        location: Europe/Berlin
+  - name: never
+    time_intervals:
+      - years: ['1999']
 receivers:
+  - name: muted
+    webhook_configs:
+      - url: SINK/muted
+  - name: active
+    webhook_configs:
+      - url: SINK/active
   - name: slack-defaults
     slack_configs:
       - api_url: SINK/slack-defaults
@@ -174,18 +198,28 @@ TEST_CASE("ruleeval delivers what a real Alertmanager delivers for the same aler
                                    make("SlackParity", starts, now + 600'000),
                                    make("PagerParity", starts, now + 600'000),
                                    make("SlackDefaults", starts, now + 600'000),
-                                   make("PagerDefaults", starts, now + 600'000)};
+                                   make("PagerDefaults", starts, now + 600'000),
+                                   make("Muted", starts, now + 600'000),
+                                   make("Inactive", starts, now + 600'000),
+                                   make("Active", starts, now + 600'000)};
   httplib::Client client("127.0.0.1", port);
   auto res = client.Post("/api/v2/alerts", post_body(alerts).dump(), "application/json");
   REQUIRE(res);
   REQUIRE(res->status == 200);
   (*n)->send(alerts, SystemClock().now());
 
-  REQUIRE(am_sink.wait_accepted(5, 20'000));
-  REQUIRE(re_sink.wait_accepted(5, 20'000));
-  auto am_reqs = am_sink.accepted();
-  auto re_reqs = re_sink.accepted();
-  for (const char* path : {"/hook", "/slack", "/pagerduty", "/slack-defaults", "/pd-defaults"}) {
+  REQUIRE(am_sink.wait_accepted(6, 20'000));
+  REQUIRE(re_sink.wait_accepted(6, 20'000));
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // a muted route would have sent by now
+  auto am_reqs = am_sink.all();
+  auto re_reqs = re_sink.all();
+  // Time intervals: inside a mute interval / outside every active interval nothing is sent.
+  CHECK(find(am_reqs, "/muted") == nullptr);
+  CHECK(find(re_reqs, "/muted") == nullptr);
+  CHECK(am_reqs.size() == 6);
+  CHECK(re_reqs.size() == 6);
+  for (const char* path :
+       {"/hook", "/slack", "/pagerduty", "/slack-defaults", "/pd-defaults", "/active"}) {
     CAPTURE(path);
     const Request* a = find(am_reqs, path);
     const Request* r = find(re_reqs, path);
