@@ -5,6 +5,7 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -771,9 +772,35 @@ Result<NotifyConfig> load_notify_config(const std::string& path) {
 Result<NotifyConfig> parse_alertmanager_config(std::string_view yaml, const std::string& file,
                                                const std::string& base_dir) {
   auto c = parse_with(yaml, file, base_dir, detail::AmMode::kAlertmanagerFile);
-  // Alertmanager's name in its default templates (client, Slack username), before the user's
-  // own files so that they may redefine it.
-  if (c) c->template_defs = R"({{ define "__alertmanager" }}Alertmanager{{ end }})" + c->template_defs;
+  if (!c) return c;
+  // Alertmanager's own default templates, read at run time from Debian's
+  // prometheus-alertmanager package when installed (they are the very files Alertmanager 0.25
+  // compiles in: email.default.html, opsgenie.*, telegram.*, ...). Without them ruleeval's
+  // built-in equivalents of the non-HTML defaults are used, with Alertmanager's name.
+  std::string am_defaults = R"({{ define "__alertmanager" }}Alertmanager{{ end }})";
+  const char* dir = std::getenv("RULEEVAL_ALERTMANAGER_TEMPLATES");
+  std::string tdir = dir ? dir : "/usr/share/prometheus/alertmanager";
+  for (const char* name : {"default.tmpl", "email.tmpl"}) {
+    std::ifstream in(std::filesystem::path(tdir) / name, std::ios::binary);
+    if (!in) continue;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (auto bad = detail::check_template_defs(ss.str()); !bad) {
+      return make_error("Alertmanager's default template " + (std::filesystem::path(tdir) / name).string() +
+                        " does not parse: " + bad.error().message);
+    }
+    am_defaults += ss.str();
+    if (std::string_view(name) == "email.tmpl") c->email_default_html = true;
+  }
+  c->template_defs = am_defaults + c->template_defs;
+  if (c->email_default_html) {
+    for (auto& r : c->receivers) {
+      for (auto& e : r.email) {
+        if (e.html.empty()) e.html = R"({{ template "email.default.html" . }})";
+        e.default_text = false;  // Alertmanager sends a text part only when `text` is set
+      }
+    }
+  }
   return c;
 }
 

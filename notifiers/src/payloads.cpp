@@ -537,7 +537,8 @@ Result<std::string> email_payload(const EmailConfig& c, const NotificationData& 
   headers["Date"] = rfc1123z(now);
   auto html = expand_or(x, c.html, default_email_html(d), d, "html");
   if (!html) return std::unexpected(html.error());
-  auto text = expand_or(x, c.text, default_email_text(d), d, "text");
+  auto text = expand_or(x, c.text, c.default_text ? default_email_text(d) : std::string(), d,
+                        "text");
   if (!text) return std::unexpected(text.error());
   json j = {{"from", froms[0]}, {"to", tos}, {"headers", headers}, {"text", *text}, {"html", *html}};
   return j.dump();

@@ -97,6 +97,7 @@ struct EmailConfig {
   bool insecure_skip_verify = false;
   TlsSettings tls;
   std::string html, text;  // templates; empty html = built-in default
+  bool default_text = true;  // empty text = ruleeval's plain-text listing (off: no text part)
   std::map<std::string, std::string> headers;  // templated; Subject/To/From defaulted
   Millis timeout_ms = 30'000;
 };
@@ -160,7 +161,8 @@ struct NotifyConfig {
   Millis resolve_timeout = 5 * 60'000;  // global.resolve_timeout
   std::vector<std::string> templates;  // `templates:` globs, resolved against the config's dir
   std::string template_defs;
-  TimeIntervals time_intervals;  // time_intervals and mute_time_intervals, by name  // the text of every file the globs match, in Alertmanager's order
+  TimeIntervals time_intervals;  // time_intervals and mute_time_intervals, by name
+  bool email_default_html = false;  // Alertmanager's email.tmpl was found and is the default  // the text of every file the globs match, in Alertmanager's order
 
   const ReceiverConfig* find_receiver(std::string_view name) const;
 };
