@@ -1,6 +1,8 @@
 // The Alertmanager-compatible notification blocks of ruleeval.yaml: `route`, `receivers` and
 // `inhibit_rules` (other top-level keys belong to other layers and are ignored here).
 // Secrets may be given inline or through a *_file key, which is read when the config loads.
+// Thread-safety: the loaders are stateless (safe from any thread); a NotifyConfig is a plain
+// value, safe to read from many threads once built.
 #pragma once
 
 #include <cstdint>

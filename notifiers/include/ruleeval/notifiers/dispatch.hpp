@@ -1,6 +1,8 @@
 // The routing tree and the aggregation groups with Alertmanager's timing: a new group flushes
 // after group_wait (at once when its first alert is already older than that), then every
 // group_interval. Deterministic: time only moves through the `now` arguments.
+// Thread-safety: RouteTree is immutable after build() and shared read-only; Dispatcher methods
+// lock an internal mutex and may be called from any thread.
 #pragma once
 
 #include <functional>

@@ -1,7 +1,11 @@
 // The notification pipeline: an AlertSink that routes, groups, inhibits, silences, deduplicates
 // (Alertmanager's notification log), renders the receiver payloads, writes them to the durable
 // outbox and delivers them with one worker per integration (retry with exponential backoff and
-// jitter, Retry-After on 429/503, no retry on other 4xx, per-integration rate limit).
+// jitter; Alertmanager's retry codes: 5xx always, PagerDuty v2 also 429, v1 also 403, nothing
+// else; a Retry-After header on a retried answer is honoured; per-integration rate limit).
+// Thread-safety: send(), tick(), metrics() and stop() may be called from any thread (flushes are
+// serialised by tick_mu_, the notification log by nflog_mu_, the workers by workers_mu_); the
+// config is immutable after create().
 #pragma once
 
 #include <atomic>

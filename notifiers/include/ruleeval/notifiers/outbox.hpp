@@ -5,6 +5,8 @@
 // Group commit: put(e, false) leaves the directory fsync to one sync() for a batch of entries.
 // The removal of a delivered entry is not fsync'd: after a power loss it may come back and be
 // delivered again (a duplicate, never a lost page); a process crash cannot bring it back.
+// Thread-safety: every method locks an internal mutex; safe from the flushing thread and the
+// delivery workers at once.
 #pragma once
 
 #include <cstdint>

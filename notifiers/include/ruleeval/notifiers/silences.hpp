@@ -1,5 +1,7 @@
 // Silences: matchers over a time window [starts_at, ends_at), created, listed and expired
 // through this API and persisted (atomically, fsync'd) to <state_dir>/silences.json.
+// Thread-safety: every method locks an internal mutex; the API server and the flushing thread
+// use one store concurrently.
 #pragma once
 
 #include <mutex>
