@@ -19,3 +19,15 @@ if(_notify_it_srcs)
   doctest_discover_tests(notify_integration_tests TEST_PREFIX "notify integration: "
                          PROPERTIES LABELS integration TIMEOUT 60)
 endif()
+
+# Alertmanager configuration parity: amtool check-config (Alertmanager 0.25) is the oracle for
+# every file under tests/testdata/amconfig (good ones accepted by both, broken ones rejected by
+# both naming the same problem, with file:line:col from ruleeval).
+find_program(RULEEVAL_AMTOOL amtool)
+if(RULEEVAL_AMTOOL)
+  add_test(NAME "alertmanager config: ruleeval agrees with amtool check-config"
+           COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/amconfig_diff.py ${RULEEVAL_AMTOOL}
+                   $<TARGET_FILE:ruleeval> ${CMAKE_CURRENT_SOURCE_DIR}/testdata/amconfig)
+  set_tests_properties("alertmanager config: ruleeval agrees with amtool check-config"
+                       PROPERTIES LABELS cli TIMEOUT 300)
+endif()

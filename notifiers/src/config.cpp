@@ -4,11 +4,17 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <glob.h>
+
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "am_validate.hpp"
+#include "payloads.hpp"
 #include "ruleeval/parser/duration.hpp"
 
 namespace ruleeval::notifiers {
@@ -45,10 +51,20 @@ struct ConfigError {
   Error err;
 };
 
+// Alertmanager's global defaults, applied per receiver in Config.UnmarshalYAML.
+struct Globals {
+  std::string smtp_from, smtp_hello = "localhost", smtp_smarthost, smtp_auth_username,
+      smtp_auth_password, smtp_auth_secret, smtp_auth_identity;
+  bool smtp_require_tls = true;
+  std::string slack_api_url;
+  std::string pagerduty_url = "https://events.pagerduty.com/v2/enqueue";
+  HttpSettings http;  // DefaultHTTPClientConfig unless global.http_config is given
+};
+
 class Loader {
  public:
-  Loader(std::string file, std::string base_dir)
-      : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
+  Loader(std::string file, std::string base_dir, detail::AmMode mode)
+      : file_(std::move(file)), base_dir_(std::move(base_dir)), mode_(mode) {}
 
   SourceLocation loc(const YAML::Node& n) const {
     SourceLocation l;
@@ -89,7 +105,11 @@ class Loader {
       auto key = it->first.as<std::string>();
       bool ok = false;
       for (auto k : known) ok |= (k == key);
-      if (!ok) fail(it->first, path + "." + key, "unknown key");
+      if (!ok) {
+        fail(it->first, path + "." + key,
+             "is valid Alertmanager configuration but not implemented by ruleeval (refused "
+             "rather than ignored)");
+      }
     }
   }
 
@@ -161,18 +181,50 @@ class Loader {
     }
   }
 
+  TlsSettings tls(const YAML::Node& t, const std::string& p) {
+    TlsSettings out;
+    if (!t || t.IsNull()) return out;
+    check_keys(t, p,
+               {"ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify",
+                "min_version"});
+    for (auto [key, field] : {std::pair{"ca_file", &out.ca_file}, {"cert_file", &out.cert_file},
+                              {"key_file", &out.key_file}}) {
+      if (t[key]) *field = resolve(str(t[key], p + "." + key));
+    }
+    opt(t, "server_name", p, out.server_name);
+    opt(t, "min_version", p, out.min_version);
+    opt_bool(t, "insecure_skip_verify", p, out.insecure_skip_verify);
+    if (!out.server_name.empty()) {
+      fail(t["server_name"], p + ".server_name",
+           "is valid Alertmanager configuration but not implemented by ruleeval yet (refused "
+           "rather than ignored)");
+    }
+    return out;
+  }
+  std::string resolve(const std::string& f) const {
+    std::filesystem::path fp(f);
+    if (fp.is_relative() && !base_dir_.empty()) fp = std::filesystem::path(base_dir_) / fp;
+    return fp.string();
+  }
+
+  // A receiver's http_config, or global.http_config when it has none (Alertmanager's rule).
   HttpSettings http(const YAML::Node& parent, const std::string& path) {
-    HttpSettings h;
     auto n = parent["http_config"];
-    if (!n) return h;
-    auto p = path + ".http_config";
+    if (!n || n.IsNull()) return globals_.http;
+    return http_node(n, path + ".http_config");
+  }
+  HttpSettings http_node(const YAML::Node& n, const std::string& p) {
+    HttpSettings h;
     check_keys(n, p, {"authorization", "basic_auth", "bearer_token", "bearer_token_file",
-                      "tls_config", "timeout", "follow_redirects"});
+                      "tls_config", "timeout", "follow_redirects", "enable_http2", "proxy_url"});
     secret(n, p, "bearer_token", h.bearer_token);
     if (auto a = n["authorization"]) {
       check_keys(a, p + ".authorization", {"type", "credentials", "credentials_file"});
-      if (a["type"] && str(a["type"], p + ".authorization.type") != "Bearer") {
-        fail(a["type"], p + ".authorization.type", "only Bearer is supported");
+      if (a["type"]) {
+        std::string t = str(a["type"], p + ".authorization.type");
+        while (!t.empty() && t.back() == ' ') t.pop_back();
+        while (!t.empty() && t.front() == ' ') t.erase(0, 1);
+        if (!t.empty()) h.authorization_type = t;
       }
       secret(a, p + ".authorization", "credentials", h.bearer_token);
     }
@@ -188,15 +240,98 @@ class Loader {
       if (b["username"]) h.basic_user = str(b["username"], p + ".basic_auth.username");
       secret(b, p + ".basic_auth", "password", h.basic_password);
     }
-    if (auto t = n["tls_config"]) {
-      check_keys(t, p + ".tls_config", {"insecure_skip_verify"});
-      if (t["insecure_skip_verify"]) {
-        h.insecure_skip_verify =
-            boolean(t["insecure_skip_verify"], p + ".tls_config.insecure_skip_verify");
+    h.tls = tls(n["tls_config"], p + ".tls_config");
+    h.insecure_skip_verify = h.tls.insecure_skip_verify;
+    if (n["timeout"]) h.timeout_ms = duration(n["timeout"], p + ".timeout");
+    opt(n, "proxy_url", p, h.proxy_url);
+    opt_bool(n, "follow_redirects", p, h.follow_redirects);
+    opt_bool(n, "enable_http2", p, h.enable_http2);
+    return h;
+  }
+
+  // One entry of a named interval's time_intervals (already validated like Alertmanager).
+  TimeInterval time_interval(const YAML::Node& n, const std::string& p) {
+    TimeInterval ti;
+    auto lower = [](std::string s) {
+      for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return s;
+    };
+    auto ranges = [&](const char* key, auto member) {
+      std::optional<std::vector<TimeInterval::Range>> out;
+      auto l = n[key];
+      if (!l || l.IsNull()) return out;
+      out.emplace();
+      for (size_t i = 0; i < l.size(); ++i) {
+        std::string s = lower(str(l[i], p + "." + key));
+        auto c = s.find(':');
+        TimeInterval::Range r;
+        r.begin = member(c == std::string::npos ? s : s.substr(0, c));
+        r.end = c == std::string::npos ? r.begin : member(s.substr(c + 1));
+        out->push_back(r);
+      }
+      return out;
+    };
+    static const char* kDays[] = {"sunday",   "monday", "tuesday", "wednesday",
+                                  "thursday", "friday", "saturday"};
+    static const char* kMonths[] = {"january", "february", "march",     "april",
+                                    "may",     "june",     "july",      "august",
+                                    "september", "october", "november", "december"};
+    auto number = [](const std::string& s) { return std::stoi(s); };
+    ti.weekdays = ranges("weekdays", [&](const std::string& s) {
+      for (int i = 0; i < 7; ++i) {
+        if (s == kDays[i]) return i;
+      }
+      return 0;
+    });
+    ti.days_of_month = ranges("days_of_month", number);
+    ti.months = ranges("months", [&](const std::string& s) {
+      for (int i = 0; i < 12; ++i) {
+        if (s == kMonths[i]) return i + 1;
+      }
+      return std::stoi(s);
+    });
+    ti.years = ranges("years", number);
+    if (auto t = n["times"]; t && !t.IsNull()) {
+      ti.times.emplace();
+      for (size_t i = 0; i < t.size(); ++i) {
+        auto minutes = [](const std::string& s) {
+          return std::stoi(s.substr(0, 2)) * 60 + std::stoi(s.substr(3, 2));
+        };
+        TimeInterval::Range r;
+        r.begin = minutes(str(t[i]["start_time"], p + ".times"));
+        r.end = minutes(str(t[i]["end_time"], p + ".times"));
+        ti.times->push_back(r);
       }
     }
-    if (n["timeout"]) h.timeout_ms = duration(n["timeout"], p + ".timeout");
-    return h;
+    if (auto l = n["location"]; l && !l.IsNull()) {
+      auto tz = TimeZone::load(str(l, p + ".location"));
+      if (!tz) fail(l, p + ".location", tz.error().message);
+      ti.location = *tz;
+    }
+    return ti;
+  }
+
+  void load_globals(const YAML::Node& g) {
+    if (!g || !g.IsMap()) return;
+    const std::string p = "global";
+    for (auto [key, field] :
+         {std::pair{"smtp_from", &globals_.smtp_from}, {"smtp_hello", &globals_.smtp_hello},
+          {"smtp_smarthost", &globals_.smtp_smarthost},
+          {"smtp_auth_username", &globals_.smtp_auth_username},
+          {"smtp_auth_secret", &globals_.smtp_auth_secret},
+          {"smtp_auth_identity", &globals_.smtp_auth_identity},
+          {"pagerduty_url", &globals_.pagerduty_url}}) {
+      if (g[key] && !g[key].IsNull()) *field = str(g[key], p + "." + key);
+    }
+    if (globals_.smtp_hello.empty()) globals_.smtp_hello = "localhost";
+    secret(g, p, "smtp_auth_password", globals_.smtp_auth_password);
+    if (g["smtp_require_tls"] && !g["smtp_require_tls"].IsNull()) {
+      globals_.smtp_require_tls = boolean(g["smtp_require_tls"], p + ".smtp_require_tls");
+    }
+    secret(g, p, "slack_api_url", globals_.slack_api_url);
+    if (auto h = g["http_config"]; h && !h.IsNull()) {
+      globals_.http = http_node(h, p + ".http_config");
+    }
   }
 
   template <class F>
@@ -221,9 +356,16 @@ class Loader {
   }
 
   ReceiverConfig receiver(const YAML::Node& n, const std::string& path) {
-    check_keys(n, path,
-               {"name", "slack_configs", "pagerduty_configs", "email_configs", "webhook_configs",
-                "alertmanager_configs", "file_configs"});
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      auto key = it->first.as<std::string>();
+      if (key != "name" && key != "slack_configs" && key != "pagerduty_configs" &&
+          key != "email_configs" && key != "webhook_configs" && key != "alertmanager_configs" &&
+          key != "file_configs" && !it->second.IsNull() && it->second.size() > 0) {
+        fail(it->first, path + "." + key,
+             "is a valid Alertmanager receiver but not implemented by ruleeval yet (refused "
+             "rather than ignored)");
+      }
+    }
     ReceiverConfig r;
     r.where = loc(n);
     if (!n["name"]) fail(n, path + ".name", "is required");
@@ -234,12 +376,54 @@ class Loader {
         check_keys(c, p,
                    {"send_resolved", "api_url", "api_url_file", "channel", "username",
                     "icon_emoji", "icon_url", "title", "title_link", "pretext", "text",
-                    "fallback", "color", "footer", "callback_id", "link_names", "http_config"});
+                    "fallback", "color", "footer", "callback_id", "link_names", "http_config",
+                    "image_url", "thumb_url", "short_fields", "mrkdwn_in", "fields", "actions"});
         SlackConfig sc;
         opt_bool(c, "send_resolved", p, sc.send_resolved);
         secret(c, p, "api_url", sc.api_url);
-        if (sc.api_url.empty()) fail(c, p + ".api_url", "is required (or api_url_file)");
+        if (sc.api_url.empty()) sc.api_url = globals_.slack_api_url;
+        if (sc.api_url.empty()) {
+          fail(c, p + ".api_url", "no global Slack API URL set either inline or in a file");
+        }
         check_url(c, p, "api_url");
+        opt(c, "image_url", p, sc.image_url);
+        opt(c, "thumb_url", p, sc.thumb_url);
+        opt_bool(c, "short_fields", p, sc.short_fields);
+        if (auto m = c["mrkdwn_in"]; m && !m.IsNull()) {
+          sc.mrkdwn_in.emplace();
+          each(m, p + ".mrkdwn_in", [&](const YAML::Node& v, const std::string& vp) {
+            sc.mrkdwn_in->push_back(str(v, vp));
+          });
+        }
+        if (auto fs = c["fields"]; fs && !fs.IsNull()) {
+          each(fs, p + ".fields", [&](const YAML::Node& f, const std::string& fp) {
+            SlackConfig::Field field;
+            opt(f, "title", fp, field.title);
+            opt(f, "value", fp, field.value);
+            if (f["short"] && !f["short"].IsNull()) field.short_ = boolean(f["short"], fp + ".short");
+            sc.fields.push_back(std::move(field));
+          });
+        }
+        if (auto as = c["actions"]; as && !as.IsNull()) {
+          each(as, p + ".actions", [&](const YAML::Node& a, const std::string& ap) {
+            SlackConfig::Action act;
+            for (auto [key, field] : {std::pair{"type", &act.type}, {"text", &act.text},
+                                      {"url", &act.url}, {"style", &act.style},
+                                      {"name", &act.name}, {"value", &act.value}}) {
+              opt(a, key, ap, *field);
+            }
+            if (auto cf = a["confirm"]; cf && !cf.IsNull()) {
+              SlackConfig::Action::Confirm conf;
+              for (auto [key, field] :
+                   {std::pair{"text", &conf.text}, {"title", &conf.title},
+                    {"ok_text", &conf.ok_text}, {"dismiss_text", &conf.dismiss_text}}) {
+                opt(cf, key, ap + ".confirm", *field);
+              }
+              act.confirm = conf;
+            }
+            sc.actions.push_back(std::move(act));
+          });
+        }
         for (auto [key, field] : {std::pair{"channel", &sc.channel}, {"username", &sc.username},
                                   {"icon_emoji", &sc.icon_emoji}, {"icon_url", &sc.icon_url},
                                   {"title", &sc.title}, {"title_link", &sc.title_link},
@@ -250,6 +434,12 @@ class Loader {
         }
         opt_bool(c, "link_names", p, sc.link_names);
         sc.http = http(c, p);
+        if (mode_ == detail::AmMode::kAlertmanagerFile) {
+          // Alertmanager's DefaultSlackConfig, rendered by its default templates.
+          if (sc.username.empty()) sc.username = R"({{ template "slack.default.username" . }})";
+          if (sc.text.empty()) sc.text = R"({{ template "slack.default.text" . }})";
+          sc.runbook_buttons = false;
+        }
         r.slack.push_back(std::move(sc));
       });
     }
@@ -258,11 +448,38 @@ class Loader {
         check_keys(c, p,
                    {"send_resolved", "routing_key", "routing_key_file", "url", "client",
                     "client_url", "description", "severity", "source", "class", "component",
-                    "group", "details", "http_config"});
+                    "group", "details", "http_config", "links", "images", "service_key",
+                    "service_key_file"});
         PagerDutyConfig pc;
+        pc.url = globals_.pagerduty_url;
         opt_bool(c, "send_resolved", p, pc.send_resolved);
         secret(c, p, "routing_key", pc.routing_key);
-        if (pc.routing_key.empty()) fail(c, p + ".routing_key", "is required (or routing_key_file)");
+        secret(c, p, "service_key", pc.service_key);
+        if (!pc.service_key.empty()) {
+          // Alertmanager posts v1 events to PagerDuty's fixed v1 endpoint; ruleeval honours an
+          // explicit `url` (for proxies and tests) and otherwise uses that endpoint.
+          pc.url = "https://events.pagerduty.com/generic/2010-04-15/create_event.json";
+        }
+        if (pc.routing_key.empty() && pc.service_key.empty()) {
+          fail(c, p + ".routing_key", "missing service or routing key in PagerDuty config");
+        }
+        if (auto ls = c["links"]; ls && !ls.IsNull()) {
+          each(ls, p + ".links", [&](const YAML::Node& l, const std::string& lp) {
+            PagerDutyConfig::Link link;
+            opt(l, "href", lp, link.href);
+            opt(l, "text", lp, link.text);
+            pc.links.push_back(std::move(link));
+          });
+        }
+        if (auto is = c["images"]; is && !is.IsNull()) {
+          each(is, p + ".images", [&](const YAML::Node& l, const std::string& lp) {
+            PagerDutyConfig::Image img;
+            opt(l, "src", lp, img.src);
+            opt(l, "alt", lp, img.alt);
+            opt(l, "href", lp, img.href);
+            pc.images.push_back(std::move(img));
+          });
+        }
         for (auto [key, field] :
              {std::pair{"url", &pc.url}, {"client", &pc.client}, {"client_url", &pc.client_url},
               {"description", &pc.description}, {"severity", &pc.severity},
@@ -272,6 +489,14 @@ class Loader {
         }
         if (c["details"]) string_map(c["details"], p + ".details", pc.details);
         check_url(c, p, "url");
+        if (mode_ == detail::AmMode::kAlertmanagerFile) {
+          // Alertmanager's DefaultPagerdutyConfig: client/source from its default templates,
+          // severity "error" unless configured (no mapping from the alerts' labels).
+          if (pc.client.empty()) pc.client = R"({{ template "pagerduty.default.client" . }})";
+          if (pc.severity.empty()) pc.severity = "error";
+          pc.runbook_links = false;
+          pc.map_severity = false;
+        }
         pc.http = http(c, p);
         r.pagerduty.push_back(std::move(pc));
       });
@@ -281,9 +506,11 @@ class Loader {
         check_keys(c, p,
                    {"send_resolved", "to", "from", "smarthost", "hello", "auth_username",
                     "auth_password", "auth_password_file", "auth_identity", "require_tls",
-                    "force_implicit_tls", "tls_config", "html", "text", "headers", "timeout"});
+                    "force_implicit_tls", "tls_config", "html", "text", "headers", "timeout",
+                    "auth_secret"});
         EmailConfig ec;
         opt_bool(c, "send_resolved", p, ec.send_resolved);
+        ec.hello.clear();
         for (auto [key, field] :
              {std::pair{"to", &ec.to}, {"from", &ec.from}, {"smarthost", &ec.smarthost},
               {"hello", &ec.hello}, {"auth_username", &ec.auth_username},
@@ -291,17 +518,35 @@ class Loader {
           opt(c, key, p, *field);
         }
         secret(c, p, "auth_password", ec.auth_password);
+        std::string auth_secret;
+        opt(c, "auth_secret", p, auth_secret);
+        // Config.UnmarshalYAML: each unset field takes the global smtp_* value.
+        bool own_password = (c["auth_password"] && !c["auth_password"].IsNull()) ||
+                            (c["auth_password_file"] && !c["auth_password_file"].IsNull());
+        if (ec.smarthost.empty()) ec.smarthost = globals_.smtp_smarthost;
+        if (ec.from.empty()) ec.from = globals_.smtp_from;
+        if (ec.hello.empty()) ec.hello = globals_.smtp_hello;
+        if (ec.auth_username.empty()) ec.auth_username = globals_.smtp_auth_username;
+        if (!own_password) ec.auth_password = globals_.smtp_auth_password;
+        if (auth_secret.empty()) auth_secret = globals_.smtp_auth_secret;
+        if (ec.auth_identity.empty()) ec.auth_identity = globals_.smtp_auth_identity;
+        ec.require_tls = globals_.smtp_require_tls;
         opt_bool(c, "require_tls", p, ec.require_tls);
         opt_bool(c, "force_implicit_tls", p, ec.force_implicit_tls);
+        if (!auth_secret.empty()) {
+          fail(c["auth_secret"] ? c["auth_secret"] : c, p + ".auth_secret",
+               "CRAM-MD5 (auth_secret / global.smtp_auth_secret) is valid Alertmanager "
+               "configuration but not implemented by ruleeval (refused rather than ignored)");
+        }
         if (auto t = c["tls_config"]) {
-          check_keys(t, p + ".tls_config", {"insecure_skip_verify"});
-          opt_bool(t, "insecure_skip_verify", p + ".tls_config", ec.insecure_skip_verify);
+          ec.tls = tls(t, p + ".tls_config");
+          ec.insecure_skip_verify = ec.tls.insecure_skip_verify;
         }
         if (c["headers"]) string_map(c["headers"], p + ".headers", ec.headers);
         if (c["timeout"]) ec.timeout_ms = duration(c["timeout"], p + ".timeout");
-        if (ec.to.empty()) fail(c, p + ".to", "is required");
-        if (ec.from.empty()) fail(c, p + ".from", "is required");
-        if (ec.smarthost.empty()) fail(c, p + ".smarthost", "is required");
+        if (ec.to.empty()) fail(c, p + ".to", "missing to address in email config");
+        if (ec.from.empty()) fail(c, p + ".from", "no global SMTP from set");
+        if (ec.smarthost.empty()) fail(c, p + ".smarthost", "no global SMTP smarthost set");
         if (ec.smarthost.rfind(':') == std::string::npos) {
           fail(c["smarthost"], p + ".smarthost", "must be host:port");
         }
@@ -350,8 +595,17 @@ class Loader {
   RouteConfig route(const YAML::Node& n, const std::string& path) {
     check_keys(n, path,
                {"receiver", "matchers", "match", "match_re", "group_by", "group_wait",
-                "group_interval", "repeat_interval", "continue", "routes"});
+                "group_interval", "repeat_interval", "continue", "routes",
+                "mute_time_intervals", "active_time_intervals"});
     RouteConfig r;
+    for (auto [key, field] : {std::pair{"mute_time_intervals", &r.mute_time_intervals},
+                              {"active_time_intervals", &r.active_time_intervals}}) {
+      if (auto t = n[key]; t && !t.IsNull()) {
+        each(t, path + "." + key, [&](const YAML::Node& v, const std::string& vp) {
+          field->push_back(str(v, vp));
+        });
+      }
+    }
     r.where = loc(n);
     opt(n, "receiver", path, r.receiver);
     if (n["matchers"]) r.matchers = matchers(n["matchers"], path + ".matchers");
@@ -399,6 +653,47 @@ class Loader {
     if (!root.IsMap()) fail(root, "config", "must be a mapping");
     if (auto g = root["global"]; g && g.IsMap() && g["resolve_timeout"]) {
       cfg.resolve_timeout = duration(g["resolve_timeout"], "global.resolve_timeout");
+    }
+    load_globals(root["global"]);
+    if (auto t = root["templates"]; t && !t.IsNull()) {
+      each(t, "templates", [&](const YAML::Node& v, const std::string& vp) {
+        cfg.templates.push_back(resolve(str(v, vp)));
+        // template.FromGlobs: each glob's matches in lexical order (filepath.Glob); a glob
+        // that matches nothing is not an error.
+        glob_t g{};
+        int rc = ::glob(cfg.templates.back().c_str(), 0, nullptr, &g);
+        std::vector<std::string> files;
+        if (rc == 0) {
+          for (size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
+        }
+        globfree(&g);
+        if (rc != 0 && rc != GLOB_NOMATCH) fail(v, vp, "cannot expand the glob");
+        std::sort(files.begin(), files.end());
+        for (const auto& f : files) {
+          std::ifstream in(f, std::ios::binary);
+          if (!in) fail(v, vp, "cannot read template file \"" + f + "\"");
+          std::stringstream ss;
+          ss << in.rdbuf();
+          auto text = ss.str();
+          if (auto bad = detail::check_template_defs(text); !bad) {
+            fail(v, vp, "template file \"" + f + "\": " + bad.error().message);
+          }
+          cfg.template_defs += text;
+        }
+      });
+    }
+    for (const char* key : {"mute_time_intervals", "time_intervals"}) {
+      if (auto t = root[key]; t && !t.IsNull()) {
+        each(t, key, [&](const YAML::Node& v, const std::string& vp) {
+          auto name = str(v["name"], vp + ".name");
+          auto& list = cfg.time_intervals[name];
+          if (auto tis = v["time_intervals"]; tis && !tis.IsNull()) {
+            each(tis, vp + ".time_intervals", [&](const YAML::Node& ti, const std::string& tp) {
+              list.push_back(time_interval(ti, tp));
+            });
+          }
+        });
+      }
     }
     auto r = root["route"];
     if (!r) fail(root, "route", "is required");
@@ -460,13 +755,13 @@ class Loader {
  private:
   std::string file_;
   std::string base_dir_;
+  detail::AmMode mode_;
+  Globals globals_;
 };
 
-}  // namespace
-
-Result<NotifyConfig> parse_notify_config(std::string_view yaml, const std::string& file,
-                                         const std::string& base_dir) {
-  Loader loader(file, base_dir);
+Result<NotifyConfig> parse_with(std::string_view yaml, const std::string& file,
+                                const std::string& base_dir, detail::AmMode mode) {
+  Loader loader(file, base_dir, mode);
   try {
     YAML::Node root = YAML::Load(std::string(yaml));
     if (auto dup = find_duplicate_key(root)) {
@@ -474,6 +769,7 @@ Result<NotifyConfig> parse_notify_config(std::string_view yaml, const std::strin
                         SourceLocation{file, static_cast<uint32_t>(dup->line),
                                        static_cast<uint32_t>(dup->column)});
     }
+    if (auto err = detail::validate_alertmanager(root, file, mode)) return std::unexpected(*err);
     return loader.load(root);
   } catch (const ConfigError& e) {
     return std::unexpected(e.err);
@@ -488,13 +784,103 @@ Result<NotifyConfig> parse_notify_config(std::string_view yaml, const std::strin
   }
 }
 
-Result<NotifyConfig> load_notify_config(const std::string& path) {
+Result<std::string> read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error("cannot read notification config \"" + path + "\"");
   std::stringstream ss;
   ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+Result<NotifyConfig> parse_notify_config(std::string_view yaml, const std::string& file,
+                                         const std::string& base_dir) {
+  return parse_with(yaml, file, base_dir, detail::AmMode::kInline);
+}
+
+Result<NotifyConfig> load_notify_config(const std::string& path) {
+  auto text = read_text(path);
+  if (!text) return std::unexpected(text.error());
+  return parse_notify_config(*text, path, std::filesystem::path(path).parent_path().string());
+}
+
+Result<NotifyConfig> parse_alertmanager_config(std::string_view yaml, const std::string& file,
+                                               const std::string& base_dir) {
+  auto c = parse_with(yaml, file, base_dir, detail::AmMode::kAlertmanagerFile);
+  if (!c) return c;
+  // Alertmanager's own default templates, read at run time from Debian's
+  // prometheus-alertmanager package when installed (they are the very files Alertmanager 0.25
+  // compiles in: email.default.html, opsgenie.*, telegram.*, ...). Without them ruleeval's
+  // built-in equivalents of the non-HTML defaults are used, with Alertmanager's name.
+  std::string am_defaults = R"({{ define "__alertmanager" }}Alertmanager{{ end }})";
+  const char* dir = std::getenv("RULEEVAL_ALERTMANAGER_TEMPLATES");
+  std::string tdir = dir ? dir : "/usr/share/prometheus/alertmanager";
+  for (const char* name : {"default.tmpl", "email.tmpl"}) {
+    std::ifstream in(std::filesystem::path(tdir) / name, std::ios::binary);
+    if (!in) continue;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (auto bad = detail::check_template_defs(ss.str()); !bad) {
+      return make_error("Alertmanager's default template " + (std::filesystem::path(tdir) / name).string() +
+                        " does not parse: " + bad.error().message);
+    }
+    am_defaults += ss.str();
+    if (std::string_view(name) == "email.tmpl") c->email_default_html = true;
+  }
+  c->template_defs = am_defaults + c->template_defs;
+  if (c->email_default_html) {
+    for (auto& r : c->receivers) {
+      for (auto& e : r.email) {
+        if (e.html.empty()) e.html = R"({{ template "email.default.html" . }})";
+        e.default_text = false;  // Alertmanager sends a text part only when `text` is set
+      }
+    }
+  }
+  return c;
+}
+
+Result<NotifyConfig> load_alertmanager_config(const std::string& path) {
+  auto text = read_text(path);
+  if (!text) return std::unexpected(text.error());
+  return parse_alertmanager_config(*text, path,
+                                   std::filesystem::path(path).parent_path().string());
+}
+
+Result<NotifyConfig> load_routes_file(const std::string& path) {
+  auto text = read_text(path);
+  if (!text) return std::unexpected(text.error());
   auto dir = std::filesystem::path(path).parent_path().string();
-  return parse_notify_config(ss.str(), path, dir);
+  YAML::Node root;
+  try {
+    root = YAML::Load(*text);
+  } catch (const YAML::Exception&) {
+    return parse_alertmanager_config(*text, path, dir);  // reports the YAML error
+  }
+  static const std::set<std::string> kAm = {"global",    "route",          "receivers",
+                                            "templates", "inhibit_rules",  "time_intervals",
+                                            "mute_time_intervals"};
+  bool alertmanager_file = root.IsMap();
+  if (root.IsMap()) {
+    for (auto it = root.begin(); it != root.end(); ++it) {
+      if (!it->first.IsScalar() || !kAm.count(it->first.Scalar())) alertmanager_file = false;
+    }
+  }
+  if (alertmanager_file) return parse_alertmanager_config(*text, path, dir);
+  if (root.IsMap() && root["alertmanager_config_file"] &&
+      root["alertmanager_config_file"].IsScalar()) {
+    std::filesystem::path p(root["alertmanager_config_file"].Scalar());
+    if (p.is_relative()) p = std::filesystem::path(dir) / p;
+    return load_alertmanager_config(p.string());
+  }
+  return parse_notify_config(*text, path, dir);
+}
+
+Result<NotifyConfig> notify_config_of(const rules::RunConfig& cfg) {
+  if (!cfg.alertmanager_config_file.empty()) {
+    return load_alertmanager_config(cfg.alertmanager_config_file);
+  }
+  return parse_notify_config(cfg.text, cfg.path, cfg.base_dir);
 }
 
 }  // namespace ruleeval::notifiers

@@ -38,6 +38,8 @@ Result<std::unique_ptr<Route>> build_route(const RouteConfig& rc, const Route* p
   if (rc.group_interval) r->group_interval = *rc.group_interval;
   if (rc.repeat_interval) r->repeat_interval = *rc.repeat_interval;
   r->continue_ = rc.continue_;
+  r->mute_time_intervals = rc.mute_time_intervals;
+  r->active_time_intervals = rc.active_time_intervals;
   r->matchers = rc.matchers;
   sort_matchers(r->matchers);
   r->key = (parent ? parent->key + "/" : std::string()) + matchers_to_string(r->matchers);

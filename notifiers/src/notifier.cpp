@@ -112,7 +112,7 @@ Result<void> check_templates(const NotifyConfig& config) {
   for (const auto& rc : config.receivers) {
     auto check = [&](const std::string& kind, size_t i, const char* field,
                      const std::string& text) -> Result<void> {
-      auto r = detail::check_template(text);
+      auto r = detail::check_template(text, config.template_defs);
       if (!r) {
         return make_error("receiver \"" + rc.name + "\" " + kind + "[" + std::to_string(i) + "]." +
                               field + ": " + r.error().message,
@@ -211,6 +211,7 @@ Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, Notifier
   if (auto bad = check_templates(config); !bad) return std::unexpected(bad.error());
   n->tree_ = *tree;
   n->config_ = std::move(config);
+  n->expander_ = detail::default_expander(n->config_.template_defs);
   n->opts_ = std::move(opts);
   n->dispatcher_ = std::make_unique<Dispatcher>(n->tree_, n->config_.resolve_timeout);
   const std::string& dir = n->opts_.state_dir;
@@ -352,7 +353,7 @@ void Notifier::save_nflog_locked() {
 Result<std::string> Notifier::render(const ReceiverConfig& rc, IntegrationKind kind, size_t i,
                                      const NotificationData& d,
                                      const std::vector<rules::Alert>& raw, Millis now) const {
-  static const detail::Expander x = detail::default_expander();
+  const detail::Expander& x = expander_;
   switch (kind) {
     case IntegrationKind::kSlack:
       return detail::slack_payload(rc.slack[i], d, x);
@@ -374,6 +375,13 @@ void Notifier::notify_group(const GroupFlush& g, Millis now, const Inhibitor& in
                             std::vector<OutboxEntry>& batch) {
   const ReceiverConfig* rc = config_.find_receiver(g.route->receiver);
   if (!rc) return;
+  // Alertmanager's TimeActiveStage and TimeMuteStage: outside its active intervals, or inside
+  // a mute interval, the route sends nothing and the notification log is left untouched.
+  if (!g.route->active_time_intervals.empty() &&
+      !in_time_intervals(config_.time_intervals, g.route->active_time_intervals, now)) {
+    return;
+  }
+  if (in_time_intervals(config_.time_intervals, g.route->mute_time_intervals, now)) return;
   std::vector<rules::Alert> alerts;
   for (const auto& a : g.alerts) {
     if (inh.inhibited(a.labels)) continue;

@@ -83,8 +83,53 @@ Result<std::string> slack_payload(const SlackConfig& c, const NotificationData& 
   auto cb = expand_or(x, c.callback_id, "", d, "callback_id");
   if (!cb) return std::unexpected(cb.error());
   att["callback_id"] = *cb;
-  auto rb = runbooks(d);
-  if (!rb.empty()) {
+  auto t = [&](const std::string& field, const char* what) -> Result<std::string> {
+    if (field.empty()) return std::string();
+    auto v = x(field, d);
+    if (!v) return make_error(std::string(what) + ": " + v.error().message);
+    return *v;
+  };
+  if (!c.fields.empty()) {
+    ordered fields = ordered::array();
+    for (const auto& f : c.fields) {
+      auto ftitle = t(f.title, "fields.title");
+      if (!ftitle) return std::unexpected(ftitle.error());
+      auto fvalue = t(f.value, "fields.value");
+      if (!fvalue) return std::unexpected(fvalue.error());
+      ordered jf = ordered::object();
+      if (!ftitle->empty()) jf["title"] = *ftitle;
+      if (!fvalue->empty()) jf["value"] = *fvalue;
+      jf["short"] = f.short_.value_or(c.short_fields);
+      fields.push_back(jf);
+    }
+    att["fields"] = fields;
+  }
+  if (!c.actions.empty()) {
+    ordered actions = ordered::array();
+    for (const auto& a : c.actions) {
+      ordered ja = ordered::object();
+      for (auto [k, v] : {std::pair{"type", &a.type}, {"text", &a.text}, {"url", &a.url},
+                          {"style", &a.style}, {"name", &a.name}, {"value", &a.value}}) {
+        auto r = t(*v, "actions");
+        if (!r) return std::unexpected(r.error());
+        if (!r->empty()) ja[k] = *r;
+      }
+      if (a.confirm) {
+        ordered jc = ordered::object();
+        for (auto [k, v] : {std::pair{"text", &a.confirm->text}, {"title", &a.confirm->title},
+                            {"ok_text", &a.confirm->ok_text},
+                            {"dismiss_text", &a.confirm->dismiss_text}}) {
+          auto r = t(*v, "actions.confirm");
+          if (!r) return std::unexpected(r.error());
+          if (!r->empty()) jc[k] = *r;
+        }
+        ja["confirm"] = jc;
+      }
+      actions.push_back(ja);
+    }
+    att["actions"] = actions;
+  } else if (auto rb = runbooks(d); !rb.empty() && c.runbook_buttons) {
+    // ruleeval's addition when no actions are configured: runbook_url annotations as buttons.
     ordered actions = ordered::array();
     for (size_t i = 0; i < rb.size() && i < 5; ++i) {
       actions.push_back({{"type", "button"},
@@ -94,11 +139,20 @@ Result<std::string> slack_payload(const SlackConfig& c, const NotificationData& 
     }
     att["actions"] = actions;
   }
+  for (auto [k, v] : {std::pair{"image_url", &c.image_url}, {"thumb_url", &c.thumb_url}}) {
+    auto r = t(*v, k);
+    if (!r) return std::unexpected(r.error());
+    if (!r->empty()) att[k] = *r;
+  }
   auto footer = expand_or(x, c.footer, "", d, "footer");
   if (!footer) return std::unexpected(footer.error());
   att["footer"] = *footer;
   if (!color->empty()) att["color"] = *color;
-  att["mrkdwn_in"] = {"fallback", "pretext", "text"};
+  if (c.mrkdwn_in && !c.mrkdwn_in->empty()) {
+    att["mrkdwn_in"] = *c.mrkdwn_in;
+  } else {
+    att["mrkdwn_in"] = {"fallback", "pretext", "text"};
+  }
 
   ordered req = ordered::object();
   for (auto [key, tmpl, def] : {std::tuple{"channel", &c.channel, std::string()},
@@ -138,8 +192,70 @@ static std::string pd_severity(std::string_view s) {
   return "";
 }
 
+namespace {
+
+Result<ordered> pagerduty_details(const PagerDutyConfig& c, const NotificationData& d,
+                                  const Expander& x) {
+  ordered details = ordered::object();
+  if (c.details.empty()) {
+    details["firing"] = pagerduty_instances(d.firing());
+    details["num_firing"] = std::to_string(d.firing().size());
+    details["num_resolved"] = std::to_string(d.resolved().size());
+    details["resolved"] = pagerduty_instances(d.resolved());
+  } else {
+    for (const auto& [k, v] : c.details) {
+      auto r = x(v, d);
+      if (!r) return make_error("details." + k + ": " + r.error().message);
+      details[k] = *r;
+    }
+  }
+  return details;
+}
+
+// Events API v1 (service_key), field for field as Alertmanager's pagerDutyMessage encodes it:
+// event_action and payload are not omitempty there, so they appear as "" and null.
+Result<std::string> pagerduty_v1_payload(const PagerDutyConfig& c, const NotificationData& d,
+                                         const Expander& x) {
+  auto key = x(c.service_key, d);
+  if (!key) return make_error("service_key: " + key.error().message);
+  if (key->empty()) return make_error("service key cannot be empty");
+  auto description = expand_or(x, c.description, default_subject(d), d, "description");
+  if (!description) return std::unexpected(description.error());
+  auto details = pagerduty_details(c, d, x);
+  if (!details) return std::unexpected(details.error());
+  bool trigger = d.status != "resolved";
+  ordered msg = ordered::object();
+  msg["service_key"] = *key;
+  msg["incident_key"] = sha256_hex(d.group_key);
+  msg["event_type"] = trigger ? "trigger" : "resolve";
+  msg["description"] = truncate_runes(*description, kPagerDutyMaxSummaryRunes);
+  msg["event_action"] = "";
+  msg["payload"] = nullptr;
+  if (trigger) {
+    auto client = expand_or(x, c.client, "ruleeval", d, "client");
+    if (!client) return std::unexpected(client.error());
+    auto client_url = expand_or(x, c.client_url, alerts_url(d), d, "client_url");
+    if (!client_url) return std::unexpected(client_url.error());
+    if (!client->empty()) msg["client"] = *client;
+    if (!client_url->empty()) msg["client_url"] = *client_url;
+  }
+  if (!details->empty()) msg["details"] = *details;
+  std::string out = msg.dump();
+  if (out.size() > kPagerDutyMaxEventBytes) {
+    msg["details"] = {
+        {"error",
+         "Custom details have been removed because the original event exceeds the maximum size "
+         "of 512kB"}};
+    out = msg.dump();
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::string> pagerduty_payload(const PagerDutyConfig& c, const NotificationData& d,
                                       const Expander& x) {
+  if (c.v1()) return pagerduty_v1_payload(c, d, x);
   auto key = x(c.routing_key, d);
   if (!key) return make_error("routing_key: " + key.error().message);
   if (key->empty()) return make_error("routing_key: empty after templating");
@@ -157,7 +273,7 @@ Result<std::string> pagerduty_payload(const PagerDutyConfig& c, const Notificati
   if (!c.severity.empty()) {
     auto s = x(c.severity, d);
     if (!s) return make_error("severity: " + s.error().message);
-    severity = pd_severity(*s);
+    severity = c.map_severity ? pd_severity(*s) : *s;
   } else {
     severity = pd_severity(d.common_labels.get("severity"));
   }
@@ -195,8 +311,34 @@ Result<std::string> pagerduty_payload(const PagerDutyConfig& c, const Notificati
   msg["payload"] = payload;
   msg["client"] = *client;
   if (!client_url->empty()) msg["client_url"] = *client_url;
-  auto rb = runbooks(d);
-  if (!rb.empty()) {
+  if (!c.images.empty()) {
+    ordered images = ordered::array();
+    for (const auto& i : c.images) {
+      ordered ji = ordered::object();
+      for (auto [k, v] : {std::pair{"src", &i.src}, {"alt", &i.alt}, {"href", &i.href}}) {
+        auto r = expand_or(x, *v, "", d, "images");
+        if (!r) return std::unexpected(r.error());
+        ji[k] = *r;
+      }
+      if (ji["src"].get<std::string>().empty()) continue;  // Alertmanager drops them
+      images.push_back(ji);
+    }
+    if (!images.empty()) msg["images"] = images;
+  }
+  if (!c.links.empty()) {
+    ordered links = ordered::array();
+    for (const auto& l : c.links) {
+      ordered jl = ordered::object();
+      for (auto [k, v] : {std::pair{"href", &l.href}, {"text", &l.text}}) {
+        auto r = expand_or(x, *v, "", d, "links");
+        if (!r) return std::unexpected(r.error());
+        jl[k] = *r;
+      }
+      if (jl["href"].get<std::string>().empty()) continue;  // Alertmanager drops them
+      links.push_back(jl);
+    }
+    if (!links.empty()) msg["links"] = links;
+  } else if (auto rb = runbooks(d); !rb.empty() && c.runbook_links) {
     ordered links = ordered::array();
     for (const auto& u : rb) links.push_back({{"href", u}, {"text", "Runbook"}});
     msg["links"] = links;
@@ -380,7 +522,8 @@ Result<std::string> email_payload(const EmailConfig& c, const NotificationData& 
   headers["Date"] = rfc1123z(now);
   auto html = expand_or(x, c.html, default_email_html(d), d, "html");
   if (!html) return std::unexpected(html.error());
-  auto text = expand_or(x, c.text, default_email_text(d), d, "text");
+  auto text = expand_or(x, c.text, c.default_text ? default_email_text(d) : std::string(), d,
+                        "text");
   if (!text) return std::unexpected(text.error());
   json j = {{"from", froms[0]}, {"to", tos}, {"headers", headers}, {"text", *text}, {"html", *html}};
   return j.dump();

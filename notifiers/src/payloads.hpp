@@ -16,9 +16,13 @@ namespace ruleeval::notifiers::detail {
 // "{{" comes back unchanged.
 using Expander =
     std::function<Result<std::string>(std::string_view text, const NotificationData& data)>;
-Expander default_expander();
-// Parses a template field (with the default named templates) without executing it.
-Result<void> check_template(std::string_view text);
+// `defs`: the user's template files (`templates:`), parsed after Alertmanager's defaults so
+// that their `define`s add to (or replace) the default named templates.
+Expander default_expander(std::string defs = {});
+// Parses a template field (with the default named templates and `defs`) without executing it.
+Result<void> check_template(std::string_view text, const std::string& defs = {});
+// Parses a template file's text (its defines) on top of the defaults.
+Result<void> check_template_defs(std::string_view defs);
 
 Result<std::string> slack_payload(const SlackConfig& c, const NotificationData& d,
                                   const Expander& x);

@@ -1,6 +1,7 @@
 // User templates in receiver fields, executed by the Go template engine (parser/template.hpp)
 // against Alertmanager's template.Data model, with Alertmanager's default named templates
 // (__subject, slack.default.title, pagerduty.default.instances, ...) available.
+#include <cctype>
 #include <map>
 #include <mutex>
 
@@ -192,8 +193,74 @@ Value to_value(const NotificationData& d) {
                data_type());
 }
 
+// Keeps only the top-level actions of a template file (its `define`s): text between them belongs
+// to the file's own template in Go, which no field ever executes, so it must not leak into the
+// fields rendered with these definitions as a prefix.
+std::string defines_only(std::string_view in) {
+  std::string out;
+  int depth = 0;
+  size_t i = 0;
+  while (i < in.size()) {
+    size_t open = in.find("{{", i);
+    if (open == std::string_view::npos) {
+      if (depth > 0) out.append(in.substr(i));
+      break;
+    }
+    if (depth > 0) out.append(in.substr(i, open - i));
+    size_t close;
+    if (in.substr(open, 4) == "{{/*" || in.substr(open, 5) == "{{- /*") {
+      close = in.find("*/", open);
+      close = close == std::string_view::npos ? std::string_view::npos : in.find("}}", close);
+    } else {
+      // Skip over quoted strings inside the action (they may contain "}}").
+      close = open + 2;
+      char quote = 0;
+      while (close + 1 < in.size()) {
+        char ch = in[close];
+        if (quote) {
+          if (ch == '\\' && quote != '`') {
+            ++close;
+          } else if (ch == quote) {
+            quote = 0;
+          }
+        } else if (ch == '"' || ch == '`' || ch == '\'') {
+          quote = ch;
+        } else if (ch == '}' && in[close + 1] == '}') {
+          break;
+        }
+        ++close;
+      }
+      if (close + 1 >= in.size()) close = std::string_view::npos;
+    }
+    if (close == std::string_view::npos) {  // unterminated: keep it so the parser reports it
+      out.append(in.substr(open));
+      break;
+    }
+    std::string_view action = in.substr(open, close + 2 - open);
+    std::string_view word = action.substr(2);
+    while (!word.empty() && (word.front() == '-' || word.front() == ' ' || word.front() == '\t' ||
+                             word.front() == '\n' || word.front() == '\r')) {
+      word.remove_prefix(1);
+    }
+    auto starts = [&](std::string_view kw) {
+      return word.substr(0, kw.size()) == kw &&
+             (word.size() == kw.size() || !std::isalnum(static_cast<unsigned char>(word[kw.size()])));
+    };
+    bool opens = starts("define") || starts("block") || starts("if") || starts("range") ||
+                 starts("with");
+    bool ends = starts("end");
+    if (depth > 0 || opens) out.append(action);
+    if (opens) ++depth;
+    if (ends && depth > 0) --depth;
+    i = close + 2;
+  }
+  return out;
+}
+
 class TemplateCache {
  public:
+  explicit TemplateCache(std::string defs = {})
+      : prefix_(std::string(kDefaults) + defines_only(defs)) {}
   Result<std::shared_ptr<const tmpl::Template>> get(std::string_view text) {
     std::lock_guard lock(mu_);
     auto it = cache_.find(text);
@@ -201,7 +268,7 @@ class TemplateCache {
     tmpl::ParseOptions o;
     o.name = "notification";
     o.dialect = tmpl::Dialect::kAlertmanager;
-    o.prefix = std::string(kDefaults);
+    o.prefix = prefix_;
     auto t = tmpl::parse(text, o);
     if (!t) return std::unexpected(t.error());
     auto p = std::make_shared<const tmpl::Template>(std::move(*t));
@@ -211,22 +278,36 @@ class TemplateCache {
   }
 
  private:
+  std::string prefix_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<const tmpl::Template>, std::less<>> cache_;
 };
 
 }  // namespace
 
-Result<void> check_template(std::string_view text) {
+Result<void> check_template(std::string_view text, const std::string& defs) {
   if (text.find("{{") == std::string_view::npos) return {};
+  if (!defs.empty()) {
+    TemplateCache cache(defs);
+    auto t = cache.get(text);
+    if (!t) return std::unexpected(t.error());
+    return {};
+  }
   static TemplateCache cache;
   auto t = cache.get(text);
   if (!t) return std::unexpected(t.error());
   return {};
 }
 
-Expander default_expander() {
-  auto cache = std::make_shared<TemplateCache>();
+Result<void> check_template_defs(std::string_view defs) {
+  TemplateCache cache{std::string(defs)};
+  auto t = cache.get("");
+  if (!t) return std::unexpected(t.error());
+  return {};
+}
+
+Expander default_expander(std::string defs) {
+  auto cache = std::make_shared<TemplateCache>(std::move(defs));
   auto funcs = std::make_shared<const tmpl::FuncMap>(tmpl::alertmanager_functions());
   return [cache, funcs](std::string_view text, const NotificationData& d) -> Result<std::string> {
     if (text.find("{{") == std::string_view::npos) return std::string(text);

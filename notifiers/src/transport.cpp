@@ -86,8 +86,22 @@ CURL* thread_http_handle() {
   return th.h;
 }
 
+void apply_tls(CURL* h, const TlsSettings& t) {
+  if (!t.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, t.ca_file.c_str());
+  if (!t.cert_file.empty()) curl_easy_setopt(h, CURLOPT_SSLCERT, t.cert_file.c_str());
+  if (!t.key_file.empty()) curl_easy_setopt(h, CURLOPT_SSLKEY, t.key_file.c_str());
+  long v = CURL_SSLVERSION_DEFAULT;
+  if (t.min_version == "TLS10") v = CURL_SSLVERSION_TLSv1_0;
+  if (t.min_version == "TLS11") v = CURL_SSLVERSION_TLSv1_1;
+  if (t.min_version == "TLS12") v = CURL_SSLVERSION_TLSv1_2;
+  if (t.min_version == "TLS13") v = CURL_SSLVERSION_TLSv1_3;
+  // Go's crypto/tls defaults to a TLS 1.2 minimum for clients.
+  if (t.min_version.empty()) v = CURL_SSLVERSION_TLSv1_2;
+  curl_easy_setopt(h, CURLOPT_SSLVERSION, v);
+}
+
 SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSettings& http,
-                     const std::string& content_type) {
+                     const std::string& content_type, std::initializer_list<long> retry_codes) {
   ensure_curl();
   Curl c(thread_http_handle());
   SendResult r;
@@ -103,8 +117,9 @@ SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSet
   c.headers = curl_slist_append(c.headers, ("X-Ruleeval-Notification-Id: " + e.id).c_str());
   c.headers = curl_slist_append(c.headers, "Expect:");
   if (!http.bearer_token.empty()) {
-    c.headers =
-        curl_slist_append(c.headers, ("Authorization: Bearer " + http.bearer_token).c_str());
+    c.headers = curl_slist_append(
+        c.headers,
+        ("Authorization: " + http.authorization_type + " " + http.bearer_token).c_str());
   }
   curl_easy_setopt(c.h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c.h, CURLOPT_POST, 1L);
@@ -125,10 +140,16 @@ SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSet
     curl_easy_setopt(c.h, CURLOPT_USERNAME, http.basic_user.c_str());
     curl_easy_setopt(c.h, CURLOPT_PASSWORD, http.basic_password.c_str());
   }
-  if (http.insecure_skip_verify) {
+  if (http.insecure_skip_verify || http.tls.insecure_skip_verify) {
     curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYHOST, 0L);
   }
+  apply_tls(c.h, http.tls);
+  if (!http.proxy_url.empty()) curl_easy_setopt(c.h, CURLOPT_PROXY, http.proxy_url.c_str());
+  curl_easy_setopt(c.h, CURLOPT_FOLLOWLOCATION, http.follow_redirects ? 1L : 0L);
+  curl_easy_setopt(c.h, CURLOPT_MAXREDIRS, 10L);  // Go's http.Client stops after 10
+  curl_easy_setopt(c.h, CURLOPT_HTTP_VERSION,
+                   http.enable_http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);
   CURLcode rc = curl_easy_perform(c.h);
   if (rc != CURLE_OK) {
     r.retryable = true;
@@ -159,7 +180,10 @@ SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSet
   }
   r.error = "unexpected status code " + std::to_string(status) + ": " + body.substr(0, 512);
   r.retry_after_ms = hs.retry_after_ms;
-  r.retryable = status >= 500 || status == 429 || status == 408;
+  // Alertmanager's Retrier: 5xx always; extra codes per integration (PagerDuty Events v2: 429,
+  // v1: 403). Slack and webhook retry nothing else (a 429 is not retried, as in Alertmanager).
+  r.retryable = status >= 500;
+  for (long code : retry_codes) r.retryable = r.retryable || status == code;
   return r;
 }
 
@@ -184,6 +208,7 @@ SendResult smtp_send(const OutboxEntry& e, const EmailConfig& cfg) {
       std::string(implicit ? "smtps://" : "smtp://") + cfg.smarthost + "/" + cfg.hello;
   curl_easy_setopt(c.h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  apply_tls(c.h, cfg.tls);
   if (!implicit) {
     curl_easy_setopt(
         c.h, CURLOPT_USE_SSL,
@@ -285,17 +310,22 @@ class DefaultTransport : public Transport {
     switch (e.kind) {
       case IntegrationKind::kSlack:
         if (i >= rc.slack.size()) return missing();
-        return http_post(e, rc.slack[i].api_url, rc.slack[i].http, "application/json");
+        return http_post(e, rc.slack[i].api_url, rc.slack[i].http, "application/json", {});
       case IntegrationKind::kPagerDuty:
         if (i >= rc.pagerduty.size()) return missing();
-        return http_post(e, rc.pagerduty[i].url, rc.pagerduty[i].http, "application/json");
+        if (rc.pagerduty[i].v1()) {
+          return http_post(e, rc.pagerduty[i].url, rc.pagerduty[i].http, "application/json",
+                           {403});
+        }
+        return http_post(e, rc.pagerduty[i].url, rc.pagerduty[i].http, "application/json",
+                         {429});
       case IntegrationKind::kWebhook:
         if (i >= rc.webhook.size()) return missing();
-        return http_post(e, rc.webhook[i].url, rc.webhook[i].http, "application/json");
+        return http_post(e, rc.webhook[i].url, rc.webhook[i].http, "application/json", {});
       case IntegrationKind::kAlertmanager:
         if (i >= rc.alertmanager.size()) return missing();
         return http_post(e, rc.alertmanager[i].url + "/api/v2/alerts", rc.alertmanager[i].http,
-                         "application/json");
+                         "application/json", {429, 408});
       case IntegrationKind::kEmail:
         if (i >= rc.email.size()) return missing();
         return smtp_send(e, rc.email[i]);

@@ -27,7 +27,10 @@ constexpr std::string_view kAlertmanagerGlobals[] = {
     "resolve_timeout",   "smtp_from",          "smtp_smarthost",       "smtp_hello",
     "smtp_auth_username", "smtp_auth_password", "smtp_auth_password_file", "smtp_auth_identity",
     "smtp_auth_secret",  "smtp_require_tls",   "slack_api_url",        "slack_api_url_file",
-    "pagerduty_url",     "http_config"};
+    "pagerduty_url",     "http_config",        "smtp_hello",           "opsgenie_api_url",
+    "opsgenie_api_key",  "opsgenie_api_key_file", "wechat_api_url",    "wechat_api_secret",
+    "wechat_api_corp_id", "victorops_api_url", "victorops_api_key",    "victorops_api_key_file",
+    "telegram_api_url",  "webex_api_url"};
 
 class Decoder {
  public:
@@ -187,7 +190,8 @@ class Decoder {
     std::vector<std::string_view> top_ok(std::begin(kNotifierKeys), std::end(kNotifierKeys));
     fields(
         root, "ruleeval.yaml",
-        {"global", "datasources", "rule_files", "remote_write", "enable_features"},
+        {"global", "datasources", "rule_files", "remote_write", "enable_features",
+         "alertmanager_config_file"},
         [&](const std::string& k, const YAML::Node& v) {
           if (k == "global") {
             fields(
@@ -280,9 +284,36 @@ class Decoder {
             if (c.remote_write.http.url.empty()) error(v, "remote_write: url is required");
           }
           if (k == "route" || k == "receivers") c.has_notifications = true;
+          if (k == "alertmanager_config_file") {
+            // An unchanged alertmanager.yml, relative to this file; decoded by notifiers/.
+            c.alertmanager_config_file = resolve(str(v, "alertmanager_config_file"));
+            if (c.alertmanager_config_file.empty() || !v.IsScalar() || v.Scalar().empty()) {
+              error(v, "alertmanager_config_file: must be a file name");
+            }
+            c.has_notifications = true;
+          }
         },
         top_ok);
     if (root.IsMap() && (root["route"] || root["receivers"])) c.has_notifications = true;
+    if (!c.alertmanager_config_file.empty() && root.IsMap()) {
+      for (std::string_view k : kNotifierKeys) {
+        if (root[std::string(k)]) {
+          error(root[std::string(k)], std::string(k) +
+                                          ": cannot be combined with alertmanager_config_file "
+                                          "(put it in the Alertmanager configuration file)");
+        }
+      }
+      if (auto g = root["global"]; g && g.IsMap()) {
+        for (std::string_view k : kAlertmanagerGlobals) {
+          if (g[std::string(k)]) {
+            error(g[std::string(k)],
+                  "global." + std::string(k) +
+                      ": cannot be combined with alertmanager_config_file (put it in the "
+                      "Alertmanager configuration file's global block)");
+          }
+        }
+      }
+    }
     for (const auto& d : c.datasources) {
       if (d.name == "default") c.default_datasource = d.name;
     }

@@ -189,7 +189,7 @@ receivers:
   fs::remove_all(dir);
 }
 
-TEST_CASE("through 500, 429 with Retry-After and a hanging receiver every notification arrives once") {
+TEST_CASE("through 500, 503 with Retry-After and a hanging receiver every notification arrives once") {
   std::mutex mu;
   std::set<std::string> delivered_ids;
   std::map<std::string, int> per_group;
@@ -205,7 +205,8 @@ TEST_CASE("through 500, 429 with Retry-After and a hanging receiver every notifi
         res.set_content("boom", "text/plain");
         return;
       case 2:
-        res.status = 429;
+        // A webhook retries 5xx only (Alertmanager's Retrier); a 429 would not be retried.
+        res.status = 503;
         res.set_header("Retry-After", "1");
         return;
       case 3:
@@ -229,7 +230,7 @@ receivers:
         http_config: {timeout: 1s}
 )",
                        {{"URL", hook.url("/hook")}});
-  auto dir = temp_dir("faults");
+  auto dir = temp_dir("faults");  // (http_config.timeout is ruleeval's inline extension)
   auto n = make_notifier(yaml, dir);
   std::vector<rules::Alert> alerts;
   for (int i = 0; i < 5; ++i) {
@@ -245,7 +246,7 @@ receivers:
   CHECK(delivered_ids.size() == 5);
   CHECK(hook.accepted().size() == 5);
   REQUIRE(times.size() >= 4);
-  // Retry-After: 1 was honoured between the 429 and the next attempt.
+  // Retry-After: 1 was honoured between the 503 and the next attempt.
   CHECK(times[2] - times[1] >= std::chrono::milliseconds(950));
   auto m = n->metrics();
   REQUIRE(m.size() == 1);

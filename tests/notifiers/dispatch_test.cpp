@@ -55,12 +55,20 @@ TEST_CASE("routing is depth-first, first match wins unless continue is set") {
   CHECK(receivers_for(**t, Labels{{"team", "ops"}}) == std::vector<std::string>{"default"});
 }
 
-TEST_CASE("route trees reject undefined receivers with the route's line") {
-  auto c = config("route:\n  receiver: a\n  routes:\n    - receiver: nope\nreceivers: [{name: a}]\n");
-  auto t = RouteTree::build(c);
+TEST_CASE("undefined receivers are rejected with the route's line") {
+  // As Alertmanager's config loader does, before any route tree is built.
+  auto c = parse_notify_config(
+      "route:\n  receiver: a\n  routes:\n    - receiver: nope\nreceivers: [{name: a}]\n", "r.yaml");
+  REQUIRE_FALSE(c);
+  CHECK(c.error().message ==
+        R"(route.routes[0].receiver: undefined receiver "nope" used in route)");
+  CHECK(c.error().where.line == 4);
+  // A tree built from a hand-made config still checks.
+  NotifyConfig hand;
+  hand.route.receiver = "missing";
+  auto t = RouteTree::build(hand);
   REQUIRE_FALSE(t);
-  CHECK(t.error().message == R"(route: undefined receiver "nope")");
-  CHECK(t.error().where.line == 4);
+  CHECK(t.error().message == R"(route: undefined receiver "missing")");
 }
 
 TEST_CASE("group keys look like Alertmanager's") {

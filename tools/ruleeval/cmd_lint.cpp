@@ -233,18 +233,17 @@ int run_lint(const LintOptions& o) {
   auto across = rules::check_across_files(file_ptrs, cfg);
   std::move(across.begin(), across.end(), std::back_inserter(diags));
   if (!o.routes.empty()) {
-    std::ifstream in(o.routes);
-    if (!in) {
+    if (!std::ifstream(o.routes)) {
       std::cerr << "ruleeval lint: cannot read " << o.routes << "\n";
       return 2;
     }
-    std::stringstream text;
-    text << in.rdbuf();
-    auto ncfg = notifiers::parse_notify_config(text.str(), o.routes,
-                                               fs::path(o.routes).parent_path().string());
+    // An alertmanager.yml, or a ruleeval.yaml (inline blocks or alertmanager_config_file).
+    auto ncfg = notifiers::load_routes_file(o.routes);
     if (!ncfg) {
       rules::Diagnostic d;
-      d.check = "routes/config";
+      d.check = ncfg.error().message.find("undefined receiver") != std::string::npos
+                    ? "routes/receiver"
+                    : "routes/config";
       d.severity = rules::Severity::Error;
       d.message = ncfg.error().message;
       d.where = ncfg.error().where;

@@ -102,7 +102,7 @@ int run(const RunFlags& f) {
   }
   std::optional<notifiers::NotifyConfig> ncfg;
   if (cfg->has_notifications) {
-    auto n = notifiers::parse_notify_config(cfg->text, cfg->path, cfg->base_dir);
+    auto n = notifiers::notify_config_of(*cfg);
     if (!n) {
       std::cerr << n.error().to_string() << "\n";
       return 2;

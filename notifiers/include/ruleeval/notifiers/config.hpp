@@ -1,6 +1,8 @@
 // The Alertmanager-compatible notification blocks of ruleeval.yaml: `route`, `receivers` and
 // `inhibit_rules` (other top-level keys belong to other layers and are ignored here).
 // Secrets may be given inline or through a *_file key, which is read when the config loads.
+// Thread-safety: the loaders are stateless (safe from any thread); a NotifyConfig is a plain
+// value, safe to read from many threads once built.
 #pragma once
 
 #include <cstdint>
@@ -12,17 +14,33 @@
 
 #include "ruleeval/common/error.hpp"
 #include "ruleeval/notifiers/matcher.hpp"
+#include "ruleeval/notifiers/timeinterval.hpp"
 #include "ruleeval/rules/alert.hpp"
+#include "ruleeval/rules/run_config.hpp"
 
 namespace ruleeval::notifiers {
 
 using rules::Millis;
 
+// tls_config of prometheus/common (Alertmanager 0.25: files only).
+struct TlsSettings {
+  std::string ca_file, cert_file, key_file, server_name;
+  std::string min_version;  // "", TLS10, TLS11, TLS12, TLS13
+  bool insecure_skip_verify = false;
+};
+
+// http_config of prometheus/common v0.38 (what Alertmanager 0.25 accepts). A receiver without
+// its own http_config uses global.http_config (whole, not merged), as Alertmanager does.
 struct HttpSettings {
+  std::string authorization_type = "Bearer";  // authorization.type
   std::string bearer_token;  // http_config.authorization.credentials / bearer_token
   std::string basic_user, basic_password;
-  Millis timeout_ms = 10'000;
-  bool insecure_skip_verify = false;
+  Millis timeout_ms = 10'000;  // ruleeval extension (inline ruleeval.yaml only)
+  bool insecure_skip_verify = false;  // tls_config.insecure_skip_verify (kept for callers)
+  TlsSettings tls;
+  std::string proxy_url;
+  bool follow_redirects = true;  // Go's DefaultHTTPClientConfig
+  bool enable_http2 = true;
 };
 
 struct SlackConfig {
@@ -30,16 +48,45 @@ struct SlackConfig {
   std::string api_url;  // webhook URL or https://slack.com/api/chat.postMessage
   std::string channel, username, icon_emoji, icon_url;
   std::string title, title_link, pretext, text, fallback, color, footer, callback_id;
+  std::string image_url, thumb_url;
   bool link_names = false;
+  bool short_fields = false;
+  std::optional<std::vector<std::string>> mrkdwn_in;  // unset = Alertmanager's default
+  struct Field {
+    std::string title, value;
+    std::optional<bool> short_;
+  };
+  std::vector<Field> fields;
+  struct Action {
+    std::string type, text, url, style, name, value;
+    struct Confirm {
+      std::string text, title, ok_text, dismiss_text;
+    };
+    std::optional<Confirm> confirm;
+  };
+  std::vector<Action> actions;
+  bool runbook_buttons = true;  // ruleeval's addition; off for an unchanged alertmanager.yml
   HttpSettings http;
 };
 
 struct PagerDutyConfig {
   bool send_resolved = true;
   std::string routing_key;
+  std::string service_key;  // Events API v1 (generic/2010-04-15/create_event.json) when set
+  bool v1() const { return !service_key.empty(); }
   std::string url = "https://events.pagerduty.com/v2/enqueue";
   std::string client, client_url, description, severity, source, class_, component, group;
   std::map<std::string, std::string> details;  // empty = Alertmanager's defaults
+  struct Link {
+    std::string href, text;
+  };
+  struct Image {
+    std::string src, alt, href;
+  };
+  std::vector<Link> links;
+  std::vector<Image> images;
+  bool runbook_links = true;  // ruleeval's addition; off for an unchanged alertmanager.yml
+  bool map_severity = true;   // ruleeval maps page/warn/...; Alertmanager sends the text as is
   HttpSettings http;
 };
 
@@ -50,7 +97,9 @@ struct EmailConfig {
   bool require_tls = true;
   bool force_implicit_tls = false;
   bool insecure_skip_verify = false;
+  TlsSettings tls;
   std::string html, text;  // templates; empty html = built-in default
+  bool default_text = true;  // empty text = ruleeval's plain-text listing (off: no text part)
   std::map<std::string, std::string> headers;  // templated; Subject/To/From defaulted
   Millis timeout_ms = 30'000;
 };
@@ -95,6 +144,8 @@ struct RouteConfig {
   bool group_by_set = false;  // false = inherit
   std::optional<Millis> group_wait, group_interval, repeat_interval;  // inherit when unset
   bool continue_ = false;
+  // Names from time_intervals / mute_time_intervals; not inherited (Alertmanager 0.25).
+  std::vector<std::string> mute_time_intervals, active_time_intervals;
   std::vector<RouteConfig> routes;
   SourceLocation where;
 };
@@ -110,6 +161,10 @@ struct NotifyConfig {
   std::vector<ReceiverConfig> receivers;
   std::vector<InhibitRule> inhibit_rules;
   Millis resolve_timeout = 5 * 60'000;  // global.resolve_timeout
+  std::vector<std::string> templates;  // `templates:` globs, resolved against the config's dir
+  std::string template_defs;
+  TimeIntervals time_intervals;  // time_intervals and mute_time_intervals, by name
+  bool email_default_html = false;  // Alertmanager's email.tmpl was found and is the default  // the text of every file the globs match, in Alertmanager's order
 
   const ReceiverConfig* find_receiver(std::string_view name) const;
 };
@@ -119,5 +174,21 @@ struct NotifyConfig {
 Result<NotifyConfig> parse_notify_config(std::string_view yaml, const std::string& file = {},
                                          const std::string& base_dir = {});
 Result<NotifyConfig> load_notify_config(const std::string& path);
+
+// An unchanged alertmanager.yml (Alertmanager 0.25's schema exactly: global, route, receivers,
+// inhibit_rules, templates, time_intervals, mute_time_intervals). Whatever `amtool check-config`
+// rejects is rejected with Alertmanager's wording at file:line:col; what Alertmanager accepts but
+// ruleeval does not implement is refused with an error that says so.
+Result<NotifyConfig> parse_alertmanager_config(std::string_view yaml, const std::string& file,
+                                               const std::string& base_dir);
+Result<NotifyConfig> load_alertmanager_config(const std::string& path);
+
+// The notification config of a ruleeval.yaml: its `alertmanager_config_file` when set, else its
+// inline blocks.
+Result<NotifyConfig> notify_config_of(const rules::RunConfig& cfg);
+
+// `ruleeval lint --routes FILE`: FILE is either an alertmanager.yml (only Alertmanager's
+// top-level keys) or a ruleeval.yaml (its alertmanager_config_file, else its inline blocks).
+Result<NotifyConfig> load_routes_file(const std::string& path);
 
 }  // namespace ruleeval::notifiers

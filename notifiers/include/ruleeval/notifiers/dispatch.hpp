@@ -1,6 +1,8 @@
 // The routing tree and the aggregation groups with Alertmanager's timing: a new group flushes
 // after group_wait (at once when its first alert is already older than that), then every
 // group_interval. Deterministic: time only moves through the `now` arguments.
+// Thread-safety: RouteTree is immutable after build() and shared read-only; Dispatcher methods
+// lock an internal mutex and may be called from any thread.
 #pragma once
 
 #include <functional>
@@ -23,6 +25,8 @@ struct Route {
   bool group_by_all = false;
   Millis group_wait = 30'000, group_interval = 5 * 60'000, repeat_interval = 4 * 3600'000;
   bool continue_ = false;
+  // Not inherited from the parent (Alertmanager 0.25's dispatch.NewRoute).
+  std::vector<std::string> mute_time_intervals, active_time_intervals;
   std::string key;  // Alertmanager's route key: {}/{a="b"}/...
   const Route* parent = nullptr;
   std::vector<std::unique_ptr<Route>> children;

@@ -1,6 +1,8 @@
 // Inhibition: a target alert is muted while a firing source alert matches source_matchers, the
 // target matches target_matchers and every `equal` label has the same value on both (missing
 // equals ""). An alert that matches both sides never inhibits itself.
+// Thread-safety: an Inhibitor is immutable after construction (built per flush); const methods
+// may be called from any thread.
 #pragma once
 
 #include <span>

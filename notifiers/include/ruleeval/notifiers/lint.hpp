@@ -1,4 +1,5 @@
 // Checks of the routing config for `ruleeval lint`.
+// Thread-safety: a pure function of its arguments.
 #pragma once
 
 #include <string>

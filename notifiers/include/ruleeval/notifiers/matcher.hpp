@@ -1,5 +1,7 @@
 // Alertmanager label matchers: `name="value"`, `name!="v"`, `name=~"re"`, `name!~"re"`, with or
 // without quotes, alone or in a `{a="b", c=~"d"}` list. Regexes are RE2, fully anchored.
+// Thread-safety: Matcher is immutable after make() (the compiled RE2 is shared and RE2 is
+// thread-safe); match from any thread.
 #pragma once
 
 #include <memory>

@@ -1,6 +1,7 @@
 // The data a notification carries, in Alertmanager's template.Data shape: what templates see as
 // .Receiver, .Status, .Alerts (.Firing/.Resolved), .GroupLabels, .CommonLabels,
 // .CommonAnnotations, .ExternalURL and .GroupKey.
+// Thread-safety: plain values, built per notification by the flushing thread.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,8 @@
 // The notification pipeline: an AlertSink that routes, groups, inhibits, silences, deduplicates
 // (Alertmanager's notification log), renders the receiver payloads, writes them to the durable
 // outbox and delivers them with one worker per integration (retry with exponential backoff and
-// jitter, Retry-After on 429/503, no retry on other 4xx, per-integration rate limit).
+// jitter; Alertmanager's retry codes: 5xx always, PagerDuty v2 also 429, v1 also 403, nothing
+// else; a Retry-After header on a retried answer is honoured; per-integration rate limit).
 //
 // Thread-safety: send(), tick(), wait_idle(), metrics() and silences() may be called from any
 // thread (rule-manager workers, the HTTP API, the notifier's own loop); stop() once, from one
@@ -139,6 +140,8 @@ class Notifier : public rules::AlertSink {
                              Millis now) const;
 
   NotifyConfig config_;
+  // Renders config fields with Alertmanager's default templates plus config_.template_defs.
+  std::function<Result<std::string>(std::string_view, const NotificationData&)> expander_;
   NotifierOptions opts_;
   std::shared_ptr<const RouteTree> tree_;
   std::unique_ptr<Dispatcher> dispatcher_;

@@ -3,6 +3,7 @@
 //   GET    /api/v2/silences           list, Alertmanager's gettableSilence shape
 //   POST   /api/v2/silences           create from a postableSilence; returns {"silenceID": id}
 //   DELETE /api/v2/silence/<id>       expire
+// Thread-safety: stateless over a Silences store (which locks itself).
 #pragma once
 
 #include <string>

@@ -63,7 +63,8 @@ struct RunConfig {
   std::vector<std::string> rule_files;        // globs, resolved against base_dir
   bool experimental_promql = false;           // enable_features: [promql-experimental-functions]
   RemoteWriteConfig remote_write;
-  bool has_notifications = false;             // route/receivers present
+  bool has_notifications = false;             // route/receivers or alertmanager_config_file
+  std::string alertmanager_config_file;       // resolved against base_dir; "" = inline blocks
   std::string text;                           // the whole file (for the notifier decoder)
 
   const DatasourceConfig* find_datasource(std::string_view name) const;
