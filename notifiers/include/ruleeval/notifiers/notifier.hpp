@@ -87,6 +87,14 @@ struct NotifierOptions {
   bool start_threads = true;  // false: call tick() yourself; deliveries still use workers
 };
 
+// One entry of the notification log: the last notification of an alert group through one
+// integration ("<receiver>/<kind>/<index>"), for the status page.
+struct NotificationLogEntry {
+  std::string group_key, integration;
+  Millis at = 0;
+  size_t firing = 0, resolved = 0;
+};
+
 class Notifier : public rules::AlertSink {
  public:
   static Result<std::unique_ptr<Notifier>> create(NotifyConfig config, NotifierOptions opts);
@@ -106,6 +114,8 @@ class Notifier : public rules::AlertSink {
   // Prometheus text exposition of metrics().
   std::string metrics_text() const;
   size_t group_count() const { return dispatcher_->group_count(); }
+  // Read-only copy of the notification log (status page).
+  std::vector<NotificationLogEntry> notification_log();
 
  private:
   Notifier() = default;
