@@ -58,7 +58,9 @@ TEST_CASE("status page: a firing alert shows its story") {
   CHECK(html.find("<meta http-equiv=\"refresh\" content=\"30\">") != std::string::npos);
   // No external resources.
   CHECK(html.find("src=") == std::string::npos);
-  CHECK(html.find("<link") == std::string::npos);
+  CHECK(html.find("<link rel=\"stylesheet\"") == std::string::npos);
+  CHECK(html.find("<link rel=\"icon\" href=\"data:,\">") != std::string::npos);
+  CHECK(html.find("href=\"//") == std::string::npos);
 }
 
 TEST_CASE("status page: pending alerts say when they fire; resolved ones are listed last") {

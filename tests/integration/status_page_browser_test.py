@@ -152,13 +152,29 @@ def main():
         check("silenced by" in card.text, "the alert is marked as silenced")
         driver.save_screenshot(os.path.join(outdir, "status_page_silenced.png"))
 
+        # The silence hides the alert from notifications: when the incident ends (the demo's
+        # errors stop ~70 s after they started) no resolved notification goes out for it.
+        out.flush()
+        notes_before = open(os.path.join(state, "stdout")).read().count('"status"')
+        wait("the alert to resolve", lambda: not firing(), 120, proc)
+        time.sleep(8)  # group_interval 5s: a resolved notification would be out by now
+        stdout_text = open(os.path.join(state, "stdout")).read()
+        check(stdout_text.count('"status"') == notes_before and '"resolved"' not in stdout_text,
+              "no notification for the silenced alert after the silence was created")
+        driver.get(base + "/?refresh=0")
+        check(len(driver.find_elements(By.CSS_SELECTOR, "#alerts .card.resolved")) == 1,
+              "the resolved alert is listed under 'resolved in the last 15 minutes'")
+
         # Filters in the URL.
         driver.get(base + "/?refresh=0&state=pending")
-        check(not driver.find_elements(By.CSS_SELECTOR, "#alerts .card.firing"),
-              "?state=pending hides the firing alert")
+        check(not driver.find_elements(By.CSS_SELECTOR, "#alerts .card"),
+              "?state=pending hides the resolved alert")
         driver.get(base + "/?refresh=0&label=severity%3Dpage&q=demohigh")
-        check(len(driver.find_elements(By.CSS_SELECTOR, "#alerts .card.firing")) == 1,
+        check(len(driver.find_elements(By.CSS_SELECTOR, "#alerts .card.resolved")) == 1,
               "?label=severity=page&q=demohigh keeps it")
+        driver.get(base + "/?refresh=0&label=severity%3Dticket")
+        check(not driver.find_elements(By.CSS_SELECTOR, "#alerts .card"),
+              "?label=severity=ticket hides it")
 
         # Expire through the page.
         driver.get(base + "/?refresh=0")
@@ -168,12 +184,17 @@ def main():
                          for s in json.loads(get(base + "/api/v2/silences"))), 15, proc)
         print("ok: the expire button expires the silence")
 
-        # A phone-sized view: no horizontal scrolling of the page itself.
-        driver.set_window_size(412, 1400)
+        # A phone-sized view (device emulation: headless windows are at least 500 px wide): the
+        # page itself does not scroll sideways (wide tables scroll inside their own box).
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": 390, "height": 1500, "deviceScaleFactor": 1,
+                                "mobile": True})
         driver.get(base + "/?refresh=0")
-        width = driver.execute_script("return document.documentElement.scrollWidth")
-        check(width <= 412, f"readable on a phone: page width {width}px at 412px")
+        sw, cw = driver.execute_script("return [document.documentElement.scrollWidth, "
+                                       "document.documentElement.clientWidth]")
+        check(sw <= cw, f"readable on a phone: page width {sw}px in a {cw}px viewport")
         driver.save_screenshot(os.path.join(outdir, "status_page_phone.png"))
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
         logs = [l for l in driver.get_log("browser") if l["level"] in ("SEVERE", "WARNING")]
         check(not logs, f"no console errors: {logs}")

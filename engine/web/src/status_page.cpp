@@ -133,7 +133,7 @@ std::string_view kStyle =
     ".s{color:#2e7d32}.l{color:#444}"
     "form.f1 input,form.f1 textarea{width:100%;box-sizing:border-box;margin:.1em 0}"
     "details{margin:.3em 0}svg{display:block;max-width:100%}"
-    "nav a{margin-right:.8em}"
+    "nav{display:flex;flex-wrap:wrap;gap:.2em .8em}"
     "@media (max-width:600px){body{padding:0 .4em}td,th{padding:.2em}}";
 
 // Tiny inline script: the refresh toggle (remembered in the URL), the silence form posted as
@@ -256,14 +256,19 @@ void render_alert(std::string& o, const AlertItem& a, const PageData& d,
 }
 
 std::string strip(const RuleItem& r, Millis now) {
-  constexpr Millis kWindow = 3 * 3600'000;
+  // The window reaches back to the oldest band the daemon still knows (alerts resolved more than
+  // 15 minutes ago are forgotten), at least 15 minutes and at most 3 hours.
+  constexpr Millis kMin = 15 * 60'000, kMax = 3 * 3600'000;
+  Millis oldest = now;
+  for (const auto& b : r.bands) oldest = std::min(oldest, b.from);
+  const Millis kWindow = std::clamp<Millis>((now - oldest) * 5 / 4, kMin, kMax);
   constexpr int kW = 300, kH = 14;
   Millis from = now - kWindow;
   std::string o = fmt::format(
       "<svg class=\"strip\" viewBox=\"0 0 {0} {1}\" width=\"{0}\" height=\"{1}\" "
-      "role=\"img\" aria-label=\"state of the last 3 hours\"><rect width=\"{0}\" height=\"{1}\" "
+      "role=\"img\" aria-label=\"state of the last {2}\"><rect width=\"{0}\" height=\"{1}\" "
       "fill=\"#e8f5e9\"/>",
-      kW, kH);
+      kW, kH, format_age(kWindow));
   for (const auto& b : r.bands) {
     Millis a = std::max(b.from, from), e = std::min(b.to, now);
     if (e <= a) continue;
@@ -274,7 +279,9 @@ std::string strip(const RuleItem& r, Millis now) {
                      x, w, kH, b.state == "firing" ? "#c62828" : "#f9a825", escape_html(b.state),
                      escape_html(format_rfc3339(b.from)), escape_html(format_rfc3339(b.to)));
   }
-  o += "</svg><div class=\"muted\">last 3h: green inactive, yellow pending, red firing</div>";
+  o += fmt::format("</svg><div class=\"muted\">last {}: green inactive, yellow pending, red "
+                   "firing</div>",
+                   format_age(kWindow));
   return o;
 }
 
@@ -392,7 +399,8 @@ std::string render_status_page(const PageData& d, const PageFilter& f) {
   std::string o;
   o.reserve(4096 + d.alerts.size() * 1500);
   o += "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">";
+       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+       "<link rel=\"icon\" href=\"data:,\">";  // no favicon request (and no 404)
   if (f.refresh_seconds > 0)
     o += fmt::format("<meta http-equiv=\"refresh\" content=\"{}\">", f.refresh_seconds);
   size_t n_firing = 0, n_pending = 0;
