@@ -65,7 +65,8 @@ void fill_status_notifier(engine::status::PageData& d, notifiers::Notifier& n) {
   for (auto& a : d.alerts) {
     if (a.state == "resolved") continue;
     std::vector<Label> v;
-    for (const auto& [k, val] : a.labels) v.push_back({k, val});
+    for (const auto& [k, val] : a.external_labels) v.push_back({k, val});
+    for (const auto& [k, val] : a.labels) v.push_back({k, val});  // the alert's win (last)
     a.silenced_by = n.silences().silenced_by(Labels::from_vector(std::move(v)), d.now);
   }
 }

@@ -1049,6 +1049,8 @@ status::PageData RuleManager::status_data() const {
                    : a.state == AlertState::kPending ? "pending"
                                                      : "resolved";
         ai.labels = pairs(a.labels);
+        for (const auto& l : g->rt->env().external_labels)
+          if (!l.value.empty()) ai.external_labels.emplace_back(l.name, l.value);
         ai.annotations = pairs(a.annotations);
         ai.value = a.value;
         ai.active_at = a.active_at;

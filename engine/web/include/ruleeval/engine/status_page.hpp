@@ -26,6 +26,7 @@ struct AlertItem {
   std::string group, rule;
   std::string state;  // "firing" | "pending" | "resolved"
   LabelPairs labels;  // includes alertname
+  LabelPairs external_labels;  // added when the alert is sent (silences see them); not shown
   LabelPairs annotations;
   double value = 0;
   Millis active_at = kNoTime, fired_at = kNoTime, resolved_at = kNoTime;
