@@ -212,3 +212,32 @@ TEST_CASE("status page: very long label sets and 1,000 alerts") {
   // Generous bound for debug/sanitizer builds; tools/bench/bench_status_page measures it.
   CHECK(ms < 2000);
 }
+
+TEST_CASE("status page: the rule's state strip draws its pending and firing bands") {
+  PageData d;
+  d.now = kNow;
+  GroupItem g;
+  g.name = "g";
+  RuleItem r;
+  r.name = "A";
+  r.query = "up == 0";
+  // Pending 10m..8m ago, firing 8m ago until now: the window is 1.25 x 10m -> clamped to 15m.
+  r.bands = {{kNow - 10 * 60'000, kNow - 8 * 60'000, "pending"},
+             {kNow - 8 * 60'000, kNow, "firing"}};
+  g.rules.push_back(r);
+  RuleItem rec;
+  rec.name = "rec";
+  rec.alerting = false;
+  rec.query = "sum(up)";
+  g.rules.push_back(rec);
+  d.groups.push_back(g);
+  std::string html = render_status_page(d);
+  // 300 px for 15 minutes: pending from x=100 (5m in) 40 px wide, firing from x=140 160 px wide.
+  CHECK(html.find("<rect x=\"100.0\" width=\"40.0\" height=\"14\" fill=\"#f9a825\">") !=
+        std::string::npos);
+  CHECK(html.find("<rect x=\"140.0\" width=\"160.0\" height=\"14\" fill=\"#c62828\">") !=
+        std::string::npos);
+  CHECK(html.find("last 15m: green inactive") != std::string::npos);
+  // Recording rules get no strip.
+  CHECK(count(html, "<svg") == 1);
+}
