@@ -15,7 +15,7 @@ build_pkgs=(
   libprotobuf-dev protobuf-compiler libsnappy-dev
   clang-16 libclang-rt-16-dev
 )
-server_pkgs=(prometheus prometheus-alertmanager victoria-metrics python3-aiosmtpd)
+server_pkgs=(prometheus prometheus-alertmanager victoria-metrics python3-aiosmtpd chromium chromium-driver python3-selenium)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--all" ]; then want+=("${server_pkgs[@]}"); fi

@@ -445,6 +445,18 @@ void Notifier::notify_group(const GroupFlush& g, Millis now, const Inhibitor& in
   }
 }
 
+std::vector<NotificationLogEntry> Notifier::notification_log() {
+  std::lock_guard lock(nflog_mu_);
+  std::vector<NotificationLogEntry> out;
+  out.reserve(nflog_.size());
+  for (const auto& [k, e] : nflog_) {
+    size_t sep = k.rfind('\x1f');
+    if (sep == std::string::npos) continue;
+    out.push_back({k.substr(0, sep), k.substr(sep + 1), e.at, e.firing.size(), e.resolved.size()});
+  }
+  return out;
+}
+
 Notifier::Worker& Notifier::worker_for(const OutboxEntry& e) {
   std::lock_guard lock(workers_mu_);
   auto& slot = workers_[e.integration];

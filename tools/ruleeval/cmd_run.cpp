@@ -20,12 +20,57 @@
 #include "ruleeval/engine/api_server.hpp"
 #include "ruleeval/engine/manager.hpp"
 #include "ruleeval/notifiers/config.hpp"
+#include "ruleeval/notifiers/matcher.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 #include "ruleeval/notifiers/silences_api.hpp"
 #include "ruleeval/rules/run_config.hpp"
 
 namespace ruleeval::cli {
 namespace {
+
+// The notifier's part of the status page: silences, receiver health, the notification log.
+void fill_status_notifier(engine::status::PageData& d, notifiers::Notifier& n) {
+  d.notifier = true;
+  for (const auto& s : n.silences().list()) {
+    d.silences.push_back({s.id, notifiers::matchers_to_string(s.matchers), s.starts_at, s.ends_at,
+                          s.created_by, s.comment, s.state(d.now)});
+  }
+  auto metrics = n.metrics();
+  for (const auto& m : metrics) {
+    d.receivers.push_back({m.receiver, m.integration, m.sent, m.failed, m.retried, m.queued,
+                           m.consecutive_failures, m.last_error});
+  }
+  for (auto& e : n.notification_log()) {
+    engine::status::DeliveryItem di;
+    di.group_key = e.group_key;
+    di.integration = e.integration;
+    di.receiver = e.integration.substr(0, e.integration.find('/'));
+    di.at = e.at;
+    di.firing = e.firing;
+    di.resolved = e.resolved;
+    di.outcome = "sent";
+    size_t k1 = e.integration.find('/'), k2 = e.integration.rfind('/');
+    std::string kind = k1 != std::string::npos && k2 > k1
+                           ? e.integration.substr(k1 + 1, k2 - k1 - 1) : std::string();
+    for (const auto& m : metrics) {
+      if (m.receiver != di.receiver || m.integration != kind) continue;
+      if (m.consecutive_failures > 0) {
+        di.outcome = "retrying";
+        di.error = m.last_error;
+      } else if (m.sent == 0 && m.queued > 0) {
+        di.outcome = "queued";
+      }
+    }
+    d.deliveries.push_back(std::move(di));
+  }
+  for (auto& a : d.alerts) {
+    if (a.state == "resolved") continue;
+    std::vector<Label> v;
+    for (const auto& [k, val] : a.external_labels) v.push_back({k, val});
+    for (const auto& [k, val] : a.labels) v.push_back({k, val});  // the alert's win (last)
+    a.silenced_by = n.silences().silenced_by(Labels::from_vector(std::move(v)), d.now);
+  }
+}
 
 struct RunFlags {
   std::string config = "ruleeval.yaml";
@@ -222,6 +267,21 @@ int run(const RunFlags& f) {
       return reply(notifiers::silences_expire(notifier->silences(), id, now_ms()));
     });
   }
+  api.set_status_page([&manager, notifier](const engine::HttpRequest& r) {
+    namespace st = engine::status;
+    auto param = [&r](const char* k) {
+      auto it = r.params.find(k);
+      return it == r.params.end() ? std::string() : it->second;
+    };
+    std::vector<std::string> labels;
+    for (auto [a, b] = r.params.equal_range("label"); a != b; ++a)
+      if (!a->second.empty()) labels.push_back(a->second);
+    st::PageFilter filter =
+        st::parse_filter(param("state"), labels, param("q"), param("refresh"));
+    st::PageData d = manager.status_data();
+    if (notifier) fill_status_notifier(d, *notifier);
+    return engine::HttpResponse{200, "text/html; charset=utf-8", st::render_status_page(d, filter)};
+  });
   if (auto r = api.start(host, port); !r) {
     std::cerr << r.error().to_string() << "\n";
     return 2;

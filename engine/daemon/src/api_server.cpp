@@ -25,6 +25,7 @@ struct ApiServer::Impl {
   std::vector<Route> routes;
   std::function<std::string()> extra_metrics;
   std::atomic<int> listen_fd{-1};
+  HttpHandler status_page;
 };
 
 namespace {
@@ -63,6 +64,8 @@ ApiServer::~ApiServer() { stop(); }
 void ApiServer::set_extra_metrics(std::function<std::string()> fn) {
   impl_->extra_metrics = std::move(fn);
 }
+
+void ApiServer::set_status_page(HttpHandler fn) { impl_->status_page = std::move(fn); }
 
 void ApiServer::add_route(std::string method, std::string path, HttpHandler handler) {
   impl_->routes.push_back({std::move(method), std::move(path), std::move(handler)});
@@ -118,7 +121,8 @@ Result<void> ApiServer::start(const std::string& host, int port) {
   };
   s.Post("/-/reload", reload);
   s.Put("/-/reload", reload);
-  s.Get("/", [&m](const httplib::Request&, httplib::Response& res) {
+  s.Get("/", [this, &m](const httplib::Request& req, httplib::Response& res) {
+    if (impl_->status_page) return reply(res, impl_->status_page(to_request(req)));
     res.set_content(m.status_html(), "text/html; charset=utf-8");
   });
   for (const auto& r : impl_->routes) {

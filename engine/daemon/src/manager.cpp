@@ -1,4 +1,5 @@
 #include "ruleeval/engine/manager.hpp"
+#include "ruleeval/engine/status_page.hpp"
 
 #include "manager_group.hpp"
 #include "rule_files.hpp"

@@ -65,54 +65,75 @@ std::string RuleManager::with_views(
   return fn(views);
 }
 
-std::string RuleManager::status_html() const {
+status::PageData RuleManager::status_data() const {
   std::vector<std::shared_ptr<Group>> groups;
   {
     std::lock_guard lock(mu_);
     groups = groups_;
   }
-  std::string o =
-      "<!doctype html><html><head><meta charset=\"utf-8\"><title>ruleeval</title><style>"
-      "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:2em}"
-      "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}"
-      ".firing{background:#fdd}.pending{background:#ffd}.err{color:#b00}</style></head><body>"
-      "<h1>ruleeval</h1><p><a href=\"/api/v1/rules\">rules</a> · <a "
-      "href=\"/api/v1/alerts\">alerts</a>"
-      " · <a href=\"/metrics\">metrics</a></p>";
+  status::PageData d;
+  d.now = now();
   {
     std::lock_guard lock(save_mu_);
-    if (!state_write_error_.empty()) {
-      o += fmt::format("<p class=\"err\">Alert state: {} write failure(s); last: {}</p>",
-                       state_write_failures_.load(), html_escape(state_write_error_));
-    }
+    d.state_write_failures = state_write_failures_.load();
+    d.state_write_error = state_write_error_;
   }
+  auto pairs = [](const CompactLabels& l) {
+    status::LabelPairs out;
+    for (const auto& x : l.to_labels()) out.emplace_back(x.name, x.value);
+    return out;
+  };
   for (const auto& g : groups) {
     std::lock_guard lock(g->mu);
-    o += fmt::format("<h2>{} <small>({}, every {}, last took {:.3f}s)</small></h2>",
-                     html_escape(g->name), html_escape(g->file), format_duration(g->interval),
-                     g->last_duration);
-    o += "<table><tr><th>rule</th><th>state</th><th>health</th><th>last "
-         "error</th><th>alerts</th></tr>";
+    status::GroupItem gi{g->name, g->file, g->interval, g->last_eval, g->last_duration,
+                         g->iterations, g->missed, {}};
     for (const auto& rt : g->rt->rules()) {
       const rules::Rule& r = *rt.rule;
-      std::string state = r.is_alert() ? std::string(to_string(rule_state(rt.alerts))) : "";
-      std::string alerts;
+      status::RuleItem ri;
+      ri.name = r.name;
+      ri.alerting = r.is_alert();
+      ri.query = r.expr.value;
+      ri.health = std::string(to_string(rt.health));
+      if (rt.last_error) ri.last_error = redact_urls_in(*rt.last_error);
+      ri.last_eval = rt.last_eval;
+      ri.eval_seconds = rt.eval_seconds;
+      ri.for_ms = r.for_.ms;
       for (const auto& [_, a] : rt.alerts) {
-        if (a.state == AlertState::kInactive) continue;
-        alerts +=
-            fmt::format("<div class=\"{}\">{} {}</div>", to_string(a.state),
-                        html_escape(a.labels.to_string()), html_escape(format_go_float_e(a.value)));
+        if (a.state == AlertState::kInactive && a.resolved_at == kNoTime) continue;
+        status::AlertItem ai;
+        ai.group = g->name;
+        ai.rule = r.name;
+        ai.state = a.state == AlertState::kFiring    ? "firing"
+                   : a.state == AlertState::kPending ? "pending"
+                                                     : "resolved";
+        ai.labels = pairs(a.labels);
+        for (const auto& l : g->rt->env().external_labels)
+          if (!l.value.empty()) ai.external_labels.emplace_back(l.name, l.value);
+        ai.annotations = pairs(a.annotations);
+        ai.value = a.value;
+        ai.active_at = a.active_at;
+        ai.fired_at = a.fired_at;
+        ai.resolved_at = a.resolved_at;
+        ai.for_ms = r.for_.ms;
+        ai.generator_url = rt.generator_url;
+        ri.firing += a.state == AlertState::kFiring;
+        ri.pending += a.state == AlertState::kPending;
+        // The strip's bands from the state the alert keeps (active_at, fired_at, resolved_at).
+        Millis end = a.resolved_at != kNoTime ? a.resolved_at : d.now;
+        if (a.active_at != kNoTime) {
+          Millis fired = a.fired_at != kNoTime ? a.fired_at : end;
+          if (fired > a.active_at) ri.bands.push_back({a.active_at, fired, "pending"});
+          if (a.fired_at != kNoTime) ri.bands.push_back({a.fired_at, end, "firing"});
+        }
+        d.alerts.push_back(std::move(ai));
       }
-      o += fmt::format(
-          "<tr class=\"{}\"><td>{}<br><code>{}</code></td><td>{}</td><td>{}</td>"
-          "<td class=\"err\">{}</td><td>{}</td></tr>",
-          state, html_escape(r.name), html_escape(r.expr.value), state, to_string(rt.health),
-          html_escape(redact_urls_in(rt.last_error.value_or(""))), alerts);
+      gi.rules.push_back(std::move(ri));
     }
-    o += "</table>";
+    d.groups.push_back(std::move(gi));
   }
-  o += "</body></html>";
-  return o;
+  return d;
 }
+
+std::string RuleManager::status_html() const { return status::render_status_page(status_data()); }
 
 }  // namespace ruleeval::engine

@@ -99,6 +99,14 @@ struct NotifierOptions {
 // default stderr. `error` is always true today: the notifier logs problems only.
 void set_notifier_log(std::function<void(std::string_view message, bool error)> fn);
 
+// One entry of the notification log: the last notification of an alert group through one
+// integration ("<receiver>/<kind>/<index>"), for the status page.
+struct NotificationLogEntry {
+  std::string group_key, integration;
+  Millis at = 0;
+  size_t firing = 0, resolved = 0;
+};
+
 class Notifier : public rules::AlertSink {
  public:
   static Result<std::unique_ptr<Notifier>> create(NotifyConfig config, NotifierOptions opts);
@@ -118,6 +126,8 @@ class Notifier : public rules::AlertSink {
   // Prometheus text exposition of metrics().
   std::string metrics_text() const;
   size_t group_count() const { return dispatcher_->group_count(); }
+  // Read-only copy of the notification log (status page).
+  std::vector<NotificationLogEntry> notification_log();
 
  private:
   Notifier() = default;

@@ -43,6 +43,9 @@ class ApiServer {
   void add_route(std::string method, std::string path, HttpHandler handler);
   // More Prometheus text appended to /metrics (e.g. the notifiers' counters).
   void set_extra_metrics(std::function<std::string()> fn);
+  // Renders GET / (the status page) instead of RuleManager::status_html(), e.g. with the
+  // notifier's silences and deliveries and the request's filters.
+  void set_status_page(HttpHandler fn);
 
   // Binds host:port (port 0 picks a free one) and serves in a background thread.
   Result<void> start(const std::string& host, int port);

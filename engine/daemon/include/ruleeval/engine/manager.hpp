@@ -32,6 +32,7 @@
 #include "ruleeval/engine/group_eval.hpp"
 #include "ruleeval/engine/http_api.hpp"
 #include "ruleeval/engine/scheduler.hpp"
+#include "ruleeval/engine/status_page.hpp"
 #include "ruleeval/rules/alert.hpp"
 #include "ruleeval/rules/run_config.hpp"
 
@@ -112,7 +113,10 @@ class RuleManager {
   std::string alerts_json() const;
   // Self-metrics in Prometheus text exposition format.
   std::string metrics_text() const;
-  // A small HTML status page: groups, rules, last errors, active alerts.
+  // The status page's view of the rules and alerts (status_page.hpp); the notifier's part
+  // (silences, delivery) is added by the caller that owns the notifier.
+  status::PageData status_data() const;
+  // The HTML status page without notifier data or filters.
   std::string status_html() const;
 
   // Reload bookkeeping, set by the caller that reloads.
