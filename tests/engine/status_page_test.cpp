@@ -53,7 +53,7 @@ TEST_CASE("status page: a firing alert shows its story") {
   CHECK(html.find("<a class=\"runbook\" href=\"https://runbooks.example/x\"") != std::string::npos);
   CHECK(html.find("<a class=\"source\" href=\"http://prom:9090/graph?g0.expr=up\"") !=
         std::string::npos);
-  CHECK(html.find("<span class=\"lb\">severity=&quot;page&quot;</span>") != std::string::npos);
+  CHECK(html.find("<span class=\"lb\">severity=&#34;page&#34;</span>") != std::string::npos);
   CHECK(html.find("Firing (1)") != std::string::npos);
   CHECK(html.find("<meta http-equiv=\"refresh\" content=\"30\">") != std::string::npos);
   // No external resources.
@@ -110,7 +110,7 @@ TEST_CASE("status page: labels and annotations with markup are escaped") {
   CHECK(html.find("href=\"javascript:") == std::string::npos);
   CHECK(html.find("<code>javascript:alert(1)</code>") != std::string::npos);
   CHECK(html.find("note&#39;: it&#39;s &amp; &lt;b&gt;") != std::string::npos);
-  CHECK(html.find("data-id=\"id&quot;1\"") != std::string::npos);
+  CHECK(html.find("data-id=\"id&#34;1\"") != std::string::npos);
   CHECK(html.find("&lt;html&gt;502&lt;/html&gt;") != std::string::npos);
   CHECK(html.find("&lt;/pre&gt;&lt;script&gt;") != std::string::npos);
   CHECK(html.find("last error: &lt;err&gt;") != std::string::npos);
@@ -174,12 +174,12 @@ TEST_CASE("status page: filters from the URL query") {
 TEST_CASE("status page: PromQL highlighting from the parser") {
   CHECK(highlight_promql("sum by (job) (rate(http_requests_total{code=~\"5..\"}[5m])) > 0.05") ==
         "<span class=\"k\">sum</span> by (job) (<span class=\"f\">rate</span>(<span "
-        "class=\"m\">http_requests_total</span>{<span class=\"l\">code=~&quot;5..&quot;</span>}"
+        "class=\"m\">http_requests_total</span>{<span class=\"l\">code=~&#34;5..&#34;</span>}"
         "[5m])) &gt; <span class=\"n\">0.05</span>");
   // Unparsable text is only escaped.
   CHECK(highlight_promql("sum(<b>") == "sum(&lt;b&gt;");
   CHECK(highlight_promql("label_replace(up, \"a\", \"$1\", \"b\", \"(.*)\")")
-            .find("<span class=\"s\">&quot;a&quot;</span>") != std::string::npos);
+            .find("<span class=\"s\">&#34;a&#34;</span>") != std::string::npos);
 }
 
 TEST_CASE("status page: ages, group keys") {
@@ -208,7 +208,7 @@ TEST_CASE("status page: very long label sets and 1,000 alerts") {
   auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   CHECK(count(html, "<div class=\"card firing\">") == 667);
   CHECK(count(html, "<div class=\"card pending\">") == 333);
-  CHECK(html.find("label_199=&quot;" + std::string(100, 'x')) != std::string::npos);
+  CHECK(html.find("label_199=&#34;" + std::string(100, 'x')) != std::string::npos);
   // Generous bound for debug/sanitizer builds; tools/bench/bench_status_page measures it.
   CHECK(ms < 2000);
 }
