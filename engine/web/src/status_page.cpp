@@ -81,7 +81,7 @@ std::string badges(const LabelPairs& labels, std::string_view skip = {}) {
   std::string o;
   for (const auto& [k, v] : labels) {
     if (k == skip) continue;
-    o += fmt::format("<span class=\"lb\">{}=&quot;{}&quot;</span> ", escape_html(k),
+    o += fmt::format("<span class=\"lb\">{}=&#34;{}&#34;</span> ", escape_html(k),
                      escape_html(v));
   }
   return o;
