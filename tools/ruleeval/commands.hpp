@@ -13,5 +13,6 @@ void register_lint(CLI::App& app, int& exit_code);
 void register_test(CLI::App& app, int& exit_code);
 void register_run(CLI::App& app, int& exit_code);
 void register_replay(CLI::App& app, int& exit_code);
+void register_completion(CLI::App& app, int& exit_code);
 
 }  // namespace ruleeval::cli

@@ -2,10 +2,11 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "ruleeval/common/build_info.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"ruleeval: lint, test and evaluate Prometheus-style alert rules"};
-  app.set_version_flag("--version", "ruleeval 0.1.0");
+  app.set_version_flag("--version", [] { return ruleeval::version_text(); });
   app.require_subcommand(1);
   int exit_code = 0;
   ruleeval::cli::register_promql(app, exit_code);
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   ruleeval::cli::register_test(app, exit_code);
   ruleeval::cli::register_run(app, exit_code);
   ruleeval::cli::register_replay(app, exit_code);
+  ruleeval::cli::register_completion(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
