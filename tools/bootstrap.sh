@@ -14,8 +14,12 @@ build_pkgs=(
   libre2-dev libfmt-dev libcli11-dev libspdlog-dev libcpp-httplib-dev libxxhash-dev libyaml-dev
   libprotobuf-dev protobuf-compiler libsnappy-dev
   clang-16 libclang-rt-16-dev
+  help2man dpkg-dev file   # tools/package.sh: the man page, and CPack's shared-library dependencies
 )
-server_pkgs=(prometheus prometheus-alertmanager victoria-metrics python3-aiosmtpd chromium chromium-driver python3-selenium)
+# Integration tests: the servers; the browser test (chromium, chromium-driver, python3-selenium);
+# the package install test (systemd for systemd-analyze, curl for /-/ready, adduser).
+server_pkgs=(prometheus prometheus-alertmanager victoria-metrics python3-aiosmtpd chromium chromium-driver
+             python3-selenium systemd curl adduser)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--all" ]; then want+=("${server_pkgs[@]}"); fi

@@ -28,6 +28,10 @@ cmake --build build -j "$jobs"
 stage "tests"
 (cd build && ctest --output-on-failure -j "$jobs")
 
+stage "package: build the .deb, install it, start it from the unit's command line, purge it"
+deb=$(RULEEVAL_BUILD_DIR=build tools/package.sh)
+tests/package/install_test.sh "$deb"
+
 if [ "${RULEEVAL_SKIP_ASAN:-0}" != 1 ]; then
   stage "unit tests under ASan+UBSan"
   cmake -S . -B build-asan -G Ninja -DRULEEVAL_WERROR=ON -DRULEEVAL_SANITIZE=ON \

@@ -89,6 +89,11 @@ def main():
         _, metrics = get(port, "/metrics")
         assert "ruleeval_rule_group_iterations_total" in metrics, metrics[:500]
         assert "receiver=\"file\"" in metrics, metrics[-1500:]  # the notifiers' counters
+        # Build info as Prometheus components export it: the same version --version prints.
+        version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
+        build = [l for l in metrics.splitlines() if l.startswith("ruleeval_build_info{")]
+        assert len(build) == 1 and build[0].endswith(" 1"), build
+        assert f'version="{version.split()[2]}"' in build[0], (build, version)
 
         # Resolved notifications are sent at the next group flush.
         notes = []

@@ -15,5 +15,6 @@ void register_run(CLI::App& app, int& exit_code);
 void register_replay(CLI::App& app, int& exit_code);
 void register_check(CLI::App& app, int& exit_code);  // promtool check rules
 void register_slo(CLI::App& app, int& exit_code);
+void register_completion(CLI::App& app, int& exit_code);
 
 }  // namespace ruleeval::cli

@@ -5,10 +5,11 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "ruleeval/common/build_info.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"ruleeval: lint, test and evaluate Prometheus-style alert rules"};
-  app.set_version_flag("--version", "ruleeval 0.1.0");
+  app.set_version_flag("--version", [] { return ruleeval::version_text(); });
   app.require_subcommand(1);
   int exit_code = 0;
   ruleeval::cli::register_promql(app, exit_code);
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   ruleeval::cli::register_replay(app, exit_code);
   ruleeval::cli::register_slo(app, exit_code);
   ruleeval::cli::register_check(app, exit_code);
+  ruleeval::cli::register_completion(app, exit_code);
   // An unknown command names itself (CLI11 would only say that a subcommand is required).
   const auto subs = app.get_subcommands({});
   if (argc > 1 && argv[1][0] != '-' &&

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "ruleeval/common/build_info.hpp"
 #include "manager_group.hpp"
 #include "text_escape.hpp"
 
@@ -101,6 +102,15 @@ std::string RuleManager::metrics_text() const {
        "snapshot saves) that failed; each is retried.\n"
        "# TYPE ruleeval_state_write_failures_total counter\n";
   o += fmt::format("ruleeval_state_write_failures_total {}\n", state_write_failures_.load());
+  const BuildInfo& bi = build_info();
+  o += "# HELP ruleeval_build_info A metric with a constant '1' value labeled by the version, "
+       "revision, branch, compiler and platform ruleeval was built from.\n"
+       "# TYPE ruleeval_build_info gauge\n";
+  o += fmt::format(
+      "ruleeval_build_info{{branch=\"{}\",compiler=\"{}\",platform=\"{}\",revision=\"{}\","
+      "version=\"{}\"}} 1\n",
+      metric_escape(bi.branch), metric_escape(bi.compiler), metric_escape(bi.platform),
+      metric_escape(bi.revision), metric_escape(bi.version));
   o += "# HELP ruleeval_config_last_reload_successful Whether the last reload succeeded.\n"
        "# TYPE ruleeval_config_last_reload_successful gauge\n";
   o += fmt::format("ruleeval_config_last_reload_successful {}\n", reload_ok_.load() ? 1 : 0);
