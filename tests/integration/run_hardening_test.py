@@ -126,7 +126,7 @@ rule_files: [rules.yaml]
         check_config(binary, work, base + "    webhook_configs: [{url: 'localhost:9/x'}]\n",
                      "unsupported scheme")
         check_config(binary, work, base + "    webhook_configs: [{url: 'http:///x'}]\n",
-                     "no valid host")
+                     "missing host for URL")  # Alertmanager's wording
         check_config(binary, work, base + """    webhook_configs:
       - url: http://127.0.0.1:9/x
         http_config: {basic_auth: {username: u, password: p}, bearer_token: t}
