@@ -11,7 +11,7 @@ if [ -z "${RULEEVAL_BUILD_DIR:-}" ]; then
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRULEEVAL_TESTS=OFF \
     -DRULEEVAL_BENCH=OFF >/dev/null
 fi
-cmake --build "$dir" -j "$jobs" --target ruleeval ruleeval_docs
+cmake --build "$dir" -j "$jobs" --target ruleeval ruleeval_docs >&2  # stdout is the .deb path only
 rm -f "$dir"/ruleeval_*_*.deb
 (cd "$dir" && cpack -G DEB >/dev/null)
 mkdir -p dist
