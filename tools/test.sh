@@ -39,7 +39,7 @@ if [ "${RULEEVAL_SKIP_ASAN:-0}" != 1 ]; then
     -DCMAKE_CXX_FLAGS_DEBUG="-g1" >/dev/null
   # Only the unit-test binaries: the sanitizer build is the slowest to compile.
   cmake --build build-asan -j "$jobs" --target common_tests parser_tests rules_tests \
-    engine_tests notifiers_tests
+    engine_tests notifiers_tests slo_tests
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
      ctest --output-on-failure -j "$jobs" -L unit)
 fi
