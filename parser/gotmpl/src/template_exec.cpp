@@ -103,7 +103,22 @@ X<Flow> State::walk(const Value& dot, const Node& n) {
       auto v = eval_pipeline(dot, n.pipe);
       if (!v) return std::unexpected(v.error());
       if (n.pipe.decl.empty()) {
-        out += v->is_nil() ? "<no value>" : v->to_string();
+        if (opts_.html_escape) {
+          for (char ch : v->is_nil() ? std::string() : v->to_string()) {
+            switch (ch) {
+              case '&': out += "&amp;"; break;
+              case '<': out += "&lt;"; break;
+              case '>': out += "&gt;"; break;
+              case '"': out += "&#34;"; break;
+              case '\'': out += "&#39;"; break;
+              case '+': out += "&#43;"; break;
+              case '\0': out += "\xEF\xBF\xBD"; break;
+              default: out += ch;
+            }
+          }
+        } else {
+          out += v->is_nil() ? "<no value>" : v->to_string();
+        }
         if (auto c = check_output(n.pos); !c) return std::unexpected(c.error());
       }
       return Flow::kNormal;

@@ -148,6 +148,9 @@ struct RenderOptions {
   size_t max_output_bytes = 1 << 20;  // stop runaway templates
   int max_depth = 100;                // nested {{template}} calls
   uint64_t max_range_iterations = 1'000'000;
+  // html/template in HTML text context: each action's output is escaped (& < > " ' + and NUL)
+  // as Go's htmlEscaper does (Alertmanager's TmplHTML for fields outside a tag).
+  bool html_escape = false;
 };
 
 // A function plus its arity, checked before the call like Go does ("wrong number of args for
