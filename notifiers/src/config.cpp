@@ -33,6 +33,18 @@ std::string_view kind_name(IntegrationKind k) {
       return "alertmanager";
     case IntegrationKind::kFile:
       return "file";
+    case IntegrationKind::kOpsGenie:
+      return "opsgenie";
+    case IntegrationKind::kVictorOps:
+      return "victorops";
+    case IntegrationKind::kPushover:
+      return "pushover";
+    case IntegrationKind::kTelegram:
+      return "telegram";
+    case IntegrationKind::kDiscord:
+      return "discord";
+    case IntegrationKind::kWebex:
+      return "webex";
   }
   return "unknown";
 }
@@ -58,6 +70,15 @@ struct Globals {
   bool smtp_require_tls = true;
   std::string slack_api_url;
   std::string pagerduty_url = "https://events.pagerduty.com/v2/enqueue";
+  // opsgenie, victorops, telegram, webex (Alertmanager's DefaultGlobalConfig); *_key_file is a
+  // path, read at send time.
+  std::string opsgenie_api_url = "https://api.opsgenie.com/", opsgenie_api_key,
+              opsgenie_api_key_file;
+  std::string victorops_api_url =
+      "https://alert.victorops.com/integrations/generic/20131114/alert/";
+  std::string victorops_api_key, victorops_api_key_file;
+  std::string telegram_api_url = "https://api.telegram.org";
+  std::string webex_api_url = "https://webexapis.com/v1/messages";
   HttpSettings http;  // DefaultHTTPClientConfig unless global.http_config is given
 };
 
@@ -320,8 +341,18 @@ class Loader {
           {"smtp_auth_username", &globals_.smtp_auth_username},
           {"smtp_auth_secret", &globals_.smtp_auth_secret},
           {"smtp_auth_identity", &globals_.smtp_auth_identity},
-          {"pagerduty_url", &globals_.pagerduty_url}}) {
+          {"pagerduty_url", &globals_.pagerduty_url},
+          {"opsgenie_api_url", &globals_.opsgenie_api_url},
+          {"opsgenie_api_key", &globals_.opsgenie_api_key},
+          {"victorops_api_url", &globals_.victorops_api_url},
+          {"victorops_api_key", &globals_.victorops_api_key},
+          {"telegram_api_url", &globals_.telegram_api_url},
+          {"webex_api_url", &globals_.webex_api_url}}) {
       if (g[key] && !g[key].IsNull()) *field = str(g[key], p + "." + key);
+    }
+    for (auto [key, field] : {std::pair{"opsgenie_api_key_file", &globals_.opsgenie_api_key_file},
+                              {"victorops_api_key_file", &globals_.victorops_api_key_file}}) {
+      if (g[key] && !g[key].IsNull()) *field = resolve(str(g[key], p + "." + key));
     }
     if (globals_.smtp_hello.empty()) globals_.smtp_hello = "localhost";
     secret(g, p, "smtp_auth_password", globals_.smtp_auth_password);
@@ -360,7 +391,9 @@ class Loader {
       auto key = it->first.as<std::string>();
       if (key != "name" && key != "slack_configs" && key != "pagerduty_configs" &&
           key != "email_configs" && key != "webhook_configs" && key != "alertmanager_configs" &&
-          key != "file_configs" && !it->second.IsNull() && it->second.size() > 0) {
+          key != "file_configs" && key != "opsgenie_configs" && key != "victorops_configs" &&
+          key != "pushover_configs" && key != "telegram_configs" && key != "discord_configs" &&
+          key != "webex_configs" && !it->second.IsNull() && it->second.size() > 0) {
         fail(it->first, path + "." + key,
              "is a valid Alertmanager receiver but not implemented by ruleeval yet (refused "
              "rather than ignored)");
@@ -589,7 +622,250 @@ class Loader {
         r.file.push_back(std::move(fc));
       });
     }
+    more_receivers(n, path, r);
     return r;
+  }
+
+  // Go's time.ParseDuration, in whole seconds (pushover retry/expire are sent as seconds).
+  int64_t go_seconds(const YAML::Node& n, const std::string& path) {
+    const std::string s = str(n, path);
+    std::string_view v = s;
+    bool neg = !v.empty() && v[0] == '-';
+    if (!v.empty() && (v[0] == '+' || v[0] == '-')) v.remove_prefix(1);
+    if (v == "0") return 0;
+    long double ns = 0;
+    if (v.empty()) fail(n, path, "time: invalid duration \"" + s + "\"");
+    while (!v.empty()) {
+      size_t i = 0;
+      while (i < v.size() && (std::isdigit(static_cast<unsigned char>(v[i])) || v[i] == '.')) ++i;
+      if (i == 0) fail(n, path, "time: invalid duration \"" + s + "\"");
+      long double num = std::strtold(std::string(v.substr(0, i)).c_str(), nullptr);
+      v.remove_prefix(i);
+      long double unit = 0;
+      for (auto [u, f] : {std::pair<std::string_view, long double>{"ns", 1}, {"us", 1e3},
+                          {"\xC2\xB5s", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 6e10},
+                          {"h", 3.6e12}}) {
+        if (v.substr(0, u.size()) == u && !(u == "m" && v.substr(0, 2) == "ms")) {
+          v.remove_prefix(u.size());
+          unit = f;
+          break;
+        }
+      }
+      if (unit == 0) fail(n, path, "time: invalid duration \"" + s + "\"");
+      ns += num * unit;
+    }
+    auto secs = static_cast<int64_t>(ns / 1e9L);  // int64(d.Seconds()) truncates
+    return neg ? -secs : secs;
+  }
+
+  // Alertmanager's URL type: an absolute http(s) URL; `slash` appends the '/' its config adds
+  // to opsgenie and victorops API URLs.
+  static std::string with_slash(std::string u) {
+    const size_t q = u.find_first_of("?#", u.find("://") == std::string::npos ? 0 : u.find("://") + 3);
+    std::string tail = q == std::string::npos ? "" : u.substr(q);
+    std::string head = q == std::string::npos ? u : u.substr(0, q);
+    if (head.empty() || head.back() != '/') head += '/';
+    return head + tail;
+  }
+
+  // opsgenie_configs, victorops_configs, pushover_configs, telegram_configs, discord_configs and
+  // webex_configs, with Alertmanager 0.25's defaults (config/notifiers.go) and its global
+  // defaults (config.go). Keys of later Alertmanager versions (token_file, bot_token_file,
+  // webhook_url_file, ...) are refused by the validation, as amtool 0.25 refuses them.
+  void more_receivers(const YAML::Node& n, const std::string& path, ReceiverConfig& r) {
+    auto key_file = [&](const YAML::Node& c, const std::string& p, const char* key,
+                        std::string& out) {
+      if (auto f = c[key]; f && !f.IsNull()) out = resolve(str(f, p + "." + key));
+    };
+    if (auto s = n["opsgenie_configs"]; s && !s.IsNull()) {
+      each(s, path + ".opsgenie_configs", [&](const YAML::Node& c, const std::string& p) {
+        check_keys(c, p,
+                   {"send_resolved", "http_config", "api_key", "api_key_file", "api_url",
+                    "message", "description", "source", "details", "entity", "responders",
+                    "actions", "tags", "note", "priority", "update_alerts"});
+        OpsGenieConfig oc;
+        oc.message = R"({{ template "opsgenie.default.message" . }})";
+        oc.description = R"({{ template "opsgenie.default.description" . }})";
+        oc.source = R"({{ template "opsgenie.default.source" . }})";
+        opt_bool(c, "send_resolved", p, oc.send_resolved);
+        opt(c, "api_key", p, oc.api_key);
+        key_file(c, p, "api_key_file", oc.api_key_file);
+        if (oc.api_key.empty() && oc.api_key_file.empty()) {
+          oc.api_key = globals_.opsgenie_api_key;
+          oc.api_key_file = globals_.opsgenie_api_key_file;
+        }
+        if (oc.api_key.empty() && oc.api_key_file.empty()) {
+          fail(c, p + ".api_key", "no global OpsGenie API Key set either inline or in a file");
+        }
+        oc.api_url = globals_.opsgenie_api_url;
+        if (c["api_url"] && !c["api_url"].IsNull()) {
+          check_url(c, p, "api_url");
+          oc.api_url = str(c["api_url"], p + ".api_url");
+        }
+        oc.api_url = with_slash(oc.api_url);
+        for (auto [key, field] :
+             {std::pair{"message", &oc.message}, {"description", &oc.description},
+              {"source", &oc.source}, {"entity", &oc.entity}, {"actions", &oc.actions},
+              {"tags", &oc.tags}, {"note", &oc.note}, {"priority", &oc.priority}}) {
+          if (c[key] && !c[key].IsNull()) *field = str(c[key], p + "." + key);
+        }
+        if (auto d = c["details"]; d && !d.IsNull()) string_map(d, p + ".details", oc.details);
+        if (auto rs = c["responders"]; rs && !rs.IsNull()) {
+          each(rs, p + ".responders", [&](const YAML::Node& rn, const std::string& rp) {
+            OpsGenieConfig::Responder resp;
+            for (auto [key, field] : {std::pair{"id", &resp.id}, {"name", &resp.name},
+                                      {"username", &resp.username}, {"type", &resp.type}}) {
+              if (rn[key] && !rn[key].IsNull()) *field = str(rn[key], rp + "." + key);
+            }
+            // The type is validated case-insensitively but sent as written (Alertmanager
+            // 0.25 lower-cases a copy only).
+            oc.responders.push_back(std::move(resp));
+          });
+        }
+        opt_bool(c, "update_alerts", p, oc.update_alerts);
+        oc.http = http(c, p);
+        r.opsgenie.push_back(std::move(oc));
+      });
+    }
+    if (auto s = n["victorops_configs"]; s && !s.IsNull()) {
+      each(s, path + ".victorops_configs", [&](const YAML::Node& c, const std::string& p) {
+        check_keys(c, p,
+                   {"send_resolved", "http_config", "api_key", "api_key_file", "api_url",
+                    "routing_key", "message_type", "state_message", "entity_display_name",
+                    "monitoring_tool", "custom_fields"});
+        VictorOpsConfig vc;
+        vc.state_message = R"({{ template "victorops.default.state_message" . }})";
+        vc.entity_display_name = R"({{ template "victorops.default.entity_display_name" . }})";
+        vc.monitoring_tool = R"({{ template "victorops.default.monitoring_tool" . }})";
+        opt_bool(c, "send_resolved", p, vc.send_resolved);
+        opt(c, "api_key", p, vc.api_key);
+        key_file(c, p, "api_key_file", vc.api_key_file);
+        if (vc.api_key.empty() && vc.api_key_file.empty()) {
+          vc.api_key = globals_.victorops_api_key;
+          vc.api_key_file = globals_.victorops_api_key_file;
+        }
+        if (vc.api_key.empty() && vc.api_key_file.empty()) {
+          fail(c, p + ".api_key", "no global VictorOps API Key set");
+        }
+        vc.api_url = globals_.victorops_api_url;
+        if (c["api_url"] && !c["api_url"].IsNull()) {
+          check_url(c, p, "api_url");
+          vc.api_url = str(c["api_url"], p + ".api_url");
+        }
+        vc.api_url = with_slash(vc.api_url);
+        for (auto [key, field] :
+             {std::pair{"routing_key", &vc.routing_key}, {"message_type", &vc.message_type},
+              {"state_message", &vc.state_message},
+              {"entity_display_name", &vc.entity_display_name},
+              {"monitoring_tool", &vc.monitoring_tool}}) {
+          if (c[key] && !c[key].IsNull()) *field = str(c[key], p + "." + key);
+        }
+        if (vc.routing_key.empty()) fail(c, p + ".routing_key", "missing Routing key in VictorOps config");
+        if (auto d = c["custom_fields"]; d && !d.IsNull()) {
+          string_map(d, p + ".custom_fields", vc.custom_fields);
+        }
+        vc.http = http(c, p);
+        r.victorops.push_back(std::move(vc));
+      });
+    }
+    if (auto s = n["pushover_configs"]; s && !s.IsNull()) {
+      each(s, path + ".pushover_configs", [&](const YAML::Node& c, const std::string& p) {
+        check_keys(c, p,
+                   {"send_resolved", "http_config", "user_key", "token", "title", "message",
+                    "url", "url_title", "sound", "priority", "retry", "expire", "html"});
+        PushoverConfig pc;
+        pc.title = R"({{ template "pushover.default.title" . }})";
+        pc.message = R"({{ template "pushover.default.message" . }})";
+        pc.url = R"({{ template "pushover.default.url" . }})";
+        pc.priority = R"({{ if eq .Status "firing" }}2{{ else }}0{{ end }})";
+        opt_bool(c, "send_resolved", p, pc.send_resolved);
+        for (auto [key, field] :
+             {std::pair{"user_key", &pc.user_key}, {"token", &pc.token}, {"title", &pc.title},
+              {"message", &pc.message}, {"url", &pc.url}, {"url_title", &pc.url_title},
+              {"sound", &pc.sound}, {"priority", &pc.priority}}) {
+          if (c[key] && !c[key].IsNull()) *field = str(c[key], p + "." + key);
+        }
+        if (pc.user_key.empty()) fail(c, p + ".user_key", "missing user key in Pushover config");
+        if (pc.token.empty()) fail(c, p + ".token", "missing token in Pushover config");
+        if (c["retry"] && !c["retry"].IsNull()) pc.retry_s = go_seconds(c["retry"], p + ".retry");
+        if (c["expire"] && !c["expire"].IsNull()) {
+          pc.expire_s = go_seconds(c["expire"], p + ".expire");
+        }
+        opt_bool(c, "html", p, pc.html);
+        pc.http = http(c, p);
+        r.pushover.push_back(std::move(pc));
+      });
+    }
+    if (auto s = n["telegram_configs"]; s && !s.IsNull()) {
+      each(s, path + ".telegram_configs", [&](const YAML::Node& c, const std::string& p) {
+        check_keys(c, p,
+                   {"send_resolved", "http_config", "api_url", "bot_token", "chat_id",
+                    "message", "disable_notifications", "parse_mode"});
+        TelegramConfig tc;
+        tc.message = R"({{ template "telegram.default.message" . }})";
+        tc.api_url = globals_.telegram_api_url;
+        opt_bool(c, "send_resolved", p, tc.send_resolved);
+        if (c["api_url"] && !c["api_url"].IsNull()) {
+          check_url(c, p, "api_url");
+          tc.api_url = str(c["api_url"], p + ".api_url");
+        }
+        opt(c, "bot_token", p, tc.bot_token);
+        if (tc.bot_token.empty()) fail(c, p + ".bot_token", "missing bot_token on telegram_config");
+        if (c["chat_id"] && !c["chat_id"].IsNull()) {
+          try {
+            tc.chat_id = std::stoll(str(c["chat_id"], p + ".chat_id"));
+          } catch (...) {
+            fail(c["chat_id"], p + ".chat_id", "must be an integer");
+          }
+        }
+        if (tc.chat_id == 0) fail(c, p + ".chat_id", "missing chat_id on telegram_config");
+        if (c["message"] && !c["message"].IsNull()) tc.message = str(c["message"], p + ".message");
+        opt_bool(c, "disable_notifications", p, tc.disable_notifications);
+        if (c["parse_mode"] && !c["parse_mode"].IsNull()) {
+          tc.parse_mode = str(c["parse_mode"], p + ".parse_mode");
+        }
+        tc.http = http(c, p);
+        r.telegram.push_back(std::move(tc));
+      });
+    }
+    if (auto s = n["discord_configs"]; s && !s.IsNull()) {
+      each(s, path + ".discord_configs", [&](const YAML::Node& c, const std::string& p) {
+        check_keys(c, p, {"send_resolved", "http_config", "webhook_url", "title", "message"});
+        DiscordConfig dc;
+        dc.title = R"({{ template "discord.default.title" . }})";
+        dc.message = R"({{ template "discord.default.message" . }})";
+        opt_bool(c, "send_resolved", p, dc.send_resolved);
+        opt(c, "webhook_url", p, dc.webhook_url);
+        if (dc.webhook_url.empty()) fail(c, p + ".webhook_url", "no discord webhook URL provided");
+        check_url(c, p, "webhook_url");
+        if (c["title"] && !c["title"].IsNull()) dc.title = str(c["title"], p + ".title");
+        if (c["message"] && !c["message"].IsNull()) dc.message = str(c["message"], p + ".message");
+        dc.http = http(c, p);
+        r.discord.push_back(std::move(dc));
+      });
+    }
+    if (auto s = n["webex_configs"]; s && !s.IsNull()) {
+      each(s, path + ".webex_configs", [&](const YAML::Node& c, const std::string& p) {
+        check_keys(c, p, {"send_resolved", "http_config", "api_url", "message", "room_id"});
+        WebexConfig wc;
+        wc.message = R"({{ template "webex.default.message" . }})";
+        wc.api_url = globals_.webex_api_url;
+        opt_bool(c, "send_resolved", p, wc.send_resolved);
+        if (c["api_url"] && !c["api_url"].IsNull()) {
+          check_url(c, p, "api_url");
+          wc.api_url = str(c["api_url"], p + ".api_url");
+        }
+        if (c["message"] && !c["message"].IsNull()) wc.message = str(c["message"], p + ".message");
+        opt(c, "room_id", p, wc.room_id);
+        if (wc.room_id.empty()) fail(c, p + ".room_id", "missing room_id on webex_config");
+        auto h = c["http_config"];
+        if (!h || h.IsNull() || !h["authorization"] || h["authorization"].IsNull()) {
+          fail(c, p + ".http_config", "missing webex_configs.http_config.authorization");
+        }
+        wc.http = http(c, p);
+        r.webex.push_back(std::move(wc));
+      });
+    }
   }
 
   RouteConfig route(const YAML::Node& n, const std::string& path) {

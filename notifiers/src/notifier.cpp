@@ -16,6 +16,7 @@
 
 #include "fsutil.hpp"
 #include "payloads.hpp"
+#include "receiver_http.hpp"
 
 namespace ruleeval::notifiers {
 
@@ -79,6 +80,15 @@ std::vector<IntegrationRef> integrations_of(const ReceiverConfig& rc) {
   for (size_t i = 0; i < rc.file.size(); ++i) {
     out.push_back({IntegrationKind::kFile, i, rc.file[i].send_resolved});
   }
+  auto add = [&](IntegrationKind k, const auto& configs) {
+    for (size_t i = 0; i < configs.size(); ++i) out.push_back({k, i, configs[i].send_resolved});
+  };
+  add(IntegrationKind::kOpsGenie, rc.opsgenie);
+  add(IntegrationKind::kVictorOps, rc.victorops);
+  add(IntegrationKind::kPushover, rc.pushover);
+  add(IntegrationKind::kTelegram, rc.telegram);
+  add(IntegrationKind::kDiscord, rc.discord);
+  add(IntegrationKind::kWebex, rc.webex);
   return out;
 }
 
@@ -164,6 +174,62 @@ Result<void> check_templates(const NotifyConfig& config) {
         if (auto r = check("email_configs", i, ("headers." + k).c_str(), v); !r) return r;
       }
     }
+    using Fields = std::vector<std::pair<std::string, const std::string*>>;
+    auto check_all = [&](const char* kind, size_t i, const Fields& fields) -> Result<void> {
+      for (const auto& [f, t] : fields) {
+        if (auto r = check(kind, i, f.c_str(), *t); !r) return r;
+      }
+      return {};
+    };
+    for (size_t i = 0; i < rc.opsgenie.size(); ++i) {
+      const auto& c = rc.opsgenie[i];
+      Fields f{{"api_key", &c.api_key},   {"message", &c.message}, {"description", &c.description},
+               {"source", &c.source},     {"entity", &c.entity},   {"actions", &c.actions},
+               {"tags", &c.tags},         {"note", &c.note},       {"priority", &c.priority}};
+      for (const auto& [k, v] : c.details) f.emplace_back("details." + k, &v);
+      for (const auto& r : c.responders) {
+        for (const auto* t : {&r.id, &r.name, &r.username, &r.type}) f.emplace_back("responders", t);
+      }
+      if (auto r = check_all("opsgenie_configs", i, f); !r) return r;
+    }
+    for (size_t i = 0; i < rc.victorops.size(); ++i) {
+      const auto& c = rc.victorops[i];
+      Fields f{{"routing_key", &c.routing_key},
+               {"message_type", &c.message_type},
+               {"state_message", &c.state_message},
+               {"entity_display_name", &c.entity_display_name},
+               {"monitoring_tool", &c.monitoring_tool}};
+      for (const auto& [k, v] : c.custom_fields) f.emplace_back("custom_fields." + k, &v);
+      if (auto r = check_all("victorops_configs", i, f); !r) return r;
+    }
+    for (size_t i = 0; i < rc.pushover.size(); ++i) {
+      const auto& c = rc.pushover[i];
+      if (auto r = check_all("pushover_configs", i,
+                             {{"user_key", &c.user_key}, {"token", &c.token}, {"title", &c.title},
+                              {"message", &c.message}, {"url", &c.url},
+                              {"url_title", &c.url_title}, {"sound", &c.sound},
+                              {"priority", &c.priority}});
+          !r) {
+        return r;
+      }
+    }
+    for (size_t i = 0; i < rc.telegram.size(); ++i) {
+      if (auto r = check_all("telegram_configs", i, {{"message", &rc.telegram[i].message}}); !r) {
+        return r;
+      }
+    }
+    for (size_t i = 0; i < rc.discord.size(); ++i) {
+      const auto& c = rc.discord[i];
+      if (auto r = check_all("discord_configs", i, {{"title", &c.title}, {"message", &c.message}});
+          !r) {
+        return r;
+      }
+    }
+    for (size_t i = 0; i < rc.webex.size(); ++i) {
+      if (auto r = check_all("webex_configs", i, {{"message", &rc.webex[i].message}}); !r) {
+        return r;
+      }
+    }
   }
   return {};
 }
@@ -212,6 +278,7 @@ Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, Notifier
   n->tree_ = *tree;
   n->config_ = std::move(config);
   n->expander_ = detail::default_expander(n->config_.template_defs);
+  n->html_expander_ = detail::default_expander(n->config_.template_defs, true);
   n->opts_ = std::move(opts);
   n->dispatcher_ = std::make_unique<Dispatcher>(n->tree_, n->config_.resolve_timeout);
   const std::string& dir = n->opts_.state_dir;
@@ -367,6 +434,18 @@ Result<std::string> Notifier::render(const ReceiverConfig& rc, IntegrationKind k
       return detail::alertmanager_payload(raw);
     case IntegrationKind::kFile:
       return detail::webhook_payload(d, 0);
+    case IntegrationKind::kOpsGenie:
+      return detail::opsgenie_envelope(rc.opsgenie[i], d, x);
+    case IntegrationKind::kVictorOps:
+      return detail::victorops_envelope(rc.victorops[i], d, x);
+    case IntegrationKind::kPushover:
+      return detail::pushover_envelope(rc.pushover[i], d, x, html_expander_);
+    case IntegrationKind::kTelegram:
+      return detail::telegram_envelope(rc.telegram[i], d, x, html_expander_);
+    case IntegrationKind::kDiscord:
+      return detail::discord_envelope(rc.discord[i], d, x);
+    case IntegrationKind::kWebex:
+      return detail::webex_envelope(rc.webex[i], d, x);
   }
   return make_error("unknown integration");
 }

@@ -17,9 +17,9 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 static std::optional<IntegrationKind> kind_from(std::string_view s) {
-  for (auto k :
-       {IntegrationKind::kSlack, IntegrationKind::kPagerDuty, IntegrationKind::kEmail,
-        IntegrationKind::kWebhook, IntegrationKind::kAlertmanager, IntegrationKind::kFile}) {
+  for (int i = 0; i < 64; ++i) {  // every IntegrationKind (kind_name is "unknown" past the end)
+    auto k = static_cast<IntegrationKind>(i);
+    if (kind_name(k) == "unknown") break;
     if (kind_name(k) == s) return k;
   }
   return std::nullopt;

@@ -18,7 +18,10 @@ using Expander =
     std::function<Result<std::string>(std::string_view text, const NotificationData& data)>;
 // `defs`: the user's template files (`templates:`), parsed after Alertmanager's defaults so
 // that their `define`s add to (or replace) the default named templates.
-Expander default_expander(std::string defs = {});
+// `html`: Alertmanager's TmplHTML (action output escaped as html/template does in text context).
+Expander default_expander(std::string defs = {}, bool html = false);
+// Default named templates of the receivers in receiver_http.hpp (receiver_templates.cpp).
+std::string_view receiver_default_templates();
 // Parses a template field (with the default named templates and `defs`) without executing it.
 Result<void> check_template(std::string_view text, const std::string& defs = {});
 // Parses a template file's text (its defines) on top of the defaults.

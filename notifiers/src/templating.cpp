@@ -260,7 +260,8 @@ std::string defines_only(std::string_view in) {
 class TemplateCache {
  public:
   explicit TemplateCache(std::string defs = {})
-      : prefix_(std::string(kDefaults) + defines_only(defs)) {}
+      : prefix_(std::string(kDefaults) + std::string(receiver_default_templates()) +
+                defines_only(defs)) {}
   Result<std::shared_ptr<const tmpl::Template>> get(std::string_view text) {
     std::lock_guard lock(mu_);
     auto it = cache_.find(text);
@@ -306,16 +307,20 @@ Result<void> check_template_defs(std::string_view defs) {
   return {};
 }
 
-Expander default_expander(std::string defs) {
+Expander default_expander(std::string defs, bool html) {
   auto cache = std::make_shared<TemplateCache>(std::move(defs));
   auto funcs = std::make_shared<const tmpl::FuncMap>(tmpl::alertmanager_functions());
-  return [cache, funcs](std::string_view text, const NotificationData& d) -> Result<std::string> {
+  return [cache, funcs, html](std::string_view text,
+                              const NotificationData& d) -> Result<std::string> {
     if (text.find("{{") == std::string_view::npos) return std::string(text);
     auto t = cache->get(text);
     if (!t) return std::unexpected(t.error());
     Value value = to_value(d);
     tmpl::RenderOptions ro;
-    ro.missing_key = tmpl::MissingKey::kDefault;
+    // Alertmanager parses every template with Option("missingkey=zero"): a missing label or
+    // annotation renders as "" (not "<no value>").
+    ro.missing_key = tmpl::MissingKey::kZero;
+    ro.html_escape = html;
     return tmpl::render(**t, value, *funcs, ro);
   };
 }

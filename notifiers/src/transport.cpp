@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "payloads.hpp"
+#include "receiver_http.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 
 namespace ruleeval::notifiers {
@@ -100,8 +101,18 @@ void apply_tls(CURL* h, const TlsSettings& t) {
   curl_easy_setopt(h, CURLOPT_SSLVERSION, v);
 }
 
+// `body` (default e.body), `method`, `extra_headers` ("Name: value"; an Authorization among them
+// replaces http_config's credentials, as the request's own header wins in prometheus/common) and
+// `response` (the answer's body) serve the receivers of receiver_http.cpp.
 SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSettings& http,
-                     const std::string& content_type, std::initializer_list<long> retry_codes) {
+                     const std::string& content_type, std::initializer_list<long> retry_codes,
+                     const std::string* body_override = nullptr,
+                     const std::string& method = "POST",
+                     const std::vector<std::string>& extra_headers = {},
+                     std::string* response = nullptr) {
+  const std::string& payload = body_override ? *body_override : e.body;
+  bool own_auth = false;
+  for (const auto& h : extra_headers) own_auth |= strncasecmp(h.c_str(), "Authorization:", 14) == 0;
   ensure_curl();
   Curl c(thread_http_handle());
   SendResult r;
@@ -116,15 +127,17 @@ SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSet
   c.headers = curl_slist_append(c.headers, "User-Agent: ruleeval/0.1");
   c.headers = curl_slist_append(c.headers, ("X-Ruleeval-Notification-Id: " + e.id).c_str());
   c.headers = curl_slist_append(c.headers, "Expect:");
-  if (!http.bearer_token.empty()) {
+  for (const auto& h : extra_headers) c.headers = curl_slist_append(c.headers, h.c_str());
+  if (!http.bearer_token.empty() && !own_auth) {
     c.headers = curl_slist_append(
         c.headers,
         ("Authorization: " + http.authorization_type + " " + http.bearer_token).c_str());
   }
   curl_easy_setopt(c.h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c.h, CURLOPT_POST, 1L);
-  curl_easy_setopt(c.h, CURLOPT_POSTFIELDS, e.body.data());
-  curl_easy_setopt(c.h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(e.body.size()));
+  if (method != "POST") curl_easy_setopt(c.h, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(c.h, CURLOPT_POSTFIELDS, payload.data());
+  curl_easy_setopt(c.h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
   curl_easy_setopt(c.h, CURLOPT_HTTPHEADER, c.headers);
   curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, write_body);
   curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &body);
@@ -135,7 +148,7 @@ SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSet
                    static_cast<long>(std::min<Millis>(http.timeout_ms, 10'000)));
   curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "http,https");
-  if (!http.basic_user.empty()) {
+  if (!http.basic_user.empty() && !own_auth) {
     curl_easy_setopt(c.h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
     curl_easy_setopt(c.h, CURLOPT_USERNAME, http.basic_user.c_str());
     curl_easy_setopt(c.h, CURLOPT_PASSWORD, http.basic_password.c_str());
@@ -159,6 +172,7 @@ SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSet
   long status = 0;
   curl_easy_getinfo(c.h, CURLINFO_RESPONSE_CODE, &status);
   r.status = status;
+  if (response) *response = body;
   if (status >= 200 && status < 300) {
     r.ok = true;
     if (e.kind == IntegrationKind::kSlack) {
@@ -332,12 +346,38 @@ class DefaultTransport : public Transport {
       case IntegrationKind::kFile:
         if (i >= rc.file.size()) return missing();
         return file_send(e, rc.file[i]);
+      case IntegrationKind::kOpsGenie:
+        if (i >= rc.opsgenie.size()) return missing();
+        return detail::send_envelope(e, rc.opsgenie[i].http, {429}, false);
+      case IntegrationKind::kVictorOps:
+        if (i >= rc.victorops.size()) return missing();
+        return detail::send_envelope(e, rc.victorops[i].http, {}, false);
+      case IntegrationKind::kPushover:
+        if (i >= rc.pushover.size()) return missing();
+        return detail::send_envelope(e, rc.pushover[i].http, {}, false);
+      case IntegrationKind::kTelegram:
+        if (i >= rc.telegram.size()) return missing();
+        return detail::send_envelope(e, rc.telegram[i].http, {}, true);
+      case IntegrationKind::kDiscord:
+        if (i >= rc.discord.size()) return missing();
+        return detail::send_envelope(e, rc.discord[i].http, {}, false);
+      case IntegrationKind::kWebex:
+        if (i >= rc.webex.size()) return missing();
+        return detail::send_envelope(e, rc.webex[i].http, {}, false);
     }
     return missing();
   }
 };
 
 }  // namespace
+
+SendResult detail::http_call(const OutboxEntry& e, const std::string& method,
+                             const std::string& url, const std::string& body,
+                             const std::string& content_type,
+                             const std::vector<std::string>& headers, const HttpSettings& http,
+                             std::string* response) {
+  return http_post(e, url, http, content_type, {}, &body, method, headers, response);
+}
 
 std::unique_ptr<Transport> make_default_transport() { return std::make_unique<DefaultTransport>(); }
 

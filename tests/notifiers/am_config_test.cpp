@@ -98,9 +98,9 @@ TEST_CASE("a receiver Alertmanager accepts but ruleeval does not implement is re
 route: {receiver: r}
 receivers:
   - name: r
-    pushover_configs:
-      - user_key: u
-        token: t
+    wechat_configs:
+      - api_secret: s
+        corp_id: c
 )",
                                      "am.yml", "");
   REQUIRE_FALSE(c);

@@ -122,7 +122,84 @@ struct FileConfig {  // appends one webhook-v4 JSON document per line; path "-" 
   std::string path;
 };
 
-enum class IntegrationKind { kSlack, kPagerDuty, kEmail, kWebhook, kAlertmanager, kFile };
+// Alertmanager 0.25's opsgenie, victorops, pushover, telegram, discord and webex receivers
+// (notify/<name>/<name>.go). Fields hold templates unless said otherwise; a `*_file` secret is
+// kept as a path and read when a notification is sent, as Alertmanager does.
+struct OpsGenieConfig {
+  bool send_resolved = true;
+  std::string api_key, api_key_file;
+  std::string api_url = "https://api.opsgenie.com/";  // always ends with '/'
+  std::string message, description, source, entity, actions, tags, note, priority;
+  std::map<std::string, std::string> details;
+  struct Responder {
+    std::string id, name, username, type;
+  };
+  std::vector<Responder> responders;
+  bool update_alerts = false;
+  HttpSettings http;
+};
+
+struct VictorOpsConfig {
+  bool send_resolved = true;
+  std::string api_key, api_key_file;
+  std::string api_url = "https://alert.victorops.com/integrations/generic/20131114/alert/";
+  std::string routing_key, message_type = "CRITICAL", state_message, entity_display_name,
+                           monitoring_tool;
+  std::map<std::string, std::string> custom_fields;
+  HttpSettings http;
+};
+
+struct PushoverConfig {
+  bool send_resolved = true;
+  std::string user_key, token;
+  // Alertmanager 0.25 posts to this fixed URL (no api_url key); kept here for tests.
+  std::string api_url = "https://api.pushover.net/1/messages.json";
+  std::string title, message, url, url_title, sound, priority;
+  int64_t retry_s = 60, expire_s = 3600;  // seconds, as sent
+  bool html = false;
+  HttpSettings http;
+};
+
+struct TelegramConfig {
+  bool send_resolved = true;
+  std::string api_url = "https://api.telegram.org";
+  std::string bot_token;
+  int64_t chat_id = 0;
+  std::string message;
+  bool disable_notifications = false;
+  std::string parse_mode = "HTML";  // "", Markdown, MarkdownV2, HTML
+  HttpSettings http;
+};
+
+struct DiscordConfig {
+  bool send_resolved = true;
+  std::string webhook_url;
+  std::string title, message;
+  HttpSettings http;
+};
+
+struct WebexConfig {
+  bool send_resolved = true;
+  std::string api_url = "https://webexapis.com/v1/messages";
+  std::string message;
+  std::string room_id;  // not a template
+  HttpSettings http;
+};
+
+enum class IntegrationKind {
+  kSlack,
+  kPagerDuty,
+  kEmail,
+  kWebhook,
+  kAlertmanager,
+  kFile,
+  kOpsGenie,
+  kVictorOps,
+  kPushover,
+  kTelegram,
+  kDiscord,
+  kWebex,
+};
 std::string_view kind_name(IntegrationKind k);
 
 struct ReceiverConfig {
@@ -133,6 +210,12 @@ struct ReceiverConfig {
   std::vector<WebhookConfig> webhook;
   std::vector<AlertmanagerConfig> alertmanager;
   std::vector<FileConfig> file;
+  std::vector<OpsGenieConfig> opsgenie;
+  std::vector<VictorOpsConfig> victorops;
+  std::vector<PushoverConfig> pushover;
+  std::vector<TelegramConfig> telegram;
+  std::vector<DiscordConfig> discord;
+  std::vector<WebexConfig> webex;
   SourceLocation where;
 };
 

@@ -152,6 +152,8 @@ class Notifier : public rules::AlertSink {
   NotifyConfig config_;
   // Renders config fields with Alertmanager's default templates plus config_.template_defs.
   std::function<Result<std::string>(std::string_view, const NotificationData&)> expander_;
+  // The same with html/template's escaping (pushover html, telegram parse_mode HTML).
+  std::function<Result<std::string>(std::string_view, const NotificationData&)> html_expander_;
   NotifierOptions opts_;
   std::shared_ptr<const RouteTree> tree_;
   std::unique_ptr<Dispatcher> dispatcher_;
