@@ -334,3 +334,89 @@ TEST_CASE("opsgenie, victorops, telegram, discord, webex: the requests of a real
   (*n)->stop();
   fs::remove_all(dir);
 }
+
+TEST_CASE("retries follow Alertmanager per receiver; api_key_file is read at every attempt") {
+  auto dir = fs::temp_directory_path() / ("ruleeval_am_retry_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "og.key") << "one";
+  std::mutex mu;
+  std::map<std::string, int> seen;  // per path prefix
+  HttpSink sink([&](const Request& r, httplib::Response& res, int) {
+    std::string what = r.path.substr(1, r.path.find('/', 1) - 1);
+    int nth;
+    {
+      std::lock_guard lock(mu);
+      nth = ++seen[what];
+    }
+    if (what == "og" && nth == 1) {
+      res.status = 429;  // opsgenie retries 429 (and 5xx); the key file changes meanwhile
+      std::ofstream(dir / "og.key") << "two";
+    } else if (what == "discord" && nth == 1) {
+      res.status = 429;  // discord retries 5xx only
+    } else if (what == "vo" && nth == 1) {
+      res.status = 400;  // not retried
+    } else if (what == "webex" && nth == 1) {
+      res.status = 503;  // retried
+    } else if (what == "tg") {
+      // telebot looks at the JSON answer only, and Alertmanager retries any telegram error.
+      res.status = nth == 1 ? 400 : 200;
+      res.set_content(nth == 1 ? R"({"ok":false,"error_code":400,"description":"Bad Request"})"
+                               : R"({"ok":true,"result":{"message_id":1,"chat":{"id":5}}})",
+                      "application/json");
+    }
+  });
+  std::string yaml = R"(
+route: {receiver: r, group_by: [alertname], group_wait: 0s}
+receivers:
+  - name: r
+    opsgenie_configs:
+      - {api_url: SINK/og/, api_key_file: DIR/og.key}
+    discord_configs:
+      - {webhook_url: SINK/discord/x}
+    victorops_configs:
+      - {api_url: SINK/vo/, api_key: k, routing_key: rk}
+    webex_configs:
+      - {api_url: SINK/webex/, room_id: x, http_config: {authorization: {credentials: t}}}
+    telegram_configs:
+      - {api_url: SINK/tg, bot_token: 'b:t', chat_id: 5}
+)";
+  for (size_t p; (p = yaml.find("SINK")) != std::string::npos;) yaml.replace(p, 4, sink.url(""));
+  for (size_t p; (p = yaml.find("DIR")) != std::string::npos;) yaml.replace(p, 3, dir.string());
+  auto cfg = parse_alertmanager_config(yaml, "am.yml", dir.string());
+  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
+  NotifierOptions o;
+  o.external_url = kExternalUrl;
+  o.backoff_initial_ms = 20;
+  o.backoff_max_ms = 100;
+  auto n = Notifier::create(std::move(*cfg), std::move(o));
+  REQUIRE(n);
+  Millis now = SystemClock().now();
+  (*n)->send(std::vector<rules::Alert>{make("Retry", now - 1000, now + 600'000)}, now);
+  // og 2, discord 1, vo 1, webex 2, tg 2
+  for (int i = 0; i < 500 && sink.all().size() < 8; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE((*n)->wait_idle(10'000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::map<std::string, std::vector<Request>> by;
+  for (const auto& r : sink.all()) by[r.path.substr(1, r.path.find('/', 1) - 1)].push_back(r);
+  REQUIRE(by["og"].size() == 2);
+  CHECK(by["og"][0].header("Authorization") == "GenieKey one");
+  CHECK(by["og"][1].header("Authorization") == "GenieKey two");
+  CHECK(by["discord"].size() == 1);
+  CHECK(by["vo"].size() == 1);
+  CHECK(by["webex"].size() == 2);
+  CHECK(by["webex"][0].header("Authorization") == "Bearer t");
+  CHECK(by["tg"].size() == 2);
+  std::map<std::string, IntegrationMetrics> m;
+  for (const auto& x : (*n)->metrics()) m[x.integration] = x;
+  CHECK(m["opsgenie"].sent == 1);
+  CHECK(m["discord"].sent == 0);
+  CHECK(m["victorops"].sent == 0);
+  CHECK(m["webex"].sent == 1);
+  CHECK(m["telegram"].sent == 1);
+  CHECK(m["telegram"].retried == 1);
+  (*n)->stop();
+  fs::remove_all(dir);
+}
