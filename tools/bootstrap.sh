@@ -17,9 +17,10 @@ build_pkgs=(
   help2man dpkg-dev file   # tools/package.sh: the man page, and CPack's shared-library dependencies
 )
 # Integration tests: the servers; the browser test (chromium, chromium-driver, python3-selenium);
-# the package install test (systemd for systemd-analyze, curl for /-/ready, adduser).
+# the package install test (systemd for systemd-analyze, curl for /-/ready, adduser); openssl for
+# the pushover parity test's throw-away certificate.
 server_pkgs=(prometheus prometheus-alertmanager victoria-metrics python3-aiosmtpd chromium chromium-driver
-             python3-selenium systemd curl adduser)
+             python3-selenium systemd curl adduser openssl)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--all" ]; then want+=("${server_pkgs[@]}"); fi
