@@ -17,7 +17,18 @@ std::string go_json(const ordered& j) {
   out.reserve(raw.size() + 16);
   for (size_t i = 0; i < raw.size(); ++i) {
     const char c = raw[i];
-    if (c == '<') {
+    if (c == '\\' && i + 1 < raw.size()) {
+      // Go 1.19 (Debian's Alertmanager 0.25) writes \b and \f as \u0008 and \u000c.
+      const char e = raw[++i];
+      if (e == 'b') {
+        out += "\\u0008";
+      } else if (e == 'f') {
+        out += "\\u000c";
+      } else {
+        out += '\\';
+        out += e;
+      }
+    } else if (c == '<') {
       out += "\\u003c";
     } else if (c == '>') {
       out += "\\u003e";

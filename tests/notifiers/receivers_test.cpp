@@ -76,6 +76,29 @@ std::string header(const json& req, const std::string& name) {
   return {};
 }
 
+NotifyConfig c2() {
+  auto c = parse_alertmanager_config(R"(
+route: {receiver: r}
+receivers:
+  - name: r
+    discord_configs:
+      - webhook_url: https://discord.example.org/x
+        message: '{{ .CommonAnnotations.summary }}'
+)",
+                                     "am.yml", "");
+  REQUIRE(c);
+  return std::move(*c);
+}
+
+std::pair<NotifyConfig, rules::Alert> alert_with_control(NotifyConfig c) {
+  return {std::move(c), alert("A", Labels{{"summary", "a\bb\fc\n<\\"}})};
+}
+
+std::string env_body(std::pair<NotifyConfig, rules::Alert> in, const std::string& id) {
+  auto m = envelopes(std::move(in.first), {in.second});
+  return request(m, id)["body"].get<std::string>();
+}
+
 }  // namespace
 
 TEST_CASE("opsgenie: global URL and key, the '/' Alertmanager appends, defaults") {
@@ -311,6 +334,9 @@ receivers:
   CHECK(firing["embeds"][0]["color"] == 0x992D22);
   CHECK(firing["embeds"][0]["description"].get<std::string>().find("Alerts Firing:") !=
         std::string::npos);
+  // Go 1.19's encoding/json (Debian's Alertmanager 0.25): \b as \u0008, HTML-safe escapes.
+  auto raw = env_body(alert_with_control(c2()), "r/discord/0");
+  CHECK(raw.find(R"(a\u0008b\u000cc\n\u003c\\)") != std::string::npos);
   auto resolved = json::parse(request(m, "r/discord/0", 1)["body"].get<std::string>());
   CHECK(resolved["embeds"][0]["color"] == 0x2ECC71);
   CHECK(resolved["embeds"][0]["title"] == "[RESOLVED]  (A critical db)");
