@@ -261,6 +261,8 @@ TEST_CASE("an alert template with the prefix lowered once equals parsing prefix 
     REQUIRE(with_prefix);
     REQUIRE(joined);
     std::string a, b;
+    REQUIRE(with_prefix->prelude);  // the prefix's nodes are shared, not copied
+    dump(*with_prefix->prelude, a);
     dump(with_prefix->root, a);
     dump(joined->root, b);
     CHECK(a == b);
