@@ -74,6 +74,7 @@ class PrometheusDecoder {
       }
     }
     if (rules && rules->IsSequence()) {
+      group.rules.reserve(rules->size());  // a Rule is ~700 bytes: no doubling slack
       for (const auto& r : *rules) {
         if (auto rule = decode_rule(r, group.name)) group.rules.push_back(std::move(*rule));
       }
@@ -284,9 +285,23 @@ LoadResult load_rules_file(const std::string& path, const LoadOptions& opts) {
     out.diagnostics.push_back(std::move(d));
     return out;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return load_rules_text(std::move(ss).str(), path, opts);
+  // Read at the file's size: the text is kept (for carets), so no stream-growth slack.
+  std::string text;
+  in.seekg(0, std::ios::end);
+  if (const std::streamoff size = in.tellg(); size > 0) {
+    text.resize(static_cast<size_t>(size));
+    in.seekg(0, std::ios::beg);
+    in.read(text.data(), size);
+    text.resize(static_cast<size_t>(in.gcount()));
+  }
+  if (!in.good() || text.empty()) {  // not seekable (a pipe) or changed underneath: stream it
+    in.clear();
+    in.seekg(0, std::ios::beg);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    text = std::move(ss).str();
+  }
+  return load_rules_text(std::move(text), path, opts);
 }
 
 }  // namespace ruleeval::rules
