@@ -223,3 +223,58 @@ TEST_CASE("extra function names supplied by the caller are accepted by the parse
   CHECK(*r == "2k");
   CHECK(parse_error("{{ myfn 1 }}") == "template: t:1: function \"myfn\" not defined");
 }
+
+namespace {
+
+// Go's String() of a node list, with every position, so two trees compare exactly.
+void dump(const std::vector<Node>& nodes, std::string& out) {
+  for (const auto& n : nodes) {
+    out += "<" + std::to_string(static_cast<int>(n.kind)) + "@" + std::to_string(n.pos) + ":" +
+           n.text + "|" + to_string(n.pipe) + "@" + std::to_string(n.pipe.pos);
+    for (const auto& c : n.pipe.cmds) {
+      out += "#" + std::to_string(c.pos);
+      for (const auto& a : c.args) out += "," + std::to_string(a.pos);
+    }
+    out += "[";
+    dump(n.list, out);
+    out += "][";
+    dump(n.else_list, out);
+    out += "]>";
+  }
+}
+
+}  // namespace
+
+TEST_CASE("an alert template with the prefix lowered once equals parsing prefix + text whole") {
+  // parse() lowers Prometheus's prefix once and continues from its state; the tree, positions,
+  // variables and errors must be what parsing the concatenated text gives.
+  for (std::string_view text :
+        {"{{ $labels.instance }} is down", "{{- $value }} x",
+        "{{ if gt $value 1.0 }}a{{ else }}b{{ end }}", "plain {{ .Labels.job }}",
+        "{{ define \"x\" }}{{ . }}{{ end }}{{ template \"x\" . }}",
+        "{{ $x := 1 }}{{ $x }}{{ $externalURL }}"}) {
+    CAPTURE(text);
+    auto with_prefix = parse_alert_template(text, "R");
+    ParseOptions whole;
+    whole.name = "__alert_R";
+    auto joined = parse(std::string(kAlertTemplatePrefix) + std::string(text), whole);
+    REQUIRE(with_prefix);
+    REQUIRE(joined);
+    std::string a, b;
+    REQUIRE(with_prefix->prelude);  // the prefix's nodes are shared, not copied
+    dump(*with_prefix->prelude, a);
+    dump(with_prefix->root, a);
+    dump(joined->root, b);
+    CHECK(a == b);
+    CHECK(with_prefix->defines.size() == joined->defines.size());
+  }
+  // Errors point at the same user position as before (line:col relative to the user's text).
+  auto bad = parse_alert_template("ok\n{{ $nope }}", "R");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message == "template: __alert_R:2: undefined variable \"$nope\"");
+  CHECK(bad.error().where.line == 2);
+  CHECK(bad.error().where.col == 4);
+  auto eof = parse_alert_template("{{ if true }}x", "R");
+  REQUIRE_FALSE(eof);
+  CHECK(eof.error().message.find("unexpected EOF") != std::string::npos);
+}

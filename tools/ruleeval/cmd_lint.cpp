@@ -190,7 +190,13 @@ int run_lint(const LintOptions& o) {
   }
 
   // Load and check files in parallel; each worker takes the next file.
-  std::vector<rules::LoadResult> loaded(files.size());
+  // Owned by a heap block that is deliberately never freed: `ruleeval lint` exits right after
+  // printing (register_lint's callback), and tearing down ~10^6 small allocations of a
+  // 10,000-rule model cost ~15% of the run. Still reachable (static), so no leak is reported.
+  static std::vector<rules::LoadResult>* const loaded_keep = new std::vector<rules::LoadResult>();
+  std::vector<rules::LoadResult>& loaded = *loaded_keep;
+  loaded.clear();
+  loaded.resize(files.size());
   std::vector<std::vector<rules::Diagnostic>> per_file(files.size());
   std::vector<char> unreadable(files.size(), 0);
   unsigned workers = o.jobs != 0 ? o.jobs : std::max(1u, std::thread::hardware_concurrency());

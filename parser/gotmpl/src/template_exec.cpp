@@ -526,10 +526,13 @@ X<Value> State::eval_function(const Value& dot, const Command& cmd, const Operan
 }
 
 Result<std::string> run(const Template& t, const std::vector<Node>& list, std::string_view name,
-                        const Value& data, const FuncMap& funcs, const RenderOptions& opts) {
+                        const Value& data, const FuncMap& funcs, const RenderOptions& opts,
+                        const std::vector<Node>* prelude = nullptr) {
   State s(t, funcs, opts, data);  // $ is the data
   s.tmpl_name = std::string(name);
-  X<Flow> r = s.walk_list(data, list);
+  X<Flow> r = Flow::kNormal;
+  if (prelude != nullptr) r = s.walk_list(data, *prelude);  // same scope as `list`
+  if (r && *r == Flow::kNormal) r = s.walk_list(data, list);
   if (!r) {
     const ExecError& e = r.error();
     std::string msg;
@@ -549,7 +552,7 @@ Result<std::string> run(const Template& t, const std::vector<Node>& list, std::s
 
 Result<std::string> render(const Template& t, const Value& data, const FuncMap& funcs,
                            const RenderOptions& opts) {
-  return run(t, t.root, t.name, data, funcs, opts);
+  return run(t, t.root, t.name, data, funcs, opts, t.prelude.get());
 }
 
 Result<std::string> render_named(const Template& t, std::string_view name, const Value& data,

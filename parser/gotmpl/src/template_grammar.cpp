@@ -176,8 +176,13 @@ BOOST_SPIRIT_DEFINE(ident, dq, dq_rest, raw_str, raw_rest, chr, chr_rest, number
 }  // namespace
 
 bool parse_items(const char* first, const char* last, ItemsX& out, const char*& stop) {
+  return parse_items(first, first, last, out, stop);
+}
+
+bool parse_items(const char* base, const char* first, const char* last, ItemsX& out,
+                 const char*& stop) {
   const char* it = first;
-  const bool ok = x3::parse(it, last, x3::with<base_tag>(first)[items], out);
+  const bool ok = x3::parse(it, last, x3::with<base_tag>(base)[items], out);
   stop = it;
   return ok && it == last;
 }

@@ -73,6 +73,9 @@ using ItemsX = std::vector<ItemX>;
 // Parses the whole text. Throws x3::expectation_failure<const char*> on a syntax error; returns
 // false when the input is not fully consumed (the caller reports the stop position).
 bool parse_items(const char* first, const char* last, ItemsX& out, const char*& stop);
+// The same, with item positions counted from `base` (<= first) instead of `first`.
+bool parse_items(const char* base, const char* first, const char* last, ItemsX& out,
+                 const char*& stop);
 
 }  // namespace ruleeval::tmpl::grammar
 

@@ -78,6 +78,10 @@ struct Template {
   std::string source;       // the full parsed text (including a Prometheus prefix, if any)
   uint32_t prefix_len = 0;  // bytes of prefix before the user's text
   std::vector<Node> root;
+  // The prefix's nodes when they were lowered once and are shared by every template parsed with
+  // the same prefix (null otherwise: then root starts with them). render() runs them before
+  // root, in the same scope, so the variables they declare ($labels, $value, ...) exist.
+  std::shared_ptr<const std::vector<Node>> prelude;
   std::map<std::string, std::vector<Node>, std::less<>> defines;
 
   // Go's "line:col" for a byte offset of source (col is the 0-based byte in the line, as Go
