@@ -180,7 +180,11 @@ std::optional<RangeOut> k_quantile(RangeCall& rc, const RangeArg& a) {
 std::optional<RangeOut> k_mad(RangeCall& rc, const RangeArg& a) {
   if (!floats_only(rc, a)) return std::nullopt;
   rc.scratch.clear();
-  for (const auto& p : a.points) rc.scratch.push_back(p.v);
+  for (const auto& p : a.points) {
+    // As Prometheus: a NaN sample makes the median, and so the deviation, NaN.
+    if (std::isnan(p.v)) return RangeOut{kNaN};
+    rc.scratch.push_back(p.v);
+  }
   double median = quantile_of(0.5, rc.scratch);
   for (auto& v : rc.scratch) v = std::fabs(v - median);
   return RangeOut{quantile_of(0.5, rc.scratch)};

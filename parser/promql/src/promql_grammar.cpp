@@ -659,7 +659,17 @@ std::string_view word_at(std::string_view in, size_t p) {
   return in.substr(p, i - p);
 }
 
-bool is_duration_func(std::string_view w) {
+// Keywords are case-insensitive, as in Prometheus's lexer (`STEP()` is `step()`).
+std::string lower_word(std::string_view w) {
+  std::string s(w);
+  for (char& ch : s) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch | 0x20);
+  }
+  return s;
+}
+
+bool is_duration_func(std::string_view word) {
+  std::string w = lower_word(word);
   return w == "step" || w == "range" || w == "min" || w == "max" || w == "min_of" ||
          w == "max_of";
 }
@@ -769,9 +779,10 @@ struct DurationReader {
                   last == 'y');
       return make_expr(NumberLiteral{*v, dur}, make_span(start, e));
     }
-    std::string_view w = word_at(in(), start);
-    if (is_duration_func(w)) {
-      pos = start + w.size();
+    std::string_view word = word_at(in(), start);
+    if (is_duration_func(word)) {
+      pos = start + word.size();
+      std::string w = lower_word(word);
       Call call;
       if (w == "step" || w == "range") {
         call.func = find_function(w);
