@@ -35,3 +35,16 @@ set_tests_properties("test: Grafana-like rules and pending alerts in promtool's 
                      "test: experimental PromQL in a rule test without --enable-feature fails"
                      "test: a failing histogram expectation prints both histograms"
                      PROPERTIES LABELS cli)
+# Anchored/smoothed range selectors in a rule test need their own flag, as in Prometheus.
+add_test(NAME "test: --enable-feature=promql-extended-range-selectors evaluates anchored and smoothed"
+         COMMAND $<TARGET_FILE:ruleeval> test --enable-feature=promql-extended-range-selectors
+                 ${_ut}/extended_range.yaml)
+add_test(NAME "test: anchored in a rule test with only promql-experimental-functions fails"
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/expect_exit.sh 1 $<TARGET_FILE:ruleeval> test
+                 --enable-feature=promql-experimental-functions ${_ut}/extended_range.yaml)
+set_tests_properties("test: anchored in a rule test with only promql-experimental-functions fails"
+  PROPERTIES FAIL_REGULAR_EXPRESSION "expect_exit: wanted"
+  PASS_REGULAR_EXPRESSION "must be enabled with --enable-feature=promql-extended-range-selectors")
+set_tests_properties("test: --enable-feature=promql-extended-range-selectors evaluates anchored and smoothed"
+                     "test: anchored in a rule test with only promql-experimental-functions fails"
+                     PROPERTIES LABELS cli)

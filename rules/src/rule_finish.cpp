@@ -125,9 +125,8 @@ void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string&
     diags.push_back(std::move(d));
   };
   if (rule.expr.present && !rule.expr.value.empty()) {
-    promql::ParseOptions po;
-    po.experimental_functions = ctx.opts().experimental_promql;
-    auto parsed = promql::parse(rule.expr.value, po);
+    auto parsed =
+        promql::parse(rule.expr.value, promql::parse_options_for(ctx.opts().experimental_promql));
     if (parsed) {
       rule.ast = std::shared_ptr<const promql::Expr>(std::move(*parsed));
     } else {

@@ -32,7 +32,7 @@ struct Db {
 
   Result<QueryResult> query(std::string_view q, Millis t) {
     promql::ParseOptions po;
-    po.experimental_functions = true;
+    po = ruleeval::promql::ParseOptions::all();
     auto e = promql::parse(q, po);
     REQUIRE_MESSAGE(e.has_value(), std::string(q));
     return instant_query(storage, **e, t);

@@ -1,5 +1,5 @@
 // Experimental PromQL features in the evaluator: duration expressions with step()/range(),
-// fill()/fill_left()/fill_right(), and the refusal of modifiers not evaluated yet.
+// fill()/fill_left()/fill_right(), anchored/smoothed range selectors.
 #include <doctest/doctest.h>
 
 #include <sstream>
@@ -29,7 +29,7 @@ struct Ex {
   }
   static promql::ExprPtr parse(std::string_view q) {
     promql::ParseOptions po;
-    po.experimental_functions = true;
+    po = ruleeval::promql::ParseOptions::all();
     auto e = promql::parse(q, po);
     REQUIRE_MESSAGE(e.has_value(), (e ? std::string() : e.error().to_string()));
     return std::move(*e);
@@ -71,11 +71,21 @@ TEST_CASE("fill(), fill_left() and fill_right() stand in for a missing side") {
   CHECK(to_string(r->value) == "{k=\"2\"} => 22\n{k=\"3\"} => 130\n");
 }
 
-TEST_CASE("anchored and smoothed range modifiers are refused, not ignored") {
+TEST_CASE("anchored and smoothed range modifiers are evaluated, only where Prometheus allows") {
   Ex x("c 0+60x20");
+  // anchored: the last value minus the value at the range start (5m: 300), no extrapolation.
   auto r = x.instant("increase(c[5m] anchored)", 10 * kMin);
-  REQUIRE_FALSE(r);
-  CHECK(r.error().message == "the \"anchored\" range modifier is not supported by this evaluator");
+  REQUIRE_MESSAGE(r, (r ? std::string() : r.error().message));
+  CHECK(to_string(r->value) == "{} => 300\n");
+  // smoothed: the values interpolated at 4m30s (270) and 9m30s (570).
+  r = x.instant("increase(c[5m] smoothed)", 9 * kMin + 30'000);
+  REQUIRE(r);
+  CHECK(to_string(r->value) == "{} => 300\n");
+  auto bad = x.instant("sum_over_time(c[5m] anchored)", 10 * kMin);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message ==
+        "anchored modifier can only be used with: changes, delta, increase, rate, resets - not "
+        "with sum_over_time");
 }
 
 TEST_CASE("limit_ratio: r and r-1 select complementary, stable subsets") {

@@ -88,7 +88,7 @@ TEST_CASE("every eval expression of the PromQL conformance corpus parses and rou
   MESSAGE("conformance evals: " << evals.size());
   REQUIRE(evals.size() > 800);  // 829 in the shared corpus
   pq::ParseOptions opts;
-  opts.experimental_functions = true;  // the corpus uses sort_by_label, step(), min_of, ...
+  opts = ruleeval::promql::ParseOptions::all();  // the corpus uses sort_by_label, step(), min_of, ...
   size_t parsed = 0;
   size_t rejected = 0;
   for (const auto& ev : evals) {

@@ -17,7 +17,7 @@ struct Case {
 
 void check_cases(std::initializer_list<Case> cases, bool experimental = false) {
   pq::ParseOptions o;
-  o.experimental_functions = experimental;
+  o = (experimental) ? ruleeval::promql::ParseOptions::all() : ruleeval::promql::ParseOptions{};
   for (const auto& c : cases) {
     std::string input = c.input;
     CAPTURE(input);

@@ -10,11 +10,7 @@ namespace pq = ruleeval::promql;
 
 namespace {
 
-pq::ParseOptions experimental() {
-  pq::ParseOptions o;
-  o.experimental_functions = true;
-  return o;
-}
+pq::ParseOptions experimental() { return pq::ParseOptions::all(); }
 
 pq::ExprPtr parse_ok(std::string_view in) {
   auto r = pq::parse(in, experimental());
@@ -40,8 +36,8 @@ std::string round_trip(std::string_view in) {
 }
 
 pq::ParseError parse_err(std::string_view in, bool exp = true) {
-  pq::ParseOptions o;
-  o.experimental_functions = exp;
+  pq::ParseOptions o = exp ? pq::ParseOptions::all() : pq::ParseOptions{};
+  if (!exp) o.duration_expr = false;
   auto r = pq::parse(in, o);
   INFO("input: " << in);
   REQUIRE_FALSE(r.has_value());
@@ -151,6 +147,17 @@ TEST_CASE("anchored and smoothed modify range selectors") {
   CHECK(round_trip("rate(up[1m]   smoothed)") == "rate(up[1m] smoothed)");
   CHECK(round_trip("increase(up[1m] anchored offset 5m)") == "increase(up[1m] offset 5m anchored)");
   CHECK(round_trip("rate(up[1m*2] anchored)") == "rate(up[1m * 2] anchored)");
+
+  // On an instant selector (Prometheus's VectorSelector.Smoothed/Anchored), and before the range.
+  auto v = parse_ok("up smoothed");
+  REQUIRE(v->as<pq::VectorSelector>() != nullptr);
+  CHECK(v->as<pq::VectorSelector>()->smoothed);
+  CHECK(round_trip("up offset 1m smoothed") == "up offset 1m smoothed");
+  CHECK(round_trip("up anchored") == "up anchored");
+  auto before = parse_ok("rate(up anchored [1m])");
+  CHECK(matrix_arg(*before).anchored);
+  CHECK_FALSE(matrix_arg(*before).vector->as<pq::VectorSelector>()->anchored);
+  CHECK(*before == *e);
 }
 
 TEST_CASE("binop fill modifiers come after bool, on/ignoring and group modifiers") {
@@ -211,6 +218,24 @@ TEST_CASE("the experimental syntax is rejected without the option, naming the fe
   // The one already supported experimental function keeps its own error.
   auto fn = parse_err("sort_by_label(up, \"instance\")", false);
   CHECK(fn.message.find("not enabled") != std::string::npos);
+  // Each feature has its own flag, as in Prometheus: one flag does not enable another.
+  pq::ParseOptions only_functions;
+  only_functions.experimental_functions = true;
+  auto a2 = pq::parse("rate(up[1m] anchored)", only_functions);
+  REQUIRE_FALSE(a2.has_value());
+  CHECK(a2.error().message.find("promql-extended-range-selectors") != std::string::npos);
+  pq::ParseOptions only_range;
+  only_range.extended_range_selectors = true;
+  CHECK(pq::parse("rate(up[1m] anchored)", only_range).has_value());
+  CHECK_FALSE(pq::parse("sort_by_label(up, \"instance\")", only_range).has_value());
+  CHECK_FALSE(pq::parse("a + fill(0) b", only_range).has_value());
+  pq::ParseOptions only_fill;
+  only_fill.binop_fill_modifiers = true;
+  CHECK(pq::parse("a + fill(0) b", only_fill).has_value());
+  CHECK(pq::parse_options_for(pq::kFeatureExtendedRangeSelectors).extended_range_selectors);
+  CHECK_FALSE(pq::parse_options_for(pq::kFeatureExtendedRangeSelectors).experimental_functions);
+  // Duration expressions are on by default: Prometheus made promql-duration-expr permanent.
+  CHECK(pq::parse("rate(up[1m * 2])").has_value());
   // Plain syntax is unaffected by the option being off.
   CHECK(pq::parse("rate(up[5m] offset 1m) + on(a) b").has_value());
   CHECK(pq::parse("x[5m:1m]").has_value());
@@ -225,14 +250,14 @@ TEST_CASE("malformed experimental syntax gives parse errors with line and column
   CHECK(e2.line == 1);
   CHECK(e2.col == 10);
   CHECK(e2.message.find("unexpected identifier \"x\"") != std::string::npos);
-  auto e3 = parse_err("up anchored");
-  CHECK(e3.to_string() ==
-        "1:1: parse error: anchored modifier can only be used on range vector selectors");
+  // As Prometheus's setAnchored/setSmoothed.
+  auto e3 = parse_err("sum(up) anchored");
+  CHECK(e3.to_string() == "1:1: parse error: anchored modifier not implemented");
   auto e4 = parse_err("sum(x)[5m:] smoothed");
-  CHECK(e4.message == "smoothed modifier can only be used on range vector selectors");
+  CHECK(e4.message == "smoothed modifier is not supported for subqueries");
   auto e5 = parse_err("rate(up[1m] anchored smoothed)");
-  CHECK(e5.message.find("only once") != std::string::npos);
-  CHECK(e5.col == 22);
+  CHECK(e5.message == "anchored and smoothed modifiers cannot be used together");
+  CHECK(e5.col == 6);
   auto e6 = parse_err("rate(up[1m / 0])");
   CHECK(e6.to_string() == "1:9: parse error: division by zero in duration expression");
   auto e7 = parse_err("rate(up[1m - 2m])");

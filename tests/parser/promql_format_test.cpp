@@ -11,7 +11,7 @@ namespace {
 
 std::string fmt(std::string_view in) {
   pq::ParseOptions o;
-  o.experimental_functions = true;
+  o = ruleeval::promql::ParseOptions::all();
   auto r = pq::parse(in, o);
   INFO("input: " << in);
   if (!r) INFO("error: " << r.error().to_string());

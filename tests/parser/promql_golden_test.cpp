@@ -71,7 +71,7 @@ void run_golden(const char* name, Fn&& render) {
 TEST_CASE("ASTs match the JSON goldens") {
   run_golden("ast.golden", [](const std::string& input) {
     pq::ParseOptions o;
-    o.experimental_functions = true;
+    o = ruleeval::promql::ParseOptions::all();
     auto r = pq::parse(input, o);
     if (!r) return "unexpected error: " + r.error().to_string() + "\n";
     return pq::format(**r) + "\n" + pq::to_json(**r) + "\n";

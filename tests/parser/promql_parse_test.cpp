@@ -12,7 +12,7 @@ namespace {
 
 pq::ExprPtr must_parse(std::string_view input, bool experimental = false) {
   pq::ParseOptions o;
-  o.experimental_functions = experimental;
+  o = (experimental) ? ruleeval::promql::ParseOptions::all() : ruleeval::promql::ParseOptions{};
   auto r = pq::parse(input, o);
   INFO("input: " << input);
   if (!r) INFO("error: " << r.error().to_string());

@@ -13,8 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 4096) return 0;
   namespace pq = ruleeval::promql;
   std::string_view input(reinterpret_cast<const char*>(data), size);
-  pq::ParseOptions opts;
-  opts.experimental_functions = size > 0 && (data[0] & 1);
+  // The first byte picks the experimental feature flags (one bit each).
+  pq::ParseOptions opts = pq::parse_options_for(size > 0 ? data[0] & pq::kFeatureAllPromql : 0u);
   auto r = pq::parse(input, opts);
   if (!r) {
     (void)r.error().render(input);

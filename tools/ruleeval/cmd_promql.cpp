@@ -104,15 +104,14 @@ void register_promql(CLI::App& app, int& exit_code) {
   static Opts format_opts;
 
   auto run = [&exit_code](const Opts& o, bool format_only) {
-    pq::ParseOptions po;
-    po.experimental_functions = o.experimental;
-    if (std::string unknown; !parse_features(o.features, po.experimental_functions, unknown)) {
+    unsigned features = o.experimental ? pq::kFeatureAllPromql : 0u;
+    if (std::string unknown; !parse_features(o.features, features, unknown)) {
       std::cerr << "ruleeval promql: unknown feature \"" << unknown << "\"\n";
       exit_code = 2;
       return;
     }
     std::string input = read_expr(o.expr);
-    auto r = pq::parse(input, po);
+    auto r = pq::parse(input, pq::parse_options_for(features));
     if (!r) {
       std::cerr << r.error().render(input);
       exit_code = 1;
@@ -132,7 +131,7 @@ void register_promql(CLI::App& app, int& exit_code) {
   p->add_option("expr", parse_opts.expr, "PromQL expression")->required();
   p->add_flag("--json", parse_opts.json, "Print the AST as JSON");
   p->add_flag("--experimental", parse_opts.experimental,
-              "Enable experimental PromQL (alias of --enable-feature=promql-experimental-functions)");
+              "Enable every experimental PromQL feature (functions, extended range selectors, fill modifiers)");
   p->add_option("--enable-feature", parse_opts.features,
                 "Enable experimental PromQL (promql-experimental-functions, ...)")
       ->allow_extra_args(false);
@@ -141,7 +140,7 @@ void register_promql(CLI::App& app, int& exit_code) {
   auto* f = sub->add_subcommand("format", "Print EXPR in canonical form (`-` reads stdin)");
   f->add_option("expr", format_opts.expr, "PromQL expression")->required();
   f->add_flag("--experimental", format_opts.experimental,
-              "Enable experimental PromQL (alias of --enable-feature=promql-experimental-functions)");
+              "Enable every experimental PromQL feature (functions, extended range selectors, fill modifiers)");
   f->add_option("--enable-feature", format_opts.features,
                 "Enable experimental PromQL (promql-experimental-functions, ...)")
       ->allow_extra_args(false);

@@ -1,5 +1,5 @@
 // `--enable-feature=...` as Prometheus and promtool spell it: repeatable, comma separated. The
-// PromQL parser has one switch for every experimental PromQL feature.
+// PromQL parser has one switch per experimental PromQL feature (promql::PromqlFeature bits).
 #pragma once
 
 #include <string>
@@ -9,9 +9,9 @@
 
 namespace ruleeval::cli {
 
-// Sets `experimental` when a PromQL feature is named. Returns false and names the first unknown
+// Sets the PromqlFeature bit of each PromQL feature named. Returns false and names the first unknown
 // feature in `unknown` otherwise.
-inline bool parse_features(const std::vector<std::string>& flags, bool& experimental,
+inline bool parse_features(const std::vector<std::string>& flags, unsigned& experimental,
                            std::string& unknown) {
   for (const auto& flag : flags) {
     size_t start = 0;

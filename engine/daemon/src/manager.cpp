@@ -107,7 +107,7 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
   std::vector<std::shared_ptr<Group>> groups;
   for (const auto& f : files) {
     rules::LoadOptions lo;
-    lo.experimental_promql = opts_.experimental_promql || cfg.experimental_promql;
+    lo.experimental_promql = opts_.experimental_promql | cfg.experimental_promql;
     auto lr = std::make_shared<rules::LoadResult>(rules::load_rules_file(f, lo));
     for (const auto& d : lr->diagnostics) {
       if (d.severity == rules::Severity::Error) errs.emplace_back(d.message, d.where);

@@ -138,6 +138,15 @@ Vector Evaluator::eval_vector_selector(const promql::VectorSelector& vs, Millis 
   Millis ref = at_time(vs.at, t) - offset_of(vs);
   Millis floor_t = ref - opts_.lookback_delta;
   Vector out;
+  if (vs.smoothed) {
+    for (const auto& s : series_for(vs)) {
+      auto r = smoothed_sample(*this, s, ref, t, opts_.lookback_delta);
+      if (!r || (r->h && !include_histograms)) continue;
+      if (keep_ts) r->t = t;
+      out.push_back(std::move(*r));
+    }
+    return out;
+  }
   for (const auto& s : series_for(vs)) {
     auto it = std::upper_bound(s.t.begin(), s.t.end(), ref);
     if (it == s.t.begin()) continue;
@@ -161,9 +170,13 @@ Matrix Evaluator::eval_matrix_selector(const promql::MatrixSelector& ms, Millis 
   const auto& vs = *ms.vector->as<promql::VectorSelector>();
   Millis ref = at_time(vs.at, t) - offset_of(vs);
   Millis lo = ref - range_of(ms);
+  const bool extended = ms.anchored || ms.smoothed;
+  // Anchored and smoothed ranges read a lookback further back (and ahead when smoothed).
+  Millis fetch_lo = extended ? lo - opts_.lookback_delta : lo - (opts_.closed_windows ? 1 : 0);
+  Millis fetch_hi = ms.smoothed ? ref + opts_.lookback_delta : ref;
   for (const auto& s : series_for(vs)) {
-    auto b = std::upper_bound(s.t.begin(), s.t.end(), lo - (opts_.closed_windows ? 1 : 0));
-    auto e = std::upper_bound(b, s.t.end(), ref);
+    auto b = std::upper_bound(s.t.begin(), s.t.end(), fetch_lo);
+    auto e = std::upper_bound(b, s.t.end(), fetch_hi);
     Series series;
     for (auto it = b; it != e; ++it) {
       auto idx = static_cast<size_t>(it - s.t.begin());
@@ -174,6 +187,13 @@ Matrix Evaluator::eval_matrix_selector(const promql::MatrixSelector& ms, Millis 
       } else {
         series.points.push_back({*it, v});
       }
+    }
+    if (extended) {
+      if (!series.histograms.empty()) {
+        fail(std::string(ms.anchored ? "anchored" : "smoothed") +
+             " modifier is not supported with histograms");
+      }
+      series.points = extend_floats(series.points, lo, ref, ms.smoothed);
     }
     if (series.points.empty() && series.histograms.empty()) continue;
     series.metric = *s.labels;
@@ -244,12 +264,17 @@ void Evaluator::for_each_range_series(const Expr& arg, Millis t,
     Millis lo = ref - ms_range;
     if (window_end) *window_end = ref;
     if (range) *range = ms_range;
+    const bool extended = ms->anchored || ms->smoothed;
+    Millis fetch_lo = extended ? lo - opts_.lookback_delta : lo - (opts_.closed_windows ? 1 : 0);
+    Millis fetch_hi = ms->smoothed ? ref + opts_.lookback_delta : ref;
     for (const auto& s : series_for(vs)) {
-      auto b = std::upper_bound(s.t.begin(), s.t.end(), lo - (opts_.closed_windows ? 1 : 0));
-      auto e = std::upper_bound(b, s.t.end(), ref);
+      auto b = std::upper_bound(s.t.begin(), s.t.end(), fetch_lo);
+      auto e = std::upper_bound(b, s.t.end(), fetch_hi);
       range_buf_.clear();
       hrange_buf_.clear();
       RangeArg ra{s.labels, false, {}};
+      ra.anchored = ms->anchored;
+      ra.smoothed = ms->smoothed;
       bool last_hist = false;
       for (auto it = b; it != e; ++it) {
         auto idx = static_cast<size_t>(it - s.t.begin());

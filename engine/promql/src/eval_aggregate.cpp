@@ -8,6 +8,7 @@
 #include <xxhash.h>
 
 #include "eval_internal.hpp"
+#include "histogram_sum.hpp"
 
 namespace ruleeval::engine::detail {
 
@@ -108,24 +109,21 @@ Value Evaluator::eval_aggregate(const promql::Aggregate& a, Millis t) {
     // sum and avg of native histograms (Prometheus: floats and histograms do not mix).
     bool has_float = false, has_histogram = false, incompatible = false;
     bool reset_seen = false, not_reset_seen = false;
-    std::shared_ptr<FloatHistogram> hist;
-    double hist_count = 0;
+    // Kahan-compensated sum, or mean for avg (Prometheus's KahanAdd and incremental mean).
+    std::shared_ptr<HistogramSum> hist;
     // Adds a histogram sample; false once the group holds incompatible histograms.
-    void add_histogram(Evaluator& ev, const Sample& s) {
+    void add_histogram(Evaluator& ev, const Sample& s, bool avg) {
       has_histogram = true;
       if (incompatible) return;
       reset_seen = reset_seen || s.h->hint == CounterResetHint::kReset;
       not_reset_seen = not_reset_seen || s.h->hint == CounterResetHint::kNotReset;
-      hist_count += 1;
-      if (!hist) {
-        hist = std::make_shared<FloatHistogram>(*s.h);
-        return;
-      }
+      if (!hist) hist = std::make_shared<HistogramSum>(avg);
+      const bool mixed = !hist->empty() && hist->custom() != s.h->uses_custom_buckets();
       bool reconciled = false;
-      bool ok = histogram_add(*hist, *s.h, false, &reconciled).has_value();
+      bool ok = hist->add(*s.h, reconciled);
       if (reconciled) ev.info("PromQL info: mismatched custom buckets were reconciled during aggregation");
       if (!ok) {
-        if (hist->uses_custom_buckets() != s.h->uses_custom_buckets()) {
+        if (mixed) {
           ev.warn("PromQL warning: vector contains a mix of histograms with exponential and custom "
                   "buckets schemas for metric name " + go_quote(s.metric.metric_name()));
         }
@@ -166,9 +164,8 @@ Value Evaluator::eval_aggregate(const promql::Aggregate& a, Millis t) {
       warn("PromQL warning: conflicting counter resets during histogram aggregation");
     }
     if (g.incompatible || !g.hist) return;
-    auto h = std::make_shared<FloatHistogram>(*g.hist);
-    if (avg) histogram_scale(*h, g.hist_count, true);
-    histogram_compact(*h);
+    (void)avg;
+    auto h = g.hist->result();
     out.push_back(Sample{g.labels, histogram_marker(), t, g.drop_name, std::move(h)});
   };
 
@@ -177,7 +174,7 @@ Value Evaluator::eval_aggregate(const promql::Aggregate& a, Millis t) {
       for (size_t i = 0; i < in.size(); ++i) {
         auto& g = groups[group_of[i]];
         if (in[i].h) {
-          g.add_histogram(*this, in[i]);
+          g.add_histogram(*this, in[i], op == AggregateOp::Avg);
           continue;
         }
         g.has_float = true;
@@ -195,7 +192,7 @@ Value Evaluator::eval_aggregate(const promql::Aggregate& a, Millis t) {
       for (size_t i = 0; i < in.size(); ++i) {
         auto& g = groups[group_of[i]];
         if (in[i].h) {
-          g.add_histogram(*this, in[i]);
+          g.add_histogram(*this, in[i], op == AggregateOp::Avg);
           continue;
         }
         g.has_float = true;

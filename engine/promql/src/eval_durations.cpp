@@ -1,6 +1,5 @@
 // Experimental duration expressions (`rate(x[step() * 2])`, `x offset -step()`,
-// `y[range():step()]`), evaluated as Prometheus's durationVisitor does, and the refusal of
-// the extended range modifiers that are not evaluated yet.
+// `y[range():step()]`), evaluated as Prometheus's durationVisitor does.
 #include <cmath>
 
 #include "eval_internal.hpp"
@@ -18,10 +17,6 @@ Millis Evaluator::duration(const promql::Expr* e, Millis constant, bool allow_ne
 }
 
 Millis Evaluator::range_of(const promql::MatrixSelector& ms) {
-  if (ms.anchored || ms.smoothed) {
-    fail(std::string("the \"") + (ms.anchored ? "anchored" : "smoothed") +
-         "\" range modifier is not supported by this evaluator");
-  }
   return duration(ms.range_expr.get(), ms.range, false);
 }
 

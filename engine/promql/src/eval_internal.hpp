@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -48,6 +49,8 @@ double quantile_of(double q, std::vector<double>& values);
 bool valid_label_name(std::string_view s);
 
 // One series of a range-vector argument, as a function sees it.
+class Evaluator;
+
 struct RangeArg {
   const Labels* metric;
   bool drop_name;
@@ -56,7 +59,21 @@ struct RangeArg {
   bool first_is_histogram = false;
   bool last_is_histogram = false;
   std::span<const HPoint> hpoints{};  // the histogram samples (h may be null for a lost one)
+  // Extended range selectors: the points also cover the lookback before the range (and after
+  // it when smoothed); see eval_extended.cpp.
+  bool anchored = false;
+  bool smoothed = false;
 };
+
+// Extended selectors (eval_extended.cpp).
+// Fails unless the call's range arguments carry only modifiers the function accepts.
+void check_extended_safe(const promql::Call& call);
+// The points of an anchored/smoothed matrix selector evaluated on its own (extendFloats).
+std::vector<FPoint> extend_floats(std::span<const FPoint> floats, Millis mint, Millis maxt,
+                                  bool smoothed);
+// `x smoothed` at data_t (Prometheus's smoothSeries for one step), stamped eval_t.
+std::optional<Sample> smoothed_sample(Evaluator& ev, const SeriesView& s, Millis data_t,
+                                      Millis eval_t, Millis lookback);
 
 // One element of an arithmetic or comparison operation (Prometheus's vectorElemBinop).
 struct ElemResult {
@@ -87,6 +104,7 @@ class Evaluator {
   Millis end() const { return end_; }
   Millis interval() const { return interval_; }
   const EngineOptions& options() const { return opts_; }
+  const Queryable& queryable() const { return q_; }
 
   // Functions (eval_functions.cpp).
   Value eval_call(const promql::Call& call, const promql::Expr& e, Millis t);

@@ -20,7 +20,7 @@ const Table& table() {
     Table t;
     for (auto defs : {math_function_defs(), time_function_defs(), vector_function_defs(),
                       label_function_defs(), range_function_defs(), over_time_function_defs(),
-                      histogram_function_defs()}) {
+                      histogram_function_defs(), info_function_defs()}) {
       for (const auto& d : defs) {
         // A name the parser does not know could never be called; one registered twice would
         // make the table ambiguous. Both are programming errors caught by the unit tests.
@@ -52,6 +52,7 @@ Value Evaluator::eval_call(const promql::Call& call, const promql::Expr& e, Mill
   (void)e;
   const FunctionEntry* f = lookup_function(call.func->name);
   if (!f) fail("function \"" + std::string(call.func->name) + "\" is not supported by this evaluator");
+  check_extended_safe(call);
   return f->impl(*this, call, t);
 }
 

@@ -11,6 +11,7 @@
 //   functions_range.cpp      rate/increase/delta/irate/idelta/resets/changes/deriv/predict_linear
 //   functions_over_time.cpp  *_over_time, ts_of_*_over_time, double_exponential_smoothing
 //   functions_histogram.cpp  histogram_quantile(s), histogram_fraction, histogram_count/sum/...
+//   functions_info.cpp       info()
 // A new function is one FunctionDef line in its concept's table plus its implementation.
 #pragma once
 
@@ -50,6 +51,7 @@ std::span<const FunctionDef> label_function_defs();
 std::span<const FunctionDef> range_function_defs();
 std::span<const FunctionDef> over_time_function_defs();
 std::span<const FunctionDef> histogram_function_defs();
+std::span<const FunctionDef> info_function_defs();
 
 // The assembled table, by name; nullptr when the name has no implementation.
 const FunctionEntry* lookup_function(std::string_view name);
@@ -104,6 +106,14 @@ void for_each_in_time_order(const RangeArg& a, F&& f) {
     }
   }
 }
+
+// rate/increase/delta over an anchored or smoothed range (extendedRate, extendedHistogramRate).
+std::optional<RangeOut> extended_rate(RangeCall& rc, const RangeArg& a, bool is_counter,
+                                      bool is_rate);
+// pickFirstSampleIndices: with `anchored`, where resets/changes start (the last sample at or
+// before range_start, of either type); false when no sample lies after range_start.
+bool anchored_first_indices(const RangeArg& a, Millis range_start, size_t& first_float,
+                            size_t& first_histogram);
 
 Vector eval_range_function(RangeCall& rc, const promql::Call& call, size_t range_arg,
                            RangeKernel kernel, bool keep_name);

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "functions.hpp"
+#include "histogram_sum.hpp"
 
 namespace ruleeval::engine::detail {
 namespace {
@@ -69,19 +70,19 @@ bool floats_only(RangeCall& rc, const RangeArg& a) {
   return true;
 }
 
-// Sum of the histograms of a range (Prometheus warns when counter resets and non-resets meet).
-std::shared_ptr<FloatHistogram> histogram_sum(RangeCall& rc, const RangeArg& a) {
-  auto sum = std::make_shared<FloatHistogram>(*a.hpoints[0].h);
+// Sum (or mean) of the histograms of a range, Kahan-compensated as Prometheus's
+// sum_over_time/avg_over_time (which warn when counter resets and non-resets meet).
+std::shared_ptr<FloatHistogram> histogram_sum(RangeCall& rc, const RangeArg& a, bool mean) {
+  HistogramSum sum(mean);
   bool reset = false, not_reset = false;
   auto track = [&](const FloatHistogram& h) {
     reset = reset || h.hint == CounterResetHint::kReset;
     not_reset = not_reset || h.hint == CounterResetHint::kNotReset;
   };
-  track(*sum);
-  for (size_t i = 1; i < a.hpoints.size(); ++i) {
+  for (size_t i = 0; i < a.hpoints.size(); ++i) {
     track(*a.hpoints[i].h);
     bool reconciled = false;
-    bool ok = histogram_add(*sum, *a.hpoints[i].h, false, &reconciled).has_value();
+    bool ok = sum.add(*a.hpoints[i].h, reconciled);
     if (reconciled) {
       rc.ev.info("PromQL info: mismatched custom buckets were reconciled during aggregation");
     }
@@ -93,8 +94,7 @@ std::shared_ptr<FloatHistogram> histogram_sum(RangeCall& rc, const RangeArg& a) 
   if (reset && not_reset) {
     rc.ev.warn("PromQL warning: conflicting counter resets during histogram aggregation");
   }
-  histogram_compact(*sum);
-  return sum;
+  return sum.result();
 }
 
 bool histograms_complete(const RangeArg& a) {
@@ -109,9 +109,8 @@ std::optional<RangeOut> k_sum_avg(RangeCall& rc, const RangeArg& a) {
   }
   if (a.points.empty()) {
     if (a.hpoints.empty() || !histograms_complete(a)) return std::nullopt;
-    auto h = histogram_sum(rc, a);
+    auto h = histogram_sum(rc, a, Avg);
     if (!h) return std::nullopt;
-    if (Avg) histogram_scale(*h, static_cast<double>(a.hpoints.size()), true);
     return RangeOut{histogram_marker(), std::move(h)};
   }
   if (Avg) return RangeOut{avg_of(a.points)};
@@ -181,7 +180,11 @@ std::optional<RangeOut> k_quantile(RangeCall& rc, const RangeArg& a) {
 std::optional<RangeOut> k_mad(RangeCall& rc, const RangeArg& a) {
   if (!floats_only(rc, a)) return std::nullopt;
   rc.scratch.clear();
-  for (const auto& p : a.points) rc.scratch.push_back(p.v);
+  for (const auto& p : a.points) {
+    // As Prometheus: a NaN sample makes the median, and so the deviation, NaN.
+    if (std::isnan(p.v)) return RangeOut{kNaN};
+    rc.scratch.push_back(p.v);
+  }
   double median = quantile_of(0.5, rc.scratch);
   for (auto& v : rc.scratch) v = std::fabs(v - median);
   return RangeOut{quantile_of(0.5, rc.scratch)};

@@ -149,6 +149,7 @@ std::shared_ptr<FloatHistogram> histogram_increase(RangeCall& rc, const RangeArg
 
 template <bool IsCounter, bool IsRate>
 std::optional<RangeOut> k_extrapolated(RangeCall& rc, const RangeArg& a) {
+  if (a.anchored || a.smoothed) return extended_rate(rc, a, IsCounter, IsRate);
   if (!a.points.empty() && !a.hpoints.empty()) {
     warn_mixed_range(rc, a);
     return std::nullopt;
@@ -258,7 +259,17 @@ std::optional<RangeOut> k_predict_linear(RangeCall& rc, const RangeArg& a) {
 // changes / resets over floats and histograms in time order; a switch between a float and a
 // histogram counts as both.
 template <bool Changes>
-std::optional<RangeOut> k_changes(RangeCall&, const RangeArg& a) {
+std::optional<RangeOut> k_changes(RangeCall& rc, const RangeArg& a) {
+  if (a.anchored) {
+    // Count from the anchor: the last sample at or before the range start.
+    size_t ff = 0, fh = 0;
+    if (!anchored_first_indices(a, rc.window_end - rc.range, ff, fh)) return std::nullopt;
+    RangeArg b = a;
+    b.anchored = false;
+    b.points = a.points.subspan(ff);
+    b.hpoints = a.hpoints.subspan(fh);
+    return k_changes<Changes>(rc, b);
+  }
   double n = 0;
   bool first = true;
   double pv = 0;

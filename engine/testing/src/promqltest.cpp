@@ -638,9 +638,10 @@ class Runner {
 
   std::optional<std::string> run_eval(const EvalCmd& cmd) {
     cmd_ = &cmd;
-    promql::ParseOptions po;
-    po.experimental_functions = opts_.engine.experimental_functions;
-    auto parsed = promql::parse(cmd.expr, po);
+    // Prometheus's .test harness enables every experimental PromQL feature.
+    auto parsed = promql::parse(cmd.expr, opts_.engine.experimental_functions
+                                              ? promql::ParseOptions::all()
+                                              : promql::ParseOptions{});
     if (!parsed) {
       Error err(parsed.error().to_string());
       return check_failure(err, cmd.expr, cmd.start);

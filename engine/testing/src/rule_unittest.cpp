@@ -366,9 +366,7 @@ GroupOutcome run_group(const FileContext& ctx, const rules::UnitTestGroup& tg) {
       out.errors.push_back(fmt::format("{}    expr: {}, time: {}, err: {}", name_prefix, go_quote(tc.expr),
                                        format_duration(tc.eval_time_ms), err));
     };
-    promql::ParseOptions po;
-    po.experimental_functions = ctx.opts->experimental_promql;
-    auto expr = promql::parse(tc.expr, po);
+    auto expr = promql::parse(tc.expr, promql::parse_options_for(ctx.opts->experimental_promql));
     if (!expr) {
       fail(expr.error().to_string());
       continue;

@@ -1,6 +1,7 @@
 #include "ruleeval/engine/histogram.hpp"
 
 #include "ruleeval/common/go_format.hpp"
+#include "exponential_bounds.hpp"
 
 #include <fmt/format.h>
 
@@ -22,22 +23,6 @@ namespace {
 // Largest dense bucket range a sum may produce (guards against offsets far apart).
 constexpr int64_t kMaxBuckets = 1 << 20;
 
-// 2^(i/2^schema - 1) for i < 2^schema, schema 1..8: the fractions of Prometheus's
-// exponentialBounds table (values in [0.5, 1)), rounded once from extended precision.
-const std::array<std::vector<double>, 9>& exponential_fractions() {
-  static const auto table = [] {
-    std::array<std::vector<double>, 9> t;
-    for (int s = 1; s <= 8; s++) {
-      for (int64_t i = 0; i < (int64_t{1} << s); i++) {
-        t[static_cast<size_t>(s)].push_back(static_cast<double>(
-            std::exp2l(static_cast<long double>(i) / static_cast<long double>(int64_t{1} << s) - 1)));
-      }
-    }
-    return t;
-  }();
-  return table;
-}
-
 // Upper bound of exponential bucket `idx` at `schema`: 2^(idx * 2^-schema), as Prometheus's
 // getBoundExponential computes it (table fraction times a power of two; the last finite bucket
 // ends at MaxFloat64).
@@ -49,7 +34,9 @@ double bucket_upper(int64_t idx, int32_t schema) {
     return std::ldexp(1.0, static_cast<int>(std::clamp<int64_t>(exp, -2000, 2000)));
   }
   int64_t frac_idx = idx & ((int64_t{1} << schema) - 1);
-  double frac = exponential_fractions()[static_cast<size_t>(schema)][static_cast<size_t>(frac_idx)];
+  // Prometheus's own table, not 2^x rounded here: 341 of its 511 fractions differ from the
+  // correctly rounded value in the last bit, and the bounds must match Prometheus's.
+  double frac = detail::kExponentialBounds[static_cast<size_t>(schema)][static_cast<size_t>(frac_idx)];
   int64_t exp = (idx >> schema) + 1;
   if (frac == 0.5 && exp == 1025) return std::numeric_limits<double>::max();
   return std::ldexp(frac, static_cast<int>(std::clamp<int64_t>(exp, -2000, 2000)));
@@ -248,6 +235,171 @@ Result<void> histogram_add(FloatHistogram& h, const FloatHistogram& other_in, bo
   }
   h.schema = schema;
   return {};
+}
+
+namespace {
+
+// Go's kahansum.Inc (Kahan-Babuska/Neumaier step).
+void kahan_step(double inc, double& sum, double& c) {
+  double t = sum + inc;
+  if (std::isinf(t)) {
+    c = 0;
+  } else if (std::fabs(sum) >= std::fabs(inc)) {
+    c += (sum - t) + inc;
+  } else {
+    c += (inc - t) + sum;
+  }
+  sum = t;
+}
+
+// kahanReduceResolution: buckets (and their compensations) merged to a lower schema, merging
+// with Kahan steps of the value and then of its compensation.
+void kahan_reduce(BucketMap& values, BucketMap& comps, int32_t from, int32_t to) {
+  if (from <= to) return;
+  BucketMap out, out_c;
+  int shift = from - to;
+  bool first = true;
+  int64_t last = 0;
+  for (const auto& [idx, v] : values) {
+    int64_t target = ((idx - 1) >> shift) + 1;
+    double cv = comps.contains(idx) ? comps[idx] : 0.0;
+    if (first || target != last) {
+      out[target] = v;
+      out_c[target] = cv;
+    } else {
+      kahan_step(v, out[target], out_c[target]);
+      kahan_step(cv, out[target], out_c[target]);
+    }
+    first = false;
+    last = target;
+  }
+  values = std::move(out);
+  comps = std::move(out_c);
+}
+
+}  // namespace
+
+Result<void> histogram_kahan_add(FloatHistogram& h, const FloatHistogram& other_in,
+                                 std::shared_ptr<FloatHistogram>& c_ptr, bool* reconciled) {
+  if (h.uses_custom_buckets() != other_in.uses_custom_buckets()) {
+    return make_error(
+        "cannot apply this operation on histograms with a mix of exponential and custom bucket "
+        "schemas");
+  }
+  using H = CounterResetHint;
+  if (other_in.hint != h.hint) {  // adjustCounterReset
+    if (h.hint == H::kGauge) {
+    } else if (other_in.hint == H::kGauge) {
+      h.hint = H::kGauge;
+    } else {
+      h.hint = H::kUnknown;
+    }
+  }
+  if (!c_ptr) {
+    // newCompensationHistogram: h's hint (kept from now on) and layout, no counts.
+    c_ptr = std::make_shared<FloatHistogram>();
+    c_ptr->hint = h.hint;
+    c_ptr->zero_threshold = h.zero_threshold;
+  }
+  FloatHistogram& c = *c_ptr;
+  // c shares h's layout.
+  c.schema = h.schema;
+  c.custom_values = h.custom_values;
+  const FloatHistogram* other_p = &other_in;
+  FloatHistogram remapped;
+  if (h.uses_custom_buckets() && !buckets_match(h.custom_values, other_in.custom_values)) {
+    std::vector<double> common;
+    std::set_intersection(h.custom_values.begin(), h.custom_values.end(),
+                          other_in.custom_values.begin(), other_in.custom_values.end(),
+                          std::back_inserter(common));
+    remap_custom(h, common);
+    if (!c.positive_buckets.empty()) remap_custom(c, common);
+    c.custom_values = common;
+    remapped = other_in;
+    remap_custom(remapped, common);
+    other_p = &remapped;
+    if (reconciled) *reconciled = true;
+  }
+  const FloatHistogram& other = *other_p;
+  double threshold = 0;
+  if (!h.uses_custom_buckets()) {
+    // reconcileZeroBuckets (a widened zero bucket takes the buckets it covers uncompensated).
+    double other_zero = other.zero_count, other_thr = other.zero_threshold;
+    while (other_thr != h.zero_threshold) {
+      if (h.zero_threshold > other_thr) {
+        std::tie(other_zero, other_thr) = zero_count_for(other, h.zero_threshold);
+      }
+      if (other_thr > h.zero_threshold) {
+        c.zero_threshold = h.zero_threshold;
+        double c_zero = zero_count_for(c, other_thr).first;
+        std::tie(h.zero_count, h.zero_threshold) = zero_count_for(h, other_thr);
+        c.zero_count = c_zero;
+        c.zero_threshold = h.zero_threshold;
+        trim_zero_range(h);
+        trim_zero_range(c);
+      }
+    }
+    kahan_step(other_zero, h.zero_count, c.zero_count);
+    kahan_step(0.0, h.zero_count, c.zero_count);
+    threshold = h.zero_threshold;
+  }
+  c.zero_threshold = h.zero_threshold;
+  kahan_step(other.count, h.count, c.count);
+  kahan_step(other.sum, h.sum, c.sum);
+
+  int32_t schema = h.uses_custom_buckets() ? h.schema : std::min(h.schema, other.schema);
+  auto merge = [&](int32_t& off, std::vector<double>& mine, int32_t& coff,
+                   std::vector<double>& cmine, int32_t ooff,
+                   const std::vector<double>& theirs) -> Result<void> {
+    BucketMap a = to_map(off, mine);
+    BucketMap ca = to_map(coff, cmine);
+    for (const auto& [idx, v] : a) ca.try_emplace(idx, 0.0);
+    kahan_reduce(a, ca, h.schema, schema);
+    BucketMap b = to_map(ooff, theirs);
+    BucketMap cb;
+    kahan_reduce(b, cb, other.schema, schema);
+    for (const auto& [idx, v] : b) {
+      if (threshold > 0 && bucket_upper(idx, schema) <= threshold) continue;
+      double cv = cb.contains(idx) ? cb[idx] : 0.0;
+      auto it = a.find(idx);
+      if (it == a.end()) {
+        a[idx] = v;
+        ca[idx] = cv;
+        continue;
+      }
+      kahan_step(v, it->second, ca[idx]);
+      if (cv != 0) kahan_step(cv, it->second, ca[idx]);
+    }
+    // Compensations only where h has a bucket.
+    for (auto it = ca.begin(); it != ca.end();) {
+      it = a.contains(it->first) ? std::next(it) : ca.erase(it);
+    }
+    if (auto r = from_map(a, off, mine); !r) return r;
+    return from_map(ca, coff, cmine);
+  };
+  if (auto r = merge(h.positive_offset, h.positive_buckets, c.positive_offset, c.positive_buckets,
+                     other.positive_offset, other.positive_buckets);
+      !r) {
+    return r;
+  }
+  if (!h.uses_custom_buckets()) {
+    if (auto r = merge(h.negative_offset, h.negative_buckets, c.negative_offset,
+                       c.negative_buckets, other.negative_offset, other.negative_buckets);
+        !r) {
+      return r;
+    }
+  }
+  h.schema = schema;
+  c.schema = schema;
+  return {};
+}
+
+bool histogram_has_overflow(const FloatHistogram& h) {
+  auto inf = [](double v) { return std::isinf(v); };
+  return inf(h.zero_count) || inf(h.count) || inf(h.sum) ||
+         std::any_of(h.positive_buckets.begin(), h.positive_buckets.end(), inf) ||
+         std::any_of(h.negative_buckets.begin(), h.negative_buckets.end(), inf) ||
+         std::any_of(h.custom_values.begin(), h.custom_values.end(), inf);
 }
 
 bool histogram_detect_reset(const FloatHistogram& cur, const FloatHistogram& prev) {

@@ -338,7 +338,7 @@ PageFilter parse_filter(std::string_view state, const std::vector<std::string>& 
 }
 
 std::string highlight_promql(std::string_view query) {
-  auto parsed = promql::parse(query, promql::ParseOptions{.experimental_functions = true});
+  auto parsed = promql::parse(query, promql::ParseOptions::all());
   if (!parsed) return escape_html(query);
   struct Mark {
     uint32_t b, e;

@@ -228,6 +228,7 @@ bool operator==(const Expr& a, const Expr& b) {
         } else if constexpr (std::is_same_v<T, VectorSelector>) {
           return x.name == y.name && x.matchers == y.matchers && x.offset == y.offset &&
                  x.at == y.at && x.name_in_braces == y.name_in_braces &&
+                 x.anchored == y.anchored && x.smoothed == y.smoothed &&
                  eq_shared(x.offset_expr, y.offset_expr);
         } else if constexpr (std::is_same_v<T, MatrixSelector>) {
           return x.range == y.range && x.anchored == y.anchored && x.smoothed == y.smoothed &&

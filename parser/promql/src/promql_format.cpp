@@ -163,6 +163,8 @@ void print(const Expr& e, std::string& out) {
           out += selector_core(n);
           out += at_string(n.at);
           out += offset_part(n.offset, n.offset_expr.get());
+          if (n.anchored) out += " anchored";
+          if (n.smoothed) out += " smoothed";
         } else if constexpr (std::is_same_v<T, MatrixSelector>) {
           const auto* vs = n.vector ? n.vector->template as<VectorSelector>() : nullptr;
           if (!vs) return;
@@ -338,6 +340,8 @@ void json(const Expr& e, std::string& out) {
             out += ",\"offsetExpr\":";
             json(*n.offset_expr, out);
           }
+          if (n.anchored) out += ",\"anchored\":true";
+          if (n.smoothed) out += ",\"smoothed\":true";
         } else if constexpr (std::is_same_v<T, MatrixSelector>) {
           out += "\"matrixSelector\",\"range\":" + std::to_string(n.range);
           if (n.range_expr) {

@@ -89,7 +89,6 @@ constexpr auto kFunctions = std::to_array<FunctionInfo>({
     fixed("idelta", kM),
     fixed("increase", kM),
     optional_tail("info", kVV, 1, true),
-    optional_tail("integral", kMS, 1, true),
     fixed("irate", kM),
     repeating("label_join", kVStr3, 3, kUnbounded),
     fixed("label_replace", kVStr4),

@@ -659,7 +659,17 @@ std::string_view word_at(std::string_view in, size_t p) {
   return in.substr(p, i - p);
 }
 
-bool is_duration_func(std::string_view w) {
+// Keywords are case-insensitive, as in Prometheus's lexer (`STEP()` is `step()`).
+std::string lower_word(std::string_view w) {
+  std::string s(w);
+  for (char& ch : s) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch | 0x20);
+  }
+  return s;
+}
+
+bool is_duration_func(std::string_view word) {
+  std::string w = lower_word(word);
   return w == "step" || w == "range" || w == "min" || w == "max" || w == "min_of" ||
          w == "max_of";
 }
@@ -769,9 +779,10 @@ struct DurationReader {
                   last == 'y');
       return make_expr(NumberLiteral{*v, dur}, make_span(start, e));
     }
-    std::string_view w = word_at(in(), start);
-    if (is_duration_func(w)) {
-      pos = start + w.size();
+    std::string_view word = word_at(in(), start);
+    if (is_duration_func(word)) {
+      pos = start + word.size();
+      std::string w = lower_word(word);
       Call call;
       if (w == "step" || w == "range") {
         call.func = find_function(w);
@@ -872,13 +883,13 @@ size_t read_duration(Builder& b, size_t start, DurRole role) {
       }
       return lit_end;
     }
-    if (!b.opts.experimental_functions) b.fail(make_span(start, next + 1), kDurationExprFlag);
+    if (!b.opts.duration_expr) b.fail(make_span(start, next + 1), kDurationExprFlag);
   } else {
     char c = start < in.size() ? in[start] : '\0';
     bool opener = c == '(' || is_duration_func(word_at(in, start)) ||
                   (role != DurRole::Offset && (c == '-' || c == '+'));
     if (!opener) return std::string_view::npos;
-    if (!b.opts.experimental_functions) {
+    if (!b.opts.duration_expr) {
       if (c == '-' || c == '+') return std::string_view::npos;  // as before: "expected duration"
       b.fail(make_span(start, start + 1), kDurationExprFlag);
     }
@@ -933,6 +944,9 @@ auto const act_matrix = [](auto& ctx) {
   if (vs->offset != 0) b.fail(s, "no offset modifiers allowed before range");
   if (vs->at.kind != AtModifier::Kind::None) b.fail(s, "no @ modifiers allowed before range");
   MatrixSelector ms;
+  // `x anchored [5m]`: the modifier belongs to the range selector.
+  ms.anchored = std::exchange(vs->anchored, false);
+  ms.smoothed = std::exchange(vs->smoothed, false);
   ms.vector = std::move(it.expr);
   ms.range = b.range;
   ms.range_expr = std::move(b.range_expr);
@@ -1005,21 +1019,31 @@ void set_offset(Builder& b, Millis d, ExprPtr expr, Span ds) {
   }
 }
 
-// Experimental extended range selector modifiers.
+// Experimental extended selector modifiers, as Prometheus's setAnchored/setSmoothed: on an
+// instant selector or a range selector; refused on subqueries and other expressions.
 void set_extended(Builder& b, Span kw_span, bool anchored) {
   std::string name = anchored ? "anchored" : "smoothed";
-  if (!b.opts.experimental_functions) {
+  if (!b.opts.extended_range_selectors) {
     b.fail(kw_span, name + " modifier is experimental and must be enabled with "
                            "--enable-feature=promql-extended-range-selectors");
   }
   Item& it = b.top_operand(kw_span);
   Span s{it.expr->span.begin, kw_span.end};
-  auto* ms = it.expr->as<MatrixSelector>();
-  if (!ms) b.fail(s, name + " modifier can only be used on range vector selectors");
-  if (ms->anchored || ms->smoothed) {
-    b.fail(kw_span, "anchored and smoothed modifiers may be given only once per range selector");
+  bool* a = nullptr;
+  bool* sm = nullptr;
+  if (auto* ms = it.expr->as<MatrixSelector>()) {
+    a = &ms->anchored;
+    sm = &ms->smoothed;
+  } else if (auto* vs = it.expr->as<VectorSelector>()) {
+    a = &vs->anchored;
+    sm = &vs->smoothed;
+  } else if (it.expr->as<Subquery>()) {
+    b.fail(s, name + " modifier is not supported for subqueries");
+  } else {
+    b.fail(s, name + " modifier not implemented");
   }
-  (anchored ? ms->anchored : ms->smoothed) = true;
+  (anchored ? *a : *sm) = true;
+  if (*a && *sm) b.fail(s, "anchored and smoothed modifiers cannot be used together");
   it.expr->span.end = kw_span.end;
 }
 auto const act_anchored = [](auto& ctx) { set_extended(bld(ctx), attr_span(ctx), true); };
@@ -1029,7 +1053,7 @@ auto const act_smoothed = [](auto& ctx) { set_extended(bld(ctx), attr_span(ctx),
 auto const act_fill_kw = [](auto& ctx) {
   auto& b = bld(ctx);
   Span s = attr_span(ctx);
-  if (!b.opts.experimental_functions) {
+  if (!b.opts.binop_fill_modifiers) {
     b.fail(s, "fill modifiers are experimental and must be enabled with "
               "--enable-feature=promql-binop-fill-modifiers");
   }

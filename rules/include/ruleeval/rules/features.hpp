@@ -1,22 +1,34 @@
 // Prometheus's feature names (`--enable-feature=...`, `enable_features:` in ruleeval.yaml and
-// .ruleeval.yaml). The PromQL parser has one switch for every experimental PromQL feature.
+// .ruleeval.yaml). Each experimental PromQL feature is its own parser switch, as in Prometheus
+// (promql::PromqlFeature bits).
 #pragma once
 
 #include <string_view>
 
+#include "ruleeval/parser/promql.hpp"
+
 namespace ruleeval::rules {
 
-// Applies one feature name; false when it is not a feature ruleeval knows.
-inline bool apply_feature(std::string_view f, bool& experimental_promql) {
-  if (f == "promql-experimental-functions" || f == "promql-extended-range-selectors" ||
-      f == "promql-binop-fill-modifiers" || f == "promql-duration-expr") {
-    experimental_promql = true;
+// Applies one feature name to the PromqlFeature bits; false when it is not a feature ruleeval
+// knows.
+inline bool apply_feature(std::string_view f, unsigned& promql_features) {
+  if (f == "promql-experimental-functions") {
+    promql_features |= promql::kFeatureExperimentalFunctions;
     return true;
   }
-  // Always on (since Prometheus 2.33, and delayed name removal as Prometheus 3 does it);
-  // promtool still accepts the names.
-  return f == "promql-at-modifier" || f == "promql-negative-offset" ||
-         f == "promql-delayed-name-removal";
+  if (f == "promql-extended-range-selectors") {
+    promql_features |= promql::kFeatureExtendedRangeSelectors;
+    return true;
+  }
+  if (f == "promql-binop-fill-modifiers") {
+    promql_features |= promql::kFeatureBinopFillModifiers;
+    return true;
+  }
+  // Always on: duration expressions (Prometheus made promql-duration-expr permanent), @ and
+  // negative offsets (since Prometheus 2.33), delayed name removal as Prometheus 3 does it.
+  // Prometheus and promtool still accept the names.
+  return f == "promql-duration-expr" || f == "promql-at-modifier" ||
+         f == "promql-negative-offset" || f == "promql-delayed-name-removal";
 }
 
 }  // namespace ruleeval::rules

@@ -35,7 +35,7 @@ struct LintConfig {
   int64_t lookback_ms = 300'000;              // for group/interval
   std::vector<std::string> required_labels;       // on alerting rules (rule/label)
   std::vector<std::string> required_annotations;  // on alerting rules (alerts/annotation)
-  bool experimental_promql = false;  // enable_features: [promql-experimental-functions]
+  unsigned experimental_promql = 0;  // promql::PromqlFeature bits  // enable_features: [promql-experimental-functions]
 
   bool is_enabled(std::string_view check) const;
   Severity severity_of(std::string_view check, Severity fallback) const;

@@ -22,7 +22,7 @@ namespace ruleeval::rules {
 
 struct LoadOptions {
   bool ignore_unknown_fields = false;
-  bool experimental_promql = false;  // --enable-feature=promql-experimental-functions
+  unsigned experimental_promql = 0;  // promql::PromqlFeature bits  // --enable-feature=promql-experimental-functions
   unsigned threads = 0;  // threads for parsing expressions/templates of big files; 0 = auto
 };
 

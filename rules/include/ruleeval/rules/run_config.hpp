@@ -61,7 +61,7 @@ struct RunConfig {
   std::vector<DatasourceConfig> datasources;  // in file order
   std::string default_datasource;             // "default" if present, else the first
   std::vector<std::string> rule_files;        // globs, resolved against base_dir
-  bool experimental_promql = false;           // enable_features: [promql-experimental-functions]
+  unsigned experimental_promql = 0;  // promql::PromqlFeature bits           // enable_features: [promql-experimental-functions]
   RemoteWriteConfig remote_write;
   bool has_notifications = false;             // route/receivers or alertmanager_config_file
   std::string alertmanager_config_file;       // resolved against base_dir; "" = inline blocks

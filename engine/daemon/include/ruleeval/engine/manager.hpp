@@ -54,7 +54,7 @@ struct ManagerOptions {
   // the group's backend after its first evaluation (Prometheus's RestoreForState).
   bool restore_for_state = true;
   // --enable-feature=promql-experimental-functions (or enable_features: in ruleeval.yaml).
-  bool experimental_promql = false;
+  unsigned experimental_promql = 0;  // promql::PromqlFeature bits
 };
 
 class Datasource;

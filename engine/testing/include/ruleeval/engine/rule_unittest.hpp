@@ -17,7 +17,7 @@ struct RuleUnitTestOptions {
   bool debug = false;            // --debug: print every evaluated rule error and series count
   // --enable-feature=promql-experimental-functions (or promql-extended-range-selectors,
   // promql-duration-expr, promql-binop-fill-modifiers): experimental PromQL in rules and exprs.
-  bool experimental_promql = false;
+  unsigned experimental_promql = 0;  // promql::PromqlFeature bits
   int promql_compat = 3;  // --promql-compat=2: Prometheus 2's closed range windows and lookback
 };
 

@@ -51,6 +51,15 @@ using HistogramPtr = std::shared_ptr<const FloatHistogram>;
 Result<void> histogram_add(FloatHistogram& h, const FloatHistogram& other, bool subtract = false,
                            bool* reconciled = nullptr);
 
+// h += other as Prometheus's FloatHistogram.KahanAdd: count, sum, zero count and every bucket
+// summed with Kahan compensation, the compensation terms kept in `c` (null at first: created
+// with h's hint and layout). The compensated result is h + c (histogram_add) once every term is
+// in. A zero bucket widened during the sum takes the buckets it covers without compensation.
+Result<void> histogram_kahan_add(FloatHistogram& h, const FloatHistogram& other,
+                                 std::shared_ptr<FloatHistogram>& c, bool* reconciled = nullptr);
+// Prometheus's HasOverflow: any count, sum, bucket or bound infinite.
+bool histogram_has_overflow(const FloatHistogram& h);
+
 // Prometheus's DetectReset: does `cur` (following `prev`) start with a counter reset?
 bool histogram_detect_reset(const FloatHistogram& cur, const FloatHistogram& prev);
 

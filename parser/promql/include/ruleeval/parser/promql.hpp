@@ -11,9 +11,37 @@
 
 namespace ruleeval::promql {
 
+// Prometheus's parser options, one per --enable-feature flag (promql/parser/parse.go Options).
 struct ParseOptions {
-  bool experimental_functions = false;  // sort_by_label, mad_over_time, limitk, ...
+  // promql-experimental-functions: sort_by_label, mad_over_time, info, limitk, limit_ratio, ...
+  bool experimental_functions = false;
+  // promql-extended-range-selectors: the `anchored` and `smoothed` modifiers.
+  bool extended_range_selectors = false;
+  // promql-binop-fill-modifiers: fill(), fill_left(), fill_right().
+  bool binop_fill_modifiers = false;
+  // Duration expressions (`[step() * 2]`). Prometheus has made promql-duration-expr permanent
+  // (the flag is a no-op in Prometheus and promtool), so this is on by default.
+  bool duration_expr = true;
+
+  // Every experimental feature on (promqltest's .test harness, the status page's query box).
+  static constexpr ParseOptions all() { return ParseOptions{true, true, true, true}; }
 };
+
+// Bits of the --enable-feature PromQL flags, as carried by the command-line options.
+enum PromqlFeature : unsigned {
+  kFeatureExperimentalFunctions = 1u,
+  kFeatureExtendedRangeSelectors = 2u,
+  kFeatureBinopFillModifiers = 4u,
+  kFeatureAllPromql = 7u,
+};
+// The parser options for a set of PromqlFeature bits.
+constexpr ParseOptions parse_options_for(unsigned features) {
+  ParseOptions o;
+  o.experimental_functions = (features & kFeatureExperimentalFunctions) != 0;
+  o.extended_range_selectors = (features & kFeatureExtendedRangeSelectors) != 0;
+  o.binop_fill_modifiers = (features & kFeatureBinopFillModifiers) != 0;
+  return o;
+}
 
 struct ParseError {
   std::string message;  // Prometheus's wording, e.g. `unexpected end of input`

@@ -77,6 +77,11 @@ struct VectorSelector {
   // null for a plain duration. `offset` holds its value when it is constant (no step()/range()),
   // else 0. Shared so that VectorSelector stays copyable; never mutated after parsing.
   std::shared_ptr<const Expr> offset_expr;
+  // Experimental extended selector modifiers on an instant selector (`x smoothed`: the value
+  // interpolated at the evaluation time; `anchored` has no effect on an instant selector, as in
+  // Prometheus). A range selector carries them on the MatrixSelector.
+  bool anchored = false;
+  bool smoothed = false;
 };
 
 // vector_selector[range]; offset/@ live on the inner selector, as in Prometheus.
