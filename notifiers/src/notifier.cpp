@@ -16,6 +16,7 @@
 
 #include "fsutil.hpp"
 #include "payloads.hpp"
+#include "receivers_am2.hpp"
 
 namespace ruleeval::notifiers {
 
@@ -78,6 +79,12 @@ std::vector<IntegrationRef> integrations_of(const ReceiverConfig& rc) {
   }
   for (size_t i = 0; i < rc.file.size(); ++i) {
     out.push_back({IntegrationKind::kFile, i, rc.file[i].send_resolved});
+  }
+  for (size_t i = 0; i < rc.sns.size(); ++i) {
+    out.push_back({IntegrationKind::kSns, i, rc.sns[i].send_resolved});
+  }
+  for (size_t i = 0; i < rc.wechat.size(); ++i) {
+    out.push_back({IntegrationKind::kWechat, i, rc.wechat[i].send_resolved});
   }
   return out;
 }
@@ -367,6 +374,10 @@ Result<std::string> Notifier::render(const ReceiverConfig& rc, IntegrationKind k
       return detail::alertmanager_payload(raw);
     case IntegrationKind::kFile:
       return detail::webhook_payload(d, 0);
+    case IntegrationKind::kSns:
+      return detail::sns_payload(rc.sns[i], d, x);
+    case IntegrationKind::kWechat:
+      return detail::wechat_payload(rc.wechat[i], d, x);
   }
   return make_error("unknown integration");
 }

@@ -19,7 +19,8 @@ using nlohmann::json;
 static std::optional<IntegrationKind> kind_from(std::string_view s) {
   for (auto k :
        {IntegrationKind::kSlack, IntegrationKind::kPagerDuty, IntegrationKind::kEmail,
-        IntegrationKind::kWebhook, IntegrationKind::kAlertmanager, IntegrationKind::kFile}) {
+        IntegrationKind::kWebhook, IntegrationKind::kAlertmanager, IntegrationKind::kFile,
+        IntegrationKind::kSns, IntegrationKind::kWechat}) {
     if (kind_name(k) == s) return k;
   }
   return std::nullopt;

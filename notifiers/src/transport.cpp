@@ -7,7 +7,9 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "http_client.hpp"
 #include "payloads.hpp"
+#include "receivers_am2.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 
 namespace ruleeval::notifiers {
@@ -86,20 +88,6 @@ CURL* thread_http_handle() {
   return th.h;
 }
 
-void apply_tls(CURL* h, const TlsSettings& t) {
-  if (!t.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, t.ca_file.c_str());
-  if (!t.cert_file.empty()) curl_easy_setopt(h, CURLOPT_SSLCERT, t.cert_file.c_str());
-  if (!t.key_file.empty()) curl_easy_setopt(h, CURLOPT_SSLKEY, t.key_file.c_str());
-  long v = CURL_SSLVERSION_DEFAULT;
-  if (t.min_version == "TLS10") v = CURL_SSLVERSION_TLSv1_0;
-  if (t.min_version == "TLS11") v = CURL_SSLVERSION_TLSv1_1;
-  if (t.min_version == "TLS12") v = CURL_SSLVERSION_TLSv1_2;
-  if (t.min_version == "TLS13") v = CURL_SSLVERSION_TLSv1_3;
-  // Go's crypto/tls defaults to a TLS 1.2 minimum for clients.
-  if (t.min_version.empty()) v = CURL_SSLVERSION_TLSv1_2;
-  curl_easy_setopt(h, CURLOPT_SSLVERSION, v);
-}
-
 SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSettings& http,
                      const std::string& content_type, std::initializer_list<long> retry_codes) {
   ensure_curl();
@@ -112,16 +100,18 @@ SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSet
   }
   std::string body;
   HeaderState hs;
+  detail::CurlLists lists;
+  if (auto ok = detail::setup_http(c.h, url, http, lists); !ok) {
+    r.retryable = true;
+    r.error = ok.error().message;
+    return r;
+  }
+  c.headers = lists.headers;
+  lists.headers = nullptr;
   c.headers = curl_slist_append(c.headers, ("Content-Type: " + content_type).c_str());
   c.headers = curl_slist_append(c.headers, "User-Agent: ruleeval/0.1");
   c.headers = curl_slist_append(c.headers, ("X-Ruleeval-Notification-Id: " + e.id).c_str());
   c.headers = curl_slist_append(c.headers, "Expect:");
-  if (!http.bearer_token.empty()) {
-    c.headers = curl_slist_append(
-        c.headers,
-        ("Authorization: " + http.authorization_type + " " + http.bearer_token).c_str());
-  }
-  curl_easy_setopt(c.h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c.h, CURLOPT_POST, 1L);
   curl_easy_setopt(c.h, CURLOPT_POSTFIELDS, e.body.data());
   curl_easy_setopt(c.h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(e.body.size()));
@@ -130,26 +120,6 @@ SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSet
   curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(c.h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c.h, CURLOPT_HEADERDATA, &hs);
-  curl_easy_setopt(c.h, CURLOPT_TIMEOUT_MS, static_cast<long>(http.timeout_ms));
-  curl_easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(std::min<Millis>(http.timeout_ms, 10'000)));
-  curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "http,https");
-  if (!http.basic_user.empty()) {
-    curl_easy_setopt(c.h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-    curl_easy_setopt(c.h, CURLOPT_USERNAME, http.basic_user.c_str());
-    curl_easy_setopt(c.h, CURLOPT_PASSWORD, http.basic_password.c_str());
-  }
-  if (http.insecure_skip_verify || http.tls.insecure_skip_verify) {
-    curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYHOST, 0L);
-  }
-  apply_tls(c.h, http.tls);
-  if (!http.proxy_url.empty()) curl_easy_setopt(c.h, CURLOPT_PROXY, http.proxy_url.c_str());
-  curl_easy_setopt(c.h, CURLOPT_FOLLOWLOCATION, http.follow_redirects ? 1L : 0L);
-  curl_easy_setopt(c.h, CURLOPT_MAXREDIRS, 10L);  // Go's http.Client stops after 10
-  curl_easy_setopt(c.h, CURLOPT_HTTP_VERSION,
-                   http.enable_http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);
   CURLcode rc = curl_easy_perform(c.h);
   if (rc != CURLE_OK) {
     r.retryable = true;
@@ -208,7 +178,7 @@ SendResult smtp_send(const OutboxEntry& e, const EmailConfig& cfg) {
       std::string(implicit ? "smtps://" : "smtp://") + cfg.smarthost + "/" + cfg.hello;
   curl_easy_setopt(c.h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-  apply_tls(c.h, cfg.tls);
+  detail::apply_tls_settings(c.h, cfg.tls);
   if (!implicit) {
     curl_easy_setopt(
         c.h, CURLOPT_USE_SSL,
@@ -332,6 +302,12 @@ class DefaultTransport : public Transport {
       case IntegrationKind::kFile:
         if (i >= rc.file.size()) return missing();
         return file_send(e, rc.file[i]);
+      case IntegrationKind::kSns:
+        if (i >= rc.sns.size()) return missing();
+        return detail::sns_send(e, rc.sns[i]);
+      case IntegrationKind::kWechat:
+        if (i >= rc.wechat.size()) return missing();
+        return detail::wechat_send(e, rc.wechat[i]);
     }
     return missing();
   }

@@ -1,0 +1,388 @@
+// Alertmanager as the oracle for Amazon SNS (SigV4), WeChat and http_config.oauth2: a real
+// Alertmanager 0.25 and ruleeval load the same alertmanager.yml, get the same alerts and deliver
+// to their own local sink; the requests are compared (method, path, query, Content-Type, the
+// exact body bytes) and the SigV4 Authorization of both is checked by recomputing the signature
+// (Python's hmac/hashlib) with the configured secret key, since its date differs.
+#include <doctest/doctest.h>
+
+#include <httplib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "notify_servers.hpp"
+#include "ruleeval/notifiers/notifier.hpp"
+
+using namespace ruleeval;
+using namespace ruleeval::notifiers;
+using namespace ruleeval::notifiers::testing;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kExternalUrl = "http://alertmanager.test:9093";
+
+struct Req {
+  std::string method, path, query, body;
+  std::multimap<std::string, std::string> headers;
+  std::string header(const std::string& name) const {
+    for (const auto& [k, v] : headers) {
+      if (strcasecmp(k.c_str(), name.c_str()) == 0) return v;
+    }
+    return {};
+  }
+};
+
+// Records GETs and POSTs; answers like SNS (XML), WeChat (gettoken / message/send) and an
+// OAuth2 token endpoint.
+class Sink {
+ public:
+  Sink() {
+    auto handle = [this](const httplib::Request& req, httplib::Response& res) {
+      Req r{req.method, req.path, "", req.body, {}};
+      if (auto q = req.target.find('?'); q != std::string::npos) r.query = req.target.substr(q + 1);
+      for (const auto& [k, v] : req.headers) r.headers.emplace(k, v);
+      if (r.path.ends_with("/gettoken")) {
+        res.set_content(R"({"access_token":"tok-1","expires_in":7200})", "application/json");
+      } else if (r.path == "/token") {
+        res.set_content(R"({"access_token":"oauth-tok","token_type":"bearer","expires_in":3600})",
+                        "application/json");
+      } else if (r.path.ends_with("/message/send")) {
+        res.set_content(R"({"errcode":0,"errmsg":"ok"})", "application/json");
+      } else if (r.path.starts_with("/sns")) {
+        res.set_content(
+            "<PublishResponse><PublishResult><MessageId>m1</MessageId></PublishResult>"
+            "</PublishResponse>",
+            "text/xml");
+      } else {
+        res.set_content("ok", "text/plain");
+      }
+      std::lock_guard lock(mu_);
+      all_.push_back(std::move(r));
+    };
+    server_.Get(R"(/.*)", handle);
+    server_.Post(R"(/.*)", handle);
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    for (int i = 0; i < 200 && !server_.is_running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  ~Sink() {
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::vector<Req> all() const {
+    std::lock_guard lock(mu_);
+    return all_;
+  }
+  std::vector<Req> with_path(const std::string& path) const {
+    std::vector<Req> out;
+    for (auto& r : all()) {
+      if (r.path == path) out.push_back(r);
+    }
+    return out;
+  }
+  bool wait(const std::string& path, size_t n, int timeout_ms) const {
+    for (int w = 0; w < timeout_ms; w += 20) {
+      if (with_path(path).size() >= n) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return with_path(path).size() >= n;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::vector<Req> all_;
+};
+
+std::string am_yaml(const std::string& sink, const std::string& dir) {
+  std::string s = R"(
+global:
+  wechat_api_url: SINK/wx/
+  wechat_api_secret: wx-secret
+  wechat_api_corp_id: corp-1
+route:
+  receiver: sns
+  group_by: [alertname]
+  group_wait: 1s
+  routes:
+    - receiver: sns-fifo
+      matchers: [alertname="Fifo"]
+    - receiver: sns-sms
+      matchers: [alertname="Sms"]
+    - receiver: wechat
+      matchers: [alertname="Wechat"]
+    - receiver: wechat-md
+      matchers: [alertname="WechatMd"]
+    - receiver: oauth
+      matchers: [alertname=~"OAuth.*"]
+    - receiver: files
+      matchers: [alertname="Files"]
+receivers:
+  - name: sns
+    sns_configs:
+      - api_url: SINK/sns
+        sigv4: {region: us-east-1, access_key: AKIDEXAMPLE, secret_key: wJalrXUtnFEMI/K7MDENG}
+        topic_arn: arn:aws:sns:us-east-1:123456789012:alerts
+        subject: '{{ .CommonLabels.alertname }} & co'
+        attributes:
+          severity: '{{ .CommonLabels.severity }}'
+          team: ops
+  - name: sns-fifo
+    sns_configs:
+      - api_url: SINK/sns-fifo
+        sigv4: {region: eu-west-1, access_key: AKIDEXAMPLE, secret_key: wJalrXUtnFEMI/K7MDENG}
+        topic_arn: arn:aws:sns:eu-west-1:123456789012:alerts.fifo
+  - name: sns-sms
+    sns_configs:
+      - api_url: SINK/sns-sms
+        sigv4: {region: eu-west-1, access_key: AKIDEXAMPLE, secret_key: wJalrXUtnFEMI/K7MDENG}
+        phone_number: '+15555550100'
+        subject: ''
+        message: '{{ range .Alerts }}{{ .Annotations.summary }} {{ end }}'
+  - name: wechat
+    wechat_configs:
+      - to_user: '@all'
+        agent_id: '1000002'
+  - name: wechat-md
+    wechat_configs:
+      - api_url: SINK/wx2
+        api_secret: other-secret
+        corp_id: corp-2
+        message_type: markdown
+        to_party: '{{ .CommonLabels.severity }}'
+        message: '**{{ .CommonLabels.alertname }}** <{{ .CommonAnnotations.summary }}>'
+  - name: oauth
+    webhook_configs:
+      - url: SINK/hook-oauth
+        http_config:
+          oauth2:
+            client_id: client id
+            client_secret: s3cr&t
+            token_url: SINK/token
+            scopes: [alerts.write, profile]
+            endpoint_params: {audience: ruleeval parity}
+  - name: files
+    webhook_configs:
+      - url: SINK/hook-files
+        http_config:
+          authorization: {credentials_file: DIR/token.txt}
+)";
+  for (size_t p; (p = s.find("SINK")) != std::string::npos;) s.replace(p, 4, sink);
+  for (size_t p; (p = s.find("DIR")) != std::string::npos;) s.replace(p, 3, dir);
+  return s;
+}
+
+rules::Alert make(const std::string& name, Millis starts, Millis ends) {
+  rules::Alert a;
+  a.labels = Labels{{"alertname", name}, {"severity", "critical"}, {"instance", "db-1:9100"}};
+  a.annotations = Labels{{"summary", "database <down> & out"}};
+  a.starts_at = starts;
+  a.ends_at = ends;
+  a.generator_url = "http://prometheus.test/graph?g0.expr=up%3D%3D0";
+  return a;
+}
+
+std::string rfc3339(Millis ms) {
+  time_t s = ms / 1000;
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[80];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
+  return out;
+}
+
+json post_body(const std::vector<rules::Alert>& alerts) {
+  json arr = json::array();
+  for (const auto& a : alerts) {
+    json labels = json::object(), ann = json::object();
+    for (const auto& l : a.labels) labels[l.name] = l.value;
+    for (const auto& l : a.annotations) ann[l.name] = l.value;
+    arr.push_back({{"labels", labels},
+                   {"annotations", ann},
+                   {"startsAt", rfc3339(a.starts_at)},
+                   {"endsAt", rfc3339(a.ends_at)},
+                   {"generatorURL", a.generator_url}});
+  }
+  return arr;
+}
+
+// Recomputes the AWS SigV4 signature of `r` with `secret`; returns "ok" or what differs.
+std::string verify_sigv4(const Req& r, const std::string& secret, const fs::path& dir) {
+  json j{{"method", r.method}, {"path", r.path}, {"query", r.query}, {"body", r.body},
+         {"secret", secret}};
+  json h = json::object();
+  for (const auto& [k, v] : r.headers) {
+    std::string lk = k;
+    for (auto& c : lk) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    h[lk] = v;
+  }
+  j["headers"] = h;
+  auto in = dir / "sigv4.json";
+  std::ofstream(in) << j.dump();
+  static const char* kPy = R"PY(
+import hashlib, hmac, json, re, sys
+r = json.load(open(sys.argv[1]))
+auth = r['headers'].get('authorization', '')
+m = re.match(r'AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$', auth)
+if not m:
+    print('bad Authorization: ' + auth); sys.exit()
+ak, date, region, service, signed, sig = m.groups()
+amzdate = r['headers'].get('x-amz-date', '')
+if not amzdate.startswith(date):
+    print('x-amz-date does not match the scope'); sys.exit()
+canon_headers = ''.join('%s:%s\n' % (n, ' '.join(r['headers'][n].split())) for n in signed.split(';'))
+q = '&'.join(sorted(p for p in r['query'].split('&') if p))
+creq = '\n'.join([r['method'], r['path'] or '/', q, canon_headers, signed, hashlib.sha256(r['body'].encode()).hexdigest()])
+scope = '%s/%s/%s/aws4_request' % (date, region, service)
+sts = '\n'.join(['AWS4-HMAC-SHA256', amzdate, scope, hashlib.sha256(creq.encode()).hexdigest()])
+k = ('AWS4' + r['secret']).encode()
+for part in (date, region, service, 'aws4_request'):
+    k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+want = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
+print('ok' if want == sig else 'signature mismatch (signed headers %s)' % signed)
+)PY";
+  auto py = dir / "sigv4.py";
+  std::ofstream(py) << kPy;
+  std::string cmd = "/usr/bin/python3 " + py.string() + " " + in.string();
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (!pipe) return "popen failed";
+  std::string out;
+  char buf[512];
+  while (size_t got = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, got);
+  ::pclose(pipe);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+// "AWS4-HMAC-SHA256 Credential=AK/<date>/<region>/sns/aws4_request, ..." -> "AK/<region>/sns".
+std::string credential_scope(const std::string& auth) {
+  auto c = auth.find("Credential=");
+  if (c == std::string::npos) return {};
+  std::string cred = auth.substr(c + 11, auth.find(',', c) - c - 11);
+  auto first = cred.find('/');
+  auto second = cred.find('/', first + 1);
+  return cred.substr(0, first) + cred.substr(second);
+}
+
+}  // namespace
+
+TEST_CASE("sns, wechat and oauth2: ruleeval sends what a real Alertmanager sends") {
+  Sink am_sink, re_sink;
+  auto dir = fs::temp_directory_path() / ("ruleeval_am2_parity_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "am");
+  fs::create_directories(dir / "re");
+  std::ofstream(dir / "am" / "token.txt") << "file-token-1\n";
+  std::ofstream(dir / "re" / "token.txt") << "file-token-1\n";
+  std::ofstream(dir / "am" / "alertmanager.yml") << am_yaml(am_sink.url(), (dir / "am").string());
+  std::ofstream(dir / "re" / "alertmanager.yml") << am_yaml(re_sink.url(), (dir / "re").string());
+
+  int port = free_port();
+  ChildProcess am({"/usr/bin/prometheus-alertmanager",
+                   "--config.file=" + (dir / "am" / "alertmanager.yml").string(),
+                   "--storage.path=" + (dir / "am" / "data").string(),
+                   "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                   "--web.external-url=" + std::string(kExternalUrl), "--cluster.listen-address="},
+                  (dir / "am.log").string());
+  REQUIRE(wait_port(port, 15'000));
+  auto cfg = load_alertmanager_config((dir / "re" / "alertmanager.yml").string());
+  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
+  NotifierOptions o;
+  o.state_dir = (dir / "re" / "state").string();
+  o.external_url = kExternalUrl;
+  auto n = Notifier::create(std::move(*cfg), std::move(o));
+  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+
+  Millis now = SystemClock().now();
+  Millis starts = now - 30'000 - now % 1000 + 123;
+  std::vector<rules::Alert> alerts;
+  for (const char* name :
+       {"SnsParity", "Fifo", "Sms", "Wechat", "WechatMd", "OAuthOne", "OAuthTwo", "Files"}) {
+    alerts.push_back(make(name, starts, now + 600'000));
+  }
+  httplib::Client client("127.0.0.1", port);
+  auto res = client.Post("/api/v2/alerts", post_body(alerts).dump(), "application/json");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  (*n)->send(alerts, SystemClock().now());
+
+  for (const Sink* s : {&am_sink, &re_sink}) {
+    for (std::string path : {"/sns/", "/sns-fifo/", "/sns-sms/", "/wx/message/send",
+                             "/wx2/message/send", "/hook-files"}) {
+      CAPTURE(path);
+      REQUIRE(s->wait(path, 1, 20'000));
+    }
+    REQUIRE(s->wait("/hook-oauth", 2, 20'000));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+
+  {  // sns: same form body, both SigV4 signatures valid
+    for (std::string path : {"/sns/", "/sns-fifo/", "/sns-sms/"}) {
+      CAPTURE(path);
+      auto a = am_sink.with_path(path), r = re_sink.with_path(path);
+      REQUIRE(a.size() == 1);
+      REQUIRE(r.size() == 1);
+      CHECK(r[0].method == "POST");
+      CHECK(r[0].header("Content-Type") == a[0].header("Content-Type"));
+      CHECK(r[0].body == a[0].body);
+      CHECK(r[0].body.starts_with("Action=Publish&"));
+      CHECK(credential_scope(r[0].header("Authorization")) ==
+            credential_scope(a[0].header("Authorization")));
+      CHECK(verify_sigv4(a[0], "wJalrXUtnFEMI/K7MDENG", dir) == "ok");
+      CHECK(verify_sigv4(r[0], "wJalrXUtnFEMI/K7MDENG", dir) == "ok");
+      // A wrong key must not verify (the check is not vacuous).
+      CHECK(verify_sigv4(r[0], "another-secret", dir) != "ok");
+    }
+  }
+  {  // wechat: same token request, same message request and body bytes
+    for (std::string base : {"/wx/", "/wx2/"}) {
+      CAPTURE(base);
+      auto ta = am_sink.with_path(std::string(base) + "gettoken");
+      auto tr = re_sink.with_path(std::string(base) + "gettoken");
+      REQUIRE(ta.size() == 1);
+      REQUIRE(tr.size() == 1);
+      CHECK(tr[0].method == "GET");
+      CHECK(tr[0].query == ta[0].query);
+      auto a = am_sink.with_path(std::string(base) + "message/send");
+      auto r = re_sink.with_path(std::string(base) + "message/send");
+      REQUIRE(a.size() == 1);
+      REQUIRE(r.size() == 1);
+      CHECK(r[0].query == a[0].query);
+      CHECK(r[0].query == "access_token=tok-1");
+      CHECK(r[0].header("Content-Type") == a[0].header("Content-Type"));
+      CHECK_MESSAGE(r[0].body == a[0].body,
+                    "Alertmanager: " << a[0].body << "\nruleeval:     " << r[0].body);
+    }
+  }
+  {  // oauth2: one token request (cached), same form, Bearer token on both webhooks
+    auto ta = am_sink.with_path("/token"), tr = re_sink.with_path("/token");
+    REQUIRE(ta.size() == 1);
+    CHECK(tr.size() == 1);
+    REQUIRE_FALSE(tr.empty());
+    CHECK(tr[0].body == ta[0].body);
+    CHECK(tr[0].header("Authorization") == ta[0].header("Authorization"));
+    CHECK(tr[0].header("Content-Type") == ta[0].header("Content-Type"));
+    auto a = am_sink.with_path("/hook-oauth"), r = re_sink.with_path("/hook-oauth");
+    REQUIRE(r.size() == 2);
+    for (const auto& x : r) CHECK(x.header("Authorization") == a[0].header("Authorization"));
+    CHECK(r[0].header("Authorization") == "Bearer oauth-tok");
+  }
+  {  // authorization.credentials_file is read at send time
+    auto a = am_sink.with_path("/hook-files"), r = re_sink.with_path("/hook-files");
+    REQUIRE(r.size() == 1);
+    CHECK(r[0].header("Authorization") == a[0].header("Authorization"));
+    CHECK(r[0].header("Authorization") == "Bearer file-token-1");
+  }
+  (*n)->stop();
+  fs::remove_all(dir);
+}
