@@ -19,7 +19,8 @@ build_pkgs=(
 # Integration tests: the servers; the browser test (chromium, chromium-driver, python3-selenium);
 # the package install test (systemd for systemd-analyze, curl for /-/ready, adduser).
 server_pkgs=(prometheus prometheus-alertmanager victoria-metrics python3-aiosmtpd chromium chromium-driver
-             python3-selenium systemd curl adduser)
+             python3-selenium systemd curl adduser
+             openssl)  # notify TLS test: makes a CA and a server certificate
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--all" ]; then want+=("${server_pkgs[@]}"); fi

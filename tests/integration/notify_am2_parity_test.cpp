@@ -386,3 +386,131 @@ TEST_CASE("sns, wechat and oauth2: ruleeval sends what a real Alertmanager sends
   (*n)->stop();
   fs::remove_all(dir);
 }
+
+namespace {
+
+int run(const std::string& cmd) { return std::system(cmd.c_str()); }
+
+// A TLS webhook sink (Python's ssl) whose certificate names only alerts.example.test; each
+// request is written as one JSON line: the SNI the client sent, Host and path.
+constexpr const char* kTlsSink = R"PY(
+import http.server, json, ssl, sys
+port, cert, key, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+sni = {}
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+def on_sni(sock, name, c):
+    sni[id(sock)] = name
+ctx.sni_callback = on_sni
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    def do_POST(self):
+        n = int(self.headers.get('Content-Length') or 0)
+        self.rfile.read(n)
+        with open(out, 'a') as f:
+            f.write(json.dumps({'sni': sni.get(id(self.connection)), 'host': self.headers.get('Host'),
+                                'path': self.path}) + '\n')
+        self.send_response(200); self.send_header('Content-Length', '2'); self.end_headers()
+        self.wfile.write(b'ok')
+    def log_message(self, *a): pass
+srv = http.server.ThreadingHTTPServer(('127.0.0.1', port), H)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv.serve_forever()
+)PY";
+
+std::vector<json> read_lines(const fs::path& p) {
+  std::vector<json> out;
+  std::ifstream in(p);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(json::parse(line));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("tls_config.server_name and ca_file: ruleeval verifies the name Alertmanager verifies") {
+  auto dir = fs::temp_directory_path() / ("ruleeval_am2_tls_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string d = dir.string();
+  // A CA and a server certificate for alerts.example.test only (not 127.0.0.1).
+  REQUIRE(run("cd " + d +
+              " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 "
+              "-subj /CN=ruleeval-test-ca >/dev/null 2>&1"
+              " && openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr "
+              "-subj /CN=alerts.example.test >/dev/null 2>&1"
+              " && printf 'subjectAltName=DNS:alerts.example.test\\n' > ext.cnf"
+              " && openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+              "-out srv.crt -days 2 -extfile ext.cnf >/dev/null 2>&1") == 0);
+  std::ofstream(dir / "sink.py") << kTlsSink;
+  int sink_port = free_port();
+  ChildProcess sink({"/usr/bin/python3", d + "/sink.py", std::to_string(sink_port),
+                     d + "/srv.crt", d + "/srv.key", d + "/requests.jsonl"},
+                    d + "/sink.log");
+  REQUIRE(wait_port(sink_port, 10'000));
+  const std::string base = "https://127.0.0.1:" + std::to_string(sink_port);
+  auto yaml = [&](const std::string& who) {
+    return "route:\n  receiver: named\n  group_by: [alertname]\n  group_wait: 1s\n"
+           "  routes:\n    - receiver: unnamed\n      matchers: [alertname=\"Unnamed\"]\n"
+           "receivers:\n  - name: named\n    webhook_configs:\n      - url: " + base + "/" + who +
+           "-named\n        http_config:\n          tls_config:\n            ca_file: " + d +
+           "/ca.crt\n            server_name: alerts.example.test\n"
+           "  - name: unnamed\n    webhook_configs:\n      - url: " + base + "/" + who +
+           "-unnamed\n        http_config:\n          tls_config:\n            ca_file: " + d +
+           "/ca.crt\n";
+  };
+  std::ofstream(dir / "am.yml") << yaml("am");
+  std::ofstream(dir / "re.yml") << yaml("re");
+  int port = free_port();
+  ChildProcess am({"/usr/bin/prometheus-alertmanager", "--config.file=" + d + "/am.yml",
+                   "--storage.path=" + d + "/am-data",
+                   "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                   "--web.external-url=" + std::string(kExternalUrl), "--cluster.listen-address="},
+                  d + "/am.log");
+  REQUIRE(wait_port(port, 15'000));
+  auto cfg = load_alertmanager_config(d + "/re.yml");
+  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
+  NotifierOptions o;
+  o.state_dir = d + "/re-state";
+  o.external_url = kExternalUrl;
+  o.backoff_initial_ms = 200;
+  auto n = Notifier::create(std::move(*cfg), std::move(o));
+  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  Millis now = SystemClock().now();
+  std::vector<rules::Alert> alerts{make("Named", now - 30'000, now + 600'000),
+                                   make("Unnamed", now - 30'000, now + 600'000)};
+  httplib::Client client("127.0.0.1", port);
+  auto res = client.Post("/api/v2/alerts", post_body(alerts).dump(), "application/json");
+  REQUIRE(res);
+  (*n)->send(alerts, SystemClock().now());
+  auto seen = [&](const std::string& path) {
+    for (const auto& r : read_lines(dir / "requests.jsonl")) {
+      if (r["path"] == path) return r;
+    }
+    return json();
+  };
+  for (int i = 0; i < 1000 && (seen("/am-named").is_null() || seen("/re-named").is_null()); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // time for a wrong delivery to arrive
+  json a = seen("/am-named"), r = seen("/re-named");
+  REQUIRE_FALSE(a.is_null());
+  REQUIRE_FALSE(r.is_null());
+  CHECK(r["sni"] == a["sni"]);
+  CHECK(r["sni"] == "alerts.example.test");
+  CHECK(r["host"] == a["host"]);  // the URL's host, not the server name
+  CHECK(r["host"] == "127.0.0.1:" + std::to_string(sink_port));
+  // Without server_name the certificate does not match 127.0.0.1: neither delivers.
+  CHECK(seen("/am-unnamed").is_null());
+  CHECK(seen("/re-unnamed").is_null());
+  bool failed = false;
+  for (const auto& m : (*n)->metrics()) {
+    if (m.integration == "webhook" && m.receiver == "unnamed") {
+      failed = m.failed + m.retried > 0 && m.sent == 0;
+    }
+  }
+  CHECK(failed);
+  (*n)->stop();
+  fs::remove_all(dir);
+}
