@@ -514,3 +514,111 @@ TEST_CASE("tls_config.server_name and ca_file: ruleeval verifies the name Alertm
   (*n)->stop();
   fs::remove_all(dir);
 }
+
+TEST_CASE("oauth2: a token is reused until 10 s before it expires; a changed secret file or a "
+          "refused token request is handled") {
+  // The token endpoint hands out tok-1, tok-2, ... valid for 14 s (so 4 s after the 10 s
+  // margin), and refuses client "bad" with 401 as an OAuth2 server does.
+  httplib::Server srv;
+  std::mutex mu;
+  int issued = 0;
+  std::vector<std::string> token_auth, hook_auth;
+  srv.Post("/token", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    token_auth.push_back(req.get_header_value("Authorization"));
+    if (req.get_header_value("Authorization") == "Basic YmFkOnNlY3JldC0x") {  // bad:secret-1
+      res.status = 401;
+      res.set_content(R"({"error":"invalid_client"})", "application/json");
+      return;
+    }
+    res.set_content("{\"access_token\":\"tok-" + std::to_string(++issued) +
+                        "\",\"token_type\":\"bearer\",\"expires_in\":14}",
+                    "application/json");
+  });
+  srv.Post(R"(/hook.*)", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    hook_auth.push_back(req.path + " " + req.get_header_value("Authorization"));
+    res.set_content("ok", "text/plain");
+  });
+  int sport = srv.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { srv.listen_after_bind(); });
+  struct Stop {
+    httplib::Server& s;
+    std::thread& t;
+    ~Stop() {
+      s.stop();
+      if (t.joinable()) t.join();
+    }
+  } stop_server{srv, t};
+  auto dir = fs::temp_directory_path() / ("ruleeval_am2_oauth_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "secret") << "secret-1\n";
+  const std::string base = "http://127.0.0.1:" + std::to_string(sport);
+  std::string yaml = "route:\n  receiver: good\n  group_by: [alertname]\n  group_wait: 0s\n"
+                     "  routes:\n    - receiver: bad\n      matchers: [alertname=\"Bad\"]\n"
+                     "receivers:\n";
+  for (const char* who : {"good", "bad"}) {
+    yaml += std::string("  - name: ") + who + "\n    webhook_configs:\n      - url: " + base +
+            "/hook-" + who + "\n        http_config:\n          oauth2:\n            client_id: " +
+            who + "\n            client_secret_file: " + (dir / "secret").string() +
+            "\n            token_url: " + base + "/token\n";
+  }
+  auto cfg = parse_alertmanager_config(yaml, "alertmanager.yml", dir.string());
+  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
+  NotifierOptions o;
+  o.external_url = kExternalUrl;
+  o.backoff_initial_ms = 60'000;  // one attempt of the refused one within the test
+  auto n = Notifier::create(std::move(*cfg), std::move(o));
+  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  Millis now = SystemClock().now();
+  auto fire = [&](const char* name) {
+    (*n)->send(std::vector<rules::Alert>{make(name, now, now + 600'000)}, SystemClock().now());
+  };
+  // The group key is the alertname; the webhook path carries no alert name, so wait by count.
+  auto hooks = [&] {
+    std::lock_guard lock(mu);
+    return hook_auth;
+  };
+  auto wait_hooks = [&](size_t k) {
+    for (int i = 0; i < 250 && hooks().size() < k; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return hooks().size() >= k;
+  };
+  fire("First");
+  REQUIRE(wait_hooks(1));
+  fire("Second");  // within the token's life: reused
+  REQUIRE(wait_hooks(2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(4500));
+  fire("Third");  // inside the 10 s margin: a new token
+  REQUIRE(wait_hooks(3));
+  std::ofstream(dir / "secret") << "secret-2\n";
+  fire("Fourth");  // the secret file changed: a new token with the new secret
+  REQUIRE(wait_hooks(4));
+  auto h = hooks();
+  CHECK(h[0] == "/hook-good Bearer tok-1");
+  CHECK(h[1] == "/hook-good Bearer tok-1");
+  CHECK(h[2] == "/hook-good Bearer tok-2");
+  CHECK(h[3] == "/hook-good Bearer tok-3");
+  {
+    std::lock_guard lock(mu);
+    REQUIRE(token_auth.size() == 3);
+    CHECK(token_auth[0] == "Basic Z29vZDpzZWNyZXQtMQ==");  // good:secret-1
+    CHECK(token_auth[2] == "Basic Z29vZDpzZWNyZXQtMg==");  // good:secret-2
+  }
+  // A refused token request: nothing reaches the webhook, the delivery is retried later.
+  std::ofstream(dir / "secret") << "secret-1\n";
+  (*n)->send(std::vector<rules::Alert>{make("Bad", now, now + 600'000)}, SystemClock().now());
+  std::string last_error;
+  for (int i = 0; i < 250 && last_error.empty(); ++i) {
+    for (const auto& m : (*n)->metrics()) {
+      if (m.receiver == "bad") last_error = m.last_error;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(last_error.find("oauth2: cannot fetch token: 401") != std::string::npos);
+  CHECK(hooks().size() == 4);
+  (*n)->stop();
+  fs::remove_all(dir);
+}
