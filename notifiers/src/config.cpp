@@ -560,7 +560,14 @@ class Loader {
               {"auth_identity", &ec.auth_identity}, {"html", &ec.html}, {"text", &ec.text}}) {
           opt(c, key, p, *field);
         }
-        secret(c, p, "auth_password", ec.auth_password);
+        if (c["auth_password"] && c["auth_password_file"] && !c["auth_password"].IsNull() &&
+            !c["auth_password_file"].IsNull()) {
+          fail(c["auth_password_file"], p + ".auth_password_file",
+               "cannot be combined with auth_password");
+        }
+        opt(c, "auth_password", p, ec.auth_password);
+        opt(c, "auth_password_file", p, ec.auth_password_file);
+        if (!ec.auth_password_file.empty()) ec.auth_password_file = resolve(ec.auth_password_file);
         std::string auth_secret;
         opt(c, "auth_secret", p, auth_secret);
         // Config.UnmarshalYAML: each unset field takes the global smtp_* value.
@@ -576,10 +583,15 @@ class Loader {
         ec.require_tls = globals_.smtp_require_tls;
         opt_bool(c, "require_tls", p, ec.require_tls);
         opt_bool(c, "force_implicit_tls", p, ec.force_implicit_tls);
-        if (!auth_secret.empty()) {
+        ec.auth_secret = auth_secret;
+        if (!auth_secret.empty() && !ec.auth_username.empty() &&
+            (!ec.auth_password.empty() || !ec.auth_password_file.empty())) {
+          // Alertmanager picks CRAM-MD5 (secret) or PLAIN/LOGIN (password) by the order of the
+          // server's AUTH list; libcurl uses one password for whichever it picks.
           fail(c["auth_secret"] ? c["auth_secret"] : c, p + ".auth_secret",
-               "CRAM-MD5 (auth_secret / global.smtp_auth_secret) is valid Alertmanager "
-               "configuration but not implemented by ruleeval (refused rather than ignored)");
+               "auth_secret together with auth_password (including global smtp_auth_* values) "
+               "is valid Alertmanager configuration but not implemented by ruleeval (refused "
+               "rather than ignored): configure one of them");
         }
         if (auto t = c["tls_config"]) {
           ec.tls = tls(t, p + ".tls_config");

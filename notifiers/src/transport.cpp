@@ -3,6 +3,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
+#include <memory>
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -176,6 +178,19 @@ SendResult smtp_send(const OutboxEntry& e, const EmailConfig& cfg) {
   bool implicit = cfg.force_implicit_tls || port == "465";
   std::string url =
       std::string(implicit ? "smtps://" : "smtp://") + cfg.smarthost + "/" + cfg.hello;
+  curl_slist* connect_to = nullptr;
+  if (!cfg.tls.server_name.empty()) {
+    // tls_config.server_name: the TLS name (SNI and certificate check) instead of the
+    // smarthost's host, while connecting to the smarthost.
+    std::string host = cfg.smarthost.substr(0, colon);
+    url = std::string(implicit ? "smtps://" : "smtp://") + cfg.tls.server_name + ":" + port +
+          "/" + cfg.hello;
+    connect_to = curl_slist_append(
+        nullptr, (cfg.tls.server_name + ":" + port + ":" + host + ":" + port).c_str());
+    curl_easy_setopt(c.h, CURLOPT_CONNECT_TO, connect_to);
+  }
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> connect_to_guard(
+      connect_to, curl_slist_free_all);
   curl_easy_setopt(c.h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
   detail::apply_tls_settings(c.h, cfg.tls);
@@ -188,9 +203,25 @@ SendResult smtp_send(const OutboxEntry& e, const EmailConfig& cfg) {
     curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYHOST, 0L);
   }
+  std::string password = cfg.auth_password;
+  if (!cfg.auth_password_file.empty()) {  // read for every message, as Alertmanager does
+    // Alertmanager 0.25 uses the file's bytes as they are (no trimming).
+    std::ifstream in(cfg.auth_password_file, std::ios::binary);
+    if (!in) {
+      r.retryable = true;
+      r.error = "smtp: could not read " + cfg.auth_password_file;
+      return r;
+    }
+    password.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   if (!cfg.auth_username.empty()) {
+    // Alertmanager's auth(): CRAM-MD5 with auth_secret, PLAIN or LOGIN with the password; a
+    // mechanism without its credential is never tried.
+    const bool cram = password.empty() && !cfg.auth_secret.empty();
+    if (cram) password = cfg.auth_secret;
+    curl_easy_setopt(c.h, CURLOPT_LOGIN_OPTIONS, cram ? "AUTH=CRAM-MD5" : "AUTH=PLAIN;AUTH=LOGIN");
     curl_easy_setopt(c.h, CURLOPT_USERNAME, cfg.auth_username.c_str());
-    curl_easy_setopt(c.h, CURLOPT_PASSWORD, cfg.auth_password.c_str());
+    curl_easy_setopt(c.h, CURLOPT_PASSWORD, password.c_str());
     if (!cfg.auth_identity.empty()) {
       curl_easy_setopt(c.h, CURLOPT_SASL_AUTHZID, cfg.auth_identity.c_str());
     }

@@ -622,3 +622,125 @@ TEST_CASE("oauth2: a token is reused until 10 s before it expires; a changed sec
   (*n)->stop();
   fs::remove_all(dir);
 }
+
+namespace {
+
+// An SMTP server (aiosmtpd) that offers LOGIN, PLAIN and CRAM-MD5 and accepts only CRAM-MD5 for
+// user "am" with secret "cram-secret"; one JSON line per AUTH attempt and per message.
+constexpr const char* kCramSmtp = R"PY(
+import asyncio, hashlib, hmac, json, sys, time
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, MISSING
+port, out = int(sys.argv[1]), sys.argv[2]
+def log(d):
+    with open(out, 'a') as f: f.write(json.dumps(d) + '\n')
+class H:
+    async def auth_CRAM__MD5(self, server, args):
+        chal = b'<4711.1700000000@ruleeval.test>'
+        resp = await server.challenge_auth(chal)
+        if resp is MISSING:
+            return AuthResult(success=False, handled=False)
+        user, _, digest = resp.decode().partition(' ')
+        ok = user == 'am' and digest == hmac.new(b'cram-secret', chal, hashlib.md5).hexdigest()
+        log({'auth': 'CRAM-MD5', 'user': user, 'ok': ok})
+        return AuthResult(success=ok, handled=False)
+    async def handle_DATA(self, server, session, envelope):
+        log({'mail_from': envelope.mail_from, 'rcpt': envelope.rcpt_tos, 'authed': session.authenticated})
+        return '250 OK'
+def fail(server, session, envelope, mechanism, auth_data):
+    log({'auth': mechanism, 'ok': False})
+    return AuthResult(success=False, handled=False)
+c = Controller(H(), hostname='127.0.0.1', port=port, auth_require_tls=False, authenticator=fail)
+c.start()
+while True: time.sleep(3600)
+)PY";
+
+}  // namespace
+
+TEST_CASE("email auth_secret: CRAM-MD5 as Alertmanager uses it, auth_password_file read at send") {
+  auto dir = fs::temp_directory_path() / ("ruleeval_am2_cram_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string d = dir.string();
+  std::ofstream(dir / "smtp.py") << kCramSmtp;
+  struct Smtp {
+    int port;
+    std::string log;
+    std::unique_ptr<ChildProcess> proc;
+  };
+  auto start = [&](const std::string& who) {
+    Smtp s{free_port(), d + "/" + who + "-smtp.jsonl", nullptr};
+    s.proc = std::make_unique<ChildProcess>(
+        std::vector<std::string>{"/usr/bin/python3", d + "/smtp.py", std::to_string(s.port), s.log},
+        d + "/" + who + "-smtp.out");
+    REQUIRE(wait_port(s.port, 10'000));
+    return s;
+  };
+  auto am_smtp = start("am");
+  auto re_smtp = start("re");
+  auto yaml = [&](int smtp_port) {
+    return "global:\n  smtp_smarthost: 127.0.0.1:" + std::to_string(smtp_port) +
+           "\n  smtp_from: alertmanager@example.org\n  smtp_require_tls: false\n"
+           "  smtp_auth_username: am\n  smtp_auth_secret: cram-secret\n"
+           "route:\n  receiver: mail\n  group_wait: 1s\n"
+           "receivers:\n  - name: mail\n    email_configs:\n      - to: oncall@example.org\n";
+  };
+  std::ofstream(dir / "am.yml") << yaml(am_smtp.port);
+  std::ofstream(dir / "re.yml") << yaml(re_smtp.port);
+  int port = free_port();
+  ChildProcess am({"/usr/bin/prometheus-alertmanager", "--config.file=" + d + "/am.yml",
+                   "--storage.path=" + d + "/am-data",
+                   "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                   "--web.external-url=" + std::string(kExternalUrl), "--cluster.listen-address="},
+                  d + "/am.log");
+  REQUIRE(wait_port(port, 15'000));
+  auto cfg = load_alertmanager_config(d + "/re.yml");
+  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
+  NotifierOptions o;
+  o.state_dir = d + "/re-state";
+  o.external_url = kExternalUrl;
+  auto n = Notifier::create(std::move(*cfg), std::move(o));
+  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  Millis now = SystemClock().now();
+  std::vector<rules::Alert> alerts{make("Cram", now - 30'000, now + 600'000)};
+  httplib::Client client("127.0.0.1", port);
+  auto res = client.Post("/api/v2/alerts", post_body(alerts).dump(), "application/json");
+  REQUIRE(res);
+  (*n)->send(alerts, SystemClock().now());
+  auto delivered = [](const std::string& log) {
+    std::vector<json> lines = read_lines(log);
+    for (const auto& l : lines) {
+      if (l.contains("mail_from")) return lines;
+    }
+    return std::vector<json>{};
+  };
+  std::vector<json> a, r;
+  for (int i = 0; i < 1000 && (a.empty() || r.empty()); ++i) {
+    a = delivered(am_smtp.log);
+    r = delivered(re_smtp.log);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE_FALSE(a.empty());
+  REQUIRE_FALSE(r.empty());
+  CHECK(r == a);  // the same AUTH attempts (CRAM-MD5 only, accepted) and the same envelope
+  CHECK(r.front() == json{{"auth", "CRAM-MD5"}, {"user", "am"}, {"ok", true}});
+  (*n)->stop();
+
+  // auth_password_file: read for every message, so a rotated password is used without reload.
+  auto cfg2 = parse_alertmanager_config(
+      "route:\n  receiver: mail\n  group_wait: 0s\nreceivers:\n  - name: mail\n"
+      "    email_configs:\n      - to: oncall@example.org\n        from: am@example.org\n"
+      "        smarthost: 127.0.0.1:1\n        require_tls: false\n        auth_username: am\n"
+      "        auth_password_file: missing-password\n",
+      "alertmanager.yml", d);
+  REQUIRE_MESSAGE(cfg2, (cfg2 ? "" : cfg2.error().to_string()));
+  CHECK(cfg2->receivers[0].email[0].auth_password_file == d + "/missing-password");
+  auto both = parse_alertmanager_config(
+      "global: {smtp_auth_secret: s, smtp_auth_password: p, smtp_auth_username: u}\n"
+      "route:\n  receiver: mail\nreceivers:\n  - name: mail\n    email_configs:\n"
+      "      - to: oncall@example.org\n        from: am@example.org\n        smarthost: h:25\n",
+      "alertmanager.yml", d);
+  REQUIRE_FALSE(both);
+  CHECK(both.error().message.find("not implemented by ruleeval") != std::string::npos);
+  fs::remove_all(dir);
+}

@@ -105,6 +105,8 @@ struct EmailConfig {
   bool send_resolved = false;
   std::string to, from, smarthost, hello = "localhost";
   std::string auth_username, auth_password, auth_identity;
+  std::string auth_password_file;  // read at send time (Alertmanager's getPassword); wins
+  std::string auth_secret;         // CRAM-MD5 (only without a password: see transport.cpp)
   bool require_tls = true;
   bool force_implicit_tls = false;
   bool insecure_skip_verify = false;
