@@ -744,3 +744,69 @@ TEST_CASE("email auth_secret: CRAM-MD5 as Alertmanager uses it, auth_password_fi
   CHECK(both.error().message.find("not implemented by ruleeval") != std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE("wechat: an expired access token (42001) is dropped, fetched again and the send retried") {
+  httplib::Server srv;
+  std::mutex mu;
+  int tokens = 0, sends = 0;
+  std::vector<std::string> send_queries;
+  srv.Get("/wx/gettoken", [&](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    res.set_content("{\"access_token\":\"tok-" + std::to_string(++tokens) + "\"}",
+                    "application/json");
+  });
+  srv.Post("/wx/message/send", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    send_queries.push_back(req.get_param_value("access_token"));
+    // Alertmanager 0.25 reads {"code","error"}: the first answer says the token expired.
+    res.set_content(++sends == 1 ? R"({"code":42001,"error":"access_token expired"})"
+                                 : R"({"code":0,"error":""})",
+                    "application/json");
+  });
+  int sport = srv.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { srv.listen_after_bind(); });
+  struct Stop {
+    httplib::Server& s;
+    std::thread& t;
+    ~Stop() {
+      s.stop();
+      if (t.joinable()) t.join();
+    }
+  } stop_server{srv, t};
+  auto cfg = parse_alertmanager_config(
+      "global:\n  wechat_api_url: http://127.0.0.1:" + std::to_string(sport) +
+          "/wx/\n  wechat_api_secret: s\n  wechat_api_corp_id: c\n"
+          "route:\n  receiver: wx\n  group_wait: 0s\nreceivers:\n  - name: wx\n"
+          "    wechat_configs:\n      - to_user: '@all'\n",
+      "alertmanager.yml", "/tmp");
+  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
+  NotifierOptions o;
+  o.external_url = kExternalUrl;
+  o.backoff_initial_ms = 50;
+  o.backoff_max_ms = 100;
+  auto n = Notifier::create(std::move(*cfg), std::move(o));
+  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  Millis now = SystemClock().now();
+  (*n)->send(std::vector<rules::Alert>{make("Expired", now, now + 600'000)}, SystemClock().now());
+  for (int i = 0; i < 300; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (sends >= 2) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE((*n)->wait_idle(5000));
+  std::lock_guard lock(mu);
+  CHECK(tokens == 2);
+  REQUIRE(send_queries.size() == 2);
+  CHECK(send_queries[0] == "tok-1");
+  CHECK(send_queries[1] == "tok-2");
+  uint64_t sent = 0, retried = 0;
+  for (const auto& m : (*n)->metrics()) {
+    sent += m.sent;
+    retried += m.retried;
+  }
+  CHECK(sent == 1);
+  CHECK(retried >= 1);
+  (*n)->stop();
+}
