@@ -139,6 +139,15 @@ class Validator {
       if (!ok && mode_ == AmMode::kInline) {
         ok = std::find(extra.begin(), extra.end(), k) != extra.end();
       }
+      if (!ok && (k == "msteams_configs" || k == "msteamsv2_configs")) {
+        // Microsoft Teams came with Alertmanager 0.26 (msteams_configs) and 0.28
+        // (msteamsv2_configs); amtool 0.25 rejects both with the same wording.
+        fail(it->first, path + "." + k,
+             "field " + k + " not found in type config.plain (" + k + " is Alertmanager " +
+                 (k == "msteams_configs" ? "0.26" : "0.28") +
+                 "+; ruleeval follows Alertmanager 0.25's configuration, which has no Microsoft "
+                 "Teams receiver)");
+      }
       if (!ok) fail(it->first, path + "." + k, "field " + k + " not found in type config.plain");
     }
   }

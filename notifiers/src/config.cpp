@@ -45,6 +45,10 @@ std::string_view kind_name(IntegrationKind k) {
       return "discord";
     case IntegrationKind::kWebex:
       return "webex";
+    case IntegrationKind::kSns:
+      return "sns";
+    case IntegrationKind::kWechat:
+      return "wechat";
   }
   return "unknown";
 }
@@ -69,6 +73,8 @@ struct Globals {
       smtp_auth_password, smtp_auth_secret, smtp_auth_identity;
   bool smtp_require_tls = true;
   std::string slack_api_url;
+  std::string wechat_api_url = "https://qyapi.weixin.qq.com/cgi-bin/", wechat_api_secret,
+              wechat_api_corp_id;
   std::string pagerduty_url = "https://events.pagerduty.com/v2/enqueue";
   // opsgenie, victorops, telegram, webex (Alertmanager's DefaultGlobalConfig); *_key_file is a
   // path, read at send time.
@@ -215,11 +221,6 @@ class Loader {
     opt(t, "server_name", p, out.server_name);
     opt(t, "min_version", p, out.min_version);
     opt_bool(t, "insecure_skip_verify", p, out.insecure_skip_verify);
-    if (!out.server_name.empty()) {
-      fail(t["server_name"], p + ".server_name",
-           "is valid Alertmanager configuration but not implemented by ruleeval yet (refused "
-           "rather than ignored)");
-    }
     return out;
   }
   std::string resolve(const std::string& f) const {
@@ -237,8 +238,23 @@ class Loader {
   HttpSettings http_node(const YAML::Node& n, const std::string& p) {
     HttpSettings h;
     check_keys(n, p, {"authorization", "basic_auth", "bearer_token", "bearer_token_file",
-                      "tls_config", "timeout", "follow_redirects", "enable_http2", "proxy_url"});
-    secret(n, p, "bearer_token", h.bearer_token);
+                      "tls_config", "timeout", "follow_redirects", "enable_http2", "proxy_url",
+                      "oauth2"});
+    // prometheus/common reads *_file secrets at every request: keep the path.
+    auto file_secret = [&](const YAML::Node& parent, const std::string& path,
+                           const std::string& key, std::string& value, std::string& file) {
+      auto a = parent[key];
+      auto b = parent[key + "_file"];
+      if (a && b && !a.IsNull() && !b.IsNull()) {
+        fail(b, path + "." + key + "_file", "cannot be combined with " + key);
+      }
+      if (a && !a.IsNull()) value = str(a, path + "." + key);
+      if (b && !b.IsNull()) {
+        file = str(b, path + "." + key + "_file");
+        if (!file.empty()) file = resolve(file);
+      }
+    };
+    file_secret(n, p, "bearer_token", h.bearer_token, h.bearer_token_file);
     if (auto a = n["authorization"]) {
       check_keys(a, p + ".authorization", {"type", "credentials", "credentials_file"});
       if (a["type"]) {
@@ -247,7 +263,7 @@ class Loader {
         while (!t.empty() && t.front() == ' ') t.erase(0, 1);
         if (!t.empty()) h.authorization_type = t;
       }
-      secret(a, p + ".authorization", "credentials", h.bearer_token);
+      file_secret(a, p + ".authorization", "credentials", h.bearer_token, h.bearer_token_file);
     }
     if (n["basic_auth"] && (n["bearer_token"] || n["bearer_token_file"])) {
       fail(n, p, "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be "
@@ -259,7 +275,30 @@ class Loader {
     if (auto b = n["basic_auth"]) {
       check_keys(b, p + ".basic_auth", {"username", "password", "password_file"});
       if (b["username"]) h.basic_user = str(b["username"], p + ".basic_auth.username");
-      secret(b, p + ".basic_auth", "password", h.basic_password);
+      file_secret(b, p + ".basic_auth", "password", h.basic_password, h.basic_password_file);
+    }
+    if (auto o = n["oauth2"]; o && !o.IsNull()) {
+      const std::string op = p + ".oauth2";
+      check_keys(o, op, {"client_id", "client_secret", "client_secret_file", "scopes", "token_url",
+                         "endpoint_params", "tls_config", "proxy_url"});
+      auto& oa = h.oauth2;
+      opt(o, "client_id", op, oa.client_id);
+      opt(o, "client_secret", op, oa.client_secret);
+      opt(o, "client_secret_file", op, oa.client_secret_file);
+      if (!oa.client_secret_file.empty()) oa.client_secret_file = resolve(oa.client_secret_file);
+      opt(o, "token_url", op, oa.token_url);
+      opt(o, "proxy_url", op, oa.proxy_url);
+      if (auto sc = o["scopes"]; sc && !sc.IsNull()) {
+        each(sc, op + ".scopes", [&](const YAML::Node& v, const std::string& vp) {
+          oa.scopes.push_back(str(v, vp));
+        });
+      }
+      if (auto ep = o["endpoint_params"]; ep && !ep.IsNull()) {
+        string_map(ep, op + ".endpoint_params", oa.endpoint_params);
+      }
+      oa.tls = tls(o["tls_config"], op + ".tls_config");
+      if (oa.token_url.empty()) fail(o, op, "oauth2 token_url must be configured");
+      if (oa.client_id.empty()) fail(o, op, "oauth2 client_id must be configured");
     }
     h.tls = tls(n["tls_config"], p + ".tls_config");
     h.insecure_skip_verify = h.tls.insecure_skip_verify;
@@ -347,7 +386,11 @@ class Loader {
           {"victorops_api_url", &globals_.victorops_api_url},
           {"victorops_api_key", &globals_.victorops_api_key},
           {"telegram_api_url", &globals_.telegram_api_url},
-          {"webex_api_url", &globals_.webex_api_url}}) {
+          {"webex_api_url", &globals_.webex_api_url},
+
+{"wechat_api_url", &globals_.wechat_api_url},
+          {"wechat_api_secret", &globals_.wechat_api_secret},
+          {"wechat_api_corp_id", &globals_.wechat_api_corp_id}}) {
       if (g[key] && !g[key].IsNull()) *field = str(g[key], p + "." + key);
     }
     for (auto [key, field] : {std::pair{"opsgenie_api_key_file", &globals_.opsgenie_api_key_file},
@@ -393,7 +436,8 @@ class Loader {
           key != "email_configs" && key != "webhook_configs" && key != "alertmanager_configs" &&
           key != "file_configs" && key != "opsgenie_configs" && key != "victorops_configs" &&
           key != "pushover_configs" && key != "telegram_configs" && key != "discord_configs" &&
-          key != "webex_configs" && !it->second.IsNull() && it->second.size() > 0) {
+          key != "webex_configs" && key != "sns_configs" && key != "wechat_configs" &&
+          !it->second.IsNull() && it->second.size() > 0) {
         fail(it->first, path + "." + key,
              "is a valid Alertmanager receiver but not implemented by ruleeval yet (refused "
              "rather than ignored)");
@@ -550,7 +594,14 @@ class Loader {
               {"auth_identity", &ec.auth_identity}, {"html", &ec.html}, {"text", &ec.text}}) {
           opt(c, key, p, *field);
         }
-        secret(c, p, "auth_password", ec.auth_password);
+        if (c["auth_password"] && c["auth_password_file"] && !c["auth_password"].IsNull() &&
+            !c["auth_password_file"].IsNull()) {
+          fail(c["auth_password_file"], p + ".auth_password_file",
+               "cannot be combined with auth_password");
+        }
+        opt(c, "auth_password", p, ec.auth_password);
+        opt(c, "auth_password_file", p, ec.auth_password_file);
+        if (!ec.auth_password_file.empty()) ec.auth_password_file = resolve(ec.auth_password_file);
         std::string auth_secret;
         opt(c, "auth_secret", p, auth_secret);
         // Config.UnmarshalYAML: each unset field takes the global smtp_* value.
@@ -566,10 +617,15 @@ class Loader {
         ec.require_tls = globals_.smtp_require_tls;
         opt_bool(c, "require_tls", p, ec.require_tls);
         opt_bool(c, "force_implicit_tls", p, ec.force_implicit_tls);
-        if (!auth_secret.empty()) {
+        ec.auth_secret = auth_secret;
+        if (!auth_secret.empty() && !ec.auth_username.empty() &&
+            (!ec.auth_password.empty() || !ec.auth_password_file.empty())) {
+          // Alertmanager picks CRAM-MD5 (secret) or PLAIN/LOGIN (password) by the order of the
+          // server's AUTH list; libcurl uses one password for whichever it picks.
           fail(c["auth_secret"] ? c["auth_secret"] : c, p + ".auth_secret",
-               "CRAM-MD5 (auth_secret / global.smtp_auth_secret) is valid Alertmanager "
-               "configuration but not implemented by ruleeval (refused rather than ignored)");
+               "auth_secret together with auth_password (including global smtp_auth_* values) "
+               "is valid Alertmanager configuration but not implemented by ruleeval (refused "
+               "rather than ignored): configure one of them");
         }
         if (auto t = c["tls_config"]) {
           ec.tls = tls(t, p + ".tls_config");
@@ -612,6 +668,8 @@ class Loader {
         r.alertmanager.push_back(std::move(ac));
       });
     }
+    if (auto s = n["sns_configs"]) sns_configs(s, path + ".sns_configs", r);
+    if (auto s = n["wechat_configs"]) wechat_configs(s, path + ".wechat_configs", r);
     if (auto s = n["file_configs"]) {
       each(s, path + ".file_configs", [&](const YAML::Node& c, const std::string& p) {
         check_keys(c, p, {"send_resolved", "path"});
@@ -866,6 +924,88 @@ class Loader {
         r.webex.push_back(std::move(wc));
       });
     }
+  }
+
+  // Amazon SNS: Alertmanager's SNSConfig (DefaultSNSConfig's subject and message).
+  void sns_configs(const YAML::Node& s, const std::string& path, ReceiverConfig& r) {
+    each(s, path, [&](const YAML::Node& c, const std::string& p) {
+      check_keys(c, p,
+                 {"send_resolved", "http_config", "api_url", "sigv4", "topic_arn", "phone_number",
+                  "target_arn", "subject", "message", "attributes"});
+      SnsConfig sc;
+      sc.subject = R"({{ template "sns.default.subject" . }})";
+      sc.message = R"({{ template "sns.default.message" . }})";
+      opt_bool(c, "send_resolved", p, sc.send_resolved);
+      for (auto [key, field] :
+           {std::pair{"api_url", &sc.api_url}, {"topic_arn", &sc.topic_arn},
+            {"phone_number", &sc.phone_number}, {"target_arn", &sc.target_arn},
+            {"subject", &sc.subject}, {"message", &sc.message}}) {
+        opt(c, key, p, *field);
+      }
+      if (auto a = c["attributes"]; a && !a.IsNull()) string_map(a, p + ".attributes", sc.attributes);
+      if (auto v = c["sigv4"]; v && !v.IsNull()) {
+        const std::string vp = p + ".sigv4";
+        check_keys(v, vp, {"region", "access_key", "secret_key", "profile", "role_arn"});
+        opt(v, "region", vp, sc.region);
+        opt(v, "access_key", vp, sc.access_key);
+        opt(v, "secret_key", vp, sc.secret_key);
+        opt(v, "profile", vp, sc.profile);
+        if (v["role_arn"] && !v["role_arn"].IsNull() && !str(v["role_arn"], vp).empty()) {
+          fail(v["role_arn"], vp + ".role_arn",
+               "is valid Alertmanager configuration but not implemented by ruleeval (assuming "
+               "a role through AWS STS; refused rather than ignored)");
+        }
+      }
+      sc.http = http(c, p);
+      r.sns.push_back(std::move(sc));
+    });
+  }
+
+  // WeChat: Alertmanager's WechatConfig (DefaultWechatConfig, global wechat_api_* defaults).
+  void wechat_configs(const YAML::Node& s, const std::string& path, ReceiverConfig& r) {
+    each(s, path, [&](const YAML::Node& c, const std::string& p) {
+      check_keys(c, p,
+                 {"send_resolved", "http_config", "api_secret", "corp_id", "message", "api_url",
+                  "to_user", "to_party", "to_tag", "agent_id", "message_type"});
+      WechatConfig wc;
+      wc.message = R"({{ template "wechat.default.message" . }})";
+      wc.to_user = R"({{ template "wechat.default.to_user" . }})";
+      wc.to_party = R"({{ template "wechat.default.to_party" . }})";
+      wc.to_tag = R"({{ template "wechat.default.to_tag" . }})";
+      wc.agent_id = R"({{ template "wechat.default.agent_id" . }})";
+      wc.api_url.clear();
+      opt_bool(c, "send_resolved", p, wc.send_resolved);
+      for (auto [key, field] :
+           {std::pair{"api_secret", &wc.api_secret}, {"corp_id", &wc.corp_id},
+            {"message", &wc.message}, {"api_url", &wc.api_url}, {"to_user", &wc.to_user},
+            {"to_party", &wc.to_party}, {"to_tag", &wc.to_tag}, {"agent_id", &wc.agent_id},
+            {"message_type", &wc.message_type}}) {
+        opt(c, key, p, *field);
+      }
+      if (wc.api_url.empty()) {
+        wc.api_url = globals_.wechat_api_url;
+      } else {
+        check_url(c, p, "api_url");
+      }
+      if (wc.api_secret.empty()) wc.api_secret = globals_.wechat_api_secret;
+      if (wc.corp_id.empty()) wc.corp_id = globals_.wechat_api_corp_id;
+      if (wc.api_secret.empty()) fail(c, p, "no global Wechat ApiSecret set");
+      if (wc.corp_id.empty()) fail(c, p, "no global Wechat CorpID set");
+      if (wc.message_type.empty()) wc.message_type = "text";
+      if (wc.message_type != "text" && wc.message_type != "markdown") {
+        fail(c["message_type"], p + ".message_type",
+             "weChat message type \"" + wc.message_type +
+                 "\" does not match valid options ^(text|markdown)$");
+      }
+      // Alertmanager appends "/" to the URL's path when missing.
+      auto q = wc.api_url.find_first_of("?#");
+      std::string head = wc.api_url.substr(0, q == std::string::npos ? wc.api_url.size() : q);
+      if (!head.ends_with('/')) {
+        wc.api_url = head + "/" + (q == std::string::npos ? "" : wc.api_url.substr(q));
+      }
+      wc.http = http(c, p);
+      r.wechat.push_back(std::move(wc));
+    });
   }
 
   RouteConfig route(const YAML::Node& n, const std::string& path) {

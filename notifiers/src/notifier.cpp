@@ -17,6 +17,7 @@
 #include "fsutil.hpp"
 #include "payloads.hpp"
 #include "receiver_http.hpp"
+#include "receivers_am2.hpp"
 
 namespace ruleeval::notifiers {
 
@@ -89,6 +90,8 @@ std::vector<IntegrationRef> integrations_of(const ReceiverConfig& rc) {
   add(IntegrationKind::kTelegram, rc.telegram);
   add(IntegrationKind::kDiscord, rc.discord);
   add(IntegrationKind::kWebex, rc.webex);
+  add(IntegrationKind::kSns, rc.sns);
+  add(IntegrationKind::kWechat, rc.wechat);
   return out;
 }
 
@@ -446,6 +449,10 @@ Result<std::string> Notifier::render(const ReceiverConfig& rc, IntegrationKind k
       return detail::discord_envelope(rc.discord[i], d, x);
     case IntegrationKind::kWebex:
       return detail::webex_envelope(rc.webex[i], d, x);
+    case IntegrationKind::kSns:
+      return detail::sns_payload(rc.sns[i], d, x);
+    case IntegrationKind::kWechat:
+      return detail::wechat_payload(rc.wechat[i], d, x);
   }
   return make_error("unknown integration");
 }

@@ -43,7 +43,19 @@ constexpr std::string_view kDefaults =
     R"({{ define "pagerduty.default.client" }}{{ template "__alertmanager" . }}{{ end }})"
     R"({{ define "pagerduty.default.clientURL" }}{{ template "__alertmanagerURL" . }}{{ end }})"
     R"({{ define "pagerduty.default.instances" }}{{ template "__text_alert_list" . }}{{ end }})"
-    R"({{ define "email.default.subject" }}{{ template "__subject" . }}{{ end }})";
+    R"({{ define "email.default.subject" }}{{ template "__subject" . }}{{ end }})"
+    // SNS and WeChat (receiver_sns.cpp, receiver_wechat.cpp).
+    R"({{ define "sns.default.subject" }}{{ template "__subject" . }}{{ end }})"
+    "{{ define \"sns.default.message\" }}{{ .CommonAnnotations.SortedPairs.Values | join \" \" }}\n"
+    "{{ if gt (len .Alerts.Firing) 0 }}\nAlerts Firing:\n{{ template \"__text_alert_list\" .Alerts.Firing }}\n{{ end }}\n"
+    "{{ if gt (len .Alerts.Resolved) 0 }}\nAlerts Resolved:\n{{ template \"__text_alert_list\" .Alerts.Resolved }}\n{{ end }}\n"
+    "{{ end }}"
+    "{{ define \"wechat.default.message\" }}{{ template \"__subject\" . }}\n{{ .CommonAnnotations.SortedPairs.Values | join \" \" }}\n"
+    "{{ if gt (len .Alerts.Firing) 0 -}}\nAlerts Firing:\n{{ template \"__text_alert_list\" .Alerts.Firing }}\n{{- end }}\n"
+    "{{ if gt (len .Alerts.Resolved) 0 -}}\nAlerts Resolved:\n{{ template \"__text_alert_list\" .Alerts.Resolved }}\n{{- end }}\n"
+    "AlertmanagerUrl:\n{{ template \"__alertmanagerURL\" . }}\n{{- end }}"
+    R"({{ define "wechat.default.to_user" }}{{ end }}{{ define "wechat.default.to_party" }}{{ end }})"
+    R"({{ define "wechat.default.to_tag" }}{{ end }}{{ define "wechat.default.agent_id" }}{{ end }})";
 
 std::shared_ptr<const TypeInfo> kv_type();
 

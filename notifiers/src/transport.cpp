@@ -3,12 +3,16 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
+#include <memory>
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "http_client.hpp"
 #include "payloads.hpp"
 #include "receiver_http.hpp"
+#include "receivers_am2.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 
 namespace ruleeval::notifiers {
@@ -87,20 +91,6 @@ CURL* thread_http_handle() {
   return th.h;
 }
 
-void apply_tls(CURL* h, const TlsSettings& t) {
-  if (!t.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, t.ca_file.c_str());
-  if (!t.cert_file.empty()) curl_easy_setopt(h, CURLOPT_SSLCERT, t.cert_file.c_str());
-  if (!t.key_file.empty()) curl_easy_setopt(h, CURLOPT_SSLKEY, t.key_file.c_str());
-  long v = CURL_SSLVERSION_DEFAULT;
-  if (t.min_version == "TLS10") v = CURL_SSLVERSION_TLSv1_0;
-  if (t.min_version == "TLS11") v = CURL_SSLVERSION_TLSv1_1;
-  if (t.min_version == "TLS12") v = CURL_SSLVERSION_TLSv1_2;
-  if (t.min_version == "TLS13") v = CURL_SSLVERSION_TLSv1_3;
-  // Go's crypto/tls defaults to a TLS 1.2 minimum for clients.
-  if (t.min_version.empty()) v = CURL_SSLVERSION_TLSv1_2;
-  curl_easy_setopt(h, CURLOPT_SSLVERSION, v);
-}
-
 // `body` (default e.body), `method`, `extra_headers` ("Name: value"; an Authorization among them
 // replaces http_config's credentials, as the request's own header wins in prometheus/common) and
 // `response` (the answer's body) serve the receivers of receiver_http.cpp.
@@ -123,17 +113,19 @@ SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSet
   }
   std::string body;
   HeaderState hs;
+  detail::CurlLists lists;
+  if (auto ok = detail::setup_http(c.h, url, http, lists, own_auth); !ok) {
+    r.retryable = true;
+    r.error = ok.error().message;
+    return r;
+  }
+  c.headers = lists.headers;
+  lists.headers = nullptr;
   c.headers = curl_slist_append(c.headers, ("Content-Type: " + content_type).c_str());
   c.headers = curl_slist_append(c.headers, "User-Agent: ruleeval/0.1");
   c.headers = curl_slist_append(c.headers, ("X-Ruleeval-Notification-Id: " + e.id).c_str());
   c.headers = curl_slist_append(c.headers, "Expect:");
   for (const auto& h : extra_headers) c.headers = curl_slist_append(c.headers, h.c_str());
-  if (!http.bearer_token.empty() && !own_auth) {
-    c.headers = curl_slist_append(
-        c.headers,
-        ("Authorization: " + http.authorization_type + " " + http.bearer_token).c_str());
-  }
-  curl_easy_setopt(c.h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c.h, CURLOPT_POST, 1L);
   if (method != "POST") curl_easy_setopt(c.h, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(c.h, CURLOPT_POSTFIELDS, payload.data());
@@ -143,26 +135,6 @@ SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSet
   curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(c.h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c.h, CURLOPT_HEADERDATA, &hs);
-  curl_easy_setopt(c.h, CURLOPT_TIMEOUT_MS, static_cast<long>(http.timeout_ms));
-  curl_easy_setopt(c.h, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(std::min<Millis>(http.timeout_ms, 10'000)));
-  curl_easy_setopt(c.h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "http,https");
-  if (!http.basic_user.empty() && !own_auth) {
-    curl_easy_setopt(c.h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-    curl_easy_setopt(c.h, CURLOPT_USERNAME, http.basic_user.c_str());
-    curl_easy_setopt(c.h, CURLOPT_PASSWORD, http.basic_password.c_str());
-  }
-  if (http.insecure_skip_verify || http.tls.insecure_skip_verify) {
-    curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYHOST, 0L);
-  }
-  apply_tls(c.h, http.tls);
-  if (!http.proxy_url.empty()) curl_easy_setopt(c.h, CURLOPT_PROXY, http.proxy_url.c_str());
-  curl_easy_setopt(c.h, CURLOPT_FOLLOWLOCATION, http.follow_redirects ? 1L : 0L);
-  curl_easy_setopt(c.h, CURLOPT_MAXREDIRS, 10L);  // Go's http.Client stops after 10
-  curl_easy_setopt(c.h, CURLOPT_HTTP_VERSION,
-                   http.enable_http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);
   CURLcode rc = curl_easy_perform(c.h);
   if (rc != CURLE_OK) {
     r.retryable = true;
@@ -220,9 +192,22 @@ SendResult smtp_send(const OutboxEntry& e, const EmailConfig& cfg) {
   bool implicit = cfg.force_implicit_tls || port == "465";
   std::string url =
       std::string(implicit ? "smtps://" : "smtp://") + cfg.smarthost + "/" + cfg.hello;
+  curl_slist* connect_to = nullptr;
+  if (!cfg.tls.server_name.empty()) {
+    // tls_config.server_name: the TLS name (SNI and certificate check) instead of the
+    // smarthost's host, while connecting to the smarthost.
+    std::string host = cfg.smarthost.substr(0, colon);
+    url = std::string(implicit ? "smtps://" : "smtp://") + cfg.tls.server_name + ":" + port +
+          "/" + cfg.hello;
+    connect_to = curl_slist_append(
+        nullptr, (cfg.tls.server_name + ":" + port + ":" + host + ":" + port).c_str());
+    curl_easy_setopt(c.h, CURLOPT_CONNECT_TO, connect_to);
+  }
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> connect_to_guard(
+      connect_to, curl_slist_free_all);
   curl_easy_setopt(c.h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-  apply_tls(c.h, cfg.tls);
+  detail::apply_tls_settings(c.h, cfg.tls);
   if (!implicit) {
     curl_easy_setopt(
         c.h, CURLOPT_USE_SSL,
@@ -232,9 +217,25 @@ SendResult smtp_send(const OutboxEntry& e, const EmailConfig& cfg) {
     curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c.h, CURLOPT_SSL_VERIFYHOST, 0L);
   }
+  std::string password = cfg.auth_password;
+  if (!cfg.auth_password_file.empty()) {  // read for every message, as Alertmanager does
+    // Alertmanager 0.25 uses the file's bytes as they are (no trimming).
+    std::ifstream in(cfg.auth_password_file, std::ios::binary);
+    if (!in) {
+      r.retryable = true;
+      r.error = "smtp: could not read " + cfg.auth_password_file;
+      return r;
+    }
+    password.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   if (!cfg.auth_username.empty()) {
+    // Alertmanager's auth(): CRAM-MD5 with auth_secret, PLAIN or LOGIN with the password; a
+    // mechanism without its credential is never tried.
+    const bool cram = password.empty() && !cfg.auth_secret.empty();
+    if (cram) password = cfg.auth_secret;
+    curl_easy_setopt(c.h, CURLOPT_LOGIN_OPTIONS, cram ? "AUTH=CRAM-MD5" : "AUTH=PLAIN;AUTH=LOGIN");
     curl_easy_setopt(c.h, CURLOPT_USERNAME, cfg.auth_username.c_str());
-    curl_easy_setopt(c.h, CURLOPT_PASSWORD, cfg.auth_password.c_str());
+    curl_easy_setopt(c.h, CURLOPT_PASSWORD, password.c_str());
     if (!cfg.auth_identity.empty()) {
       curl_easy_setopt(c.h, CURLOPT_SASL_AUTHZID, cfg.auth_identity.c_str());
     }
@@ -364,6 +365,12 @@ class DefaultTransport : public Transport {
       case IntegrationKind::kWebex:
         if (i >= rc.webex.size()) return missing();
         return detail::send_envelope(e, rc.webex[i].http, {}, false);
+      case IntegrationKind::kSns:
+        if (i >= rc.sns.size()) return missing();
+        return detail::sns_send(e, rc.sns[i]);
+      case IntegrationKind::kWechat:
+        if (i >= rc.wechat.size()) return missing();
+        return detail::wechat_send(e, rc.wechat[i]);
     }
     return missing();
   }

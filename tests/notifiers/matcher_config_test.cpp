@@ -163,7 +163,8 @@ TEST_CASE("secrets can be read from *_file keys relative to the config") {
   REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
   CHECK(c->receivers[0].slack[0].api_url == "https://hooks.example/abc");
   CHECK(c->receivers[0].pagerduty[0].routing_key == "routing-123");
-  CHECK(c->receivers[0].email[0].auth_password == "s3cret");
+  // The SMTP password file is read at send time, as Alertmanager's getPassword does.
+  CHECK(c->receivers[0].email[0].auth_password_file == (dir / "pw.txt").string());
 
   auto missing = parse_notify_config(
       "route:\n  receiver: a\nreceivers:\n  - name: a\n    webhook_configs:\n"

@@ -35,10 +35,21 @@ struct HttpSettings {
   std::string authorization_type = "Bearer";  // authorization.type
   std::string bearer_token;  // http_config.authorization.credentials / bearer_token
   std::string basic_user, basic_password;
+  // *_file forms (authorization.credentials_file / bearer_token_file, basic_auth.password_file):
+  // read at every request, as prometheus/common does; they win over the inline values.
+  std::string bearer_token_file, basic_password_file;
   Millis timeout_ms = 10'000;  // ruleeval extension (inline ruleeval.yaml only)
   bool insecure_skip_verify = false;  // tls_config.insecure_skip_verify (kept for callers)
   TlsSettings tls;
   std::string proxy_url;
+  // oauth2 (client credentials grant); token_url empty = none. The token is fetched at send time
+  // and cached until it expires (oauth2_token.cpp).
+  struct OAuth2 {
+    std::string client_id, client_secret, client_secret_file, token_url, proxy_url;
+    std::vector<std::string> scopes;
+    std::map<std::string, std::string> endpoint_params;
+    TlsSettings tls;
+  } oauth2;
   bool follow_redirects = true;  // Go's DefaultHTTPClientConfig
   bool enable_http2 = true;
 };
@@ -94,6 +105,8 @@ struct EmailConfig {
   bool send_resolved = false;
   std::string to, from, smarthost, hello = "localhost";
   std::string auth_username, auth_password, auth_identity;
+  std::string auth_password_file;  // read at send time (Alertmanager's getPassword); wins
+  std::string auth_secret;         // CRAM-MD5 (only without a password: see transport.cpp)
   bool require_tls = true;
   bool force_implicit_tls = false;
   bool insecure_skip_verify = false;
@@ -120,6 +133,27 @@ struct AlertmanagerConfig {  // forwards the notification's alerts to POST <url>
 struct FileConfig {  // appends one webhook-v4 JSON document per line; path "-" = stdout
   bool send_resolved = true;
   std::string path;
+};
+
+// Amazon SNS Publish (receiver_sns.cpp): a form body signed with AWS SigV4 by libcurl.
+struct SnsConfig {
+  bool send_resolved = true;
+  std::string api_url;  // templated; empty = https://sns.<region>.amazonaws.com
+  // sigv4: region (else AWS_REGION); keys, else AWS_* environment, else the shared credentials
+  // file's profile (sigv4.profile, AWS_PROFILE or "default"). role_arn is refused.
+  std::string region, access_key, secret_key, profile;
+  std::string topic_arn, phone_number, target_arn, subject, message;
+  std::map<std::string, std::string> attributes;  // names and values templated
+  HttpSettings http;
+};
+
+// WeChat Work (receiver_wechat.cpp): GET <api_url>gettoken, then POST message/send.
+struct WechatConfig {
+  bool send_resolved = false;
+  std::string api_url = "https://qyapi.weixin.qq.com/cgi-bin/";  // always ends with '/'
+  std::string api_secret, corp_id, message, to_user, to_party, to_tag, agent_id;
+  std::string message_type = "text";
+  HttpSettings http;
 };
 
 // Alertmanager 0.25's opsgenie, victorops, pushover, telegram, discord and webex receivers
@@ -199,6 +233,8 @@ enum class IntegrationKind {
   kTelegram,
   kDiscord,
   kWebex,
+  kSns,
+  kWechat,
 };
 std::string_view kind_name(IntegrationKind k);
 
@@ -216,6 +252,8 @@ struct ReceiverConfig {
   std::vector<TelegramConfig> telegram;
   std::vector<DiscordConfig> discord;
   std::vector<WebexConfig> webex;
+  std::vector<SnsConfig> sns;
+  std::vector<WechatConfig> wechat;
   SourceLocation where;
 };
 
