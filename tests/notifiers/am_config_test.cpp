@@ -93,19 +93,22 @@ receivers:
   CHECK(pd.url == "https://events.pagerduty.com/generic/2010-04-15/create_event.json");
 }
 
-TEST_CASE("a receiver Alertmanager accepts but ruleeval does not implement is refused") {
+TEST_CASE("an option Alertmanager accepts but ruleeval does not implement is refused") {
+  // Every receiver of Alertmanager 0.25 is implemented; SNS's role_arn (AWS STS) is not.
   auto c = parse_alertmanager_config(R"(
 route: {receiver: r}
 receivers:
   - name: r
-    wechat_configs:
-      - api_secret: s
-        corp_id: c
+    sns_configs:
+      - topic_arn: arn:aws:sns:us-east-1:123456789012:alerts
+        sigv4:
+          region: us-east-1
+          role_arn: arn:aws:iam::123456789012:role/alerts
 )",
                                      "am.yml", "");
   REQUIRE_FALSE(c);
   CHECK(c.error().message.find("not implemented by ruleeval") != std::string::npos);
-  CHECK(c.error().where.line == 5);
+  CHECK(c.error().where.line == 9);
 }
 
 TEST_CASE("alertmanager.yml errors carry Alertmanager's wording and file:line:col") {
