@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <optional>
 
 #include "ruleeval/common/json_limits.hpp"
 
@@ -38,6 +39,39 @@ json to_json(const Silence& s, Millis now) {
           {"status", {{"state", s.state(now)}}}};
 }
 
+// Alertmanager 0.25 checks the postableSilence schema (go-swagger) before anything else and
+// answers the first missing required property, in this order, with a 422:
+//   {"code":602,"message":"comment in body is required"}
+// null counts as missing; an empty string is accepted (as Alertmanager does).
+std::optional<ApiReply> schema_error(const json& in) {
+  auto missing = [](const json& o, const char* k) {
+    auto it = o.find(k);
+    return it == o.end() || it->is_null();
+  };
+  auto required = [](const std::string& p) {
+    return ApiReply{422, json{{"code", 602}, {"message", p + " in body is required"}}.dump()};
+  };
+  for (const char* k : {"comment", "createdBy", "endsAt", "matchers"}) {
+    if (missing(in, k)) return required(k);
+  }
+  const json& ms = in["matchers"];
+  if (ms.is_array()) {
+    if (ms.empty()) {
+      return ApiReply{
+          422, json{{"code", 612}, {"message", "matchers in body should have at least 1 items"}}
+                   .dump()};
+    }
+    for (size_t i = 0; i < ms.size(); ++i) {
+      if (!ms[i].is_object()) continue;  // a type error: 400 below
+      for (const char* k : {"isRegex", "name", "value"}) {
+        if (missing(ms[i], k)) return required("matchers." + std::to_string(i) + "." + k);
+      }
+    }
+  }
+  if (missing(in, "startsAt")) return required("startsAt");
+  return std::nullopt;
+}
+
 }  // namespace
 
 ApiReply silences_list(const Silences& s, Millis now) {
@@ -57,6 +91,14 @@ ApiReply silences_create(Silences& s, std::string_view body, Millis now) {
   }
   json in = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (in.is_discarded() || !in.is_object()) return error(400, "body is not a JSON object");
+  if (auto e = schema_error(in)) return *e;
+  for (const char* k : {"comment", "createdBy", "endsAt", "startsAt", "id"}) {
+    auto it = in.find(k);
+    if (it != in.end() && !it->is_null() && !it->is_string()) {
+      return error(400, std::string("parsing silence body failed: ") + k + " must be a string, not " +
+                            it->type_name());
+    }
+  }
   Silence sil;
   try {
     if (in.contains("id") && !in["id"].is_null()) sil.id = in["id"].get<std::string>();
@@ -73,15 +115,13 @@ ApiReply silences_create(Silences& s, std::string_view body, Millis now) {
       if (!matcher) return error(400, matcher.error().message);
       sil.matchers.push_back(std::move(*matcher));
     }
-    auto starts = in.contains("startsAt")
-                      ? rules::parse_timestamp(in["startsAt"].get<std::string>())
-                      : std::optional<int64_t>(now);
+    auto starts = rules::parse_timestamp(in.at("startsAt").get<std::string>());
     auto ends = rules::parse_timestamp(in.at("endsAt").get<std::string>());
     if (!starts || !ends) return error(400, "startsAt/endsAt must be RFC3339 timestamps");
     sil.starts_at = *starts;
     sil.ends_at = *ends;
-    sil.created_by = in.value("createdBy", "");
-    sil.comment = in.value("comment", "");
+    sil.created_by = in.at("createdBy").get<std::string>();
+    sil.comment = in.at("comment").get<std::string>();
   } catch (const json::exception& e) {
     return error(400, std::string("invalid silence: ") + e.what());
   }
