@@ -54,9 +54,12 @@ class ApiServer {
   // The address start() binds for `host`: "" (from ":port") means every interface, as in Go.
   static std::string listen_host(const std::string& host);
 
-  static constexpr size_t kApiThreads = 64;     // connections served at once; more wait in a queue
+  static constexpr size_t kApiThreads = 64;     // requests handled at once; more wait in a queue
+  static constexpr size_t kApiMaxQueued = 256;  // connections waiting for a worker; more get 503
+  static constexpr size_t kApiMaxIdle = 4096;   // idle connections held without a worker
   static constexpr int kApiBacklog = 1024;      // pending connections the kernel keeps
-  static constexpr time_t kApiReadTimeoutSec = 5;  // request header/body read, keep-alive idle
+  static constexpr time_t kApiReadTimeoutSec = 5;  // each read/write, first byte, keep-alive idle
+  static constexpr time_t kApiRequestDeadlineSec = 10;  // a whole request must arrive in this
 
  private:
   struct Impl;
