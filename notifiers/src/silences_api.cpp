@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <ctime>
 #include <optional>
 
@@ -129,6 +130,72 @@ ApiReply silences_create(Silences& s, std::string_view body, Millis now) {
   if (!id) return error(Silences::is_not_found(id.error()) ? 404 : 400, id.error().message);
   return {200, json{{"silenceID", *id}}.dump()};
 }
+
+ApiReply silences_create_form(Silences& s, const std::multimap<std::string, std::string>& form,
+                              Millis now) {
+  auto field = [&](const char* k) -> std::string {
+    auto it = form.find(k);
+    return it == form.end() ? std::string() : it->second;
+  };
+  auto trimmed = [](std::string v) {
+    size_t b = v.find_first_not_of(" \t\r\n"), e = v.find_last_not_of(" \t\r\n");
+    return b == std::string::npos ? std::string() : v.substr(b, e - b + 1);
+  };
+  const std::string text = field("matchers");
+  if (text.size() > kMaxSilenceBodyBytes) return error(413, "matchers: too long");
+  json matchers = json::array();
+  size_t line_no = 0;
+  for (size_t pos = 0; pos <= text.size();) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    std::string line = trimmed(text.substr(pos, nl - pos));
+    pos = nl + 1;
+    ++line_no;
+    if (line.empty()) continue;
+    auto ms = parse_matchers(line);
+    if (!ms) {
+      return error(400, "matchers, line " + std::to_string(line_no) + " (\"" + line +
+                            "\"): " + ms.error().message);
+    }
+    for (const auto& m : *ms) {
+      bool regex = m.op() == MatchOp::kRegex || m.op() == MatchOp::kNotRegex;
+      bool equal = m.op() == MatchOp::kEqual || m.op() == MatchOp::kRegex;
+      matchers.push_back(
+          {{"name", m.name()}, {"value", m.value()}, {"isRegex", regex}, {"isEqual", equal}});
+    }
+  }
+  if (matchers.empty()) return error(400, "matchers: at least one matcher required");
+  const std::string created_by = trimmed(field("createdBy"));
+  const std::string comment = trimmed(field("comment"));
+  if (created_by.empty()) return error(400, "created by: required (who is silencing)");
+  if (comment.empty()) return error(400, "comment: required (why)");
+  double hours = 2;
+  if (std::string h = trimmed(field("hours")); !h.empty()) {
+    char* end = nullptr;
+    hours = std::strtod(h.c_str(), &end);
+    if (end != h.c_str() + h.size() || !(hours > 0) || hours > 24 * 366) {
+      return error(400, "duration: \"" + h + "\" is not a number of hours (more than 0, at most "
+                        "a year)");
+    }
+  }
+  json body = {{"matchers", matchers},
+               {"startsAt", rfc3339(now)},
+               {"endsAt", rfc3339(now + static_cast<Millis>(hours * 3600'000.0))},
+               {"createdBy", created_by},
+               {"comment", comment}};
+  return silences_create(s, body.dump(), now);
+}
+
+std::string reply_reason(const ApiReply& r) {
+  json j = json::parse(r.body, nullptr, false);
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_object() && j.contains("message") && j["message"].is_string()) {
+    return j["message"].get<std::string>();
+  }
+  return r.body;
+}
+
+std::string error_json(std::string_view reason) { return json{{"error", std::string(reason)}}.dump(); }
 
 ApiReply silences_expire(Silences& s, std::string_view id, Millis now) {
   auto r = s.expire(std::string(id), now);

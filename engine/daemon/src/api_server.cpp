@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <cctype>
 #include <thread>
 #include <vector>
 
@@ -48,11 +49,17 @@ HttpRequest to_request(const httplib::Request& r) {
   out.path = r.path;
   out.body = r.body;
   for (const auto& [k, v] : r.params) out.params.emplace(k, v);
+  for (const auto& [k, v] : r.headers) {
+    std::string name = k;
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers.emplace(std::move(name), v);
+  }
   return out;
 }
 
 void reply(httplib::Response& res, const HttpResponse& r) {
   res.status = r.status;
+  for (const auto& [k, v] : r.headers) res.set_header(k.c_str(), v);
   res.set_content(r.body, r.content_type);
 }
 

@@ -9,6 +9,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ruleeval/common/error.hpp"
 #include "ruleeval/engine/manager.hpp"
@@ -20,12 +22,18 @@ struct HttpRequest {
   std::string path;
   std::string body;
   std::multimap<std::string, std::string> params;  // query string and form parameters
+  std::multimap<std::string, std::string> headers;  // names in lower case
+  std::string header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
 };
 
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // e.g. Location for a 303
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
