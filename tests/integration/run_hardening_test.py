@@ -273,6 +273,35 @@ receivers:
             "createdBy": "t", "comment": "c"}))
         assert status == 400 and "invalid label name" in body, (status, body)
 
+        # The status page's silence form (no JavaScript): same-origin only (CSRF), validated as
+        # the API, a 303 back to the page.
+        import http.client
+
+        def form(path, fields, headers):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("POST", path, urllib.parse.urlencode(fields),
+                      {"Content-Type": "application/x-www-form-urlencoded", **headers})
+            r = c.getresponse()
+            return r.status, r.getheader("Location"), r.read().decode()
+        fields = {"matchers": "alertname=Up", "hours": "1", "createdBy": "me", "comment": "c"}
+        before = len(json.loads(get(api + "/api/v2/silences")[1]))
+        status, _, body = form("/silences", fields, {"Origin": "http://evil.example"})
+        assert status == 403 and "another site" in body, (status, body[:300])
+        status, _, body = form("/silences", fields, {})
+        assert status == 403, status
+        assert len(json.loads(get(api + "/api/v2/silences")[1])) == before
+        status, _, body = form("/silences", {**fields, "comment": ""}, {"Origin": api})
+        assert status == 400 and "comment: required" in body, (status, body[:300])
+        status, loc, _ = form("/silences", fields, {"Origin": api})
+        assert status == 303 and loc == "/#silences", (status, loc)
+        created = [x for x in json.loads(get(api + "/api/v2/silences")[1])
+                   if x["createdBy"] == "me" and x["status"]["state"] == "active"]
+        assert len(created) == 1, created
+        status, loc, _ = form("/silences/expire", {"id": created[0]["id"]}, {"Referer": api + "/"})
+        assert status == 303, status
+        assert [x["status"]["state"] for x in json.loads(get(api + "/api/v2/silences")[1])
+                if x["id"] == created[0]["id"]] == ["expired"]
+
         # SIGTERM is bounded while remote write fails.
         t0 = time.time()
         proc.send_signal(signal.SIGTERM)
@@ -293,7 +322,7 @@ receivers:
         proc.wait()
         ok = True
         print(f"hardening: redaction, query string, state write failure+retry, 1000 idle "
-              f"connections, slow-client flood, deep JSON, silence validation, SIGTERM in {took:.1f}s")
+              f"connections, slow-client flood, deep JSON, silence validation, silence form, SIGTERM in {took:.1f}s")
     finally:
         if proc and proc.poll() is None:
             proc.kill()
