@@ -132,6 +132,9 @@ rule_files: [rules.yaml]
       - url: http://127.0.0.1:9/x
         http_config: {basic_auth: {username: u, password: p}, bearer_token: t}
 """, "at most one of basic_auth")
+        check_config(binary, work, base.replace("route:", "fallback_receiver: nope\nroute:") +
+                     "    webhook_configs: [{url: 'http://127.0.0.1:9/x'}]\n",
+                     'fallback_receiver: receiver "nope" is not defined')
         check_config(binary, work, ds + "rule_files: [rules.yaml]\nrule_files: [other.yaml]\n",
                      'key "rule_files" already set in map')
         check_config(binary, work, base + "    webhook_configs: [{url: 'http://a/', url: 'http://b/'}]\n",
