@@ -32,3 +32,8 @@ add_test(NAME "run: hardening (check-config files, redaction, idle clients, deep
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/run_hardening_test.py $<TARGET_FILE:ruleeval>)
 set_tests_properties("run: hardening (check-config files, redaction, idle clients, deep JSON, state write failure, bounded SIGTERM)"
                      PROPERTIES LABELS integration TIMEOUT 180)
+add_test(NAME "run: POST /api/v2/silences answers as a real Alertmanager 0.25 (required createdBy, comment, ...)"
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/silences_am_parity_test.py
+                 $<TARGET_FILE:ruleeval> ${RULEEVAL_TESTDATA_DIR}/run)
+set_tests_properties("run: POST /api/v2/silences answers as a real Alertmanager 0.25 (required createdBy, comment, ...)"
+                     PROPERTIES LABELS integration TIMEOUT 120 SKIP_RETURN_CODE 77)

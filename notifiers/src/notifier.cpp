@@ -505,21 +505,38 @@ void Notifier::notify_group(const GroupFlush& g, Millis now, const Inhibitor& in
       auto data =
           make_notification_data(rc->name, g.key, g.group_labels, to_send, opts_.external_url, now);
       auto body = render(*rc, ref.kind, ref.index, data, to_send, now);
-      if (!body) {
-        log_error(id + ": " + body.error().to_string());
-        Worker& w = worker_for(OutboxEntry{"", id, rc->name, ref.kind, "", "", 0, 0});
-        std::lock_guard wl(w.mu);
-        ++w.m.failed;
-        w.m.last_error = body.error().message;
-        continue;  // not logged: the next flush tries again
-      }
       OutboxEntry e;
       e.integration = id;
       e.receiver = rc->name;
       e.kind = ref.kind;
       e.group_key = g.key;
-      e.body = std::move(*body);
       e.created_at = now;
+      if (!body) {
+        // It cannot be rendered (a template error, a line break in an address): that is
+        // permanent, like a 4xx. Never dropped silently and not re-rendered at every flush: it
+        // goes to outbox/failed with the alerts it carried (as webhook JSON) and the reason, is
+        // logged, counted, shown as failed, and the fallback receiver is paged. The notification
+        // log records it: the group is tried again when its alerts change or at repeat_interval.
+        const std::string why = "cannot render the notification: " + body.error().message;
+        e.body = detail::webhook_payload(data, 0);
+        log_error(fmt::format("giving up on a notification: receiver={} integration={} group={}: {}",
+                              rc->name, id, g.key, why));
+        if (auto r = outbox_->put_failed(e, why); !r) log_error("outbox: " + r.error().to_string());
+        Worker& w = worker_for(e);
+        {
+          std::lock_guard wl(w.mu);
+          ++w.m.failed;
+          w.m.last_error = why;
+        }
+        std::string fallback = fail_to_fallback(w);
+        std::lock_guard lock(nflog_mu_);
+        nflog_[key] = LogEntry{firing, resolved, now};
+        nflog_dirty_ = true;
+        outcomes_[key] = Outcome{"failed", why, std::move(fallback), now, firing.size(),
+                                 resolved.size()};
+        continue;
+      }
+      e.body = std::move(*body);
       if (auto r = outbox_->put(e, false); !r) {
         log_error("outbox: " + r.error().to_string() + " (delivering without durability)");
       }
@@ -528,17 +545,70 @@ void Notifier::notify_group(const GroupFlush& g, Millis now, const Inhibitor& in
     std::lock_guard lock(nflog_mu_);
     nflog_[key] = LogEntry{firing, resolved, now};
     nflog_dirty_ = true;
+    if (!to_send.empty()) {
+      outcomes_[key] = Outcome{"queued", "", "", now, firing.size(), resolved.size()};
+    }
   }
+}
+
+void Notifier::set_outcome(const std::string& group_key, const std::string& integration,
+                           std::string outcome, std::string error, std::string fallback,
+                           Millis at) {
+  std::lock_guard lock(nflog_mu_);
+  auto& o = outcomes_[group_key + '\x1f' + integration];
+  o.outcome = std::move(outcome);
+  o.error = std::move(error);
+  o.fallback = std::move(fallback);
+  if (o.at == 0) o.at = at;
+}
+
+std::string Notifier::fail_to_fallback(Worker& w) {
+  if (opts_.fallback_receiver.empty() || opts_.fallback_receiver == w.receiver) return "";
+  bool raise = false;
+  {
+    std::lock_guard lock(w.mu);
+    if (!w.failing_raised) w.failing_raised = raise = true;
+  }
+  if (raise) on_failure_threshold(w, true);
+  return opts_.fallback_receiver;
 }
 
 std::vector<NotificationLogEntry> Notifier::notification_log() {
   std::lock_guard lock(nflog_mu_);
   std::vector<NotificationLogEntry> out;
   out.reserve(nflog_.size());
-  for (const auto& [k, e] : nflog_) {
+  auto split = [](const std::string& k, NotificationLogEntry& e) {
     size_t sep = k.rfind('\x1f');
-    if (sep == std::string::npos) continue;
-    out.push_back({k.substr(0, sep), k.substr(sep + 1), e.at, e.firing.size(), e.resolved.size()});
+    if (sep == std::string::npos) return false;
+    e.group_key = k.substr(0, sep);
+    e.integration = k.substr(sep + 1);
+    return true;
+  };
+  for (const auto& [k, e] : nflog_) {
+    NotificationLogEntry x;
+    if (!split(k, x)) continue;
+    x.at = e.at;
+    x.firing = e.firing.size();
+    x.resolved = e.resolved.size();
+    if (auto it = outcomes_.find(k); it != outcomes_.end()) {
+      x.outcome = it->second.outcome;
+      x.error = it->second.error;
+      x.fallback = it->second.fallback;
+    }
+    out.push_back(std::move(x));
+  }
+  // Failed deliveries are not in the log (the next flush tries again) but are shown.
+  for (const auto& [k, o] : outcomes_) {
+    if (nflog_.count(k)) continue;
+    NotificationLogEntry x;
+    if (!split(k, x)) continue;
+    x.at = o.at;
+    x.firing = o.firing;
+    x.resolved = o.resolved;
+    x.outcome = o.outcome;
+    x.error = o.error;
+    x.fallback = o.fallback;
+    out.push_back(std::move(x));
   }
   return out;
 }
@@ -637,6 +707,7 @@ void Notifier::worker_loop(Worker& w) {
       if (raise) on_failure_threshold(w, true);
       if (clear) on_failure_threshold(w, false);
       if (finished) {
+        set_outcome(e.group_key, w.id, "sent", "", "", e.created_at);
         auto r = outbox_->done(e.id);
         if (!r) log_error("outbox: " + r.error().to_string());
         break;
@@ -646,6 +717,7 @@ void Notifier::worker_loop(Worker& w) {
         log_error(w.id + ": giving up on notification " + e.id + ": " + res.error);
         auto r = outbox_->fail(e.id, res.error);
         if (!r) log_error("outbox: " + r.error().to_string());
+        set_outcome(e.group_key, w.id, "failed", res.error, fail_to_fallback(w), e.created_at);
         // Forget that we notified, so the next group flush tries again (Alertmanager does not
         // log failed notifications either).
         std::lock_guard lock(nflog_mu_);
@@ -667,6 +739,7 @@ void Notifier::worker_loop(Worker& w) {
         std::lock_guard lock(w.mu);
         ++w.m.retried;
       }
+      set_outcome(e.group_key, w.id, "retrying", res.error, "", e.created_at);
       if (!sleep_unless_stopping(w, delay)) return;
     }
     {

@@ -130,6 +130,21 @@ Result<void> Outbox::fail(const std::string& id, const std::string& reason) {
   return detail::fsync_dir((fs::path(dir_) / "pending").string());
 }
 
+Result<std::string> Outbox::put_failed(OutboxEntry& e, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%016llx-%08x", static_cast<unsigned long long>(++seq_), boot_);
+  e.id = buf;
+  if (dir_.empty()) return e.id;
+  const fs::path dir = fs::path(dir_) / "failed";
+  auto r = detail::write_file_durably((dir / (e.id + ".json")).string(), serialize_entry(e));
+  if (!r) return std::unexpected(r.error());
+  r = detail::write_file_durably((dir / (e.id + ".reason")).string(), reason + "\n");
+  if (!r) return std::unexpected(r.error());
+  prune_failed_locked();
+  return e.id;
+}
+
 void Outbox::prune_failed_locked() {
   // failed/ keeps the newest kMaxFailed entries (a receiver that answers 4xx for ever must not
   // fill the disk); older ones are removed with their .reason.

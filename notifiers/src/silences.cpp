@@ -113,7 +113,7 @@ Result<void> validate(const Silence& s, Millis now) {
   }
   bool all_empty = true;
   for (const auto& m : s.matchers) all_empty &= m.matches_value("");
-  if (all_empty) return make_error("silence would match every alert: a matcher must not match \"\"");
+  if (all_empty) return make_error("at least one matcher must not match the empty string");
   if (s.ends_at <= s.starts_at) return make_error("start time must be before end time");
   if (s.ends_at <= now) return make_error("end time can't be in the past");
   return {};

@@ -1,4 +1,5 @@
 // The default Transport: HTTP and SMTP through libcurl, and files.
+#include <algorithm>
 #include <curl/curl.h>
 
 #include <cstdio>
@@ -177,7 +178,15 @@ SendResult smtp_send(const OutboxEntry& e, const EmailConfig& cfg) {
   ensure_curl();
   SendResult r;
   json msg = json::parse(e.body, nullptr, false);
-  if (msg.is_discarded()) {
+  // A corrupt entry (edited or truncated by hand) fails for good, it must not throw in a worker.
+  if (msg.is_discarded() || !msg.is_object() || !msg.contains("from") || !msg["from"].is_string() ||
+      !msg.contains("to") || !msg["to"].is_array() || !msg.contains("headers") ||
+      !msg["headers"].is_object() ||
+      !std::all_of(msg["to"].begin(), msg["to"].end(), [](const json& t) { return t.is_string(); }) ||
+      !std::all_of(msg["headers"].begin(), msg["headers"].end(),
+                   [](const json& h) { return h.is_string(); }) ||
+      (msg.contains("text") && !msg["text"].is_string()) ||
+      (msg.contains("html") && !msg["html"].is_string())) {
     r.error = "corrupt email entry";
     return r;
   }

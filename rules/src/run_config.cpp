@@ -191,7 +191,7 @@ class Decoder {
     fields(
         root, "ruleeval.yaml",
         {"global", "datasources", "rule_files", "remote_write", "enable_features",
-         "alertmanager_config_file"},
+         "alertmanager_config_file", "fallback_receiver"},
         [&](const std::string& k, const YAML::Node& v) {
           if (k == "global") {
             fields(
@@ -284,6 +284,13 @@ class Decoder {
             if (c.remote_write.http.url.empty()) error(v, "remote_write: url is required");
           }
           if (k == "route" || k == "receivers") c.has_notifications = true;
+          if (k == "fallback_receiver") {
+            if (!v.IsScalar() || v.Scalar().empty()) {
+              error(v, "fallback_receiver: must be the name of a receiver");
+            } else {
+              c.fallback_receiver = v.Scalar();
+            }
+          }
           if (k == "alertmanager_config_file") {
             // An unchanged alertmanager.yml, relative to this file; decoded by notifiers/.
             c.alertmanager_config_file = resolve(str(v, "alertmanager_config_file"));

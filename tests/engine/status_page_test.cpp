@@ -110,7 +110,7 @@ TEST_CASE("status page: labels and annotations with markup are escaped") {
   CHECK(html.find("href=\"javascript:") == std::string::npos);
   CHECK(html.find("<code>javascript:alert(1)</code>") != std::string::npos);
   CHECK(html.find("note&#39;: it&#39;s &amp; &lt;b&gt;") != std::string::npos);
-  CHECK(html.find("data-id=\"id&#34;1\"") != std::string::npos);
+  CHECK(html.find("name=\"id\" value=\"id&#34;1\"") != std::string::npos);
   CHECK(html.find("&lt;html&gt;502&lt;/html&gt;") != std::string::npos);
   CHECK(html.find("&lt;/pre&gt;&lt;script&gt;") != std::string::npos);
   CHECK(html.find("last error: &lt;err&gt;") != std::string::npos);
@@ -126,9 +126,9 @@ TEST_CASE("status page: a failing receiver is at the top, before the alerts") {
   d.receivers.push_back({"pager", "pagerduty", 1, 4, 4, 2, 4, "connection refused"});
   d.alerts.push_back(alert("A", "firing", kNow - 60'000));
   d.deliveries.push_back({"{}:{alertname=\"A\", job=\"api\"}", "pager", "pager/pagerduty/0",
-                          kNow - 30'000, 1, 0, "retrying", "connection refused"});
+                          kNow - 30'000, 1, 0, "retrying", "connection refused", ""});
   d.deliveries.push_back({"{}:{alertname=\"B\"}", "ok-recv", "ok-recv/slack/0", kNow - 30'000, 1,
-                          0, "sent", ""});
+                          0, "sent", "", ""});
   std::string html = render_status_page(d);
   size_t banner = html.find("Receiver pager (pagerduty) is failing");
   REQUIRE(banner != std::string::npos);

@@ -4,7 +4,8 @@
     invalid receiver URLs, basic_auth with bearer_token, and repeated YAML keys;
   - credentials in a datasource URL are redacted in lastError and on the status page, and a
     query string in the URL is kept at the end of the request URL;
-  - 60 idle connections do not starve /-/healthy;
+  - 1,000 idle connections do not starve /-/healthy, keep-alive works, a flood of slow clients
+    beyond the workers and the queue gets fast 503s without more threads or memory;
   - a 100,000-deep JSON body is a 400 and the process lives on; an invalid silence is a 400;
   - a failed state write is logged, counted in ruleeval_state_write_failures_total and retried;
   - SIGTERM returns within 30 s while remote write fails.
@@ -131,6 +132,9 @@ rule_files: [rules.yaml]
       - url: http://127.0.0.1:9/x
         http_config: {basic_auth: {username: u, password: p}, bearer_token: t}
 """, "at most one of basic_auth")
+        check_config(binary, work, base.replace("route:", "fallback_receiver: nope\nroute:") +
+                     "    webhook_configs: [{url: 'http://127.0.0.1:9/x'}]\n",
+                     'fallback_receiver: receiver "nope" is not defined')
         check_config(binary, work, ds + "rule_files: [rules.yaml]\nrule_files: [other.yaml]\n",
                      'key "rule_files" already set in map')
         check_config(binary, work, base + "    webhook_configs: [{url: 'http://a/', url: 'http://b/'}]\n",
@@ -204,16 +208,61 @@ receivers:
         time.sleep(2)
         assert failures() == settled, "state writes still fail after the cause went away"
 
-        # 60 idle connections do not starve the API.
-        idle = []
-        for _ in range(60):
-            s = socket.create_connection(("127.0.0.1", port))
-            idle.append(s)
+        # Idle connections do not starve the API: 1,000 connections that send nothing wait
+        # without a worker thread; /-/healthy answers at once.
+        def threads():
+            return len(os.listdir(f"/proc/{proc.pid}/task"))
+        threads_before = threads()
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(1000)]
+        time.sleep(0.3)
         t0 = time.time()
         status, _ = get(api + "/-/healthy", timeout=3)
         took = time.time() - t0
-        assert status == 200 and took < 2, took
-        for s in idle:
+        assert status == 200 and took < 1, (status, took)
+        # Keep-alive: two requests on one connection, then the connection idles without a worker.
+        ka = socket.create_connection(("127.0.0.1", port))
+        ka.sendall(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\nGET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = b""
+        end = time.time() + 5
+        while got.count(b"HTTP/1.1 200") < 2 and time.time() < end:
+            got += ka.recv(4096)
+        assert got.count(b"HTTP/1.1 200") == 2, got
+        # A flood of slow clients (requests that never finish) beyond the workers (64) and the
+        # queue (256): the rest get an immediate 503, threads do not grow, memory stays bounded.
+        rss_before = int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{proc.pid}/status").read()).group(1))
+        slow = []
+        for _ in range(600):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(b"GET /-/healthy HTTP/1.1\r\n")
+            slow.append(s)
+        time.sleep(0.5)
+        t0 = time.time()
+        try:
+            status, _ = get(api + "/-/healthy", timeout=3)
+        except urllib.error.HTTPError as e:
+            status = e.code
+        took = time.time() - t0
+        assert status == 503 and took < 1, ("a full queue answers 503 at once", status, took)
+        busy = [s for s in slow[-50:]]
+        answers = []
+        for s in busy:
+            s.settimeout(2)
+            try:
+                answers.append(s.recv(200))
+            except OSError as e:
+                answers.append(repr(e).encode())
+        assert sum(a.startswith(b"HTTP/1.1 503") for a in answers) >= 40, answers[:3]
+        assert threads() <= threads_before + 2, (threads_before, threads())
+        rss = int(re.search(r"VmRSS:\s+(\d+)", open(f"/proc/{proc.pid}/status").read()).group(1))
+        assert rss < rss_before + 50_000, (rss_before, rss)
+        for s in slow:
+            s.close()
+        time.sleep(0.5)
+        metrics = get(api + "/metrics")[1]
+        m = re.search(r"^ruleeval_http_connections_rejected_total (\d+)", metrics, re.M)
+        assert m and int(m.group(1)) >= 200, m
+        assert get(api + "/-/healthy")[0] == 200
+        for s in idle + [ka]:
             s.close()
 
         # Hostile JSON bodies.
@@ -226,6 +275,35 @@ receivers:
             "startsAt": "2020-01-01T00:00:00Z", "endsAt": "2099-01-01T00:00:00Z",
             "createdBy": "t", "comment": "c"}))
         assert status == 400 and "invalid label name" in body, (status, body)
+
+        # The status page's silence form (no JavaScript): same-origin only (CSRF), validated as
+        # the API, a 303 back to the page.
+        import http.client
+
+        def form(path, fields, headers):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("POST", path, urllib.parse.urlencode(fields),
+                      {"Content-Type": "application/x-www-form-urlencoded", **headers})
+            r = c.getresponse()
+            return r.status, r.getheader("Location"), r.read().decode()
+        fields = {"matchers": "alertname=Up", "hours": "1", "createdBy": "me", "comment": "c"}
+        before = len(json.loads(get(api + "/api/v2/silences")[1]))
+        status, _, body = form("/silences", fields, {"Origin": "http://evil.example"})
+        assert status == 403 and "another site" in body, (status, body[:300])
+        status, _, body = form("/silences", fields, {})
+        assert status == 403, status
+        assert len(json.loads(get(api + "/api/v2/silences")[1])) == before
+        status, _, body = form("/silences", {**fields, "comment": ""}, {"Origin": api})
+        assert status == 400 and "comment: required" in body, (status, body[:300])
+        status, loc, _ = form("/silences", fields, {"Origin": api})
+        assert status == 303 and loc == "/#silences", (status, loc)
+        created = [x for x in json.loads(get(api + "/api/v2/silences")[1])
+                   if x["createdBy"] == "me" and x["status"]["state"] == "active"]
+        assert len(created) == 1, created
+        status, loc, _ = form("/silences/expire", {"id": created[0]["id"]}, {"Referer": api + "/"})
+        assert status == 303, status
+        assert [x["status"]["state"] for x in json.loads(get(api + "/api/v2/silences")[1])
+                if x["id"] == created[0]["id"]] == ["expired"]
 
         # SIGTERM is bounded while remote write fails.
         t0 = time.time()
@@ -246,8 +324,8 @@ receivers:
         proc.kill()
         proc.wait()
         ok = True
-        print(f"hardening: redaction, query string, state write failure+retry, 60 idle "
-              f"connections, deep JSON, silence validation, SIGTERM in {took:.1f}s")
+        print(f"hardening: redaction, query string, state write failure+retry, 1000 idle "
+              f"connections, slow-client flood, deep JSON, silence validation, silence form, SIGTERM in {took:.1f}s")
     finally:
         if proc and proc.poll() is None:
             proc.kill()

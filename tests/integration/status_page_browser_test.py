@@ -88,6 +88,21 @@ def main():
     cfg_text = re.sub(r"(?m)^rule_files:.*$", f"rule_files: [{demo}/rules.yaml]", cfg_text)
     cfg_text = cfg_text.replace("series_files: [incident.series]",
                                 f"series_files: [{demo}/incident.series]")
+    # A second integration of the console receiver whose email cannot be rendered (a template
+    # error): it fails for good, goes to outbox/failed and pages the fallback receiver "ops"; the
+    # page must say "failed to the fallback".
+    cfg_text = cfg_text.replace("receivers:\n  - name: console\n", f"""fallback_receiver: ops
+receivers:
+  - name: ops
+    file_configs: [{{path: "{state}/ops.jsonl"}}]
+  - name: console
+    email_configs:
+      - to: oncall@example.org
+        from: ruleeval@example.org
+        smarthost: 127.0.0.1:1
+        headers: {{Subject: '{{{{ .NoSuchField }}}}'}}
+""")
+    assert "fallback_receiver: ops" in cfg_text, cfg_text
     cfg_path = os.path.join(state, "ruleeval.yaml")
     open(cfg_path, "w").write(cfg_text)
     proc = subprocess.Popen(
@@ -136,9 +151,25 @@ def main():
         outcome = card.find_element(By.CSS_SELECTOR, ".delivery").text
         check("console" in outcome and "sent" in outcome,
               f"the receiver's outcome is shown on the alert: {outcome!r}")
+        check("console/email/0" in outcome and "failed to the fallback ops" in outcome
+              and "NoSuchField" in outcome,
+              f"the email that could not be rendered shows as failed to the fallback: {outcome!r}")
+        check(any(f.endswith(".reason") for f in os.listdir(os.path.join(state, "notify", "outbox",
+                                                                          "failed"))),
+              "the failed email is kept in outbox/failed")
+        check("ReceiverFailing" in open(os.path.join(state, "ops.jsonl")).read(),
+              "the fallback receiver got ReceiverFailing")
         driver.save_screenshot(os.path.join(outdir, "status_page.png"))
 
-        # Silence it through the form.
+        # Filter errors are shown, not ignored.
+        driver.get(base + "/?refresh=0&state=bogus&label=a%20b%3Dc")
+        errs = driver.find_element(By.ID, "filter-errors").text
+        check("bogus" in errs and "a b" in errs, f"bad filters are reported on the page: {errs!r}")
+
+        # Silence it through the form, with JavaScript disabled: a plain form post (303 back).
+        driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+        driver.get(base + "/?refresh=0")
+        card = driver.find_element(By.CSS_SELECTOR, "#alerts .card.firing")
         card.find_element(By.CSS_SELECTOR, "details summary").click()
         form = card.find_element(By.CSS_SELECTOR, "form.silence")
         check("alertname=DemoHighErrorRate" in form.find_element(By.NAME, "matchers")
@@ -151,6 +182,10 @@ def main():
             rows = driver.find_elements(By.CSS_SELECTOR, "#silences tr.silence-row")
             return [r for r in rows if "browser-test" in r.text]
         rows = wait("the silence to show on the page", silence_row, 15, proc)
+        check(driver.current_url.startswith(base + "/") and "silences" in driver.current_url,
+              f"the form post without JavaScript redirected back to the page: "
+              f"{driver.current_url}")
+        driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
         check("alertname=\"DemoHighErrorRate\"" in rows[0].text and "active" in rows[0].text,
               f"the new silence is listed as active: {rows[0].text!r}")
         check("<b>investigating</b>" in rows[0].text, "the comment is shown escaped, as text")

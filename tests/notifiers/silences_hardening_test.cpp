@@ -220,3 +220,46 @@ receivers:
   CHECK(text.find(series, first + 1) == std::string::npos);
   CHECK(text.find(series + " 2\n") != std::string::npos);
 }
+
+TEST_CASE("silences API: createdBy, comment and the other required fields, as Alertmanager 0.25") {
+  // Alertmanager answers the first missing required property (comment, createdBy, endsAt,
+  // matchers, matchers.N.{isRegex,name,value}, startsAt) with a 422; tests/integration's
+  // silences_am_parity_test.py compares these with the real binary.
+  auto s = Silences::open("");
+  REQUIRE(s);
+  const std::string m = R"("matchers":[{"name":"a","value":"x","isRegex":false}])";
+  const std::string t = R"("startsAt":"2023-11-14T22:13:20Z","endsAt":"2030-01-01T00:00:00Z")";
+  auto check = [&](const std::string& b, int status, const std::string& message) {
+    auto r = silences_create(**s, b, kNow);
+    CHECK_MESSAGE(r.status == status, b, " -> ", r.body);
+    if (!message.empty()) {
+      auto j = nlohmann::json::parse(r.body);
+      CHECK(j["message"] == message);
+      CHECK(j["code"] == (status == 422 && message.find("at least") == std::string::npos ? 602 : 612));
+    }
+  };
+  check("{" + m + "," + t + R"(,"createdBy":"me"})", 422, "comment in body is required");
+  check("{" + m + "," + t + R"(,"comment":"c"})", 422, "createdBy in body is required");
+  check("{" + m + "," + t + "}", 422, "comment in body is required");
+  check("{" + m + "," + t + R"(,"comment":null,"createdBy":"me"})", 422,
+        "comment in body is required");
+  check("{" + m + R"(,"startsAt":"2023-11-14T22:13:20Z","comment":"c","createdBy":"me"})", 422,
+        "endsAt in body is required");
+  check("{" + m + R"(,"endsAt":"2030-01-01T00:00:00Z","comment":"c","createdBy":"me"})", 422,
+        "startsAt in body is required");
+  check("{" + t + R"(,"comment":"c","createdBy":"me"})", 422, "matchers in body is required");
+  check(R"({"matchers":[],)" + t + R"(,"comment":"c","createdBy":"me"})", 422,
+        "matchers in body should have at least 1 items");
+  check(R"({"matchers":[{"name":"a","value":"x"}],)" + t + R"(,"comment":"c","createdBy":"me"})",
+        422, "matchers.0.isRegex in body is required");
+  check(R"({"matchers":[{"value":"x","isRegex":false}],)" + t +
+            R"(,"comment":"c","createdBy":"me"})",
+        422, "matchers.0.name in body is required");
+  CHECK((*s)->list().empty());
+  // Empty strings are accepted, as Alertmanager accepts them.
+  check("{" + m + "," + t + R"(,"comment":"","createdBy":""})", 200, "");
+  check("{" + m + "," + t + R"(,"comment":"c","createdBy":"me"})", 200, "");
+  CHECK((*s)->list().size() == 2);
+  // A wrong type is a 400, as Alertmanager's JSON decoding error.
+  check("{" + m + "," + t + R"(,"comment":"c","createdBy":5})", 400, "");
+}

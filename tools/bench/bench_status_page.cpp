@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
                           i % 2 ? "active" : "expired"});
   for (int i = 0; i < 50; ++i)
     d.deliveries.push_back({fmt::format("{{}}:{{alertname=\"Alert{}\"}}", i), "pager",
-                            "pager/pagerduty/0", now - 1000, 20, 0, "sent", ""});
+                            "pager/pagerduty/0", now - 1000, 20, 0, "sent", "", ""});
   d.receivers.push_back({"pager", "pagerduty", 50, 0, 0, 0, 0, ""});
   GroupItem g;
   g.name = "g";

@@ -12,6 +12,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "commands.hpp"
@@ -19,6 +20,7 @@
 #include "logging.hpp"
 #include "ruleeval/engine/api_server.hpp"
 #include "ruleeval/engine/manager.hpp"
+#include "ruleeval/engine/status_page.hpp"
 #include "ruleeval/notifiers/config.hpp"
 #include "ruleeval/notifiers/matcher.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
@@ -48,19 +50,9 @@ void fill_status_notifier(engine::status::PageData& d, notifiers::Notifier& n) {
     di.at = e.at;
     di.firing = e.firing;
     di.resolved = e.resolved;
-    di.outcome = "sent";
-    size_t k1 = e.integration.find('/'), k2 = e.integration.rfind('/');
-    std::string kind = k1 != std::string::npos && k2 > k1
-                           ? e.integration.substr(k1 + 1, k2 - k1 - 1) : std::string();
-    for (const auto& m : metrics) {
-      if (m.receiver != di.receiver || m.integration != kind) continue;
-      if (m.consecutive_failures > 0) {
-        di.outcome = "retrying";
-        di.error = m.last_error;
-      } else if (m.sent == 0 && m.queued > 0) {
-        di.outcome = "queued";
-      }
-    }
+    di.outcome = e.outcome;
+    di.error = e.error;
+    di.fallback = e.fallback;
     d.deliveries.push_back(std::move(di));
   }
   for (auto& a : d.alerts) {
@@ -154,6 +146,11 @@ int run(const RunFlags& f) {
     }
     ncfg = std::move(*n);
   }
+  if (!cfg->fallback_receiver.empty() && (!ncfg || !ncfg->find_receiver(cfg->fallback_receiver))) {
+    std::cerr << f.config << ": fallback_receiver: receiver \"" << cfg->fallback_receiver
+              << "\" is not defined\n";
+    return 2;
+  }
 
   engine::ManagerOptions mopts;
   if (std::string unknown; !parse_features(f.features, mopts.experimental_promql, unknown)) {
@@ -190,6 +187,7 @@ int run(const RunFlags& f) {
     notifiers::NotifierOptions nopts;
     if (!f.state_dir.empty()) nopts.state_dir = f.state_dir + "/notify";
     if (!cfg->external_url.empty()) nopts.external_url = cfg->external_url;
+    nopts.fallback_receiver = cfg->fallback_receiver;
     std::error_code ec;
     if (!nopts.state_dir.empty()) std::filesystem::create_directories(nopts.state_dir, ec);
     auto n = notifiers::Notifier::create(*ncfg, nopts);
@@ -254,7 +252,7 @@ int run(const RunFlags& f) {
   if (notifier) {
     api.set_extra_metrics([notifier] { return notifier->metrics_text(); });
     auto reply = [](notifiers::ApiReply r) {
-      return engine::HttpResponse{r.status, "application/json", std::move(r.body)};
+      return engine::HttpResponse{r.status, "application/json", std::move(r.body), {}};
     };
     api.add_route("GET", "/api/v2/silences", [notifier, reply](const engine::HttpRequest&) {
       return reply(notifiers::silences_list(notifier->silences(), now_ms()));
@@ -266,6 +264,44 @@ int run(const RunFlags& f) {
       std::string id = r.path.substr(r.path.rfind('/') + 1);
       return reply(notifiers::silences_expire(notifier->silences(), id, now_ms()));
     });
+    // The status page's forms, without JavaScript: POST application/x-www-form-urlencoded,
+    // same-origin only, answered with a 303 back to the page (or JSON for the page's script).
+    auto form_reply = [](const engine::HttpRequest& r, const notifiers::ApiReply& a,
+                         const std::string& done_title) {
+      const bool wants_json = r.header("accept").find("application/json") != std::string::npos;
+      if (a.status == 200) {
+        if (wants_json) return engine::HttpResponse{200, "application/json", a.body, {}};
+        return engine::HttpResponse{303, "text/plain", "", {{"Location", "/#silences"}}};
+      }
+      std::string why = notifiers::reply_reason(a);
+      if (wants_json) {
+        return engine::HttpResponse{a.status, "application/json",
+                                    notifiers::error_json(why), {}};
+      }
+      return engine::HttpResponse{a.status, "text/html; charset=utf-8",
+                                  engine::status::render_notice_page(done_title, why, true), {}};
+    };
+    auto csrf = [](const engine::HttpRequest& r) -> std::optional<engine::HttpResponse> {
+      std::string why = engine::status::cross_site_reason(r.header("origin"), r.header("referer"),
+                                                          r.header("host"));
+      if (why.empty()) return std::nullopt;
+      return engine::HttpResponse{403, "text/html; charset=utf-8",
+                                  engine::status::render_notice_page("Refused", why, true), {}};
+    };
+    api.add_route("POST", "/silences", [notifier, form_reply, csrf](const engine::HttpRequest& r) {
+      if (auto refused = csrf(r)) return *refused;
+      return form_reply(r, notifiers::silences_create_form(notifier->silences(), r.params, now_ms()),
+                        "Silence not created");
+    });
+    api.add_route("POST", "/silences/expire",
+                  [notifier, form_reply, csrf](const engine::HttpRequest& r) {
+                    if (auto refused = csrf(r)) return *refused;
+                    auto it = r.params.find("id");
+                    std::string id = it == r.params.end() ? std::string() : it->second;
+                    return form_reply(
+                        r, notifiers::silences_expire(notifier->silences(), id, now_ms()),
+                        "Silence not expired");
+                  });
   }
   api.set_status_page([&manager, notifier](const engine::HttpRequest& r) {
     namespace st = engine::status;
@@ -280,7 +316,8 @@ int run(const RunFlags& f) {
         st::parse_filter(param("state"), labels, param("q"), param("refresh"));
     st::PageData d = manager.status_data();
     if (notifier) fill_status_notifier(d, *notifier);
-    return engine::HttpResponse{200, "text/html; charset=utf-8", st::render_status_page(d, filter)};
+    return engine::HttpResponse{200, "text/html; charset=utf-8", st::render_status_page(d, filter),
+                                {}};
   });
   if (auto r = api.start(host, port); !r) {
     std::cerr << r.error().to_string() << "\n";

@@ -2,11 +2,14 @@
 
 #include "ruleeval/common/json_limits.hpp"
 
+#include "api_conn.hpp"
+
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <atomic>
+#include <cctype>
 #include <thread>
 #include <vector>
 
@@ -16,7 +19,17 @@ struct ApiServer::Impl {
   Impl(RuleManager& m, std::function<bool(std::string&)> r) : manager(m), reload(std::move(r)) {}
   RuleManager& manager;
   std::function<bool(std::string&)> reload;
-  httplib::Server server;
+  detail::ApiHttpServer server{limits()};
+  static detail::ApiLimits limits() {
+    detail::ApiLimits l;
+    l.threads = kApiThreads;
+    l.max_queued = kApiMaxQueued;
+    l.max_parked = kApiMaxIdle;
+    l.first_byte_ms = l.keep_alive_ms = kApiReadTimeoutSec * 1000;
+    l.request_deadline_ms = kApiRequestDeadlineSec * 1000;
+    l.io_timeout_sec = kApiReadTimeoutSec;
+    return l;
+  }
   std::thread thread;
   struct Route {
     std::string method, path;
@@ -36,11 +49,17 @@ HttpRequest to_request(const httplib::Request& r) {
   out.path = r.path;
   out.body = r.body;
   for (const auto& [k, v] : r.params) out.params.emplace(k, v);
+  for (const auto& [k, v] : r.headers) {
+    std::string name = k;
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers.emplace(std::move(name), v);
+  }
   return out;
 }
 
 void reply(httplib::Response& res, const HttpResponse& r) {
   res.status = r.status;
+  for (const auto& [k, v] : r.headers) res.set_header(k.c_str(), v);
   res.set_content(r.body, r.content_type);
 }
 
@@ -96,6 +115,11 @@ Result<void> ApiServer::start(const std::string& host, int port) {
   });
   s.Get("/metrics", [this, &m](const httplib::Request&, httplib::Response& res) {
     std::string body = m.metrics_text();
+    body += "# HELP ruleeval_http_connections_rejected_total Connections answered 503 because the "
+            "API's queue or idle-connection room was full.\n"
+            "# TYPE ruleeval_http_connections_rejected_total counter\n"
+            "ruleeval_http_connections_rejected_total " +
+            std::to_string(impl_->server.rejected()) + "\n";
     if (impl_->extra_metrics) body += impl_->extra_metrics();
     res.set_content(body, "text/plain; version=0.0.4; charset=utf-8");
   });
@@ -147,13 +171,10 @@ Result<void> ApiServer::start(const std::string& host, int port) {
     if (r.method == "POST") s.Post(pattern, fn);
     if (r.method == "DELETE") s.Delete(pattern, fn);
   }
-  // Idle or slow clients must not starve the API (a liveness probe would restart the process):
-  // a pool of kApiThreads, a short header read timeout, bounded keep-alive, bounded bodies and
-  // a listen backlog of kApiBacklog (httplib's default is 5).
-  s.new_task_queue = [] { return new httplib::ThreadPool(kApiThreads); };
-  s.set_read_timeout(kApiReadTimeoutSec, 0);
-  s.set_write_timeout(kApiReadTimeoutSec, 0);
-  s.set_keep_alive_timeout(kApiReadTimeoutSec);
+  // Idle or slow clients must not starve the API (a liveness probe would restart the process),
+  // nor grow memory or threads without bound: see api_conn.hpp (kApiThreads workers, a queue of
+  // kApiMaxQueued then 503, idle connections wait without a worker, request deadlines), bounded
+  // keep-alive, bounded bodies and a listen backlog of kApiBacklog (httplib's default is 5).
   s.set_keep_alive_max_count(100);
   s.set_payload_max_length(kMaxRequestBodyBytes);
   s.set_socket_options([this](socket_t sock) {

@@ -1,5 +1,6 @@
 #include "ruleeval/engine/status_page.hpp"
 
+#include <charconv>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -123,8 +124,9 @@ std::string_view kStyle =
     "nav{display:flex;flex-wrap:wrap;gap:.2em .8em}"
     "@media (max-width:600px){body{padding:0 .4em}td,th{padding:.2em}}";
 
-// Tiny inline script: the refresh toggle (remembered in the URL), the silence form posted as
-// JSON, expire buttons. Talks to this server only.
+// Tiny inline script, progressive enhancement only (every form works without it): the refresh
+// toggle (remembered in the URL), the silence form posted in the background (message in place
+// instead of a page load), expire buttons. Talks to this server only.
 std::string_view kScript = R"JS(
 (function(){
 var rs=document.getElementById('refresh');
@@ -133,36 +135,42 @@ u.searchParams.set('refresh',rs.checked?'30':'0');location.href=u.toString();});
 function msg(f,t,bad){var m=f.querySelector('.msg');if(m){m.textContent=t;m.className='msg '+(bad?'err':'ok');}}
 document.querySelectorAll('form.silence').forEach(function(f){
 f.addEventListener('submit',function(ev){ev.preventDefault();
-var ms=[];f.matchers.value.split('\n').forEach(function(line){line=line.trim();if(!line)return;
-var m=line.match(/^([^=!~]+)(=~|!~|!=|=)(.*)$/);if(!m)return;var v=m[3];
-if(v.length>1&&v[0]=='"'&&v[v.length-1]=='"')v=v.slice(1,-1);
-ms.push({name:m[1].trim(),value:v,isRegex:m[2]=='=~'||m[2]=='!~',isEqual:m[2]=='='||m[2]=='=~'});});
-var h=parseFloat(f.hours.value)||1;var now=new Date();
-var body={matchers:ms,startsAt:now.toISOString(),endsAt:new Date(now.getTime()+h*3600e3).toISOString(),
-createdBy:f.createdBy.value||'status page',comment:f.comment.value||'silenced from the status page'};
-fetch('/api/v2/silences',{method:'POST',headers:{'Content-Type':'application/json'},body:JSON.stringify(body)})
-.then(function(r){return r.text().then(function(t){if(!r.ok)throw new Error(t||r.status);return t;});})
+fetch(f.action,{method:'POST',headers:{'Accept':'application/json',
+'Content-Type':'application/x-www-form-urlencoded'},body:new URLSearchParams(new FormData(f))})
+.then(function(r){return r.json().then(function(j){if(!r.ok)throw new Error(j.error||r.status);return j;});})
 .then(function(){msg(f,'silence created');setTimeout(function(){location.reload();},300);})
 .catch(function(e){msg(f,'failed: '+e.message,true);});});});
-document.querySelectorAll('button.expire').forEach(function(b){
-b.addEventListener('click',function(){
-fetch('/api/v2/silence/'+encodeURIComponent(b.dataset.id),{method:'DELETE'})
+document.querySelectorAll('form.expire').forEach(function(f){
+f.addEventListener('submit',function(ev){ev.preventDefault();var b=f.querySelector('button');
+fetch('/api/v2/silence/'+encodeURIComponent(f.id.value),{method:'DELETE'})
 .then(function(r){if(!r.ok)throw new Error(r.status);location.reload();})
 .catch(function(e){b.textContent='failed: '+e.message;});});});
 })();
 )JS";
 
+// "sent", "retrying: <error>", "failed to the fallback (ops): <error>", with a class for colour.
+std::string outcome_html(const DeliveryItem& d) {
+  const char* cls = d.outcome == "sent" ? "ok" : d.outcome == "queued" ? "warn" : "err";
+  std::string text = escape_html(d.outcome);
+  if (d.outcome == "failed" && !d.fallback.empty()) {
+    text = "failed to the fallback <strong>" + escape_html(d.fallback) + "</strong>";
+  }
+  std::string o = fmt::format("<span class=\"{} outcome\">{}</span>", cls, text);
+  if (!d.error.empty()) o += " — <span class=\"err\">" + escape_html(d.error) + "</span>";
+  return o;
+}
+
 std::string silence_form(const AlertItem& a) {
   LabelPairs ls = a.labels;
   return fmt::format(
       "<details><summary>Silence this alert</summary>"
-      "<form class=\"silence f1\" method=\"post\" action=\"/api/v2/silences\">"
+      "<form class=\"silence f1\" method=\"post\" action=\"/silences\">"
       "<label>Matchers (one per line, name=value, =~ for regex)<textarea name=\"matchers\" "
-      "rows=\"{}\">{}</textarea></label>"
+      "rows=\"{}\" required>{}</textarea></label>"
       "<label>Duration (hours)<input name=\"hours\" type=\"number\" min=\"0.1\" step=\"0.1\" "
       "value=\"2\"></label>"
-      "<label>Created by<input name=\"createdBy\" value=\"\"></label>"
-      "<label>Comment<input name=\"comment\" value=\"\"></label>"
+      "<label>Created by<input name=\"createdBy\" value=\"\" required></label>"
+      "<label>Comment<input name=\"comment\" value=\"\" required></label>"
       "<button type=\"submit\">Create silence</button> <span class=\"msg\"></span>"
       "</form></details>",
       std::min<size_t>(ls.size() + 1, 8), escape_html(matcher_string(ls)));
@@ -228,12 +236,9 @@ void render_alert(std::string& o, const AlertItem& a, const PageData& d,
     } else {
       o += "<div class=\"delivery\">";
       for (const auto* dl : deliveries) {
-        const char* cls = dl->outcome == "sent" ? "ok" : "err";
-        o += fmt::format(
-            "<div>→ <strong>{}</strong> ({}) {}: <span class=\"{} outcome\">{}</span>{}</div>",
-            escape_html(dl->receiver), escape_html(dl->integration),
-            time_cell(dl->at, now, true), cls, escape_html(dl->outcome),
-            dl->error.empty() ? "" : " — <span class=\"err\">" + escape_html(dl->error) + "</span>");
+        o += fmt::format("<div>→ <strong>{}</strong> ({}) {}: {}</div>", escape_html(dl->receiver),
+                         escape_html(dl->integration), time_cell(dl->at, now, true),
+                         outcome_html(*dl));
       }
       o += "</div>";
     }
@@ -318,23 +323,80 @@ PageFilter parse_filter(std::string_view state, const std::vector<std::string>& 
   PageFilter f;
   if (state == "firing" || state == "pending" || state == "resolved") {
     f.state = std::string(state);
-  } else if (!state.empty() && errors) {
-    errors->push_back("unknown state \"" + std::string(state) +
-                      "\" (want firing, pending or resolved)");
+  } else if (!state.empty()) {
+    f.errors.push_back("state=\"" + std::string(state) +
+                       "\" is not a state (firing, pending or resolved): showing every state");
   }
+  auto valid_name = [](std::string_view n) {
+    if (n.empty() || std::isdigit(static_cast<unsigned char>(n[0]))) return false;
+    return std::all_of(n.begin(), n.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    });
+  };
   for (const auto& l : labels) {
     size_t eq = l.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      if (errors) errors->push_back("label filter \"" + l + "\" is not name=value");
+    std::string name = eq == std::string::npos ? l : l.substr(0, eq);
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    while (!name.empty() && name.front() == ' ') name.erase(0, 1);
+    std::string why;
+    if (eq == std::string::npos) {
+      why = "is not name=value";
+    } else if (!name.empty() && (name.back() == '!' || l.compare(eq, 2, "=~") == 0)) {
+      why = "uses an operator other than = (only exact matches are supported)";
+    } else if (!valid_name(name)) {
+      why = "has an invalid label name \"" + name + "\"";
+    }
+    if (!why.empty()) {
+      f.errors.push_back("label=\"" + l + "\" " + why + ": this filter is ignored");
+      f.bad_labels.push_back(l);
       continue;
     }
     std::string v = l.substr(eq + 1);
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-    f.labels.emplace_back(l.substr(0, eq), v);
+    f.labels.emplace_back(name, v);
   }
   f.q = std::string(q);
-  if (refresh == "0" || refresh == "off") f.refresh_seconds = 0;
+  if (refresh == "0" || refresh == "off") {
+    f.refresh_seconds = 0;
+  } else if (!refresh.empty()) {
+    int secs = 0;
+    auto [p, ec] = std::from_chars(refresh.data(), refresh.data() + refresh.size(), secs);
+    if (ec == std::errc() && p == refresh.data() + refresh.size() && secs >= 5 && secs <= 86400) {
+      f.refresh_seconds = secs;
+    } else {
+      f.errors.push_back("refresh=\"" + std::string(refresh) +
+                         "\" is not 0, off or a number of seconds from 5 to 86400: refreshing "
+                         "every 30s");
+    }
+  }
+  if (errors) errors->insert(errors->end(), f.errors.begin(), f.errors.end());
   return f;
+}
+
+std::string cross_site_reason(std::string_view origin, std::string_view referer,
+                              std::string_view host) {
+  if (host.empty()) return "the request has no Host header";
+  std::string_view from = !origin.empty() ? origin : referer;
+  if (from.empty()) {
+    return "the request has neither an Origin nor a Referer header (forms of this page send "
+           "them; scripts should use /api/v2/silences)";
+  }
+  size_t scheme = from.find("://");
+  if (scheme == std::string_view::npos) return "the request comes from another site";
+  std::string_view authority = from.substr(scheme + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (authority != host) return "the request comes from another site";
+  return "";
+}
+
+std::string render_notice_page(std::string_view title, std::string_view message, bool error) {
+  return fmt::format(
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<link rel=\"icon\" href=\"data:,\"><title>{} - ruleeval</title><style>{}</style></head>"
+      "<body><h1>{}</h1><p class=\"{} notice\">{}</p><p><a href=\"/\">Back to the status page"
+      "</a></p></body></html>",
+      escape_html(title), kStyle, escape_html(title), error ? "err" : "ok", escape_html(message));
 }
 
 std::string highlight_promql(std::string_view query) {
@@ -420,16 +482,25 @@ std::string render_status_page(const PageData& d, const PageFilter& f) {
                      s.empty() ? "all states" : s);
   }
   o += "</select> ";
-  if (f.labels.empty()) {
+  if (f.labels.empty() && f.bad_labels.empty()) {
     o += "<input name=\"label\" placeholder=\"label=value\" size=\"16\"> ";
   } else {
     for (const auto& [k, v] : f.labels)
       o += fmt::format("<input name=\"label\" value=\"{}\" size=\"16\"> ", escape_html(k + "=" + v));
+    for (const auto& l : f.bad_labels) {
+      o += fmt::format("<input name=\"label\" value=\"{}\" size=\"16\" aria-invalid=\"true\"> ",
+                       escape_html(l));
+    }
   }
   o += fmt::format(
       "<input name=\"q\" placeholder=\"search\" value=\"{}\" size=\"16\">"
       "{}<button type=\"submit\">Filter</button> <a href=\"/\">clear</a></form></header>",
       escape_html(f.q), f.refresh_seconds == 0 ? "<input type=\"hidden\" name=\"refresh\" value=\"0\">" : "");
+  if (!f.errors.empty()) {
+    o += "<div class=\"banner err\" id=\"filter-errors\" role=\"alert\"><strong>Filter problems:</strong><ul>";
+    for (const auto& e : f.errors) o += "<li>" + escape_html(e) + "</li>";
+    o += "</ul></div>";
+  }
 
   // Alert state that could not be written is the first thing to know (a durability problem).
   if (d.state_write_failures > 0) {
@@ -525,11 +596,9 @@ std::string render_status_page(const PageData& d, const PageFilter& f) {
       for (const auto* x : dl) {
         o += fmt::format(
             "<tr><td><code>{}</code></td><td>{} <span class=\"muted\">{}</span></td><td>{}</td>"
-            "<td>{} firing, {} resolved</td><td class=\"{}\">{}{}</td></tr>",
+            "<td>{} firing, {} resolved</td><td>{}</td></tr>",
             escape_html(x->group_key), escape_html(x->receiver), escape_html(x->integration),
-            time_cell(x->at, d.now, true), x->firing, x->resolved,
-            x->outcome == "sent" ? "ok" : "err", escape_html(x->outcome),
-            x->error.empty() ? "" : ": " + escape_html(x->error));
+            time_cell(x->at, d.now, true), x->firing, x->resolved, outcome_html(*x));
       }
       o += "</table></div>";
     }
@@ -550,7 +619,9 @@ std::string render_status_page(const PageData& d, const PageFilter& f) {
             escape_html(s->matchers), escape_html(s->state), time_cell(s->starts_at, d.now, true),
             time_cell(s->ends_at, d.now, true), escape_html(s->created_by),
             escape_html(s->comment),
-            expire ? fmt::format("<button class=\"expire\" data-id=\"{}\">Expire</button>",
+            expire ? fmt::format("<form class=\"expire\" method=\"post\" action=\"/silences/expire\">"
+                                 "<input type=\"hidden\" name=\"id\" value=\"{}\">"
+                                 "<button class=\"expire\" type=\"submit\">Expire</button></form>",
                                  escape_html(s->id))
                    : std::string());
       }

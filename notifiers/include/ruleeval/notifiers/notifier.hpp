@@ -105,6 +105,11 @@ struct NotificationLogEntry {
   std::string group_key, integration;
   Millis at = 0;
   size_t firing = 0, resolved = 0;
+  // The last notification's outcome: "queued", "sent", "retrying" (error: the last attempt's),
+  // "failed" (given up: a permanent error, too old, or it could not be rendered; it is kept in
+  // outbox/failed). `fallback`: the fallback receiver paged about the failure, if any.
+  std::string outcome = "sent";
+  std::string error, fallback;
 };
 
 class Notifier : public rules::AlertSink {
@@ -141,6 +146,11 @@ class Notifier : public rules::AlertSink {
   Worker& worker_for(const OutboxEntry& e);
   void worker_loop(Worker& w);
   void on_failure_threshold(Worker& w, bool failing);
+  // A notification through `w` failed for good: pages the fallback receiver (ReceiverFailing,
+  // once until the integration recovers). Returns the fallback's name, "" when there is none.
+  std::string fail_to_fallback(Worker& w);
+  void set_outcome(const std::string& group_key, const std::string& integration,
+                   std::string outcome, std::string error, std::string fallback, Millis at);
   void notify_group(const GroupFlush& g, Millis now, const Inhibitor& inh,
                     std::vector<OutboxEntry>& batch);
   void save_nflog_locked();
@@ -163,6 +173,12 @@ class Notifier : public rules::AlertSink {
   std::mutex tick_mu_;  // one flush at a time
   std::mutex nflog_mu_;
   std::map<std::string, LogEntry> nflog_;  // "<group key>\x1f<integration>"
+  struct Outcome {
+    std::string outcome, error, fallback;
+    Millis at = 0;
+    size_t firing = 0, resolved = 0;
+  };
+  std::map<std::string, Outcome> outcomes_;  // same keys; under nflog_mu_
   bool nflog_dirty_ = false;
   Millis nflog_saved_at_ = 0;  // clock time of the last save (tick's `now`)
 

@@ -40,6 +40,9 @@ class Outbox {
   Result<void> sync();
   Result<void> done(const std::string& id);
   Result<void> fail(const std::string& id, const std::string& reason);
+  // Writes an entry that failed before it could be queued (e.g. its payload could not be
+  // rendered) straight to failed/, with its reason. Assigns e.id.
+  Result<std::string> put_failed(OutboxEntry& e, const std::string& reason);
   // Pending entries, oldest first.
   Result<std::vector<OutboxEntry>> load_pending() const;
   size_t pending_count() const;

@@ -65,6 +65,9 @@ struct RunConfig {
   RemoteWriteConfig remote_write;
   bool has_notifications = false;             // route/receivers or alertmanager_config_file
   std::string alertmanager_config_file;       // resolved against base_dir; "" = inline blocks
+  // A receiver paged (alert ReceiverFailing) when an integration keeps failing or a
+  // notification fails for good; "" = none.
+  std::string fallback_receiver;
   std::string text;                           // the whole file (for the notifier decoder)
 
   const DatasourceConfig* find_datasource(std::string_view name) const;

@@ -9,6 +9,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ruleeval/common/error.hpp"
 #include "ruleeval/engine/manager.hpp"
@@ -20,12 +22,18 @@ struct HttpRequest {
   std::string path;
   std::string body;
   std::multimap<std::string, std::string> params;  // query string and form parameters
+  std::multimap<std::string, std::string> headers;  // names in lower case
+  std::string header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
 };
 
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // e.g. Location for a 303
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
@@ -54,9 +62,12 @@ class ApiServer {
   // The address start() binds for `host`: "" (from ":port") means every interface, as in Go.
   static std::string listen_host(const std::string& host);
 
-  static constexpr size_t kApiThreads = 64;     // connections served at once; more wait in a queue
+  static constexpr size_t kApiThreads = 64;     // requests handled at once; more wait in a queue
+  static constexpr size_t kApiMaxQueued = 256;  // connections waiting for a worker; more get 503
+  static constexpr size_t kApiMaxIdle = 4096;   // idle connections held without a worker
   static constexpr int kApiBacklog = 1024;      // pending connections the kernel keeps
-  static constexpr time_t kApiReadTimeoutSec = 5;  // request header/body read, keep-alive idle
+  static constexpr time_t kApiReadTimeoutSec = 5;  // each read/write, first byte, keep-alive idle
+  static constexpr time_t kApiRequestDeadlineSec = 10;  // a whole request must arrive in this
 
  private:
   struct Impl;

@@ -78,8 +78,9 @@ struct DeliveryItem {
   std::string receiver, integration;
   Millis at = kNoTime;
   size_t firing = 0, resolved = 0;
-  std::string outcome;  // "sent" | "retrying" | "failed"
-  std::string error;
+  std::string outcome;  // "queued" | "sent" | "retrying" | "failed"
+  std::string error;     // the last attempt's (retrying) or the final one (failed)
+  std::string fallback;  // failed: the fallback receiver paged about it ("" = none)
 };
 
 struct ReceiverItem {
@@ -108,14 +109,28 @@ struct PageFilter {
   LabelPairs labels;  // each must match exactly
   std::string q;      // case-insensitive substring of labels, annotations or rule name
   int refresh_seconds = 30;  // 0 = off
+  // Parameters that could not be used, each with the reason: shown on the page above the
+  // alerts (never silently ignored). `bad_labels`: the raw invalid `label` values, kept in the
+  // form so they can be fixed.
+  std::vector<std::string> errors;
+  std::vector<std::string> bad_labels;
 };
-// `labels` holds the raw `label` parameters ("name=value"); malformed ones are ignored with a
-// note in `errors`.
+// `labels` holds the raw `label` parameters ("name=value"); invalid ones (and an unknown state
+// or refresh) are left out of the filter and reported in `errors` (also appended to `*errors`).
 PageFilter parse_filter(std::string_view state, const std::vector<std::string>& labels,
                         std::string_view q, std::string_view refresh,
                         std::vector<std::string>* errors = nullptr);
 
 std::string render_status_page(const PageData& data, const PageFilter& filter = {});
+
+// The page's forms (silence, expire) post to this server without JavaScript. A form posted from
+// another site must not change anything (CSRF): the Origin header (or, without one, the
+// Referer) must name this server, i.e. the request's Host. Returns "" when the request is
+// same-origin, else the reason to refuse it (403).
+std::string cross_site_reason(std::string_view origin, std::string_view referer,
+                              std::string_view host);
+// A small page answering a form post that failed (or a notice), with a link back to /.
+std::string render_notice_page(std::string_view title, std::string_view message, bool error);
 
 // PromQL as HTML with <span class="..."> for metric names, label matchers, functions,
 // aggregations, numbers and strings (from the project's parser; unparsable text is escaped only).
