@@ -7,6 +7,7 @@
 #include <set>
 
 #include "goyaml.hpp"
+#include "ruleeval/common/go_format.hpp"
 #include "ruleeval/parser/duration.hpp"
 #include "ruleeval/slo/slo.hpp"
 
@@ -58,6 +59,7 @@ struct Fired {
 const Group* alerts_group(const SloResult& r, bool pyrra) {
   for (const auto& g : r.groups) {
     if (pyrra) {
+      if (g.name.ends_with("-increase")) continue;
       for (const auto& rule : g.rules)
         if (!rule.alert.empty()) return &g;
     } else if (g.name.rfind("sloth-slo-alerts-", 0) == 0) {
@@ -117,7 +119,7 @@ Result<std::string> expand(const std::string& tpl, const StrMap& labels, double 
       auto l = labels.find(name);
       out += l == labels.end() ? "<no value>" : l->second;
     } else {
-      out += go_float(value);
+      out += format_go_float(value, 6);
     }
     last = static_cast<size_t>(m.position(0) + m.length(0));
   }
@@ -150,7 +152,7 @@ Result<std::string> generate_tests(const DocResult& res, const std::string& rule
       const Rule* rec = nullptr;
       for (const auto& g : r.groups)
         for (const auto& rule : g.rules)
-          if (!rule.record.empty() && rec == nullptr) rec = &rule;
+          if (!rule.record.empty() && rec == nullptr && !g.name.ends_with("-increase")) rec = &rule;
       if (rec == nullptr) continue;  // recordings disabled: nothing to feed
       shape.pyrra = true;
       shape.pyrra_metric = rec->record.substr(0, rec->record.rfind(":burnrate") + 9);
@@ -168,7 +170,7 @@ Result<std::string> generate_tests(const DocResult& res, const std::string& rule
     for (const auto& t : r.tiers) {
       double thr = t.factor * eb;
       std::string w = prom_duration(t.short_ms) + "/" + prom_duration(t.long_ms);
-      std::string f = go_float(t.factor) + "x";
+      std::string f = format_go_float(t.factor, 6) + "x";
       sc.push_back({r.slo.id + " " + t.id + ": " + w + " just above " + f + " fires", {{t.short_ms, thr * 1.01}, {t.long_ms, thr * 1.01}}});
       sc.push_back({r.slo.id + " " + t.id + ": " + w + " just below " + f + " is silent", {{t.short_ms, thr * 0.99}, {t.long_ms, thr * 0.99}}});
       sc.push_back({r.slo.id + " " + t.id + ": only the long window " + prom_duration(t.long_ms) + " above " + f + " is silent", {{t.short_ms, thr * 0.99}, {t.long_ms, thr * 1.01}}});
@@ -192,8 +194,8 @@ Result<std::string> generate_tests(const DocResult& res, const std::string& rule
       for (const auto& [win, v] : s.values) {
         out += "      - series: ";
         yaml::scalar(out, series_name(shape, base, win), 10, 16);
-        std::string vals = s.recovery ? go_float(v) + "x" + std::to_string(eval_min + 20) + " 0x" + std::to_string(hold_min)
-                                      : go_float(v) + "x" + std::to_string(hold_min);
+        std::string vals = s.recovery ? format_go_float(v, 6) + "x" + std::to_string(eval_min + 20) + " 0x" + std::to_string(hold_min)
+                                      : format_go_float(v, 6) + "x" + std::to_string(hold_min);
         out += "        values: ";
         yaml::scalar(out, vals, 10, 16);
       }

@@ -1,38 +1,41 @@
 // ruleeval slo library: Go float printing, burn factors, spec loading errors, Sloth's shapes.
 #include <doctest/doctest.h>
 
+#include "ruleeval/common/go_format.hpp"
 #include "ruleeval/slo/slo.hpp"
 
 using namespace ruleeval::slo;
+using ruleeval::format_go_float;
+using ruleeval::format_go_float_fixed;
 
-TEST_CASE("go_float prints like Go's strconv.FormatFloat(v, 'g', -1, 64)") {
-  CHECK(go_float(100 - 99.9) == "0.09999999999999432");
-  CHECK(go_float((100 - 99.9) / 100) == "0.0009999999999999432");
-  CHECK(go_float(99.9 / 100) == "0.9990000000000001");
-  CHECK(go_float(14.4) == "14.4");
-  CHECK(go_float(6) == "6");
-  CHECK(go_float(30) == "30");
-  CHECK(go_float(1e-05) == "1e-05");
-  CHECK(go_float((100 - 99.999) / 100) == "1.0000000000047748e-05");
-  CHECK(go_float(1000000) == "1e+06");
-  CHECK(go_float(123456) == "123456");
-  CHECK(go_float(0.0001) == "0.0001");
-  CHECK(go_float(-2.5) == "-2.5");
-  CHECK(go_float_f(99.9) == "99.9");
-  CHECK(go_float_f(1e21) == "1000000000000000000000");
-  CHECK(go_float_f(0.00001) == "0.00001");
+TEST_CASE("common go_format prints the SLO floats like Go's strconv.FormatFloat(v, 'g', -1, 64)") {
+  CHECK(format_go_float(100 - 99.9, 6) == "0.09999999999999432");
+  CHECK(format_go_float((100 - 99.9) / 100, 6) == "0.0009999999999999432");
+  CHECK(format_go_float(99.9 / 100, 6) == "0.9990000000000001");
+  CHECK(format_go_float(14.4, 6) == "14.4");
+  CHECK(format_go_float(6, 6) == "6");
+  CHECK(format_go_float(30, 6) == "30");
+  CHECK(format_go_float(1e-05, 6) == "1e-05");
+  CHECK(format_go_float((100 - 99.999) / 100, 6) == "1.0000000000047748e-05");
+  CHECK(format_go_float(1000000, 6) == "1e+06");
+  CHECK(format_go_float(123456, 6) == "123456");
+  CHECK(format_go_float(0.0001, 6) == "0.0001");
+  CHECK(format_go_float(-2.5, 6) == "-2.5");
+  CHECK(format_go_float_fixed(99.9) == "99.9");
+  CHECK(format_go_float_fixed(1e21) == "1000000000000000000000");
+  CHECK(format_go_float_fixed(0.00001) == "0.00001");
 }
 
 TEST_CASE("burn factors from the budget share per window (Sloth's arithmetic)") {
   const int64_t h = 3'600'000, d = 24 * h;
-  CHECK(go_float(burn_factor(30 * d, 2, h)) == "14.4");
-  CHECK(go_float(burn_factor(30 * d, 5, 6 * h)) == "6");
-  CHECK(go_float(burn_factor(30 * d, 10, d)) == "3");
-  CHECK(go_float(burn_factor(30 * d, 10, 3 * d)) == "1");
-  CHECK(go_float(burn_factor(28 * d, 2, h)) == "13.44");
-  CHECK(go_float(burn_factor(28 * d, 5, 6 * h)) == "5.6000000000000005");
-  CHECK(go_float(burn_factor(28 * d, 10, d)) == "2.8000000000000003");
-  CHECK(go_float(burn_factor(28 * d, 10, 3 * d)) == "0.9333333333333333");
+  CHECK(format_go_float(burn_factor(30 * d, 2, h), 6) == "14.4");
+  CHECK(format_go_float(burn_factor(30 * d, 5, 6 * h), 6) == "6");
+  CHECK(format_go_float(burn_factor(30 * d, 10, d), 6) == "3");
+  CHECK(format_go_float(burn_factor(30 * d, 10, 3 * d), 6) == "1");
+  CHECK(format_go_float(burn_factor(28 * d, 2, h), 6) == "13.44");
+  CHECK(format_go_float(burn_factor(28 * d, 5, 6 * h), 6) == "5.6000000000000005");
+  CHECK(format_go_float(burn_factor(28 * d, 10, d), 6) == "2.8000000000000003");
+  CHECK(format_go_float(burn_factor(28 * d, 10, 3 * d), 6) == "0.9333333333333333");
 }
 
 TEST_CASE("spec errors name file:line:col") {
@@ -89,7 +92,7 @@ TEST_CASE("AlertWindows files") {
       "w.yaml");
   REQUIRE(w.has_value());
   CHECK(w->period_ms == 14LL * 86'400'000);
-  CHECK(go_float(burn_factor(w->period_ms, w->page_quick.budget_percent, w->page_quick.long_ms)) == "13.44");
+  CHECK(format_go_float(burn_factor(w->period_ms, w->page_quick.budget_percent, w->page_quick.long_ms), 6) == "13.44");
   auto bad = WindowsCatalog::parse("apiVersion: sloth.slok.dev/v1\nkind: AlertWindows\nspec:\n  sloPeriod: 7d\n", "x.yaml");
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().to_string() == "x.yaml:4:3: page is required");

@@ -79,8 +79,10 @@ struct Slo {
   // Pyrra
   PyrraIndicator pyrra;
   std::string pyrra_alert_name = "ErrorBudgetBurn";
+  std::string pyrra_absent_name = "SLOMetricAbsent";
   bool pyrra_burnrate_alerts = true;
   bool pyrra_absent_alerts = true;
+  StrMap pyrra_annotations;  // metadata.annotations (the pyrra.dev/ ones go to the alerts)
 };
 
 struct SpecDoc {
@@ -158,10 +160,5 @@ std::string render_groups_yaml(const std::vector<Group>& groups);
 // template syntax the generator cannot expand.
 Result<std::string> generate_tests(const DocResult& res, const std::string& rule_file,
                                    const GenerateOptions& opts);
-
-// Go's strconv.FormatFloat(v, 'g', -1, 64) (also fmt's %v and %g for float64).
-std::string go_float(double v);
-// Go's strconv.FormatFloat(v, 'f', -1, 64).
-std::string go_float_f(double v);
 
 }  // namespace ruleeval::slo
