@@ -51,7 +51,7 @@ ruleeval_slo_golden(pyrra-latency -i specs/pyrra-latency.yaml --style pyrra)
 ruleeval_slo_golden(pyrra-options -i specs/pyrra-options.yaml --style pyrra)
 ruleeval_slo_golden(pyrra-no-recordings -i specs/pyrra.yaml --style pyrra --disable-recordings)
 ruleeval_slo_case(pyrra-needs-style 1 "pyrra.yaml:2:1: Pyrra specs need --style pyrra" generate -i specs/pyrra.yaml)
-ruleeval_slo_case(test-pyrra 0 "51 passed, 0 failed" test -i specs/pyrra-latency.yaml --style pyrra)
+ruleeval_slo_case(test-pyrra 0 "53 passed, 0 failed" test -i specs/pyrra-latency.yaml --style pyrra)
 ruleeval_slo_case(validate-promql 1 "bad/promql.yaml:4:4: sli error query is not valid PromQL: 1:16: unexpected end of input"
                   validate -i bad/promql.yaml)
 ruleeval_slo_case(bad-extra-label 2 "invalid label name \"1bad\"" generate -i specs/events.yaml -l 1bad=x)
