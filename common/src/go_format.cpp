@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 namespace ruleeval {
 
@@ -33,12 +34,18 @@ std::string plain(const std::string& digits, int exp) {
   return digits.substr(0, static_cast<size_t>(exp) + 1) + "." + digits.substr(static_cast<size_t>(exp) + 1);
 }
 
-}  // namespace
-
-std::string format_go_float(double v, int exp_limit) {
+// NaN, ±Inf and ±0 as Go prints them; nullopt for every other value.
+std::optional<std::string> special(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   if (v == 0) return std::signbit(v) ? "-0" : "0";
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string format_go_float(double v, int exp_limit) {
+  if (auto s = special(v)) return *s;
   // Shortest digits in scientific form, then choose the layout as Go's %g does.
   bool neg = false;
   std::string digits;
@@ -58,9 +65,7 @@ std::string format_go_float(double v, int exp_limit) {
 }
 
 std::string format_go_float_fixed(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  if (v == 0) return std::signbit(v) ? "-0" : "0";
+  if (auto s = special(v)) return *s;
   bool neg = false;
   std::string digits;
   int exp = 0;

@@ -14,18 +14,6 @@
 
 namespace ruleeval::slo {
 
-struct SliModel {
-  bool gauge = false;           // *_over_time over gauges (else rate/increase over counters)
-  std::vector<StrMap> series;   // label sets, __name__ included
-  std::vector<double> bad, good;  // per series: the share of the traffic (counters) or the level (gauges)
-  StrMap out_labels;            // the labels of the query's single result series
-};
-
-// `expr` is the SLI query for one window. Error: why its input cannot be synthesised.
-Result<SliModel> derive_sli_model(const std::string& expr);
-
-// The error ratio the query gives for per-series rates (counters) or levels (gauges) `x`
-// (for tests). NaN when it gives no single result.
-double eval_sli(const std::string& expr, const SliModel& m, const std::vector<double>& x);
+// Declared in ruleeval/slo/slo.hpp (SliModel, derive_sli_model, eval_sli).
 
 }  // namespace ruleeval::slo

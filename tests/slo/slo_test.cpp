@@ -97,3 +97,90 @@ TEST_CASE("AlertWindows files") {
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().to_string() == "x.yaml:4:3: page is required");
 }
+
+TEST_CASE("raw input series of SLI queries: the shapes Sloth, OpenSLO and Pyrra specs use") {
+  auto check = [](const std::string& q, size_t n_series, bool gauge) {
+    auto m = derive_sli_model(q);
+    REQUIRE_MESSAGE(m.has_value(), q << ": " << (m ? "" : m.error().message));
+    CHECK(m->series.size() == n_series);
+    CHECK(m->gauge == gauge);
+    for (double p : {0.0, 0.001, 0.25, 1.0}) {
+      std::vector<double> x(m->series.size());
+      for (size_t i = 0; i < x.size(); ++i) x[i] = p * m->bad[i] + (1 - p) * m->good[i];
+      CHECK(eval_sli(q, *m, x) == doctest::Approx(p));
+    }
+    return *m;
+  };
+  SUBCASE("events: errors by regex over all requests") {
+    auto m = check(R"((sum(rate(http_requests_total{job="api",code=~"5.."}[5m])))
+/
+(sum(rate(http_requests_total{job="api"}[5m]))))", 2, false);
+    CHECK(m.series[0].at("code") == "5xx");
+    CHECK(m.series[0].at("job") == "api");
+    CHECK_FALSE(m.series[1].contains("code"));
+  }
+  SUBCASE("latency: count minus the good bucket") {
+    auto m = check("(sum(rate(lat_count[5m])) - sum(rate(lat_bucket{le=\"0.3\"}[5m]))) / sum(rate(lat_count[5m]))", 2, false);
+    CHECK(m.series[1].at("le") == "0.3");
+  }
+  SUBCASE("OpenSLO: 1 - good/total, with increase()") {
+    check("1 - (sum(increase(logins_total{result=\"ok\"}[1h])) / sum(increase(logins_total[1h])))", 2, false);
+  }
+  SUBCASE("raw gauge ratio and Pyrra's bool gauge") {
+    check("(1 - avg_over_time(queue_fresh_ratio[5m]))", 1, true);
+    check("(sum(count_over_time(probe_success{job=\"b\"}[5m])) - sum(sum_over_time(probe_success{job=\"b\"}[5m]))) / "
+          "sum(count_over_time(probe_success{job=\"b\"}[5m]))", 1, true);
+  }
+  SUBCASE("grouping labels get one shared value, so there is one result series") {
+    auto m = check("sum by (route) (rate(req_total{code=~\"5..|429\"}[5m])) / sum by (route) (rate(req_total[5m]))", 2, false);
+    CHECK(m.out_labels == StrMap{{"route", "ruleeval"}});
+    CHECK(m.series[0].at("code") == "5xx");
+  }
+  SUBCASE("unsupported queries say why") {
+    auto nh = derive_sli_model("1 - histogram_fraction(0, 0.25, sum(rate(h[5m])))");
+    REQUIRE_FALSE(nh.has_value());
+    CHECK(nh.error().message.find("histogram_fraction") != std::string::npos);
+    auto mixed = derive_sli_model("sum(rate(a_total[5m])) / sum(avg_over_time(b[5m]))");
+    REQUIRE_FALSE(mixed.has_value());
+    CHECK(mixed.error().message.find("counters and gauges") != std::string::npos);
+    CHECK_FALSE(derive_sli_model("sum(rate(a_total[5m] offset 1h)) / sum(rate(a_total[5m]))").has_value());
+  }
+}
+
+TEST_CASE("generated tests feed raw series and expect what the simulation gives") {
+  const char* spec = R"(version: "prometheus/v1"
+service: "svc"
+slos:
+  - name: "avail"
+    objective: 99.9
+    sli:
+      events:
+        error_query: sum(rate(req_total{code=~"5.."}[{{.window}}]))
+        total_query: sum(rate(req_total[{{.window}}]))
+    alerting:
+      name: Burn
+      page_alert: {}
+      ticket_alert:
+        disable: true
+)";
+  auto loaded = load_specs(spec, "t.yaml", {});
+  REQUIRE(loaded.errors.empty());
+  WindowsCatalog cat = WindowsCatalog::builtin();
+  GenerateOptions opts;
+  opts.windows = &cat;
+  auto res = generate(loaded.docs[0], opts);
+  REQUIRE(res.has_value());
+  auto tests = generate_tests(*res, "rules.yml", opts);
+  REQUIRE(tests.has_value());
+  CHECK(tests->find("series: req_total{code=\"5xx\"}") != std::string::npos);
+  CHECK(tests->find("series: req_total{}") != std::string::npos);
+  CHECK(tests->find("slo:sli_error") == std::string::npos);  // no recordings fed
+  CHECK(tests->find("group_eval_order:\n  - sloth-slo-sli-recordings-svc-avail") != std::string::npos);
+  // Page tiers only: 5m/1h and 30m/6h, four cases each, plus the recovery case.
+  CHECK(tests->find("page-quick: 5m/1h error ratio just above 14.4x: fires") != std::string::npos);
+  CHECK(tests->find("page-quick: 5m/1h error ratio just below 14.4x: is silent") != std::string::npos);
+  CHECK(tests->find("page-slow: only the short window 30m above 6x: is silent") != std::string::npos);
+  CHECK(tests->find("fires, then resolves") != std::string::npos);
+  // The history covers the 6h window before the 1h step at which the burn is checked.
+  CHECK(tests->find("eval_time: 7h\n") != std::string::npos);
+}

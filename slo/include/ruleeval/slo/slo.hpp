@@ -161,4 +161,21 @@ std::string render_groups_yaml(const std::vector<Group>& groups);
 Result<std::string> generate_tests(const DocResult& res, const std::string& rule_file,
                                    const GenerateOptions& opts);
 
+// ---- raw input series of an SLI (sli_model.cpp) ----------------------------------------------
+// The series an SLI query reads and two mixes of them, one the query rates as all good (error
+// ratio 0), one as all bad (1): feeding p·bad + (1−p)·good gives an error ratio of exactly p.
+struct SliModel {
+  bool gauge = false;           // *_over_time over gauges (else rate/increase over counters)
+  std::vector<StrMap> series;   // label sets, __name__ included
+  std::vector<double> bad, good;  // per series: the share of the traffic (counters) or the level (gauges)
+  StrMap out_labels;            // the labels of the query's single result series
+};
+
+// `expr` is the SLI query for one window. Error: why its input cannot be synthesised.
+Result<SliModel> derive_sli_model(const std::string& expr);
+
+// The error ratio the query gives for per-series rates (counters) or levels (gauges) `x`
+// (for tests). NaN when it gives no single result.
+double eval_sli(const std::string& expr, const SliModel& m, const std::vector<double>& x);
+
 }  // namespace ruleeval::slo
