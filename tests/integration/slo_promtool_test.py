@@ -20,7 +20,7 @@ failures = []
 
 
 def run(*args, cwd=None):
-    p = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, timeout=300)
+    p = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, timeout=900)
     return p.returncode, p.stdout + p.stderr
 
 
@@ -84,6 +84,9 @@ def sli_mutations(text):
     return out
 
 
+# (name, args). promtool is slow on tests that hold days of 1m samples: it runs the original
+# tests of every case but the mutants of the first case only; ruleeval runs every mutant with
+# Prometheus 3 and 2 window semantics.
 CASES = [
     ("events", ["-i", "specs/events.yaml"]),
     ("events-28d", ["-i", "specs/events.yaml", "--default-slo-period", "28d"]),
@@ -122,6 +125,7 @@ for name, args in CASES:
         expect(rc == 0, name + ": ruleeval lint", out)
         rc, out = run(PROMTOOL, "test", "rules", *test_files)
         expect(rc == 0 and "SUCCESS" in out, name + ": promtool test rules", out)
+        promtool_mutants = name == CASES[0][0]
         rc, out = run(RULEEVAL, "test", *test_files)
         expect(rc == 0, name + ": ruleeval test", out)
         rc, out = run(RULEEVAL, "test", "--promql-compat", "2", *test_files)
@@ -142,10 +146,13 @@ for name, args in CASES:
                 f.write(text)
             rc, out = run(PROMTOOL, "check", "rules", rule_file)
             expect(rc == 0, name + ": mutant still valid (" + what + ")", out)
-            rc, out = run(PROMTOOL, "test", "rules", *test_files)
-            expect(rc != 0, name + ": promtool test fails on mutant (" + what + ")", out)
+            if promtool_mutants:
+                rc, out = run(PROMTOOL, "test", "rules", *test_files)
+                expect(rc != 0, name + ": promtool test fails on mutant (" + what + ")", out)
             rc, out = run(RULEEVAL, "test", *test_files)
             expect(rc == 1, name + ": ruleeval test fails on mutant (" + what + ")", out)
+            rc, out = run(RULEEVAL, "test", "--promql-compat", "2", *test_files)
+            expect(rc == 1, name + ": ruleeval test --promql-compat 2 fails on mutant (" + what + ")", out)
         with open(rule_file, "w") as f:
             f.write(original)
     finally:
