@@ -271,19 +271,32 @@ SloTests collect(const SloResult& r, bool pyrra) {
 
 // ---- raw-series cases ------------------------------------------------------------------------
 
-// Also picks the sample interval: 1m, or 15s when a window is shorter than 5m (a range needs two
-// samples with Prometheus 3's left-open windows too).
+// Also picks the sample interval: the largest of 5m, 2m, 1m, 30s, 15s that divides every window,
+// leaves at least 4 samples in the shortest (a range needs two with Prometheus 3's left-open
+// windows too) and at most 9000 in the longest (promtool's test engine refuses queries that load
+// more than 10000 samples).
 std::optional<std::string> raw_unsupported(SloTests& st) {
   if (st.sli == nullptr) return "the SLI recordings are not generated (--disable-recordings)";
-  st.unit = kMin;
+  int64_t shortest = std::numeric_limits<int64_t>::max(), longest = 0;
+  std::vector<int64_t> wins;
   for (const auto& a : st.alerts) {
     if (uses_value(*a.rule)) return "an annotation of " + a.rule->alert + " uses {{$value}}";
     for (const Tier* t : a.tiers) {
-      if (t->short_ms % 15'000 || t->long_ms % 15'000) return "its windows are not whole multiples of 15s";
-      if (t->short_ms < 5 * kMin || t->short_ms % kMin || t->long_ms % kMin) st.unit = 15'000;
+      shortest = std::min(shortest, t->short_ms);
+      longest = std::max(longest, t->long_ms);
+      wins.push_back(t->short_ms);
+      wins.push_back(t->long_ms);
     }
   }
-  return std::nullopt;
+  for (const auto& t : st.r->tiers) longest = std::max(longest, t.long_ms);
+  for (int64_t u : std::initializer_list<int64_t>{5 * kMin, 2 * kMin, kMin, 30'000, 15'000}) {
+    bool divides = std::all_of(wins.begin(), wins.end(), [&](int64_t w) { return w % u == 0; });
+    if (divides && shortest >= 4 * u && longest / u <= 9000) {
+      st.unit = u;
+      return std::nullopt;
+    }
+  }
+  return "its windows need more than 9000 or fewer than 4 input samples at every sample interval from 15s to 5m";
 }
 
 // The labels the alert expression gives (what its templates see) and the alert's labels.

@@ -114,7 +114,7 @@ for name, args in CASES:
         # CRD output: promtool reads plain groups, the tests carry their own copy.
         # CRD output and multi-document specs: each test file has its own plain copy.
         plain = sorted(os.path.join(tests, f) for f in os.listdir(tests) if f.endswith(".rules.yml"))
-        rule_file = plain[0] if plain else rules
+        rule_file = min(plain, key=len) if plain else rules
         test_files = [t for t in test_files if not plain or os.path.basename(t).split("_test")[0] == os.path.basename(rule_file).split(".rules")[0]]
         rc, out = run(PROMTOOL, "check", "rules", rule_file)
         expect(rc == 0, name + ": promtool check rules", out)
