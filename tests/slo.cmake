@@ -44,12 +44,16 @@ ruleeval_slo_case(test-k8s 0 "9 passed, 0 failed" test -i specs/k8s.yaml)
 
 add_test(NAME "slo: promtool round trip and mutations"
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/slo_promtool_test.py $<TARGET_FILE:ruleeval> ${_slo})
-set_tests_properties("slo: promtool round trip and mutations" PROPERTIES LABELS integration TIMEOUT 600)
+set_tests_properties("slo: promtool round trip and mutations" PROPERTIES LABELS integration TIMEOUT 1800)
 
 ruleeval_slo_golden(pyrra-ratio -i specs/pyrra.yaml --style pyrra)
 ruleeval_slo_golden(pyrra-latency -i specs/pyrra-latency.yaml --style pyrra)
+ruleeval_slo_golden(pyrra-options -i specs/pyrra-options.yaml --style pyrra)
+ruleeval_slo_golden(pyrra-no-recordings -i specs/pyrra.yaml --style pyrra --disable-recordings)
 ruleeval_slo_case(pyrra-needs-style 1 "pyrra.yaml:2:1: Pyrra specs need --style pyrra" generate -i specs/pyrra.yaml)
-ruleeval_slo_case(test-pyrra 0 "51 passed, 0 failed" test -i specs/pyrra-latency.yaml --style pyrra)
+ruleeval_slo_case(test-pyrra 0 "53 passed, 0 failed" test -i specs/pyrra-latency.yaml --style pyrra)
+ruleeval_slo_case(test-pyrra-options 0 "18 passed, 0 failed" test -i specs/pyrra-options.yaml --style pyrra)
+ruleeval_slo_case(test-openslo-no-alerts 0 "no burn-rate alerts to test" test -i specs/openslo.yaml)
 ruleeval_slo_case(validate-promql 1 "bad/promql.yaml:4:4: sli error query is not valid PromQL: 1:16: unexpected end of input"
                   validate -i bad/promql.yaml)
 ruleeval_slo_case(bad-extra-label 2 "invalid label name \"1bad\"" generate -i specs/events.yaml -l 1bad=x)

@@ -29,7 +29,7 @@ ROOMS = {
                       ["rapidjson/", "fmt/", "httplib.h", "xxhash.h"]),
     "engine/testing": (["engine/promql", "engine/ruler", "rules"], ["fmt/", "re2/"]),
     "engine/replay": (["engine/daemon"], ["rapidjson/", "fmt/"]),
-    "slo": (["rules"], ["yaml-cpp/"]),
+    "slo": (["rules"], ["yaml-cpp/", "re2/"]),
     "notifiers": (["rules"], ["nlohmann/", "curl/", "yaml-cpp/", "re2/", "fmt/"]),
 }
 THIRD_PARTY = ["boost/", "curl/", "httplib.h", "rapidjson/", "fmt/", "re2/", "yaml-cpp/",

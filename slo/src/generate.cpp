@@ -6,6 +6,8 @@
 #include <tuple>
 
 #include "goyaml.hpp"
+#include "ruleeval/common/go_format.hpp"
+#include "ruleeval/common/labels.hpp"
 #include "ruleeval/parser/duration.hpp"
 #include "ruleeval/slo/slo.hpp"
 
@@ -28,29 +30,6 @@ std::string render_window(const std::string& tpl, const std::string& window) {
     last = pos + len;
   }
   return out + tpl.substr(last);
-}
-
-// Go's %q for label values (prometheus/common LabelSet.String).
-std::string go_quote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\x%02x", c);
-          out += b;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
 }
 
 StrMap id_labels(const Slo& s) {
@@ -87,9 +66,9 @@ std::vector<Tier> make_tiers(const Windows& w) {
 Rule alert_rule(const Slo& s, const AlertMeta& meta, const Tier& quick, const Tier& slow,
                 double budget_ratio) {
   std::string f = filter(s);
-  std::string eb = go_float(budget_ratio);
+  std::string eb = format_go_float(budget_ratio, 6);
   auto line = [&](int64_t win, double factor) {
-    return "    max(" + sli_metric(win) + f + " > (" + go_float(factor) + " * " + eb +
+    return "    max(" + sli_metric(win) + f + " > (" + format_go_float(factor, 6) + " * " + eb +
            ")) without (sloth_window)\n";
   };
   Rule r;
@@ -161,10 +140,10 @@ Result<SloResult> generate_sloth(const Slo& in, const SpecDoc& doc, const Genera
     auto add = [&](std::string rec, std::string expr) {
       meta.rules.push_back(Rule{std::move(rec), "", std::move(expr), "", base, {}});
     };
-    add("slo:objective:ratio", "vector(" + go_float(ratio) + ")");
-    add("slo:error_budget:ratio", "vector(1-" + go_float(ratio) + ")");
+    add("slo:objective:ratio", "vector(" + format_go_float(ratio, 6) + ")");
+    add("slo:error_budget:ratio", "vector(1-" + format_go_float(ratio, 6) + ")");
     double days = (static_cast<double>(s.period_ms / 3'600'000) + static_cast<double>(s.period_ms % 3'600'000) / 3.6e6) / 24;
-    add("slo:time_period:days", "vector(" + go_float(days) + ")");
+    add("slo:time_period:days", "vector(" + format_go_float(days, 6) + ")");
     add("slo:current_burn_rate:ratio", burn(tiers[0].short_ms));
     add("slo:period_burn_rate:ratio", burn(s.period_ms));
     add("slo:period_error_budget_remaining:ratio", "1 - slo:period_burn_rate:ratio" + f);
@@ -175,7 +154,7 @@ Result<SloResult> generate_sloth(const Slo& in, const SpecDoc& doc, const Genera
     meta.rules.back().labels = merge(base, {{"sloth_version", opts.version},
                                             {"sloth_mode", mode},
                                             {"sloth_spec", spec_kind_name(doc.kind)},
-                                            {"sloth_objective", go_float_f(s.objective)}});
+                                            {"sloth_objective", format_go_float_fixed(s.objective)}});
   }
 
   Group alerts{"sloth-slo-alerts-" + s.id, "", {}};

@@ -1,11 +1,8 @@
-// Go-compatible float printing and a YAML emitter that writes what go-yaml v2 (libyaml's emitter
+// A YAML emitter that writes what go-yaml v2 (libyaml's emitter
 // port, best width 80) writes for string maps and sequences: the shape of Sloth's output.
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <vector>
-#include <cmath>
-#include <cstdlib>
 #include <regex>
 #include <string>
 
@@ -13,69 +10,6 @@
 #include "ruleeval/slo/slo.hpp"
 
 namespace ruleeval::slo {
-
-namespace {
-// Shortest round-trip digits and decimal exponent: v = 0.d1d2d3... * 10^dp.
-void shortest_digits(double v, std::string& digits, int& dp) {
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-  std::string s(buf, r.ptr);
-  auto e = s.find('e');
-  std::string mant = s.substr(0, e);
-  int exp10 = std::atoi(s.c_str() + e + 1);
-  digits.clear();
-  for (char c : mant)
-    if (c >= '0' && c <= '9') digits += c;
-  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
-  dp = exp10 + 1;
-}
-
-std::string fixed_from(const std::string& digits, int dp) {
-  std::string out;
-  if (dp <= 0) {
-    out = "0.";
-    out.append(static_cast<size_t>(-dp), '0');
-    out += digits;
-  } else if (static_cast<size_t>(dp) >= digits.size()) {
-    out = digits;
-    out.append(static_cast<size_t>(dp) - digits.size(), '0');
-  } else {
-    out = digits.substr(0, static_cast<size_t>(dp)) + "." + digits.substr(static_cast<size_t>(dp));
-  }
-  return out;
-}
-}  // namespace
-
-std::string go_float(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  if (v == 0) return std::signbit(v) ? "-0" : "0";
-  std::string sign = v < 0 ? "-" : "";
-  std::string digits;
-  int dp = 0;
-  shortest_digits(std::fabs(v), digits, dp);
-  int exp = dp - 1;
-  if (exp < -4 || exp >= 6) {  // Go: shortest %g uses %e when exp < -4 || exp >= 6
-    std::string out = sign + digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
-    out += exp < 0 ? "e-" : "e+";
-    int a = exp < 0 ? -exp : exp;
-    if (a < 10) out += "0";
-    out += std::to_string(a);
-    return out;
-  }
-  return sign + fixed_from(digits, dp);
-}
-
-std::string go_float_f(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  if (v == 0) return "0";
-  std::string digits;
-  int dp = 0;
-  shortest_digits(std::fabs(v), digits, dp);
-  return (v < 0 ? "-" : "") + fixed_from(digits, dp);
-}
 
 namespace yaml {
 

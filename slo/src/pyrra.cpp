@@ -1,13 +1,16 @@
-// Pyrra (pyrra.dev/v1alpha1 ServiceLevelObjective) burn-rate rules, as Pyrra's
-// Objective.Burnrates() builds them: one <metric>:burnrate<window> recording per window and four
-// ErrorBudgetBurn alerts (factors 14, 7, 2, 1 with windows scaled to the SLO window, `for`,
-// short/long/severity/exhaustion labels). Pyrra's "-increase" group (increase recordings and
-// absent alerts) and its generic rules are not generated.
+// Pyrra (pyrra.dev/v1alpha1 ServiceLevelObjective) rules, as Pyrra's `generate` writes them
+// (slo/rules.go, performanceOverAccuracy off): first the "<name>-increase" group
+// (IncreaseRules(): increase/count/sum recordings over the SLO window and the absent alerts), then
+// the "<name>" group (Burnrates(): one <metric>:burnrate<window> recording per window and four
+// ErrorBudgetBurn alerts, factors 14, 7, 2, 1 with windows scaled to the SLO window, `for`,
+// short/long/severity/exhaustion labels). Pyrra's optional generic rules are not generated.
 #include <algorithm>
 #include <cmath>
 #include <set>
 
 #include "goyaml.hpp"
+#include "ruleeval/common/go_format.hpp"
+#include "ruleeval/common/labels.hpp"
 #include "ruleeval/parser/duration.hpp"
 #include "ruleeval/parser/promql.hpp"
 #include "ruleeval/slo/slo.hpp"
@@ -37,9 +40,11 @@ int64_t round_minute(double ms) {
   return static_cast<int64_t>(std::floor(ms / 60'000.0 + 0.5)) * 60'000;
 }
 
+// A metric selector as Pyrra keeps it: the name and every matcher, the implicit
+// __name__="<name>" one included (Prometheus's parser appends it last).
 struct Sel {
   std::string name;
-  std::vector<promql::LabelMatcher> matchers;  // without __name__, sorted by name
+  std::vector<promql::LabelMatcher> matchers;
 };
 
 Result<Sel> selector(const std::string& s, const SourceLocation& where, const char* what) {
@@ -47,43 +52,111 @@ Result<Sel> selector(const std::string& s, const SourceLocation& where, const ch
   if (!e) return make_error(std::string(what) + ": invalid metric selector \"" + s + "\"", where);
   const auto* vs = (*e)->as<promql::VectorSelector>();
   if (vs == nullptr || vs->name.empty()) return make_error(std::string(what) + ": a metric name is required in \"" + s + "\"", where);
-  Sel out{vs->name, {}};
-  for (const auto& m : vs->matchers)
-    if (m.name != "__name__") out.matchers.push_back(m);
-  std::stable_sort(out.matchers.begin(), out.matchers.end(),
-                   [](const auto& a, const auto& b) { return a.name < b.name; });
-  return out;
+  return Sel{vs->name, vs->matchers};
 }
 
-std::string quote(const std::string& v) {
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
+// labels.Matcher.String(): name, operator, strconv.Quote(value).
 std::string matcher_str(const promql::LabelMatcher& m) {
-  return m.name + std::string(promql::to_string(m.op)) + quote(m.value);
+  return m.name + std::string(promql::to_string(m.op)) + go_quote(m.value);
 }
 
+// parser.VectorSelector.String(): the name, then the matchers sorted as strings, without the
+// __name__ matcher that repeats the name.
 std::string sel_str(const Sel& s) {
-  std::string out = s.name;
-  if (s.matchers.empty()) return out;
-  out += "{";
-  for (size_t i = 0; i < s.matchers.size(); ++i) out += (i ? "," : "") + matcher_str(s.matchers[i]);
+  std::vector<std::string> ms;
+  for (const auto& m : s.matchers) {
+    if (m.name == "__name__" && m.op == promql::MatchOp::Equal && m.value == s.name) continue;
+    ms.push_back(matcher_str(m));
+  }
+  std::sort(ms.begin(), ms.end());
+  if (ms.empty()) return s.name;
+  std::string out = s.name + "{";
+  for (size_t i = 0; i < ms.size(); ++i) out += (i ? "," : "") + ms[i];
   return out + "}";
 }
 
-std::string strip_suffix(std::string s) {
-  for (std::string suf : {"_total", "_count"})
-    if (s.size() > suf.size() && s.ends_with(suf)) s.resize(s.size() - suf.size());
+std::string trim_suffix(std::string s, std::string_view suf) {
+  if (s.ends_with(suf)) s.resize(s.size() - suf.size());
   return s;
+}
+
+// BurnrateName's metric: _total, then _count, trimmed.
+std::string burnrate_metric(const std::string& name) { return trim_suffix(trim_suffix(name, "_total"), "_count"); }
+// increaseName: _total, _count, then _bucket, trimmed.
+std::string increase_name(const std::string& name, int64_t window_ms) {
+  return trim_suffix(burnrate_metric(name), "_bucket") + ":increase" + prom_duration(window_ms);
+}
+
+// increaseInterval(): the -increase group's evaluation interval grows with the SLO window.
+int64_t increase_interval(int64_t window_ms) {
+  const int64_t day = 86'400'000;
+  const int64_t limits[] = {7, 14, 21, 28, 35, 42, 49};
+  int64_t interval = 30'000;
+  for (int64_t l : limits) {
+    if (window_ms < l * day) return interval;
+    interval += 30'000;
+  }
+  return interval;  // 240s for 8w and more
+}
+
+// `sum by (a, b) (` or `sum(`: AggregateExpr.String() drops an empty grouping.
+std::string sum_open(const std::vector<std::string>& grouping) {
+  if (grouping.empty()) return "sum(";
+  std::string by = "sum by (";
+  for (size_t i = 0; i < grouping.size(); ++i) by += (i ? ", " : "") + grouping[i];
+  return by + ") (";
+}
+
+std::vector<std::string> sorted_unique(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+bool is_regex(const promql::LabelMatcher& m) {
+  return m.op == promql::MatchOp::Regex || m.op == promql::MatchOp::NotRegex;
+}
+
+// groupingLabels(): labels the errors selector matches on that the total one does not, but `le`.
+std::vector<std::string> extra_error_labels(const Sel& errors, const Sel& total) {
+  std::vector<std::string> out;
+  for (const auto& m : errors.matchers) {
+    bool in_total = std::any_of(total.matchers.begin(), total.matchers.end(), [&](const auto& t) { return t.name == m.name; });
+    if (!in_total && m.name != "le") out.push_back(m.name);
+  }
+  return out;
+}
+
+// The labels of the metric's equality matchers (not __name__) added to `base`.
+StrMap with_equal_matchers(StrMap base, const Sel& s) {
+  for (const auto& m : s.matchers)
+    if (m.op == promql::MatchOp::Equal && m.name != "__name__") base[m.name] = m.value;
+  return base;
+}
+
+struct W {
+  std::string sev;
+  int64_t short_ms, long_ms, for_ms;
+  double factor;
+};
+
+// Windows(sloWindow): scaled from 28d.
+std::vector<W> pyrra_windows(int64_t period_ms) {
+  double w = static_cast<double>(period_ms);
+  return {
+      {"critical", round_minute(w / (28 * 24 * 12)), round_minute(w / (28 * 24)), round_minute(w / (28 * 24 * 30)), 14},
+      {"critical", round_minute(w / (28 * 24 * 2)), round_minute(w / (28 * 4)), round_minute(w / (28 * 24 * 4)), 7},
+      {"warning", round_minute(w / (28 * 12)), round_minute(w / 28), round_minute(w / (28 * 24)), 2},
+      {"warning", round_minute(w / (28 * 4)), round_minute(w / 7), round_minute(w / (28 * 8)), 1},
+  };
+}
+
+// AbsentDuration(): the time the fastest tier needs to fire when every request fails, plus its
+// `for`, rounded to the minute.
+int64_t absent_duration(const W& w, double target) {
+  double threshold = w.factor * (1 - target);
+  auto secs = static_cast<int64_t>(threshold * static_cast<double>(w.long_ms / 1000));
+  return round_minute(static_cast<double>(secs * 1000 + w.for_ms));
 }
 
 }  // namespace
@@ -93,17 +166,10 @@ Result<SloResult> generate_pyrra(const Slo& in, const GenerateOptions& opts) {
   res.slo = in;
   const Slo& s = res.slo;
   const PyrraIndicator& ind = s.pyrra;
-  std::string slo_name = s.name;
+  const std::string& slo_name = s.name;
+  const double target = s.objective / 100;
 
-  // Windows(sloWindow): scaled from 28d.
-  double w = static_cast<double>(s.period_ms);
-  struct W { std::string sev; int64_t short_ms, long_ms, for_ms; double factor; };
-  std::vector<W> ws = {
-      {"critical", round_minute(w / (28 * 24 * 12)), round_minute(w / (28 * 24)), round_minute(w / (28 * 24 * 30)), 14},
-      {"critical", round_minute(w / (28 * 24 * 2)), round_minute(w / (28 * 4)), round_minute(w / (28 * 24 * 4)), 7},
-      {"warning", round_minute(w / (28 * 12)), round_minute(w / 28), round_minute(w / (28 * 24)), 2},
-      {"warning", round_minute(w / (28 * 4)), round_minute(w / 7), round_minute(w / (28 * 8)), 1},
-  };
+  std::vector<W> ws = pyrra_windows(s.period_ms);
   for (const auto& x : ws)
     if (x.short_ms <= 0) return make_error("the SLO window " + prom_duration(s.period_ms) + " is too short for Pyrra's windows", s.where);
   std::set<int64_t> rates;
@@ -113,7 +179,6 @@ Result<SloResult> generate_pyrra(const Slo& in, const GenerateOptions& opts) {
   }
 
   Sel total, errors;
-  std::string metric_for_name;
   switch (ind.kind) {
     case PyrraIndicator::Ratio:
     case PyrraIndicator::Latency: {
@@ -135,93 +200,159 @@ Result<SloResult> generate_pyrra(const Slo& in, const GenerateOptions& opts) {
     case PyrraIndicator::None:
       return make_error("the Pyrra indicator is missing", s.where);
   }
-  metric_for_name = strip_suffix(total.name);
-
-  std::vector<std::string> grouping = ind.grouping;
-  std::sort(grouping.begin(), grouping.end());
-  grouping.erase(std::unique(grouping.begin(), grouping.end()), grouping.end());
-  std::string by;
-  if (!grouping.empty()) {
-    by = " by (";
-    for (size_t i = 0; i < grouping.size(); ++i) by += (i ? ", " : "") + grouping[i];
-    by += ")";
+  double latency_secs = 0;
+  if (ind.kind == PyrraIndicator::LatencyNative) {
+    auto lat = parse_duration(ind.latency);
+    if (!lat || *lat <= 0) return make_error("latencyNative.latency: a positive duration is required, got \"" + ind.latency + "\"", s.where);
+    latency_secs = static_cast<double>(*lat) / 1000;
   }
-  const std::string sum_open = by.empty() ? std::string("sum(") : "sum" + by + " (";
-  auto grouped = [&](const std::string& l) {
-    return std::find(grouping.begin(), grouping.end(), l) != grouping.end();
-  };
 
+  // commonRuleLabels / commonRuleAnnotations: the pyrra.dev/ labels and annotations of the object.
   StrMap common = {{"slo", slo_name}};
   for (const auto& [k, v] : s.labels)
     if (k.starts_with("pyrra.dev/")) common[k.substr(10)] = v;
-  common = [&] {
-    StrMap m = common;
-    for (const auto& [k, v] : opts.extra_labels) m[k] = v;
-    return m;
-  }();
+  for (const auto& [k, v] : opts.extra_labels) common[k] = v;
+  StrMap annotations;
+  for (const auto& [k, v] : s.pyrra_annotations)
+    if (k.starts_with("pyrra.dev/")) annotations[k.substr(10)] = v;
 
+  const std::vector<std::string> grouping = sorted_unique(ind.grouping);
+  auto grouped = [&](const std::string& l) { return std::find(grouping.begin(), grouping.end(), l) != grouping.end(); };
+  const bool alerts = !opts.disable_alerts;
+
+  // ---- the -increase group ---------------------------------------------------------------------
+  Group inc{slo_name + "-increase", prom_duration(increase_interval(s.period_ms)), {}};
+  const std::string W = "[" + prom_duration(s.period_ms) + "]";
+  auto absent_alert = [&](const Sel& sel, StrMap labels) {
+    labels["severity"] = "critical";
+    return Rule{"", s.pyrra_absent_name, "absent(" + sel_str(sel) + ") == 1",
+                prom_duration(absent_duration(ws[0], target)), std::move(labels), annotations};
+  };
+  const bool absent = s.pyrra_absent_alerts && alerts;
+  switch (ind.kind) {
+    case PyrraIndicator::Ratio:
+    case PyrraIndicator::Latency: {
+      std::vector<std::string> g = grouping;
+      for (auto& l : extra_error_labels(errors, total)) g.push_back(l);
+      for (const auto& m : total.matchers)
+        if (is_regex(m)) g.push_back(m.name);
+      g = sorted_unique(g);
+      StrMap labels = with_equal_matchers(common, total);
+      for (const auto& l : g) labels.erase(l);
+      auto increase = [&](const Sel& sel) { return sum_open(g) + "increase(" + sel_str(sel) + W + "))"; };
+      if (ind.kind == PyrraIndicator::Ratio) {
+        inc.rules.push_back(Rule{increase_name(total.name, s.period_ms), "", increase(total), "", labels, {}});
+        if (absent) inc.rules.push_back(absent_alert(total, labels));
+        if (errors.name != total.name) {
+          inc.rules.push_back(Rule{increase_name(errors.name, s.period_ms), "", increase(errors), "", labels, {}});
+          if (absent) inc.rules.push_back(absent_alert(errors, labels));
+        }
+      } else {
+        std::string le;
+        for (const auto& m : errors.matchers)
+          if (m.name == "le") {
+            le = m.value;
+            break;
+          }
+        StrMap labels_le = labels;
+        labels_le["le"] = le;
+        inc.rules.push_back(Rule{increase_name(total.name, s.period_ms), "", increase(total), "", labels, {}});
+        inc.rules.push_back(Rule{increase_name(errors.name, s.period_ms), "", increase(errors), "", labels_le, {}});
+        if (absent) {
+          inc.rules.push_back(absent_alert(total, labels));
+          inc.rules.push_back(absent_alert(errors, labels_le));
+        }
+      }
+      break;
+    }
+    case PyrraIndicator::LatencyNative: {
+      // Pyrra keeps this grouping as written (no sort) and no absent alert.
+      StrMap labels = with_equal_matchers(common, total);
+      const std::string sum = sum_open(ind.grouping) + "increase(" + sel_str(total) + W + "))";
+      const std::string name = increase_name(total.name, s.period_ms);
+      inc.rules.push_back(Rule{name, "", "histogram_count(" + sum + ")", "", labels, {}});
+      StrMap labels_le = labels;
+      labels_le["le"] = format_go_float(latency_secs, 6);  // fmt's %g
+      inc.rules.push_back(Rule{name, "", "histogram_fraction(0, " + format_go_float_fixed(latency_secs) + ", " + sum +
+                                             ") * histogram_count(" + sum + ")", "", labels_le, {}});
+      break;
+    }
+    case PyrraIndicator::BoolGauge: {
+      // Every label the metric selector names is grouped by, __name__ included (Pyrra's
+      // increaseRuleBoolGauge over the matchers its parser returns).
+      std::vector<std::string> g = grouping;
+      for (const auto& m : total.matchers) g.push_back(m.name);
+      g = sorted_unique(g);
+      StrMap labels = with_equal_matchers(common, total);
+      for (const auto& l : g) labels.erase(l);
+      const std::string sel = sel_str(total) + W + "))";
+      inc.rules.push_back(Rule{total.name + ":count" + prom_duration(s.period_ms), "", sum_open(g) + "count_over_time(" + sel, "", labels, {}});
+      inc.rules.push_back(Rule{total.name + ":sum" + prom_duration(s.period_ms), "", sum_open(g) + "sum_over_time(" + sel, "", labels, {}});
+      if (absent) inc.rules.push_back(absent_alert(total, labels));
+      break;
+    }
+    case PyrraIndicator::None:
+      break;
+  }
+
+  // ---- the burn-rate group ---------------------------------------------------------------------
+  const std::string metric_for_name = burnrate_metric(total.name);
+  const std::string sum = sum_open(grouping);
   StrMap rule_labels = common;
   for (const auto& m : total.matchers)
-    if (m.op == promql::MatchOp::Equal && !grouped(m.name)) rule_labels[m.name] = m.value;
+    if (m.op == promql::MatchOp::Equal && m.name != "__name__" && !grouped(m.name)) rule_labels[m.name] = m.value;
 
   auto burnrate = [&](int64_t win) -> std::string {
     const std::string r = "[" + prom_duration(win) + "]";
-    auto sum = [&](const std::string& fn, const Sel& sel) { return sum_open + fn + "(" + sel_str(sel) + r + "))"; };
+    auto agg = [&](const std::string& fn, const Sel& sel) { return sum + fn + "(" + sel_str(sel) + r + "))"; };
     switch (ind.kind) {
       case PyrraIndicator::Ratio:
-        return sum("rate", errors) + " / " + sum("rate", total);
+        return agg("rate", errors) + " / " + agg("rate", total);
       case PyrraIndicator::Latency:
-        return "(" + sum("rate", total) + " - " + sum("rate", errors) + ") / " + sum("rate", total);
-      case PyrraIndicator::LatencyNative: {
-        auto lat = parse_duration(ind.latency);
-        double secs = lat ? static_cast<double>(*lat) / 1000 : 0;
-        return "1 - histogram_fraction(0, " + go_float_f(secs) + ", " + sum("rate", total) + ")";
-      }
+        return "(" + agg("rate", total) + " - " + agg("rate", errors) + ") / " + agg("rate", total);
+      case PyrraIndicator::LatencyNative:
+        return "1 - histogram_fraction(0, " + format_go_float_fixed(latency_secs) + ", " + agg("rate", total) + ")";
       case PyrraIndicator::BoolGauge:
-        return "(" + sum("count_over_time", total) + " - " + sum("sum_over_time", total) + ") / " +
-               sum("count_over_time", total);
+        return "(" + agg("count_over_time", total) + " - " + agg("sum_over_time", total) + ") / " +
+               agg("count_over_time", total);
       case PyrraIndicator::None:
         break;
     }
     return "";
   };
-  if (ind.kind == PyrraIndicator::LatencyNative) {
-    auto lat = parse_duration(ind.latency);
-    if (!lat || *lat <= 0) return make_error("latencyNative.latency: a positive duration is required, got \"" + ind.latency + "\"", s.where);
-  }
   auto name_of = [&](int64_t win) { return metric_for_name + ":burnrate" + prom_duration(win); };
 
   Group g{slo_name, "30s", {}};
   for (int64_t r : rates) g.rules.push_back(Rule{name_of(r), "", burnrate(r), "", rule_labels, {}});
 
-  if (s.pyrra_burnrate_alerts && !opts.disable_alerts) {
+  res.error_budget_ratio = 1 - target;
+  if (s.pyrra_burnrate_alerts && alerts) {
     std::vector<std::string> am;
     for (const auto& m : total.matchers) {
-      if (!grouped(m.name) && (m.op == promql::MatchOp::Regex || m.op == promql::MatchOp::NotRegex)) continue;
+      if (m.name == "__name__") continue;
+      if (!grouped(m.name) && is_regex(m)) continue;
       am.push_back(matcher_str(m));
     }
-    am.push_back("slo=" + quote(slo_name));
+    am.push_back("slo=\"" + slo_name + "\"");  // Pyrra's fmt.Sprintf(`slo="%s"`)
     std::sort(am.begin(), am.end());
     std::string ms;
     for (size_t i = 0; i < am.size(); ++i) ms += (i ? "," : "") + am[i];
-    std::string target = go_float_f(s.objective / 100);
-    double eb = 1 - s.objective / 100;
-    res.error_budget_ratio = eb;
+    const std::string tgt = format_go_float_fixed(target);
     for (const auto& x : ws) {
       char f[32];
       std::snprintf(f, sizeof f, "%.0f", x.factor);
       Rule r;
       r.alert = s.pyrra_alert_name;
-      r.expr = name_of(x.short_ms) + "{" + ms + "} > (" + f + " * (1-" + target + ")) and " + name_of(x.long_ms) + "{" +
-               ms + "} > (" + f + " * (1-" + target + "))";
-      r.for_ = go_duration(x.for_ms);
-      r.labels = common;
-      for (const auto& m : total.matchers)
-        if (m.op == promql::MatchOp::Equal && !grouped(m.name)) r.labels[m.name] = m.value;
+      r.expr = name_of(x.short_ms) + "{" + ms + "} > (" + f + " * (1-" + tgt + ")) and " + name_of(x.long_ms) + "{" +
+               ms + "} > (" + f + " * (1-" + tgt + "))";
+      // The ratio alerts print `for` with time.Duration (2m0s), the others with model.Duration.
+      r.for_ = ind.kind == PyrraIndicator::Ratio ? go_duration(x.for_ms) : prom_duration(x.for_ms);
+      r.labels = rule_labels;
       r.labels["short"] = prom_duration(x.short_ms);
       r.labels["long"] = prom_duration(x.long_ms);
       r.labels["severity"] = x.sev;
       r.labels["exhaustion"] = prom_duration(static_cast<int64_t>(static_cast<double>(s.period_ms / 1000) / x.factor) * 1000);
+      r.annotations = annotations;
       g.rules.push_back(std::move(r));
       Tier t;
       t.id = prom_duration(x.short_ms) + "/" + prom_duration(x.long_ms);
@@ -233,10 +364,10 @@ Result<SloResult> generate_pyrra(const Slo& in, const GenerateOptions& opts) {
       res.tiers.push_back(t);
     }
   }
-  if (opts.disable_recordings) {
-    std::erase_if(g.rules, [](const Rule& r) { return !r.record.empty(); });
+  for (Group* grp : {&inc, &g}) {
+    if (opts.disable_recordings) std::erase_if(grp->rules, [](const Rule& r) { return !r.record.empty(); });
+    if (!grp->rules.empty()) res.groups.push_back(std::move(*grp));
   }
-  if (!g.rules.empty()) res.groups.push_back(std::move(g));
   return res;
 }
 

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -176,27 +177,28 @@ int write_tests(const SloArgs& a, const Generated& g, const fs::path& dir, const
                 std::vector<fs::path>& tests) {
   slo::GenerateOptions go;
   std::string stem = g.spec.stem().string();
-  fs::path rules;
-  if (rules_file && !is_k8s_output(g) && g.results.size() == 1) {
-    rules = *rules_file;
-  } else {
-    // promtool reads plain rule groups, and only a file's first YAML document: the tests get
-    // their own single-document copy of every group.
-    rules = dir / (stem + ".rules.yml");
+  // promtool reads plain rule groups, and only a file's first YAML document: the tests get their
+  // own single-document copy of the groups. One copy per document, so that the tests of one SLO
+  // object do not see another's alerts (Pyrra's absent alerts share their name).
+  auto rules_for = [&](size_t doc) -> std::optional<fs::path> {
+    if (rules_file && !is_k8s_output(g) && g.results.size() == 1) return *rules_file;
+    fs::path rules = dir / (stem + (doc ? "-" + std::to_string(doc) : "") + ".rules.yml");
     std::vector<slo::Group> groups;
-    for (const auto& r : g.results)
-      for (const auto& s : r.slos)
-        for (const auto& gr : s.groups) groups.push_back(gr);
-    std::string txt = slo::render_groups_yaml(groups);
-    if (!write_all(rules, txt)) {
+    for (const auto& s : g.results[doc].slos)
+      for (const auto& gr : s.groups) groups.push_back(gr);
+    if (!write_all(rules, slo::render_groups_yaml(groups))) {
       std::cerr << rules.string() << ": cannot write file\n";
-      return 2;
+      return std::nullopt;
     }
-  }
-  std::error_code ec;
-  fs::path rel = fs::relative(fs::absolute(rules, ec), fs::absolute(dir, ec), ec);
+    return rules;
+  };
   int i = 0;
-  for (const auto& r : g.results) {
+  for (size_t doc = 0; doc < g.results.size(); ++doc) {
+    const auto& r = g.results[doc];
+    auto rules = rules_for(doc);
+    if (!rules) return 2;
+    std::error_code ec;
+    fs::path rel = fs::relative(fs::absolute(*rules, ec), fs::absolute(dir, ec), ec);
     auto t = slo::generate_tests(r, rel.string(), go);
     if (!t) {
       if (t.error().message.find("no burn-rate alerts") != std::string::npos) {

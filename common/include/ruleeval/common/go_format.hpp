@@ -10,4 +10,8 @@ namespace ruleeval {
 // it is 21. "NaN", "+Inf", "-Inf", "-0" as Go prints them.
 std::string format_go_float(double v, int exp_limit);
 
+// Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest digits that round-trip, never an
+// exponent (0.00001, 1000000000000000000000).
+std::string format_go_float_fixed(double v);
+
 }  // namespace ruleeval

@@ -79,8 +79,10 @@ struct Slo {
   // Pyrra
   PyrraIndicator pyrra;
   std::string pyrra_alert_name = "ErrorBudgetBurn";
+  std::string pyrra_absent_name = "SLOMetricAbsent";
   bool pyrra_burnrate_alerts = true;
   bool pyrra_absent_alerts = true;
+  StrMap pyrra_annotations;  // metadata.annotations (the pyrra.dev/ ones go to the alerts)
 };
 
 struct SpecDoc {
@@ -159,9 +161,21 @@ std::string render_groups_yaml(const std::vector<Group>& groups);
 Result<std::string> generate_tests(const DocResult& res, const std::string& rule_file,
                                    const GenerateOptions& opts);
 
-// Go's strconv.FormatFloat(v, 'g', -1, 64) (also fmt's %v and %g for float64).
-std::string go_float(double v);
-// Go's strconv.FormatFloat(v, 'f', -1, 64).
-std::string go_float_f(double v);
+// ---- raw input series of an SLI (sli_model.cpp) ----------------------------------------------
+// The series an SLI query reads and two mixes of them, one the query rates as all good (error
+// ratio 0), one as all bad (1): feeding p·bad + (1−p)·good gives an error ratio of exactly p.
+struct SliModel {
+  bool gauge = false;           // *_over_time over gauges (else rate/increase over counters)
+  std::vector<StrMap> series;   // label sets, __name__ included
+  std::vector<double> bad, good;  // per series: the share of the traffic (counters) or the level (gauges)
+  StrMap out_labels;            // the labels of the query's single result series
+};
+
+// `expr` is the SLI query for one window. Error: why its input cannot be synthesised.
+Result<SliModel> derive_sli_model(const std::string& expr);
+
+// The error ratio the query gives for per-series rates (counters) or levels (gauges) `x`
+// (for tests). NaN when it gives no single result.
+double eval_sli(const std::string& expr, const SliModel& m, const std::vector<double>& x);
 
 }  // namespace ruleeval::slo
