@@ -342,6 +342,8 @@ class ProvisioningDecoder {
       }
     }
     first_query_scalar_ = Scalar{};
+    spec.queries = std::move(queries_);
+    queries_.clear();
     spec.dag = std::move(dag);
     rule.grafana = std::move(spec);
     return rule;
@@ -676,7 +678,9 @@ class ProvisioningDecoder {
     n.expr_line = s.pos.line;
     n.expr_col = s.pos.col;
     if (!first_query_scalar_.present) first_query_scalar_ = s;
-    auto parsed = promql::parse(s.value);
+    promql::ParseOptions po;
+    po.experimental_functions = ctx_.opts().experimental_promql;
+    auto parsed = promql::parse(s.value, po);
     if (!parsed) {
       const auto& e = parsed.error();
       // The first query is reported by the file's PromQL pass (rule.expr); the others here.
@@ -687,6 +691,7 @@ class ProvisioningDecoder {
       return std::nullopt;
     }
     n.ast = std::shared_ptr<const promql::Expr>(std::move(*parsed));
+    queries_.push_back(GrafanaSpec::Query{n.ref_id, s, n.ast});
     const bool instant = scalar_or_empty(child(model, "instant")) == "true";
     const bool range = scalar_or_empty(child(model, "range")) == "true";
     n.instant = instant;
@@ -788,6 +793,7 @@ class ProvisioningDecoder {
 
   YamlContext& ctx_;
   Scalar first_query_scalar_;
+  std::vector<GrafanaSpec::Query> queries_;  // of the current rule
   std::set<std::string> broken_;  // refIds of the current rule whose entry did not decode
 };
 

@@ -113,6 +113,14 @@ struct GrafanaSpec {
   bool paused = false;        // isPaused: not evaluated
   std::string record_metric;  // record.metric of a Grafana recording rule (kind Recording)
   std::string receiver;       // notification_settings.receiver (routes the rule's alerts)
+  // Every Prometheus query of the DAG with its source, for the PromQL lint checks (the first one
+  // is also `query` / rule.expr).
+  struct Query {
+    std::string ref_id;
+    Scalar expr;
+    std::shared_ptr<const promql::Expr> ast;
+  };
+  std::vector<Query> queries;
 };
 
 struct Rule {
