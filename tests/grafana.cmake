@@ -15,9 +15,23 @@ set_tests_properties(
 
 # Every Prometheus query of a Grafana rule is linted, not only the first.
 set(_gd "${CMAKE_CURRENT_SOURCE_DIR}/testdata/grafana")
-ruleeval_lint_test("Grafana rule: PromQL checks run on the second query (rate window)" cli
-                   EXPECT 1 ARGS --fail-on warning ${_gd}/multi_query_lint.yaml
-                   MATCH "multi_query_lint.yaml:27:39: warning: rate\\(\\) over \\[30s\\][^\n]*promql/rate")
-ruleeval_lint_test("Grafana rule: PromQL checks run on the second query (regexp)" cli
-                   EXPECT 1 ARGS --fail-on warning ${_gd}/multi_query_lint.yaml
-                   MATCH "multi_query_lint.yaml:27:64: warning: unnecessary regexp match on a static string code=~\"500\"")
+set(_gexpect ${CMAKE_CURRENT_SOURCE_DIR}/testdata/rules/expect_exit.cmake)
+# grafana_cli_test(NAME EXPECT <rc> ARGS <args...> [MATCH re] [NOMATCH re])
+function(grafana_cli_test name)
+  cmake_parse_arguments(T "" "EXPECT;MATCH;NOMATCH" "ARGS" ${ARGN})
+  string(REPLACE ";" "|" _args "${T_ARGS}")
+  set(_defs -DCMD=$<TARGET_FILE:ruleeval>|${_args} -DEXPECT=${T_EXPECT})
+  foreach(opt MATCH NOMATCH)
+    if(DEFINED T_${opt})
+      list(APPEND _defs "-D${opt}=${T_${opt}}")
+    endif()
+  endforeach()
+  add_test(NAME "grafana: ${name}" COMMAND ${CMAKE_COMMAND} ${_defs} -P ${_gexpect})
+  set_tests_properties("grafana: ${name}" PROPERTIES LABELS cli)
+endfunction()
+grafana_cli_test("PromQL checks run on the second query of a rule (rate window)"
+                 EXPECT 1 ARGS lint --fail-on warning ${_gd}/multi_query_lint.yaml
+                 MATCH "multi_query_lint.yaml:27:39: warning: rate\\(\\) over \\[30s\\][^\n]*promql/rate")
+grafana_cli_test("PromQL checks run on the second query of a rule (regexp)"
+                 EXPECT 1 ARGS lint --fail-on warning ${_gd}/multi_query_lint.yaml
+                 MATCH "multi_query_lint.yaml:27:64: warning: unnecessary regexp match on a static string code=~\"500\"")
