@@ -17,7 +17,7 @@ namespace ruleeval::rules {
 
 namespace {
 
-constexpr std::array<CheckInfo, 25> kChecks = {{
+constexpr std::array<CheckInfo, 24> kChecks = {{
     {"yaml/parse", Severity::Error, "invalid YAML, wrong field types, unknown fields, duplicate keys"},
     {"rule/format", Severity::Error, "what promtool's rulefmt.Validate rejects"},
     {"promql/syntax", Severity::Error, "PromQL parse errors"},
@@ -25,8 +25,6 @@ constexpr std::array<CheckInfo, 25> kChecks = {{
      "template syntax errors; $value/query in labels; labels the query cannot return"},
     {"grafana/unsupported", Severity::Error, "Grafana expressions ruleeval cannot evaluate"},
     {"grafana/math", Severity::Error, "Grafana math expression syntax errors"},
-    {"grafana/notifications", Severity::Error,
-     "Grafana contact points, notification policies and mute timings the notifier cannot use"},
     {"grafana/dag", Severity::Error,
      "Grafana refIds: unknown, cyclic or duplicate refIds, a missing condition node"},
     {"group/duplicate", Severity::Error, "a group name used twice"},
