@@ -204,14 +204,14 @@ class ProvisioningDecoder {
   // Grafana keeps it in the rule; its Alertmanager skips labels with an empty value
   // (PutAlerts), so nothing of it reaches a notification. An empty name with a value would make
   // Grafana's Alertmanager reject every alert of the rule ("invalid label set"): refused.
-  std::vector<KeyValue> labels_of(const yml::Node& v) {
+  std::vector<KeyValue> labels_of(const yml::Node& v, std::string_view what = "label") {
     auto kvs = ctx_.string_map(v);
     for (const auto& kv : kvs) {
       if (kv.key.empty() && !kv.value.value.empty()) {
         ctx_.error("rule/format",
-                   fmt::format("label with an empty name (value \"{}\"): Grafana's Alertmanager "
+                   fmt::format("{} with an empty name (value \"{}\"): Grafana's Alertmanager "
                                "rejects the rule's alerts",
-                               kv.value.value),
+                               what, kv.value.value),
                    kv.key_pos.known() ? kv.key_pos : ctx_.pos(v), "", "");
       }
     }
@@ -257,7 +257,7 @@ class ProvisioningDecoder {
       } else if (key == "labels") {
         rule.labels = labels_of(v);
       } else if (key == "annotations") {
-        rule.annotations = labels_of(v);
+        rule.annotations = labels_of(v, "annotation");
       } else if (key == "noDataState") {
         auto s = ctx_.string_value(v);
         if (auto st = parse_no_data_state(s.value)) {
