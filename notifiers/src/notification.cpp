@@ -1,4 +1,5 @@
 #include "ruleeval/notifiers/notification.hpp"
+#include "ruleeval/notifiers/grafana_provisioning.hpp"
 #include "ruleeval/common/escape.hpp"
 #include "ruleeval/common/time_format.hpp"
 
@@ -54,7 +55,7 @@ NotificationData make_notification_data(std::string receiver, std::string group_
     bool resolved = a.resolved_at(now);
     any_firing |= !resolved;
     ad.status = resolved ? "resolved" : "firing";
-    ad.labels = a.labels;
+    ad.labels = without_grafana_private_labels(a.labels);  // routed on, not shown
     ad.annotations = a.annotations;
     ad.starts_at = a.starts_at;
     // Alertmanager shows the zero time for alerts that are still firing.
@@ -68,6 +69,11 @@ NotificationData make_notification_data(std::string receiver, std::string group_
     as.push_back(&a.annotations);
   }
   d.status = any_firing ? "firing" : "resolved";
+  if (!alerts.empty() && alerts.front().labels.has("__alert_rule_uid__")) {
+    LabelsBuilder gb(d.group_labels);
+    gb.set("__alert_rule_uid__", "x");  // marks the set as a Grafana alert's for the filter
+    d.group_labels = without_grafana_private_labels(gb.build());
+  }
   d.common_labels = common_of(ls);
   d.common_annotations = common_of(as);
   return d;

@@ -338,6 +338,31 @@ const promql::Expr* find_call(const promql::Expr& root, std::string_view a, std:
   return found;
 }
 
+void check_alert_promql(Emitter& em, const RuleGroup& g, const Rule& r, const LintConfig& cfg) {
+  const promql::Expr* absent = find_call(*r.ast, "absent", "absent_over_time");
+  if (absent != nullptr && r.for_.ms < 2 * cfg.scrape_interval_ms) {
+    em.add("alerts/absent",
+           fmt::format("absent() fires after a single missed scrape; set for: to at least {} (2 "
+                       "scrape intervals)",
+                       format_duration(2 * cfg.scrape_interval_ms)),
+           node_pos(em.file(), r, *absent), g.name, r.name);
+  }
+  promql::walk(*r.ast, [&](const promql::Expr& e) {
+    const auto* a = e.as<promql::Aggregate>();
+    if (a == nullptr) return;
+    using promql::AggregateOp;
+    if (a->op == AggregateOp::Topk || a->op == AggregateOp::Bottomk ||
+        a->op == AggregateOp::Limitk || a->op == AggregateOp::LimitRatio) {
+      em.add("promql/fragile",
+             fmt::format("{} in an alert: the set of returned series changes between "
+                         "evaluations, so alerts flap",
+                         promql::to_string(a->op)),
+             node_pos(em.file(), r, e), g.name, r.name);
+    }
+  });
+}
+
+
 void check_alert(Emitter& em, const RuleGroup& g, const Rule& r, const LintConfig& cfg) {
   const int64_t interval = g.interval.present ? g.interval.ms : 60'000;
   // alerts/for
@@ -420,27 +445,7 @@ void check_alert(Emitter& em, const RuleGroup& g, const Rule& r, const LintConfi
            "alert expression has no comparison: it fires whenever the query returns anything",
            r.expr.pos, g.name, r.name);
   }
-  const promql::Expr* absent = find_call(*r.ast, "absent", "absent_over_time");
-  if (absent != nullptr && r.for_.ms < 2 * cfg.scrape_interval_ms) {
-    em.add("alerts/absent",
-           fmt::format("absent() fires after a single missed scrape; set for: to at least {} (2 "
-                       "scrape intervals)",
-                       format_duration(2 * cfg.scrape_interval_ms)),
-           node_pos(em.file(), r, *absent), g.name, r.name);
-  }
-  promql::walk(*r.ast, [&](const promql::Expr& e) {
-    const auto* a = e.as<promql::Aggregate>();
-    if (a == nullptr) return;
-    using promql::AggregateOp;
-    if (a->op == AggregateOp::Topk || a->op == AggregateOp::Bottomk ||
-        a->op == AggregateOp::Limitk || a->op == AggregateOp::LimitRatio) {
-      em.add("promql/fragile",
-             fmt::format("{} in an alert: the set of returned series changes between "
-                         "evaluations, so alerts flap",
-                         promql::to_string(a->op)),
-             node_pos(em.file(), r, e), g.name, r.name);
-    }
-  });
+  check_alert_promql(em, g, r, cfg);
 }
 
 void check_recording_name(Emitter& em, const RuleGroup& g, const Rule& r) {
@@ -524,6 +529,26 @@ std::vector<Diagnostic> check_file(const RuleFile& file, const LintConfig& cfg) 
       if (r.ast) {
         check_regexps(em, r, g.name);
         check_rate(em, r, g.name, cfg);
+      }
+      // Grafana rules: the PromQL checks on every Prometheus query of the DAG, not only the
+      // first (which is r.expr).
+      if (r.grafana && r.grafana->dag && r.grafana->queries.size() > 1) {
+        Rule q;
+        q.kind = r.kind;
+        q.name = r.name;
+        q.name_pos = r.name_pos;
+        q.pos = r.pos;
+        q.for_ = r.for_;
+        q.disabled_checks = r.disabled_checks;
+        for (size_t i = 1; i < r.grafana->queries.size(); ++i) {
+          const auto& query = r.grafana->queries[i];
+          if (!query.ast) continue;
+          q.expr = query.expr;
+          q.ast = query.ast;
+          if (r.kind == RuleKind::Alerting) check_alert_promql(em, g, q, cfg);
+          check_regexps(em, q, g.name);
+          check_rate(em, q, g.name, cfg);
+        }
       }
     }
   }

@@ -70,14 +70,19 @@ class ProvisioningDecoder {
     for (const auto& kv : doc) {
       const std::string& key = kv.first.Scalar();
       if (key == "apiVersion" || key == "groups" || key == "deleteRules") continue;
+      // Contact points, policies, mute timings and templates are read by notifiers/
+      // (grafana_provisioning.hpp) when `ruleeval run` starts and by `ruleeval lint`.
       if (key == "contactPoints" || key == "policies" || key == "muteTimes" ||
-          key == "templates" || key == "deleteContactPoints" || key == "resetPolicies" ||
-          key == "deleteMuteTimes" || key == "deleteTemplates" || key == "deleteNotificationPolicies") {
+          key == "templates") {
+        continue;
+      }
+      if (key == "deleteContactPoints" || key == "resetPolicies" || key == "deleteMuteTimes" ||
+          key == "deleteTemplates" || key == "deleteNotificationPolicies") {
         if (kv.second.IsNull() || (kv.second.IsSequence() && kv.second.size() == 0)) continue;
         ctx_.error("grafana/unsupported",
-                   fmt::format("Grafana `{}` in a rule file are not read by ruleeval: configure "
-                               "receivers, routes and time intervals in ruleeval.yaml "
-                               "(Alertmanager's `receivers`, `route`, `time_intervals`)",
+                   fmt::format("`{}` deletes objects provisioned earlier in Grafana's database; "
+                               "ruleeval has no such database: remove the entries from the files "
+                               "instead",
                                key),
                    ctx_.pos(kv.first), "", "");
         continue;
@@ -196,8 +201,20 @@ class ProvisioningDecoder {
 
   // Grafana writes `labels: {"": ""}` in exports; an empty name is no label (Grafana drops
   // it before notifying), so it is dropped here.
-  std::vector<KeyValue> labels_of(const yml::Node& v) {
+  // Grafana keeps it in the rule; its Alertmanager skips labels with an empty value
+  // (PutAlerts), so nothing of it reaches a notification. An empty name with a value would make
+  // Grafana's Alertmanager reject every alert of the rule ("invalid label set"): refused.
+  std::vector<KeyValue> labels_of(const yml::Node& v, std::string_view what = "label") {
     auto kvs = ctx_.string_map(v);
+    for (const auto& kv : kvs) {
+      if (kv.key.empty() && !kv.value.value.empty()) {
+        ctx_.error("rule/format",
+                   fmt::format("{} with an empty name (value \"{}\"): Grafana's Alertmanager "
+                               "rejects the rule's alerts",
+                               what, kv.value.value),
+                   kv.key_pos.known() ? kv.key_pos : ctx_.pos(v), "", "");
+      }
+    }
     std::erase_if(kvs, [](const KeyValue& kv) { return kv.key.empty(); });
     return kvs;
   }
@@ -240,7 +257,7 @@ class ProvisioningDecoder {
       } else if (key == "labels") {
         rule.labels = labels_of(v);
       } else if (key == "annotations") {
-        rule.annotations = labels_of(v);
+        rule.annotations = labels_of(v, "annotation");
       } else if (key == "noDataState") {
         auto s = ctx_.string_value(v);
         if (auto st = parse_no_data_state(s.value)) {
@@ -342,36 +359,92 @@ class ProvisioningDecoder {
       }
     }
     first_query_scalar_ = Scalar{};
+    spec.queries = std::move(queries_);
+    queries_.clear();
     spec.dag = std::move(dag);
     rule.grafana = std::move(spec);
     return rule;
   }
 
+  // notification_settings (simplified routing): receiver, group_by, group_wait,
+  // group_interval, repeat_interval, mute_time_intervals, active_time_intervals, validated as
+  // Grafana's NotificationSettings.Validate does. Whether the receiver and the time intervals
+  // exist is checked against the notification config when `ruleeval run` starts.
   void decode_notification_settings(const yml::Node& v, GrafanaSpec& spec,
                                     const std::string& group, const std::string& rule) {
     if (!v.IsMap()) {
       ctx_.type_error(v, "AlertRuleNotificationSettings");
       return;
     }
+    GrafanaNotificationSettings ns;
+    ns.pos = ctx_.pos(v);
+    auto strings = [&](const yml::Node& n, std::vector<std::string>& out, bool refs) {
+      if (n.IsNull()) return true;
+      if (!n.IsSequence()) {
+        ctx_.type_error(n, "[]string");
+        return false;
+      }
+      for (const auto& e : n) {
+        Scalar sv = ctx_.string_value(e);
+        if (refs) ns.interval_refs.emplace_back(sv.value, sv.pos);
+        out.push_back(sv.value);
+      }
+      return true;
+    };
+    auto duration = [&](const yml::Node& n, std::optional<int64_t>& out, bool allow_zero,
+                        std::string_view what) {
+      if (n.IsNull()) return;
+      DurationField d = ctx_.duration_value(n);
+      if (!d.present) return;
+      if (d.ms < 0 || (!allow_zero && d.ms == 0)) {
+        ctx_.error("rule/format",
+                   fmt::format("notification_settings.{} must be a positive duration", what),
+                   d.pos, group, rule);
+        return;
+      }
+      out = d.ms;
+    };
     for (const auto& kv : v) {
       const std::string& k = kv.first.Scalar();
       if (k == "receiver") {
-        spec.receiver = ctx_.string_value(kv.second).value;
-      } else if (k == "group_by" || k == "group_wait" || k == "group_interval" || k == "repeat_interval" ||
-                 k == "mute_time_intervals" || k == "active_time_intervals") {
-        if (kv.second.IsNull() || (kv.second.IsSequence() && kv.second.size() == 0)) continue;
-        unsupported(fmt::format("notification_settings.{} is not supported; set it on the "
-                                "route that matches __grafana_receiver__ in ruleeval.yaml",
-                                k),
-                    ctx_.pos(kv.first), group, rule);
+        Scalar r = ctx_.string_value(kv.second);
+        ns.receiver = r.value;
+        ns.receiver_pos = r.pos;
+      } else if (k == "group_by") {
+        std::vector<std::string> gb;
+        if (strings(kv.second, gb, false) && !kv.second.IsNull()) {
+          const bool all = std::find(gb.begin(), gb.end(), "...") != gb.end();
+          const bool has_name = std::find(gb.begin(), gb.end(), "alertname") != gb.end();
+          const bool has_folder = std::find(gb.begin(), gb.end(), "grafana_folder") != gb.end();
+          if (!all && (!has_name || !has_folder)) {
+            ctx_.error("rule/format",
+                       "notification_settings.group_by must contain the two required labels "
+                       "'alertname' and 'grafana_folder'",
+                       ctx_.pos(kv.second), group, rule);
+          }
+          ns.group_by = std::move(gb);
+        }
+      } else if (k == "group_wait") {
+        duration(kv.second, ns.group_wait_ms, true, k);
+      } else if (k == "group_interval") {
+        duration(kv.second, ns.group_interval_ms, false, k);
+      } else if (k == "repeat_interval") {
+        duration(kv.second, ns.repeat_interval_ms, false, k);
+      } else if (k == "mute_time_intervals") {
+        strings(kv.second, ns.mute_time_intervals, true);
+      } else if (k == "active_time_intervals") {
+        strings(kv.second, ns.active_time_intervals, true);
       } else {
         ctx_.unknown_field(kv.first, "AlertRuleNotificationSettings");
       }
     }
-    if (spec.receiver.empty()) {
+    if (ns.receiver.empty()) {
       ctx_.error("rule/format", "notification_settings needs a `receiver`", ctx_.pos(v), group,
                  rule);
+      return;
     }
+    spec.receiver = ns.receiver;
+    spec.notification = std::move(ns);
   }
 
   Pos model_pos(const OptNode& model, const yml::Node& entry, std::string_view key) {
@@ -676,7 +749,9 @@ class ProvisioningDecoder {
     n.expr_line = s.pos.line;
     n.expr_col = s.pos.col;
     if (!first_query_scalar_.present) first_query_scalar_ = s;
-    auto parsed = promql::parse(s.value);
+    promql::ParseOptions po;
+    po.experimental_functions = ctx_.opts().experimental_promql;
+    auto parsed = promql::parse(s.value, po);
     if (!parsed) {
       const auto& e = parsed.error();
       // The first query is reported by the file's PromQL pass (rule.expr); the others here.
@@ -687,6 +762,7 @@ class ProvisioningDecoder {
       return std::nullopt;
     }
     n.ast = std::shared_ptr<const promql::Expr>(std::move(*parsed));
+    queries_.push_back(GrafanaSpec::Query{n.ref_id, s, n.ast});
     const bool instant = scalar_or_empty(child(model, "instant")) == "true";
     const bool range = scalar_or_empty(child(model, "range")) == "true";
     n.instant = instant;
@@ -788,6 +864,7 @@ class ProvisioningDecoder {
 
   YamlContext& ctx_;
   Scalar first_query_scalar_;
+  std::vector<GrafanaSpec::Query> queries_;  // of the current rule
   std::set<std::string> broken_;  // refIds of the current rule whose entry did not decode
 };
 

@@ -542,3 +542,41 @@ TEST_CASE("positions inside scalars map back to the file") {
   Scalar plain{"x + ", Pos{5, 11}, ScalarStyle::Plain, true};
   CHECK(map_into_scalar(plain, text, 1, 3).col == 13);
 }
+
+TEST_CASE("Grafana rules: a label with an empty name and a value, and notification_settings errors") {
+  auto r = load_rules_text(R"(apiVersion: 1
+contactPoints: []
+groups:
+  - orgId: 1
+    name: g
+    folder: F
+    interval: 1m
+    rules:
+      - uid: r
+        title: T
+        condition: A
+        data:
+          - refId: A
+            datasourceUid: p
+            model: {expr: 'up == 0', instant: true}
+        labels:
+          "": "oops"
+        notification_settings:
+          receiver: ops
+          group_by: [instance]
+          repeat_interval: 0s
+          mute_time_intervals: [nights]
+)",
+                           "g.yml");
+  INFO(messages(r));
+  CHECK(has_message(r, "g.yml:17:11: error: label with an empty name (value \"oops\")"));
+  CHECK(has_message(r, "g.yml:20:21: error: notification_settings.group_by must contain the two "
+                       "required labels 'alertname' and 'grafana_folder'"));
+  CHECK(has_message(r, "g.yml:21:28: error: notification_settings.repeat_interval must be a "
+                       "positive duration"));
+  const auto& ns = r.file.groups.at(0).rules.at(0).grafana->notification;
+  REQUIRE(ns);
+  CHECK(ns->receiver == "ops");
+  CHECK(ns->mute_time_intervals == std::vector<std::string>{"nights"});
+  CHECK(ns->interval_refs.at(0).second.line == 22);
+}

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "grafana_notify.hpp"
 #include "lint_online.hpp"
 #include "features.hpp"
 #include "ruleeval/notifiers/config.hpp"
@@ -218,6 +219,18 @@ int run_lint(const LintOptions& o) {
         loaded[i] = rules::load_rules_file(files[i], lopts);
       }
       per_file[i] = rules::lint_loaded(loaded[i], cfg);
+      // Grafana provisioning files: contact points, policies, mute timings, templates (read by
+      // notifiers/, so not in the rules layer's check table).
+      if (auto e = lint_grafana_notifications(loaded[i].file.text, loaded[i].file.path);
+          e && cfg.is_enabled("grafana/notifications")) {
+        rules::Diagnostic d;
+        d.check = "grafana/notifications";
+        d.severity = cfg.severity_of(d.check, rules::Severity::Error);
+        d.message = e->message;
+        d.where = e->where;
+        if (d.where.file.empty()) d.where.file = loaded[i].file.path;
+        per_file[i].push_back(std::move(d));
+      }
     }
   };
   {

@@ -17,6 +17,7 @@
 
 #include "commands.hpp"
 #include "features.hpp"
+#include "grafana_notify.hpp"
 #include "logging.hpp"
 #include "ruleeval/engine/api_server.hpp"
 #include "ruleeval/engine/manager.hpp"
@@ -145,6 +146,12 @@ int run(const RunFlags& f) {
       return 2;
     }
     ncfg = std::move(*n);
+  }
+  // Grafana provisioning files among the rule files: contact points, policies, mute timings,
+  // templates, and the rules' notification_settings.
+  if (auto g = add_grafana_notifications(*cfg, ncfg); !g) {
+    std::cerr << g.error().to_string() << "\n";
+    return 2;
   }
   if (!cfg->fallback_receiver.empty() && (!ncfg || !ncfg->find_receiver(cfg->fallback_receiver))) {
     std::cerr << f.config << ": fallback_receiver: receiver \"" << cfg->fallback_receiver

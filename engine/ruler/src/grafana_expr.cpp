@@ -502,37 +502,55 @@ bool classic_matches(const rules::ClassicCond& c, std::optional<double> v) {
 }
 }  // namespace
 
+// pkg/expr/classic ConditionsCmd.Execute: each condition reduces every value of its input and
+// records the values that met its evaluator (and a "NoData" match when none had data); the
+// conditions' firing and no-data outcomes fold left to right with and/or.
 Result<GResults> classic_conditions(const std::vector<rules::ClassicCond>& conds,
                                     const Vars& vars) {
   bool firing = true;
   bool no_data = true;
+  auto matches = std::make_shared<std::vector<ClassicMatch>>();
   for (size_t i = 0; i < conds.size(); ++i) {
     const auto& c = conds[i];
     auto it = vars.find(c.ref_id);
     if (it == vars.end()) return make_error(fmt::format("unable to find dependent node '{}'", c.ref_id));
-    bool cfire = false;
-    bool cnodata = true;
-    size_t items = 0;
-    for (const auto& v : it->second) {
-      std::optional<double> reduced;
-      if (v.kind == Kind::kSeries) {
-        ++items;
-        std::vector<std::optional<double>> pts;
-        for (const auto& p : v.points) pts.push_back(p.v);
-        reduced = classic::reduce(c.reducer, pts);
-      } else if (v.kind == Kind::kNumber || v.kind == Kind::kScalar) {
-        ++items;
-        reduced = v.v;
-      } else {
-        continue;  // NoData: a null number
-      }
-      if (reduced) cnodata = false;
-      if (classic_matches(c, reduced)) cfire = true;
-    }
     const bool no_value = c.evaluator_type.empty()
                               ? c.evaluator.type == classic::EvaluatorType::kNoValue
                               : c.evaluator_type == "no_value";
-    if (items == 0 && no_value) cfire = true;
+    bool cfire = false;
+    bool cnodata = false;
+    const GResults& data = it->second;
+    if (data.empty() && no_value) {
+      cfire = true;
+      matches->push_back(ClassicMatch{"", std::nullopt, Labels{}});
+    } else {
+      size_t nodata_values = 0;
+      for (const auto& v : data) {
+        std::optional<double> reduced;
+        std::string name;
+        Labels labels;
+        if (v.kind == Kind::kSeries) {
+          std::vector<std::optional<double>> pts;
+          pts.reserve(v.points.size());
+          for (const auto& p : v.points) pts.push_back(p.v);
+          reduced = classic::reduce(c.reducer, pts);
+          name = v.name;
+          labels = v.labels;
+        } else if (v.kind == Kind::kNumber || v.kind == Kind::kScalar) {
+          reduced = v.v;
+          name = v.name;
+          labels = v.labels;
+        }  // NoData: a null number without name or labels
+        if (classic_matches(c, reduced)) {
+          cfire = true;
+          matches->push_back(ClassicMatch{std::move(name), reduced, std::move(labels)});
+        } else if (!reduced) {
+          ++nodata_values;
+        }
+      }
+      cnodata = nodata_values == data.size();
+      if (cnodata) matches->push_back(ClassicMatch{"NoData", std::nullopt, Labels{}});
+    }
     if (i == 0) {
       firing = cfire;
       no_data = cnodata;
@@ -544,8 +562,25 @@ Result<GResults> classic_conditions(const std::vector<rules::ClassicCond>& conds
       no_data = no_data && cnodata;
     }
   }
-  if (no_data) return GResults{GValue::number(Labels{}, std::nullopt)};
-  return GResults{GValue::number(Labels{}, firing ? 1.0 : 0.0)};
+  GValue out = GValue::number(Labels{}, no_data ? std::nullopt : Nullable(firing ? 1.0 : 0.0));
+  out.matches = std::move(matches);
+  return GResults{std::move(out)};
+}
+
+std::string series_display_name(const Labels& labels) {
+  std::string name;
+  std::string inner;
+  for (const auto& l : labels) {
+    if (l.name == "__name__") {
+      name = l.value;
+      continue;
+    }
+    if (!inner.empty()) inner += ", ";
+    inner += fmt::format("{}=\"{}\"", l.name, l.value);
+  }
+  if (name.empty() && inner.empty()) return "Value";
+  if (inner.empty()) return name;
+  return name + "{" + inner + "}";
 }
 
 Millis round_interval(Millis ms) {
@@ -622,9 +657,11 @@ QueryOutcome run_query(const rules::GrafanaNode& n, RuleQuerier& q, Millis now) 
       for (const auto& s : *v) {
         if (s.h) continue;
         out.values.push_back(GValue::number(s.metric, s.v));
+        out.values.back().name = series_display_name(s.metric);
       }
     } else if (auto* sc = std::get_if<Scalar>(&res->value)) {
       out.values.push_back(GValue::number(Labels{}, sc->v));
+      out.values.back().name = "Value";
     }
   }
   if (n.range) {
@@ -643,6 +680,7 @@ QueryOutcome run_query(const rules::GrafanaNode& n, RuleQuerier& q, Millis now) 
         GValue g;
         g.kind = Kind::kSeries;
         g.labels = s.metric;
+        g.name = series_display_name(s.metric);
         g.points.reserve(s.points.size());
         for (const auto& p : s.points) g.points.push_back(GPoint{p.t, p.v});
         out.values.push_back(std::move(g));
@@ -806,6 +844,34 @@ std::vector<EvalItem> evaluate_rule(const rules::GrafanaDag& dag, RuleQuerier& q
     }
     out.push_back(std::move(e));
   }
+  auto format_value = [](Nullable v) {
+    return v ? tmpl::go_format_float(*v) : std::string("null");
+  };
+  auto format_labels = [](const Labels& l) {
+    std::string s;
+    for (const auto& kv : l) {
+      if (!s.empty()) s += ", ";
+      s += kv.name + "=" + kv.value;
+    }
+    return s;
+  };
+  // A classic condition: $values are its matches, keyed <refId><position> (eval
+  // extractValues), and nothing else is captured.
+  if (cond->type == rules::GrafanaNodeType::kClassic && !res.empty() && res.front().matches) {
+    const auto& ms = *res.front().matches;
+    for (auto& e : out) {
+      for (size_t i = 0; i < ms.size(); ++i) {
+        const std::string key = fmt::format("{}{}", cond->ref_id, i);
+        e.values[key] = ms[i].value ? *ms[i].value : NAN;
+        e.value_labels[key] = ms[i].labels;
+        if (!e.value_string.empty()) e.value_string += ", ";
+        e.value_string += fmt::format("[ var='{}' metric='{}' labels={{{}}} value={} ]", key,
+                                      ms[i].metric, format_labels(ms[i].labels),
+                                      format_value(ms[i].value));
+      }
+    }
+    return out;
+  }
   // $values: every single-value Number of every refId with equal labels, else with subset or
   // superset labels.
   for (auto& e : out) {
@@ -827,7 +893,12 @@ std::vector<EvalItem> evaluate_rule(const rules::GrafanaDag& dag, RuleQuerier& q
           }
         }
       }
-      if (match) e.values[ref] = match->v ? *match->v : NAN;
+      if (!match) continue;
+      e.values[ref] = match->v ? *match->v : NAN;
+      e.value_labels[ref] = match->labels;
+      if (!e.value_string.empty()) e.value_string += ", ";
+      e.value_string += fmt::format("[ var='{}' labels={{{}}} value={} ]", ref,
+                                    format_labels(match->labels), format_value(match->v));
     }
   }
   return out;

@@ -129,6 +129,10 @@ void print_into(const Value& v, std::string& out) {
       return;
     }
     case Value::Kind::kMap: {
+      if (v.type() != nullptr && v.type()->stringer) {
+        out += v.type()->stringer(v);
+        return;
+      }
       const bool is_struct = v.type() != nullptr && v.type()->is_struct;
       // fmt prints a pointer to a struct (Prometheus's *sample) as &{...}.
       if (is_struct && v.type()->name.starts_with('*')) out += '&';

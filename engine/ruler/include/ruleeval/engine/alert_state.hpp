@@ -185,6 +185,10 @@ struct GrafanaInstance {
   Labels raw_labels;  // the condition's result labels (hysteresis identity)
   std::map<std::string, double> values;  // refId -> value ($values, __values__)
   Labels extra_annotations;              // Error, datasource_uid, ref_id
+  // Not saved in state files (rebuilt at the next evaluation):
+  std::map<std::string, Labels> value_labels;  // refId -> labels of $values.<refId>
+  std::string value_string;                    // $value
+  Labels template_labels;  // $labels: the rule's extra labels merged with the result's
 };
 using GrafanaInstances = std::unordered_map<Labels, GrafanaInstance>;
 

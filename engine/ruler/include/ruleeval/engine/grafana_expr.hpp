@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,14 @@ struct GPoint {
   Nullable v;
 };
 
+// A value a classic condition matched (pkg/expr/classic EvalMatch): the series that met its
+// evaluator, or the "NoData" marker of a condition without data.
+struct ClassicMatch {
+  std::string metric;  // the series' display name, or "NoData"
+  Nullable value;
+  Labels labels;
+};
+
 // One item of a node's result (mathexp.Value).
 struct GValue {
   enum class Kind : uint8_t { kScalar, kNumber, kSeries, kNoData };
@@ -37,6 +46,10 @@ struct GValue {
   Labels labels;
   Nullable v;                 // Scalar / Number
   std::vector<GPoint> points;  // Series, ascending time
+  std::string name;            // the series' display name (datasource queries)
+  // classic_conditions: every match of every condition, in condition order (its $values are
+  // <refId>0, <refId>1, ... by position in this list, as Grafana's extractValues).
+  std::shared_ptr<const std::vector<ClassicMatch>> matches;
 
   static GValue scalar(Nullable v);
   static GValue number(Labels l, Nullable v);
@@ -79,7 +92,13 @@ struct EvalItem {
   std::string ref_id;   // kError from a query / kNoData of a datasource: the failing refIds
   std::string datasource_uid;
   std::map<std::string, double> values;  // refId -> value for $values (null as NaN)
+  std::map<std::string, Labels> value_labels;  // refId -> the labels of that value
+  std::string value_string;  // Grafana's $value: "[ var='A' labels={...} value=1 ], ..."
 };
+
+// The display name Grafana's Prometheus datasource gives a series without legendFormat:
+// `name{k="v", ...}`, `{k="v"}`, or "Value" for a series without labels.
+std::string series_display_name(const Labels& labels);
 
 struct DagOptions {
   // Which raw label sets the rule currently has loaded (Alerting or Pending, no reason).

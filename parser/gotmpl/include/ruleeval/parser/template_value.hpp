@@ -45,6 +45,9 @@ struct TypeInfo {
   bool is_struct = false;     // a missing field is an error, not a missing key
   bool string_elems = false;  // missing key yields "" (rather than nil) under missingkey=zero
   std::map<std::string, Method, std::less<>> methods;
+  // Go's fmt.Stringer: when set, printing the value ({{ . }}, print, inside a map or list) uses
+  // it instead of the field dump (e.g. Grafana's template.Value prints its number).
+  std::function<std::string(const Value&)> stringer;
 };
 
 class Value {
