@@ -292,8 +292,9 @@ double exp2(double x) {
   if (x > kOverflow) return kInf;
   if (x < kUnderflow) return 0;
   int k = 0;
+  // Go's exp truncates x +/- 0.5 (not lround: the port must match Go bit for bit).
   if (x > 0) {
-    k = static_cast<int>(x + 0.5);
+    k = static_cast<int>(x + 0.5);  // NOLINT(bugprone-incorrect-roundings): Go's rounding
   } else if (x < 0) {
     k = static_cast<int>(x - 0.5);
   }
