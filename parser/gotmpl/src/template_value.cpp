@@ -21,10 +21,10 @@ Value Value::string_map(const std::map<std::string, std::string, std::less<>>& m
   return Value(std::move(out), type ? type : kDefault);
 }
 
-Value Value::from_labels(const Labels& labels, std::shared_ptr<const TypeInfo> type) {
+Value Value::from_labels(const Labels& labels, const std::shared_ptr<const TypeInfo>& type) {
   std::map<std::string, std::string, std::less<>> m;
   for (const auto& l : labels) m.emplace(l.name, l.value);
-  return string_map(m, std::move(type));
+  return string_map(m, type);
 }
 
 Value Value::strings(const std::vector<std::string>& items) {
