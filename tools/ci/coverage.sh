@@ -13,7 +13,7 @@ mkdir -p "$build/coverage"
 # Exclusions are regexes on paths relative to --root.
 gcovr --root "$src" --object-directory "$build" -j "$(nproc)" \
   --exclude '(.+/)?tests/' --exclude 'tools/fuzz/' --exclude 'tools/bench/' --exclude 'build[^/]*/' \
-  --exclude-unreachable-branches --gcov-ignore-parse-errors \
+  --gcov-exclude '.*CompilerId.*' --exclude-unreachable-branches --gcov-ignore-parse-errors \
   --txt "$build/coverage.txt" --html-details "$build/coverage/index.html" \
   --print-summary --fail-under-line "$min" | tee "$build/coverage-summary.txt" || {
   tail -25 "$build/coverage.txt" 2>/dev/null || true
