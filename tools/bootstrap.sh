@@ -15,6 +15,7 @@ build_pkgs=(
   libprotobuf-dev protobuf-compiler libsnappy-dev
   clang-16 libclang-rt-16-dev
   help2man dpkg-dev file   # tools/package.sh: the man page, and CPack's shared-library dependencies
+  gcovr cppcheck clang-tidy-16   # tools/ci/: coverage, static analysis (clang-tidy 14 lacks C++23)
 )
 # Integration tests: the servers; the browser test (chromium, chromium-driver, python3-selenium);
 # the package install test (systemd for systemd-analyze, curl for /-/ready, adduser); openssl for

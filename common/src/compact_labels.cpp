@@ -45,8 +45,10 @@ CompactLabels::CompactLabels(const Labels& l) : hash_(l.hash()) {
     store<uint16_t>(p, static_cast<uint16_t>(x.name.size()));
     store<uint32_t>(p + sizeof(uint16_t), static_cast<uint32_t>(x.value.size()));
     p += kEntryHeader;
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result): length-prefixed bytes, not C strings
     std::memcpy(p, x.name.data(), x.name.size());
     p += x.name.size();
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result): length-prefixed bytes, not C strings
     std::memcpy(p, x.value.data(), x.value.size());
     p += x.value.size();
   }

@@ -7,12 +7,14 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <system_error>
 
 namespace ruleeval {
 
 namespace {
 std::unexpected<Error> sys_error(const std::string& what, const std::string& path) {
-  return make_error("cannot " + what + " \"" + path + "\": " + std::strerror(errno));
+  return make_error("cannot " + what + " \"" + path +
+                    "\": " + std::generic_category().message(errno));
 }
 }  // namespace
 
@@ -68,7 +70,7 @@ Result<void> replace_file(const std::string& path, std::string_view content, Fil
 Result<void> check_input_file(const std::string& path, uint64_t max_bytes) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    return make_error(std::string("cannot read file: ") + std::strerror(errno),
+    return make_error(std::string("cannot read file: ") + std::generic_category().message(errno),
                       SourceLocation{path, 0, 0});
   }
   if (S_ISDIR(st.st_mode)) return make_error("is a directory, not a file", SourceLocation{path, 0, 0});

@@ -117,6 +117,7 @@ Reduced trig_reduce(double x) {
   uint64_t z1 = shl(kMPi4[digit + 1], bitshift) | shr(kMPi4[digit + 2], 64 - bitshift);
   uint64_t z2 = shl(kMPi4[digit + 2], bitshift) | shr(kMPi4[digit + 3], 64 - bitshift);
   __extension__ typedef unsigned __int128 u128;
+  // cppcheck-suppress shiftTooManyBits ; false positive: the value is a 128-bit unsigned __int128
   uint64_t z2hi = static_cast<uint64_t>((u128{z2} * ix) >> 64);
   u128 p1 = u128{z1} * ix;
   uint64_t z1hi = static_cast<uint64_t>(p1 >> 64);
@@ -291,8 +292,9 @@ double exp2(double x) {
   if (x > kOverflow) return kInf;
   if (x < kUnderflow) return 0;
   int k = 0;
+  // Go's exp truncates x +/- 0.5 (not lround: the port must match Go bit for bit).
   if (x > 0) {
-    k = static_cast<int>(x + 0.5);
+    k = static_cast<int>(x + 0.5);  // NOLINT(bugprone-incorrect-roundings): Go's rounding
   } else if (x < 0) {
     k = static_cast<int>(x - 0.5);
   }

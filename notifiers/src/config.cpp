@@ -117,7 +117,7 @@ class Loader {
       fail(n, path + "." + key, "unsupported scheme \"" + s + "\" for URL (want http or https)");
     }
     std::string host = u.substr(scheme + 3);
-    host = host.substr(0, host.find_first_of("/?#"));
+    host.resize(std::min(host.size(), host.find_first_of("/?#")));
     if (const size_t at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
     if (host.empty() || host.front() == ':' || host.find_first_of(" \t\r\n") != std::string::npos) {
       fail(n, path + "." + key, "invalid URL \"" + u + "\": no valid host");

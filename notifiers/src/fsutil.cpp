@@ -7,13 +7,14 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include "ruleeval/common/file_io.hpp"
 
 namespace ruleeval::notifiers::detail {
 
 static std::unexpected<Error> sys_error(const std::string& what, const std::string& path) {
-  return make_error(what + " \"" + path + "\": " + std::strerror(errno));
+  return make_error(what + " \"" + path + "\": " + std::generic_category().message(errno));
 }
 
 Result<void> fsync_dir(const std::string& dir) { return ruleeval::fsync_dir(dir); }

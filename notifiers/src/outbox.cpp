@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <system_error>
 
 #include "fsutil.hpp"
 
@@ -109,7 +110,7 @@ Result<void> Outbox::done(const std::string& id) {
   if (dir_.empty()) return {};
   const std::string path = (fs::path(dir_) / "pending" / (id + ".json")).string();
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return make_error("cannot remove \"" + path + "\": " + std::strerror(errno));
+    return make_error("cannot remove \"" + path + "\": " + std::generic_category().message(errno));
   }
   return {};
 }

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <system_error>
 
 #include "fsutil.hpp"
 
@@ -252,14 +253,17 @@ Result<void> Silences::persist_locked(const Silence& changed) {
   const std::string log = path_ + ".log";
   const bool fresh = !std::filesystem::exists(log);
   int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return make_error(fmt::format("cannot open {}: {}", log, std::strerror(errno)));
+  if (fd < 0)
+    return make_error(
+        fmt::format("cannot open {}: {}", log, std::generic_category().message(errno)));
   const char* p = text.data();
   size_t n = text.size();
   while (n > 0) {
     ssize_t w = ::write(fd, p, n);
     if (w < 0 && errno == EINTR) continue;
     if (w < 0) {
-      std::string err = fmt::format("cannot write {}: {}", log, std::strerror(errno));
+      std::string err =
+          fmt::format("cannot write {}: {}", log, std::generic_category().message(errno));
       ::close(fd);
       return make_error(err);
     }
@@ -268,7 +272,9 @@ Result<void> Silences::persist_locked(const Silence& changed) {
   }
   const bool ok = ::fdatasync(fd) == 0;
   ::close(fd);
-  if (!ok) return make_error(fmt::format("cannot fsync {}: {}", log, std::strerror(errno)));
+  if (!ok)
+    return make_error(
+        fmt::format("cannot fsync {}: {}", log, std::generic_category().message(errno)));
   if (fresh) {
     if (auto r = detail::fsync_dir(std::filesystem::path(log).parent_path().string()); !r) return r;
   }

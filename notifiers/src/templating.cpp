@@ -220,7 +220,7 @@ std::string defines_only(std::string_view in) {
     }
     if (depth > 0) out.append(in.substr(i, open - i));
     size_t close;
-    if (in.substr(open, 4) == "{{/*" || in.substr(open, 5) == "{{- /*") {
+    if (in.substr(open, 4) == "{{/*" || in.substr(open, 6) == "{{- /*") {
       close = in.find("*/", open);
       close = close == std::string_view::npos ? std::string_view::npos : in.find("}}", close);
     } else {
@@ -271,7 +271,7 @@ std::string defines_only(std::string_view in) {
 
 class TemplateCache {
  public:
-  explicit TemplateCache(std::string defs = {})
+  explicit TemplateCache(const std::string& defs = {})
       : prefix_(std::string(kDefaults) + std::string(receiver_default_templates()) +
                 defines_only(defs)) {}
   Result<std::shared_ptr<const tmpl::Template>> get(std::string_view text) {

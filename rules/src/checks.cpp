@@ -585,6 +585,7 @@ std::vector<Diagnostic> check_across_files(std::span<const RuleFile* const> file
         if (r.name.empty()) continue;
         // Identity as promtool's duplicate-rules lint: name plus group and rule labels.
         std::vector<std::pair<std::string_view, std::string_view>> labels;
+        labels.reserve(g.labels.size() + r.labels.size());
         for (const auto& kv : g.labels) labels.emplace_back(kv.key, kv.value.value);
         for (const auto& kv : r.labels) {
           auto it = std::find_if(labels.begin(), labels.end(),

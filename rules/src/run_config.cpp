@@ -11,6 +11,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <system_error>
 
 #include "ruleeval/parser/duration.hpp"
 #include "ruleeval/rules/features.hpp"
@@ -124,7 +125,8 @@ class Decoder {
     std::string p = resolve(str(n, where));
     std::ifstream in(p);
     if (!in) {
-      error(n, std::string(where) + ": cannot read " + p + ": " + std::strerror(errno));
+      error(n, std::string(where) + ": cannot read " + p + ": " +
+                   std::generic_category().message(errno));
       return {};
     }
     std::stringstream ss;
@@ -387,7 +389,8 @@ std::expected<RunConfig, std::vector<Error>> load_run_config(const std::string& 
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return std::unexpected(std::vector<Error>{
-        Error("cannot read config: " + std::string(std::strerror(errno)), SourceLocation{path, 0, 0})});
+        Error("cannot read config: " + std::string(std::generic_category().message(errno)),
+              SourceLocation{path, 0, 0})});
   }
   std::stringstream ss;
   ss << in.rdbuf();

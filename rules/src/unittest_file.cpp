@@ -13,6 +13,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <system_error>
 
 #include "ruleeval/parser/duration.hpp"
 
@@ -379,8 +380,9 @@ std::expected<UnitTestFile, std::vector<Error>> load_unittest_file(
     const std::string& path, const UnitTestLoadOptions& opts) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return std::unexpected(std::vector<Error>{
-        Error("open " + path + ": " + std::strerror(errno), SourceLocation{path, 0, 0})});
+    return std::unexpected(
+        std::vector<Error>{Error("open " + path + ": " + std::generic_category().message(errno),
+                                 SourceLocation{path, 0, 0})});
   }
   std::stringstream ss;
   ss << in.rdbuf();

@@ -125,8 +125,7 @@ inline bool port_open(int port) {
 // A child process, killed (SIGTERM, then SIGKILL) and reaped by the destructor.
 class ChildProcess {
  public:
-  ChildProcess(std::vector<std::string> argv, const std::string& log_path) {
-    pid_ = ::fork();
+  ChildProcess(std::vector<std::string> argv, const std::string& log_path) : pid_(::fork()) {
     if (pid_ == 0) {
       FILE* f = std::fopen(log_path.c_str(), "w");
       if (f) {

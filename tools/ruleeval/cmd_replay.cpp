@@ -52,8 +52,8 @@ struct ReplayFlags {
 // Progress on stderr: a bar redrawn in place on a terminal, a plain line every 10 s otherwise.
 class ProgressPrinter {
  public:
-  explicit ProgressPrinter(const engine::replay::Progress& p) : p_(p), tty_(::isatty(2) == 1) {
-    start_ = std::chrono::steady_clock::now();
+  explicit ProgressPrinter(const engine::replay::Progress& p)
+      : p_(p), tty_(::isatty(2) == 1), start_(std::chrono::steady_clock::now()) {
     thread_ = std::thread([this] { loop(); });
   }
   ~ProgressPrinter() {

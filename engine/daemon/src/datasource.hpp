@@ -62,7 +62,7 @@ class TimedQuerier final : public RuleQuerier {
 
 class EmbeddedDatasource final : public Datasource {
  public:
-  explicit EmbeddedDatasource(EngineOptions opts) : opts_(opts) {}
+  explicit EmbeddedDatasource(const EngineOptions& opts) : opts_(opts) {}
   void with_querier(const std::function<void(RuleQuerier&, const AppendFn&)>& fn) override {
     std::lock_guard lock(mu_);
     LocalRuleQuerier local(store_, opts_);

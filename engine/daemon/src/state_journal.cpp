@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include "ruleeval/common/file_io.hpp"
 
@@ -122,8 +123,8 @@ StateJournal::Replay StateJournal::read_all() const {
   for (const auto& [first, path] : list_segments(dir_)) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-      out.errors.push_back(
-          fmt::format("cannot read state journal {}: {}", path, std::strerror(errno)));
+      out.errors.push_back(fmt::format("cannot read state journal {}: {}", path,
+                                       std::generic_category().message(errno)));
       continue;
     }
     std::ostringstream ss;
@@ -213,7 +214,8 @@ Result<void> StateJournal::open_locked(uint64_t first_lsn) {
   const std::string path = dir_ + "/" + segment_name(first_lsn);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return make_error(fmt::format("cannot open state journal {}: {}", path, std::strerror(errno)));
+    return make_error(fmt::format("cannot open state journal {}: {}", path,
+                                  std::generic_category().message(errno)));
   }
   struct stat st {};
   const uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
@@ -269,9 +271,11 @@ Result<void> StateJournal::flush_locked(std::unique_lock<std::mutex>& lock, Mill
   lock.unlock();
   if (err.empty()) {
     if (!write_all(fd, buf.data(), buf.size())) {
-      err = fmt::format("cannot write the state journal in {}: {}", dir_, std::strerror(errno));
+      err = fmt::format("cannot write the state journal in {}: {}", dir_,
+                        std::generic_category().message(errno));
     } else if (::fdatasync(fd) != 0) {
-      err = fmt::format("cannot fsync the state journal in {}: {}", dir_, std::strerror(errno));
+      err = fmt::format("cannot fsync the state journal in {}: {}", dir_,
+                        std::generic_category().message(errno));
     }
   }
   lock.lock();

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 #include <unordered_set>
 
 #include "ruleeval/common/file_io.hpp"
@@ -465,7 +466,8 @@ Result<void> StateStore::save_groups(Millis saved_at, std::span<const GroupData>
     std::string path = group_path(g.file, g.group);
     if (g.data.empty()) {
       if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-        note(make_error(fmt::format("unlink {}: {}", path, std::strerror(errno))));
+        note(
+            make_error(fmt::format("unlink {}: {}", path, std::generic_category().message(errno))));
       }
     } else {
       note(replace_file(path, g.data, FileSync::kFile));
@@ -518,7 +520,8 @@ std::optional<StateSnapshot> load_file(const std::string& path, Millis now,
                                        StateStore::Loaded& out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    out.errors.push_back(fmt::format("cannot read state file {}: {}", path, std::strerror(errno)));
+    out.errors.push_back(
+        fmt::format("cannot read state file {}: {}", path, std::generic_category().message(errno)));
     return std::nullopt;
   }
   std::ostringstream ss;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <system_error>
 
 namespace ruleeval::engine {
 
@@ -23,8 +24,8 @@ struct SlistDeleter {
 std::expected<std::string, std::string> read_token_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    return std::unexpected(
-        fmt::format("cannot read bearer_token_file {}: {}", path, std::strerror(errno)));
+    return std::unexpected(fmt::format("cannot read bearer_token_file {}: {}", path,
+                                       std::generic_category().message(errno)));
   std::ostringstream ss;
   ss << in.rdbuf();
   std::string token = ss.str();

@@ -118,6 +118,7 @@ class Reader {
   size_t pos_ = 0;
 };
 
+// cppcheck-suppress shiftTooManyBitsSigned ; C++20 defines >> of a negative value as arithmetic
 uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 
 void put_double(std::string& out, uint32_t field, double v) {

@@ -286,12 +286,11 @@ std::string esc(std::string_view s) {
 // escaped attributes and text, nothing else. Every value passing through it is escaped.
 class Svg {
  public:
-  Svg(double width, double height) {
-    out_ = fmt::format(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" "
-        "viewBox=\"0 0 {:.0f} {:.0f}\" role=\"img\">",
-        width, height, width, height);
-  }
+  Svg(double width, double height)
+      : out_(fmt::format(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{:.0f}\" height=\"{:.0f}\" "
+            "viewBox=\"0 0 {:.0f} {:.0f}\" role=\"img\">",
+            width, height, width, height)) {}
   void rect(double x, double y, double w, double h, std::string_view cls,
             std::string_view title = {}) {
     out_ += fmt::format("<rect x=\"{:.2f}\" y=\"{:.2f}\" width=\"{:.2f}\" height=\"{:.2f}\" "

@@ -189,8 +189,10 @@ double grafana_reduce(rules::Reducer r, rules::ReduceMode mode, double replace_w
 }
 
 GroupRuntime::GroupRuntime(const rules::RuleGroup& group, std::string file, GroupEnv env)
-    : group_(&group), file_(std::move(file)), env_(std::move(env)) {
-  group_labels_ = merge_labels(group.labels, {});
+    : group_(&group),
+      file_(std::move(file)),
+      env_(std::move(env)),
+      group_labels_(merge_labels(group.labels, {})) {
   rules_.resize(group.rules.size());
   for (size_t i = 0; i < group.rules.size(); ++i) rules_[i].rule = &group.rules[i];
 }

@@ -86,7 +86,7 @@ Result<FloatHistogram> parse_histogram_literal(std::string_view text, size_t& po
                                                size_t column_base) {
   size_t i = pos;
   auto col = [&](size_t at) { return column_base + at + 1; };
-  auto err = [&](size_t at, std::string why) { return std::unexpected(bad_hist(col(at), why)); };
+  auto err = [&](size_t at, const std::string& why) { return std::unexpected(bad_hist(col(at), why)); };
   if (text.compare(i, 2, "{{") != 0) return err(i, "expected \"{{\"");
   i += 2;
   FloatHistogram h;

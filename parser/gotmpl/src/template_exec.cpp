@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <ranges>
 
 #include "ruleeval/parser/template.hpp"
 #include "template_internal.hpp"
@@ -56,15 +57,15 @@ class State {
   X<std::vector<Value>> eval_args(const Value& dot, std::span<const Operand> args,
                                   const std::optional<Value>& final);
   X<Value> var_value(const std::string& name, uint32_t pos) const {
-    for (auto it = vars_.rbegin(); it != vars_.rend(); ++it) {
-      if (it->first == name) return it->second;
+    for (const auto& var : std::views::reverse(vars_)) {
+      if (var.first == name) return var.second;
     }
     return std::unexpected(err(pos, name, fmt::format("undefined variable: {}", name)));
   }
   void set_var(const std::string& name, const Value& v) {
-    for (auto it = vars_.rbegin(); it != vars_.rend(); ++it) {
-      if (it->first == name) {
-        it->second = v;
+    for (auto& var : std::views::reverse(vars_)) {
+      if (var.first == name) {
+        var.second = v;
         return;
       }
     }

@@ -259,7 +259,7 @@ std::string strip_domain(const std::string& hp) {
     port.clear();
   }
   if (is_ip(host)) return hp;
-  host = host.substr(0, host.find('.'));
+  host.resize(std::min(host.size(), host.find('.')));
   if (!port.empty())
     return host.find(':') != std::string::npos ? "[" + host + "]:" + port : host + ":" + port;
   return host;
@@ -396,7 +396,7 @@ std::string url_path(const std::string& url) {
   const size_t slash = url.find('/', from);
   if (slash == std::string::npos) return "";
   std::string path = url.substr(slash);
-  path = path.substr(0, path.find_first_of("?#"));
+  path.resize(std::min(path.size(), path.find_first_of("?#")));
   return path;
 }
 
@@ -545,7 +545,7 @@ FuncMap prometheus_functions(PrometheusContext ctx) {
   return prometheus_functions_live(std::make_shared<const PrometheusContext>(std::move(ctx)));
 }
 
-FuncMap prometheus_functions_live(std::shared_ptr<const PrometheusContext> ctx) {
+FuncMap prometheus_functions_live(const std::shared_ptr<const PrometheusContext>& ctx) {
   FuncMap m;
   m["query"] = fn(1, 1, [ctx](Args a) -> Result<Value> {
     auto q = arg_string(a[0]);
@@ -594,7 +594,7 @@ FuncMap prometheus_functions_live(std::shared_ptr<const PrometheusContext> ctx) 
     if (!s) return std::unexpected(s.error());
     return Value(*s);
   });
-  auto str_fn = [](std::string (*f)(std::string)) {
+  auto str_fn = [](auto f) {  // a std::string (*)(std::string) or a lambda
     return fn(1, 1, [f](Args a) -> Result<Value> {
       auto s = arg_string(a[0]);
       if (!s) return std::unexpected(s.error());
@@ -604,10 +604,10 @@ FuncMap prometheus_functions_live(std::shared_ptr<const PrometheusContext> ctx) 
   m["title"] = str_fn(title);
   m["toUpper"] = str_fn(to_upper);
   m["toLower"] = str_fn(to_lower);
-  m["graphLink"] =
-      str_fn([](std::string e) { return "/graph?g0.expr=" + url_query_escape(e) + "&g0.tab=0"; });
-  m["tableLink"] =
-      str_fn([](std::string e) { return "/graph?g0.expr=" + url_query_escape(e) + "&g0.tab=1"; });
+  m["graphLink"] = str_fn(
+      [](const std::string& e) { return "/graph?g0.expr=" + url_query_escape(e) + "&g0.tab=0"; });
+  m["tableLink"] = str_fn(
+      [](const std::string& e) { return "/graph?g0.expr=" + url_query_escape(e) + "&g0.tab=1"; });
   m["sortByLabel"] = fn(2, 2, [](Args a) -> Result<Value> {
     auto l = arg_string(a[0]);
     if (!l) return std::unexpected(l.error());
@@ -621,11 +621,11 @@ FuncMap prometheus_functions_live(std::shared_ptr<const PrometheusContext> ctx) 
     });
     return Value(std::move(items), a[1].type_ptr());
   });
-  m["stripPort"] = str_fn([](std::string hp) {
+  m["stripPort"] = str_fn([](const std::string& hp) {
     std::string host, port;
     return split_host_port(hp, host, port) ? host : hp;
   });
-  m["stripDomain"] = str_fn([](std::string hp) { return strip_domain(hp); });
+  m["stripDomain"] = str_fn([](const std::string& hp) { return strip_domain(hp); });
   m["humanize"] = float_fn([](double v) -> Result<Value> { return Value(humanize(v)); });
   m["humanize1024"] = float_fn([](double v) -> Result<Value> { return Value(humanize1024(v)); });
   m["humanizeDuration"] =
@@ -660,7 +660,7 @@ FuncMap prometheus_functions_live(std::shared_ptr<const PrometheusContext> ctx) 
     if (!d) return make_error(d.error());
     return Value(static_cast<double>(*d) / 1000.0);
   });
-  m["urlQueryEscape"] = str_fn([](std::string s) { return url_query_escape(s); });
+  m["urlQueryEscape"] = str_fn([](const std::string& s) { return url_query_escape(s); });
   return m;
 }
 
@@ -686,7 +686,7 @@ Value alert_template_data(const Labels& labels, const Value& external_labels,
 FuncMap alertmanager_functions(std::function<int64_t()> now) {
   if (!now) now = system_now_nanos;
   FuncMap m;
-  auto str_fn = [](std::string (*f)(std::string)) {
+  auto str_fn = [](auto f) {  // a std::string (*)(std::string) or a lambda
     return fn(1, 1, [f](Args a) -> Result<Value> {
       auto s = arg_string(a[0]);
       if (!s) return std::unexpected(s.error());
@@ -696,8 +696,8 @@ FuncMap alertmanager_functions(std::function<int64_t()> now) {
   m["toUpper"] = str_fn(to_upper);
   m["toLower"] = str_fn(to_lower);
   m["title"] = str_fn(title);
-  m["trimSpace"] = str_fn([](std::string s) { return trim_space(s); });
-  m["safeHtml"] = str_fn([](std::string s) { return s; });
+  m["trimSpace"] = str_fn([](const std::string& s) { return trim_space(s); });
+  m["safeHtml"] = str_fn([](const std::string& s) { return s; });
   m["match"] = fn(2, 2, match);
   m["reReplaceAll"] = fn(3, 3, re_replace_all);
   m["join"] = fn(2, 2, [](Args a) -> Result<Value> {

@@ -907,9 +907,7 @@ std::string to_string(const Operand& o) {
       chain(0);
       return s;
     case Operand::Kind::kIdentifier:
-      return o.name;
     case Operand::Kind::kString:
-      return o.name;
     case Operand::Kind::kNumber:
       return o.name;
     case Operand::Kind::kBool:

@@ -9,7 +9,7 @@
 namespace ruleeval::tmpl {
 
 Value Value::string_map(const std::map<std::string, std::string, std::less<>>& m,
-                        std::shared_ptr<const TypeInfo> type) {
+                        const std::shared_ptr<const TypeInfo>& type) {
   static const auto kDefault = [] {
     auto t = std::make_shared<TypeInfo>();
     t->name = "map[string]string";
@@ -18,13 +18,13 @@ Value Value::string_map(const std::map<std::string, std::string, std::less<>>& m
   }();
   Map out;
   for (const auto& [k, v] : m) out.emplace(k, Value(v));
-  return Value(std::move(out), type ? std::move(type) : kDefault);
+  return Value(std::move(out), type ? type : kDefault);
 }
 
-Value Value::from_labels(const Labels& labels, std::shared_ptr<const TypeInfo> type) {
+Value Value::from_labels(const Labels& labels, const std::shared_ptr<const TypeInfo>& type) {
   std::map<std::string, std::string, std::less<>> m;
   for (const auto& l : labels) m.emplace(l.name, l.value);
-  return string_map(m, std::move(type));
+  return string_map(m, type);
 }
 
 Value Value::strings(const std::vector<std::string>& items) {

@@ -342,7 +342,7 @@ std::optional<double> reduce(Reducer r, std::span<const std::optional<double>> p
   std::vector<double> vals;
   vals.reserve(points.size());
   for (const auto& p : points) {
-    if (valid(p)) vals.push_back(*p);
+    if (p && valid(p)) vals.push_back(*p);
   }
   switch (r) {
     case Reducer::kCount:

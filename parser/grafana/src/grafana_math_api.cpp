@@ -18,7 +18,7 @@ namespace x3 = boost::spirit::x3;
 using namespace mathx3;
 
 // Longer expressions and deeper nesting are refused: the grammar and the evaluator recurse.
-constexpr size_t kMaxLength = 16 * 1024;
+constexpr size_t kMaxLength = size_t{16} * 1024;
 constexpr int kMaxDepth = 64;
 
 struct Func {

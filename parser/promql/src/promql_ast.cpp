@@ -120,6 +120,7 @@ ValueType Expr::type() const {
           return ValueType::Scalar;
         } else if constexpr (std::is_same_v<T, StringLiteral>) {
           return ValueType::String;
+          // NOLINTNEXTLINE(bugprone-branch-clone): one branch per node kind, in the variant's order
         } else if constexpr (std::is_same_v<T, VectorSelector>) {
           return ValueType::Vector;
         } else if constexpr (std::is_same_v<T, MatrixSelector> || std::is_same_v<T, Subquery>) {

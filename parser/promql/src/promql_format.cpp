@@ -216,6 +216,8 @@ void print(const Expr& e, std::string& out) {
               }
             }
             if (vm.fill_left && vm.fill_right &&
+                // Bitwise on purpose: fill(NaN) stays one fill(), fill(-0) differs from fill(0).
+                // NOLINTNEXTLINE(bugprone-suspicious-memory-comparison): see the line above
                 std::memcmp(&*vm.fill_left, &*vm.fill_right, sizeof(double)) == 0) {
               out += " fill(" + format_number(*vm.fill_left) + ")";
             } else {

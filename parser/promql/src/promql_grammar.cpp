@@ -628,7 +628,7 @@ size_t literal_end(std::string_view in, size_t p) {
   size_t i = p;
   while (i < in.size()) {
     char d = in[i];
-    if (is_word_char(d) || d == '.') {
+    if (is_word_char(d) || d == '.') {  // NOLINT(bugprone-branch-clone): a separate lexical case
       ++i;
     } else if ((d == '+' || d == '-') && i > p && (in[i - 1] == 'e' || in[i - 1] == 'E') &&
                i + 1 < in.size() && in[i + 1] >= '0' && in[i + 1] <= '9' &&
@@ -676,7 +676,7 @@ bool is_duration_func(std::string_view word) {
 
 struct DurationReader {
   Builder& b;
-  size_t pos;
+  size_t pos = 0;
   size_t depth = 0;
 
   std::string_view in() const { return b.input; }

@@ -44,7 +44,7 @@ class RuleQuerier {
 // Evaluates in-process with the embedded engine.
 class LocalRuleQuerier final : public RuleQuerier {
  public:
-  LocalRuleQuerier(const Queryable& q, EngineOptions opts) : q_(q), opts_(opts) {}
+  LocalRuleQuerier(const Queryable& q, const EngineOptions& opts) : q_(q), opts_(opts) {}
   Result<QueryResult> instant(const promql::Expr& expr, std::string_view, Millis t) override {
     return instant_query(q_, expr, t, opts_);
   }

@@ -202,7 +202,7 @@ struct PrometheusContext {
 FuncMap prometheus_functions(PrometheusContext ctx);
 // The same, reading `ctx` when a function is called: one map can serve many evaluations while
 // its owner updates the context (query, now) in between.
-FuncMap prometheus_functions_live(std::shared_ptr<const PrometheusContext> ctx);
+FuncMap prometheus_functions_live(const std::shared_ptr<const PrometheusContext>& ctx);
 // The data Prometheus passes to alert templates: {Labels, ExternalLabels, ExternalURL, Value}.
 Value alert_template_data(const Labels& labels, const Labels& external_labels,
                           std::string_view external_url, double value);

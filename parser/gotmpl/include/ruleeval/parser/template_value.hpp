@@ -84,8 +84,9 @@ class Value {
 
   // A map[string]string, e.g. a label set: missing keys read as "" under missingkey=zero.
   static Value string_map(const std::map<std::string, std::string, std::less<>>& m,
-                          std::shared_ptr<const TypeInfo> type = nullptr);
-  static Value from_labels(const Labels& labels, std::shared_ptr<const TypeInfo> type = nullptr);
+                          const std::shared_ptr<const TypeInfo>& type = nullptr);
+  static Value from_labels(const Labels& labels,
+                           const std::shared_ptr<const TypeInfo>& type = nullptr);
   static Value strings(const std::vector<std::string>& items);
 
   Kind kind() const { return static_cast<Kind>(v_.index()); }
