@@ -195,8 +195,7 @@ SendResult sns_send(const OutboxEntry& e, const SnsConfig& c) {
   std::string url = endpoint;
   {
     auto q = url.find_first_of("?#");
-    std::string tail = q == std::string::npos ? "" : url.substr(q);
-    url = url.substr(0, q == std::string::npos ? url.size() : q) + "/" + tail;
+    url.insert(q == std::string::npos ? url.size() : q, "/");
   }
   const std::string body = entry.value("body", "");
   CURL* h = curl_easy_init();

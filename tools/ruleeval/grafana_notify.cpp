@@ -5,13 +5,17 @@
 #include <fstream>
 #include <sstream>
 
+#include "ruleeval/common/file_io.hpp"
 #include "ruleeval/notifiers/grafana_provisioning.hpp"
 #include "ruleeval/rules/loader.hpp"
 
 namespace ruleeval::cli {
 namespace {
 
+// Only regular files of bounded size: a FIFO or /dev/zero among the rule files must not block or
+// exhaust memory here (the rule manager reports them with its own error).
 std::optional<std::string> read_file(const std::string& path) {
+  if (!check_input_file(path)) return std::nullopt;
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
   std::stringstream ss;

@@ -121,7 +121,7 @@ class ConnStream final : public httplib::Stream {
   int64_t io_ms_;
   const std::atomic<bool>& stop_;
   int64_t deadline_ = 0;
-  char buf_[4096];
+  char buf_[4096]{};
   size_t pos_ = 0, len_ = 0;
 };
 
@@ -276,7 +276,7 @@ class ApiPool final : public httplib::TaskQueue {
   std::thread room_;
 };
 
-ApiHttpServer::ApiHttpServer(ApiLimits limits) : limits_(limits) {
+ApiHttpServer::ApiHttpServer(const ApiLimits& limits) : limits_(limits) {
   new_task_queue = [this] { return new ApiPool(*this); };
 }
 

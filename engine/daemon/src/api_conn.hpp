@@ -34,7 +34,7 @@ class ApiPool;
 
 class ApiHttpServer : public httplib::Server {
  public:
-  explicit ApiHttpServer(ApiLimits limits);
+  explicit ApiHttpServer(const ApiLimits& limits);
   ~ApiHttpServer() override;
   const ApiLimits& limits() const { return limits_; }
   // Connections refused with a 503 because the queue or the waiting room was full.
