@@ -9,8 +9,10 @@
 #   5. the engine and notifier unit tests under TSan;
 #   and, at low priority in the background from the start (they use the CPU the tests leave idle),
 #   clang-tidy and cppcheck, both required to report zero findings (cppcheck on the whole tree;
-#   clang-tidy so far on common/, parser/ and rules/, the rooms brought to zero findings: the
-#   others are not clean yet, see issue 18; RULEEVAL_TIDY_FILES=. analyses everything).
+#   clang-tidy so far on common/, parser/ and rules/, the rooms brought to zero findings, less
+#   rules/src/{grafana_convert,yaml_loader}.cpp, which clang-tidy-16 takes over 10 CPU-minutes
+#   each to analyse; the other rooms are not clean yet, see issue 18; RULEEVAL_TIDY_FILES=.
+#   analyses everything).
 # Every stage prints its duration.
 #   RULEEVAL_JOBS     parallel build jobs (default: nproc)
 #   RULEEVAL_SKIP_ASAN=1 / RULEEVAL_SKIP_TSAN=1 / RULEEVAL_SKIP_FUZZ=1 / RULEEVAL_SKIP_LINT=1
@@ -53,7 +55,7 @@ if [ "${RULEEVAL_SKIP_LINT:-0}" != 1 ]; then
   # for servers and timers; their reports are printed and checked at the end.
   # Their own process group (setsid), so that a failing stage stops them too.
   setsid bash -c "rc=0
-    RULEEVAL_TIDY_FILES=\"\${RULEEVAL_TIDY_FILES:-^$root/(common|parser|rules)/}\" \\
+    RULEEVAL_TIDY_FILES=\"\${RULEEVAL_TIDY_FILES:-^$root/(common/|parser/|rules/(?!src/(grafana_convert|yaml_loader)[.]cpp))}\" \\
       nice -n 19 tools/ci/clang-tidy.sh build-san $jobs >build-san/clang-tidy.log 2>&1 || rc=1
     nice -n 19 tools/ci/cppcheck.sh build-cov $jobs >build-cov/cppcheck.log 2>&1 || rc=1
     exit \$rc" &

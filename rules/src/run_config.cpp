@@ -255,13 +255,22 @@ class Decoder {
                 fields(dn, w, {"series_files"}, [&](const std::string&, const YAML::Node& sv) {
                   for (const auto& f : strings(sv, w + ".series_files")) {
                     std::string p = resolve(f);
-                    if (!fs::exists(p)) error(sv, w + ".series_files: " + p + " does not exist");
+                    if (!fs::exists(p)) {
+                      std::string msg = w;
+                      msg += ".series_files: ";
+                      msg += p;
+                      msg += " does not exist";
+                      error(sv, msg);
+                    }
                     ds.series_files.push_back(p);
                   }
                 }, std::span<const std::string_view>(kEmbeddedKeys).first(1));
               } else {
-                error(dn["type"], w + ".type: unknown datasource type \"" + type +
-                                      "\" (want prometheus or embedded)");
+                std::string msg = w;
+                msg += ".type: unknown datasource type \"";
+                msg += type;
+                msg += "\" (want prometheus or embedded)";
+                error(dn["type"], msg);
                 continue;
               }
               c.datasources.push_back(std::move(ds));

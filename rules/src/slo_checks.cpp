@@ -68,9 +68,8 @@ void walk(const Expr* e, F&& f) {
         using T = std::decay_t<decltype(n)>;
         if constexpr (std::is_same_v<T, promql::MatrixSelector>) {
           walk(n.vector.get(), f);
-        } else if constexpr (std::is_same_v<T, promql::Subquery>) {
-          walk(n.expr.get(), f);
-        } else if constexpr (std::is_same_v<T, promql::Paren> || std::is_same_v<T, promql::Unary>) {
+        } else if constexpr (std::is_same_v<T, promql::Subquery> ||
+                             std::is_same_v<T, promql::Paren> || std::is_same_v<T, promql::Unary>) {
           walk(n.expr.get(), f);
         } else if constexpr (std::is_same_v<T, promql::Binary>) {
           walk(n.lhs.get(), f);

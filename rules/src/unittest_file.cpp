@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <ctime>
 #include <fstream>
 #include <set>
@@ -110,8 +111,12 @@ class Decoder {
     if (s == ".inf" || s == ".Inf" || s == "+.inf" || s == "Inf" || s == "+Inf" || s == "inf") {
       return INFINITY;
     }
-    if (s == "-.inf" || s == "-.Inf" || s == "-Inf" || s == "-inf") return -INFINITY;
-    if (s == ".nan" || s == ".NaN" || s == "NaN" || s == "nan") return NAN;
+    if (s == "-.inf" || s == "-.Inf" || s == "-Inf" || s == "-inf") {
+      return -std::numeric_limits<double>::infinity();
+    }
+    if (s == ".nan" || s == ".NaN" || s == "NaN" || s == "nan") {
+      return std::numeric_limits<double>::quiet_NaN();
+    }
     double v = 0;
     const char* b = s.data();
     const char* e = b + s.size();
@@ -338,7 +343,7 @@ std::optional<int64_t> parse_timestamp(const std::string& s) {
   } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
     int oh = 0, om = 0;
     if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
-    offset_s = (oh * 3600 + om * 60) * (s[i] == '-' ? -1 : 1);
+    offset_s = (int64_t{oh} * 3600 + int64_t{om} * 60) * (s[i] == '-' ? -1 : 1);
     i += 6;
   } else {
     return std::nullopt;

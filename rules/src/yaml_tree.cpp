@@ -60,7 +60,7 @@ bool is_null_scalar(std::string_view v) {
 }
 
 struct Parser {
-  yaml_parser_t p;
+  yaml_parser_t p{};
   Parser() { yaml_parser_initialize(&p); }
   ~Parser() { yaml_parser_delete(&p); }
   Parser(const Parser&) = delete;
@@ -68,7 +68,7 @@ struct Parser {
 };
 
 struct Event {
-  yaml_event_t e;
+  yaml_event_t e{};
   bool live = false;
   ~Event() {
     if (live) yaml_event_delete(&e);
@@ -95,7 +95,7 @@ void load_all(std::string_view text, Stream& out, size_t max_expanded_nodes) {
     Event ev;
     if (yaml_parser_parse(&parser.p, &ev.e) == 0) {
       std::string msg = parser.p.problem != nullptr ? parser.p.problem : "invalid YAML";
-      if (parser.p.context != nullptr) msg = std::string(parser.p.context) + ": " + msg;
+      if (parser.p.context != nullptr) msg.insert(0, std::string(parser.p.context) + ": ");
       throw Exception(to_mark(parser.p.problem_mark), msg);
     }
     ev.live = true;

@@ -51,7 +51,7 @@ class Node {
   bool IsMap() const { return Type() == NodeType::Map; }
   const std::string& Scalar() const;
   yml::Mark Mark() const { return d_ == nullptr ? yml::Mark{} : d_->mark; }
-  char style() const { return d_ == nullptr ? 0 : d_->style; }
+  char style() const { return d_ == nullptr ? char{0} : d_->style; }
   size_t size() const;
   Node operator[](size_t i) const;  // sequence item i (a null node when out of range)
 
