@@ -94,13 +94,15 @@ fi
 
 if [ "${RULEEVAL_SKIP_ASAN:-0}" != 1 ]; then
   stage "unit tests under ASan+UBSan"
-  (cd build-san && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  (cd build-san && ASAN_OPTIONS=detect_leaks=1 \
+     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$root/tools/ci/ubsan.supp \
      ctest --output-on-failure -j "$jobs" -L unit)
 fi
 
 if [ "${RULEEVAL_SKIP_FUZZ:-0}" != 1 ]; then
   stage "fuzz smoke (libFuzzer, clang-16; one target per core)"
-  FUZZ_JOBS=$jobs "$root/tools/fuzz/smoke.sh" build-san 20
+  UBSAN_OPTIONS=halt_on_error=1:suppressions=$root/tools/ci/ubsan.supp \
+    FUZZ_JOBS=$jobs "$root/tools/fuzz/smoke.sh" build-san 20
 fi
 
 if [ "${RULEEVAL_SKIP_TSAN:-0}" != 1 ]; then
