@@ -73,8 +73,9 @@ class Known:
             if e["_re"] is not None and not e["_re"].search(text):
                 continue
             if "relative_tolerance" in w:
-                if detail is None or not within_tolerance(detail[0], detail[1],
-                                                          float(w["relative_tolerance"])):
+                if detail is None or not within_tolerance(
+                        detail[0], detail[1], float(w["relative_tolerance"]),
+                        float(w.get("absolute_tolerance", 0))):
                     continue
             if w.get("same_labels"):
                 if (detail is None or isinstance(detail[0], str) or isinstance(detail[1], str)
@@ -109,8 +110,9 @@ class Known:
         return None
 
 
-def within_tolerance(a, b, tol):
-    """Two sample lists with equal labels and values equal within a relative tolerance."""
+def within_tolerance(a, b, tol, abs_tol=0.0):
+    """Two sample lists with equal labels and values equal within a relative tolerance (or
+    within abs_tol of each other, for sums that cancel to about zero)."""
     if a is None or b is None or isinstance(a, str) or isinstance(b, str):
         return False
     if len(a) != len(b):
@@ -123,7 +125,7 @@ def within_tolerance(a, b, tol):
             continue
         if math.isinf(fa) or math.isinf(fb):
             return False
-        if abs(fa - fb) > tol * max(abs(fa), abs(fb), 1e-300):
+        if abs(fa - fb) > max(tol * max(abs(fa), abs(fb), 1e-300), abs_tol):
             return False
     return True
 
@@ -233,14 +235,51 @@ def parse_expr_results(output):
     return res
 
 
-def only_expr_failures(output, accept):
+NUMBER = re.compile(r'-?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)')
+
+
+def alert_block(lines, i):
+    """The exp and got text of the alert_rule_test failure whose head is lines[i]."""
+    j = i + 1
+    while j < len(lines) and not (ALERT_HEAD.match(lines[j]) or EXPR_FAIL.match(lines[j])
+                                   or re.match(r"^ {4}rule: ", lines[j])
+                                   or lines[j].strip() in ("FAILED:", "SUCCESS")):
+        j += 1
+    body = "\n".join(lines[i + 1:j])
+    if "got:" not in body:
+        return None, None
+    exp, got = body.split("got:", 1)
+    # exp's list ends in "], " and got's in "]".
+    return exp.replace("exp:", "", 1).strip().rstrip(","), got.strip().rstrip(",")
+
+
+def numbers_within(a, b, tol):
+    """Two texts equal once every number is taken out, with their numbers pairwise within tol."""
+    if NUMBER.sub("#", a).split() != NUMBER.sub("#", b).split():
+        return False
+    for x, y in zip(NUMBER.findall(a), NUMBER.findall(b)):
+        fx, fy = float(x), float(y)
+        if fx != fy and abs(fx - fy) > tol * max(abs(fx), abs(fy)):
+            return False
+    return True
+
+
+def only_expr_failures(output, accept, accept_alert=None):
     """True when every failure in a rule-test report is a promql_expr_test with an exp and a got
-    line for which accept(expr, exp_samples, got_samples) holds (nothing else failed)."""
+    line for which accept(expr, exp_samples, got_samples) holds, or an alert_rule_test whose
+    exp and got texts satisfy accept_alert(alertname, exp, got) (nothing else failed)."""
     lines = output.split("\n")
     blocks = 0
     for i, line in enumerate(lines):
-        if ALERT_HEAD.match(line) or re.match(r"^ {4}rule: ", line):
+        if re.match(r"^ {4}rule: ", line):
             return False
+        ah = ALERT_HEAD.match(line)
+        if ah:
+            exp, got = alert_block(lines, i)
+            if accept_alert is None or exp is None or not accept_alert(ah.group(1), exp, got):
+                return False
+            blocks += 1
+            continue
         m = EXPR_FAIL.match(line)
         if not m:
             continue
@@ -265,17 +304,32 @@ def only_expr_failures(output, accept):
 
 def only_last_bits(output, tol=1e-12):
     """Every failure is a promql_expr_test whose expected and actual samples have equal labels
-    and values within `tol`."""
-    return only_expr_failures(output, lambda _e, exp, got: within_tolerance(exp, got, tol))
+    and values within `tol`, or an alert_rule_test whose expected and actual alerts differ only
+    in numbers (a `{{ $value }}` in an annotation) within `tol`."""
+    return only_expr_failures(output, lambda _e, exp, got: within_tolerance(exp, got, tol),
+                              lambda _n, exp, got: numbers_within(exp, got, tol))
 
 
-def only_topk_ties(output):
+def only_topk_ties(output, tied_alerts=()):
     """Every failure is a promql_expr_test of a top-level topk/bottomk whose expected and actual
-    samples hold the same values (only which of the tied series carries them differs)."""
+    samples hold the same values (only which of the tied series carries them differs), or an
+    alert_rule_test of an alert in `tied_alerts` (alerts whose expression holds a topk/bottomk:
+    which tied series is kept decides which alerts exist, and their `for` timers)."""
     def tied(expr, exp, got):
         return (re.match(r"\s*(topk|bottomk)\s*\(", expr) is not None and len(exp) == len(got)
                 and sorted(float(v) for _, v in exp) == sorted(float(v) for _, v in got))
-    return only_expr_failures(output, tied)
+    return only_expr_failures(output, tied, lambda name, _e, _g: name in tied_alerts)
+
+
+def topk_alerts(rules_yaml):
+    """The names of the generated alert rules whose expression calls topk or bottomk."""
+    import yaml
+    names = set()
+    for g in (yaml.safe_load(rules_yaml) or {}).get("groups") or []:
+        for r in g.get("rules") or []:
+            if "alert" in r and re.search(r"\b(topk|bottomk)\s*\(", str(r.get("expr", ""))):
+                names.add(r["alert"])
+    return names
 
 
 def parse_labels(text):
@@ -529,7 +583,7 @@ def case_tests(ctx, i):
         kd = [p_rc, r_rc, p_out, r_out]
         if only_last_bits(p_out + "\n" + r_out):
             kd.append("last-bits")
-        if only_topk_ties(p_out + "\n" + r_out):
+        if only_topk_ties(p_out + "\n" + r_out, topk_alerts(rules_yaml)):
             kd.append("topk-ties")
         for _ in range(4):
             if run([ctx.args.promtool, "test", "rules", "t.yml"], cwd=d)[0] == r_rc:

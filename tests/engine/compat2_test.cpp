@@ -63,3 +63,32 @@ TEST_CASE("compat 2: a subquery range includes a step on its start") {
   CHECK(eval(s, "count_over_time(m[5m:1m])", 10 * kMin, false) == M{{"{}", 5}});
   CHECK(eval(s, "count_over_time(m[5m:1m])", 10 * kMin, true) == M{{"{}", 6}});
 }
+
+TEST_CASE("without delayed name removal a nested collision is an error, as in Prometheus 2") {
+  // Seed 11, promql case 2322 of the differential harness: quantile_over_time drops the names
+  // of a and b, so its own result holds {job="x"} twice. Prometheus 2 (and 3 without
+  // promql-delayed-name-removal) fails there; with delayed removal the names survive until
+  // histogram_quantile, which ignores series without `le`.
+  Storage s;
+  load(s, "a{job=\"x\"} 1 stale", kMin);  // `a or b` is a at 0 and b from 1m on
+  load(s, "b{job=\"x\"} 5 6 7 8", kMin);
+  const char* q = "histogram_quantile(0.9, quantile_over_time(1, (a or b)[4m:1m]))";
+  auto e = promql::parse(q);
+  REQUIRE(e.has_value());
+  EngineOptions o;
+  auto delayed = instant_query(s, **e, 3 * kMin, o);
+  REQUIRE(delayed.has_value());
+  CHECK(std::get<Vector>(delayed->value).empty());
+  o.delayed_name_removal = false;
+  auto eager = instant_query(s, **e, 3 * kMin, o);
+  REQUIRE_FALSE(eager.has_value());
+  CHECK(eager.error().message == "vector cannot contain metrics with the same labelset");
+  // Names dropped at each step still give the same results where nothing collides.
+  auto ok = promql::parse("sum(-b) + on() group(abs(b))");
+  REQUIRE(ok.has_value());
+  auto r = instant_query(s, **ok, 3 * kMin, o);
+  REQUIRE(r.has_value());
+  REQUIRE(std::get<Vector>(r->value).size() == 1);
+  CHECK(std::get<Vector>(r->value)[0].v == -7);
+  CHECK(std::get<Vector>(r->value)[0].metric.to_string() == "{}");
+}

@@ -118,7 +118,8 @@ void register_test(CLI::App& app, int& exit_code) {
       ->allow_extra_args(false);
   sub->add_option("--promql-compat", args->rule_opts.promql_compat,
                   "PromQL semantics of rule tests: 3 (default: left-open range windows and "
-                  "lookback) or 2 (Prometheus 2: windows include their start)")
+                  "lookback) or 2 (Prometheus 2: windows include their start, __name__ is "
+                  "dropped at each function)")
       ->check(CLI::IsMember({2, 3}))
       ->capture_default_str();
   sub->callback([args, &exit_code] {

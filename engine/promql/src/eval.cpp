@@ -317,6 +317,27 @@ void Evaluator::for_each_range_series(const Expr& arg, Millis t,
   fail("expected a range vector argument");
 }
 
+namespace {
+
+// Drops __name__ where the query asked for it and rejects duplicate label sets.
+template <class Items>
+void finalize_names(Items& items) {
+  std::unordered_map<uint64_t, size_t> seen;
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto& it = items[i];
+    if (it.drop_name) {
+      it.metric = it.metric.without_metric_name();
+      it.drop_name = false;
+    }
+    auto [pos, inserted] = seen.emplace(it.metric.hash(), i);
+    if (!inserted && items[pos->second].metric == it.metric) {
+      fail("vector cannot contain metrics with the same labelset");
+    }
+  }
+}
+
+}  // namespace
+
 Value Evaluator::eval(const Expr& e, Millis t) {
   struct DepthGuard {
     size_t& d;
@@ -325,7 +346,7 @@ Value Evaluator::eval(const Expr& e, Millis t) {
     }
     ~DepthGuard() { --d; }
   } guard(depth_);
-  return std::visit(
+  Value v = std::visit(
       [&](const auto& n) -> Value {
         using T = std::decay_t<decltype(n)>;
         if constexpr (std::is_same_v<T, promql::NumberLiteral>) {
@@ -352,6 +373,14 @@ Value Evaluator::eval(const Expr& e, Millis t) {
         }
       },
       e.node);
+  if (!opts_.delayed_name_removal && (e.is<promql::Unary>() || e.is<promql::Binary>() ||
+                                      e.is<promql::Aggregate>() || e.is<promql::Call>())) {
+    // Without delayed name removal (Prometheus 2, and Prometheus 3 without the feature) each
+    // operator and function drops __name__ from its own result and rejects two series that
+    // then share a label set, as Prometheus's rangeEval does after every call.
+    if (auto* vec = std::get_if<Vector>(&v)) finalize_names(*vec);
+  }
+  return v;
 }
 
 double Evaluator::eval_scalar(const Expr& e, Millis t) {
@@ -399,26 +428,6 @@ Value Evaluator::eval_unary(const promql::Unary& u, Millis t) {
   fail("unary expression only allowed on expressions of type scalar or instant vector");
 }
 
-namespace {
-
-// Drops __name__ where the query asked for it and rejects duplicate label sets.
-template <class Items>
-void finalize_names(Items& items) {
-  std::unordered_map<uint64_t, size_t> seen;
-  for (size_t i = 0; i < items.size(); ++i) {
-    auto& it = items[i];
-    if (it.drop_name) {
-      it.metric = it.metric.without_metric_name();
-      it.drop_name = false;
-    }
-    auto [pos, inserted] = seen.emplace(it.metric.hash(), i);
-    if (!inserted && items[pos->second].metric == it.metric) {
-      fail("vector cannot contain metrics with the same labelset");
-    }
-  }
-}
-
-}  // namespace
 }  // namespace detail
 
 Result<QueryResult> instant_query(const Queryable& q, const promql::Expr& expr, Millis t,
