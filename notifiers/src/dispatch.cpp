@@ -120,6 +120,7 @@ void Dispatcher::ingest(std::span<const rules::Alert> alerts, Millis now) {
         g.key = key;
         g.labels = gl;
         g.next_flush = now + r->group_wait;
+        earliest_ = std::min(earliest_, g.next_flush);
       }
       auto& e = g.alerts[a.labels];
       // Keep the earliest start of an ongoing alert (Alertmanager's merge).
@@ -132,7 +133,10 @@ void Dispatcher::ingest(std::span<const rules::Alert> alerts, Millis now) {
       }
       e.version = ++version_;
       // An alert older than group_wait flushes a new group at once.
-      if (!g.flushed && a.starts_at + r->group_wait < now) g.next_flush = std::min(g.next_flush, now);
+      if (!g.flushed && a.starts_at + r->group_wait < now) {
+        g.next_flush = std::min(g.next_flush, now);
+        earliest_ = std::min(earliest_, now);
+      }
     }
   }
 }
@@ -145,8 +149,14 @@ void Dispatcher::flush_due(Millis now, const std::function<void(const GroupFlush
   std::vector<Due> due;
   {
     std::lock_guard lock(mu_);
+    // Nothing is due before earliest_: no scan (tick runs on every ingest and every second).
+    if (earliest_ > now) return;
+    Millis earliest = INT64_MAX;
     for (auto& [key, g] : groups_) {
-      if (g.next_flush > now) continue;
+      if (g.next_flush > now) {
+        earliest = std::min(earliest, g.next_flush);
+        continue;
+      }
       Due d;
       d.flush.route = g.route;
       d.flush.key = g.key;
@@ -157,8 +167,10 @@ void Dispatcher::flush_due(Millis now, const std::function<void(const GroupFlush
       }
       g.flushed = true;
       g.next_flush = now + g.route->group_interval;
+      earliest = std::min(earliest, g.next_flush);
       due.push_back(std::move(d));
     }
+    earliest_ = earliest;
   }
   std::sort(due.begin(), due.end(), [](const Due& a, const Due& b) {
     return std::tie(a.flush.key, a.flush.route->receiver) <
@@ -183,9 +195,7 @@ void Dispatcher::flush_due(Millis now, const std::function<void(const GroupFlush
 
 Millis Dispatcher::next_flush() const {
   std::lock_guard lock(mu_);
-  Millis n = INT64_MAX;
-  for (const auto& [k, g] : groups_) n = std::min(n, g.next_flush);
-  return n;
+  return groups_.empty() ? INT64_MAX : earliest_;
 }
 
 size_t Dispatcher::group_count() const {
