@@ -3,10 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <sstream>
 
-#include "ruleeval/engine/engine.hpp"
-#include "ruleeval/engine/load_notation.hpp"
+#include "histogram_fixture.hpp"
 #include "ruleeval/engine/remote_write.hpp"
 #include "ruleeval/parser/promql.hpp"
 #include "ruleeval/parser/promql_functions.hpp"
@@ -14,38 +12,8 @@
 using namespace ruleeval;
 using namespace ruleeval::engine;
 
-namespace {
-
-constexpr Millis kMin = 60'000;
-
-struct Hx {
-  Storage storage;
-  explicit Hx(std::string_view text) {
-    std::istringstream in{std::string(text)};
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.find_first_not_of(" \t") == std::string::npos) continue;
-      auto spec = parse_series_line(line);
-      REQUIRE_MESSAGE(spec.has_value(), line);
-      load_series(storage, *spec, 0, kMin);
-    }
-  }
-  Result<QueryResult> query(std::string_view q, Millis t) {
-    promql::ParseOptions po;
-    po = ruleeval::promql::ParseOptions::all();
-    auto e = promql::parse(q, po);
-    REQUIRE_MESSAGE(e.has_value(), std::string(q));
-    return instant_query(storage, **e, t);
-  }
-  // "labels => value" lines, histograms in their test expression form.
-  std::string text(std::string_view q, Millis t) {
-    auto r = query(q, t);
-    REQUIRE_MESSAGE(r.has_value(), (r ? std::string() : r.error().message));
-    return to_string(r->value);
-  }
-};
-
-}  // namespace
+using Hx = hist_fixture::HistogramDb;
+using hist_fixture::kMin;
 
 TEST_CASE("every PromQL function of the parser's table is implemented or explicitly refused") {
   auto missing = unimplemented_functions();

@@ -54,7 +54,9 @@ Result<void> histogram_add(FloatHistogram& h, const FloatHistogram& other, bool 
 // h += other as Prometheus's FloatHistogram.KahanAdd: count, sum, zero count and every bucket
 // summed with Kahan compensation, the compensation terms kept in `c` (null at first: created
 // with h's hint and layout). The compensated result is h + c (histogram_add) once every term is
-// in. A zero bucket widened during the sum takes the buckets it covers without compensation.
+// in. A zero bucket widened during the sum takes the buckets it covers and their compensations
+// with Kahan steps (reconcileZeroBuckets); custom bounds that differ are reconciled with one
+// Kahan sum per common bucket, h's compensations folded in (addCustomBucketsWithMismatches).
 Result<void> histogram_kahan_add(FloatHistogram& h, const FloatHistogram& other,
                                  std::shared_ptr<FloatHistogram>& c, bool* reconciled = nullptr);
 // Prometheus's HasOverflow: any count, sum, bucket or bound infinite.
