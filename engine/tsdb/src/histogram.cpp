@@ -288,20 +288,23 @@ void add_mismatched_custom(FloatHistogram& h, const FloatHistogram& other, bool 
 }  // namespace
 
 Result<void> histogram_add(FloatHistogram& h, const FloatHistogram& other_in, bool subtract,
-                           bool* reconciled) {
+                           bool* reconciled, bool* collision) {
   if (h.uses_custom_buckets() != other_in.uses_custom_buckets()) {
     return make_error(
         "cannot apply this operation on histograms with a mix of exponential and custom bucket "
         "schemas");
   }
   const FloatHistogram& other = other_in;
+  // adjustCounterReset, for Sub as for Add.
   using H = CounterResetHint;
-  if (!subtract && other.hint != h.hint) {
+  if (other.hint != h.hint) {
     if (h.hint == H::kGauge) {
       // stays a gauge
     } else if (other.hint == H::kGauge) {
       h.hint = H::kGauge;
     } else {
+      // Reset against not-reset is a collision; with an unknown hint, the result is unknown.
+      if (collision && h.hint != H::kUnknown && other.hint != H::kUnknown) *collision = true;
       h.hint = H::kUnknown;
     }
   }

@@ -45,11 +45,12 @@ using HistogramPtr = std::shared_ptr<const FloatHistogram>;
 
 // h += other (or h -= other), as Prometheus's FloatHistogram.Add / Sub: the lower schema wins
 // (the other histogram's buckets are merged to it), the wider zero bucket wins, hints combine as
-// Add does (Sub keeps h's hint). Custom-bucket histograms with different bounds are reconciled
-// to the bounds both have (*reconciled set), as Prometheus 3 does. Errors: a mix of exponential
-// and custom buckets, or a bucket range too wide to hold.
+// adjustCounterReset does for Add and Sub alike (*collision set when a reset meets a not-reset).
+// Custom-bucket histograms with different bounds are reconciled to the bounds both have
+// (*reconciled set), as Prometheus 3 does. Errors: a mix of exponential and custom buckets, or a
+// bucket range too wide to hold.
 Result<void> histogram_add(FloatHistogram& h, const FloatHistogram& other, bool subtract = false,
-                           bool* reconciled = nullptr);
+                           bool* reconciled = nullptr, bool* collision = nullptr);
 
 // h += other as Prometheus's FloatHistogram.KahanAdd: count, sum, zero count and every bucket
 // summed with Kahan compensation, the compensation terms kept in `c` (null at first: created
