@@ -73,6 +73,18 @@ TEST_CASE("a zero bucket widened during a Kahan sum takes in the compensation of
                  "a{i=\"2\"} {{schema:0 count:1 z_bucket_w:0.5 buckets:[1]}}\n"
                  "a{i=\"3\"} {{schema:0 count:1 z_bucket:-1e16 z_bucket_w:1}}\n");
   CHECK(db.text("sum(a)", 0) == "{} => {{count:3 z_bucket:2 z_bucket_w:1}}\n");
+  // avg: no overflow, so the direct mean: h / 3 + c / 3 (engine.go's final Div and Add):
+  // zero count 0 / 3 + 2 / 3 = 0.6666666666666666, count 3 / 3 + 0 / 3 = 1.
+  CHECK(db.text("avg(a)", 0) == "{} => {{count:1 z_bucket:0.6666666666666666 z_bucket_w:1}}\n");
+
+  // sum_over_time and avg_over_time run the same KahanAdd over the samples of one series.
+  HistogramDb t("b {{schema:0 count:1 z_bucket:1 z_bucket_w:0.5 buckets:[1e16]}} "
+                "{{schema:0 count:1 z_bucket_w:0.5 buckets:[1]}} "
+                "{{schema:0 count:1 z_bucket:-1e16 z_bucket_w:1}}\n");
+  CHECK(t.text("sum_over_time(b[3m])", 2 * hist_fixture::kMin) ==
+        "{} => {{count:3 z_bucket:2 z_bucket_w:1}}\n");
+  CHECK(t.text("avg_over_time(b[3m])", 2 * hist_fixture::kMin) ==
+        "{} => {{count:1 z_bucket:0.6666666666666666 z_bucket_w:1}}\n");
 }
 
 TEST_CASE("an empty bucket straddling the widened zero threshold gives its compensation to the zero bucket") {
@@ -141,6 +153,11 @@ TEST_CASE("custom bounds that differ are reconciled with one Kahan sum per commo
   CHECK(to_string(r->value) == "{} => {{schema:-53 count:5 custom_values:[2] buckets:[1]}}\n");
   REQUIRE(r->infos.size() == 1);
   CHECK(r->infos[0] == "PromQL info: mismatched custom buckets were reconciled during aggregation");
+  // avg: (0 + 1 compensation) / 2 each: bucket 0 / 2 + 1 / 2 = 0.5, count 5 / 2.
+  r = db.query("avg(a)", 0);
+  REQUIRE(r);
+  CHECK(to_string(r->value) == "{} => {{schema:-53 count:2.5 custom_values:[2] buckets:[0.5]}}\n");
+  CHECK(r->infos.at(0) == "PromQL info: mismatched custom buckets were reconciled during aggregation");
 
   // Add (binary +) sums the same sequence and discards the compensation: the bucket is 0
   // (and compacted away in the printed form).
