@@ -5,55 +5,15 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <sstream>
 #include <string>
 
-#include "ruleeval/engine/engine.hpp"
-#include "ruleeval/engine/histogram.hpp"
-#include "ruleeval/engine/load_notation.hpp"
-#include "ruleeval/parser/promql.hpp"
+#include "histogram_fixture.hpp"
 
 using namespace ruleeval;
 using namespace ruleeval::engine;
-
-namespace {
-
-constexpr Millis kMin = 60'000;
-
-struct Db {
-  Storage storage;
-  explicit Db(std::string_view text) {
-    std::istringstream in{std::string(text)};
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.find_first_not_of(" \t") == std::string::npos) continue;
-      auto spec = parse_series_line(line);
-      REQUIRE_MESSAGE(spec.has_value(), line);
-      load_series(storage, *spec, 0, kMin);
-    }
-  }
-  Result<QueryResult> query(std::string_view q, Millis t) {
-    auto e = promql::parse(q, promql::ParseOptions::all());
-    REQUIRE_MESSAGE(e.has_value(), std::string(q));
-    return instant_query(storage, **e, t);
-  }
-  std::string text(std::string_view q, Millis t) {
-    auto r = query(q, t);
-    REQUIRE_MESSAGE(r.has_value(), (r ? std::string() : r.error().message));
-    return to_string(r->value);
-  }
-};
-
-FloatHistogram one_bucket(int32_t schema, int32_t index) {
-  FloatHistogram h;
-  h.schema = schema;
-  h.count = 1;
-  h.positive_offset = index;
-  h.positive_buckets = {1};
-  return h;
-}
-
-}  // namespace
+using Db = hist_fixture::HistogramDb;
+using hist_fixture::kMin;
+using hist_fixture::one_bucket;
 
 TEST_CASE("an anchored range selector adds the sample at the range start, as extendFloats") {
   Db x("c 0+60x20");

@@ -3,10 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <sstream>
 
-#include "ruleeval/engine/engine.hpp"
-#include "ruleeval/engine/load_notation.hpp"
+#include "histogram_fixture.hpp"
 #include "ruleeval/engine/remote_write.hpp"
 #include "ruleeval/parser/promql.hpp"
 #include "ruleeval/parser/promql_functions.hpp"
@@ -14,38 +12,8 @@
 using namespace ruleeval;
 using namespace ruleeval::engine;
 
-namespace {
-
-constexpr Millis kMin = 60'000;
-
-struct Hx {
-  Storage storage;
-  explicit Hx(std::string_view text) {
-    std::istringstream in{std::string(text)};
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.find_first_not_of(" \t") == std::string::npos) continue;
-      auto spec = parse_series_line(line);
-      REQUIRE_MESSAGE(spec.has_value(), line);
-      load_series(storage, *spec, 0, kMin);
-    }
-  }
-  Result<QueryResult> query(std::string_view q, Millis t) {
-    promql::ParseOptions po;
-    po = ruleeval::promql::ParseOptions::all();
-    auto e = promql::parse(q, po);
-    REQUIRE_MESSAGE(e.has_value(), std::string(q));
-    return instant_query(storage, **e, t);
-  }
-  // "labels => value" lines, histograms in their test expression form.
-  std::string text(std::string_view q, Millis t) {
-    auto r = query(q, t);
-    REQUIRE_MESSAGE(r.has_value(), (r ? std::string() : r.error().message));
-    return to_string(r->value);
-  }
-};
-
-}  // namespace
+using Hx = hist_fixture::HistogramDb;
+using hist_fixture::kMin;
 
 TEST_CASE("every PromQL function of the parser's table is implemented or explicitly refused") {
   auto missing = unimplemented_functions();
@@ -152,4 +120,42 @@ TEST_CASE("remote write v1 carries native histograms in TimeSeries.histograms") 
   CHECK(*(*out)[1].h == *h);
   REQUIRE((*out)[2].h);
   CHECK(*(*out)[2].h == *nhcb);
+}
+
+TEST_CASE("histogram + and - adjust the counter reset hint as adjustCounterReset, and flag a collision") {
+  // The store derives read-back hints (a series' first sample reads as unknown), so the
+  // reset/not-reset collision is shown on histogram_add itself.
+  FloatHistogram reset;
+  reset.count = 4;
+  reset.positive_buckets = {4};
+  reset.hint = CounterResetHint::kReset;
+  FloatHistogram not_reset = reset;
+  not_reset.hint = CounterResetHint::kNotReset;
+  for (bool sub : {false, true}) {
+    FloatHistogram h = reset;
+    bool collision = false;
+    REQUIRE(histogram_add(h, not_reset, sub, nullptr, &collision).has_value());
+    CHECK(collision);
+    CHECK(h.hint == CounterResetHint::kUnknown);
+    // unknown against not-reset: unknown, no collision.
+    collision = false;
+    REQUIRE(histogram_add(h, not_reset, sub, nullptr, &collision).has_value());
+    CHECK_FALSE(collision);
+    CHECK(h.hint == CounterResetHint::kUnknown);
+  }
+  // A gauge on either side makes a gauge, without a warning, for + as for -.
+  Hx h("r {{count:4 sum:4 buckets:[4]}}\n"
+       "g {{count:1 sum:1 counter_reset_hint:gauge buckets:[1]}}");
+  auto r = h.query("r + on() g", 0);
+  REQUIRE(r);
+  CHECK(to_string(r->value) == "{} => {{count:5 sum:5 counter_reset_hint:gauge buckets:[5]}}\n");
+  CHECK(r->warnings.empty());
+}
+
+TEST_CASE("the expanding notation subtracts with Sub's hint rule: a gauge decrement makes a gauge") {
+  // Prometheus's parser computes each next value as prev.Sub(inc), and Sub adjusts the hint
+  // like Add: unknown - gauge is a gauge.
+  Hx h("x {{count:10 sum:10 buckets:[10]}}-{{count:1 sum:1 counter_reset_hint:gauge buckets:[1]}}x2");
+  CHECK(h.text("x", 0) == "x => {{count:10 sum:10 buckets:[10]}}\n");
+  CHECK(h.text("x", kMin) == "x => {{count:9 sum:9 counter_reset_hint:gauge buckets:[9]}}\n");
 }

@@ -214,10 +214,6 @@ Value Evaluator::eval_aggregate(const promql::Aggregate& a, Millis t) {
           g.mean = g.value / (g.count - 1);
           g.comp /= g.count - 1;
         }
-        if (std::isinf(g.mean)) {
-          if (std::isinf(v) && (g.mean > 0) == (v > 0)) continue;
-          if (!std::isinf(v) && !std::isnan(v)) continue;
-        }
         double q = (g.count - 1) / g.count;
         double mean = q * g.mean, c = q * g.comp;
         kahan_inc(v / g.count, mean, c);
@@ -229,7 +225,9 @@ Value Evaluator::eval_aggregate(const promql::Aggregate& a, Millis t) {
           emit_histogram_group(g, true);
           continue;
         }
-        emit(g, g.incremental ? g.mean + g.comp : (g.value + g.comp) / g.count);
+        // Prometheus 3 (engine.go, aggregation AVG): each of sum and compensation divided by
+        // the count, not their sum.
+        emit(g, g.incremental ? g.mean + g.comp : g.value / g.count + g.comp / g.count);
       }
       return out;
     case AggregateOp::Count:
@@ -258,9 +256,11 @@ Value Evaluator::eval_aggregate(const promql::Aggregate& a, Millis t) {
         auto& g = groups[group_of[i]];
         double v = in[i].v;
         g.count += 1;
-        double delta = v - (g.mean + g.comp);
-        kahan_inc(delta / g.count, g.mean, g.comp);
-        g.value += delta * (v - (g.mean + g.comp));
+        // Welford's algorithm without compensation, as Prometheus's aggregation (only
+        // stddev_over_time/stdvar_over_time use Kahan sums).
+        double delta = v - g.mean;
+        g.mean += delta / g.count;
+        g.value += delta * (v - g.mean);
       }
       for (const auto& g : groups) {
         double var = g.value / g.count;

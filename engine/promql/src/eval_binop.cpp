@@ -141,8 +141,8 @@ ElemResult Evaluator::elem_binop(BinaryOp op, double lf, double rf, const Histog
     case BinaryOp::Add:
     case BinaryOp::Sub: {
       auto h = std::make_shared<FloatHistogram>(*lh);
-      bool reconciled = false;
-      auto res = histogram_add(*h, *rh, op == BinaryOp::Sub, &reconciled);
+      bool reconciled = false, collision = false;
+      auto res = histogram_add(*h, *rh, op == BinaryOp::Sub, &reconciled, &collision);
       if (reconciled) {
         info(std::string("PromQL info: mismatched custom buckets were reconciled during ") +
              (op == BinaryOp::Sub ? "subtraction" : "addition"));
@@ -154,6 +154,10 @@ ElemResult Evaluator::elem_binop(BinaryOp op, double lf, double rf, const Histog
         }
         r.ok = false;
         return r;
+      }
+      if (collision) {
+        warn(std::string("PromQL warning: conflicting counter resets during histogram ") +
+             (op == BinaryOp::Sub ? "subtraction" : "addition"));
       }
       if (op == BinaryOp::Sub) h->hint = CounterResetHint::kGauge;
       histogram_compact(*h);

@@ -34,17 +34,14 @@ double avg_of(std::span<const FPoint> pts) {
       mean = sum / (count - 1);
       c /= count - 1;
     }
-    if (std::isinf(mean)) {
-      if (std::isinf(p.v) && (mean > 0) == (p.v > 0)) continue;
-      if (!std::isinf(p.v) && !std::isnan(p.v)) continue;
-    }
     double q = (count - 1) / count;
     double m = q * mean, cc = q * c;
     kahan_inc(p.v / count, m, cc);
     mean = m;
     c = cc;
   }
-  return incremental ? mean + c : (sum + c) / count;
+  // Prometheus 3 (funcAvgOverTime): sum and compensation each divided by the count.
+  return incremental ? mean + c : sum / count + c / count;
 }
 
 double variance_of(std::span<const FPoint> pts) {

@@ -72,44 +72,124 @@ Result<void> from_map(const BucketMap& m, int32_t& offset, std::vector<double>& 
   return {};
 }
 
+// Go's kahansum.Inc (Kahan-Babuska/Neumaier step).
+void kahan_step(double inc, double& sum, double& c) {
+  double t = sum + inc;
+  if (std::isinf(t)) {
+    c = 0;
+  } else if (std::fabs(sum) >= std::fabs(inc)) {
+    c += (sum - t) + inc;
+  } else {
+    c += (inc - t) + sum;
+  }
+  sum = t;
+}
+
+// Count of bucket `idx` in a dense side (0 outside it): a compensation histogram's buckets
+// share the layout of the histogram they compensate.
+double bucket_at(int32_t offset, const std::vector<double>& b, int64_t idx) {
+  int64_t i = idx - offset;
+  return i >= 0 && i < static_cast<int64_t>(b.size()) ? b[static_cast<size_t>(i)] : 0.0;
+}
+
+struct ZeroWidening {
+  double count;      // the zero count with the buckets below the threshold folded in
+  double threshold;  // the threshold actually needed
+  double c_count;    // its Kahan compensation
+};
+
 // Prometheus's zeroCountForLargerThreshold: the zero count of `h` if its zero bucket were widened
 // to `threshold`, and the threshold actually needed (widened to the upper bound of a populated
-// bucket the requested threshold falls into).
-std::pair<double, double> zero_count_for(const FloatHistogram& h, double threshold) {
+// bucket the requested threshold falls into). Each bucket taken in, and then its compensation
+// from `c` (nullable, h's layout), is added with a Kahan step; the compensation starts at c's
+// zero-bucket compensation and, as in Prometheus, is not reset when a populated negative bucket
+// restarts the walk. Positive buckets first, then negative ones, in ascending absolute value.
+ZeroWidening zero_count_for(const FloatHistogram& h, double threshold,
+                            const FloatHistogram* c = nullptr) {
+  double c_zero = c ? c->zero_count : 0.0;
   // Custom-bucket histograms have no zero bucket to widen.
-  if (threshold == h.zero_threshold || h.uses_custom_buckets()) return {h.zero_count, threshold};
+  if (threshold == h.zero_threshold || h.uses_custom_buckets()) {
+    return {h.zero_count, threshold, c_zero};
+  }
   while (true) {
     double count = h.zero_count;
-    bool moved = false;
-    for (const auto* side : {&h.positive_buckets, &h.negative_buckets}) {
-      int32_t off = side == &h.positive_buckets ? h.positive_offset : h.negative_offset;
-      for (size_t i = 0; i < side->size(); ++i) {
-        int64_t idx = off + static_cast<int64_t>(i);
-        double lower = bucket_upper(idx - 1, h.schema), upper = bucket_upper(idx, h.schema);
-        if (lower >= threshold) break;
-        count += (*side)[i];
-        if (upper > threshold) {
-          if ((*side)[i] != 0) {
-            threshold = upper;
-            moved = true;
-          }
-          break;
-        }
+    for (size_t i = 0; i < h.positive_buckets.size(); ++i) {
+      int64_t idx = h.positive_offset + static_cast<int64_t>(i);
+      double lower = bucket_upper(idx - 1, h.schema), upper = bucket_upper(idx, h.schema);
+      if (lower >= threshold) break;
+      double n = h.positive_buckets[i];
+      kahan_step(n, count, c_zero);
+      if (c) kahan_step(bucket_at(c->positive_offset, c->positive_buckets, idx), count, c_zero);
+      if (upper > threshold) {
+        if (n != 0) threshold = upper;  // no restart: the negative side sees the new threshold
+        break;
       }
-      if (moved) break;
     }
-    if (!moved) return {count, threshold};
+    bool restart = false;
+    for (size_t i = 0; i < h.negative_buckets.size(); ++i) {
+      int64_t idx = h.negative_offset + static_cast<int64_t>(i);
+      double lower = bucket_upper(idx - 1, h.schema), upper = bucket_upper(idx, h.schema);
+      if (lower >= threshold) break;  // b.Upper <= -threshold
+      double n = h.negative_buckets[i];
+      kahan_step(n, count, c_zero);
+      if (c) kahan_step(bucket_at(c->negative_offset, c->negative_buckets, idx), count, c_zero);
+      if (upper > threshold) {  // b.Lower < -threshold
+        if (n != 0) {
+          threshold = upper;
+          restart = true;
+        }
+        break;
+      }
+    }
+    if (!restart) return {count, threshold, c_zero};
   }
 }
 
-// Zeroes the buckets that now lie inside the zero bucket.
-void trim_zero_range(FloatHistogram& h) {
-  for (auto* side : {&h.positive_buckets, &h.negative_buckets}) {
-    int32_t off = side == &h.positive_buckets ? h.positive_offset : h.negative_offset;
-    for (size_t i = 0; i < side->size(); ++i) {
-      if (bucket_upper(off + static_cast<int64_t>(i), h.schema) <= h.zero_threshold) (*side)[i] = 0;
+// Prometheus's trimBucketsInZeroBucket: zeroes every bucket whose lower bound lies inside the
+// zero bucket (in h and in its compensation c, if any); their counts are in the zero count.
+void trim_zero_range(FloatHistogram& h, FloatHistogram* c = nullptr) {
+  for (int side = 0; side < 2; ++side) {
+    int32_t off = side == 0 ? h.positive_offset : h.negative_offset;
+    auto& b = side == 0 ? h.positive_buckets : h.negative_buckets;
+    for (size_t i = 0; i < b.size(); ++i) {
+      int64_t idx = off + static_cast<int64_t>(i);
+      if (bucket_upper(idx - 1, h.schema) >= h.zero_threshold) break;
+      b[i] = 0;
+      if (c) {
+        int32_t coff = side == 0 ? c->positive_offset : c->negative_offset;
+        auto& cb = side == 0 ? c->positive_buckets : c->negative_buckets;
+        int64_t ci = idx - coff;
+        if (ci >= 0 && ci < static_cast<int64_t>(cb.size())) cb[static_cast<size_t>(ci)] = 0;
+      }
     }
   }
+}
+
+// Prometheus's reconcileZeroBuckets: widens the narrower zero bucket (h's, or other's as seen
+// by h) until both thresholds agree. Returns other's zero count at that threshold and its
+// compensation; h's zero count and, if c is given, c's zero count follow the widening.
+std::pair<double, double> reconcile_zero_buckets(FloatHistogram& h, const FloatHistogram& other,
+                                                 FloatHistogram* c) {
+  double other_zero = other.zero_count, other_thr = other.zero_threshold, other_c_zero = 0;
+  while (other_thr != h.zero_threshold) {
+    if (h.zero_threshold > other_thr) {
+      auto w = zero_count_for(other, h.zero_threshold);
+      other_zero = w.count;
+      other_thr = w.threshold;
+      other_c_zero = w.c_count;
+    }
+    if (other_thr > h.zero_threshold) {
+      auto w = zero_count_for(h, other_thr, c);
+      h.zero_count = w.count;
+      h.zero_threshold = w.threshold;
+      if (c) {
+        c->zero_count = w.c_count;
+        c->zero_threshold = w.threshold;
+      }
+      trim_zero_range(h, c);
+    }
+  }
+  return {other_zero, other_c_zero};
 }
 
 void trim_side(int32_t& offset, std::vector<double>& b) {
@@ -139,76 +219,110 @@ bool buckets_match(const std::vector<double>& a, const std::vector<double>& b) {
 
 namespace {
 
-// A custom-bucket histogram moved to `bounds` (a subset of its own): each bucket joins the
-// bucket of the smallest kept bound at or above its own upper bound (+Inf last).
-void remap_custom(FloatHistogram& h, const std::vector<double>& bounds) {
-  std::vector<double> out(bounds.size() + 1, 0.0);
-  for (size_t i = 0; i < h.positive_buckets.size(); ++i) {
-    auto idx = static_cast<size_t>(std::max(0, h.positive_offset)) + i;
-    size_t target = bounds.size();
-    if (idx < h.custom_values.size()) {
-      target = static_cast<size_t>(
-          std::lower_bound(bounds.begin(), bounds.end(), h.custom_values[idx]) - bounds.begin());
+// Prometheus's intersectCustomBucketBounds: the bounds both histograms have.
+std::vector<double> intersect_bounds(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<double> out;
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (a[i] == b[j]) {
+      out.push_back(a[i]);
+      ++i;
+      ++j;
+    } else if (a[i] < b[j]) {
+      ++i;
+    } else {
+      ++j;
     }
-    out[target] += h.positive_buckets[i];
   }
-  h.custom_values = bounds;
-  h.positive_offset = 0;
-  h.positive_buckets = std::move(out);
+  return out;
+}
+
+// Prometheus's addCustomBucketsWithMismatches: h (+ or -) other for custom-bucket histograms
+// with different bounds. Every bucket of h, then every bucket of other, goes to the bucket of
+// the smallest common bound at or above its own upper bound (+Inf last) with a Kahan step into
+// fresh targets; h's compensation buckets (if c) follow each of h's buckets into the same
+// target. The target compensations become c's buckets. Targets with a zero value and a zero
+// compensation are dropped.
+void add_mismatched_custom(FloatHistogram& h, const FloatHistogram& other, bool negative,
+                           FloatHistogram* c) {
+  std::vector<double> common = intersect_bounds(h.custom_values, other.custom_values);
+  std::vector<double> t(common.size() + 1, 0.0), ct(common.size() + 1, 0.0);
+  auto map = [&](const FloatHistogram& src, bool neg, const FloatHistogram* comp) {
+    size_t inter = 0;
+    for (size_t i = 0; i < src.positive_buckets.size(); ++i) {
+      int64_t idx = std::max<int64_t>(0, src.positive_offset) + static_cast<int64_t>(i);
+      size_t target = t.size() - 1;
+      if (idx < static_cast<int64_t>(src.custom_values.size())) {
+        double bound = src.custom_values[static_cast<size_t>(idx)];
+        for (; inter < common.size(); ++inter) {
+          if (common[inter] >= bound) {
+            target = inter;
+            break;
+          }
+        }
+      }
+      double v = src.positive_buckets[i];
+      kahan_step(neg ? -v : v, t[target], ct[target]);
+      if (!neg && comp) {
+        kahan_step(bucket_at(comp->positive_offset, comp->positive_buckets, idx), t[target],
+                   ct[target]);
+      }
+    }
+  };
+  map(h, false, c);
+  map(other, negative, nullptr);
+  size_t first = 0, last = t.size();
+  while (first < last && t[first] == 0 && ct[first] == 0) ++first;
+  while (last > first && t[last - 1] == 0 && ct[last - 1] == 0) --last;
+  auto begin = static_cast<std::ptrdiff_t>(first), end = static_cast<std::ptrdiff_t>(last);
+  h.positive_offset = first < last ? static_cast<int32_t>(first) : 0;
+  h.positive_buckets.assign(t.begin() + begin, t.begin() + end);
+  h.custom_values = common;
+  if (c) {
+    c->positive_offset = h.positive_offset;
+    c->positive_buckets.assign(ct.begin() + begin, ct.begin() + end);
+    c->custom_values = common;
+  }
 }
 
 }  // namespace
 
 Result<void> histogram_add(FloatHistogram& h, const FloatHistogram& other_in, bool subtract,
-                           bool* reconciled) {
+                           bool* reconciled, bool* collision) {
   if (h.uses_custom_buckets() != other_in.uses_custom_buckets()) {
     return make_error(
         "cannot apply this operation on histograms with a mix of exponential and custom bucket "
         "schemas");
   }
-  const FloatHistogram* other_p = &other_in;
-  FloatHistogram remapped;
-  if (h.uses_custom_buckets() && !buckets_match(h.custom_values, other_in.custom_values)) {
-    // Prometheus 3 reconciles different custom bounds to the bounds both have.
-    std::vector<double> common;
-    std::set_intersection(h.custom_values.begin(), h.custom_values.end(),
-                          other_in.custom_values.begin(), other_in.custom_values.end(),
-                          std::back_inserter(common));
-    remap_custom(h, common);
-    remapped = other_in;
-    remap_custom(remapped, common);
-    other_p = &remapped;
-    if (reconciled) *reconciled = true;
-  }
-  const FloatHistogram& other = *other_p;
+  const FloatHistogram& other = other_in;
+  // adjustCounterReset, for Sub as for Add.
   using H = CounterResetHint;
-  if (!subtract && other.hint != h.hint) {
+  if (other.hint != h.hint) {
     if (h.hint == H::kGauge) {
       // stays a gauge
     } else if (other.hint == H::kGauge) {
       h.hint = H::kGauge;
     } else {
+      // Reset against not-reset is a collision; with an unknown hint, the result is unknown.
+      if (collision && h.hint != H::kUnknown && other.hint != H::kUnknown) *collision = true;
       h.hint = H::kUnknown;
     }
   }
   double sign = subtract ? -1 : 1;
   double threshold = 0;
   if (!h.uses_custom_buckets()) {
-    double other_zero = other.zero_count, other_thr = other.zero_threshold;
-    while (other_thr != h.zero_threshold) {
-      if (h.zero_threshold > other_thr) {
-        std::tie(other_zero, other_thr) = zero_count_for(other, h.zero_threshold);
-      }
-      if (other_thr > h.zero_threshold) {
-        std::tie(h.zero_count, h.zero_threshold) = zero_count_for(h, other_thr);
-        trim_zero_range(h);
-      }
-    }
+    double other_zero = reconcile_zero_buckets(h, other, nullptr).first;
     h.zero_count += sign * other_zero;
     threshold = h.zero_threshold;
   }
   h.count += sign * other.count;
   h.sum += sign * other.sum;
+  if (h.uses_custom_buckets() && !buckets_match(h.custom_values, other.custom_values)) {
+    // Prometheus 3 reconciles different custom bounds to the bounds both have.
+    add_mismatched_custom(h, other, subtract, nullptr);
+    if (reconciled) *reconciled = true;
+    return {};
+  }
 
   int32_t schema = h.uses_custom_buckets() ? h.schema : std::min(h.schema, other.schema);
   auto merge = [&](int32_t& off, std::vector<double>& mine, int32_t ooff,
@@ -238,19 +352,6 @@ Result<void> histogram_add(FloatHistogram& h, const FloatHistogram& other_in, bo
 }
 
 namespace {
-
-// Go's kahansum.Inc (Kahan-Babuska/Neumaier step).
-void kahan_step(double inc, double& sum, double& c) {
-  double t = sum + inc;
-  if (std::isinf(t)) {
-    c = 0;
-  } else if (std::fabs(sum) >= std::fabs(inc)) {
-    c += (sum - t) + inc;
-  } else {
-    c += (inc - t) + sum;
-  }
-  sum = t;
-}
 
 // kahanReduceResolution: buckets (and their compensations) merged to a lower schema, merging
 // with Kahan steps of the value and then of its compensation.
@@ -296,56 +397,40 @@ Result<void> histogram_kahan_add(FloatHistogram& h, const FloatHistogram& other_
     }
   }
   if (!c_ptr) {
-    // newCompensationHistogram: h's hint (kept from now on) and layout, no counts.
+    // newCompensationHistogram: h's hint (kept from now on), schema, zero threshold, bounds
+    // and bucket layout, every count zero.
     c_ptr = std::make_shared<FloatHistogram>();
     c_ptr->hint = h.hint;
+    c_ptr->schema = h.schema;
     c_ptr->zero_threshold = h.zero_threshold;
+    c_ptr->custom_values = h.custom_values;
+    c_ptr->positive_offset = h.positive_offset;
+    c_ptr->positive_buckets.assign(h.positive_buckets.size(), 0.0);
+    c_ptr->negative_offset = h.negative_offset;
+    c_ptr->negative_buckets.assign(h.negative_buckets.size(), 0.0);
   }
   FloatHistogram& c = *c_ptr;
-  // c shares h's layout.
-  c.schema = h.schema;
-  c.custom_values = h.custom_values;
-  const FloatHistogram* other_p = &other_in;
-  FloatHistogram remapped;
-  if (h.uses_custom_buckets() && !buckets_match(h.custom_values, other_in.custom_values)) {
-    std::vector<double> common;
-    std::set_intersection(h.custom_values.begin(), h.custom_values.end(),
-                          other_in.custom_values.begin(), other_in.custom_values.end(),
-                          std::back_inserter(common));
-    remap_custom(h, common);
-    if (!c.positive_buckets.empty()) remap_custom(c, common);
-    c.custom_values = common;
-    remapped = other_in;
-    remap_custom(remapped, common);
-    other_p = &remapped;
-    if (reconciled) *reconciled = true;
-  }
-  const FloatHistogram& other = *other_p;
+  const FloatHistogram& other = other_in;
   double threshold = 0;
   if (!h.uses_custom_buckets()) {
-    // reconcileZeroBuckets (a widened zero bucket takes the buckets it covers uncompensated).
-    double other_zero = other.zero_count, other_thr = other.zero_threshold;
-    while (other_thr != h.zero_threshold) {
-      if (h.zero_threshold > other_thr) {
-        std::tie(other_zero, other_thr) = zero_count_for(other, h.zero_threshold);
-      }
-      if (other_thr > h.zero_threshold) {
-        c.zero_threshold = h.zero_threshold;
-        double c_zero = zero_count_for(c, other_thr).first;
-        std::tie(h.zero_count, h.zero_threshold) = zero_count_for(h, other_thr);
-        c.zero_count = c_zero;
-        c.zero_threshold = h.zero_threshold;
-        trim_zero_range(h);
-        trim_zero_range(c);
-      }
-    }
+    // reconcileZeroBuckets: a zero bucket widened in h takes in the buckets (and their
+    // compensations) it covers, Kahan-summed; other's widened zero count comes with the
+    // compensation of its own walk.
+    auto [other_zero, other_c_zero] = reconcile_zero_buckets(h, other, &c);
     kahan_step(other_zero, h.zero_count, c.zero_count);
-    kahan_step(0.0, h.zero_count, c.zero_count);
+    kahan_step(other_c_zero, h.zero_count, c.zero_count);
     threshold = h.zero_threshold;
   }
-  c.zero_threshold = h.zero_threshold;
   kahan_step(other.count, h.count, c.count);
   kahan_step(other.sum, h.sum, c.sum);
+  if (h.uses_custom_buckets() && !buckets_match(h.custom_values, other.custom_values)) {
+    add_mismatched_custom(h, other, false, &c);
+    if (reconciled) *reconciled = true;
+    return {};
+  }
+  c.schema = h.schema;
+  c.zero_threshold = h.zero_threshold;
+  c.custom_values = h.custom_values;
 
   int32_t schema = h.uses_custom_buckets() ? h.schema : std::min(h.schema, other.schema);
   auto merge = [&](int32_t& off, std::vector<double>& mine, int32_t& coff,
@@ -412,9 +497,9 @@ bool histogram_detect_reset(const FloatHistogram& cur, const FloatHistogram& pre
   }
   if (cur.schema > prev.schema) return true;
   if (cur.zero_threshold < prev.zero_threshold) return true;
-  auto [prev_zero, thr] = zero_count_for(prev, cur.zero_threshold);
-  if (thr != cur.zero_threshold) return true;
-  if (cur.zero_count < prev_zero) return true;
+  auto widened = zero_count_for(prev, cur.zero_threshold);
+  if (widened.threshold != cur.zero_threshold) return true;
+  if (cur.zero_count < widened.count) return true;
   // Every populated bucket of prev (merged to cur's schema, outside cur's zero bucket) must exist
   // in cur with at least the same count.
   auto side_reset = [&](int32_t poff, const std::vector<double>& pb, int32_t coff,

@@ -45,16 +45,19 @@ using HistogramPtr = std::shared_ptr<const FloatHistogram>;
 
 // h += other (or h -= other), as Prometheus's FloatHistogram.Add / Sub: the lower schema wins
 // (the other histogram's buckets are merged to it), the wider zero bucket wins, hints combine as
-// Add does (Sub keeps h's hint). Custom-bucket histograms with different bounds are reconciled
-// to the bounds both have (*reconciled set), as Prometheus 3 does. Errors: a mix of exponential
-// and custom buckets, or a bucket range too wide to hold.
+// adjustCounterReset does for Add and Sub alike (*collision set when a reset meets a not-reset).
+// Custom-bucket histograms with different bounds are reconciled to the bounds both have
+// (*reconciled set), as Prometheus 3 does. Errors: a mix of exponential and custom buckets, or a
+// bucket range too wide to hold.
 Result<void> histogram_add(FloatHistogram& h, const FloatHistogram& other, bool subtract = false,
-                           bool* reconciled = nullptr);
+                           bool* reconciled = nullptr, bool* collision = nullptr);
 
 // h += other as Prometheus's FloatHistogram.KahanAdd: count, sum, zero count and every bucket
 // summed with Kahan compensation, the compensation terms kept in `c` (null at first: created
 // with h's hint and layout). The compensated result is h + c (histogram_add) once every term is
-// in. A zero bucket widened during the sum takes the buckets it covers without compensation.
+// in. A zero bucket widened during the sum takes the buckets it covers and their compensations
+// with Kahan steps (reconcileZeroBuckets); custom bounds that differ are reconciled with one
+// Kahan sum per common bucket, h's compensations folded in (addCustomBucketsWithMismatches).
 Result<void> histogram_kahan_add(FloatHistogram& h, const FloatHistogram& other,
                                  std::shared_ptr<FloatHistogram>& c, bool* reconciled = nullptr);
 // Prometheus's HasOverflow: any count, sum, bucket or bound infinite.
