@@ -40,7 +40,7 @@ grafana_cli_test("PromQL checks run on the second query of a rule (regexp)"
 # notification_settings, on `ruleeval run` and `ruleeval lint`.
 grafana_cli_test("lint refuses a contact point type the notifier lacks, at file:line:col"
                  EXPECT 1 ARGS lint ${_gd}/contact_point_unsupported.yaml
-                 MATCH "contact_point_unsupported.yaml:7:9: error: contact point type \"telegram\" is not supported by ruleeval's notifier")
+                 MATCH "contact_point_unsupported.yaml:7:9: error: contact point type \"googlechat\" is not supported by ruleeval's notifier \\(ruleeval's notifier has no integration for it")
 grafana_cli_test("provisioning files with contact points, policies, mute timings lint clean"
                  EXPECT 0 ARGS lint --fail-on info ${_gd}/run/alerting.yaml ${_gd}/run/rules.yaml)
 grafana_cli_test("run --check-config loads contact points and policies from rule files"
