@@ -6,6 +6,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <set>
 
@@ -211,6 +213,13 @@ class Decoder {
         s.fail_key("authorization_credentials",
                    "set either username/password or authorization_credentials, not both");
       }
+      for (const char* key : {"title", "message"}) {
+        if (s.opt(key)) {
+          s.fail_key(key, "Grafana adds it to its own webhook payload; ruleeval's webhook sends "
+                          "Alertmanager's payload (version 4), which has no such field: remove "
+                          "the setting");
+        }
+      }
       if (auto m = s.opt("maxAlerts")) {
         try {
           w.max_alerts = std::stoull(*m);
@@ -251,10 +260,14 @@ class Decoder {
       auto token = s.opt("token");
       if (url && token) s.fail_key("token", "set either url (incoming webhook) or token, not both");
       if (!url && !token) s.fail_missing("url or token");
+      // endpointUrl: the Web API endpoint Grafana posts to with a token (with an incoming
+      // webhook url Grafana does not use it either).
+      const std::string endpoint =
+          s.opt("endpointUrl").value_or("https://slack.com/api/chat.postMessage");
       if (url) {
         c.api_url = *url;
       } else {
-        c.api_url = "https://slack.com/api/chat.postMessage";
+        c.api_url = endpoint;
         c.http.bearer_token = *token;
       }
       if (auto v = s.opt("recipient")) c.channel = *v;
@@ -265,9 +278,31 @@ class Decoder {
       if (auto v = s.opt("title")) c.title = *v;
       if (auto v = s.opt("text")) c.text = *v;
       if (auto v = s.opt("color")) c.color = *v;
-      if (auto v = s.opt("endpointUrl"); v && *v != "https://slack.com/api/chat.postMessage") {
-        s.fail_key("endpointUrl", "only Slack's own endpoint is supported");
+      // Mentions, as Grafana writes them: in the attachment's pretext, rendered as mrkdwn.
+      std::string mentions;
+      const std::string channel = s.opt("mentionChannel").value_or("");
+      if (!channel.empty()) {
+        if (channel != "here" && channel != "channel") {
+          s.fail_key("mentionChannel",
+                     fmt::format("invalid value for mentionChannel: \"{}\" (here or channel)",
+                                 channel));
+        }
+        mentions += fmt::format("<!{}|{}>", channel, channel);
       }
+      for (auto [key, fmt_one] : {std::pair{"mentionGroups", "<!subteam^{}>"},
+                                  {"mentionUsers", "<@{}>"}}) {
+        std::string part;
+        for (const auto& id : comma_list(s.opt(key).value_or(""))) {
+          part += fmt::format(fmt::runtime(fmt_one), id);
+        }
+        if (!part.empty()) mentions += (mentions.empty() ? "" : " ") + part;
+      }
+      if (!mentions.empty()) {
+        c.pretext = mentions;
+        c.mrkdwn_in = std::vector<std::string>{"pretext"};
+      }
+      // Grafana links the title to its alert rule list.
+      c.title_link = R"({{ .ExternalURL }}/alerting/list)";
       s.done();
       rc.slack.push_back(std::move(c));
     } else if (type == "pagerduty") {
@@ -275,17 +310,41 @@ class Decoder {
       c.send_resolved = send_resolved;
       c.runbook_links = false;
       c.routing_key = s.required("integrationKey");
-      if (auto v = s.opt("severity")) c.severity = *v;
-      if (auto v = s.opt("class")) c.class_ = *v;
-      if (auto v = s.opt("component")) c.component = *v;
-      if (auto v = s.opt("group")) c.group = *v;
+      // Grafana's defaults (receivers/pagerduty/v1/config.go) for what the file leaves out.
+      // Severity: lower-cased, and one PagerDuty does not know becomes "critical" (a literal is
+      // resolved here; a template is mapped at send time by the notifier, where an unknown value
+      // becomes "error").
+      c.severity = s.opt("severity").value_or("critical");
+      if (c.severity.find("{{") == std::string::npos) {
+        for (auto& ch : c.severity) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (c.severity != "critical" && c.severity != "error" && c.severity != "warning" &&
+            c.severity != "info") {
+          c.severity = "critical";
+        }
+        c.map_severity = false;
+      }
+      c.class_ = s.opt("class").value_or("default");
+      c.component = s.opt("component").value_or("Grafana");
+      c.group = s.opt("group").value_or("default");
       if (auto v = s.opt("summary")) c.description = *v;
-      if (auto v = s.opt("source")) c.source = *v;
-      if (auto v = s.opt("client")) c.client = *v;
-      if (auto v = s.opt("client_url")) c.client_url = *v;
+      c.client = s.opt("client").value_or("Grafana");
+      c.client_url = s.opt("client_url").value_or("{{ .ExternalURL }}");
+      if (auto v = s.opt("source")) {
+        c.source = *v;
+      } else {
+        char host[256] = {};
+        c.source = ::gethostname(host, sizeof host - 1) == 0 && host[0] ? host : c.client;
+      }
       if (auto v = s.opt("url")) c.url = *v;
+      c.links.push_back({"{{ .ExternalURL }}", "External URL"});
       if (YAML::Node d = s.take("details"); d && !d.IsNull()) {
         if (!d.IsMap()) fail(d, "details: want a mapping of strings");
+        // Grafana merges them over its default details.
+        c.details = {
+            {"firing", R"({{ template "pagerduty.default.instances" .Alerts.Firing }})"},
+            {"num_firing", "{{ .Alerts.Firing | len }}"},
+            {"num_resolved", "{{ .Alerts.Resolved | len }}"},
+            {"resolved", R"({{ template "pagerduty.default.instances" .Alerts.Resolved }})"}};
         for (const auto& kv : d) c.details[kv.first.Scalar()] = str(kv.second, "details");
       }
       s.done();
@@ -297,6 +356,10 @@ class Decoder {
         single = boolean(v, "singleEmail");
       }
       std::optional<std::string> subject = s.opt("subject");
+      if (s.opt("message")) {
+        s.fail_key("message", "Grafana renders it into its own HTML email template; ruleeval "
+                              "sends Alertmanager's email template: remove the setting");
+      }
       s.done();
       if (smtp_.smarthost.empty() || smtp_.from.empty()) {
         fail(r, "an email contact point needs the SMTP server: set global.smtp_smarthost and "
@@ -729,6 +792,23 @@ class Decoder {
       return true;
     }
     return false;
+  }
+
+  // Grafana's CommaSeparatedStrings: split at ',', trimmed, empty items dropped.
+  static std::vector<std::string> comma_list(const std::string& text) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= text.size()) {
+      size_t comma = text.find(',', start);
+      std::string item = text.substr(start, comma == std::string::npos ? std::string::npos
+                                                                       : comma - start);
+      item.erase(0, item.find_first_not_of(" \t\r\n"));
+      item.erase(item.find_last_not_of(" \t\r\n") + 1);
+      if (!item.empty()) out.push_back(std::move(item));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return out;
   }
 
   // A type with no counterpart in the notifier: refused, naming it.

@@ -400,3 +400,79 @@ TEST_CASE("Grafana interpolation: $VAR, ${VAR}, $__env{}, $__file{}, $$") {
             .starts_with("alerting.yaml:9:16: $__file{"));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("Grafana slack: mentions in the pretext, endpointUrl with a token, the rule link") {
+  auto cfg = config(file("slack", R"(          token: xoxb-1
+          recipient: '#db'
+          endpointUrl: https://slack-proxy.example.org/api/chat.postMessage
+          mentionChannel: here
+          mentionUsers: 'U1, U2'
+          mentionGroups: S1
+          title: '{{ .CommonLabels.alertname }}'
+          text: '{{ .CommonAnnotations.summary }}'
+)"));
+  const auto& sl = cfg.receivers[0].slack.at(0);
+  CHECK(sl.api_url == "https://slack-proxy.example.org/api/chat.postMessage");
+  CHECK(sl.http.bearer_token == "xoxb-1");
+  auto m = envelopes(std::move(cfg), {alert()});
+  REQUIRE(m.count("cp/slack/0"));
+  const json& b = m.at("cp/slack/0")[0];
+  CHECK(b["channel"] == "#db");
+  const json& att = b["attachments"][0];
+  CHECK(att["pretext"] == "<!here|here> <!subteam^S1> <@U1><@U2>");
+  CHECK(att["mrkdwn_in"] == json{"pretext"});
+  CHECK(att["title"] == "DiskFull");
+  CHECK(att["title_link"] == "http://ruleeval.test/alerting/list");
+  CHECK(att["text"] == "disk is full");
+  CHECK(err(file("slack", "          url: https://hooks.slack.com/x\n          mentionChannel: all\n")) ==
+        "alerting.yaml:10:27: slack contact point: settings.mentionChannel: invalid value for "
+        "mentionChannel: \"all\" (here or channel)");
+}
+
+TEST_CASE("Grafana pagerduty: Grafana's defaults and details merged over the default details") {
+  auto cfg = config(file("pagerduty", R"(          integrationKey: pd-key
+          severity: Warning
+          details:
+            runbook: https://runbooks.example.org/disk
+)"));
+  const auto& pd = cfg.receivers[0].pagerduty.at(0);
+  CHECK(pd.severity == "warning");
+  CHECK(pd.class_ == "default");
+  CHECK(pd.component == "Grafana");
+  CHECK(pd.group == "default");
+  CHECK(pd.client == "Grafana");
+  CHECK_FALSE(pd.source.empty());  // the host name, as Grafana
+  auto m = envelopes(std::move(cfg), {alert()});
+  REQUIRE(m.count("cp/pagerduty/0"));
+  const json& b = m.at("cp/pagerduty/0")[0];
+  CHECK(b["routing_key"] == "pd-key");
+  CHECK(b["client"] == "Grafana");
+  CHECK(b["client_url"] == "http://ruleeval.test");
+  CHECK(b["links"] == json::parse(R"([{"href":"http://ruleeval.test","text":"External URL"}])"));
+  CHECK(b["payload"]["severity"] == "warning");
+  CHECK(b["payload"]["class"] == "default");
+  CHECK(b["payload"]["custom_details"]["runbook"] == "https://runbooks.example.org/disk");
+  CHECK(b["payload"]["custom_details"]["num_firing"] == "1");
+  CHECK(b["payload"]["custom_details"]["firing"].get<std::string>().find("alertname = DiskFull") !=
+        std::string::npos);
+  // A severity PagerDuty does not know is sent as Grafana sends it: critical.
+  auto odd = config(file("pagerduty", "          integrationKey: k\n          severity: sev1\n"));
+  CHECK(odd.receivers[0].pagerduty[0].severity == "critical");
+}
+
+TEST_CASE("Grafana webhook title/message and email message are refused, not ignored") {
+  CHECK(err(file("webhook", "          url: http://x\n          title: '{{ .CommonLabels.alertname }}'\n"))
+            .starts_with("alerting.yaml:10:18: webhook contact point: settings.title: Grafana adds "
+                         "it to its own webhook payload"));
+  CHECK(err(file("webhook", "          url: http://x\n          message: hi\n"))
+            .starts_with("alerting.yaml:10:20: webhook contact point: settings.message:"));
+  GrafanaSmtp smtp;
+  smtp.smarthost = "127.0.0.1:25";
+  smtp.from = "g@example.org";
+  auto r = parse_grafana_notifications(
+      file("email", "          addresses: a@example.org\n          message: hi\n"), "alerting.yaml",
+      smtp);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().to_string().starts_with(
+      "alerting.yaml:10:20: email contact point: settings.message: Grafana renders it"));
+}
