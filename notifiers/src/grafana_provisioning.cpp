@@ -1149,6 +1149,24 @@ Result<GrafanaNotifications> parse_grafana_notifications(std::string_view text,
   }
 }
 
+std::string grafana_notifications_fingerprint(std::string_view text) {
+  std::string out;
+  try {
+    YAML::Node root = YAML::Load(std::string(text));
+    if (!root.IsMap()) return out;
+    for (const char* key : {"contactPoints", "policies", "muteTimes", "templates"}) {
+      if (YAML::Node v = root[key]; v && !v.IsNull()) {
+        YAML::Emitter e;
+        e << v;
+        out += std::string(key) + ":\n" + e.c_str() + "\n";
+      }
+    }
+  } catch (const YAML::Exception&) {
+    out.clear();
+  }
+  return out;
+}
+
 GrafanaSmtp grafana_smtp_from(std::string_view config_text) {
   GrafanaSmtp s;
   try {

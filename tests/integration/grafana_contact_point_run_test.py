@@ -9,6 +9,8 @@ usage: grafana_contact_point_run_test.py RULEEVAL_BINARY DATA_DIR
 import http.server
 import json
 import os
+import re
+import signal
 import shutil
 import subprocess
 import sys
@@ -38,6 +40,59 @@ def fail(msg, log):
     sys.exit(f"FAIL: {msg}\n--- ruleeval stderr ---\n{open(log).read()[-4000:]}")
 
 
+def sighup_and_wait(p, log, pattern, what):
+    """Sends SIGHUP and waits for a new log line matching `pattern`."""
+    seen = len(re.findall(pattern, open(log).read()))
+    p.send_signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if len(re.findall(pattern, open(log).read())) > seen:
+            return
+        time.sleep(0.1)
+    fail(f"no log line for {what} after SIGHUP", log)
+
+
+def reload_checks(p, work, log):
+    """SIGHUP: the Grafana notification files are validated with the rules; a change is
+    reported (the notifier keeps its configuration until a restart); a broken contact point or
+    a notification_settings receiver the running notifier lacks fails the reload."""
+    alerting = os.path.join(work, "alerting.yaml")
+    rules = os.path.join(work, "rules.yaml")
+    original = open(alerting).read()
+    # Unchanged files: reloaded without the warning.
+    sighup_and_wait(p, log, r"configuration reloaded", "an unchanged reload")
+    time.sleep(0.3)
+    if "notifier keeps the ones it started with" in open(log).read():
+        fail("warned about a change on an unchanged reload", log)
+    # A changed contact point: reloaded, with the warning.
+    with open(alerting, "w") as f:
+        f.write(original.replace("messageType: WARNING", "messageType: CRITICAL"))
+    sighup_and_wait(p, log, r"notifier keeps the ones it started with until ruleeval restarts",
+                    "the changed contact point warning")
+    # A contact point type that cannot be mapped: the reload fails at file:line:col.
+    with open(alerting, "w") as f:
+        f.write(original.replace("type: victorops", "type: googlechat"))
+    sighup_and_wait(p, log, r"reload failed.*alerting\.yaml:20:9: contact point type "
+                    r"\\?\"googlechat\\?\" is not supported", "the unmapped type")
+    with open(alerting, "w") as f:
+        f.write(original)
+    # A rule naming a contact point the running notifier does not have: the reload fails.
+    text = open(rules).read()
+    with open(rules, "w") as f:
+        f.write(text + "        notification_settings:\n          receiver: storage-oncall-2\n")
+    with open(alerting, "w") as f:
+        f.write(original.replace("policies:", "  - orgId: 1\n    name: storage-oncall-2\n"
+                                 "    receivers:\n      - uid: so2\n        type: webhook\n"
+                                 "        settings: {url: 'http://127.0.0.1:9/x'}\npolicies:"))
+    sighup_and_wait(p, log, r"reload failed.*storage-oncall-2.*is not a receiver of the running "
+                    r"notifier", "the new receiver")
+    with open(rules, "w") as f:
+        f.write(text)
+    with open(alerting, "w") as f:
+        f.write(original)
+    sighup_and_wait(p, log, r"configuration reloaded", "the restored files")
+
+
 def main():
     binary, data = sys.argv[1], sys.argv[2]
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
@@ -64,6 +119,7 @@ def main():
                 if p.poll() is not None:
                     fail(f"ruleeval exited with {p.returncode}", log)
                 time.sleep(0.2)
+            reload_checks(p, work, log)
         finally:
             p.terminate()
             try:

@@ -36,6 +36,11 @@ struct GrafanaSmtp {
 // True when the text has a top-level contactPoints, policies, muteTimes or templates key.
 bool has_grafana_notifications(std::string_view text);
 
+// The notification parts of one provisioning file (contactPoints, policies, muteTimes,
+// templates) in a canonical text, to tell whether a reload changed them; empty when the text has
+// none or is not YAML.
+std::string grafana_notifications_fingerprint(std::string_view text);
+
 // Reads the notification parts of one provisioning file (YAML or JSON). `groups`, `deleteRules`
 // and `apiVersion` are left to the rule loader; the delete* keys are refused.
 Result<GrafanaNotifications> parse_grafana_notifications(std::string_view text,
