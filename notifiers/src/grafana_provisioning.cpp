@@ -131,18 +131,24 @@ class Decoder {
   }
 
  private:
-  // $VAR, ${VAR}, $__env{VAR}, $__file{path} and $$ in every scalar value below `n`.
-  void interpolate_tree(YAML::Node n) const {
+  // $VAR, ${VAR}, $__env{VAR}, $__file{path} and $$ in every scalar value below `n`, once per
+  // node (an alias shares its anchor's node: "$$X" must not become "$X" and then be expanded).
+  void interpolate_tree(YAML::Node n) {
     if (n.IsScalar()) {
+      if (!interpolated_.insert(&n.Scalar()).second) return;
       auto r = rules::grafana_interpolate(n.Scalar());
       if (!r) fail(n, r.error().message);
-      if (*r != n.Scalar()) n = *r;
+      if (*r != n.Scalar()) {
+        n = *r;
+        interpolated_.insert(&n.Scalar());
+      }
     } else if (n.IsSequence()) {
       for (auto e : n) interpolate_tree(e);
     } else if (n.IsMap()) {
       for (auto kv : n) interpolate_tree(kv.second);
     }
   }
+  std::set<const std::string*> interpolated_;
 
   void contact_point(const YAML::Node& cp, GrafanaNotifications& out) {
     if (!cp.IsMap()) fail(cp, "contactPoints: want a mapping");

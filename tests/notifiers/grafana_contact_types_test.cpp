@@ -395,6 +395,13 @@ TEST_CASE("Grafana interpolation: $VAR, ${VAR}, $__env{}, $__file{}, $$") {
   REQUIRE(g->route);
   CHECK(g->route->receiver == "cp");
   CHECK(g->template_defs.find("$RULEEVAL_T_KEY") != std::string::npos);
+  // An alias shares its anchor's node: "$$" is unescaped once, not expanded on the second visit.
+  ::setenv("RULEEVAL_T_HOME", "/home/x", 1);
+  auto aliased = parse(file("opsgenie", "          apiKey: &k 'key$$RULEEVAL_T_HOME'\n"
+                                        "          description: *k\n"));
+  REQUIRE_MESSAGE(aliased, (aliased ? "" : aliased.error().to_string()));
+  CHECK(aliased->receivers[0].opsgenie[0].api_key == "key$RULEEVAL_T_HOME");
+  CHECK(aliased->receivers[0].opsgenie[0].description == "key$RULEEVAL_T_HOME");
   // A file that cannot be read is an error at the value.
   CHECK(err(file("webhook", "          url: $__file{" + (dir / "nope").string() + "}\n"))
             .starts_with("alerting.yaml:9:16: $__file{"));
