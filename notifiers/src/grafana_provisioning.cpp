@@ -13,6 +13,8 @@
 
 #include "fmt/format.h"
 #include "ruleeval/parser/duration.hpp"
+#include "payloads.hpp"
+#include "ruleeval/notifiers/notification.hpp"
 #include "ruleeval/rules/grafana_interpolate.hpp"
 
 namespace ruleeval::notifiers {
@@ -127,7 +129,13 @@ class Decoder {
                                    key));
       }
     }
+    out.template_settings = std::move(template_settings_);
     return out;
+  }
+
+  // A settings value that holds a template, for check_grafana_templates.
+  void note_template(const YAML::Node& n, const std::string& text) const {
+    if (text.find("{{") != std::string::npos) template_settings_.emplace_back(text, at(n));
   }
 
  private:
@@ -149,6 +157,7 @@ class Decoder {
     }
   }
   std::set<const std::string*> interpolated_;
+  mutable std::vector<std::pair<std::string, SourceLocation>> template_settings_;
 
   void contact_point(const YAML::Node& cp, GrafanaNotifications& out) {
     if (!cp.IsMap()) fail(cp, "contactPoints: want a mapping");
@@ -428,6 +437,7 @@ class Decoder {
                                key));
       }
       if (s.empty()) return std::nullopt;
+      d_.note_template(v, s);
       return s;
     }
     std::string required(const std::string& key) {
@@ -1196,6 +1206,50 @@ GrafanaSmtp grafana_smtp_from(std::string_view config_text) {
   return s;
 }
 
+Result<void> check_grafana_templates(const GrafanaNotifications& g, const std::string& defs,
+                                     bool only_grafana_defaults) {
+  if (g.template_settings.empty()) return {};
+  const detail::Expander x = detail::default_expander(defs);
+  const NotificationData empty;
+  for (const auto& [text, where] : g.template_settings) {
+    if (auto ok = detail::check_template(text, defs); !ok) {
+      return make_error("invalid template: " + ok.error().message, where);
+    }
+    // Every {{ template "name" ... }} it calls.
+    size_t at = 0;
+    while ((at = text.find("{{", at)) != std::string::npos) {
+      size_t i = at + 2;
+      at = i;
+      if (i < text.size() && text[i] == '-') ++i;
+      while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+      if (text.compare(i, 8, "template") != 0) continue;
+      i += 8;
+      while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+      if (i >= text.size() || (text[i] != '"' && text[i] != '`')) continue;
+      const char quote = text[i];
+      const size_t end = text.find(quote, i + 1);
+      if (end == std::string::npos) continue;
+      const std::string name = text.substr(i + 1, end - i - 1);
+      const bool grafana_default = name == "default.title" || name == "default.message";
+      if (only_grafana_defaults && !grafana_default) continue;
+      auto r = x("{{ template \"" + name + "\" . }}", empty);
+      if (r || r.error().message.find("template \"" + name + "\" not defined") ==
+                   std::string::npos) {
+        continue;
+      }
+      return make_error(
+          fmt::format("template \"{}\" is not defined{}", name,
+                      grafana_default
+                          ? ": Grafana's default.title and default.message are not provided by "
+                            "ruleeval (leave the setting out for the receiver's default, or "
+                            "define the template in `templates`)"
+                          : " (not in `templates` nor among the default templates)"),
+          where);
+    }
+  }
+  return {};
+}
+
 Result<void> merge_grafana_notifications(NotifyConfig& cfg, bool has_route,
                                          std::vector<GrafanaNotifications> parts,
                                          const std::vector<RuleNotificationSettings>& settings) {
@@ -1230,6 +1284,9 @@ Result<void> merge_grafana_notifications(NotifyConfig& cfg, bool has_route,
         policy = std::move(p.route);
       }
       refs.insert(refs.end(), p.interval_refs.begin(), p.interval_refs.end());
+    }
+    for (const auto& p : parts) {
+      if (auto ok = check_grafana_templates(p, cfg.template_defs); !ok) throw Fail{ok.error()};
     }
     for (const auto& [name, where] : refs) {
       if (!cfg.time_intervals.contains(name)) {

@@ -483,3 +483,43 @@ TEST_CASE("Grafana webhook title/message and email message are refused, not igno
   CHECK(r.error().to_string().starts_with(
       "alerting.yaml:10:20: email contact point: settings.message: Grafana renders it"));
 }
+
+TEST_CASE("Grafana contact point templates are checked when the files are merged") {
+  auto merged = [](std::vector<std::string> texts) {
+    NotifyConfig cfg;
+    std::vector<GrafanaNotifications> parts;
+    for (const auto& t : texts) {
+      auto g = parse(t);
+      REQUIRE_MESSAGE(g, (g ? "" : g.error().to_string()));
+      parts.push_back(std::move(*g));
+    }
+    return merge_grafana_notifications(cfg, false, std::move(parts), {});
+  };
+  // Grafana's own default.message is not provided: an error at the setting, not at send time.
+  auto r = merged({file("discord", "          url: https://d/x\n"
+                                   "          message: '{{ template \"default.message\" . }}'\n")});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().to_string().starts_with(
+      "alerting.yaml:10:20: template \"default.message\" is not defined: Grafana's default.title "
+      "and default.message are not provided by ruleeval"));
+  // A template defined in another file's `templates`, and the receivers' default templates, are
+  // fine.
+  CHECK(merged({file("discord", "          url: https://d/x\n"
+                                "          title: '{{ template \"discord.default.title\" . }}'\n"
+                                "          message: '{{ template \"team.msg\" . }}'\n"),
+                "apiVersion: 1\ntemplates:\n  - name: team\n"
+                "    template: '{{ define \"team.msg\" }}{{ .Status }}{{ end }}'\n"}));
+  auto missing = merged({file("discord", "          url: https://d/x\n"
+                                         "          message: '{{ template \"nope\" . }}'\n")});
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().to_string() ==
+        "alerting.yaml:10:20: template \"nope\" is not defined (not in `templates` nor among the "
+        "default templates)");
+  // A Go template variable eaten by the environment interpolation ($k unset): a syntax error at
+  // load time, where Grafana would fail at send time.
+  ::unsetenv("k");
+  auto eaten = merged({file("discord", "          url: https://d/x\n"
+                                       "          message: '{{ range $k, $v := .CommonLabels }}{{ end }}'\n")});
+  REQUIRE_FALSE(eaten);
+  CHECK(eaten.error().to_string().starts_with("alerting.yaml:10:20: invalid template: "));
+}

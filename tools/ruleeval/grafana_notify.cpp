@@ -126,6 +126,10 @@ std::optional<Error> lint_grafana_notifications(std::string_view text, const std
   smtp.from = "lint@localhost";
   auto p = notifiers::parse_grafana_notifications(text, path, smtp);
   if (!p) return p.error();
+  // Templates may be defined in another file: only Grafana's own default names are reported.
+  if (auto ok = notifiers::check_grafana_templates(*p, p->template_defs, true); !ok) {
+    return ok.error();
+  }
   // Receivers named by the tree must be defined in the same file unless they come from
   // ruleeval.yaml, which lint does not read: only time intervals are cross-checked here.
   for (const auto& [name, where] : p->interval_refs) {
