@@ -290,7 +290,7 @@ class Decoder {
       if (auto v = s.opt("username")) c.username = *v;
       if (auto v = s.opt("icon_emoji")) c.icon_emoji = *v;
       if (auto v = s.opt("icon_url")) c.icon_url = *v;
-      if (auto v = s.opt("title")) c.title = *v;
+      c.title = s.opt("title").value_or(R"({{ template "default.title" . }})");
       if (auto v = s.opt("text")) c.text = *v;
       if (auto v = s.opt("color")) c.color = *v;
       // Mentions, as Grafana writes them: in the attachment's pretext, rendered as mrkdwn.
@@ -341,7 +341,7 @@ class Decoder {
       c.class_ = s.opt("class").value_or("default");
       c.component = s.opt("component").value_or("Grafana");
       c.group = s.opt("group").value_or("default");
-      if (auto v = s.opt("summary")) c.description = *v;
+      c.description = s.opt("summary").value_or(R"({{ template "default.title" . }})");
       c.client = s.opt("client").value_or("Grafana");
       c.client_url = s.opt("client_url").value_or("{{ .ExternalURL }}");
       if (auto v = s.opt("source")) {
@@ -488,7 +488,7 @@ class Decoder {
                                          url));
       }
       c.api_url = url.substr(0, url.size() - kAlerts.size() + 1);
-      c.message = s.opt("message").value_or(R"({{ template "opsgenie.default.message" . }})");
+      c.message = s.opt("message").value_or(R"({{ template "default.title" . }})");
       c.description =
           s.opt("description").value_or(R"({{ template "opsgenie.default.description" . }})");
       c.source = "Grafana";
@@ -582,8 +582,7 @@ class Decoder {
       std::string mt = s.opt("messageType").value_or("CRITICAL");
       for (auto& ch : mt) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
       c.message_type = mt;
-      c.entity_display_name = s.opt("title").value_or(
-          R"({{ template "victorops.default.entity_display_name" . }})");
+      c.entity_display_name = s.opt("title").value_or(R"({{ template "default.title" . }})");
       c.state_message =
           s.opt("description").value_or(R"({{ template "victorops.default.state_message" . }})");
       c.monitoring_tool = R"({{ template "victorops.default.monitoring_tool" . }})";
@@ -629,7 +628,7 @@ class Decoder {
       }
       // Alert images: ruleeval has none, so Grafana would attach none either.
       if (YAML::Node v = s.take("uploadImage"); v && !v.IsNull()) (void)boolean(v, "uploadImage");
-      c.title = s.opt("title").value_or(R"({{ template "pushover.default.title" . }})");
+      c.title = s.opt("title").value_or(R"({{ template "default.title" . }})");
       c.message = s.opt("message").value_or(R"({{ template "pushover.default.message" . }})");
       // As Grafana: a link to the alert rules, HTML messages.
       c.url = R"({{ .ExternalURL }}/alerting/list)";
@@ -690,7 +689,7 @@ class Decoder {
       DiscordConfig c;
       c.send_resolved = send_resolved;
       c.webhook_url = s.required("url");
-      c.title = s.opt("title").value_or(R"({{ template "discord.default.title" . }})");
+      c.title = s.opt("title").value_or(R"({{ template "default.title" . }})");
       c.message = s.opt("message").value_or(R"({{ template "discord.default.message" . }})");
       if (s.opt("avatar_url")) {
         s.fail_key("avatar_url", "ruleeval's Discord notifier (Alertmanager 0.25's) posts with "
@@ -739,7 +738,7 @@ class Decoder {
       if (c.topic_arn.empty() && c.target_arn.empty() && c.phone_number.empty()) {
         s.fail_missing("topic_arn, target_arn or phone_number");
       }
-      c.subject = s.opt("subject").value_or(R"({{ template "sns.default.subject" . }})");
+      c.subject = s.opt("subject").value_or(R"({{ template "default.title" . }})");
       c.message = s.opt("message").value_or(R"({{ template "sns.default.message" . }})");
       if (YAML::Node a = s.take("attributes"); a && !a.IsNull()) {
         if (!a.IsMap()) fail(a, "sns contact point: settings.attributes: want a mapping");
@@ -797,7 +796,7 @@ class Decoder {
       if (msgtype != "markdown" && msgtype != "text") msgtype = "markdown";  // as Grafana
       c.message_type = msgtype;
       const std::string title =
-          s.opt("title").value_or(R"({{ template "__subject" . }})");
+          s.opt("title").value_or(R"({{ template "default.title" . }})");
       const std::string message =
           s.opt("message").value_or(R"({{ template "wechat.default.message" . }})");
       // Grafana's content: "# title\nmessage\n" in markdown, "title\nmessage" in text.
@@ -1066,6 +1065,14 @@ class Decoder {
   GrafanaSmtp smtp_;
 };
 
+// Grafana's default.title (templates/default_template.go of grafana/alerting): Alertmanager's
+// subject plus the count of resolved alerts in a firing group. The default of the title-like
+// settings of every mapped type, and callable from users' templates. (Grafana's default.message
+// needs alert fields ruleeval's notifications lack: .Values, .SilenceURL, .DashboardURL.)
+constexpr std::string_view kGrafanaDefaultTemplates =
+    R"({{ define "default.title" }}[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ if gt (.Alerts.Resolved | len) 0 }}, RESOLVED:{{ .Alerts.Resolved | len }}{{ end }}{{ end }}] {{ .GroupLabels.SortedPairs.Values | join " " }} {{ if gt (len .CommonLabels) (len .GroupLabels) }}({{ with .CommonLabels.Remove .GroupLabels.Names }}{{ .Values | join " " }}{{ end }}){{ end }}{{ end }})"
+    "\n";
+
 bool is_private(std::string_view name) {
   return name.size() > 4 && name.starts_with("__") && name.ends_with("__");
 }
@@ -1209,10 +1216,11 @@ GrafanaSmtp grafana_smtp_from(std::string_view config_text) {
 Result<void> check_grafana_templates(const GrafanaNotifications& g, const std::string& defs,
                                      bool only_grafana_defaults) {
   if (g.template_settings.empty()) return {};
-  const detail::Expander x = detail::default_expander(defs);
+  const std::string all_defs = std::string(kGrafanaDefaultTemplates) + defs;
+  const detail::Expander x = detail::default_expander(all_defs);
   const NotificationData empty;
   for (const auto& [text, where] : g.template_settings) {
-    if (auto ok = detail::check_template(text, defs); !ok) {
+    if (auto ok = detail::check_template(text, all_defs); !ok) {
       return make_error("invalid template: " + ok.error().message, where);
     }
     // Every {{ template "name" ... }} it calls.
@@ -1230,7 +1238,7 @@ Result<void> check_grafana_templates(const GrafanaNotifications& g, const std::s
       const size_t end = text.find(quote, i + 1);
       if (end == std::string::npos) continue;
       const std::string name = text.substr(i + 1, end - i - 1);
-      const bool grafana_default = name == "default.title" || name == "default.message";
+      const bool grafana_default = name == "default.message";
       if (only_grafana_defaults && !grafana_default) continue;
       auto r = x("{{ template \"" + name + "\" . }}", empty);
       if (r || r.error().message.find("template \"" + name + "\" not defined") ==
@@ -1240,9 +1248,9 @@ Result<void> check_grafana_templates(const GrafanaNotifications& g, const std::s
       return make_error(
           fmt::format("template \"{}\" is not defined{}", name,
                       grafana_default
-                          ? ": Grafana's default.title and default.message are not provided by "
-                            "ruleeval (leave the setting out for the receiver's default, or "
-                            "define the template in `templates`)"
+                          ? ": Grafana's default.message is not provided by ruleeval (leave "
+                            "the setting out for the receiver's default, or define the template "
+                            "in `templates`)"
                           : " (not in `templates` nor among the default templates)"),
           where);
     }
@@ -1284,6 +1292,10 @@ Result<void> merge_grafana_notifications(NotifyConfig& cfg, bool has_route,
         policy = std::move(p.route);
       }
       refs.insert(refs.end(), p.interval_refs.begin(), p.interval_refs.end());
+    }
+    if (!grafana_receivers.empty()) {
+      // Grafana's default templates first: the files' and ruleeval.yaml's may redefine them.
+      cfg.template_defs = std::string(kGrafanaDefaultTemplates) + cfg.template_defs;
     }
     for (const auto& p : parts) {
       if (auto ok = check_grafana_templates(p, cfg.template_defs); !ok) throw Fail{ok.error()};

@@ -500,8 +500,8 @@ TEST_CASE("Grafana contact point templates are checked when the files are merged
                                    "          message: '{{ template \"default.message\" . }}'\n")});
   REQUIRE_FALSE(r);
   CHECK(r.error().to_string().starts_with(
-      "alerting.yaml:10:20: template \"default.message\" is not defined: Grafana's default.title "
-      "and default.message are not provided by ruleeval"));
+      "alerting.yaml:10:20: template \"default.message\" is not defined: Grafana's "
+      "default.message is not provided by ruleeval"));
   // A template defined in another file's `templates`, and the receivers' default templates, are
   // fine.
   CHECK(merged({file("discord", "          url: https://d/x\n"
@@ -522,4 +522,17 @@ TEST_CASE("Grafana contact point templates are checked when the files are merged
                                        "          message: '{{ range $k, $v := .CommonLabels }}{{ end }}'\n")});
   REQUIRE_FALSE(eaten);
   CHECK(eaten.error().to_string().starts_with("alerting.yaml:10:20: invalid template: "));
+}
+
+TEST_CASE("Grafana's default.title: the default title, with the resolved count of a firing group") {
+  auto cfg = config(file("discord", "          url: https://discord.com/api/webhooks/1/abc\n"
+                                    "          message: '{{ template \"default.title\" . }}!'\n"));
+  auto a = alert();
+  auto b = alert({{"disk", "sdb"}});
+  b.ends_at = kT0 + 10'000;  // resolved before the flush
+  auto m = envelopes(std::move(cfg), {a, b});
+  const json embed = body(request(m, "cp/discord/0"))["embeds"][0];
+  // Grafana's subject: "[FIRING:1, RESOLVED:1] <group labels> (<other common labels>)".
+  CHECK(embed["title"] == "[FIRING:1, RESOLVED:1] DiskFull (db)");
+  CHECK(embed["description"] == "[FIRING:1, RESOLVED:1] DiskFull (db)!");
 }
