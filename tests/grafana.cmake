@@ -74,4 +74,4 @@ set_tests_properties("grafana: the contact point types file lints clean" PROPERT
                      ENVIRONMENT "RULEEVAL_TEST_OPSGENIE_KEY=k;RULEEVAL_TEST_SINK=127.0.0.1:9")
 grafana_cli_test("lint: a contact point secret from an unset environment variable is missing, as in Grafana"
                  EXPECT 1 ARGS lint ${_gd}/contact_types/alerting.yaml
-                 MATCH "alerting.yaml:12:11: error: opsgenie contact point: settings.apiKey is required")
+                 MATCH "alerting.yaml:12:19: error: opsgenie contact point: settings.apiKey is empty after interpolating \"\\$RULEEVAL_TEST_OPSGENIE_KEY\" \\(an environment variable that is not set\\?\\)")

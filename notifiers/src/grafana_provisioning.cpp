@@ -147,6 +147,7 @@ class Decoder {
       auto r = rules::grafana_interpolate(n.Scalar());
       if (!r) fail(n, r.error().message);
       if (*r != n.Scalar()) {
+        raw_[&n.Scalar()] = n.Scalar();
         n = *r;
         interpolated_.insert(&n.Scalar());
       }
@@ -157,6 +158,11 @@ class Decoder {
     }
   }
   std::set<const std::string*> interpolated_;
+  std::map<const std::string*, std::string> raw_;  // the text of interpolated scalars
+  std::string raw_before_interpolation(const YAML::Node& n) const {
+    auto it = raw_.find(&n.Scalar());
+    return it == raw_.end() ? std::string() : it->second;
+  }
   mutable std::vector<std::pair<std::string, SourceLocation>> template_settings_;
 
   void contact_point(const YAML::Node& cp, GrafanaNotifications& out) {
@@ -442,7 +448,17 @@ class Decoder {
     }
     std::string required(const std::string& key) {
       auto v = opt(key);
-      if (!v) fail_missing(key);
+      if (!v) {
+        // Empty because of the interpolation: say which text became empty.
+        if (YAML::Node n = n_[key]; n && n.IsScalar()) {
+          if (auto raw = d_.raw_before_interpolation(n); !raw.empty()) {
+            d_.fail(n, fmt::format("{} contact point: settings.{} is empty after interpolating "
+                                   "\"{}\" (an environment variable that is not set?)",
+                                   type_, key, raw));
+          }
+        }
+        fail_missing(key);
+      }
       return *v;
     }
     [[noreturn]] void fail_missing(const std::string& what) {
