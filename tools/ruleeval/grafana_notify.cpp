@@ -71,13 +71,6 @@ Result<void> add_grafana_notifications(const rules::RunConfig& cfg,
 
 Result<std::string> grafana_notifications_for_reload(
     const rules::RunConfig& cfg, const std::optional<notifiers::NotifyConfig>& running) {
-  std::optional<notifiers::NotifyConfig> ncfg;
-  if (cfg.has_notifications) {
-    auto n = notifiers::notify_config_of(cfg);
-    if (!n) return std::unexpected(n.error());
-    ncfg = std::move(*n);
-  }
-  if (auto g = add_grafana_notifications(cfg, ncfg); !g) return std::unexpected(g.error());
   std::string fp;
   for (const auto& pattern : cfg.rule_files) {
     glob_t g{};
@@ -115,6 +108,15 @@ Result<std::string> grafana_notifications_for_reload(
     }
     globfree(&g);
   }
+  if (fp.empty()) return fp;  // no Grafana notification parts: nothing to check
+  // The whole notification configuration as `ruleeval run` builds it at start.
+  std::optional<notifiers::NotifyConfig> ncfg;
+  if (cfg.has_notifications) {
+    auto n = notifiers::notify_config_of(cfg);
+    if (!n) return std::unexpected(n.error());
+    ncfg = std::move(*n);
+  }
+  if (auto g = add_grafana_notifications(cfg, ncfg); !g) return std::unexpected(g.error());
   return fp;
 }
 
