@@ -6,11 +6,16 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <set>
 
 #include "fmt/format.h"
 #include "ruleeval/parser/duration.hpp"
+#include "payloads.hpp"
+#include "ruleeval/notifiers/notification.hpp"
+#include "ruleeval/rules/grafana_interpolate.hpp"
 
 namespace ruleeval::notifiers {
 namespace {
@@ -72,6 +77,9 @@ class Decoder {
     for (const auto& kv : root) {
       const std::string key = kv.first.Scalar();
       const YAML::Node& v = kv.second;
+      // Grafana interpolates the values of contact points and of the policy tree, not those
+      // of templates or mute timings.
+      if (key == "contactPoints" || key == "policies") interpolate_tree(v);
       if (key == "contactPoints") {
         if (!v.IsNull() && !v.IsSequence()) fail(v, "contactPoints: want a list");
         if (v.IsSequence()) {
@@ -121,10 +129,42 @@ class Decoder {
                                    key));
       }
     }
+    out.template_settings = std::move(template_settings_);
     return out;
   }
 
+  // A settings value that holds a template, for check_grafana_templates.
+  void note_template(const YAML::Node& n, const std::string& text) const {
+    if (text.find("{{") != std::string::npos) template_settings_.emplace_back(text, at(n));
+  }
+
  private:
+  // $VAR, ${VAR}, $__env{VAR}, $__file{path} and $$ in every scalar value below `n`, once per
+  // node (an alias shares its anchor's node: "$$X" must not become "$X" and then be expanded).
+  void interpolate_tree(YAML::Node n) {
+    if (n.IsScalar()) {
+      if (!interpolated_.insert(&n.Scalar()).second) return;
+      auto r = rules::grafana_interpolate(n.Scalar());
+      if (!r) fail(n, r.error().message);
+      if (*r != n.Scalar()) {
+        raw_[&n.Scalar()] = n.Scalar();
+        n = *r;
+        interpolated_.insert(&n.Scalar());
+      }
+    } else if (n.IsSequence()) {
+      for (auto e : n) interpolate_tree(e);
+    } else if (n.IsMap()) {
+      for (auto kv : n) interpolate_tree(kv.second);
+    }
+  }
+  std::set<const std::string*> interpolated_;
+  std::map<const std::string*, std::string> raw_;  // the text of interpolated scalars
+  std::string raw_before_interpolation(const YAML::Node& n) const {
+    auto it = raw_.find(&n.Scalar());
+    return it == raw_.end() ? std::string() : it->second;
+  }
+  mutable std::vector<std::pair<std::string, SourceLocation>> template_settings_;
+
   void contact_point(const YAML::Node& cp, GrafanaNotifications& out) {
     if (!cp.IsMap()) fail(cp, "contactPoints: want a mapping");
     std::string name;
@@ -194,6 +234,13 @@ class Decoder {
         s.fail_key("authorization_credentials",
                    "set either username/password or authorization_credentials, not both");
       }
+      for (const char* key : {"title", "message"}) {
+        if (s.opt(key)) {
+          s.fail_key(key, "Grafana adds it to its own webhook payload; ruleeval's webhook sends "
+                          "Alertmanager's payload (version 4), which has no such field: remove "
+                          "the setting");
+        }
+      }
       if (auto m = s.opt("maxAlerts")) {
         try {
           w.max_alerts = std::stoull(*m);
@@ -234,10 +281,14 @@ class Decoder {
       auto token = s.opt("token");
       if (url && token) s.fail_key("token", "set either url (incoming webhook) or token, not both");
       if (!url && !token) s.fail_missing("url or token");
+      // endpointUrl: the Web API endpoint Grafana posts to with a token (with an incoming
+      // webhook url Grafana does not use it either).
+      const std::string endpoint =
+          s.opt("endpointUrl").value_or("https://slack.com/api/chat.postMessage");
       if (url) {
         c.api_url = *url;
       } else {
-        c.api_url = "https://slack.com/api/chat.postMessage";
+        c.api_url = endpoint;
         c.http.bearer_token = *token;
       }
       if (auto v = s.opt("recipient")) c.channel = *v;
@@ -245,12 +296,34 @@ class Decoder {
       if (auto v = s.opt("username")) c.username = *v;
       if (auto v = s.opt("icon_emoji")) c.icon_emoji = *v;
       if (auto v = s.opt("icon_url")) c.icon_url = *v;
-      if (auto v = s.opt("title")) c.title = *v;
+      c.title = s.opt("title").value_or(R"({{ template "default.title" . }})");
       if (auto v = s.opt("text")) c.text = *v;
       if (auto v = s.opt("color")) c.color = *v;
-      if (auto v = s.opt("endpointUrl"); v && *v != "https://slack.com/api/chat.postMessage") {
-        s.fail_key("endpointUrl", "only Slack's own endpoint is supported");
+      // Mentions, as Grafana writes them: in the attachment's pretext, rendered as mrkdwn.
+      std::string mentions;
+      const std::string channel = s.opt("mentionChannel").value_or("");
+      if (!channel.empty()) {
+        if (channel != "here" && channel != "channel") {
+          s.fail_key("mentionChannel",
+                     fmt::format("invalid value for mentionChannel: \"{}\" (here or channel)",
+                                 channel));
+        }
+        mentions += fmt::format("<!{}|{}>", channel, channel);
       }
+      for (auto [key, fmt_one] : {std::pair{"mentionGroups", "<!subteam^{}>"},
+                                  {"mentionUsers", "<@{}>"}}) {
+        std::string part;
+        for (const auto& id : comma_list(s.opt(key).value_or(""))) {
+          part += fmt::format(fmt::runtime(fmt_one), id);
+        }
+        if (!part.empty()) mentions += (mentions.empty() ? "" : " ") + part;
+      }
+      if (!mentions.empty()) {
+        c.pretext = mentions;
+        c.mrkdwn_in = std::vector<std::string>{"pretext"};
+      }
+      // Grafana links the title to its alert rule list.
+      c.title_link = R"({{ .ExternalURL }}/alerting/list)";
       s.done();
       rc.slack.push_back(std::move(c));
     } else if (type == "pagerduty") {
@@ -258,17 +331,41 @@ class Decoder {
       c.send_resolved = send_resolved;
       c.runbook_links = false;
       c.routing_key = s.required("integrationKey");
-      if (auto v = s.opt("severity")) c.severity = *v;
-      if (auto v = s.opt("class")) c.class_ = *v;
-      if (auto v = s.opt("component")) c.component = *v;
-      if (auto v = s.opt("group")) c.group = *v;
-      if (auto v = s.opt("summary")) c.description = *v;
-      if (auto v = s.opt("source")) c.source = *v;
-      if (auto v = s.opt("client")) c.client = *v;
-      if (auto v = s.opt("client_url")) c.client_url = *v;
+      // Grafana's defaults (receivers/pagerduty/v1/config.go) for what the file leaves out.
+      // Severity: lower-cased, and one PagerDuty does not know becomes "critical" (a literal is
+      // resolved here; a template is mapped at send time by the notifier, where an unknown value
+      // becomes "error").
+      c.severity = s.opt("severity").value_or("critical");
+      if (c.severity.find("{{") == std::string::npos) {
+        for (auto& ch : c.severity) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (c.severity != "critical" && c.severity != "error" && c.severity != "warning" &&
+            c.severity != "info") {
+          c.severity = "critical";
+        }
+        c.map_severity = false;
+      }
+      c.class_ = s.opt("class").value_or("default");
+      c.component = s.opt("component").value_or("Grafana");
+      c.group = s.opt("group").value_or("default");
+      c.description = s.opt("summary").value_or(R"({{ template "default.title" . }})");
+      c.client = s.opt("client").value_or("Grafana");
+      c.client_url = s.opt("client_url").value_or("{{ .ExternalURL }}");
+      if (auto v = s.opt("source")) {
+        c.source = *v;
+      } else {
+        char host[256] = {};
+        c.source = ::gethostname(host, sizeof host - 1) == 0 && host[0] ? host : c.client;
+      }
       if (auto v = s.opt("url")) c.url = *v;
+      c.links.push_back({"{{ .ExternalURL }}", "External URL"});
       if (YAML::Node d = s.take("details"); d && !d.IsNull()) {
         if (!d.IsMap()) fail(d, "details: want a mapping of strings");
+        // Grafana merges them over its default details.
+        c.details = {
+            {"firing", R"({{ template "pagerduty.default.instances" .Alerts.Firing }})"},
+            {"num_firing", "{{ .Alerts.Firing | len }}"},
+            {"num_resolved", "{{ .Alerts.Resolved | len }}"},
+            {"resolved", R"({{ template "pagerduty.default.instances" .Alerts.Resolved }})"}};
         for (const auto& kv : d) c.details[kv.first.Scalar()] = str(kv.second, "details");
       }
       s.done();
@@ -280,6 +377,10 @@ class Decoder {
         single = boolean(v, "singleEmail");
       }
       std::optional<std::string> subject = s.opt("subject");
+      if (s.opt("message")) {
+        s.fail_key("message", "Grafana renders it into its own HTML email template; ruleeval "
+                              "sends Alertmanager's email template: remove the setting");
+      }
       s.done();
       if (smtp_.smarthost.empty() || smtp_.from.empty()) {
         fail(r, "an email contact point needs the SMTP server: set global.smtp_smarthost and "
@@ -318,11 +419,8 @@ class Decoder {
       } else {
         for (const auto& a : list) make(a);
       }
-    } else {
-      fail(r, fmt::format("contact point type \"{}\" is not supported by ruleeval's notifier "
-                          "(supported: email, webhook, slack, pagerduty, "
-                          "prometheus-alertmanager)",
-                          type));
+    } else if (!more_types(type, s, rc, send_resolved)) {
+      refuse_type(r, type);
     }
   }
 
@@ -345,11 +443,22 @@ class Decoder {
                                key));
       }
       if (s.empty()) return std::nullopt;
+      d_.note_template(v, s);
       return s;
     }
     std::string required(const std::string& key) {
       auto v = opt(key);
-      if (!v) fail_missing(key);
+      if (!v) {
+        // Empty because of the interpolation: say which text became empty.
+        if (YAML::Node n = n_[key]; n && n.IsScalar()) {
+          if (auto raw = d_.raw_before_interpolation(n); !raw.empty()) {
+            d_.fail(n, fmt::format("{} contact point: settings.{} is empty after interpolating "
+                                   "\"{}\" (an environment variable that is not set?)",
+                                   type_, key, raw));
+          }
+        }
+        fail_missing(key);
+      }
       return *v;
     }
     [[noreturn]] void fail_missing(const std::string& what) {
@@ -375,6 +484,380 @@ class Decoder {
     std::string type_;
     std::set<std::string> taken_;
   };
+
+  // Grafana's contact point types that have an Alertmanager counterpart in the notifier, with
+  // Grafana's settings names (grafana/alerting receivers/<type>/v1/config.go) and, where the
+  // counterpart's fields allow it, what Grafana's notifier sends. A setting with no counterpart
+  // is refused (Settings::done or an explicit refusal), never accepted and ignored.
+  bool more_types(const std::string& type, Settings& s, ReceiverConfig& rc, bool send_resolved) {
+    if (type == "opsgenie") {
+      OpsGenieConfig c;
+      c.api_key = s.required("apiKey");
+      // Grafana posts to apiUrl itself (default https://api.opsgenie.com/v2/alerts); the
+      // notifier appends v2/alerts to a base URL.
+      std::string url = s.opt("apiUrl").value_or("https://api.opsgenie.com/v2/alerts");
+      while (!url.empty() && url.back() == '/') url.pop_back();
+      constexpr std::string_view kAlerts = "/v2/alerts";
+      if (!url.ends_with(kAlerts) || url.size() == kAlerts.size()) {
+        s.fail_key("apiUrl", fmt::format("\"{}\" does not end with /v2/alerts (OpsGenie's alert "
+                                         "API, which ruleeval's OpsGenie notifier calls)",
+                                         url));
+      }
+      c.api_url = url.substr(0, url.size() - kAlerts.size() + 1);
+      c.message = s.opt("message").value_or(R"({{ template "default.title" . }})");
+      c.description =
+          s.opt("description").value_or(R"({{ template "opsgenie.default.description" . }})");
+      c.source = "Grafana";
+      bool auto_close = true, override_priority = true;
+      if (YAML::Node v = s.take("autoClose"); v && !v.IsNull()) auto_close = boolean(v, "autoClose");
+      if (YAML::Node v = s.take("overridePriority"); v && !v.IsNull()) {
+        override_priority = boolean(v, "overridePriority");
+      }
+      const std::string send_as = s.opt("sendTagsAs").value_or("tags");
+      if (send_as != "tags" && send_as != "details" && send_as != "both") {
+        s.fail_key("sendTagsAs", fmt::format("invalid value for sendTagsAs: \"{}\" (tags, "
+                                             "details or both)",
+                                             send_as));
+      }
+      // Grafana: tags are the common labels as "name:value", sorted; details always hold the
+      // rule list URL (the notifier adds the common labels to details in every mode).
+      if (send_as != "details") {
+        c.tags = R"({{ range .CommonLabels.SortedPairs }}{{ .Name }}:{{ .Value }},{{ end }})";
+      }
+      c.details["url"] = R"({{ .ExternalURL }}/alerting/list)";
+      if (override_priority) {
+        c.priority =
+            R"({{ with .CommonLabels.og_priority }}{{ if or (eq . "P1") (eq . "P2") (eq . "P3") (eq . "P4") (eq . "P5") }}{{ . }}{{ end }}{{ end }})";
+      }
+      // autoClose false: Grafana sends nothing when the group resolves.
+      c.send_resolved = send_resolved && auto_close;
+      if (YAML::Node rs = s.take("responders"); rs && !rs.IsNull()) {
+        if (!rs.IsSequence()) fail(rs, "opsgenie contact point: settings.responders: want a list");
+        size_t idx = 0;
+        for (const auto& rn : rs) {
+          if (!rn.IsMap()) fail(rn, "opsgenie contact point: settings.responders: want a mapping");
+          OpsGenieConfig::Responder r;
+          for (const auto& kv : rn) {
+            const std::string k = kv.first.Scalar();
+            std::string* field = k == "id"         ? &r.id
+                                 : k == "name"     ? &r.name
+                                 : k == "username" ? &r.username
+                                 : k == "type"     ? &r.type
+                                                   : nullptr;
+            if (!field) {
+              fail(kv.first, fmt::format("opsgenie contact point: responders[{}].{} is not a "
+                                         "responder field (id, name, username, type)",
+                                         idx, k));
+            }
+            if (!kv.second.IsNull()) *field = str(kv.second, "responders." + k);
+          }
+          if (r.id.empty() && r.name.empty() && r.username.empty()) {
+            fail(rn, fmt::format("responder at index [{}] must have at least one of id, username "
+                                 "or name specified",
+                                 idx));
+          }
+          if (r.type.find("{{") == std::string::npos) {
+            for (auto& ch : r.type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            if (r.type != "team" && r.type != "teams" && r.type != "user" &&
+                r.type != "escalation" && r.type != "schedule") {
+              fail(rn, fmt::format("responder at index [{}] has unsupported type. Supported only: "
+                                   "team,teams,user,escalation,schedule",
+                                   idx));
+            }
+          }
+          if (r.type == "teams" && r.name.empty()) {
+            fail(rn, fmt::format("responder at index [{}] has type 'teams' but empty name. Must "
+                                 "be comma-separated string of names",
+                                 idx));
+          }
+          c.responders.push_back(std::move(r));
+          ++idx;
+        }
+      }
+      s.done();
+      rc.opsgenie.push_back(std::move(c));
+      return true;
+    }
+    if (type == "victorops") {
+      VictorOpsConfig c;
+      c.send_resolved = send_resolved;
+      // Grafana's url is the REST endpoint with the API key and routing key as its last two
+      // path segments: .../alert/<api key>/<routing key>.
+      const std::string url = s.required("url");
+      const size_t scheme = url.find("://");
+      const size_t last = url.find_last_of('/');
+      const size_t prev = last == std::string::npos || last == 0 ? std::string::npos
+                                                                  : url.find_last_of('/', last - 1);
+      if (scheme == std::string::npos || prev == std::string::npos || prev <= scheme + 2 ||
+          last + 1 >= url.size() || prev + 1 >= last) {
+        s.fail_key("url", "want VictorOps's REST endpoint URL ending in /<api key>/<routing key>");
+      }
+      c.api_url = url.substr(0, prev + 1);
+      c.api_key = url.substr(prev + 1, last - prev - 1);
+      c.routing_key = url.substr(last + 1);
+      std::string mt = s.opt("messageType").value_or("CRITICAL");
+      for (auto& ch : mt) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      c.message_type = mt;
+      c.entity_display_name = s.opt("title").value_or(R"({{ template "default.title" . }})");
+      c.state_message =
+          s.opt("description").value_or(R"({{ template "victorops.default.state_message" . }})");
+      c.monitoring_tool = R"({{ template "victorops.default.monitoring_tool" . }})";
+      c.custom_fields["alert_url"] = R"({{ .ExternalURL }}/alerting/list)";
+      s.done();
+      rc.victorops.push_back(std::move(c));
+      return true;
+    }
+    if (type == "pushover") {
+      PushoverConfig c;
+      c.send_resolved = send_resolved;
+      c.user_key = s.required("userKey");
+      c.token = s.required("apiToken");
+      auto number = [&](const char* key) -> std::optional<int64_t> {
+        auto v = s.opt(key);
+        if (!v) return std::nullopt;
+        try {
+          size_t used = 0;
+          const int64_t n = std::stoll(*v, &used);
+          if (used == v->size()) return n;
+        } catch (const std::exception&) {
+        }
+        s.fail_key(key, fmt::format("\"{}\" is not an integer", *v));
+      };
+      const int64_t prio = number("priority").value_or(0);
+      const int64_t ok_prio = number("okPriority").value_or(0);
+      for (auto [key, p] : {std::pair{"priority", prio}, {"okPriority", ok_prio}}) {
+        if (p < -2 || p > 2) s.fail_key(key, "want a Pushover priority from -2 to 2");
+      }
+      c.priority = fmt::format(R"({{{{ if eq .Status "firing" }}}}{}{{{{ else }}}}{}{{{{ end }}}})",
+                               prio, ok_prio);
+      if (auto r = number("retry")) c.retry_s = *r;
+      if (auto e = number("expire")) c.expire_s = *e;
+      const std::string sound = s.opt("sound").value_or("");
+      const std::string ok_sound = s.opt("okSound").value_or("");
+      if (!sound.empty() || !ok_sound.empty()) {
+        c.sound = fmt::format(R"({{{{ if eq .Status "firing" }}}}{}{{{{ else }}}}{}{{{{ end }}}})",
+                              sound, ok_sound);
+      }
+      if (s.opt("device")) {
+        s.fail_key("device", "ruleeval's Pushover notifier (Alertmanager 0.25's) sends to all of "
+                             "the user's devices; remove the setting");
+      }
+      // Alert images: ruleeval has none, so Grafana would attach none either.
+      if (YAML::Node v = s.take("uploadImage"); v && !v.IsNull()) (void)boolean(v, "uploadImage");
+      c.title = s.opt("title").value_or(R"({{ template "default.title" . }})");
+      c.message = s.opt("message").value_or(R"({{ template "pushover.default.message" . }})");
+      // As Grafana: a link to the alert rules, HTML messages.
+      c.url = R"({{ .ExternalURL }}/alerting/list)";
+      c.url_title = "Show alert rule";
+      c.html = true;
+      s.done();
+      rc.pushover.push_back(std::move(c));
+      return true;
+    }
+    if (type == "telegram") {
+      TelegramConfig c;
+      c.send_resolved = send_resolved;
+      c.bot_token = s.required("bottoken");
+      const std::string chat = s.required("chatid");
+      try {
+        size_t used = 0;
+        c.chat_id = std::stoll(chat, &used);
+        if (used != chat.size()) throw std::invalid_argument(chat);
+      } catch (const std::exception&) {
+        s.fail_key("chatid", fmt::format("\"{}\" is not an integer chat id", chat));
+      }
+      if (s.opt("message_thread_id")) {
+        s.fail_key("message_thread_id", "ruleeval's Telegram notifier (Alertmanager 0.25's) "
+                                        "cannot post into a forum topic");
+      }
+      c.message = s.opt("message").value_or(R"({{ template "telegram.default.message" . }})");
+      const std::string mode = s.opt("parse_mode").value_or("HTML");
+      auto lower = [](std::string x) {
+        for (auto& ch : x) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        return x;
+      };
+      if (lower(mode) == "html") {
+        c.parse_mode = "HTML";
+      } else if (lower(mode) == "markdown") {
+        c.parse_mode = "Markdown";
+      } else if (lower(mode) == "markdownv2") {
+        c.parse_mode = "MarkdownV2";
+      } else if (lower(mode) == "none") {
+        c.parse_mode.clear();
+      } else {
+        s.fail_key("parse_mode", "unknown parse_mode, must be Markdown, MarkdownV2, HTML or None");
+      }
+      if (YAML::Node v = s.take("disable_notifications"); v && !v.IsNull()) {
+        c.disable_notifications = boolean(v, "disable_notifications");
+      }
+      if (YAML::Node v = s.take("disable_web_page_preview"); v && !v.IsNull()) {
+        (void)boolean(v, "disable_web_page_preview");  // the notifier always disables previews
+      }
+      if (YAML::Node v = s.take("protect_content"); v && !v.IsNull() && boolean(v, "protect_content")) {
+        s.fail_key("protect_content", "ruleeval's Telegram notifier (Alertmanager 0.25's) cannot "
+                                      "protect message content");
+      }
+      s.done();
+      rc.telegram.push_back(std::move(c));
+      return true;
+    }
+    if (type == "discord") {
+      DiscordConfig c;
+      c.send_resolved = send_resolved;
+      c.webhook_url = s.required("url");
+      c.title = s.opt("title").value_or(R"({{ template "default.title" . }})");
+      c.message = s.opt("message").value_or(R"({{ template "discord.default.message" . }})");
+      if (s.opt("avatar_url")) {
+        s.fail_key("avatar_url", "ruleeval's Discord notifier (Alertmanager 0.25's) posts with "
+                                 "the webhook's own avatar");
+      }
+      // The notifier always posts as the webhook's own user with the message in the embed: what
+      // Grafana does with these two set to true.
+      for (const char* key : {"use_discord_username", "use_embed_description"}) {
+        if (YAML::Node v = s.take(key); v && !v.IsNull() && !boolean(v, key)) {
+          s.fail_key(key, "false is not supported: ruleeval's Discord notifier (Alertmanager "
+                          "0.25's) posts as the webhook's user with the message inside the embed "
+                          "(set it to true)");
+        }
+      }
+      s.done();
+      rc.discord.push_back(std::move(c));
+      return true;
+    }
+    if (type == "webex") {
+      WebexConfig c;
+      c.send_resolved = send_resolved;
+      c.api_url = s.opt("api_url").value_or("https://webexapis.com/v1/messages");
+      c.room_id = s.required("room_id");
+      c.http.authorization_type = "Bearer";
+      c.http.bearer_token = s.required("bot_token");
+      c.message = s.opt("message").value_or(R"({{ template "webex.default.message" . }})");
+      s.done();
+      rc.webex.push_back(std::move(c));
+      return true;
+    }
+    if (type == "sns") {
+      SnsConfig c;
+      c.send_resolved = send_resolved;
+      if (auto v = s.opt("api_url")) c.api_url = *v;
+      if (auto v = s.opt("topic_arn")) c.topic_arn = *v;
+      if (auto v = s.opt("phone_number")) c.phone_number = *v;
+      if (auto v = s.opt("target_arn")) c.target_arn = *v;
+      for (auto [key, arn] : {std::pair{"topic_arn", &c.topic_arn}, {"target_arn", &c.target_arn}}) {
+        if (!arn->empty() && (!arn->starts_with("arn:") ||
+                              std::count(arn->begin(), arn->end(), ':') < 5)) {
+          s.fail_key(key, fmt::format("invalid {} ARN provided", key == std::string("topic_arn")
+                                                                     ? "topic"
+                                                                     : "target"));
+        }
+      }
+      if (c.topic_arn.empty() && c.target_arn.empty() && c.phone_number.empty()) {
+        s.fail_missing("topic_arn, target_arn or phone_number");
+      }
+      c.subject = s.opt("subject").value_or(R"({{ template "default.title" . }})");
+      c.message = s.opt("message").value_or(R"({{ template "sns.default.message" . }})");
+      if (YAML::Node a = s.take("attributes"); a && !a.IsNull()) {
+        if (!a.IsMap()) fail(a, "sns contact point: settings.attributes: want a mapping");
+        for (const auto& kv : a) c.attributes[kv.first.Scalar()] = str(kv.second, "attributes");
+      }
+      if (YAML::Node v = s.take("sigv4"); v && !v.IsNull()) {
+        if (!v.IsMap()) fail(v, "sns contact point: settings.sigv4: want a mapping");
+        for (const auto& kv : v) {
+          const std::string k = kv.first.Scalar();
+          const std::string val = kv.second.IsNull() ? "" : str(kv.second, "sigv4." + k);
+          if (k == "region") {
+            c.region = val;
+          } else if (k == "access_key") {
+            c.access_key = val;
+          } else if (k == "secret_key") {
+            c.secret_key = val;
+          } else if (k == "profile") {
+            c.profile = val;
+          } else if (k == "role_arn") {
+            if (!val.empty()) {
+              fail(kv.second, "sns contact point: settings.sigv4.role_arn: assuming a role "
+                              "through AWS STS is not implemented by ruleeval's notifier");
+            }
+          } else {
+            fail(kv.first, fmt::format("sns contact point: settings.sigv4.{} is not a SigV4 "
+                                       "setting (region, access_key, secret_key, profile, "
+                                       "role_arn)",
+                                       k));
+          }
+        }
+        if (c.access_key.empty() != c.secret_key.empty()) {
+          fail(v, "sns contact point: must specify both access key and secret key");
+        }
+      }
+      s.done();
+      rc.sns.push_back(std::move(c));
+      return true;
+    }
+    if (type == "wecom") {
+      if (s.opt("url")) {
+        s.fail_key("url", "WeCom group robots (a webhook URL) are not implemented by ruleeval's "
+                          "notifier; its WeChat notifier is the API application (corp_id, "
+                          "secret, agent_id)");
+      }
+      WechatConfig c;
+      c.send_resolved = send_resolved;
+      c.api_secret = s.required("secret");
+      c.corp_id = s.required("corp_id");
+      c.agent_id = s.required("agent_id");
+      std::string endpoint = s.opt("endpointUrl").value_or("https://qyapi.weixin.qq.com");
+      while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+      c.api_url = endpoint + "/cgi-bin/";
+      c.to_user = s.opt("touser").value_or("@all");
+      std::string msgtype = s.opt("msgtype").value_or("markdown");
+      if (msgtype != "markdown" && msgtype != "text") msgtype = "markdown";  // as Grafana
+      c.message_type = msgtype;
+      const std::string title =
+          s.opt("title").value_or(R"({{ template "default.title" . }})");
+      const std::string message =
+          s.opt("message").value_or(R"({{ template "wechat.default.message" . }})");
+      // Grafana's content: "# title\nmessage\n" in markdown, "title\nmessage" in text.
+      c.message = msgtype == "markdown" ? "# " + title + "\n" + message + "\n"
+                                        : title + "\n" + message;
+      s.done();
+      rc.wechat.push_back(std::move(c));
+      return true;
+    }
+    return false;
+  }
+
+  // Grafana's CommaSeparatedStrings: split at ',', trimmed, empty items dropped.
+  static std::vector<std::string> comma_list(const std::string& text) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= text.size()) {
+      size_t comma = text.find(',', start);
+      std::string item = text.substr(start, comma == std::string::npos ? std::string::npos
+                                                                       : comma - start);
+      item.erase(0, item.find_first_not_of(" \t\r\n"));
+      item.erase(item.find_last_not_of(" \t\r\n") + 1);
+      if (!item.empty()) out.push_back(std::move(item));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return out;
+  }
+
+  // A type with no counterpart in the notifier: refused, naming it.
+  [[noreturn]] void refuse_type(const YAML::Node& r, const std::string& type) const {
+    static const std::set<std::string> kGrafana = {
+        "googlechat", "teams", "line", "LINE", "threema", "kafka", "sensugo", "oncall",
+        "dingding", "jira", "mqtt", "dooray", "jsm"};
+    std::string why = "ruleeval's notifier has no integration for it";
+    if (type == "teams") {
+      why = "Microsoft Teams is not mapped yet";
+    } else if (!kGrafana.contains(type)) {
+      why = "not a Grafana contact point type ruleeval knows";
+    }
+    fail(r, fmt::format("contact point type \"{}\" is not supported by ruleeval's notifier ({}; "
+                        "supported: email, webhook, slack, pagerduty, prometheus-alertmanager, "
+                        "opsgenie, victorops, pushover, telegram, discord, webex, sns, wecom)",
+                        type, why));
+  }
 
   RouteConfig route(const YAML::Node& n, bool root, GrafanaNotifications& out) {
     RouteConfig r;
@@ -598,6 +1081,14 @@ class Decoder {
   GrafanaSmtp smtp_;
 };
 
+// Grafana's default.title (templates/default_template.go of grafana/alerting): Alertmanager's
+// subject plus the count of resolved alerts in a firing group. The default of the title-like
+// settings of every mapped type, and callable from users' templates. (Grafana's default.message
+// needs alert fields ruleeval's notifications lack: .Values, .SilenceURL, .DashboardURL.)
+constexpr std::string_view kGrafanaDefaultTemplates =
+    R"({{ define "default.title" }}[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ if gt (.Alerts.Resolved | len) 0 }}, RESOLVED:{{ .Alerts.Resolved | len }}{{ end }}{{ end }}] {{ .GroupLabels.SortedPairs.Values | join " " }} {{ if gt (len .CommonLabels) (len .GroupLabels) }}({{ with .CommonLabels.Remove .GroupLabels.Names }}{{ .Values | join " " }}{{ end }}){{ end }}{{ end }})"
+    "\n";
+
 bool is_private(std::string_view name) {
   return name.size() > 4 && name.starts_with("__") && name.ends_with("__");
 }
@@ -697,6 +1188,24 @@ Result<GrafanaNotifications> parse_grafana_notifications(std::string_view text,
   }
 }
 
+std::string grafana_notifications_fingerprint(std::string_view text) {
+  std::string out;
+  try {
+    YAML::Node root = YAML::Load(std::string(text));
+    if (!root.IsMap()) return out;
+    for (const char* key : {"contactPoints", "policies", "muteTimes", "templates"}) {
+      if (YAML::Node v = root[key]; v && !v.IsNull()) {
+        YAML::Emitter e;
+        e << v;
+        out += std::string(key) + ":\n" + e.c_str() + "\n";
+      }
+    }
+  } catch (const YAML::Exception&) {
+    out.clear();
+  }
+  return out;
+}
+
 GrafanaSmtp grafana_smtp_from(std::string_view config_text) {
   GrafanaSmtp s;
   try {
@@ -718,6 +1227,51 @@ GrafanaSmtp grafana_smtp_from(std::string_view config_text) {
     // The config loader reports invalid YAML.
   }
   return s;
+}
+
+Result<void> check_grafana_templates(const GrafanaNotifications& g, const std::string& defs,
+                                     bool only_grafana_defaults) {
+  if (g.template_settings.empty()) return {};
+  const std::string all_defs = std::string(kGrafanaDefaultTemplates) + defs;
+  const detail::Expander x = detail::default_expander(all_defs);
+  const NotificationData empty;
+  for (const auto& [text, where] : g.template_settings) {
+    if (auto ok = detail::check_template(text, all_defs); !ok) {
+      return make_error("invalid template: " + ok.error().message, where);
+    }
+    // Every {{ template "name" ... }} it calls.
+    size_t at = 0;
+    while ((at = text.find("{{", at)) != std::string::npos) {
+      size_t i = at + 2;
+      at = i;
+      if (i < text.size() && text[i] == '-') ++i;
+      while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+      if (text.compare(i, 8, "template") != 0) continue;
+      i += 8;
+      while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+      if (i >= text.size() || (text[i] != '"' && text[i] != '`')) continue;
+      const char quote = text[i];
+      const size_t end = text.find(quote, i + 1);
+      if (end == std::string::npos) continue;
+      const std::string name = text.substr(i + 1, end - i - 1);
+      const bool grafana_default = name == "default.message";
+      if (only_grafana_defaults && !grafana_default) continue;
+      auto r = x("{{ template \"" + name + "\" . }}", empty);
+      if (r || r.error().message.find("template \"" + name + "\" not defined") ==
+                   std::string::npos) {
+        continue;
+      }
+      return make_error(
+          fmt::format("template \"{}\" is not defined{}", name,
+                      grafana_default
+                          ? ": Grafana's default.message is not provided by ruleeval (leave "
+                            "the setting out for the receiver's default, or define the template "
+                            "in `templates`)"
+                          : " (not in `templates` nor among the default templates)"),
+          where);
+    }
+  }
+  return {};
 }
 
 Result<void> merge_grafana_notifications(NotifyConfig& cfg, bool has_route,
@@ -754,6 +1308,13 @@ Result<void> merge_grafana_notifications(NotifyConfig& cfg, bool has_route,
         policy = std::move(p.route);
       }
       refs.insert(refs.end(), p.interval_refs.begin(), p.interval_refs.end());
+    }
+    if (!grafana_receivers.empty()) {
+      // Grafana's default templates first: the files' and ruleeval.yaml's may redefine them.
+      cfg.template_defs = std::string(kGrafanaDefaultTemplates) + cfg.template_defs;
+    }
+    for (const auto& p : parts) {
+      if (auto ok = check_grafana_templates(p, cfg.template_defs); !ok) throw Fail{ok.error()};
     }
     for (const auto& [name, where] : refs) {
       if (!cfg.time_intervals.contains(name)) {

@@ -12,6 +12,7 @@
 #include "rule_finish.hpp"
 #include "ruleeval/parser/duration.hpp"
 #include "ruleeval/parser/promql.hpp"
+#include "ruleeval/rules/grafana_interpolate.hpp"
 
 namespace ruleeval::rules {
 namespace {
@@ -868,9 +869,73 @@ class ProvisioningDecoder {
   std::set<std::string> broken_;  // refIds of the current rule whose entry did not decode
 };
 
+// Grafana's provisioning interpolation (grafana_interpolate.hpp) of a rule file: the scalar
+// values of groups and rules (Grafana's values.StringValue/Int64Value/BoolValue/StringMapValue
+// fields: name, folder, interval, uid, title, condition, for, labels, ...), but not annotations
+// (Grafana keeps their raw text, for `{{ $labels.x }}`) nor the queries' models (`$__interval`
+// and other macros stay). The tree is rewritten in place before it is decoded.
+void interpolate_scalar(YamlContext& ctx, const yml::Node& n,
+                        std::set<const std::string*>& done) {
+  if (!n.IsScalar() || n.Scalar().find('$') == std::string::npos) return;
+  // An alias shares its anchor's node: interpolated once ("$$X" must not be expanded again).
+  if (!done.insert(&n.Scalar()).second) return;
+  auto r = grafana_interpolate(n.Scalar());
+  if (!r) {
+    ctx.error("rule/format", r.error().message, ctx.pos(n), "", "");
+    return;
+  }
+  // The loader's stream owns the nodes and is read once, by this decoder.
+  const_cast<std::string&>(n.Scalar()) = std::move(*r);
+}
+
+void interpolate_values(YamlContext& ctx, const yml::Node& n, std::set<const std::string*>& done) {
+  if (n.IsScalar()) {
+    interpolate_scalar(ctx, n, done);
+  } else if (n.IsSequence()) {
+    for (const auto& e : n) interpolate_values(ctx, e, done);
+  } else if (n.IsMap()) {
+    for (const auto& kv : n) interpolate_values(ctx, kv.second, done);
+  }
+}
+
+void interpolate_rule_file(YamlContext& ctx, const yml::Node& doc) {
+  std::set<const std::string*> done;
+  OptNode groups = child(doc, "groups");
+  if (!groups || !groups->IsSequence()) return;
+  for (const auto& g : *groups) {
+    if (!g.IsMap()) continue;
+    for (const auto& gkv : g) {
+      if (gkv.first.Scalar() != "rules") {
+        interpolate_values(ctx, gkv.second, done);
+        continue;
+      }
+      if (!gkv.second.IsSequence()) continue;
+      for (const auto& r : gkv.second) {
+        if (!r.IsMap()) continue;
+        for (const auto& rkv : r) {
+          const std::string& key = rkv.first.Scalar();
+          if (key == "annotations") continue;
+          if (key != "data") {
+            interpolate_values(ctx, rkv.second, done);
+            continue;
+          }
+          if (!rkv.second.IsSequence()) continue;
+          for (const auto& q : rkv.second) {
+            if (!q.IsMap()) continue;
+            for (const auto& qkv : q) {
+              if (qkv.first.Scalar() != "model") interpolate_values(ctx, qkv.second, done);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void decode_grafana_provisioning(YamlContext& ctx, const yml::Node& doc) {
+  interpolate_rule_file(ctx, doc);
   ProvisioningDecoder(ctx).decode(doc);
 }
 

@@ -236,17 +236,29 @@ int run(const RunFlags& f) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   std::mutex reload_mu;
+  // The notifier keeps the configuration it started with; a reload checks the Grafana
+  // notification files and warns when they changed (grafana_notify.hpp).
+  std::string notify_fp;
+  if (auto fp = grafana_notifications_for_reload(*cfg, std::nullopt)) notify_fp = *fp;
   auto reload = [&](std::string& error) {
     std::lock_guard lock(reload_mu);
     auto c = rules::load_run_config(f.config);
+    Result<std::string> fp = c ? grafana_notifications_for_reload(*c, ncfg) : std::string();
     if (!c) {
       error = c.error().front().to_string();
+    } else if (!fp) {
+      error = fp.error().to_string();
     } else if (auto r = manager.apply(*c); !r) {
       error = r.error().front().to_string();
     } else {
       manager.note_reload(true, now_ms());
       log.info("configuration reloaded",
                {{"file", f.config}, {"groups", std::to_string(manager.group_count())}});
+      if (*fp != notify_fp) {
+        log.warn("Grafana contact points, policies, mute timings or templates changed: the "
+                 "notifier keeps the ones it started with until ruleeval restarts",
+                 {{"file", f.config}});
+      }
       return true;
     }
     manager.note_reload(false, now_ms());

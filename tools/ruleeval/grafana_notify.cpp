@@ -69,6 +69,57 @@ Result<void> add_grafana_notifications(const rules::RunConfig& cfg,
   return notifiers::merge_grafana_notifications(*ncfg, has_route, std::move(parts), settings);
 }
 
+Result<std::string> grafana_notifications_for_reload(
+    const rules::RunConfig& cfg, const std::optional<notifiers::NotifyConfig>& running) {
+  std::string fp;
+  for (const auto& pattern : cfg.rule_files) {
+    glob_t g{};
+    if (::glob(pattern.c_str(), 0, nullptr, &g) == 0) {
+      for (size_t i = 0; i < g.gl_pathc; ++i) {
+        const std::string path = g.gl_pathv[i];
+        auto text = read_file(path);
+        if (!text) continue;
+        if (notifiers::has_grafana_notifications(*text)) {
+          fp += path + "\n" + notifiers::grafana_notifications_fingerprint(*text);
+        }
+        if (text->find("notification_settings") == std::string::npos) continue;
+        rules::LoadResult lr = rules::load_rules_text(*text, path);
+        for (const auto& rg : lr.file.groups) {
+          for (const auto& r : rg.rules) {
+            if (!r.grafana || !r.grafana->notification) continue;
+            const auto& ns = *r.grafana->notification;
+            fp += "settings " + ns.receiver + " " + ns.fingerprint() + "\n";
+            if (running && !running->find_receiver(ns.receiver)) {
+              globfree(&g);
+              SourceLocation where{path, ns.pos.line, ns.pos.col};
+              if (ns.receiver_pos.known()) {
+                where.line = ns.receiver_pos.line;
+                where.col = ns.receiver_pos.col;
+              }
+              return make_error("notification_settings.receiver \"" + ns.receiver +
+                                    "\" is not a receiver of the running notifier (contact "
+                                    "points are loaded when ruleeval starts: restart it to add "
+                                    "one)",
+                                where);
+            }
+          }
+        }
+      }
+    }
+    globfree(&g);
+  }
+  if (fp.empty()) return fp;  // no Grafana notification parts: nothing to check
+  // The whole notification configuration as `ruleeval run` builds it at start.
+  std::optional<notifiers::NotifyConfig> ncfg;
+  if (cfg.has_notifications) {
+    auto n = notifiers::notify_config_of(cfg);
+    if (!n) return std::unexpected(n.error());
+    ncfg = std::move(*n);
+  }
+  if (auto g = add_grafana_notifications(cfg, ncfg); !g) return std::unexpected(g.error());
+  return fp;
+}
+
 std::optional<Error> lint_grafana_notifications(std::string_view text, const std::string& path) {
   if (!notifiers::has_grafana_notifications(text)) return std::nullopt;
   // Lint has no ruleeval.yaml: email contact points are checked without an SMTP server.
@@ -77,6 +128,10 @@ std::optional<Error> lint_grafana_notifications(std::string_view text, const std
   smtp.from = "lint@localhost";
   auto p = notifiers::parse_grafana_notifications(text, path, smtp);
   if (!p) return p.error();
+  // Templates may be defined in another file: only Grafana's own default names are reported.
+  if (auto ok = notifiers::check_grafana_templates(*p, p->template_defs, true); !ok) {
+    return ok.error();
+  }
   // Receivers named by the tree must be defined in the same file unless they come from
   // ruleeval.yaml, which lint does not read: only time intervals are cross-checked here.
   for (const auto& [name, where] : p->interval_refs) {

@@ -24,6 +24,9 @@ struct GrafanaNotifications {
   TimeIntervals time_intervals;           // muteTimes
   std::string template_defs;              // templates[].template, in file order
   std::vector<std::pair<std::string, SourceLocation>> interval_refs;  // names routes use
+  // Contact point settings that hold templates ("{{"), checked once every file's templates
+  // are known (check_grafana_templates).
+  std::vector<std::pair<std::string, SourceLocation>> template_settings;
 };
 
 // SMTP settings for Grafana's email contact points (grafana.ini's [smtp]); ruleeval takes them
@@ -35,6 +38,11 @@ struct GrafanaSmtp {
 
 // True when the text has a top-level contactPoints, policies, muteTimes or templates key.
 bool has_grafana_notifications(std::string_view text);
+
+// The notification parts of one provisioning file (contactPoints, policies, muteTimes,
+// templates) in a canonical text, to tell whether a reload changed them; empty when the text has
+// none or is not YAML.
+std::string grafana_notifications_fingerprint(std::string_view text);
 
 // Reads the notification parts of one provisioning file (YAML or JSON). `groups`, `deleteRules`
 // and `apiVersion` are left to the rule loader; the delete* keys are refused.
@@ -49,6 +57,13 @@ struct RuleNotificationSettings {
   rules::GrafanaNotificationSettings settings;
   SourceLocation where;  // of the rule's notification_settings
 };
+
+// The templated contact point settings of `g`: a syntax error, or a `{{ template "name" }}`
+// defined neither by Alertmanager's default templates nor in `defs` (every file's `templates`),
+// is an error at the setting (Grafana's own default.title / default.message are not provided).
+// `only_grafana_defaults`: report only those two undefined names (lint, which sees one file).
+Result<void> check_grafana_templates(const GrafanaNotifications& g, const std::string& defs,
+                                     bool only_grafana_defaults = false);
 
 // Adds the Grafana parts to `cfg` (which may be empty: `has_route` false): receivers and time
 // intervals (a name defined twice is an error), the policy tree (the root when ruleeval.yaml has
