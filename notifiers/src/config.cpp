@@ -49,6 +49,10 @@ std::string_view kind_name(IntegrationKind k) {
       return "sns";
     case IntegrationKind::kWechat:
       return "wechat";
+    case IntegrationKind::kMSTeams:
+      return "msteams";
+    case IntegrationKind::kMSTeamsV2:
+      return "msteamsv2";
   }
   return "unknown";
 }
@@ -437,6 +441,7 @@ class Loader {
           key != "file_configs" && key != "opsgenie_configs" && key != "victorops_configs" &&
           key != "pushover_configs" && key != "telegram_configs" && key != "discord_configs" &&
           key != "webex_configs" && key != "sns_configs" && key != "wechat_configs" &&
+          key != "msteams_configs" && key != "msteamsv2_configs" &&
           !it->second.IsNull() && it->second.size() > 0) {
         fail(it->first, path + "." + key,
              "is a valid Alertmanager receiver but not implemented by ruleeval yet (refused "
@@ -681,6 +686,12 @@ class Loader {
       });
     }
     more_receivers(n, path, r);
+    if (auto s = n["msteams_configs"]; s && !s.IsNull()) {
+      msteams_configs(s, path + ".msteams_configs", r, false);
+    }
+    if (auto s = n["msteamsv2_configs"]; s && !s.IsNull()) {
+      msteams_configs(s, path + ".msteamsv2_configs", r, true);
+    }
     return r;
   }
 
@@ -924,6 +935,65 @@ class Loader {
         r.webex.push_back(std::move(wc));
       });
     }
+  }
+
+  // msteams_configs (Alertmanager 0.26+, notify/msteams/config.go) and msteamsv2_configs (0.28+,
+  // notify/msteamsv2/config.go): send_resolved defaults to true, the default templates are
+  // msteams[v2].default.*, exactly one of webhook_url / webhook_url_file; without its own
+  // http_config the integration uses global.http_config whole (Alertmanager 0.28's rule).
+  void msteams_configs(const YAML::Node& s, const std::string& path, ReceiverConfig& r, bool v2) {
+    each(s, path, [&](const YAML::Node& c, const std::string& p) {
+      if (v2) {
+        check_keys(c, p, {"send_resolved", "http_config", "webhook_url", "webhook_url_file",
+                          "title", "text"});
+      } else {
+        check_keys(c, p, {"send_resolved", "http_config", "webhook_url", "webhook_url_file",
+                          "title", "summary", "text"});
+      }
+      const std::string pre = v2 ? "msteamsv2" : "msteams";
+      std::string title = "{{ template \"" + pre + ".default.title\" . }}";
+      std::string summary = R"({{ template "msteams.default.summary" . }})";
+      std::string text = "{{ template \"" + pre + ".default.text\" . }}";
+      bool send_resolved = true;
+      std::string url, url_file;
+      opt_bool(c, "send_resolved", p, send_resolved);
+      opt(c, "webhook_url", p, url);
+      if (auto f = c["webhook_url_file"]; f && !f.IsNull()) {
+        url_file = str(f, p + ".webhook_url_file");
+      }
+      if (url.empty() && url_file.empty()) {
+        fail(c, p, "one of webhook_url or webhook_url_file must be configured");
+      }
+      if (!url.empty() && !url_file.empty()) {
+        fail(c["webhook_url_file"], p,
+             "at most one of webhook_url & webhook_url_file must be configured");
+      }
+      if (!url.empty()) check_url(c, p, "webhook_url");
+      if (!url_file.empty()) url_file = resolve(url_file);
+      opt(c, "title", p, title);
+      opt(c, "text", p, text);
+      if (!v2) opt(c, "summary", p, summary);
+      if (v2) {
+        MSTeamsV2Config mc;
+        mc.send_resolved = send_resolved;
+        mc.webhook_url = url;
+        mc.webhook_url_file = url_file;
+        mc.title = title;
+        mc.text = text;
+        mc.http = http(c, p);
+        r.msteamsv2.push_back(std::move(mc));
+      } else {
+        MSTeamsConfig mc;
+        mc.send_resolved = send_resolved;
+        mc.webhook_url = url;
+        mc.webhook_url_file = url_file;
+        mc.title = title;
+        mc.summary = summary;
+        mc.text = text;
+        mc.http = http(c, p);
+        r.msteams.push_back(std::move(mc));
+      }
+    });
   }
 
   // Amazon SNS: Alertmanager's SNSConfig (DefaultSNSConfig's subject and message).

@@ -92,6 +92,8 @@ std::vector<IntegrationRef> integrations_of(const ReceiverConfig& rc) {
   add(IntegrationKind::kWebex, rc.webex);
   add(IntegrationKind::kSns, rc.sns);
   add(IntegrationKind::kWechat, rc.wechat);
+  add(IntegrationKind::kMSTeams, rc.msteams);
+  add(IntegrationKind::kMSTeamsV2, rc.msteamsv2);
   return out;
 }
 
@@ -230,6 +232,21 @@ Result<void> check_templates(const NotifyConfig& config) {
     }
     for (size_t i = 0; i < rc.webex.size(); ++i) {
       if (auto r = check_all("webex_configs", i, {{"message", &rc.webex[i].message}}); !r) {
+        return r;
+      }
+    }
+    for (size_t i = 0; i < rc.msteams.size(); ++i) {
+      const auto& c = rc.msteams[i];
+      if (auto r = check_all("msteams_configs", i,
+                             {{"title", &c.title}, {"summary", &c.summary}, {"text", &c.text}});
+          !r) {
+        return r;
+      }
+    }
+    for (size_t i = 0; i < rc.msteamsv2.size(); ++i) {
+      const auto& c = rc.msteamsv2[i];
+      if (auto r = check_all("msteamsv2_configs", i, {{"title", &c.title}, {"text", &c.text}});
+          !r) {
         return r;
       }
     }
@@ -453,6 +470,10 @@ Result<std::string> Notifier::render(const ReceiverConfig& rc, IntegrationKind k
       return detail::sns_payload(rc.sns[i], d, x);
     case IntegrationKind::kWechat:
       return detail::wechat_payload(rc.wechat[i], d, x);
+    case IntegrationKind::kMSTeams:
+      return detail::msteams_envelope(rc.msteams[i], d, x);
+    case IntegrationKind::kMSTeamsV2:
+      return detail::msteamsv2_envelope(rc.msteamsv2[i], d, x);
   }
   return make_error("unknown integration");
 }

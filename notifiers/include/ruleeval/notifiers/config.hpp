@@ -220,6 +220,24 @@ struct WebexConfig {
   HttpSettings http;
 };
 
+// Microsoft Teams, as later Alertmanager versions define it (receiver_msteams.cpp):
+// msteams_configs (Alertmanager 0.26+, an Office 365 connector MessageCard; `summary` since 0.27)
+// and msteamsv2_configs (0.28+, an Adaptive Card for Power Automate workflows). Exactly one of
+// webhook_url (a secret URL) and webhook_url_file (read, trimmed, at every send) is set.
+struct MSTeamsConfig {
+  bool send_resolved = true;
+  std::string webhook_url, webhook_url_file;
+  std::string title, summary, text;  // templates
+  HttpSettings http;
+};
+
+struct MSTeamsV2Config {
+  bool send_resolved = true;
+  std::string webhook_url, webhook_url_file;
+  std::string title, text;  // templates
+  HttpSettings http;
+};
+
 enum class IntegrationKind {
   kSlack,
   kPagerDuty,
@@ -235,6 +253,8 @@ enum class IntegrationKind {
   kWebex,
   kSns,
   kWechat,
+  kMSTeams,
+  kMSTeamsV2,
 };
 std::string_view kind_name(IntegrationKind k);
 
@@ -254,6 +274,8 @@ struct ReceiverConfig {
   std::vector<WebexConfig> webex;
   std::vector<SnsConfig> sns;
   std::vector<WechatConfig> wechat;
+  std::vector<MSTeamsConfig> msteams;
+  std::vector<MSTeamsV2Config> msteamsv2;
   SourceLocation where;
 };
 
