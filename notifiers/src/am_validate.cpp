@@ -341,7 +341,10 @@ class Validator {
     if (!present(n)) return;
     keys(n, path,
          {"basic_auth", "authorization", "oauth2", "bearer_token", "bearer_token_file",
-          "proxy_url", "tls_config", "follow_redirects", "enable_http2"},
+          "proxy_url", "tls_config", "follow_redirects", "enable_http2",
+          // proxy_connect_header: prometheus/common v0.39+, which Debian's amtool 0.25 has;
+          // no_proxy, proxy_from_environment: v0.44+ (Alertmanager 0.26+), which it has not.
+          "proxy_connect_header", "no_proxy", "proxy_from_environment"},
          {"timeout"});
     auto ba = n["basic_auth"];
     if (present(ba)) {
@@ -375,6 +378,20 @@ class Validator {
     boolean(n["follow_redirects"], path + ".follow_redirects");
     boolean(n["enable_http2"], path + ".enable_http2");
     if (present(n["timeout"])) duration(n["timeout"], path + ".timeout");
+    const std::string no_proxy = str(n["no_proxy"], path + ".no_proxy");
+    const bool from_env = boolean(n["proxy_from_environment"], path + ".proxy_from_environment");
+    size_t connect_headers = 0;
+    if (auto ph = n["proxy_connect_header"]; present(ph)) {
+      if (!ph.IsMap()) type_error(ph, path + ".proxy_connect_header", "config.Header");
+      for (auto it = ph.begin(); it != ph.end(); ++it) {
+        const std::string hp = path + ".proxy_connect_header." + str(it->first, path);
+        if (present(it->second) && !it->second.IsSequence()) {
+          type_error(it->second, hp, "[]config.Secret");
+        }
+        strings(it->second, hp);
+        ++connect_headers;
+      }
+    }
     // HTTPClientConfig.Validate
     if (!bt.empty() && !btf.empty()) {
       fail(n, path, "at most one of bearer_token & bearer_token_file must be configured");
@@ -432,6 +449,29 @@ class Validator {
         fail(oa, path + ".oauth2",
              "at most one of oauth2 client_secret & client_secret_file must be configured");
       }
+    }
+    // ProxyConfig.Validate (prometheus/common v0.44+).
+    const bool has_proxy_url = !str(n["proxy_url"], path).empty();
+    if (connect_headers > 0 && !from_env && !has_proxy_url) {
+      // Debian's Alertmanager 0.25 is built with prometheus/common v0.39-0.41, which has
+      // proxy_connect_header but not proxy_from_environment: its wording unless the config uses
+      // the later key.
+      fail(n["proxy_connect_header"], path,
+           present(n["proxy_from_environment"])
+               ? "if proxy_connect_header is configured, proxy_url or proxy_from_environment "
+                 "must also be configured"
+               : "if proxy_connect_header is configured proxy_url must also be configured");
+    }
+    if (from_env && has_proxy_url) {
+      fail(n["proxy_from_environment"], path,
+           "if proxy_from_environment is configured, proxy_url must not be configured");
+    }
+    if (from_env && !no_proxy.empty()) {
+      fail(n["proxy_from_environment"], path,
+           "if proxy_from_environment is configured, no_proxy must not be configured");
+    }
+    if (!has_proxy_url && !no_proxy.empty()) {
+      fail(n["no_proxy"], path, "if no_proxy is configured, proxy_url must also be configured");
     }
   }
   // prometheus/common's URL (proxy_url): any parseable URL.

@@ -243,7 +243,7 @@ class Loader {
     HttpSettings h;
     check_keys(n, p, {"authorization", "basic_auth", "bearer_token", "bearer_token_file",
                       "tls_config", "timeout", "follow_redirects", "enable_http2", "proxy_url",
-                      "oauth2"});
+                      "oauth2", "no_proxy", "proxy_from_environment", "proxy_connect_header"});
     // prometheus/common reads *_file secrets at every request: keep the path.
     auto file_secret = [&](const YAML::Node& parent, const std::string& path,
                            const std::string& key, std::string& value, std::string& file) {
@@ -308,6 +308,19 @@ class Loader {
     h.insecure_skip_verify = h.tls.insecure_skip_verify;
     if (n["timeout"]) h.timeout_ms = duration(n["timeout"], p + ".timeout");
     opt(n, "proxy_url", p, h.proxy_url);
+    opt(n, "no_proxy", p, h.no_proxy);
+    opt_bool(n, "proxy_from_environment", p, h.proxy_from_environment);
+    if (auto ph = n["proxy_connect_header"]; ph && !ph.IsNull()) {
+      if (!ph.IsMap()) fail(ph, p + ".proxy_connect_header", "must be a mapping");
+      for (auto it = ph.begin(); it != ph.end(); ++it) {
+        const auto name = it->first.as<std::string>();
+        const std::string hp = p + ".proxy_connect_header." + name;
+        if (it->second.IsNull()) continue;
+        each(it->second, hp, [&](const YAML::Node& v, const std::string& vp) {
+          h.proxy_connect_header.emplace_back(name, str(v, vp));
+        });
+      }
+    }
     opt_bool(n, "follow_redirects", p, h.follow_redirects);
     opt_bool(n, "enable_http2", p, h.enable_http2);
     return h;

@@ -42,6 +42,12 @@ struct HttpSettings {
   bool insecure_skip_verify = false;  // tls_config.insecure_skip_verify (kept for callers)
   TlsSettings tls;
   std::string proxy_url;
+  // prometheus/common v0.44+'s ProxyConfig (Alertmanager 0.26+): no_proxy (with proxy_url),
+  // proxy_from_environment (HTTP(S)_PROXY / NO_PROXY as Go reads them), proxy_connect_header
+  // (sent to the proxy in CONNECT requests; one entry per value, in order).
+  std::string no_proxy;
+  bool proxy_from_environment = false;
+  std::vector<std::pair<std::string, std::string>> proxy_connect_header;
   // oauth2 (client credentials grant); token_url empty = none. The token is fetched at send time
   // and cached until it expires (oauth2_token.cpp).
   struct OAuth2 {
