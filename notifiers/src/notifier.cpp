@@ -299,6 +299,7 @@ Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, Notifier
   n->config_ = std::move(config);
   n->expander_ = detail::default_expander(n->config_.template_defs);
   n->html_expander_ = detail::default_expander(n->config_.template_defs, true);
+  n->html_doc_expander_ = detail::default_expander(n->config_.template_defs, true, true);
   n->opts_ = std::move(opts);
   n->dispatcher_ = std::make_unique<Dispatcher>(n->tree_, n->config_.resolve_timeout);
   const std::string& dir = n->opts_.state_dir;
@@ -447,7 +448,7 @@ Result<std::string> Notifier::render(const ReceiverConfig& rc, IntegrationKind k
     case IntegrationKind::kPagerDuty:
       return detail::pagerduty_payload(rc.pagerduty[i], d, x);
     case IntegrationKind::kEmail:
-      return detail::email_payload(rc.email[i], d, x, now);
+      return detail::email_payload(rc.email[i], d, x, now, &html_doc_expander_);
     case IntegrationKind::kWebhook:
       return detail::webhook_payload(d, rc.webhook[i].max_alerts);
     case IntegrationKind::kAlertmanager:
