@@ -394,7 +394,7 @@ TEST_CASE("email html user template: html/template's contextual escaping, as Ale
           <a href="{{ .CommonAnnotations.runbook_url }}">runbook</a>
           <a href='https://search.example.org/q/{{ .CommonLabels.severity }} x?q={{ .CommonLabels.instance }}&amp;r={{ .Receiver | urlquery }}#{{ .CommonLabels.alertname }}'>search</a>
           <a href="{{ .CommonLabels.link }}">bad scheme</a> <a href="{{ .GroupLabels.alertname }}">relative</a>
-          {{ .CommonAnnotations.summary | html }}
+          {{ .CommonAnnotations.summary | html }} {{ .CommonAnnotations.summary | safeHtml }}
           {{ range .Alerts }}<img src="https://img.example.org/{{ .Labels.severity }}/x y.png" alt="{{ .Labels.instance }}">{{ end }}
           </body></html>
 )");

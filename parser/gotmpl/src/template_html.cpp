@@ -218,7 +218,9 @@ std::string HtmlContext::escape(const std::string& value, std::string_view last)
   }
   if (s_ != S::kValue) {
     if (s_ == S::kText || s_ == S::kComment) {
-      return last == "html" ? value : go_html_escape(value);  // html merges with htmlEscaper
+      // html merges with htmlEscaper; safeHtml (Alertmanager's) yields template.HTML, which
+      // htmlEscaper writes as is.
+      return last == "html" || last == "safeHtml" ? value : go_html_escape(value);
     }
     return go_html_escape(value);  // inside a tag outside any value: approximated
   }

@@ -5,9 +5,10 @@
 // urlEscaper in the query or fragment, then attrEscaper). The context is followed over the
 // output already written (literal text; escaped values cannot change it), which for ordinary
 // templates is the context html/template computes from the template text. A pipeline ending in
-// `html` or `urlquery` is not escaped twice (html/template's predefined-escaper merge).
+// `html` or `urlquery` is not escaped twice (html/template's predefined-escaper merge); one
+// ending in `safeHtml` is written as is in element text (Go's template.HTML).
 // Not modelled: <script>/<style> bodies and on*/style attributes (JS/CSS escapers); values there
-// get the HTML escaper.
+// get the HTML escaper; template.HTML (safeHtml) inside attribute values (Go strips its tags).
 // Thread-safety: one HtmlContext per render.
 #pragma once
 
