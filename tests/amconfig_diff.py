@@ -90,6 +90,42 @@ def main():
                                     % (tag, am_line.group(1), loc.group(1)))
                     continue
                 print("ok (both reject: %s) %s" % (want, tag))
+        # Keys of later Alertmanager versions (Microsoft Teams): amtool 0.25 cannot be the
+        # oracle. It must reject the file for the key it does not know (which proves the file is
+        # about a later version), and ruleeval follows the named version's config package.
+        d = os.path.join(root, "later")
+        for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+            if not name.endswith(".yml"):
+                continue
+            path = os.path.join(d, name)
+            checked += 1
+            tag = "later/%s" % name
+            m = re.match(r"# alertmanager: (\d+\.\d+)\b(?:.*?expect: (.*))?", first_line(path))
+            if not m:
+                failures.append("%s: first line must be '# alertmanager: <version> [expect: <text>]'"
+                                % tag)
+                continue
+            am_ok, am_out = amtool(amtool_bin, path)
+            if am_ok or "not found in type" not in am_out:
+                failures.append("%s: amtool 0.25 should not know this later key:\n%s" % (tag, am_out))
+                continue
+            re_ok, re_out = ruleeval(ruleeval_bin, path, tmp)
+            want = m.group(2)
+            if want is None:
+                if not re_ok:
+                    failures.append("%s: Alertmanager %s accepts it, ruleeval rejects:\n%s"
+                                    % (tag, m.group(1), re_out))
+                else:
+                    print("ok (Alertmanager %s accepts, amtool 0.25 predates it) %s"
+                          % (m.group(1), tag))
+                continue
+            want = want.strip()
+            loc = re.search(re.escape(os.path.abspath(path)) + r":(\d+):(\d+): ", re_out)
+            if re_ok or want not in re_out or not loc:
+                failures.append("%s: want ruleeval to reject with file:line:col and %r, got:\n%s"
+                                % (tag, want, re_out))
+            else:
+                print("ok (Alertmanager %s rejects: %s) %s" % (m.group(1), want, tag))
     for f in failures:
         print("FAIL " + f)
     print("%d configurations, %d disagreements" % (checked, len(failures)))

@@ -2,6 +2,7 @@
 // timeinterval/timeinterval.go and prometheus/common v0.38's HTTPClientConfig), re-expressed over
 // yaml-cpp nodes. Messages carry Alertmanager's wording after a "path: " prefix so that the
 // differential test can compare the problem named by `amtool check-config` with ours.
+// Also the Microsoft Teams receivers of later versions (msteams 0.26+, msteamsv2 0.28+).
 #include "am_validate.hpp"
 
 #include <algorithm>
@@ -138,15 +139,6 @@ class Validator {
       bool ok = std::find(known.begin(), known.end(), k) != known.end();
       if (!ok && mode_ == AmMode::kInline) {
         ok = std::find(extra.begin(), extra.end(), k) != extra.end();
-      }
-      if (!ok && (k == "msteams_configs" || k == "msteamsv2_configs")) {
-        // Microsoft Teams came with Alertmanager 0.26 (msteams_configs) and 0.28
-        // (msteamsv2_configs); amtool 0.25 rejects both with the same wording.
-        fail(it->first, path + "." + k,
-             "field " + k + " not found in type config.plain (" + k + " is Alertmanager " +
-                 (k == "msteams_configs" ? "0.26" : "0.28") +
-                 "+; ruleeval follows Alertmanager 0.25's configuration, which has no Microsoft "
-                 "Teams receiver)");
       }
       if (!ok) fail(it->first, path + "." + k, "field " + k + " not found in type config.plain");
     }
@@ -349,7 +341,10 @@ class Validator {
     if (!present(n)) return;
     keys(n, path,
          {"basic_auth", "authorization", "oauth2", "bearer_token", "bearer_token_file",
-          "proxy_url", "tls_config", "follow_redirects", "enable_http2"},
+          "proxy_url", "tls_config", "follow_redirects", "enable_http2",
+          // proxy_connect_header: prometheus/common v0.39+, which Debian's amtool 0.25 has;
+          // no_proxy, proxy_from_environment: v0.44+ (Alertmanager 0.26+), which it has not.
+          "proxy_connect_header", "no_proxy", "proxy_from_environment"},
          {"timeout"});
     auto ba = n["basic_auth"];
     if (present(ba)) {
@@ -383,6 +378,20 @@ class Validator {
     boolean(n["follow_redirects"], path + ".follow_redirects");
     boolean(n["enable_http2"], path + ".enable_http2");
     if (present(n["timeout"])) duration(n["timeout"], path + ".timeout");
+    const std::string no_proxy = str(n["no_proxy"], path + ".no_proxy");
+    const bool from_env = boolean(n["proxy_from_environment"], path + ".proxy_from_environment");
+    size_t connect_headers = 0;
+    if (auto ph = n["proxy_connect_header"]; present(ph)) {
+      if (!ph.IsMap()) type_error(ph, path + ".proxy_connect_header", "config.Header");
+      for (auto it = ph.begin(); it != ph.end(); ++it) {
+        const std::string hp = path + ".proxy_connect_header." + str(it->first, path);
+        if (present(it->second) && !it->second.IsSequence()) {
+          type_error(it->second, hp, "[]config.Secret");
+        }
+        strings(it->second, hp);
+        ++connect_headers;
+      }
+    }
     // HTTPClientConfig.Validate
     if (!bt.empty() && !btf.empty()) {
       fail(n, path, "at most one of bearer_token & bearer_token_file must be configured");
@@ -440,6 +449,29 @@ class Validator {
         fail(oa, path + ".oauth2",
              "at most one of oauth2 client_secret & client_secret_file must be configured");
       }
+    }
+    // ProxyConfig.Validate (prometheus/common v0.44+).
+    const bool has_proxy_url = !str(n["proxy_url"], path).empty();
+    if (connect_headers > 0 && !from_env && !has_proxy_url) {
+      // Debian's Alertmanager 0.25 is built with prometheus/common v0.39-0.41, which has
+      // proxy_connect_header but not proxy_from_environment: its wording unless the config uses
+      // the later key.
+      fail(n["proxy_connect_header"], path,
+           present(n["proxy_from_environment"])
+               ? "if proxy_connect_header is configured, proxy_url or proxy_from_environment "
+                 "must also be configured"
+               : "if proxy_connect_header is configured proxy_url must also be configured");
+    }
+    if (from_env && has_proxy_url) {
+      fail(n["proxy_from_environment"], path,
+           "if proxy_from_environment is configured, proxy_url must not be configured");
+    }
+    if (from_env && !no_proxy.empty()) {
+      fail(n["proxy_from_environment"], path,
+           "if proxy_from_environment is configured, no_proxy must not be configured");
+    }
+    if (!has_proxy_url && !no_proxy.empty()) {
+      fail(n["no_proxy"], path, "if no_proxy is configured, proxy_url must also be configured");
     }
   }
   // prometheus/common's URL (proxy_url): any parseable URL.
@@ -546,7 +578,8 @@ class Validator {
     keys(n, path,
          {"name", "discord_configs", "email_configs", "pagerduty_configs", "slack_configs",
           "webhook_configs", "opsgenie_configs", "wechat_configs", "pushover_configs",
-          "victorops_configs", "sns_configs", "telegram_configs", "webex_configs"},
+          "victorops_configs", "sns_configs", "telegram_configs", "webex_configs",
+          "msteams_configs", "msteamsv2_configs"},
          {"alertmanager_configs", "file_configs"});
     str(n["name"], path + ".name");
     auto each = [&](const char* key, auto fn) {
@@ -810,6 +843,32 @@ class Validator {
         fail(c, p, "missing webex_configs.http_config.authorization");
       }
     });
+    // Microsoft Teams: Alertmanager 0.26+ (msteams) and 0.28+ (msteamsv2), which amtool 0.25
+    // does not know; validated as those versions' UnmarshalYAML does.
+    for (const char* key : {"msteams_configs", "msteamsv2_configs"}) {
+      const bool v2 = std::string_view(key) == "msteamsv2_configs";
+      each(key, [&](const YAML::Node& c, const std::string& p) {
+        if (v2) {
+          keys(c, p, {"send_resolved", "http_config", "webhook_url", "webhook_url_file", "title",
+                      "text"});
+        } else {
+          keys(c, p, {"send_resolved", "http_config", "webhook_url", "webhook_url_file", "title",
+                      "summary", "text"});
+        }
+        common(c, p);
+        url(c["webhook_url"], p + ".webhook_url", true);
+        for (auto k : {"webhook_url_file", "title", "summary", "text"}) str(c[k], p + "." + k);
+        const bool has_url = present(c["webhook_url"]);
+        const bool has_file = !str(c["webhook_url_file"], p).empty();
+        if (!has_url && !has_file) {
+          fail(c, p, "one of webhook_url or webhook_url_file must be configured");
+        }
+        if (has_url && has_file) {
+          fail(c["webhook_url_file"], p,
+               "at most one of webhook_url & webhook_url_file must be configured");
+        }
+      });
+    }
     if (mode_ == AmMode::kInline) {
       each("alertmanager_configs", [&](const YAML::Node& c, const std::string& p) {
         keys(c, p, {"send_resolved", "url", "url_file", "http_config"});

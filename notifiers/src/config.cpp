@@ -49,6 +49,10 @@ std::string_view kind_name(IntegrationKind k) {
       return "sns";
     case IntegrationKind::kWechat:
       return "wechat";
+    case IntegrationKind::kMSTeams:
+      return "msteams";
+    case IntegrationKind::kMSTeamsV2:
+      return "msteamsv2";
   }
   return "unknown";
 }
@@ -239,7 +243,7 @@ class Loader {
     HttpSettings h;
     check_keys(n, p, {"authorization", "basic_auth", "bearer_token", "bearer_token_file",
                       "tls_config", "timeout", "follow_redirects", "enable_http2", "proxy_url",
-                      "oauth2"});
+                      "oauth2", "no_proxy", "proxy_from_environment", "proxy_connect_header"});
     // prometheus/common reads *_file secrets at every request: keep the path.
     auto file_secret = [&](const YAML::Node& parent, const std::string& path,
                            const std::string& key, std::string& value, std::string& file) {
@@ -304,6 +308,19 @@ class Loader {
     h.insecure_skip_verify = h.tls.insecure_skip_verify;
     if (n["timeout"]) h.timeout_ms = duration(n["timeout"], p + ".timeout");
     opt(n, "proxy_url", p, h.proxy_url);
+    opt(n, "no_proxy", p, h.no_proxy);
+    opt_bool(n, "proxy_from_environment", p, h.proxy_from_environment);
+    if (auto ph = n["proxy_connect_header"]; ph && !ph.IsNull()) {
+      if (!ph.IsMap()) fail(ph, p + ".proxy_connect_header", "must be a mapping");
+      for (auto it = ph.begin(); it != ph.end(); ++it) {
+        const auto name = it->first.as<std::string>();
+        const std::string hp = p + ".proxy_connect_header." + name;
+        if (it->second.IsNull()) continue;
+        each(it->second, hp, [&](const YAML::Node& v, const std::string& vp) {
+          h.proxy_connect_header.emplace_back(name, str(v, vp));
+        });
+      }
+    }
     opt_bool(n, "follow_redirects", p, h.follow_redirects);
     opt_bool(n, "enable_http2", p, h.enable_http2);
     return h;
@@ -437,6 +454,7 @@ class Loader {
           key != "file_configs" && key != "opsgenie_configs" && key != "victorops_configs" &&
           key != "pushover_configs" && key != "telegram_configs" && key != "discord_configs" &&
           key != "webex_configs" && key != "sns_configs" && key != "wechat_configs" &&
+          key != "msteams_configs" && key != "msteamsv2_configs" &&
           !it->second.IsNull() && it->second.size() > 0) {
         fail(it->first, path + "." + key,
              "is a valid Alertmanager receiver but not implemented by ruleeval yet (refused "
@@ -681,6 +699,12 @@ class Loader {
       });
     }
     more_receivers(n, path, r);
+    if (auto s = n["msteams_configs"]; s && !s.IsNull()) {
+      msteams_configs(s, path + ".msteams_configs", r, false);
+    }
+    if (auto s = n["msteamsv2_configs"]; s && !s.IsNull()) {
+      msteams_configs(s, path + ".msteamsv2_configs", r, true);
+    }
     return r;
   }
 
@@ -924,6 +948,65 @@ class Loader {
         r.webex.push_back(std::move(wc));
       });
     }
+  }
+
+  // msteams_configs (Alertmanager 0.26+, notify/msteams/config.go) and msteamsv2_configs (0.28+,
+  // notify/msteamsv2/config.go): send_resolved defaults to true, the default templates are
+  // msteams[v2].default.*, exactly one of webhook_url / webhook_url_file; without its own
+  // http_config the integration uses global.http_config whole (Alertmanager 0.28's rule).
+  void msteams_configs(const YAML::Node& s, const std::string& path, ReceiverConfig& r, bool v2) {
+    each(s, path, [&](const YAML::Node& c, const std::string& p) {
+      if (v2) {
+        check_keys(c, p, {"send_resolved", "http_config", "webhook_url", "webhook_url_file",
+                          "title", "text"});
+      } else {
+        check_keys(c, p, {"send_resolved", "http_config", "webhook_url", "webhook_url_file",
+                          "title", "summary", "text"});
+      }
+      const std::string pre = v2 ? "msteamsv2" : "msteams";
+      std::string title = "{{ template \"" + pre + ".default.title\" . }}";
+      std::string summary = R"({{ template "msteams.default.summary" . }})";
+      std::string text = "{{ template \"" + pre + ".default.text\" . }}";
+      bool send_resolved = true;
+      std::string url, url_file;
+      opt_bool(c, "send_resolved", p, send_resolved);
+      opt(c, "webhook_url", p, url);
+      if (auto f = c["webhook_url_file"]; f && !f.IsNull()) {
+        url_file = str(f, p + ".webhook_url_file");
+      }
+      if (url.empty() && url_file.empty()) {
+        fail(c, p, "one of webhook_url or webhook_url_file must be configured");
+      }
+      if (!url.empty() && !url_file.empty()) {
+        fail(c["webhook_url_file"], p,
+             "at most one of webhook_url & webhook_url_file must be configured");
+      }
+      if (!url.empty()) check_url(c, p, "webhook_url");
+      if (!url_file.empty()) url_file = resolve(url_file);
+      opt(c, "title", p, title);
+      opt(c, "text", p, text);
+      if (!v2) opt(c, "summary", p, summary);
+      if (v2) {
+        MSTeamsV2Config mc;
+        mc.send_resolved = send_resolved;
+        mc.webhook_url = url;
+        mc.webhook_url_file = url_file;
+        mc.title = title;
+        mc.text = text;
+        mc.http = http(c, p);
+        r.msteamsv2.push_back(std::move(mc));
+      } else {
+        MSTeamsConfig mc;
+        mc.send_resolved = send_resolved;
+        mc.webhook_url = url;
+        mc.webhook_url_file = url_file;
+        mc.title = title;
+        mc.summary = summary;
+        mc.text = text;
+        mc.http = http(c, p);
+        r.msteams.push_back(std::move(mc));
+      }
+    });
   }
 
   // Amazon SNS: Alertmanager's SNSConfig (DefaultSNSConfig's subject and message).

@@ -17,6 +17,7 @@ using nlohmann::json;
 CurlLists::~CurlLists() {
   if (headers) curl_slist_free_all(headers);
   if (connect_to) curl_slist_free_all(connect_to);
+  if (proxy_headers) curl_slist_free_all(proxy_headers);
 }
 
 std::string query_escape(std::string_view s) {
@@ -334,8 +335,24 @@ Result<void> setup_http(CURL* h, const std::string& url, const HttpSettings& htt
   TlsSettings tls = http.tls;
   tls.insecure_skip_verify = tls.insecure_skip_verify || http.insecure_skip_verify;
   apply_tls_settings(h, tls);
-  // Go's http.ProxyURL: proxy_url or no proxy at all (libcurl would read http_proxy & co.).
-  curl_easy_setopt(h, CURLOPT_PROXY, http.proxy_url.c_str());
+  // prometheus/common's ProxyConfig (proxy.cpp); "" = direct, never libcurl's own reading of
+  // http_proxy & co. proxy_connect_header goes to the proxy only, in CONNECT requests (Go's
+  // Transport.ProxyConnectHeader): CURLHEADER_SEPARATE keeps it out of the request itself.
+  const std::string proxy = proxy_for(http, url);
+  curl_easy_setopt(h, CURLOPT_PROXY, proxy.c_str());
+  // libcurl would also send CURLOPT_PROXYHEADER with a plain-HTTP request to the proxy, which
+  // Go does not: only an https target (tunnelled through CONNECT) gets them.
+  const bool tunnelled = url.size() >= 8 && (url.compare(0, 8, "https://") == 0 ||
+                                             url.compare(0, 8, "HTTPS://") == 0);
+  if (!proxy.empty() && tunnelled && !http.proxy_connect_header.empty()) {
+    for (const auto& [name, value] : http.proxy_connect_header) {
+      lists.proxy_headers = curl_slist_append(lists.proxy_headers, (name + ": " + value).c_str());
+    }
+    curl_easy_setopt(h, CURLOPT_HEADEROPT, CURLHEADER_SEPARATE);
+    curl_easy_setopt(h, CURLOPT_PROXYHEADER, lists.proxy_headers);
+  } else {
+    curl_easy_setopt(h, CURLOPT_PROXYHEADER, static_cast<curl_slist*>(nullptr));
+  }
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, http.follow_redirects ? 1L : 0L);
   curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);  // Go's http.Client stops after 10
   curl_easy_setopt(h, CURLOPT_HTTP_VERSION,

@@ -22,6 +22,7 @@ namespace ruleeval::notifiers::detail {
 struct CurlLists {
   curl_slist* headers = nullptr;
   curl_slist* connect_to = nullptr;
+  curl_slist* proxy_headers = nullptr;  // proxy_connect_header (CONNECT requests only)
   CurlLists() = default;
   CurlLists(const CurlLists&) = delete;
   CurlLists& operator=(const CurlLists&) = delete;
@@ -49,6 +50,11 @@ std::string form_encode(const std::multimap<std::string, std::string>& values);
 Result<std::string> oauth2_authorization(const HttpSettings::OAuth2& o, Millis timeout_ms);
 // Forgets cached tokens (tests).
 void oauth2_reset_cache();
+
+// The proxy URL for a request to `url` under http_config's proxy options (proxy_url, no_proxy,
+// proxy_from_environment), or "" for a direct connection: prometheus/common's ProxyConfig
+// (proxy.cpp).
+std::string proxy_for(const HttpSettings& http, const std::string& url);
 
 // Reads a *_file secret (trailing newlines kept off, as prometheus/common's TrimSpace does).
 Result<std::string> read_secret_file(const std::string& path);

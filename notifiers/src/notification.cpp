@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <string_view>
 #include <ctime>
 
 namespace ruleeval::notifiers {
@@ -44,7 +45,13 @@ NotificationData make_notification_data(std::string receiver, std::string group_
                                         Labels group_labels, const std::vector<rules::Alert>& alerts,
                                         std::string external_url, Millis now) {
   NotificationData d;
-  d.receiver = std::move(receiver);
+  // Alertmanager's template.Data: Receiver is regexp.QuoteMeta(name) (so are the templates'
+  // .Receiver, the webhook payload's "receiver" and the default alertmanager URL's query).
+  d.receiver.reserve(receiver.size());
+  for (char c : receiver) {
+    if (std::string_view("\\.+*?()|[]{}^$").find(c) != std::string_view::npos) d.receiver += '\\';
+    d.receiver += c;
+  }
   d.group_key = std::move(group_key);
   d.group_labels = std::move(group_labels);
   d.external_url = std::move(external_url);

@@ -92,6 +92,8 @@ std::vector<IntegrationRef> integrations_of(const ReceiverConfig& rc) {
   add(IntegrationKind::kWebex, rc.webex);
   add(IntegrationKind::kSns, rc.sns);
   add(IntegrationKind::kWechat, rc.wechat);
+  add(IntegrationKind::kMSTeams, rc.msteams);
+  add(IntegrationKind::kMSTeamsV2, rc.msteamsv2);
   return out;
 }
 
@@ -233,6 +235,21 @@ Result<void> check_templates(const NotifyConfig& config) {
         return r;
       }
     }
+    for (size_t i = 0; i < rc.msteams.size(); ++i) {
+      const auto& c = rc.msteams[i];
+      if (auto r = check_all("msteams_configs", i,
+                             {{"title", &c.title}, {"summary", &c.summary}, {"text", &c.text}});
+          !r) {
+        return r;
+      }
+    }
+    for (size_t i = 0; i < rc.msteamsv2.size(); ++i) {
+      const auto& c = rc.msteamsv2[i];
+      if (auto r = check_all("msteamsv2_configs", i, {{"title", &c.title}, {"text", &c.text}});
+          !r) {
+        return r;
+      }
+    }
   }
   return {};
 }
@@ -282,6 +299,7 @@ Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, Notifier
   n->config_ = std::move(config);
   n->expander_ = detail::default_expander(n->config_.template_defs);
   n->html_expander_ = detail::default_expander(n->config_.template_defs, true);
+  n->html_doc_expander_ = detail::default_expander(n->config_.template_defs, true, true);
   n->opts_ = std::move(opts);
   n->dispatcher_ = std::make_unique<Dispatcher>(n->tree_, n->config_.resolve_timeout);
   const std::string& dir = n->opts_.state_dir;
@@ -430,7 +448,7 @@ Result<std::string> Notifier::render(const ReceiverConfig& rc, IntegrationKind k
     case IntegrationKind::kPagerDuty:
       return detail::pagerduty_payload(rc.pagerduty[i], d, x);
     case IntegrationKind::kEmail:
-      return detail::email_payload(rc.email[i], d, x, now);
+      return detail::email_payload(rc.email[i], d, x, now, &html_doc_expander_);
     case IntegrationKind::kWebhook:
       return detail::webhook_payload(d, rc.webhook[i].max_alerts);
     case IntegrationKind::kAlertmanager:
@@ -453,6 +471,10 @@ Result<std::string> Notifier::render(const ReceiverConfig& rc, IntegrationKind k
       return detail::sns_payload(rc.sns[i], d, x);
     case IntegrationKind::kWechat:
       return detail::wechat_payload(rc.wechat[i], d, x);
+    case IntegrationKind::kMSTeams:
+      return detail::msteams_envelope(rc.msteams[i], d, x);
+    case IntegrationKind::kMSTeamsV2:
+      return detail::msteamsv2_envelope(rc.msteamsv2[i], d, x);
   }
   return make_error("unknown integration");
 }

@@ -482,7 +482,7 @@ std::string rfc1123z(Millis now) {
 }  // namespace
 
 Result<std::string> email_payload(const EmailConfig& c, const NotificationData& d,
-                                  const Expander& x, Millis now) {
+                                  const Expander& x, Millis now, const Expander* html_x) {
   auto to = x(c.to, d);
   if (!to) return make_error("to: " + to.error().message);
   auto from = x(c.from, d);
@@ -520,7 +520,7 @@ Result<std::string> email_payload(const EmailConfig& c, const NotificationData& 
   gethostname(host, sizeof host - 1);
   headers["Message-Id"] = "<" + std::to_string(now) + "." + std::to_string(rd()) + "@" + host + ">";
   headers["Date"] = rfc1123z(now);
-  auto html = expand_or(x, c.html, default_email_html(d), d, "html");
+  auto html = expand_or(html_x ? *html_x : x, c.html, default_email_html(d), d, "html");
   if (!html) return std::unexpected(html.error());
   auto text = expand_or(x, c.text, c.default_text ? default_email_text(d) : std::string(), d,
                         "text");

@@ -19,7 +19,8 @@ using Expander =
 // `defs`: the user's template files (`templates:`), parsed after Alertmanager's defaults so
 // that their `define`s add to (or replace) the default named templates.
 // `html`: Alertmanager's TmplHTML (action output escaped as html/template does in text context).
-Expander default_expander(std::string defs = {}, bool html = false);
+// `contextual`: html/template's contextual escaping of a whole HTML document (email html).
+Expander default_expander(std::string defs = {}, bool html = false, bool contextual = false);
 // Default named templates of the receivers in receiver_http.hpp (receiver_templates.cpp).
 std::string_view receiver_default_templates();
 // Parses a template field (with the default named templates and `defs`) without executing it.
@@ -36,8 +37,10 @@ std::string webhook_payload(const NotificationData& d, uint64_t max_alerts);
 // POST /api/v2/alerts body: the raw alerts (real endsAt for firing ones too).
 std::string alertmanager_payload(const std::vector<rules::Alert>& alerts);
 // A JSON description of the message: {"from", "to":[...], "headers":{...}, "text", "html"}.
+// `html_x` renders the html part (Alertmanager's TmplHTML: html/template's contextual
+// escaping); null = `x`.
 Result<std::string> email_payload(const EmailConfig& c, const NotificationData& d,
-                                  const Expander& x, Millis now);
+                                  const Expander& x, Millis now, const Expander* html_x = nullptr);
 
 // Alertmanager's PagerDuty default instance listing ("Labels:\n - a = b\n...Source: url\n").
 std::string pagerduty_instances(const std::vector<const AlertData*>& alerts);

@@ -179,7 +179,7 @@ std::string Tmpl::operator()(const std::string& text, const char* field) {
 }
 
 std::string make_envelope(const std::vector<HttpCall>& calls, const std::string& secret_file,
-                          SecretEscape escape) {
+                          SecretEscape escape, const std::string& read_error) {
   nlohmann::json env = nlohmann::json::object();
   nlohmann::json reqs = nlohmann::json::array();
   for (const auto& c : calls) {
@@ -195,6 +195,7 @@ std::string make_envelope(const std::vector<HttpCall>& calls, const std::string&
   if (!secret_file.empty()) {
     env["secret_file"] = secret_file;
     env["secret_escape"] = escape == SecretEscape::kPath ? "path" : "none";
+    if (!read_error.empty()) env["secret_read_error"] = read_error;
   }
   return env.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -215,7 +216,9 @@ SendResult send_envelope(const OutboxEntry& e, const HttpSettings& http,
     std::ifstream in(path, std::ios::binary);
     if (!in) {
       // Alertmanager does not retry an unreadable key file.
-      r.error = "failed to read API key from file \"" + path + "\"";
+      const std::string what = env.value("secret_read_error", "");
+      r.error = what.empty() ? "failed to read API key from file \"" + path + "\""
+                             : what + ": open " + path + ": cannot read the file";
       return r;
     }
     std::stringstream ss;

@@ -32,9 +32,11 @@ inline constexpr std::string_view kSecretPlaceholder = "\x1fruleeval-secret\x1f"
 enum class SecretEscape { kNone, kPath };
 // The outbox body for `calls`; when secret_file is set, kSecretPlaceholder in URLs and header
 // values is replaced by the file's content (surrounding white space trimmed) at send time,
-// path-escaped when it goes into a URL path.
+// path-escaped when it goes into a URL path. `read_error` prefixes the (not retried) error when
+// the file cannot be read (default: "failed to read API key from file").
 std::string make_envelope(const std::vector<HttpCall>& calls, const std::string& secret_file = {},
-                          SecretEscape escape = SecretEscape::kNone);
+                          SecretEscape escape = SecretEscape::kNone,
+                          const std::string& read_error = {});
 
 // Sends an envelope's requests in order; the first failure ends the attempt (Alertmanager
 // retries the whole notification). 2xx succeeds; 5xx and `retry_codes` are retried. telegram:
@@ -93,6 +95,11 @@ Result<std::string> discord_envelope(const DiscordConfig& c, const NotificationD
                                      const Expander& x);
 Result<std::string> webex_envelope(const WebexConfig& c, const NotificationData& d,
                                    const Expander& x);
+// receiver_msteams.cpp (Alertmanager 0.26+ msteams, 0.28+ msteamsv2).
+Result<std::string> msteams_envelope(const MSTeamsConfig& c, const NotificationData& d,
+                                     const Expander& x);
+Result<std::string> msteamsv2_envelope(const MSTeamsV2Config& c, const NotificationData& d,
+                                       const Expander& x);
 
 // Default named templates of these receivers (Alertmanager's default.tmpl behaviour), added to
 // the built-in defaults so the inline ruleeval.yaml blocks can use them too.

@@ -319,10 +319,10 @@ Result<void> check_template_defs(std::string_view defs) {
   return {};
 }
 
-Expander default_expander(std::string defs, bool html) {
+Expander default_expander(std::string defs, bool html, bool contextual) {
   auto cache = std::make_shared<TemplateCache>(std::move(defs));
   auto funcs = std::make_shared<const tmpl::FuncMap>(tmpl::alertmanager_functions());
-  return [cache, funcs, html](std::string_view text,
+  return [cache, funcs, html, contextual](std::string_view text,
                               const NotificationData& d) -> Result<std::string> {
     if (text.find("{{") == std::string_view::npos) return std::string(text);
     auto t = cache->get(text);
@@ -333,6 +333,7 @@ Expander default_expander(std::string defs, bool html) {
     // annotation renders as "" (not "<no value>").
     ro.missing_key = tmpl::MissingKey::kZero;
     ro.html_escape = html;
+    ro.html_contextual = contextual;
     return tmpl::render(**t, value, *funcs, ro);
   };
 }

@@ -380,6 +380,12 @@ class DefaultTransport : public Transport {
       case IntegrationKind::kWechat:
         if (i >= rc.wechat.size()) return missing();
         return detail::wechat_send(e, rc.wechat[i]);
+      case IntegrationKind::kMSTeams:  // Alertmanager's plain Retrier: 5xx only
+        if (i >= rc.msteams.size()) return missing();
+        return detail::send_envelope(e, rc.msteams[i].http, {}, false);
+      case IntegrationKind::kMSTeamsV2:
+        if (i >= rc.msteamsv2.size()) return missing();
+        return detail::send_envelope(e, rc.msteamsv2[i].http, {}, false);
     }
     return missing();
   }

@@ -273,16 +273,6 @@ receivers:
                                  "configured") != std::string::npos);
 }
 
-TEST_CASE("msteams_configs is refused naming the Alertmanager version that has it") {
-  auto c = am("route: {receiver: r}\nreceivers:\n  - name: r\n    msteams_configs:\n"
-              "      - webhook_url: https://outlook.office.com/webhook/x\n");
-  REQUIRE_FALSE(c);
-  CHECK(c.error().message.find("field msteams_configs not found in type config.plain") !=
-        std::string::npos);
-  CHECK(c.error().message.find("Alertmanager 0.26") != std::string::npos);
-  CHECK(c.error().where.line == 4);
-}
-
 TEST_CASE("inline ruleeval.yaml: sns and wechat defaults render with the built-in templates") {
   auto c = parse_notify_config(R"(
 route: {receiver: r, group_wait: 1s}

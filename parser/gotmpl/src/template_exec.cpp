@@ -7,6 +7,7 @@
 #include <ranges>
 
 #include "ruleeval/parser/template.hpp"
+#include "template_html.hpp"
 #include "template_internal.hpp"
 
 namespace ruleeval::tmpl {
@@ -83,6 +84,7 @@ class State {
   std::vector<std::pair<std::string, Value>> vars_;
   int depth_ = 0;
   uint64_t iterations_ = 0;
+  detail::HtmlContext html_ctx_;
 };
 
 X<Flow> State::walk_list(const Value& dot, const std::vector<Node>& list) {
@@ -104,7 +106,15 @@ X<Flow> State::walk(const Value& dot, const Node& n) {
       auto v = eval_pipeline(dot, n.pipe);
       if (!v) return std::unexpected(v.error());
       if (n.pipe.decl.empty()) {
-        if (opts_.html_escape) {
+        if (opts_.html_contextual) {
+          html_ctx_.follow(out);
+          std::string_view last;
+          if (!n.pipe.cmds.empty() && !n.pipe.cmds.back().args.empty() &&
+              n.pipe.cmds.back().args[0].kind == Operand::Kind::kIdentifier) {
+            last = n.pipe.cmds.back().args[0].name;
+          }
+          out += html_ctx_.escape(v->is_nil() ? std::string() : v->to_string(), last);
+        } else if (opts_.html_escape) {
           for (char ch : v->is_nil() ? std::string() : v->to_string()) {
             switch (ch) {
               case '&': out += "&amp;"; break;

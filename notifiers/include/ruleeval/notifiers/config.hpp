@@ -42,6 +42,12 @@ struct HttpSettings {
   bool insecure_skip_verify = false;  // tls_config.insecure_skip_verify (kept for callers)
   TlsSettings tls;
   std::string proxy_url;
+  // prometheus/common v0.44+'s ProxyConfig (Alertmanager 0.26+): no_proxy (with proxy_url),
+  // proxy_from_environment (HTTP(S)_PROXY / NO_PROXY as Go reads them), proxy_connect_header
+  // (sent to the proxy in CONNECT requests; one entry per value, in order).
+  std::string no_proxy;
+  bool proxy_from_environment = false;
+  std::vector<std::pair<std::string, std::string>> proxy_connect_header;
   // oauth2 (client credentials grant); token_url empty = none. The token is fetched at send time
   // and cached until it expires (oauth2_token.cpp).
   struct OAuth2 {
@@ -220,6 +226,24 @@ struct WebexConfig {
   HttpSettings http;
 };
 
+// Microsoft Teams, as later Alertmanager versions define it (receiver_msteams.cpp):
+// msteams_configs (Alertmanager 0.26+, an Office 365 connector MessageCard; `summary` since 0.27)
+// and msteamsv2_configs (0.28+, an Adaptive Card for Power Automate workflows). Exactly one of
+// webhook_url (a secret URL) and webhook_url_file (read, trimmed, at every send) is set.
+struct MSTeamsConfig {
+  bool send_resolved = true;
+  std::string webhook_url, webhook_url_file;
+  std::string title, summary, text;  // templates
+  HttpSettings http;
+};
+
+struct MSTeamsV2Config {
+  bool send_resolved = true;
+  std::string webhook_url, webhook_url_file;
+  std::string title, text;  // templates
+  HttpSettings http;
+};
+
 enum class IntegrationKind {
   kSlack,
   kPagerDuty,
@@ -235,6 +259,8 @@ enum class IntegrationKind {
   kWebex,
   kSns,
   kWechat,
+  kMSTeams,
+  kMSTeamsV2,
 };
 std::string_view kind_name(IntegrationKind k);
 
@@ -254,6 +280,8 @@ struct ReceiverConfig {
   std::vector<WebexConfig> webex;
   std::vector<SnsConfig> sns;
   std::vector<WechatConfig> wechat;
+  std::vector<MSTeamsConfig> msteams;
+  std::vector<MSTeamsV2Config> msteamsv2;
   SourceLocation where;
 };
 

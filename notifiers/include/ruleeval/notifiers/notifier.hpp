@@ -164,6 +164,8 @@ class Notifier : public rules::AlertSink {
   std::function<Result<std::string>(std::string_view, const NotificationData&)> expander_;
   // The same with html/template's escaping (pushover html, telegram parse_mode HTML).
   std::function<Result<std::string>(std::string_view, const NotificationData&)> html_expander_;
+  // email html: html/template's contextual escaping over the whole document.
+  std::function<Result<std::string>(std::string_view, const NotificationData&)> html_doc_expander_;
   NotifierOptions opts_;
   std::shared_ptr<const RouteTree> tree_;
   std::unique_ptr<Dispatcher> dispatcher_;

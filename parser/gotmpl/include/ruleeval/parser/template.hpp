@@ -155,6 +155,9 @@ struct RenderOptions {
   // html/template in HTML text context: each action's output is escaped (& < > " ' + and NUL)
   // as Go's htmlEscaper does (Alertmanager's TmplHTML for fields outside a tag).
   bool html_escape = false;
+  // html/template's contextual escaping (text, attribute values, URL attributes; see
+  // src/template_html.hpp): Alertmanager's TmplHTML for whole HTML documents (email `html`).
+  bool html_contextual = false;
 };
 
 // A function plus its arity, checked before the call like Go does ("wrong number of args for
