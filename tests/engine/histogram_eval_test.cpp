@@ -15,21 +15,29 @@ using namespace ruleeval::engine;
 using Hx = hist_fixture::HistogramDb;
 using hist_fixture::kMin;
 
-TEST_CASE("every PromQL function of the parser's table is implemented or explicitly refused") {
+TEST_CASE("every PromQL function of the parser's table is implemented") {
   auto missing = unimplemented_functions();
-  std::sort(missing.begin(), missing.end());
-  // Not evaluated yet: refused at evaluation with an error naming the function.
-  // start_timestamp needs series start timestamps, which ruleeval's storage does not keep.
-  CHECK(missing == std::vector<std::string_view>{"start_timestamp"});
+  CHECK(missing.empty());
   CHECK(promql::all_functions().size() >= 90);  // Prometheus 3.x functions.go has 90
+}
+
+TEST_CASE("start_timestamp is empty without start timestamps, as in Prometheus 3.14") {
+  // Prometheus fills start_timestamp() only with --enable-feature=use-start-timestamps and only
+  // for a bare selector (funcStartTimestamp returns nothing when enh.StartTimestamps is unset);
+  // ruleeval's store keeps no start timestamps, so it behaves as Prometheus without the feature.
   Hx h("x 1");
-  promql::ParseOptions po;
-  po = ruleeval::promql::ParseOptions::all();
+  promql::ParseOptions po = ruleeval::promql::ParseOptions::all();
   auto e = promql::parse("start_timestamp(x)", po);
   REQUIRE(e);
   auto r = instant_query(h.storage, **e, 0);
-  REQUIRE_FALSE(r);
-  CHECK(r.error().message == "function \"start_timestamp\" is not supported by this evaluator");
+  REQUIRE(r);
+  CHECK(std::get<Vector>(r->value).empty());
+  // The argument is still evaluated: its errors surface.
+  auto bad = promql::parse("start_timestamp(x + on() group_left x)", po);
+  REQUIRE(bad);
+  Hx h2("x{a=\"1\"} 1\nx{a=\"2\"} 2");
+  auto rb = instant_query(h2.storage, **bad, 0);
+  CHECK_FALSE(rb);
 }
 
 TEST_CASE("histogram arithmetic: +, -, * and / by a scalar, unary minus") {

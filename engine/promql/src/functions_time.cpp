@@ -103,6 +103,15 @@ Value fn_timestamp(Evaluator& ev, const Call& call, Millis t) {
   return v;
 }
 
+// start_timestamp(v): the start (created) timestamp of each sample. Prometheus fills it only with
+// `--enable-feature=use-start-timestamps` and only for a bare selector; otherwise, as always here
+// (ruleeval's store keeps no start timestamps), the result is empty. The argument is still
+// evaluated, so its errors are reported as Prometheus reports them.
+Value fn_start_timestamp(Evaluator& ev, const Call& call, Millis t) {
+  (void)ev.eval_vector_keep_histograms(*call.args[0], t);
+  return Vector{};
+}
+
 constexpr FunctionDef kDefs[] = {
     {"time", fn_time},
     {"start", fn_start},
@@ -110,6 +119,7 @@ constexpr FunctionDef kDefs[] = {
     {"range", fn_range},
     {"step", fn_step},
     {"timestamp", fn_timestamp},
+    {"start_timestamp", fn_start_timestamp},
     {"day_of_month", date_function<d_day_of_month>},
     {"day_of_week", date_function<d_day_of_week>},
     {"day_of_year", date_function<d_day_of_year>},
