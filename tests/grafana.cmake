@@ -41,6 +41,12 @@ grafana_cli_test("PromQL checks run on the second query of a rule (regexp)"
 grafana_cli_test("lint refuses a contact point type the notifier lacks, at file:line:col"
                  EXPECT 1 ARGS lint ${_gd}/contact_point_unsupported.yaml
                  MATCH "contact_point_unsupported.yaml:7:9: error: contact point type \"googlechat\" is not supported by ruleeval's notifier \\(ruleeval's notifier has no integration for it")
+grafana_cli_test("lint: the grafana/notifications check can be disabled like any other"
+                 EXPECT 0 ARGS lint --config ${_gd}/disable_notifications/lint.yaml
+                 ${_gd}/contact_point_unsupported.yaml
+                 NOMATCH "googlechat")
+grafana_cli_test("lint --list-checks lists grafana/notifications"
+                 EXPECT 0 ARGS lint --list-checks MATCH "grafana/notifications +error")
 grafana_cli_test("provisioning files with contact points, policies, mute timings lint clean"
                  EXPECT 0 ARGS lint --fail-on info ${_gd}/run/alerting.yaml ${_gd}/run/rules.yaml)
 grafana_cli_test("run --check-config loads contact points and policies from rule files"

@@ -17,7 +17,7 @@ namespace ruleeval::rules {
 
 namespace {
 
-constexpr std::array<CheckInfo, 24> kChecks = {{
+constexpr std::array<CheckInfo, 25> kChecks = {{
     {"yaml/parse", Severity::Error, "invalid YAML, wrong field types, unknown fields, duplicate keys"},
     {"rule/format", Severity::Error, "what promtool's rulefmt.Validate rejects"},
     {"promql/syntax", Severity::Error, "PromQL parse errors"},
@@ -27,6 +27,9 @@ constexpr std::array<CheckInfo, 24> kChecks = {{
     {"grafana/math", Severity::Error, "Grafana math expression syntax errors"},
     {"grafana/dag", Severity::Error,
      "Grafana refIds: unknown, cyclic or duplicate refIds, a missing condition node"},
+    {"grafana/notifications", Severity::Error,
+     "Grafana contact points, policies, mute timings and templates the notifier refuses (run by "
+     "`ruleeval lint` through the notifier's loader)"},
     {"group/duplicate", Severity::Error, "a group name used twice"},
     {"rule/duplicate", Severity::Warning, "rules with the same name and labels (promtool lint)"},
     {"alerts/comparison", Severity::Warning, "an alert expression without a comparison"},

@@ -51,8 +51,15 @@ std::string render(const std::vector<Diagnostic>& diags, std::string_view check)
 
 }  // namespace
 
+namespace {
+// Checks that the CLI runs outside the rules layer (their cases are CLI tests): the Grafana
+// notification resources are read by notifiers/ (tests/grafana.cmake).
+bool cli_only(std::string_view check) { return check == "grafana/notifications"; }
+}  // namespace
+
 TEST_CASE("every check has a good and a bad golden case") {
   for (const auto& c : all_checks()) {
+    if (cli_only(c.name)) continue;
     CAPTURE(c.name);
     const fs::path dir = kChecksDir / dir_name(c.name);
     CHECK(fs::exists(dir / "good.yml"));
@@ -65,7 +72,7 @@ TEST_CASE("each check stays quiet on its good case and reports its bad case exac
   const bool update = std::getenv("RULEEVAL_UPDATE_GOLDEN") != nullptr;
   for (const auto& c : all_checks()) {
     const fs::path dir = kChecksDir / dir_name(c.name);
-    if (!fs::exists(dir / "bad.yml")) continue;
+    if (cli_only(c.name) || !fs::exists(dir / "bad.yml")) continue;
     CAPTURE(c.name);
     LintConfig cfg;
     if (fs::exists(dir / "config.yaml")) {
