@@ -48,3 +48,20 @@ set_tests_properties("test: anchored in a rule test with only promql-experimenta
 set_tests_properties("test: --enable-feature=promql-extended-range-selectors evaluates anchored and smoothed"
                      "test: anchored in a rule test with only promql-experimental-functions fails"
                      PROPERTIES LABELS cli)
+# __name__ removal as promtool 3 does it: at each function by default (promtool 2.42 agrees on
+# both files), at the end of the query with --enable-feature=promql-delayed-name-removal.
+add_test(NAME "test: __name__ is dropped at each function by default, as promtool 3 does"
+         COMMAND $<TARGET_FILE:ruleeval> test ${_ut}/name_removal_default.yaml)
+add_test(NAME "test: a name collision inside an expression is an error by default"
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/expect_exit.sh 1 $<TARGET_FILE:ruleeval> test
+                 ${_ut}/name_removal_collision.yaml)
+set_tests_properties("test: a name collision inside an expression is an error by default"
+  PROPERTIES FAIL_REGULAR_EXPRESSION "expect_exit: wanted"
+  PASS_REGULAR_EXPRESSION "vector cannot contain metrics with the same labelset")
+add_test(NAME "test: --enable-feature=promql-delayed-name-removal keeps __name__ until the end"
+         COMMAND $<TARGET_FILE:ruleeval> test --enable-feature=promql-delayed-name-removal
+                 ${_ut}/name_removal_delayed.yaml ${_ut}/name_removal_collision.yaml)
+set_tests_properties("test: __name__ is dropped at each function by default, as promtool 3 does"
+                     "test: a name collision inside an expression is an error by default"
+                     "test: --enable-feature=promql-delayed-name-removal keeps __name__ until the end"
+                     PROPERTIES LABELS cli)

@@ -66,6 +66,9 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
   std::vector<Error> errs;
   EngineOptions eopts;
   eopts.default_subquery_step = cfg.evaluation_interval_ms;
+  // As Prometheus 3: __name__ is dropped at each function unless promql-delayed-name-removal.
+  eopts.delayed_name_removal =
+      ((opts_.experimental_promql | cfg.experimental_promql) & promql::kFeatureDelayedNameRemoval) != 0;
 
   // Datasources: an embedded store with the same files is kept, so its data survives reloads.
   std::vector<std::shared_ptr<Datasource>> datasources;

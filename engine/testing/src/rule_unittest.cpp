@@ -272,8 +272,11 @@ GroupOutcome run_group(const FileContext& ctx, const rules::UnitTestGroup& tg) {
   env.external_url = tg.external_url;
   env.engine.default_subquery_step = eval_interval;
   env.engine.closed_windows = ctx.opts->promql_compat == 2;
-  // Prometheus 2 drops __name__ at each operator and function (no delayed name removal).
-  env.engine.delayed_name_removal = ctx.opts->promql_compat != 2;
+  // Prometheus 2, and promtool 3 unless --enable-feature=promql-delayed-name-removal, drop
+  // __name__ at each operator and function.
+  env.engine.delayed_name_removal =
+      ctx.opts->promql_compat != 2 &&
+      (ctx.opts->experimental_promql & promql::kFeatureDelayedNameRemoval) != 0;
   env.interval = eval_interval;
   std::vector<std::unique_ptr<GroupRuntime>> groups;
   for (const auto& lr : loaded) {

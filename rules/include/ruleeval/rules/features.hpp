@@ -24,11 +24,14 @@ inline bool apply_feature(std::string_view f, unsigned& promql_features) {
     promql_features |= promql::kFeatureBinopFillModifiers;
     return true;
   }
+  if (f == "promql-delayed-name-removal") {
+    promql_features |= promql::kFeatureDelayedNameRemoval;
+    return true;
+  }
   // Always on: duration expressions (Prometheus made promql-duration-expr permanent), @ and
-  // negative offsets (since Prometheus 2.33), delayed name removal as Prometheus 3 does it.
-  // Prometheus and promtool still accept the names.
+  // negative offsets (since Prometheus 2.33). Prometheus and promtool still accept the names.
   return f == "promql-duration-expr" || f == "promql-at-modifier" ||
-         f == "promql-negative-offset" || f == "promql-delayed-name-removal";
+         f == "promql-negative-offset";
 }
 
 }  // namespace ruleeval::rules

@@ -18,7 +18,9 @@ namespace ruleeval::engine {
 struct EngineOptions {
   Millis lookback_delta = 5 * 60 * 1000;
   Millis default_subquery_step = 60 * 1000;  // for `expr[5m:]`
-  bool delayed_name_removal = true;          // Prometheus 3 `enable-delayed-name-removal`
+  // Prometheus 3's `promql-delayed-name-removal`: on in Prometheus's .test harness (and here by
+  // default); rule tests and `run` turn it off unless the feature is enabled, as Prometheus does.
+  bool delayed_name_removal = true;
   bool experimental_functions = true;
   size_t max_samples = 50'000'000;           // loaded into memory at once by one query
   // Prometheus 2's edges (`test --promql-compat=2`): range windows and subquery ranges include

@@ -32,7 +32,10 @@ enum PromqlFeature : unsigned {
   kFeatureExperimentalFunctions = 1u,
   kFeatureExtendedRangeSelectors = 2u,
   kFeatureBinopFillModifiers = 4u,
-  kFeatureAllPromql = 7u,
+  kFeatureAllPromql = 7u,  // the parser's switches
+  // Not a parser switch: the evaluator keeps __name__ until the query ends
+  // (promql-delayed-name-removal; off by default in Prometheus 3 and promtool 3).
+  kFeatureDelayedNameRemoval = 8u,
 };
 // The parser options for a set of PromqlFeature bits.
 constexpr ParseOptions parse_options_for(unsigned features) {
