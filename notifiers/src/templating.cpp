@@ -179,7 +179,8 @@ std::shared_ptr<const TypeInfo> data_type() {
   return t;
 }
 
-Value time_value(Millis ms) { return Value(tmpl::Time{ms * 1'000'000}); }
+// Millis 0 is an unset time (a firing alert's EndsAt): Go's zero time.Time, as in Alertmanager.
+Value time_value(Millis ms) { return Value(ms == 0 ? tmpl::Time{} : tmpl::Time{ms * 1'000'000}); }
 
 Value to_value(const NotificationData& d) {
   List alerts;

@@ -382,9 +382,12 @@ X<Value> State::eval_field(const Value& dot, const Value& receiver, const std::s
                            const std::optional<Value>& final, bool /*last*/) {
   const bool has_args = !args.empty() || final.has_value();
   auto ctx = [&node] { return to_string(node); };  // only built for errors
-  if (const TypeInfo* ti = receiver.type()) {
-    auto m = ti->methods.find(name);
-    if (m != ti->methods.end()) {
+  const TypeInfo* mti = receiver.type();
+  if (mti == nullptr && receiver.kind() == Value::Kind::kTime) mti = &time_type();
+  if (mti == nullptr && receiver.kind() == Value::Kind::kDuration) mti = &duration_type();
+  if (mti != nullptr) {
+    auto m = mti->methods.find(name);
+    if (m != mti->methods.end()) {
       auto a = eval_args(dot, args, final);
       if (!a) return std::unexpected(a.error());
       auto r = m->second(receiver, *a);
