@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -185,4 +186,38 @@ TEST_CASE("Time.Local uses the process's TZ and the tz database, as Go's Local d
   TzGuard nst("America/St_Johns");  // a half-hour offset
   CHECK(am(0, R"({{ .StartsAt.Local.Format "2006-01-02 15:04 MST -0700 Z07:00 -07" }})") ==
         "2024-02-29 09:34 NST -0330 -03:30 -03");
+}
+
+TEST_CASE("Times at the ends of the int64 range") {
+  // Go: time.Unix(0, math.MaxInt64) is 2262-04-11 23:47:16.854775807 UTC and time.Unix(0,
+  // math.MinInt64) is 1677-09-21 00:12:43.145224192 UTC (one nanosecond earlier than below).
+  auto one = [](Time t, std::string_view body) {
+    Map m;
+    m.emplace("T", Value(t));
+    ParseOptions po;
+    po.dialect = Dialect::kAlertmanager;
+    auto p = parse(body, po);
+    if (!p) return "PARSE: " + p.error().message;
+    auto r = render(*p, Value(std::move(m)), alertmanager_functions(), RenderOptions{});
+    return r ? *r : "ERR: " + r.error().message;
+  };
+  const Time max{std::numeric_limits<int64_t>::max()};
+  const Time min{std::numeric_limits<int64_t>::min() + 1};
+  CHECK(one(max, "{{ .T }} {{ .T.Weekday }} {{ .T.YearDay }}") ==
+        "2262-04-11 23:47:16.854775807 +0000 UTC Friday 101");
+  CHECK(one(min, "{{ .T }} {{ .T.Unix }}") == "1677-09-21 00:12:43.145224193 +0000 UTC -9223372037");
+  // Beyond the representable range ruleeval refuses instead of wrapping around.
+  CHECK(one(max, "{{ .T.Add 1 }}").starts_with("ERR:"));
+  CHECK(one(min, "{{ .T.Add -2 }}").starts_with("ERR:"));
+  CHECK(one(max, "{{ .T.Sub .T }} {{ (.T.Add -1).Nanosecond }}") == "0s 854775806");
+  // The zero time plus a duration (the +8h shift applied to a firing alert's EndsAt): Go prints
+  // 0001-01-01 08:00:00 +0000 UTC (amtool 0.25); back by the same amount it is zero again.
+  CHECK(one(Time{}, "{{ .T.Add 28800e9 }}") == "0001-01-01 08:00:00 +0000 UTC");
+  CHECK(one(Time{}, R"({{ (.T.Add 28800e9).Format "2006-01-02 15:04:05 Mon" }})") ==
+        "0001-01-01 08:00:00 Mon");
+  CHECK(one(Time{}, "{{ ((.T.Add 28800e9).Add -28800e9).IsZero }} {{ (.T.Add 1).IsZero }}") ==
+        "true false");
+  CHECK(one(Time{}, "{{ (.T.Add 0).IsZero }}") == "true");
+  // Go would print 0000-12-31 23:59:59.999999999; ruleeval does not hold years before 1.
+  CHECK(one(Time{}, "{{ .T.Add -1 }}").starts_with("ERR:"));
 }

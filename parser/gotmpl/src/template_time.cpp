@@ -27,9 +27,10 @@ struct Parts {
 };
 
 Parts parts(Time t) {
-  if (t.is_zero()) return {kZeroUnixSec, 0};
-  int64_t sec = t.unix_nanos / kNs;
-  int64_t nsec = t.unix_nanos % kNs;
+  const bool near_zero = t.unix_nanos == Time::kGoZero;
+  const int64_t ns = near_zero ? t.since_zero : t.unix_nanos;
+  int64_t sec = (near_zero ? kZeroUnixSec : 0) + ns / kNs;
+  int64_t nsec = ns % kNs;
   if (nsec < 0) {
     nsec += kNs;
     --sec;
@@ -46,14 +47,17 @@ I128 abs_nanos(Time t) {
 }
 
 // Back from nanoseconds since the zero time; an error when the instant is outside the range
-// ruleeval represents (the zero time itself, or 1677-09-21 .. 2262-04-11 as int64 Unix nanos).
+// ruleeval represents (int64 nanoseconds after 0001-01-01, or around the Unix epoch: years 1 to
+// 293 and 1677 to 2262).
 Result<Time> from_abs(I128 abs, bool local) {
-  if (abs == 0) return Time{Time::kGoZero, local};
   const I128 unix = abs + static_cast<I128>(kZeroUnixSec) * kNs;
-  if (unix <= std::numeric_limits<int64_t>::min() || unix > std::numeric_limits<int64_t>::max()) {
-    return make_error("time out of the range ruleeval represents (years 1678 to 2261)");
+  if (unix > std::numeric_limits<int64_t>::min() && unix <= std::numeric_limits<int64_t>::max()) {
+    return Time{static_cast<int64_t>(unix), local, 0};
   }
-  return Time{static_cast<int64_t>(unix), local};
+  if (abs >= 0 && abs <= std::numeric_limits<int64_t>::max()) {
+    return Time{Time::kGoZero, local, static_cast<int64_t>(abs)};
+  }
+  return make_error("time out of the range ruleeval represents (years 1 to 293 and 1678 to 2262)");
 }
 
 struct Zone {

@@ -31,13 +31,15 @@ using Method = std::function<Result<Value>(const Value& self, std::span<const Va
 
 // Nanoseconds since the Unix epoch, printed like Go's time.Time (in UTC, or in the process's
 // local zone (TZ) after .Local). Go's zero time.Time (0001-01-01 00:00:00 UTC, what Alertmanager
-// puts in .EndsAt of a firing alert) lies outside int64 nanoseconds: the value kGoZero stands for
-// it, and a default-constructed Time is that zero time.
+// puts in .EndsAt of a firing alert) lies outside int64 nanoseconds: unix_nanos == kGoZero stands
+// for it, plus since_zero nanoseconds (so .EndsAt.Add 28800e9 is 0001-01-01 08:00 as in Go); a
+// default-constructed Time is the zero time. Times in the int64 range always use unix_nanos.
 struct Time {
   static constexpr int64_t kGoZero = INT64_MIN;
   int64_t unix_nanos = kGoZero;
-  bool local = false;  // Go's Location: UTC (false) or Local (true)
-  bool is_zero() const { return unix_nanos == kGoZero; }
+  bool local = false;      // Go's Location: UTC (false) or Local (true)
+  int64_t since_zero = 0;  // only when unix_nanos == kGoZero: nanoseconds after 0001-01-01
+  bool is_zero() const { return unix_nanos == kGoZero && since_zero == 0; }
   friend bool operator==(const Time&, const Time&) = default;
 };
 // Nanoseconds, printed like Go's time.Duration ("1h2m3.5s").
