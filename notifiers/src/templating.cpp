@@ -280,7 +280,10 @@ class TemplateCache {
     auto it = cache_.find(text);
     if (it != cache_.end()) return it->second;
     tmpl::ParseOptions o;
-    o.name = "notification";
+    // As Alertmanager: the field is template "" and its errors count its own lines
+    // ("template: :1:31: executing \"\" at <.StartsAt.Formatt>: ...").
+    o.name = "";
+    o.go_positions_in_text = true;
     o.dialect = tmpl::Dialect::kAlertmanager;
     o.prefix = prefix_;
     auto t = tmpl::parse(text, o);

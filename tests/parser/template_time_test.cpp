@@ -221,3 +221,30 @@ TEST_CASE("Times at the ends of the int64 range") {
   // Go would print 0000-12-31 23:59:59.999999999; ruleeval does not hold years before 1.
   CHECK(one(Time{}, "{{ .T.Add -1 }}").starts_with("ERR:"));
 }
+
+TEST_CASE("Errors from methods and fields name the place Go names (amtool 0.25's messages)") {
+  auto whole = [](std::string_view text) {
+    ParseOptions po;
+    po.name = "";
+    po.dialect = Dialect::kAlertmanager;
+    po.prefix = "{{ define \"x\" }}\nline\n{{ end }}";
+    po.go_positions_in_text = true;
+    auto t = parse(text, po);
+    if (!t) return "PARSE: " + t.error().message;
+    RenderOptions ro;
+    ro.missing_key = MissingKey::kZero;
+    static const Value d = data();
+    auto r = render(*t, d, alertmanager_functions(), ro);
+    return r ? *r : r.error().message;
+  };
+  CHECK(whole(R"({{ range .Alerts }}{{ .StartsAt.Formatt "x" }}{{ end }})") ==
+        R"(template: :1:31: executing "" at <.StartsAt.Formatt>: can't evaluate field Formatt in type time.Time)");
+  CHECK(whole("<p>{{ .CommonLabels.Foo.Bar }}") ==
+        R"(template: :1:19: executing "" at <.CommonLabels.Foo.Bar>: can't evaluate field Bar in type string)");
+  CHECK(whole("{{ .StartsAt.Formatt }}") ==
+        R"(template: :1:12: executing "" at <.StartsAt.Formatt>: can't evaluate field StartsAt in type template.Data)");
+  CHECK(whole("{{ .Nope }}") ==
+        R"(template: :1:3: executing "" at <.Nope>: can't evaluate field Nope in type template.Data)");
+  CHECK(whole("{{ .Receiver.X }}") ==
+        R"(template: :1:12: executing "" at <.Receiver.X>: can't evaluate field X in type string)");
+}
