@@ -179,7 +179,8 @@ std::shared_ptr<const TypeInfo> data_type() {
   return t;
 }
 
-Value time_value(Millis ms) { return Value(tmpl::Time{ms * 1'000'000}); }
+// Millis 0 is an unset time (a firing alert's EndsAt): Go's zero time.Time, as in Alertmanager.
+Value time_value(Millis ms) { return Value(ms == 0 ? tmpl::Time{} : tmpl::Time{ms * 1'000'000}); }
 
 Value to_value(const NotificationData& d) {
   List alerts;
@@ -279,7 +280,10 @@ class TemplateCache {
     auto it = cache_.find(text);
     if (it != cache_.end()) return it->second;
     tmpl::ParseOptions o;
-    o.name = "notification";
+    // As Alertmanager: the field is template "" and its errors count its own lines
+    // ("template: :1:31: executing \"\" at <.StartsAt.Formatt>: ...").
+    o.name = "";
+    o.go_positions_in_text = true;
     o.dialect = tmpl::Dialect::kAlertmanager;
     o.prefix = prefix_;
     auto t = tmpl::parse(text, o);

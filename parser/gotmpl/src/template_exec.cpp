@@ -377,20 +377,38 @@ X<Value> State::eval_field_chain(const Value& dot, Value receiver, const Operand
   return receiver;
 }
 
+namespace {
+// Where Go's text/template reports an error in a field chain: at the chain's second element
+// (parse.newChain takes the position of the field after the first term), e.g. ".Foo" in
+// `.CommonLabels.Foo.Bar` and ".A" in `$x.A.B`; a lone field at itself.
+uint32_t go_pos(const Operand& o) {
+  if (o.kind == Operand::Kind::kField && o.fields.size() >= 2) {
+    return o.pos + 1 + static_cast<uint32_t>(o.fields[0].size());
+  }
+  if (o.kind == Operand::Kind::kVariable && !o.fields.empty()) {
+    return o.pos + static_cast<uint32_t>(o.name.size());
+  }
+  return o.pos;
+}
+}  // namespace
+
 X<Value> State::eval_field(const Value& dot, const Value& receiver, const std::string& name,
                            const Operand& node, std::span<const Operand> args,
                            const std::optional<Value>& final, bool /*last*/) {
   const bool has_args = !args.empty() || final.has_value();
   auto ctx = [&node] { return to_string(node); };  // only built for errors
-  if (const TypeInfo* ti = receiver.type()) {
-    auto m = ti->methods.find(name);
-    if (m != ti->methods.end()) {
+  const TypeInfo* mti = receiver.type();
+  if (mti == nullptr && receiver.kind() == Value::Kind::kTime) mti = &time_type();
+  if (mti == nullptr && receiver.kind() == Value::Kind::kDuration) mti = &duration_type();
+  if (mti != nullptr) {
+    auto m = mti->methods.find(name);
+    if (m != mti->methods.end()) {
       auto a = eval_args(dot, args, final);
       if (!a) return std::unexpected(a.error());
       auto r = m->second(receiver, *a);
       if (!r) {
         return std::unexpected(
-            err(node.pos, ctx(), fmt::format("error calling {}: {}", name, r.error().message)));
+            err(go_pos(node), ctx(), fmt::format("error calling {}: {}", name, r.error().message)));
       }
       return std::move(*r);
     }
@@ -399,7 +417,7 @@ X<Value> State::eval_field(const Value& dot, const Value& receiver, const std::s
     case Value::Kind::kNil:
       if (opts_.missing_key == MissingKey::kError) {
         return std::unexpected(
-            err(node.pos, ctx(), fmt::format("nil data; no entry for key {}", go_quote(name))));
+            err(go_pos(node), ctx(), fmt::format("nil data; no entry for key {}", go_quote(name))));
       }
       return Value();
     case Value::Kind::kMap: {
@@ -409,14 +427,14 @@ X<Value> State::eval_field(const Value& dot, const Value& receiver, const std::s
       auto it = m.find(name);
       if (has_args) {
         return std::unexpected(
-            err(node.pos, ctx(),
+            err(go_pos(node), ctx(),
                 is_struct ? fmt::format("{} has arguments but cannot be invoked as function", name)
                           : fmt::format("{} is not a method but has arguments", name)));
       }
       if (it != m.end()) return it->second;
       if (is_struct) {
         return std::unexpected(
-            err(node.pos, ctx(),
+            err(go_pos(node), ctx(),
                 fmt::format("can't evaluate field {} in type {}", name, receiver.type_name())));
       }
       switch (opts_.missing_key) {
@@ -426,13 +444,13 @@ X<Value> State::eval_field(const Value& dot, const Value& receiver, const std::s
           return Value();
         case MissingKey::kError:
           return std::unexpected(
-              err(node.pos, ctx(), fmt::format("map has no entry for key {}", go_quote(name))));
+              err(go_pos(node), ctx(), fmt::format("map has no entry for key {}", go_quote(name))));
       }
       return Value();
     }
     default:
       return std::unexpected(
-          err(node.pos, ctx(),
+          err(go_pos(node), ctx(),
               fmt::format("can't evaluate field {} in type {}", name, receiver.type_name())));
   }
 }

@@ -400,139 +400,6 @@ std::string url_path(const std::string& url) {
   return path;
 }
 
-// ---- Go time layouts (Alertmanager's `date`) ----------------------------------------------
-
-struct Broken {
-  int64_t year;
-  int month, day, hour, minute, second, yday, wday;
-  int64_t nanos;
-};
-
-Broken broken_down(Time t) {
-  int64_t secs = t.unix_nanos / 1'000'000'000;
-  int64_t nanos = t.unix_nanos % 1'000'000'000;
-  if (nanos < 0) {
-    nanos += 1'000'000'000;
-    --secs;
-  }
-  int64_t days = secs / 86400;
-  int64_t rem = secs % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
-  }
-  Broken b{};
-  int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  b.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  b.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  b.year = static_cast<int64_t>(yoe) + era * 400 + (b.month <= 2 ? 1 : 0);
-  b.hour = static_cast<int>(rem / 3600);
-  b.minute = static_cast<int>((rem / 60) % 60);
-  b.second = static_cast<int>(rem % 60);
-  b.nanos = nanos;
-  b.wday = static_cast<int>(((days % 7) + 11) % 7);  // 1970-01-01 was a Thursday
-  const bool leap = (b.year % 4 == 0 && b.year % 100 != 0) || b.year % 400 == 0;
-  static const int kCum[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
-  b.yday = kCum[b.month - 1] + b.day + (leap && b.month > 2 ? 1 : 0);
-  return b;
-}
-
-std::string go_time_format(Time t, std::string_view layout) {
-  static const char* kMonths[] = {"January",   "February", "March",    "April",
-                                  "May",       "June",     "July",     "August",
-                                  "September", "October",  "November", "December"};
-  static const char* kDays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
-                                "Thursday", "Friday", "Saturday"};
-  const Broken b = broken_down(t);
-  std::string out;
-  size_t i = 0;
-  auto take = [&](std::string_view tok) {
-    if (layout.substr(i).starts_with(tok)) {
-      i += tok.size();
-      return true;
-    }
-    return false;
-  };
-  while (i < layout.size()) {
-    if (take("January"))
-      out += kMonths[b.month - 1];
-    else if (take("Jan"))
-      out += std::string(kMonths[b.month - 1]).substr(0, 3);
-    else if (take("Monday"))
-      out += kDays[b.wday];
-    else if (take("Mon"))
-      out += std::string(kDays[b.wday]).substr(0, 3);
-    else if (take("MST"))
-      out += "UTC";
-    else if (take("2006"))
-      out += fmt::format("{:04d}", b.year);
-    else if (take("-07:00:00") || take("-07:00"))
-      out += "+00:00";
-    else if (take("-0700") || take("-07"))
-      out += "+0000";
-    else if (take("Z07:00") || take("Z0700") || take("Z07"))
-      out += "Z";
-    else if (take("002"))
-      out += fmt::format("{:03d}", b.yday);
-    else if (take("01"))
-      out += fmt::format("{:02d}", b.month);
-    else if (take("02"))
-      out += fmt::format("{:02d}", b.day);
-    else if (take("_2"))
-      out += fmt::format("{:>2d}", b.day);
-    else if (take("03"))
-      out += fmt::format("{:02d}", b.hour % 12 == 0 ? 12 : b.hour % 12);
-    else if (take("04"))
-      out += fmt::format("{:02d}", b.minute);
-    else if (take("05"))
-      out += fmt::format("{:02d}", b.second);
-    else if (take("06"))
-      out += fmt::format("{:02d}", b.year % 100);
-    else if (take("15"))
-      out += fmt::format("{:02d}", b.hour);
-    else if (take("PM"))
-      out += b.hour >= 12 ? "PM" : "AM";
-    else if (take("pm"))
-      out += b.hour >= 12 ? "pm" : "am";
-    else if ((layout[i] == '.' || layout[i] == ',') && i + 1 < layout.size() &&
-             (layout[i + 1] == '0' || layout[i + 1] == '9')) {
-      const char d = layout[i + 1];
-      size_t j = i + 1;
-      while (j < layout.size() && layout[j] == d) ++j;
-      if (j < layout.size() && std::isdigit(static_cast<unsigned char>(layout[j]))) {
-        out += layout[i++];
-        continue;
-      }
-      const size_t n = std::min<size_t>(j - i - 1, 9);
-      std::string frac = fmt::format("{:09d}", b.nanos).substr(0, n);
-      if (d == '9') {
-        while (!frac.empty() && frac.back() == '0') frac.pop_back();
-        if (!frac.empty()) out += layout[i] + frac;
-      } else {
-        out += layout[i] + frac;
-      }
-      i = j;
-    } else if (take("1"))
-      out += std::to_string(b.month);
-    else if (take("2"))
-      out += std::to_string(b.day);
-    else if (take("3"))
-      out += std::to_string(b.hour % 12 == 0 ? 12 : b.hour % 12);
-    else if (take("4"))
-      out += std::to_string(b.minute);
-    else if (take("5"))
-      out += std::to_string(b.second);
-    else
-      out += layout[i++];
-  }
-  return out;
-}
-
 int64_t system_now_nanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -741,7 +608,7 @@ FuncMap alertmanager_functions(std::function<int64_t()> now) {
   m["since"] = fn(1, 1, [now](Args a) -> Result<Value> {
     auto t = arg_time(a[0]);
     if (!t) return std::unexpected(t.error());
-    return Value(Duration{now() - t->unix_nanos});
+    return Value(time_sub(Time{now()}, *t));
   });
   m["humanizeDuration"] =
       float_fn([](double v) -> Result<Value> { return Value(humanize_duration(v)); });

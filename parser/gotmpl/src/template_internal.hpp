@@ -22,6 +22,11 @@ Result<Time> arg_time(const Value& v);
 // Prometheus's convertToFloat: float64, int, string (strconv.ParseFloat), time.Duration.
 Result<double> to_float(const Value& v);
 
+// Go's time.Time and time.Duration methods (template_time.cpp); Time.Sub saturating like Go.
+const TypeInfo& time_type();
+const TypeInfo& duration_type();
+Duration time_sub(Time a, Time b);
+
 // Go's %.4g (C's, with Go's spelling of NaN and infinities).
 std::string go_g4(double v);
 // html/template.HTMLEscapeString, template.JSEscapeString, url.QueryEscape.

@@ -769,6 +769,10 @@ const std::vector<std::string>& function_names(Dialect dialect) {
 
 std::string Template::go_position(uint32_t pos) const {
   std::string_view text = source;
+  if (go_positions_in_text && pos >= prefix_len && prefix_len <= text.size()) {
+    text.remove_prefix(prefix_len);
+    pos -= prefix_len;
+  }
   pos = std::min<uint32_t>(pos, static_cast<uint32_t>(text.size()));
   const size_t nl = text.substr(0, pos).rfind('\n');
   const size_t byte = nl == std::string_view::npos ? pos : pos - (nl + 1);
@@ -840,10 +844,12 @@ Result<Template> parse(std::string_view user_text, const ParseOptions& opts) {
   t.source = opts.prefix;
   t.source += user_text;
   t.prefix_len = static_cast<uint32_t>(opts.prefix.size());
+  t.go_positions_in_text = opts.go_positions_in_text;
   auto fail = [&](const ParseFailure& f) -> Result<Template> {
     SourceLocation loc = t.user_location(f.pos);
-    return make_error(
-        fmt::format("template: {}:{}: {}", t.name, line_of(t.source, f.pos), f.message), loc);
+    const bool in_text = t.go_positions_in_text && f.pos >= t.prefix_len;
+    const auto line = in_text ? line_of(user_text, f.pos - t.prefix_len) : line_of(t.source, f.pos);
+    return make_error(fmt::format("template: {}:{}: {}", t.name, line, f.message), loc);
   };
   if (t.source.size() > kMaxTextBytes) return fail({0, "template too large"});
   if (!paren_depth_ok(t.source)) return fail({0, "parenthesized pipelines nested too deeply"});

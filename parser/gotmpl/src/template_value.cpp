@@ -95,6 +95,10 @@ std::string Value::type_name() const {
 namespace {
 
 void print_into(const Value& v, std::string& out) {
+  if (v.kind() != Value::Kind::kMap && v.type() != nullptr && v.type()->stringer) {
+    out += v.type()->stringer(v);
+    return;
+  }
   switch (v.kind()) {
     case Value::Kind::kNil:
       out += "<nil>";
@@ -184,52 +188,8 @@ std::string go_format_float(double v) {
   return std::string(buf, r.ptr);
 }
 
-namespace {
-
-struct Civil {
-  int64_t year;
-  unsigned month, day;
-};
-
-// Howard Hinnant's days-to-civil.
-Civil civil_from_days(int64_t z) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return {y + (m <= 2 ? 1 : 0), m, d};
-}
-
-}  // namespace
-
 std::string go_format_time(Time t) {
-  int64_t secs = t.unix_nanos / 1'000'000'000;
-  int64_t nanos = t.unix_nanos % 1'000'000'000;
-  if (nanos < 0) {
-    nanos += 1'000'000'000;
-    --secs;
-  }
-  int64_t days = secs / 86400;
-  int64_t rem = secs % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
-  }
-  const Civil c = civil_from_days(days);
-  std::string s = fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}", c.year, c.month, c.day,
-                              rem / 3600, (rem / 60) % 60, rem % 60);
-  if (nanos != 0) {
-    std::string frac = fmt::format("{:09d}", nanos);
-    while (!frac.empty() && frac.back() == '0') frac.pop_back();
-    s += "." + frac;
-  }
-  s += " +0000 UTC";
-  return s;
+  return go_time_format(t, "2006-01-02 15:04:05.999999999 -0700 MST");
 }
 
 std::string go_format_duration(Duration d) {

@@ -83,6 +83,8 @@ struct Template {
   // root, in the same scope, so the variables they declare ($labels, $value, ...) exist.
   std::shared_ptr<const std::vector<Node>> prelude;
   std::map<std::string, std::vector<Node>, std::less<>> defines;
+  // Go-style messages count lines of the user's text only (ParseOptions::go_positions_in_text).
+  bool go_positions_in_text = false;
 
   // Go's "line:col" for a byte offset of source (col is the 0-based byte in the line, as Go
   // prints it in execution errors).
@@ -103,6 +105,10 @@ struct ParseOptions {
   Dialect dialect = Dialect::kPrometheus;
   std::vector<std::string> extra_functions;  // more names the caller will supply at render time
   std::string prefix;                        // parsed before the text; positions stay user-relative
+  // Positions in Go-style messages ("template: name:line:col: ...") count from the text, not the
+  // prefix: Alertmanager parses each field on its own next to its template files, so its errors
+  // say ":1:31" where the prefix holds those files (Prometheus's prefix is part of its text).
+  bool go_positions_in_text = false;
 };
 
 // Names of the functions known in a dialect, builtins (and, or, len, printf, ...) included.

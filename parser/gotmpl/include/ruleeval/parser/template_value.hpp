@@ -29,9 +29,17 @@ using Function = std::function<Result<Value>(std::span<const Value> args)>;
 // A method: the receiver plus the arguments.
 using Method = std::function<Result<Value>(const Value& self, std::span<const Value> args)>;
 
-// Nanoseconds since the Unix epoch, printed like Go's time.Time in UTC.
+// Nanoseconds since the Unix epoch, printed like Go's time.Time (in UTC, or in the process's
+// local zone (TZ) after .Local). Go's zero time.Time (0001-01-01 00:00:00 UTC, what Alertmanager
+// puts in .EndsAt of a firing alert) lies outside int64 nanoseconds: unix_nanos == kGoZero stands
+// for it, plus since_zero nanoseconds (so .EndsAt.Add 28800e9 is 0001-01-01 08:00 as in Go); a
+// default-constructed Time is the zero time. Times in the int64 range always use unix_nanos.
 struct Time {
-  int64_t unix_nanos = 0;
+  static constexpr int64_t kGoZero = INT64_MIN;
+  int64_t unix_nanos = kGoZero;
+  bool local = false;      // Go's Location: UTC (false) or Local (true)
+  int64_t since_zero = 0;  // only when unix_nanos == kGoZero: nanoseconds after 0001-01-01
+  bool is_zero() const { return unix_nanos == kGoZero && since_zero == 0; }
   friend bool operator==(const Time&, const Time&) = default;
 };
 // Nanoseconds, printed like Go's time.Duration ("1h2m3.5s").
@@ -70,6 +78,8 @@ class Value {
   Value(bool b) : v_(b) {}
   Value(int v) : v_(static_cast<int64_t>(v)) {}
   Value(int64_t v) : v_(v) {}
+  // A named integer type (Go's time.Month, time.Weekday): printed by type->stringer.
+  Value(int64_t v, std::shared_ptr<const TypeInfo> type) : v_(v), type_(std::move(type)) {}
   Value(double v) : v_(v) {}
   Value(const char* s) : v_(std::string(s)) {}
   Value(std::string s) : v_(std::move(s)) {}
@@ -121,8 +131,10 @@ class Value {
 // Go's %v for a float64 (strconv 'g' with the shortest digits; exponent form when the decimal
 // exponent is < -4 or >= 6... as Go decides): 1, 0.5, 123456, 1e+06, 1.5e-07, +Inf, -Inf, NaN.
 std::string go_format_float(double v);
-// Go's time.Time.String() in UTC: "2006-01-02 15:04:05.999999999 +0000 UTC".
+// Go's time.Time.String(): "2006-01-02 15:04:05.999999999 -0700 MST" ("+0000 UTC" in UTC).
 std::string go_format_time(Time t);
+// Go's time.Time.Format(layout) with the full reference-layout grammar.
+std::string go_time_format(Time t, std::string_view layout);
 // Go's time.Duration.String(): "1h2m3s", "1.5s", "500ms", "0s".
 std::string go_format_duration(Duration d);
 
