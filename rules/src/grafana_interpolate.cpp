@@ -19,7 +19,8 @@ namespace {
 bool word(char c) { return c == '_' || std::isalnum(static_cast<unsigned char>(c)) != 0; }
 
 std::string getenv_str(const std::string& name) {
-  const char* v = std::getenv(name.c_str());
+  // getenv races only with setenv/putenv, which ruleeval never calls.
+  const char* v = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe)
   return v ? std::string(v) : std::string();
 }
 
@@ -63,9 +64,14 @@ Result<std::string> apply_expander(const std::string& s, std::string_view name) 
     if (!expander_at(s, i, prefix, arg, end)) continue;
     const bool mine = prefix == "__" + std::string(name) || (prefix.empty() && name == "env");
     if (prefix != "" && prefix != "__env" && prefix != "__file") {
-      return make_error("$" + prefix + "{" + arg + "}: the `" + prefix.substr(2) +
-                        "` expander is not available (Grafana's open-source build has env and "
-                        "file)");
+      std::string msg = "$";
+      msg += prefix;
+      msg += '{';
+      msg += arg;
+      msg += "}: the `";
+      msg += prefix.substr(2);
+      msg += "` expander is not available (Grafana's open-source build has env and file)";
+      return make_error(msg);
     }
     if (!mine) {
       i = end - 1;
