@@ -25,7 +25,7 @@ Result<double> to_float(const Value& v);
 // Go's time.Time and time.Duration methods (template_time.cpp); Time.Sub saturating like Go.
 const TypeInfo& time_type();
 const TypeInfo& duration_type();
-Duration time_sub(Time a, Time b);
+Duration time_sub(const Time& a, const Time& b);
 
 // Go's %.4g (C's, with Go's spelling of NaN and infinities).
 std::string go_g4(double v);

@@ -26,7 +26,7 @@ struct Parts {
   int64_t nsec;  // [0, 1e9)
 };
 
-Parts parts(Time t) {
+Parts parts(const Time& t) {
   const bool near_zero = t.unix_nanos == Time::kGoZero;
   const int64_t ns = near_zero ? t.since_zero : t.unix_nanos;
   int64_t sec = (near_zero ? kZeroUnixSec : 0) + ns / kNs;
@@ -41,7 +41,7 @@ Parts parts(Time t) {
 __extension__ typedef __int128 I128;  // every Go time fits
 
 // Nanoseconds since Go's zero time: every Time fits in 128 bits.
-I128 abs_nanos(Time t) {
+I128 abs_nanos(const Time& t) {
   const Parts p = parts(t);
   return (static_cast<I128>(p.sec) - kZeroUnixSec) * kNs + p.nsec;
 }
@@ -65,7 +65,7 @@ struct Zone {
   std::string name = "UTC";
 };
 
-Zone zone_of(Time t) {
+Zone zone_of(const Time& t) {
   if (!t.local) return {};
   const std::time_t secs = static_cast<std::time_t>(parts(t).sec);
   std::tm tm{};
@@ -79,7 +79,7 @@ struct Broken {
   int64_t nanos;
 };
 
-Broken broken_down(Time t, const Zone& z) {
+Broken broken_down(const Time& t, const Zone& z) {
   const Parts p = parts(t);
   const int64_t secs = p.sec + z.offset;
   int64_t days = secs / 86400;
@@ -223,7 +223,7 @@ void append_int(std::string& out, int64_t x, int width) {
 
 }  // namespace
 
-std::string go_time_format(Time t, std::string_view layout) {
+std::string go_time_format(const Time& t, std::string_view layout) {
   const Zone z = zone_of(t);
   const Broken b = broken_down(t, z);
   std::string out;
@@ -378,7 +378,7 @@ std::string go_time_format(Time t, std::string_view layout) {
   return out;
 }
 
-Duration time_sub(Time a, Time b) {
+Duration time_sub(const Time& a, const Time& b) {
   // Go's Time.Sub saturates at the minimum and maximum Duration.
   const I128 d = abs_nanos(a) - abs_nanos(b);
   if (d > std::numeric_limits<int64_t>::max()) return Duration{std::numeric_limits<int64_t>::max()};
@@ -432,7 +432,7 @@ std::shared_ptr<const TypeInfo> named_int(const char* name, const char* const* n
   return ti;
 }
 
-using Fn = std::function<Result<Value>(Time, std::span<const Value>)>;
+using Fn = std::function<Result<Value>(const Time&, std::span<const Value>)>;
 
 }  // namespace
 
@@ -442,7 +442,7 @@ const TypeInfo& time_type() {
     ti.name = "time.Time";
     static const auto month_type = named_int("time.Month", kMonths, 1);
     static const auto weekday_type = named_int("time.Weekday", kDays, 0);
-    auto add = [&ti](const char* name, size_t nargs, Fn f) {
+    auto add = [&ti](const char* name, size_t nargs, const Fn& f) {
       ti.methods[name] = [name, nargs, f](const Value& self,
                                           std::span<const Value> a) -> Result<Value> {
         if (auto r = want_args(name, a, nargs); !r) return std::unexpected(r.error());
@@ -450,75 +450,77 @@ const TypeInfo& time_type() {
       };
     };
     auto field = [&](const char* name, int64_t (*get)(const Broken&)) {
-      add(name, 0, [get](Time t, std::span<const Value>) -> Result<Value> {
+      add(name, 0, [get](const Time& t, std::span<const Value>) -> Result<Value> {
         return Value(get(broken_down(t, zone_of(t))));
       });
     };
-    add("Format", 1, [](Time t, std::span<const Value> a) -> Result<Value> {
+    add("Format", 1, [](const Time& t, std::span<const Value> a) -> Result<Value> {
       auto l = arg_string(a[0]);
       if (!l) return std::unexpected(l.error());
       return Value(go_time_format(t, *l));
     });
-    add("String", 0, [](Time t, std::span<const Value>) -> Result<Value> {
+    add("String", 0, [](const Time& t, std::span<const Value>) -> Result<Value> {
       return Value(go_format_time(t));
     });
-    add("Unix", 0, [](Time t, std::span<const Value>) -> Result<Value> {
+    add("Unix", 0, [](const Time& t, std::span<const Value>) -> Result<Value> {
       return Value(parts(t).sec);
     });
-    add("UnixMilli", 0, [](Time t, std::span<const Value>) -> Result<Value> {
+    add("UnixMilli", 0, [](const Time& t, std::span<const Value>) -> Result<Value> {
       const Parts p = parts(t);
       return Value(p.sec * 1000 + p.nsec / 1'000'000);
     });
-    add("UnixMicro", 0, [](Time t, std::span<const Value>) -> Result<Value> {
+    add("UnixMicro", 0, [](const Time& t, std::span<const Value>) -> Result<Value> {
       const Parts p = parts(t);
       return Value(p.sec * 1'000'000 + p.nsec / 1000);
     });
-    add("UnixNano", 0, [](Time t, std::span<const Value>) -> Result<Value> {
+    add("UnixNano", 0, [](const Time& t, std::span<const Value>) -> Result<Value> {
       // Go: undefined (wraps) outside int64; the zero time gives -6795364578871345152 in Go.
       const Parts p = parts(t);
       const auto u = static_cast<uint64_t>(p.sec) * static_cast<uint64_t>(kNs) +
                      static_cast<uint64_t>(p.nsec);
       return Value(static_cast<int64_t>(u));
     });
-    add("IsZero", 0, [](Time t, std::span<const Value>) -> Result<Value> {
+    add("IsZero", 0, [](const Time& t, std::span<const Value>) -> Result<Value> {
       return Value(t.is_zero());
     });
-    add("UTC", 0, [](Time t, std::span<const Value>) -> Result<Value> {
-      t.local = false;
-      return Value(t);
+    add("UTC", 0, [](const Time& t, std::span<const Value>) -> Result<Value> {
+      Time out = t;
+      out.local = false;
+      return Value(out);
     });
-    add("Local", 0, [](Time t, std::span<const Value>) -> Result<Value> {
-      t.local = true;
-      return Value(t);
+    add("Local", 0, [](const Time& t, std::span<const Value>) -> Result<Value> {
+      Time out = t;
+      out.local = true;
+      return Value(out);
     });
-    add("Add", 1, [](Time t, std::span<const Value> a) -> Result<Value> {
+    add("Add", 1, [](const Time& t, std::span<const Value> a) -> Result<Value> {
       auto d = arg_duration(a[0]);
       if (!d) return std::unexpected(d.error());
       auto r = from_abs(abs_nanos(t) + *d, t.local);
       if (!r) return std::unexpected(r.error());
       return Value(*r);
     });
-    add("Sub", 1, [](Time t, std::span<const Value> a) -> Result<Value> {
+    add("Sub", 1, [](const Time& t, std::span<const Value> a) -> Result<Value> {
       auto u = arg_time(a[0]);
       if (!u) return std::unexpected(u.error());
       return Value(time_sub(t, *u));
     });
-    add("Before", 1, [](Time t, std::span<const Value> a) -> Result<Value> {
+    add("Before", 1, [](const Time& t, std::span<const Value> a) -> Result<Value> {
       auto u = arg_time(a[0]);
       if (!u) return std::unexpected(u.error());
       return Value(abs_nanos(t) < abs_nanos(*u));
     });
-    add("After", 1, [](Time t, std::span<const Value> a) -> Result<Value> {
+    add("After", 1, [](const Time& t, std::span<const Value> a) -> Result<Value> {
       auto u = arg_time(a[0]);
       if (!u) return std::unexpected(u.error());
       return Value(abs_nanos(t) > abs_nanos(*u));
     });
-    add("Equal", 1, [](Time t, std::span<const Value> a) -> Result<Value> {
+    add("Equal", 1, [](const Time& t, std::span<const Value> a) -> Result<Value> {
       auto u = arg_time(a[0]);
       if (!u) return std::unexpected(u.error());
       return Value(abs_nanos(t) == abs_nanos(*u));
     });
-    add("Compare", 1, [](Time t, std::span<const Value> a) -> Result<Value> {
+    add("Compare", 1, [](const Time& t, std::span<const Value> a) -> Result<Value> {
       auto u = arg_time(a[0]);
       if (!u) return std::unexpected(u.error());
       const I128 x = abs_nanos(t), y = abs_nanos(*u);
@@ -527,7 +529,7 @@ const TypeInfo& time_type() {
     // Truncate and Round work on the time since Go's zero time (year 1), not the Unix epoch:
     // the same for units that divide a day, different for e.g. 7 days.
     auto rounder = [](bool round) {
-      return [round](Time t, std::span<const Value> a) -> Result<Value> {
+      return [round](const Time& t, std::span<const Value> a) -> Result<Value> {
         auto d = arg_duration(a[0]);
         if (!d) return std::unexpected(d.error());
         if (*d <= 0) return Value(t);
@@ -549,10 +551,10 @@ const TypeInfo& time_type() {
     field("Second", [](const Broken& b) -> int64_t { return b.second; });
     field("Nanosecond", [](const Broken& b) { return b.nanos; });
     field("YearDay", [](const Broken& b) -> int64_t { return b.yday; });
-    add("Month", 0, [](Time t, std::span<const Value>) -> Result<Value> {
+    add("Month", 0, [](const Time& t, std::span<const Value>) -> Result<Value> {
       return Value(int64_t{broken_down(t, zone_of(t)).month}, month_type);
     });
-    add("Weekday", 0, [](Time t, std::span<const Value>) -> Result<Value> {
+    add("Weekday", 0, [](const Time& t, std::span<const Value>) -> Result<Value> {
       return Value(int64_t{broken_down(t, zone_of(t)).wday}, weekday_type);
     });
     return ti;
@@ -565,7 +567,7 @@ const TypeInfo& duration_type() {
     TypeInfo ti;
     ti.name = "time.Duration";
     using DFn = std::function<Result<Value>(int64_t, std::span<const Value>)>;
-    auto add = [&ti](const char* name, size_t nargs, DFn f) {
+    auto add = [&ti](const char* name, size_t nargs, const DFn& f) {
       ti.methods[name] = [name, nargs, f](const Value& self,
                                           std::span<const Value> a) -> Result<Value> {
         if (auto r = want_args(name, a, nargs); !r) return std::unexpected(r.error());
@@ -575,7 +577,9 @@ const TypeInfo& duration_type() {
     add("String", 0, [](int64_t d, std::span<const Value>) -> Result<Value> {
       return Value(go_format_duration(Duration{d}));
     });
-    // Go splits whole units and the remainder so that large durations keep their precision.
+    // Go splits whole units and the remainder so that large durations keep their precision: the
+    // integer divisions are Go's (Duration.Hours/Minutes/Seconds), not a loss of precision.
+    // NOLINTBEGIN(bugprone-integer-division)
     add("Hours", 0, [](int64_t d, std::span<const Value>) -> Result<Value> {
       constexpr int64_t h = 3600 * kNs;
       return Value(static_cast<double>(d / h) + static_cast<double>(d % h) / (3600e9));
@@ -587,6 +591,7 @@ const TypeInfo& duration_type() {
     add("Seconds", 0, [](int64_t d, std::span<const Value>) -> Result<Value> {
       return Value(static_cast<double>(d / kNs) + static_cast<double>(d % kNs) / 1e9);
     });
+    // NOLINTEND(bugprone-integer-division)
     add("Milliseconds", 0, [](int64_t d, std::span<const Value>) -> Result<Value> {
       return Value(d / 1'000'000);
     });

@@ -188,7 +188,7 @@ std::string go_format_float(double v) {
   return std::string(buf, r.ptr);
 }
 
-std::string go_format_time(Time t) {
+std::string go_format_time(const Time& t) {
   return go_time_format(t, "2006-01-02 15:04:05.999999999 -0700 MST");
 }
 

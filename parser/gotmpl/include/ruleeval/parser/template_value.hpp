@@ -84,7 +84,7 @@ class Value {
   Value(const char* s) : v_(std::string(s)) {}
   Value(std::string s) : v_(std::move(s)) {}
   Value(std::string_view s) : v_(std::string(s)) {}
-  Value(Time t) : v_(t) {}
+  Value(const Time& t) : v_(t) {}
   Value(Duration d) : v_(d) {}
   Value(List l, std::shared_ptr<const TypeInfo> type = nullptr)
       : v_(std::make_shared<const List>(std::move(l))), type_(std::move(type)) {}
@@ -132,9 +132,9 @@ class Value {
 // exponent is < -4 or >= 6... as Go decides): 1, 0.5, 123456, 1e+06, 1.5e-07, +Inf, -Inf, NaN.
 std::string go_format_float(double v);
 // Go's time.Time.String(): "2006-01-02 15:04:05.999999999 -0700 MST" ("+0000 UTC" in UTC).
-std::string go_format_time(Time t);
+std::string go_format_time(const Time& t);
 // Go's time.Time.Format(layout) with the full reference-layout grammar.
-std::string go_time_format(Time t, std::string_view layout);
+std::string go_time_format(const Time& t, std::string_view layout);
 // Go's time.Duration.String(): "1h2m3s", "1.5s", "500ms", "0s".
 std::string go_format_duration(Duration d);
 
