@@ -13,6 +13,7 @@
 
 #include "ruleeval/common/go_format.hpp"
 #include "ruleeval/engine/engine.hpp"
+#include "ruleeval/engine/histogram.hpp"
 #include "ruleeval/parser/promql_functions.hpp"
 
 namespace ruleeval::engine::detail {
@@ -23,18 +24,6 @@ struct EvalError : std::runtime_error {
 };
 [[noreturn]] inline void fail(const std::string& msg) { throw EvalError(msg); }
 
-// Kahan-Babuska summation step, as Prometheus's kahanSumInc.
-inline void kahan_inc(double inc, double& sum, double& c) {
-  double t = sum + inc;
-  if (std::isinf(t)) {
-    c = 0;
-  } else if (std::fabs(sum) >= std::fabs(inc)) {
-    c += (sum - t) + inc;
-  } else {
-    c += (inc - t) + sum;
-  }
-  sum = t;
-}
 
 // Go's math.Max / math.Min (NaN wins, -0 < +0).
 double go_max(double a, double b);

@@ -72,19 +72,6 @@ Result<void> from_map(const BucketMap& m, int32_t& offset, std::vector<double>& 
   return {};
 }
 
-// Go's kahansum.Inc (Kahan-Babuska/Neumaier step).
-void kahan_step(double inc, double& sum, double& c) {
-  double t = sum + inc;
-  if (std::isinf(t)) {
-    c = 0;
-  } else if (std::fabs(sum) >= std::fabs(inc)) {
-    c += (sum - t) + inc;
-  } else {
-    c += (inc - t) + sum;
-  }
-  sum = t;
-}
-
 // Count of bucket `idx` in a dense side (0 outside it): a compensation histogram's buckets
 // share the layout of the histogram they compensate.
 double bucket_at(int32_t offset, const std::vector<double>& b, int64_t idx) {
@@ -118,8 +105,8 @@ ZeroWidening zero_count_for(const FloatHistogram& h, double threshold,
       double lower = bucket_upper(idx - 1, h.schema), upper = bucket_upper(idx, h.schema);
       if (lower >= threshold) break;
       double n = h.positive_buckets[i];
-      kahan_step(n, count, c_zero);
-      if (c) kahan_step(bucket_at(c->positive_offset, c->positive_buckets, idx), count, c_zero);
+      kahan_inc(n, count, c_zero);
+      if (c) kahan_inc(bucket_at(c->positive_offset, c->positive_buckets, idx), count, c_zero);
       if (upper > threshold) {
         if (n != 0) threshold = upper;  // no restart: the negative side sees the new threshold
         break;
@@ -131,8 +118,8 @@ ZeroWidening zero_count_for(const FloatHistogram& h, double threshold,
       double lower = bucket_upper(idx - 1, h.schema), upper = bucket_upper(idx, h.schema);
       if (lower >= threshold) break;  // b.Upper <= -threshold
       double n = h.negative_buckets[i];
-      kahan_step(n, count, c_zero);
-      if (c) kahan_step(bucket_at(c->negative_offset, c->negative_buckets, idx), count, c_zero);
+      kahan_inc(n, count, c_zero);
+      if (c) kahan_inc(bucket_at(c->negative_offset, c->negative_buckets, idx), count, c_zero);
       if (upper > threshold) {  // b.Lower < -threshold
         if (n != 0) {
           threshold = upper;
@@ -262,9 +249,9 @@ void add_mismatched_custom(FloatHistogram& h, const FloatHistogram& other, bool 
         }
       }
       double v = src.positive_buckets[i];
-      kahan_step(neg ? -v : v, t[target], ct[target]);
+      kahan_inc(neg ? -v : v, t[target], ct[target]);
       if (!neg && comp) {
-        kahan_step(bucket_at(comp->positive_offset, comp->positive_buckets, idx), t[target],
+        kahan_inc(bucket_at(comp->positive_offset, comp->positive_buckets, idx), t[target],
                    ct[target]);
       }
     }
@@ -368,8 +355,8 @@ void kahan_reduce(BucketMap& values, BucketMap& comps, int32_t from, int32_t to)
       out[target] = v;
       out_c[target] = cv;
     } else {
-      kahan_step(v, out[target], out_c[target]);
-      kahan_step(cv, out[target], out_c[target]);
+      kahan_inc(v, out[target], out_c[target]);
+      kahan_inc(cv, out[target], out_c[target]);
     }
     first = false;
     last = target;
@@ -417,12 +404,12 @@ Result<void> histogram_kahan_add(FloatHistogram& h, const FloatHistogram& other_
     // compensations) it covers, Kahan-summed; other's widened zero count comes with the
     // compensation of its own walk.
     auto [other_zero, other_c_zero] = reconcile_zero_buckets(h, other, &c);
-    kahan_step(other_zero, h.zero_count, c.zero_count);
-    kahan_step(other_c_zero, h.zero_count, c.zero_count);
+    kahan_inc(other_zero, h.zero_count, c.zero_count);
+    kahan_inc(other_c_zero, h.zero_count, c.zero_count);
     threshold = h.zero_threshold;
   }
-  kahan_step(other.count, h.count, c.count);
-  kahan_step(other.sum, h.sum, c.sum);
+  kahan_inc(other.count, h.count, c.count);
+  kahan_inc(other.sum, h.sum, c.sum);
   if (h.uses_custom_buckets() && !buckets_match(h.custom_values, other.custom_values)) {
     add_mismatched_custom(h, other, false, &c);
     if (reconciled) *reconciled = true;
@@ -452,8 +439,8 @@ Result<void> histogram_kahan_add(FloatHistogram& h, const FloatHistogram& other_
         ca[idx] = cv;
         continue;
       }
-      kahan_step(v, it->second, ca[idx]);
-      if (cv != 0) kahan_step(cv, it->second, ca[idx]);
+      kahan_inc(v, it->second, ca[idx]);
+      if (cv != 0) kahan_inc(cv, it->second, ca[idx]);
     }
     // Compensations only where h has a bucket.
     for (auto it = ca.begin(); it != ca.end();) {

@@ -115,18 +115,7 @@ X<Flow> State::walk(const Value& dot, const Node& n) {
           }
           out += html_ctx_.escape(v->is_nil() ? std::string() : v->to_string(), last);
         } else if (opts_.html_escape) {
-          for (char ch : v->is_nil() ? std::string() : v->to_string()) {
-            switch (ch) {
-              case '&': out += "&amp;"; break;
-              case '<': out += "&lt;"; break;
-              case '>': out += "&gt;"; break;
-              case '"': out += "&#34;"; break;
-              case '\'': out += "&#39;"; break;
-              case '+': out += "&#43;"; break;
-              case '\0': out += "\xEF\xBF\xBD"; break;
-              default: out += ch;
-            }
-          }
+          out += detail::go_html_escape(v->is_nil() ? std::string() : v->to_string());
         } else {
           out += v->is_nil() ? "<no value>" : v->to_string();
         }

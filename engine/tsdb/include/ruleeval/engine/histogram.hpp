@@ -9,6 +9,7 @@
 // Plain data; no thread-safety concerns.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -51,6 +52,20 @@ using HistogramPtr = std::shared_ptr<const FloatHistogram>;
 // bucket range too wide to hold.
 Result<void> histogram_add(FloatHistogram& h, const FloatHistogram& other, bool subtract = false,
                            bool* reconciled = nullptr, bool* collision = nullptr);
+
+// One Kahan-Babuska (Neumaier) summation step, as Go's kahansum.Inc and Prometheus's
+// kahanSumInc: sum += inc, the lost low-order bits kept in c (reset when the sum overflows).
+inline void kahan_inc(double inc, double& sum, double& c) {
+  double t = sum + inc;
+  if (std::isinf(t)) {
+    c = 0;
+  } else if (std::fabs(sum) >= std::fabs(inc)) {
+    c += (sum - t) + inc;
+  } else {
+    c += (inc - t) + sum;
+  }
+  sum = t;
+}
 
 // h += other as Prometheus's FloatHistogram.KahanAdd: count, sum, zero count and every bucket
 // summed with Kahan compensation, the compensation terms kept in `c` (null at first: created
