@@ -14,6 +14,7 @@ import sys
 # room folder -> (rooms it may use, third-party include prefixes its src/ may use)
 ROOMS = {
     "common": ([], ["xxhash.h"]),
+    "common/http": (["common"], ["curl/"]),
     "parser/duration": (["common"], ["boost/"]),
     "parser/promql": (["common", "parser/duration"], ["boost/", "re2/"]),
     "parser/gotmpl": (["common", "parser/duration"], ["boost/", "fmt/", "re2/"]),
