@@ -24,7 +24,7 @@ ROOMS = {
     "engine/tsdb": (["common", "parser/promql"], ["fmt/", "re2/"]),
     "engine/promql": (["engine/tsdb"], ["fmt/", "re2/", "xxhash.h"]),
     "engine/ruler": (["engine/promql", "rules"], ["fmt/", "xxhash.h"]),
-    "engine/remote": (["engine/tsdb"], ["curl/", "rapidjson/", "fmt/", "snappy.h"]),
+    "engine/remote": (["engine/tsdb", "common/http"], ["rapidjson/", "fmt/", "snappy.h"]),
     "engine/web": (["engine/ruler"], ["rapidjson/", "fmt/"]),
     "engine/daemon": (["engine/ruler", "engine/web", "engine/remote", "rules"],
                       ["rapidjson/", "fmt/", "httplib.h", "xxhash.h"]),
