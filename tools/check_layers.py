@@ -31,7 +31,7 @@ ROOMS = {
     "engine/testing": (["engine/promql", "engine/ruler", "rules"], ["fmt/", "re2/"]),
     "engine/replay": (["engine/daemon"], ["rapidjson/", "fmt/"]),
     "slo": (["rules"], ["yaml-cpp/", "re2/"]),
-    "notifiers": (["rules"], ["nlohmann/", "curl/", "yaml-cpp/", "re2/", "fmt/"]),
+    "notifiers": (["rules", "common/http"], ["nlohmann/", "curl/", "yaml-cpp/", "re2/", "fmt/"]),
 }
 THIRD_PARTY = ["boost/", "curl/", "httplib.h", "rapidjson/", "fmt/", "re2/", "yaml-cpp/",
                "yaml.h", "nlohmann/", "snappy.h", "xxhash.h", "spdlog/", "CLI/"]
