@@ -252,3 +252,33 @@ TEST_CASE("http client: form escaping and Retry-After values") {
   CHECK(http::parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0);
   CHECK(TransportError::kind_name(TransportError::Kind::kTimeout) == "timeout");
 }
+
+TEST_CASE("http client: AWS SigV4 signing, and Expect kept off the signed headers") {
+  LocalServer s;
+  std::string seen_auth, seen_date, seen_token;
+  s.server().Post("/", [&](const httplib::Request& req, httplib::Response& res) {
+    seen_auth = req.get_header_value("Authorization");
+    seen_date = req.get_header_value("X-Amz-Date");
+    seen_token = req.get_header_value("X-Amz-Security-Token");
+    res.set_content("<ok/>", "text/xml");
+  });
+  Options o;
+  o.aws_sigv4 = "aws:amz:us-east-1:sns";
+  o.aws_access_key = "AKIDEXAMPLE";
+  o.aws_secret_key = "secret";
+  o.suppress_expect = false;
+  Client c(o);
+  const std::vector<std::string> headers = {
+      "Content-Type: application/x-www-form-urlencoded; charset=utf-8",
+      "X-Amz-Security-Token: session"};
+  auto r = c.send(Request{"POST", s.url("/"), "Action=Publish", headers});
+  REQUIRE(r.has_value());
+  CHECK((*r)->status == 200);
+  CHECK(seen_auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"));
+  CHECK(seen_auth.find("/us-east-1/sns/aws4_request") != std::string::npos);
+  CHECK(seen_auth.find("SignedHeaders=") != std::string::npos);
+  CHECK(seen_auth.find("expect") == std::string::npos);
+  CHECK(seen_auth.find("x-amz-security-token") != std::string::npos);
+  CHECK(seen_date.size() == 16);  // 20261205T000000Z
+  CHECK(seen_token == "session");
+}

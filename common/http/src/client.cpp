@@ -225,6 +225,11 @@ struct Client::Impl {
       curl_easy_setopt(c, CURLOPT_USERNAME, o.basic_user.c_str());
       curl_easy_setopt(c, CURLOPT_PASSWORD, o.basic_password.c_str());
     }
+    if (!o.aws_sigv4.empty()) {
+      curl_easy_setopt(c, CURLOPT_AWS_SIGV4, o.aws_sigv4.c_str());
+      curl_easy_setopt(c, CURLOPT_USERNAME, o.aws_access_key.c_str());
+      curl_easy_setopt(c, CURLOPT_PASSWORD, o.aws_secret_key.c_str());
+    }
     const TlsOptions& t = o.tls;
     if (!t.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, t.ca_file.c_str());
     if (!t.cert_file.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT, t.cert_file.c_str());
@@ -358,8 +363,8 @@ SendResult Client::send(const Request& request) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   }
 
-  // Header lines: the request's, Authorization, Host (server_name), "Expect:". The list is kept
-  // while the lines stay the same.
+  // Header lines: the request's, Authorization, Host (server_name), "Expect:" (unless off). The
+  // list is kept while the lines stay the same.
   const std::string auth_line =
       options_.authorization.empty() ? std::string() : "Authorization: " + options_.authorization;
   auto for_each_line = [&](auto&& fn) {
@@ -368,7 +373,7 @@ SendResult Client::send(const Request& request) {
     }
     if (!auth_line.empty() && !fn(std::string_view(auth_line))) return false;
     if (!host_line.empty() && !fn(std::string_view(host_line))) return false;
-    return fn(std::string_view("Expect:"));
+    return !options_.suppress_expect || fn(std::string_view("Expect:"));
   };
   size_t i = 0;
   const bool same = im.headers_set && for_each_line([&](std::string_view l) {

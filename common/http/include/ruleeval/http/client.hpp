@@ -53,6 +53,13 @@ struct Options {
   std::string basic_user, basic_password;
   // The Authorization header's value ("Bearer <token>", "<type> <credentials>"); "" = none.
   std::string authorization;
+  // AWS Signature Version 4 (libcurl's): "aws:amz:<region>:<service>" signs every request with
+  // aws_access_key / aws_secret_key (a session token goes in an X-Amz-Security-Token header
+  // line); "" = none.
+  std::string aws_sigv4, aws_access_key, aws_secret_key;
+  // Sends "Expect:" so that a POST never waits for 100-continue. Off for SigV4: libcurl signs
+  // the empty header it then never sends, and the signature fails.
+  bool suppress_expect = true;
   TlsOptions tls;
   // Proxy URL; "" = connect directly; nullopt = libcurl's default (its http_proxy/https_proxy
   // environment variables).
@@ -72,7 +79,7 @@ struct Request {
   std::string_view url;
   std::string_view body;
   // Header lines ("Name: value"; "Name:" removes a default header). Content-Type goes here.
-  // "Expect:" is always added (no 100-continue round trip).
+  // "Expect:" is added unless Options::suppress_expect is off.
   std::span<const std::string> headers;
 };
 
