@@ -59,8 +59,8 @@ struct SendResult {
   std::string error;
 };
 
-// Does the actual I/O for one outbox entry. The default uses libcurl (HTTP, SMTP) and files;
-// tests inject fakes.
+// Does the actual I/O for one outbox entry. The default sends HTTP through common/http's client,
+// email through libcurl's SMTP, and appends files; tests inject fakes.
 class Transport {
  public:
   virtual ~Transport() = default;
