@@ -3,9 +3,9 @@
 // diagnostics log. The Notifier is split by concept:
 //   notifier.cpp                create(), stop(), the flush loop (tick) and the default clock
 //   notifier_integrations.cpp   the integrations of a receiver and their ids
-//   notifier_check.cpp          template syntax of every receiver field, checked when the config loads
-//   notifier_render.cpp         one group's flush: time intervals, inhibition, silences, dedup, render
-//   notifier_nflog.cpp          the notification log: dedup, load, save, outcomes for the status page
+//   notifier_check.cpp          template syntax of receiver fields, checked at config load
+//   notifier_render.cpp         a group's flush: intervals, inhibition, silences, dedup, render
+//   notifier_nflog.cpp          the notification log: dedup, load, save, outcomes
 //   notifier_delivery.cpp       delivery workers: queues, rate limits, retries with backoff
 //   notifier_fallback.cpp       the fallback receiver and its ReceiverFailing alert
 //   notifier_metrics.cpp        per-integration counters and their Prometheus text
