@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "notify_alerts.hpp"
 #include "notify_servers.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 
@@ -188,32 +189,6 @@ rules::Alert make(const std::string& name, Millis starts, Millis ends) {
   a.ends_at = ends;
   a.generator_url = "http://prometheus.test/graph?g0.expr=up%3D%3D0";
   return a;
-}
-
-std::string rfc3339(Millis ms) {
-  time_t s = ms / 1000;
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[80];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
-  return out;
-}
-
-json post_body(const std::vector<rules::Alert>& alerts) {
-  json arr = json::array();
-  for (const auto& a : alerts) {
-    json labels = json::object(), ann = json::object();
-    for (const auto& l : a.labels) labels[l.name] = l.value;
-    for (const auto& l : a.annotations) ann[l.name] = l.value;
-    arr.push_back({{"labels", labels},
-                   {"annotations", ann},
-                   {"startsAt", rfc3339(a.starts_at)},
-                   {"endsAt", rfc3339(a.ends_at)},
-                   {"generatorURL", a.generator_url}});
-  }
-  return arr;
 }
 
 // Recomputes the AWS SigV4 signature of `r` with `secret`; returns "ok" or what differs.
