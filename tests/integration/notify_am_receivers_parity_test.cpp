@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "notify_alerts.hpp"
+#include "notify_parity.hpp"
 #include "notify_servers.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 
@@ -227,21 +228,15 @@ TEST_CASE("opsgenie, victorops, telegram, discord, webex: the requests of a real
   std::ofstream(dir / "re" / "alertmanager.yml") << am_yaml(re_sink.url(), (dir / "re").string());
 
   int port = free_port();
-  ChildProcess am({"/usr/bin/prometheus-alertmanager",
-                   "--config.file=" + (dir / "am" / "alertmanager.yml").string(),
-                   "--storage.path=" + (dir / "am" / "data").string(),
-                   "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                   "--web.external-url=" + std::string(kExternalUrl), "--cluster.listen-address="},
+  ChildProcess am(alertmanager_argv((dir / "am" / "alertmanager.yml").string(),
+                                    (dir / "am" / "data").string(), port, kExternalUrl),
                   (dir / "am.log").string());
   REQUIRE(wait_port(port, 15'000));
 
-  auto cfg = load_alertmanager_config((dir / "re" / "alertmanager.yml").string());
-  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
   NotifierOptions o;
   o.state_dir = (dir / "re" / "state").string();
   o.external_url = kExternalUrl;
-  auto n = Notifier::create(std::move(*cfg), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
 
   const std::vector<std::string> names{"OpsGenieDefaults", "OpsGenieFull",     "VictorOpsDefaults",
                                        "VictorOpsFull",    "TelegramDefaults", "TelegramMarkdown",
@@ -511,19 +506,13 @@ receivers:
   std::ofstream(dir / "am" / "alertmanager.yml") << yaml(am_proxy_port);
   std::ofstream(dir / "re" / "alertmanager.yml") << yaml(re_proxy_port);
   int port = free_port();
-  ChildProcess am({"/usr/bin/prometheus-alertmanager",
-                   "--config.file=" + (dir / "am" / "alertmanager.yml").string(),
-                   "--storage.path=" + (dir / "am" / "data").string(),
-                   "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                   "--web.external-url=" + std::string(kExternalUrl), "--cluster.listen-address="},
+  ChildProcess am(alertmanager_argv((dir / "am" / "alertmanager.yml").string(),
+                                    (dir / "am" / "data").string(), port, kExternalUrl),
                   (dir / "am.log").string());
   REQUIRE(wait_port(port, 15'000));
-  auto cfg = load_alertmanager_config((dir / "re" / "alertmanager.yml").string());
-  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
   NotifierOptions o;
   o.external_url = kExternalUrl;
-  auto n = Notifier::create(std::move(*cfg), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
 
   Millis now = SystemClock().now();
   std::vector<rules::Alert> alerts{make("PushoverParity", now - 30'000, now + 600'000)};
