@@ -22,6 +22,7 @@ namespace ruleeval::promql::detail::grammar {
 
 struct top_class;
 using top_type = x3::rule<top_class>;
+// cppcheck-suppress unknownMacro ; defined in a Boost header cppcheck is not given (no system paths)
 BOOST_SPIRIT_DECLARE(top_type)
 
 // A whole PromQL expression up to the end of input; instantiated for iterator_type and
