@@ -19,6 +19,24 @@ namespace ruleeval::notifiers::testing {
 
 using Envelopes = std::map<std::string, std::vector<nlohmann::json>>;
 
+// Options of a notifier the test drives: its clock and transport, and no flush thread (the test
+// calls tick()).
+inline NotifierOptions driven_options(std::shared_ptr<Clock> clock,
+                                      std::shared_ptr<Transport> transport) {
+  NotifierOptions o;
+  o.clock = std::move(clock);
+  o.transport = std::move(transport);
+  o.start_threads = false;
+  return o;
+}
+
+// Notifier::create, REQUIRE-ing that it succeeds (the error is the message when it does not).
+inline Result<std::unique_ptr<Notifier>> create_notifier(NotifyConfig cfg, NotifierOptions o) {
+  auto n = Notifier::create(std::move(cfg), std::move(o));
+  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  return n;
+}
+
 // When the flushes happen, relative to the alerts' start t0: the group flushes at t0 + flush;
 // with `resolve` the alerts end at t0 + ends and the group flushes again at t0 + reflush.
 struct FlushTimes {
@@ -32,14 +50,10 @@ struct FlushTimes {
 inline Envelopes flush_envelopes(NotifyConfig cfg, std::vector<rules::Alert> alerts, bool resolve,
                                  Millis t0, const std::string& external_url, FlushTimes at = {}) {
   auto transport = std::make_shared<RecordingTransport>();
-  NotifierOptions o;
   auto clock = std::make_shared<FakeClock>(t0 + at.flush);
-  o.clock = clock;
-  o.transport = transport;
-  o.start_threads = false;
+  NotifierOptions o = driven_options(clock, transport);
   o.external_url = external_url;
-  auto n = Notifier::create(std::move(cfg), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  auto n = create_notifier(std::move(cfg), std::move(o));
   (*n)->send(alerts, t0);
   (*n)->tick(t0 + at.flush);
   REQUIRE((*n)->wait_idle(5000));
