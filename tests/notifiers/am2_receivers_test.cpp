@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "fixtures.hpp"
 #include "test_util.hpp"
 #include "ruleeval/notifiers/config.hpp"
 
@@ -27,12 +28,7 @@ std::vector<Sent> render(const std::string& yaml, Labels labels, Labels annotati
   REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
   auto transport = std::make_shared<RecordingTransport>();
   auto clock = std::make_shared<FakeClock>(1'700'000'000'000);
-  NotifierOptions o;
-  o.clock = clock;
-  o.transport = transport;
-  o.start_threads = false;
-  auto n = Notifier::create(std::move(*c), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  auto n = create_notifier(std::move(*c), driven_options(clock, transport));
   rules::Alert a;
   a.labels = std::move(labels);
   a.annotations = std::move(annotations);
@@ -288,12 +284,7 @@ receivers:
   REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
   auto transport = std::make_shared<RecordingTransport>();
   auto clock = std::make_shared<FakeClock>(1'700'000'000'000);
-  NotifierOptions o;
-  o.clock = clock;
-  o.transport = transport;
-  o.start_threads = false;
-  auto n = Notifier::create(std::move(*c), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  auto n = create_notifier(std::move(*c), driven_options(clock, transport));
   rules::Alert a;
   a.labels = Labels{{"alertname", "Down"}};
   a.annotations = Labels{{"summary", "it is down"}};

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "ruleeval/notifiers/notifier.hpp"
+#include "fixtures.hpp"
 #include "test_util.hpp"
 
 using namespace ruleeval;
@@ -25,14 +26,10 @@ Run run(const std::string& yaml, std::vector<rules::Alert> alerts) {
   auto c = parse_notify_config(yaml);
   REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
   auto transport = std::make_shared<RecordingTransport>();
-  NotifierOptions o;
-  o.clock = std::make_shared<FakeClock>(kT0 + 30'000);
-  o.transport = transport;
-  o.start_threads = false;
+  NotifierOptions o = driven_options(std::make_shared<FakeClock>(kT0 + 30'000), transport);
   o.slack_min_interval_ms = 0;
   o.external_url = "http://127.0.0.1:19093";
-  auto n = Notifier::create(std::move(*c), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  auto n = create_notifier(std::move(*c), std::move(o));
   (*n)->send(alerts, kT0);
   (*n)->tick(kT0 + 30'000);
   REQUIRE((*n)->wait_idle(5000));

@@ -153,6 +153,7 @@ class Notifier : public rules::AlertSink {
                    std::string outcome, std::string error, std::string fallback, Millis at);
   void notify_group(const GroupFlush& g, Millis now, const Inhibitor& inh,
                     std::vector<OutboxEntry>& batch);
+  Result<void> load_nflog();  // from state_dir at create()
   void save_nflog_locked();
   bool sleep_unless_stopping(Worker& w, Millis ms);
   Result<std::string> render(const ReceiverConfig& rc, IntegrationKind kind, size_t index,
