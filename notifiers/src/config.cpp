@@ -1033,11 +1033,7 @@ class Loader {
         opt(v, "access_key", vp, sc.access_key);
         opt(v, "secret_key", vp, sc.secret_key);
         opt(v, "profile", vp, sc.profile);
-        if (v["role_arn"] && !v["role_arn"].IsNull() && !str(v["role_arn"], vp).empty()) {
-          fail(v["role_arn"], vp + ".role_arn",
-               "is valid Alertmanager configuration but not implemented by ruleeval (assuming "
-               "a role through AWS STS; refused rather than ignored)");
-        }
+        opt(v, "role_arn", vp, sc.role_arn);
       }
       sc.http = http(c, p);
       r.sns.push_back(std::move(sc));

@@ -146,8 +146,9 @@ struct SnsConfig {
   bool send_resolved = true;
   std::string api_url;  // templated; empty = https://sns.<region>.amazonaws.com
   // sigv4: region (else AWS_REGION); keys, else AWS_* environment, else the shared credentials
-  // file's profile (sigv4.profile, AWS_PROFILE or "default"). role_arn is refused.
-  std::string region, access_key, secret_key, profile;
+  // file's profile (sigv4.profile, AWS_PROFILE or "default"). role_arn: those credentials
+  // assume the role through AWS STS and its temporary credentials sign the request.
+  std::string region, access_key, secret_key, profile, role_arn;
   std::string topic_arn, phone_number, target_arn, subject, message;
   std::map<std::string, std::string> attributes;  // names and values templated
   HttpSettings http;
