@@ -987,7 +987,8 @@ class Loader {
   // msteams_configs (Alertmanager 0.26+, notify/msteams/config.go) and msteamsv2_configs (0.28+,
   // notify/msteamsv2/config.go): send_resolved defaults to true, the default templates are
   // msteams[v2].default.*, exactly one of webhook_url / webhook_url_file; without its own
-  // http_config the integration uses global.http_config whole (Alertmanager 0.28's rule).
+  // http_config the integration uses global.http_config whole (Alertmanager 0.28's rule);
+  // msteamsv2 also inherits global proxy_url into an http_config without one (0.34).
   void msteams_configs(const YAML::Node& s, const std::string& path, ReceiverConfig& r, bool v2) {
     each(s, path, [&](const YAML::Node& c, const std::string& p) {
       if (v2) {
@@ -1028,6 +1029,13 @@ class Loader {
         mc.title = title;
         mc.text = text;
         mc.http = http(c, p);
+        // Alertmanager 0.34 (#5379): an http_config of its own without proxy_url still takes
+        // global.http_config's proxy_url (only that key; the other receivers take the global
+        // block only when they have no http_config at all).
+        if (auto h = c["http_config"];
+            h && !h.IsNull() && (!h["proxy_url"] || h["proxy_url"].IsNull())) {
+          mc.http.proxy_url = globals_.http.proxy_url;
+        }
         r.msteamsv2.push_back(std::move(mc));
       } else {
         MSTeamsConfig mc;

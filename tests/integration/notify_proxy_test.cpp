@@ -385,3 +385,101 @@ receivers:
   CHECK(bypassed_error.find("resolve") != std::string::npos);
   fs::remove_all(dir);
 }
+
+TEST_CASE(
+    "global http_config proxy_url: msteamsv2 takes it into an http_config of its own "
+    "(Alertmanager 0.34), other receivers only when they have no http_config") {
+  auto dir = fs::temp_directory_path() / ("ruleeval_teams_proxy_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "proxy.py") << kLoggingProxy;
+  const std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
+  const std::string gen =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=x.test"
+      " -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
+  REQUIRE(std::system(gen.c_str()) == 0);
+  const int proxy_port = free_port();
+  ChildProcess proxy({"/usr/bin/python3", (dir / "proxy.py").string(), std::to_string(proxy_port),
+                      cert, key, (dir / "proxy.jsonl").string()},
+                     (dir / "proxy.log").string());
+  REQUIRE(wait_port(proxy_port, 10'000));
+  const std::string p = "http://127.0.0.1:" + std::to_string(proxy_port);
+  std::string yaml = R"(
+global:
+  http_config:
+    proxy_url: PROXY
+route:
+  receiver: v2-partial
+  group_by: [alertname]
+  group_wait: 0s
+  routes:
+    - {receiver: v2-none, matchers: [alertname="V2None"]}
+    - {receiver: v2-own, matchers: [alertname="V2Own"]}
+    - {receiver: v1-partial, matchers: [alertname="V1Partial"]}
+    - {receiver: v1-none, matchers: [alertname="V1None"]}
+    - {receiver: hook-partial, matchers: [alertname="HookPartial"]}
+receivers:
+  - name: v2-partial
+    msteamsv2_configs:
+      - webhook_url: http://teams.test:8080/v2-partial
+        http_config: {follow_redirects: false}
+  - name: v2-none
+    msteamsv2_configs:
+      - webhook_url: http://teams.test:8080/v2-none
+  - name: v2-own
+    msteamsv2_configs:
+      - webhook_url: http://teams.test:8080/v2-own
+        http_config: {proxy_url: 'http://127.0.0.1:1'}
+  - name: v1-partial
+    msteams_configs:
+      - webhook_url: http://teams.test:8080/v1-partial
+        http_config: {follow_redirects: false}
+  - name: v1-none
+    msteams_configs:
+      - webhook_url: http://teams.test:8080/v1-none
+  - name: hook-partial
+    webhook_configs:
+      - url: http://hooks.test:8080/hook-partial
+        http_config: {follow_redirects: false}
+)";
+  for (size_t i; (i = yaml.find("PROXY")) != std::string::npos;) yaml.replace(i, 5, p);
+  auto cfg = parse_alertmanager_config(yaml, "am.yml", dir.string());
+  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
+  CHECK(cfg->receivers.size() == 6);
+  NotifierOptions o;
+  o.backoff_initial_ms = 20;
+  o.backoff_max_ms = 100;
+  o.give_up_after_ms = 1500;
+  auto n = Notifier::create(std::move(*cfg), std::move(o));
+  REQUIRE(n);
+  const Millis now = SystemClock().now();
+  (*n)->send(std::vector<rules::Alert>{proxy_alert("V2Partial", now), proxy_alert("V2None", now),
+                                       proxy_alert("V2Own", now), proxy_alert("V1Partial", now),
+                                       proxy_alert("V1None", now), proxy_alert("HookPartial", now)},
+             now);
+  for (int i = 0; i < 500 && proxy_log(dir / "proxy.jsonl").size() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // the others give up
+  (*n)->stop();
+  std::set<std::string> proxied;
+  for (const auto& e : proxy_log(dir / "proxy.jsonl")) {
+    proxied.insert(e["target"].get<std::string>());
+    if (e["target"] == "http://teams.test:8080/v2-partial") {
+      CHECK(json::parse(e["body"].get<std::string>())["type"] == "message");  // an Adaptive Card
+    }
+  }
+  CHECK(proxied == std::set<std::string>{"http://teams.test:8080/v2-partial",
+                                         "http://teams.test:8080/v2-none",
+                                         "http://teams.test:8080/v1-none"});
+  std::map<std::string, std::string> errors;
+  for (const auto& m : (*n)->metrics()) errors[m.receiver] = m.last_error;
+  // Without the global proxy, the partial ones dial teams.test / hooks.test themselves; v2-own
+  // uses its own (closed) proxy.
+  CHECK(errors["v1-partial"].find("resolve") != std::string::npos);
+  CHECK(errors["hook-partial"].find("resolve") != std::string::npos);
+  CHECK(errors["v2-own"].find("connect") != std::string::npos);
+  CHECK(errors["v2-own"].find("resolve") == std::string::npos);
+  fs::remove_all(dir);
+}
