@@ -111,7 +111,7 @@ receivers:
                                      "am.yml", "");
   REQUIRE_FALSE(c);
   CHECK(c.error().message.find("not implemented by ruleeval") != std::string::npos);
-  CHECK(c.error().where.line == 12);
+  CHECK(c.error().where.line == 11);
 }
 
 TEST_CASE("alertmanager.yml errors carry Alertmanager's wording and file:line:col") {
