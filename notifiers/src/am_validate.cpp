@@ -824,6 +824,12 @@ class Validator {
         for (auto k : {"region", "access_key", "secret_key", "profile", "role_arn"}) {
           str(s[k], p + ".sigv4." + k);
         }
+        // SigV4Config.Validate (prometheus/common sigv4).
+        if (str(s["access_key"], p).empty() != str(s["secret_key"], p).empty()) {
+          fail(s, p + ".sigv4",
+               "must provide a AWS SigV4 Access key and Secret Key if credentials are specified "
+               "in the SigV4 config");
+        }
       }
       bool a = str(c["target_arn"], p).empty();
       bool b = str(c["topic_arn"], p).empty();
