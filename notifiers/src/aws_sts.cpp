@@ -20,6 +20,7 @@ namespace ruleeval::notifiers::detail {
 namespace {
 
 std::string env(const char* name) {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): nothing in ruleeval calls setenv while it runs
   const char* v = std::getenv(name);
   return v ? v : "";
 }
@@ -265,7 +266,7 @@ std::optional<std::chrono::system_clock::time_point> parse_time(const std::strin
 
 size_t keep_body(char* ptr, size_t size, size_t n, void* user) {
   auto* s = static_cast<std::string*>(user);
-  if (s->size() < 64 * 1024) s->append(ptr, size * n);
+  if (s->size() < size_t{64} * 1024) s->append(ptr, size * n);
   return size * n;
 }
 

@@ -41,6 +41,7 @@ bool valid_utf8(std::string_view s) {
 }
 
 std::string env(const char* name) {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): nothing in ruleeval calls setenv while it runs
   const char* v = std::getenv(name);
   return v ? v : "";
 }
@@ -99,7 +100,7 @@ std::string region_of(const SnsConfig& c) {
 
 size_t keep_body(char* ptr, size_t size, size_t n, void* user) {
   auto* s = static_cast<std::string*>(user);
-  if (s->size() < 64 * 1024) s->append(ptr, size * n);
+  if (s->size() < size_t{64} * 1024) s->append(ptr, size * n);
   return size * n;
 }
 
@@ -110,7 +111,7 @@ Result<std::string> sns_payload(const SnsConfig& c, const NotificationData& d, c
   std::multimap<std::string, std::string> form{{"Action", "Publish"}, {"Version", "2010-03-31"}};
   // Max message size of a Publish request is 256 KiB, for SMS 1600 (bytes, as Alertmanager
   // counts them).
-  size_t limit = 256 * 1024;
+  size_t limit = size_t{256} * 1024;
   if (!c.topic_arn.empty()) {
     auto topic = t(c.topic_arn);
     if (!topic) return std::unexpected(topic.error());
