@@ -197,11 +197,12 @@ TEST_CASE(
   REQUIRE(wait_port(port, 10'000));
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
   // The Go SDK's service-specific endpoint setting; a path on it is kept.
-  EnvGuard env{{"AWS_ENDPOINT_URL_STS", base + "/sts-local"}};
+  EnvGuard env{{"AWS_ENDPOINT_URL_STS", base + "/sts-local"},
+               {"AWS_ENDPOINT_URL_SNS", base + "/sns-from-env"}};
   std::string yaml =
       "route:\n  receiver: good\n  group_by: [alertname]\n  group_wait: 0s\n"
       "  routes:\n";
-  for (const char* r : {"deny", "garbled", "busy"}) {
+  for (const char* r : {"deny", "garbled", "busy", "noapi"}) {
     yaml += std::string("    - receiver: ") + r + "\n      matchers: [alertname=\"" + r + "\"]\n";
   }
   yaml += "receivers:\n";
@@ -214,6 +215,11 @@ TEST_CASE(
             "          role_arn: arn:aws:iam::123456789012:role/" +
             r + "\n";
   }
+  // Without api_url: the SNS endpoint of AWS_ENDPOINT_URL_SNS.
+  yaml +=
+      "  - name: noapi\n    sns_configs:\n      - topic_arn: arn:aws:sns:eu-central-1:1:x\n"
+      "        sigv4: {region: eu-central-1, access_key: AKIDBASE, secret_key: base/Secret+Key,"
+      " role_arn: 'arn:aws:iam::123456789012:role/noapi'}\n";
   auto cfg = parse_alertmanager_config(yaml, "alertmanager.yml", dir.string());
   REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
   NotifierOptions o;
@@ -312,6 +318,13 @@ TEST_CASE(
     CHECK(p["path"] != "/sns-deny/");
     CHECK(p["path"] != "/sns-garbled/");
   }
+  fire("noapi");
+  bool from_env = false;
+  for (int i = 0; i < 500 && !from_env; ++i) {
+    for (const auto& p : records(log, "sns")) from_env |= p["path"] == "/sns-from-env/";
+    if (!from_env) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(from_env);
   (*n)->stop();
   fs::remove_all(dir);
 }
