@@ -6,7 +6,7 @@
 #   3. the Debian package, built from (1), installed, started from its unit's command line, purged;
 #   4. one clang-16 build with ASan+UBSan+libFuzzer instrumentation: the unit tests under
 #      ASan+UBSan, then a short smoke run of every libFuzzer target;
-#   5. the engine and notifier unit tests under TSan;
+#   5. the engine, notifier and HTTP client unit tests and one `ruleeval run` test under TSan;
 #   The clang-16 build (4) runs at low priority in the background during the tests of (2), which
 #   mostly wait for servers and timers, so it uses the CPU they leave idle;
 #   and, at the lowest priority in the background from the start, clang-tidy and cppcheck, both required to report zero findings (cppcheck on the whole tree;
@@ -122,16 +122,20 @@ if [ "${RULEEVAL_SKIP_FUZZ:-0}" != 1 ]; then
 fi
 
 if [ "${RULEEVAL_SKIP_TSAN:-0}" != 1 ]; then
-  stage "engine, notifier and HTTP client unit tests under TSan"
+  stage "engine, notifier and HTTP client unit tests and one ruleeval-run test under TSan"
   # The layers with threads (rule manager, remote-write queue, notifier workers, per-thread HTTP
   # clients). A report
   # makes the binary exit 66, so the test fails.
   cmake -S . -B build-tsan -G Ninja -DRULEEVAL_WERROR=ON -DRULEEVAL_TSAN=ON \
     -DRULEEVAL_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="-O1" \
     -DCMAKE_CXX_FLAGS_DEBUG="-g1" >/dev/null
-  cmake --build build-tsan -j "$jobs" --target engine_tests notifiers_tests http_tests
+  # Plus one `ruleeval run` end to end under TSan: the embedded backend, the HTTP API, silences and
+  # the file receiver, with the rule manager's workers, the notifier and the API threads all live;
+  # a report stops the process (exit 66), which the test checks after SIGTERM.
+  cmake --build build-tsan -j "$jobs" --target engine_tests notifiers_tests http_tests ruleeval
   (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-     ctest --output-on-failure -j "$jobs" -L unit -R '^(engine|notifiers|http):')
+     ctest --output-on-failure -j "$jobs" \
+       -R '^((engine|notifiers|http):|run: alert lifecycle on the embedded backend$)')
 fi
 
 if [ -n "$lint_pid" ]; then
