@@ -569,6 +569,7 @@ Result<std::string> render(const Template& t, const Value& data, const FuncMap& 
     if (!escaped) return std::unexpected(escaped.error());
     RenderOptions o = opts;
     o.html_contextual = false;
+    o.html_escape = false;  // the escaper commands in the pipelines do it
     return run(*escaped, escaped->root, t.name, data, funcs, o, escaped->prelude.get());
   }
   return run(t, t.root, t.name, data, funcs, opts, t.prelude.get());
@@ -586,6 +587,7 @@ Result<std::string> render_named(const Template& t, std::string_view name, const
     if (!escaped) return std::unexpected(escaped.error());
     RenderOptions o = opts;
     o.html_contextual = false;
+    o.html_escape = false;  // the escaper commands in the pipelines do it
     return run(*escaped, escaped->defines.at(std::string(name)), name, data, funcs, o);
   }
   return run(t, it->second, name, data, funcs, opts);
