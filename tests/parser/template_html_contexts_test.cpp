@@ -176,3 +176,15 @@ TEST_CASE("html/template refuses what Go refuses, with Go's messages") {
   CHECK(html("<p {{ template \"nope\" }}>", "x").starts_with(
       "ERR: html/template::1:3: no such template \"nope\""));
 }
+
+TEST_CASE("html/template escaping of deeply nested loops is bounded, not a hang") {
+  std::string t;
+  for (int i = 0; i < 40; ++i) t += "{{ range . }}<a href=\"x\">";
+  for (int i = 0; i < 40; ++i) t += "{{ end }}";
+  const std::string r = html(t, "x");
+  CHECK(r.find("template too complex to escape") != std::string::npos);
+  std::string ok;
+  for (int i = 0; i < 5; ++i) ok += "{{ range . }}<b>{{ . }}</b>";
+  for (int i = 0; i < 5; ++i) ok += "{{ end }}";
+  CHECK(html(ok, "x").find("too complex") == std::string::npos);  // escaped, then run
+}

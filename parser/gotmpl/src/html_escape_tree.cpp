@@ -55,6 +55,7 @@ class Escaper {
     e.range_ = range_;
     e.output_ = output_;
     e.alive_ = alive_;
+    e.work_ = work_;
     return e;
   }
   NodeList* lookup(const std::string& name) {
@@ -95,6 +96,10 @@ class Escaper {
   std::map<Node*, std::string> template_edits_;
   std::map<Node*, std::string> text_edits_;
   std::shared_ptr<RangeContext> range_;
+  // Nodes visited by this escaper and its forks. Nested {{range}}s are escaped twice each (as
+  // in Go), so depth d costs 2^d: past kMaxWork the template is refused rather than hanging.
+  std::shared_ptr<size_t> work_ = std::make_shared<size_t>(0);
+  static constexpr size_t kMaxWork = 2'000'000;
 };
 
 Context join(Context a, Context b, uint32_t pos, const char* node_name) {
@@ -147,6 +152,10 @@ Context join_range(Context c0, const RangeContext& rc) {
 }
 
 Context Escaper::escape(Context c, Node& n) {
+  if (++*work_ > kMaxWork) {
+    return node_error(Error::kOutputContext, n.pos,
+                      "template too complex to escape (nested loops or template calls)");
+  }
   switch (n.kind) {
     case Node::Kind::kAction:
       return escape_action(c, n);
