@@ -6,7 +6,9 @@
 #include <mutex>
 
 #include "payloads.hpp"
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/parser/template_exec.hpp"
+#include "ruleeval/parser/template_funcs.hpp"
+#include "ruleeval/parser/template_parse.hpp"
 
 namespace ruleeval::notifiers::detail {
 

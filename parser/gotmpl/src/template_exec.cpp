@@ -6,7 +6,7 @@
 #include <optional>
 #include <ranges>
 
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/parser/template_exec.hpp"
 #include "template_html.hpp"
 #include "template_internal.hpp"
 

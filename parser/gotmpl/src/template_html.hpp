@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/parser/template_exec.hpp"
 
 namespace ruleeval::tmpl::detail {
 
