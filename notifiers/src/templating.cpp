@@ -338,9 +338,13 @@ Result<void> check_template_defs(std::string_view defs) {
 Expander default_expander(std::string defs, bool html, bool contextual) {
   auto cache = std::make_shared<TemplateCache>(std::move(defs));
   auto funcs = std::make_shared<const tmpl::FuncMap>(tmpl::alertmanager_functions());
-  return [cache, funcs, html, contextual](std::string_view text,
-                              const NotificationData& d) -> Result<std::string> {
-    if (text.find("{{") == std::string_view::npos) return std::string(text);
+  // Alertmanager's TmplHTML (email html, pushover html, telegram's HTML parse mode) is
+  // ExecuteHTMLString: html/template's contextual escaping of the whole field, which also
+  // rewrites text without actions (comments dropped, a stray '<' as &lt;).
+  contextual = contextual || html;
+  return [cache, funcs, contextual](std::string_view text,
+                                    const NotificationData& d) -> Result<std::string> {
+    if (!contextual && text.find("{{") == std::string_view::npos) return std::string(text);
     auto t = cache->get(text);
     if (!t) return std::unexpected(t.error());
     Value value = to_value(d);
@@ -348,7 +352,6 @@ Expander default_expander(std::string defs, bool html, bool contextual) {
     // Alertmanager parses every template with Option("missingkey=zero"): a missing label or
     // annotation renders as "" (not "<no value>").
     ro.missing_key = tmpl::MissingKey::kZero;
-    ro.html_escape = html;
     ro.html_contextual = contextual;
     return tmpl::render(**t, value, *funcs, ro);
   };

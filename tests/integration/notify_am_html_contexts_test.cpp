@@ -218,3 +218,66 @@ TEST_CASE("email html in JS, CSS, URL and attribute contexts: byte-identical to 
   (*n)->stop();
   fs::remove_all(dir);
 }
+
+// Telegram's HTML parse mode is Alertmanager's TmplHTML too: the whole message is escaped by
+// html/template (URL attributes filtered and normalized, comments dropped, a stray '<' as &lt;).
+TEST_CASE("telegram parse_mode HTML: the message escaped by context, as Alertmanager sends it") {
+  HttpSink am_sink, re_sink;
+  auto dir = fs::temp_directory_path() / ("ruleeval_am_html_tg_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "am");
+  fs::create_directories(dir / "re");
+  auto tg_yaml = [](const std::string& sink) {
+    const std::string msg =
+        R"T(<b>{{ .Status }}</b> <a href="{{ .CommonLabels.link }}">{{ .CommonLabels.v }}</a> <a href="https://x.example/?q={{ .CommonLabels.v }}">q</a> 1 < 2 <!-- c -->)T";
+    return "route:\n  receiver: tg\n  group_by: [alertname]\n  group_wait: 1s\nreceivers:\n"
+           "  - name: tg\n    telegram_configs:\n      - bot_token: 123456:ABC-html\n"
+           "        api_url: " + sink + "\n        chat_id: 7\n        parse_mode: HTML\n"
+           "        message: " + json(msg).dump() + "\n";
+  };
+  std::ofstream(dir / "am" / "alertmanager.yml") << tg_yaml(am_sink.url("/tg"));
+  std::ofstream(dir / "re" / "alertmanager.yml") << tg_yaml(re_sink.url("/tg"));
+  int port = free_port();
+  ChildProcess am({"/usr/bin/prometheus-alertmanager",
+                   "--config.file=" + (dir / "am" / "alertmanager.yml").string(),
+                   "--storage.path=" + (dir / "am" / "data").string(),
+                   "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                   "--web.external-url=http://alertmanager.test:9093", "--cluster.listen-address="},
+                  (dir / "am.log").string());
+  REQUIRE(wait_port(port, 15'000));
+  auto cfg = load_alertmanager_config((dir / "re" / "alertmanager.yml").string());
+  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
+  NotifierOptions o;
+  o.state_dir = (dir / "re" / "state").string();
+  o.external_url = "http://alertmanager.test:9093";
+  auto n = Notifier::create(std::move(*cfg), std::move(o));
+  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  Millis now = SystemClock().now();
+  rules::Alert a;
+  a.labels = Labels{{"alertname", "TgHtml"},
+                    {"v", "a\"b<c>&d \u00e9"},
+                    {"link", "javascript:alert(1)"}};
+  a.starts_at = now - 30'000 - now % 1000;
+  a.ends_at = now + 600'000;
+  json labels = json::object();
+  for (const auto& l : a.labels) labels[l.name] = l.value;
+  json body = json::array();
+  body.push_back({{"labels", labels},
+                  {"startsAt", rfc3339(a.starts_at)},
+                  {"endsAt", rfc3339(a.ends_at)}});
+  httplib::Client client("127.0.0.1", port);
+  auto res = client.Post("/api/v2/alerts", body.dump(), "application/json");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  std::vector<rules::Alert> alerts{a};
+  (*n)->send(alerts, SystemClock().now());
+  REQUIRE(am_sink.wait_accepted(1, 20'000));
+  REQUIRE(re_sink.wait_accepted(1, 20'000));
+  const Request ar = am_sink.accepted()[0], rr = re_sink.accepted()[0];
+  CHECK(rr.path == ar.path);
+  const json aj = json::parse(ar.body), rj = json::parse(rr.body);
+  CHECK(aj["text"].get<std::string>().find("#ZgotmplZ") != std::string::npos);
+  CHECK_MESSAGE(rj == aj, "Alertmanager: " << aj.dump() << "\nruleeval:     " << rj.dump());
+  (*n)->stop();
+  fs::remove_all(dir);
+}
