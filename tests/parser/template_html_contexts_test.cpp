@@ -173,8 +173,19 @@ TEST_CASE("html/template refuses what Go refuses, with Go's messages") {
         "urlPartPreQuery jsCtxRegexp attrURL elementNone <nil>}");
   CHECK(html("1 < 2 {{ . }} a<b <!-- cmt {{ . }} --> end", "x") ==
         "ERR: html/template: \"<\" in attribute name: \" <!-- cmt \"");
-  CHECK(html("<p {{ template \"nope\" }}>", "x").starts_with(
-      "ERR: html/template::1:3: no such template \"nope\""));
+  CHECK(html("<p>{{ template \"nope\" . }}</p>", "x") ==
+        "ERR: html/template::1:15: no such template \"nope\"");
+  CHECK(render_with("{{ range .Alerts }}<a href=\"{{ if .Status }}{{ break }}{{ end }}x\">{{ end }}",
+                    data()) ==
+        "ERR: html/template::1:47: at range loop break: {{range}} branches end in different "
+        "contexts: {stateText delimNone urlPartNone jsCtxRegexp attrNone elementNone <nil>}, "
+        "{stateURL delimDoubleQuote urlPartNone jsCtxRegexp attrURL elementNone <nil>}");
+  CHECK(render_with("{{ range .Alerts }}<a href=\"{{ end }}\">", data()) ==
+        "ERR: html/template::1:9: on range loop re-entry: {{range}} branches end in different "
+        "contexts: {stateURL delimDoubleQuote urlPartNone jsCtxRegexp attrURL elementNone <nil>}, "
+        "{stateTag delimNone urlPartNone jsCtxRegexp attrNone elementNone <nil>}");
+  CHECK(html("<p title=x{{ . }} class=a\"b>x</p>", "x") ==
+        "ERR: html/template: \"\\\"\" in unquoted attr: \"a\\\"b\"");
 }
 
 TEST_CASE("html/template escaping of deeply nested loops is bounded, not a hang") {

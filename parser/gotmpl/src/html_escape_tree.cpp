@@ -6,6 +6,8 @@
 // and applied only when the whole template escapes without error, as Go's commit does.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -37,6 +39,27 @@ Context node_error(Error::Code code, uint32_t pos, std::string desc) {
   return c;
 }
 
+// Where Go's parser puts a {{break}}/{{continue}} node (its keyword) or a {{template}} node (the
+// name after the keyword): ruleeval's nodes start at the action's "{{".
+uint32_t go_token_pos(const std::string& src, uint32_t pos, bool skip_keyword) {
+  size_t i = pos;
+  auto space = [&] {
+    while (i < src.size() &&
+           (src[i] == ' ' || src[i] == '\t' || src[i] == '\n' || src[i] == '\r')) {
+      ++i;
+    }
+  };
+  if (src.compare(i, 2, "{{") != 0) return pos;
+  i += 2;
+  if (i < src.size() && src[i] == '-') ++i;
+  space();
+  if (skip_keyword) {
+    while (i < src.size() && std::isalpha(static_cast<unsigned char>(src[i]))) ++i;
+    space();
+  }
+  return static_cast<uint32_t>(std::min(i, src.size()));
+}
+
 // Go's ActionNode.String(): "{{" + pipeline + "}}".
 std::string action_string(const Node& n) { return "{{" + to_string(n.pipe) + "}}"; }
 
@@ -44,6 +67,7 @@ class Escaper {
  public:
   Escaper(Template& t, std::string entry, NodeList* entry_list)
       : t_(t), entry_(std::move(entry)), entry_list_(entry_list) {}
+  const std::string& source() const { return t_.source; }
 
   // escapeTree from the start context; the output context.
   std::pair<Context, std::string> escape_tree(Context c, const Node* node, const std::string& name);
@@ -131,10 +155,10 @@ Context join(Context a, Context b, uint32_t pos, const char* node_name) {
                                 node_name, a.str(), b.str()));
 }
 
-Context join_range(Context c0, const RangeContext& rc) {
+Context join_range(Context c0, const RangeContext& rc, const std::string& src) {
   for (const auto& c : rc.breaks) {
     const auto* n = static_cast<const Node*>(c.node);
-    c0 = join(c0, c, n->pos, "range");
+    c0 = join(c0, c, go_token_pos(src, n->pos, false), "range");
     if (c0.state == State::kError) {
       c0.err->description = "at range loop break: " + c0.err->description;
       return c0;
@@ -142,7 +166,7 @@ Context join_range(Context c0, const RangeContext& rc) {
   }
   for (const auto& c : rc.continues) {
     const auto* n = static_cast<const Node*>(c.node);
-    c0 = join(c0, c, n->pos, "range");
+    c0 = join(c0, c, go_token_pos(src, n->pos, false), "range");
     if (c0.state == State::kError) {
       c0.err->description = "at range loop continue: " + c0.err->description;
       return c0;
@@ -294,7 +318,7 @@ Context Escaper::escape_branch(Context c, Node& n, const char* node_name) {
   }
   Context c0 = escape_list(c, n.list);
   if (is_range) {
-    if (c0.state != State::kError) c0 = join_range(c0, *range_);
+    if (c0.state != State::kError) c0 = join_range(c0, *range_, source());
     range_ = range_->outer;
     if (c0.state == State::kError) return c0;
     // The body can run again: once more must end in the same context.
@@ -309,7 +333,7 @@ Context Escaper::escape_branch(Context c, Node& n, const char* node_name) {
       c0.err->description = "on range loop re-entry: " + c0.err->description;
       return c0;
     }
-    c0 = join_range(c0, *range_);
+    c0 = join_range(c0, *range_, source());
     range_ = range_->outer;
     if (c0.state == State::kError) return c0;
   }
@@ -350,7 +374,8 @@ std::pair<Context, std::string> Escaper::escape_tree(Context c, const Node* node
   if (auto it = output_.find(dname); it != output_.end()) return {it->second, dname};
   NodeList* list = lookup(name);
   if (list == nullptr) {
-    return {node_error(Error::kNoSuchTemplate, node != nullptr ? node->pos : 0,
+    return {node_error(Error::kNoSuchTemplate,
+                       node != nullptr ? go_token_pos(t_.source, node->pos, true) : 0,
                        fmt::format("no such template {}", go_quote(name))),
             dname};
   }
