@@ -49,7 +49,7 @@ uint32_t go_token_pos(const std::string& src, uint32_t pos, bool skip_keyword) {
       ++i;
     }
   };
-  if (src.compare(i, 2, "{{") != 0) return pos;
+  if (i + 2 > src.size() || src.compare(i, 2, "{{") != 0) return pos;
   i += 2;
   if (i < src.size() && src[i] == '-') ++i;
   space();
