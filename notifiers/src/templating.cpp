@@ -6,7 +6,9 @@
 #include <mutex>
 
 #include "payloads.hpp"
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/parser/template_exec.hpp"
+#include "ruleeval/parser/template_funcs.hpp"
+#include "ruleeval/parser/template_parse.hpp"
 
 namespace ruleeval::notifiers::detail {
 
@@ -84,6 +86,7 @@ std::shared_ptr<const TypeInfo> pair_type() {
     auto ti = std::make_shared<TypeInfo>();
     ti->name = "template.Pair";
     ti->is_struct = true;
+    ti->json_fields = {{"Name", "Name"}, {"Value", "Value"}};
     return std::shared_ptr<const TypeInfo>(ti);
   }();
   return t;
@@ -144,6 +147,11 @@ std::shared_ptr<const TypeInfo> alert_type() {
     auto ti = std::make_shared<TypeInfo>();
     ti->name = "template.Alert";
     ti->is_struct = true;
+    // Go's field order and json tags (html/template's JS escaper marshals alerts).
+    ti->json_fields = {{"Status", "status"},           {"Labels", "labels"},
+                       {"Annotations", "annotations"}, {"StartsAt", "startsAt"},
+                       {"EndsAt", "endsAt"},           {"GeneratorURL", "generatorURL"},
+                       {"Fingerprint", "fingerprint"}};
     return std::shared_ptr<const TypeInfo>(ti);
   }();
   return t;
@@ -174,6 +182,10 @@ std::shared_ptr<const TypeInfo> data_type() {
     auto ti = std::make_shared<TypeInfo>();
     ti->name = "template.Data";
     ti->is_struct = true;
+    ti->json_fields = {{"Receiver", "receiver"},         {"Status", "status"},
+                       {"Alerts", "alerts"},             {"GroupLabels", "groupLabels"},
+                       {"CommonLabels", "commonLabels"}, {"CommonAnnotations", "commonAnnotations"},
+                       {"ExternalURL", "externalURL"}};
     return std::shared_ptr<const TypeInfo>(ti);
   }();
   return t;
@@ -326,9 +338,13 @@ Result<void> check_template_defs(std::string_view defs) {
 Expander default_expander(std::string defs, bool html, bool contextual) {
   auto cache = std::make_shared<TemplateCache>(std::move(defs));
   auto funcs = std::make_shared<const tmpl::FuncMap>(tmpl::alertmanager_functions());
-  return [cache, funcs, html, contextual](std::string_view text,
-                              const NotificationData& d) -> Result<std::string> {
-    if (text.find("{{") == std::string_view::npos) return std::string(text);
+  // Alertmanager's TmplHTML (email html, pushover html, telegram's HTML parse mode) is
+  // ExecuteHTMLString: html/template's contextual escaping of the whole field, which also
+  // rewrites text without actions (comments dropped, a stray '<' as &lt;).
+  contextual = contextual || html;
+  return [cache, funcs, contextual](std::string_view text,
+                                    const NotificationData& d) -> Result<std::string> {
+    if (!contextual && text.find("{{") == std::string_view::npos) return std::string(text);
     auto t = cache->get(text);
     if (!t) return std::unexpected(t.error());
     Value value = to_value(d);
@@ -336,7 +352,6 @@ Expander default_expander(std::string defs, bool html, bool contextual) {
     // Alertmanager parses every template with Option("missingkey=zero"): a missing label or
     // annotation renders as "" (not "<no value>").
     ro.missing_key = tmpl::MissingKey::kZero;
-    ro.html_escape = html;
     ro.html_contextual = contextual;
     return tmpl::render(**t, value, *funcs, ro);
   };

@@ -7,7 +7,7 @@
 #include "fmt/format.h"
 #include "ruleeval/parser/condition.hpp"
 #include "ruleeval/parser/promql.hpp"
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/parser/template_parse.hpp"
 
 namespace ruleeval::rules {
 

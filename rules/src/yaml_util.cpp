@@ -1,6 +1,7 @@
 #include "yaml_util.hpp"
 #include "metricsql.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <unordered_map>

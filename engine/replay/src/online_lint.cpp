@@ -17,7 +17,7 @@
 #include "ruleeval/engine/scheduler.hpp"
 #include "ruleeval/parser/duration.hpp"
 #include "ruleeval/parser/promql.hpp"
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/parser/template_analyze.hpp"
 #include "ruleeval/rules/label_analysis.hpp"
 
 namespace ruleeval::engine {

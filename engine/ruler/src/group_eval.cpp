@@ -13,7 +13,9 @@
 #include "ruleeval/common/escape.hpp"
 #include "ruleeval/parser/condition.hpp"
 #include "ruleeval/parser/promql.hpp"
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/parser/template_exec.hpp"
+#include "ruleeval/parser/template_funcs.hpp"
+#include "ruleeval/parser/template_parse.hpp"
 
 namespace ruleeval::engine {
 namespace {

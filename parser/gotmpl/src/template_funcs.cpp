@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "ruleeval/parser/duration.hpp"
+#include "template_html.hpp"
 #include "template_internal.hpp"
 
 namespace ruleeval::tmpl {
@@ -564,7 +565,12 @@ FuncMap alertmanager_functions(std::function<int64_t()> now) {
   m["toLower"] = str_fn(to_lower);
   m["title"] = str_fn(title);
   m["trimSpace"] = str_fn([](const std::string& s) { return trim_space(s); });
-  m["safeHtml"] = str_fn([](const std::string& s) { return s; });
+  // html/template.HTML: html/template's escapers leave it as it is in element text.
+  m["safeHtml"] = fn(1, 1, [](Args a) -> Result<Value> {
+    auto s = arg_string(a[0]);
+    if (!s) return std::unexpected(s.error());
+    return detail::html_value(std::move(*s));
+  });
   m["match"] = fn(2, 2, match);
   m["reReplaceAll"] = fn(3, 3, re_replace_all);
   m["join"] = fn(2, 2, [](Args a) -> Result<Value> {

@@ -12,7 +12,8 @@
 #include <set>
 #include <unordered_set>
 
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/parser/template_exec.hpp"
+#include "ruleeval/parser/template_parse.hpp"
 #include "template_grammar.hpp"
 
 namespace ruleeval::tmpl {
