@@ -189,6 +189,10 @@ Result<void> RecordLog::open_locked(uint64_t first_seq) {
 }
 
 Result<void> RecordLog::open(uint64_t next_seq) {
+  // Never reopen an existing segment: one whose records are all unreadable (a crash during its
+  // first write) gives no sequence number to its owner, and appending after its torn bytes would
+  // hide the new records from the next replay.
+  for (const auto& [first, path] : segments()) next_seq = std::max(next_seq, first + 1);
   std::lock_guard lock(mu_);
   last_seq_ = std::max<uint64_t>(last_seq_.load(), next_seq > 0 ? next_seq - 1 : 0);
   return open_locked(last_seq_.load() + 1);

@@ -61,8 +61,8 @@ class RecordLog {
   Scan read_all(const std::function<Result<void>(std::string_view payload)>& fn) const;
 
   // Starts a new segment whose first sequence number is `next_seq` (after read_all(): one more
-  // than the highest the owner found, at least Scan::min_next_seq). A failure is not fatal:
-  // append() tries again.
+  // than the highest the owner found), or above every existing segment's first if that is more:
+  // an existing segment is never appended to. A failure is not fatal: append() tries again.
   Result<void> open(uint64_t next_seq);
 
   enum class Sync {
