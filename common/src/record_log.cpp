@@ -79,6 +79,7 @@ std::vector<std::pair<uint64_t, std::string>> RecordLog::segments() const {
   std::vector<std::pair<uint64_t, std::string>> out;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+    if (!e.is_regular_file(ec)) continue;  // not a segment, whatever its name
     const std::string name = e.path().filename().string();
     if (name.size() != prefix_.size() + 16 + 4 || !name.starts_with(prefix_) ||
         !name.ends_with(".log")) {
