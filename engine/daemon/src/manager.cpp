@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -323,6 +325,7 @@ void RuleManager::stop() {
 void RuleManager::scheduler_loop() {
   WorkQueue q;
   Millis last_save = 0;
+  Millis last_trim = now();
   std::vector<std::thread> workers;
   for (size_t i = 0; i < opts_.workers; ++i) {
     workers.emplace_back([&] {
@@ -382,6 +385,13 @@ void RuleManager::scheduler_loop() {
       state_dirty_ = false;
       last_save = t;
       (void)save_state();
+    }
+    // Evaluations free their response buffers, label sets and JSON documents; glibc keeps the
+    // freed pages of every arena resident until it is asked to give them back. Once per
+    // kTrimGap (a few milliseconds of CPU) keeps RSS at what the rules and alerts hold.
+    if (t - last_trim >= kTrimGap) {
+      last_trim = t;
+      ::malloc_trim(0);
     }
     std::unique_lock lock(q.mu);
     q.cv.wait_for(lock, std::chrono::milliseconds(std::clamp<Millis>(wake - t, 1, 1000)),
