@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string url = argv[1];
-  engine::Millis at = std::chrono::duration_cast<std::chrono::milliseconds>(
+  Millis at = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
   int rounds = 1;

@@ -208,7 +208,7 @@ int replay(const ReplayFlags& f) {
     opts.rule_filter = [&](const rules::Rule& r) { return std::regex_search(r.name, *rule_re); };
   }
   if (routes) {
-    opts.flap_windows = [&](const Labels& l) -> std::pair<engine::Millis, engine::Millis> {
+    opts.flap_windows = [&](const Labels& l) -> std::pair<Millis, Millis> {
       std::lock_guard lock(routes_mu);
       auto m = routes->match(l);
       if (m.empty()) return {5 * 60'000, 4 * 3600'000};
@@ -216,7 +216,7 @@ int replay(const ReplayFlags& f) {
     };
   }
   size_t errors = 0;
-  opts.after = [&](const engine::GroupRuntime& g, engine::Millis ts) {
+  opts.after = [&](const engine::GroupRuntime& g, Millis ts) {
     for (const auto& rt : g.rules()) {
       if (rt.last_error) {
         ++errors;

@@ -88,7 +88,7 @@ int64_t now_ms() {
 class ConsoleSink final : public rules::AlertSink {
  public:
   explicit ConsoleSink(Logger& log) : log_(log) {}
-  void send(std::span<const rules::Alert> alerts, rules::Millis now) override {
+  void send(std::span<const rules::Alert> alerts, Millis now) override {
     if (!log_.enabled(LogLevel::kInfo)) return;
     for (const auto& a : alerts) {
       bool resolved = a.resolved_at(now);

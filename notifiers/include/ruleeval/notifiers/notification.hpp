@@ -13,8 +13,6 @@
 
 namespace ruleeval::notifiers {
 
-using rules::Millis;
-
 struct AlertData {
   std::string status;  // "firing" | "resolved"
   Labels labels;
