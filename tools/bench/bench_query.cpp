@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
                           .count();
   int rounds = 1;
   for (int i = 3; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--time") == 0) at = std::atoll(argv[i + 1]) * 1000;
+    if (std::strcmp(argv[i], "--time") == 0) at = seconds_to_ms(std::atoll(argv[i + 1]));
     if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::atoi(argv[i + 1]);
   }
   auto loaded = rules::load_rules_file(argv[2]);

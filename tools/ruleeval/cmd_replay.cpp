@@ -237,9 +237,9 @@ int replay(const ReplayFlags& f) {
         out += fmt::format(
             "{{\"t\":{:.3f},\"group\":\"{}\",\"alert\":\"{}\",\"labels\":{{{}}},\"state\":\"{}\","
             "\"activeAt\":{:.3f}}}\n",
-            static_cast<double>(ts) / 1000.0, json_escape(g.group().name),
+            ms_to_seconds(ts), json_escape(g.group().name),
             json_escape(rt.rule->name), labels, engine::to_string(a.state),
-            static_cast<double>(a.active_at) / 1000.0);
+            ms_to_seconds(a.active_at));
       }
       std::cout << out;
     }

@@ -73,7 +73,7 @@ std::expected<Millis, std::string> parse_prom_time(std::string_view s) {
     double d = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
     if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(d)) return bad();
-    return static_cast<Millis>(std::llround(d * 1000.0));
+    return seconds_to_ms_rounded(d);
   }
   bool neg = s.front() == '-';
   std::string_view t = neg ? s.substr(1) : s;
@@ -95,7 +95,7 @@ std::expected<Millis, std::string> parse_prom_time(std::string_view s) {
   }
   for (; digits < 3; ++digits) ms *= 10;
   if (secs > std::numeric_limits<int64_t>::max() / 1000 - 1) return bad();
-  Millis out = secs * 1000 + ms;
+  Millis out = seconds_to_ms(secs) + ms;
   return neg ? -out : out;
 }
 
@@ -133,7 +133,7 @@ std::expected<Millis, std::string> time_of(const Value& v) {
   if (!v.IsNumber()) return std::unexpected("timestamp is not a number");
   double d = v.GetDouble();
   if (!std::isfinite(d) || std::fabs(d) > 9e15) return std::unexpected("timestamp out of range");
-  return static_cast<Millis>(std::llround(d * 1000.0));
+  return seconds_to_ms_rounded(d);
 }
 
 std::expected<Labels, std::string> metric_of(const Value& obj) {

@@ -371,7 +371,7 @@ std::expected<std::vector<rules::Diagnostic>, std::string> online_lint(
       s.group = &g;
       s.file = f->path;
       s.interval = g.interval.ms > 0 ? g.interval.ms : opts.default_interval;
-      s.offset = group_offset(group_hash(f->path, g.name), s.interval * 1'000'000);
+      s.offset = group_offset(group_hash(f->path, g.name), ms_to_ns(s.interval));
       s.env.interval = s.interval;
       s.env.query_offset = g.query_offset.ms;
       s.env.write_alert_series = false;

@@ -33,9 +33,9 @@ void labels_obj(Writer& w, const LabelSet& l) {
 // Seconds as a JSON number (Prometheus encodes durations and intervals as float seconds).
 void seconds(Writer& w, Millis ms) {
   if (ms % 1000 == 0) {
-    w.Int64(ms / 1000);
+    w.Int64(trunc_seconds(ms));
   } else {
-    w.Double(static_cast<double>(ms) / 1000.0);
+    w.Double(ms_to_seconds(ms));
   }
 }
 

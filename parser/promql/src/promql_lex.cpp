@@ -250,7 +250,7 @@ std::expected<double, std::string> number_value(std::string_view text) {
   if (!hex && !lt.empty() && lt.find_first_of("smhdwy") != std::string::npos) {
     auto d = parse_duration(t);
     if (!d) return std::unexpected(d.error());
-    return static_cast<double>(*d) / 1000.0;
+    return ms_to_seconds(*d);
   }
   if (t.empty()) return std::unexpected(std::string("invalid syntax"));
   errno = 0;
