@@ -114,9 +114,7 @@ bool write_file(const std::string& path, const std::string& body) {
 }
 
 int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return to_millis(std::chrono::system_clock::now());
 }
 
 // "now", "-1h" (before now), RFC3339 or Unix seconds.

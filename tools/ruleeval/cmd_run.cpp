@@ -79,9 +79,7 @@ struct RunFlags {
 };
 
 int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return to_millis(std::chrono::system_clock::now());
 }
 
 // Prints alerts when no route/receivers are configured, so nothing is ever silently dropped.

@@ -44,9 +44,7 @@ RuleManager::RuleManager(ManagerOptions opts, std::shared_ptr<rules::AlertSink> 
     : opts_(std::move(opts)), sink_(std::move(sink)) {
   if (!opts_.now) {
     opts_.now = [] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-          .count();
+      return to_millis(std::chrono::system_clock::now());
     };
   }
   if (opts_.workers == 0) opts_.workers = 1;
