@@ -93,7 +93,7 @@ class Decoder {
     if (s.empty()) return 0;
     auto d = parse_duration(s);
     if (!d) {
-      error(n, d.error());
+      error(n, d.error().message);
       return 0;
     }
     return *d;

@@ -525,7 +525,7 @@ FuncMap prometheus_functions_live(const std::shared_ptr<const PrometheusContext>
     auto s = arg_string(a[0]);
     if (!s) return std::unexpected(s.error());
     auto d = parse_duration(*s);
-    if (!d) return make_error(d.error());
+    if (!d) return std::unexpected(d.error());
     return Value(ms_to_seconds(*d));
   });
   m["urlQueryEscape"] = str_fn([](const std::string& s) { return url_query_escape(s); });

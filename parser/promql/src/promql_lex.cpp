@@ -249,7 +249,7 @@ std::expected<double, std::string> number_value(std::string_view text) {
   bool hex = lt.size() > 1 && lt[0] == '0' && lt[1] == 'x';
   if (!hex && !lt.empty() && lt.find_first_of("smhdwy") != std::string::npos) {
     auto d = parse_duration(t);
-    if (!d) return std::unexpected(d.error());
+    if (!d) return std::unexpected(d.error().message);
     return ms_to_seconds(*d);
   }
   if (t.empty()) return std::unexpected(std::string("invalid syntax"));
@@ -279,7 +279,9 @@ std::expected<int64_t, std::string> duration_value(std::string_view text) {
     for (char c : text) {
       if (c != '_') t += c;
     }
-    return parse_duration(t);
+    auto d = parse_duration(t);
+    if (!d) return std::unexpected(d.error().message);
+    return *d;
   }
   auto v = number_value(text);
   if (!v) return std::unexpected(v.error());
