@@ -122,7 +122,7 @@ int run(const RunFlags& f) {
              parse_log_level(f.log_level));
   auto shard = engine::parse_shard(f.shard);
   if (!shard) {
-    std::cerr << "--shard: " << shard.error() << "\n";
+    std::cerr << "--shard: " << shard.error().message << "\n";
     return 2;
   }
   std::string host;

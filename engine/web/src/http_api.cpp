@@ -109,11 +109,11 @@ std::string format_go_float_e(double v) {
   return std::string(buf, p);
 }
 
-std::expected<std::optional<RuleView::Type>, std::string> parse_rule_type(std::string_view s) {
+Result<std::optional<RuleView::Type>> parse_rule_type(std::string_view s) {
   if (s.empty()) return std::optional<RuleView::Type>{};
   if (s == "alert") return std::optional<RuleView::Type>{RuleView::Type::kAlerting};
   if (s == "record") return std::optional<RuleView::Type>{RuleView::Type::kRecording};
-  return std::unexpected(
+  return make_error(
       fmt::format("invalid query parameter type='{}', allowed values are 'alert' and 'record'", s));
 }
 
