@@ -133,7 +133,7 @@ class Obj {
     auto s = str(key);
     if (!s) return std::unexpected(s.error());
     auto d = parse_prom_value(*s);
-    if (!d) return make_error(fmt::format("{}.{}: {}", path_, key, d.error()));
+    if (!d) return make_error(fmt::format("{}.{}: {}", path_, key, d.error().message));
     return *d;
   }
   Result<Labels> labels(const char* key) const {
