@@ -81,16 +81,14 @@ struct RunFlags {
 };
 
 int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return to_millis(std::chrono::system_clock::now());
 }
 
 // Prints alerts when no route/receivers are configured, so nothing is ever silently dropped.
 class ConsoleSink final : public rules::AlertSink {
  public:
   explicit ConsoleSink(Logger& log) : log_(log) {}
-  void send(std::span<const rules::Alert> alerts, rules::Millis now) override {
+  void send(std::span<const rules::Alert> alerts, Millis now) override {
     if (!log_.enabled(LogLevel::kInfo)) return;
     for (const auto& a : alerts) {
       bool resolved = a.resolved_at(now);
@@ -126,7 +124,7 @@ int run(const RunFlags& f) {
              parse_log_level(f.log_level));
   auto shard = engine::parse_shard(f.shard);
   if (!shard) {
-    std::cerr << "--shard: " << shard.error() << "\n";
+    std::cerr << "--shard: " << shard.error().message << "\n";
     return 2;
   }
   std::string host;

@@ -51,11 +51,9 @@ std::string add_online_diagnostics(const OnlineLintFlags& f,
     o.backend = engine::http_client_config(ds->http);
   }
   o.backend.timeout_ms = *timeout;
-  o.now = std::chrono::duration_cast<std::chrono::milliseconds>(
-              std::chrono::system_clock::now().time_since_epoch())
-              .count();
+  o.now = to_millis(std::chrono::system_clock::now());
   auto r = engine::online_lint(files, o);
-  if (!r) return r.error();
+  if (!r) return r.error().message;
   std::move(r->begin(), r->end(), std::back_inserter(diags));
   return {};
 }

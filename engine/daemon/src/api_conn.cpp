@@ -17,13 +17,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ruleeval/common/millis.hpp"
+
 namespace ruleeval::engine::detail {
 namespace {
 
 int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return to_millis(std::chrono::steady_clock::now());
 }
 
 // Set while the acceptor runs a connection's task itself because the queue is full: the task

@@ -46,9 +46,7 @@ RuleManager::RuleManager(ManagerOptions opts, std::shared_ptr<rules::AlertSink> 
     : opts_(std::move(opts)), sink_(std::move(sink)) {
   if (!opts_.now) {
     opts_.now = [] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-          .count();
+      return to_millis(std::chrono::system_clock::now());
     };
   }
   if (opts_.workers == 0) opts_.workers = 1;
@@ -124,7 +122,7 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
       g->file = f;
       g->name = rg.name;
       g->interval = rg.interval.ms > 0 ? rg.interval.ms : cfg.evaluation_interval_ms;
-      g->offset = group_offset(group_hash(f, rg.name), g->interval * 1'000'000);
+      g->offset = group_offset(group_hash(f, rg.name), ms_to_ns(g->interval));
       g->resend_delay = cfg.resend_delay_ms;
       g->ds = find_ds(cfg.default_datasource);
       GroupEnv env;
@@ -222,10 +220,10 @@ size_t RuleManager::replay(Millis from, Millis to,
   }
   std::vector<std::pair<Millis, size_t>> events;
   for (size_t i = 0; i < groups.size(); ++i) {
-    const Nanos iv = groups[i]->interval * 1'000'000;
-    Nanos t = eval_timestamp(from * 1'000'000, iv, groups[i]->offset);
-    if (t < from * 1'000'000) t += iv;
-    for (; t <= to * 1'000'000; t += iv) events.emplace_back(t / 1'000'000, i);
+    const Nanos iv = ms_to_ns(groups[i]->interval);
+    Nanos t = eval_timestamp(ms_to_ns(from), iv, groups[i]->offset);
+    if (t < ms_to_ns(from)) t += iv;
+    for (; t <= ms_to_ns(to); t += iv) events.emplace_back(ns_to_ms(t), i);
   }
   std::stable_sort(events.begin(), events.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -342,9 +340,9 @@ void RuleManager::scheduler_loop() {
         eval_group(*g, job.second);
         Millis done = now();
         std::lock_guard lock(q.mu);
-        NextSlot ns = next_slot(job.second * 1'000'000, done * 1'000'000, g->interval * 1'000'000);
+        NextSlot ns = next_slot(ms_to_ns(job.second), ms_to_ns(done), ms_to_ns(g->interval));
         g->missed += static_cast<uint64_t>(ns.missed);
-        g->next_slot = ns.next / 1'000'000;
+        g->next_slot = ns_to_ms(ns.next);
         g->busy = false;
         q.cv.notify_all();  // the scheduler saves the state right after
       }
@@ -363,7 +361,7 @@ void RuleManager::scheduler_loop() {
       for (auto& g : groups) {
         if (g->next_slot == 0) {
           g->next_slot =
-              first_eval_timestamp(t * 1'000'000, g->interval * 1'000'000, g->offset) / 1'000'000;
+              ns_to_ms(first_eval_timestamp(ms_to_ns(t), ms_to_ns(g->interval), g->offset));
         }
         if (!g->busy && g->next_slot <= t) {
           g->busy = true;

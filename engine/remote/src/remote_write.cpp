@@ -9,6 +9,7 @@
 
 #include "backend_http.hpp"
 #include "ruleeval/common/excerpt.hpp"
+#include "ruleeval/common/millis.hpp"
 #include "ruleeval/common/url.hpp"
 
 namespace ruleeval::engine {
@@ -375,9 +376,7 @@ std::expected<std::string, std::string> snappy_uncompress(std::string_view compr
 
 namespace {
 int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return to_millis(std::chrono::steady_clock::now());
 }
 }  // namespace
 

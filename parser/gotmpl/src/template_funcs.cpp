@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 
+#include "ruleeval/common/millis.hpp"
 #include "ruleeval/parser/duration.hpp"
 #include "template_html.hpp"
 #include "template_internal.hpp"
@@ -337,8 +338,8 @@ Result<Time> float_to_time(double v) {
         fmt::format("{} cannot be represented as a nanoseconds timestamp since it overflows int64",
                     go_format_float(v)));
   }
-  const int64_t ms = static_cast<int64_t>(ns) / 1'000'000;
-  return Time{ms * 1'000'000};
+  const Millis ms = ns_to_ms(static_cast<int64_t>(ns));
+  return Time{ms_to_ns(ms)};
 }
 
 template <class F>
@@ -525,8 +526,8 @@ FuncMap prometheus_functions_live(const std::shared_ptr<const PrometheusContext>
     auto s = arg_string(a[0]);
     if (!s) return std::unexpected(s.error());
     auto d = parse_duration(*s);
-    if (!d) return make_error(d.error());
-    return Value(static_cast<double>(*d) / 1000.0);
+    if (!d) return std::unexpected(d.error());
+    return Value(ms_to_seconds(*d));
   });
   m["urlQueryEscape"] = str_fn([](const std::string& s) { return url_query_escape(s); });
   return m;

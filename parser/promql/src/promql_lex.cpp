@@ -249,8 +249,8 @@ std::expected<double, std::string> number_value(std::string_view text) {
   bool hex = lt.size() > 1 && lt[0] == '0' && lt[1] == 'x';
   if (!hex && !lt.empty() && lt.find_first_of("smhdwy") != std::string::npos) {
     auto d = parse_duration(t);
-    if (!d) return std::unexpected(d.error());
-    return static_cast<double>(*d) / 1000.0;
+    if (!d) return std::unexpected(d.error().message);
+    return ms_to_seconds(*d);
   }
   if (t.empty()) return std::unexpected(std::string("invalid syntax"));
   errno = 0;
@@ -279,7 +279,9 @@ std::expected<int64_t, std::string> duration_value(std::string_view text) {
     for (char c : text) {
       if (c != '_') t += c;
     }
-    return parse_duration(t);
+    auto d = parse_duration(t);
+    if (!d) return std::unexpected(d.error().message);
+    return *d;
   }
   auto v = number_value(text);
   if (!v) return std::unexpected(v.error());
