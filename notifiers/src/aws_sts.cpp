@@ -1,4 +1,5 @@
 // AWS STS AssumeRole (see aws_sts.hpp).
+#include "ruleeval/common/utf8.hpp"
 #include "aws_sts.hpp"
 
 #include <cctype>
@@ -35,23 +36,6 @@ bool is_name_char(char c) {
   return std::isalnum(u) || c == '_' || c == '-' || c == '.' || c == ':' || u >= 0x80;
 }
 
-void append_utf8(std::string& out, unsigned long cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // A strict reader of the XML subset described in aws_sts.hpp.
 class XmlReader {
@@ -129,7 +113,7 @@ class XmlReader {
         if (cp > 0x10FFFF) return bad("bad character reference");
       }
       if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) return bad("bad character reference");
-      append_utf8(text, cp);
+      append_utf8(text, static_cast<uint32_t>(cp));  // cp <= 0x10FFFF, checked above
     } else {
       return bad("unknown entity &" + std::string(ref) + ";");
     }

@@ -1,5 +1,6 @@
 // Go 1.19.8's html/template contexts and text transitions (context.go, transition.go, attr.go,
 // css.go's decoder, js.go's nextJSCtx), written from their definitions.
+#include "ruleeval/common/utf8.hpp"
 #include "html_context.hpp"
 
 #include <fmt/format.h>
@@ -88,24 +89,6 @@ std::pair<uint32_t, size_t> decode_rune(std::string_view s, size_t i) {
   return {0xFFFD, 1};
 }
 
-void append_utf8(std::string& out, uint32_t r) {
-  if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) r = 0xFFFD;
-  if (r < 0x80) {
-    out += static_cast<char>(r);
-  } else if (r < 0x800) {
-    out += static_cast<char>(0xC0 | (r >> 6));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else if (r < 0x10000) {
-    out += static_cast<char>(0xE0 | (r >> 12));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (r >> 18));
-    out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  }
-}
 
 // eatAttrName: the end of the attribute name starting at i, or an error.
 std::pair<size_t, std::shared_ptr<Error>> eat_attr_name(std::string_view s, size_t i) {
