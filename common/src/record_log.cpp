@@ -16,6 +16,18 @@
 
 #include "ruleeval/common/file_io.hpp"
 
+namespace {
+
+// Joins the parts of a scan message into one string (one allocation as it grows, no temporaries).
+template <typename... Parts>
+std::string cat(const Parts&... parts) {
+  std::string s;
+  (s += ... += parts);
+  return s;
+}
+
+}  // namespace
+
 namespace ruleeval {
 
 namespace {
@@ -116,8 +128,8 @@ RecordLog::Scan RecordLog::read_all(
       const size_t left = data.size() - off;
       const std::string at = std::to_string(off);
       if (left < kHeader) {
-        out.notes.push_back(where + "torn tail of " + std::to_string(left) + " bytes at offset " +
-                            at + " ignored (a write interrupted by a crash)");
+        out.notes.push_back(cat(where, "torn tail of ", std::to_string(left), " bytes at offset ",
+                                at, " ignored (a write interrupted by a crash)"));
         break;
       }
       const char* p = data.data() + off;
@@ -126,17 +138,17 @@ RecordLog::Scan RecordLog::read_all(
       const uint64_t sum = get_le(p + 8, 8);
       if (magic != kMagic || len > kMaxPayload) {
         if (std::all_of(p, data.data() + data.size(), [](char c) { return c == 0; })) {
-          out.notes.push_back(where + "torn tail of " + std::to_string(left) +
-                              " zero bytes at offset " + at + " ignored");
+          out.notes.push_back(cat(where, "torn tail of ", std::to_string(left),
+                                  " zero bytes at offset ", at, " ignored"));
         } else {
-          out.errors.push_back(where + "bad record header at offset " + at + "; the " +
-                               std::to_string(left) + " bytes after it are ignored");
+          out.errors.push_back(cat(where, "bad record header at offset ", at, "; the ",
+                                   std::to_string(left), " bytes after it are ignored"));
         }
         break;
       }
       if (left < kHeader + len) {
-        out.notes.push_back(where + "torn tail of " + std::to_string(left) + " bytes at offset " +
-                            at + " ignored (a write interrupted by a crash)");
+        out.notes.push_back(cat(where, "torn tail of ", std::to_string(left), " bytes at offset ",
+                                at, " ignored (a write interrupted by a crash)"));
         break;
       }
       std::string_view payload(p + kHeader, len);
@@ -144,17 +156,17 @@ RecordLog::Scan RecordLog::read_all(
       off += kHeader + len;
       if (XXH64(payload.data(), payload.size(), 0) != sum) {
         if (last) {
-          out.notes.push_back(where + "torn tail (last record, bad checksum) at offset " + at +
-                              " ignored");
+          out.notes.push_back(
+              cat(where, "torn tail (last record, bad checksum) at offset ", at, " ignored"));
         } else {
-          out.errors.push_back(where + "checksum error in the record at offset " + at +
-                               "; record skipped");
+          out.errors.push_back(
+              cat(where, "checksum error in the record at offset ", at, "; record skipped"));
         }
         continue;
       }
       if (auto r = fn(payload); !r) {
-        out.errors.push_back(where + "record at offset " + at + ": " + r.error().message +
-                             "; record skipped");
+        out.errors.push_back(
+            cat(where, "record at offset ", at, ": ", r.error().message, "; record skipped"));
       }
     }
     out.min_next_seq = std::max(out.min_next_seq, first);

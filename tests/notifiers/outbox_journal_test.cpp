@@ -17,10 +17,11 @@ namespace {
 
 struct TmpDir {
   std::string path;
-  TmpDir() {
-    path = (fs::temp_directory_path() / ("ruleeval_outbox_journal_" + std::to_string(::getpid()) +
-                                         "_" + std::to_string(counter()++)))
-               .string();
+  TmpDir()
+      : path((fs::temp_directory_path() / ("ruleeval_outbox_journal_" +
+                                           std::to_string(::getpid()) + "_" +
+                                           std::to_string(counter()++)))
+                 .string()) {
     fs::remove_all(path);
   }
   ~TmpDir() { fs::remove_all(path); }

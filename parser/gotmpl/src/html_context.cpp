@@ -134,7 +134,7 @@ std::pair<size_t, Element> eat_tag_name(std::string_view s, size_t i) {
   return {j, e};
 }
 
-std::pair<Context, size_t> t_text(Context c, std::string_view s) {
+std::pair<Context, size_t> t_text(const Context& c, std::string_view s) {
   size_t k = 0;
   for (;;) {
     const size_t f = s.find('<', k);
@@ -175,7 +175,7 @@ State element_content_type(Element e) {
   return State::kText;
 }
 
-std::pair<Context, size_t> t_tag(Context c, std::string_view s) {
+std::pair<Context, size_t> t_tag(const Context& c, std::string_view s) {
   const size_t i = eat_white_space(s, 0);
   if (i == s.size()) return {c, s.size()};
   if (s[i] == '>') {
@@ -268,7 +268,7 @@ std::pair<Context, size_t> t_before_value(Context c, std::string_view s) {
   return {c, i};
 }
 
-std::pair<Context, size_t> t_html_cmt(Context c, std::string_view s) {
+std::pair<Context, size_t> t_html_cmt(const Context& c, std::string_view s) {
   if (auto i = s.find("-->"); i != std::string_view::npos) return {Context{}, i + 3};
   return {c, s.size()};
 }
@@ -292,7 +292,7 @@ size_t index_tag_end(std::string_view s, std::string_view tag) {
   return std::string_view::npos;
 }
 
-std::pair<Context, size_t> t_special_tag_end(Context c, std::string_view s) {
+std::pair<Context, size_t> t_special_tag_end(const Context& c, std::string_view s) {
   if (c.element != Element::kNone) {
     const char* tag = c.element == Element::kScript   ? "script"
                       : c.element == Element::kStyle  ? "style"
@@ -698,7 +698,7 @@ Context nudge(Context c) {
   return c;
 }
 
-std::pair<Context, size_t> transition(Context c, std::string_view s) {
+std::pair<Context, size_t> transition(const Context& c, std::string_view s) {
   switch (c.state) {
     case State::kText: return t_text(c, s);
     case State::kTag: return t_tag(c, s);

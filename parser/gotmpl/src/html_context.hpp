@@ -76,7 +76,7 @@ Context nudge(Context c);
 // consumed (0 only when a special end tag such as </script> was reached).
 std::pair<Context, size_t> context_after_text(Context c, std::string_view s);
 // transition.go's function for c.state over s.
-std::pair<Context, size_t> transition(Context c, std::string_view s);
+std::pair<Context, size_t> transition(const Context& c, std::string_view s);
 // Go's html.UnescapeString for the entities that matter to transitions: numeric ones and the
 // named ones of ASCII characters (others are left as they are).
 std::string html_unescape(std::string_view s);

@@ -10,6 +10,7 @@
 #include <cctype>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "html_context.hpp"
 #include "template_html.hpp"
@@ -70,7 +71,8 @@ class Escaper {
   const std::string& source() const { return t_.source; }
 
   // escapeTree from the start context; the output context.
-  std::pair<Context, std::string> escape_tree(Context c, const Node* node, const std::string& name);
+  std::pair<Context, std::string> escape_tree(const Context& c, const Node* node,
+                                              const std::string& name);
   void commit();
 
  private:
@@ -99,8 +101,8 @@ class Escaper {
   template <class Filter>
   std::pair<Context, bool> escape_list_conditionally(Context c, NodeList& list, Filter filter);
   Context escape_action(Context c, Node& n);
-  Context escape_branch(Context c, Node& n, const char* node_name);
-  Context escape_template(Context c, Node& n);
+  Context escape_branch(const Context& c, Node& n, const char* node_name);
+  Context escape_template(const Context& c, Node& n);
   Context escape_text(Context c, Node& n);
   Context compute_out_ctx(Context c, const std::string& name, NodeList& list);
   std::pair<Context, bool> escape_template_body(Context c, const std::string& name,
@@ -308,7 +310,7 @@ Context Escaper::escape_action(Context c, Node& n) {
   return c;
 }
 
-Context Escaper::escape_branch(Context c, Node& n, const char* node_name) {
+Context Escaper::escape_branch(const Context& c, Node& n, const char* node_name) {
   const bool is_range = n.kind == Node::Kind::kRange;
   const uint32_t pos = n.pipe.pos;
   if (is_range) {
@@ -361,13 +363,13 @@ void Escaper::merge(Escaper& e1) {
   for (auto& [k, v] : e1.text_edits_) text_edits_[k] = v;
 }
 
-Context Escaper::escape_template(Context c, Node& n) {
+Context Escaper::escape_template(const Context& c, Node& n) {
   auto [c1, name] = escape_tree(c, &n, n.text);
   if (name != n.text) template_edits_[&n] = name;
   return c1;
 }
 
-std::pair<Context, std::string> Escaper::escape_tree(Context c, const Node* node,
+std::pair<Context, std::string> Escaper::escape_tree(const Context& c, const Node* node,
                                                      const std::string& name) {
   const std::string dname = c.mangle(name);
   called_.insert(dname);
@@ -393,7 +395,7 @@ std::pair<Context, std::string> Escaper::escape_tree(Context c, const Node* node
 }
 
 Context Escaper::compute_out_ctx(Context c, const std::string& name, NodeList& list) {
-  auto [c1, ok] = escape_template_body(c, name, list);
+  auto [c1, ok] = escape_template_body(std::move(c), name, list);
   if (!ok) {
     // Look for a fixed point by assuming c1 as the output context.
     auto [c2, ok2] = escape_template_body(c1, name, list);
