@@ -17,6 +17,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "notify_alerts.hpp"
 #include "notify_servers.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 
@@ -100,17 +101,6 @@ std::string yaml(int smtp_port) {
          "templates: ['*.tmpl']\n"
          "route:\n  receiver: script\n  group_by: [alertname]\n  group_wait: 1s\n  routes:\n" +
          routes + "receivers:\n" + receivers;
-}
-
-std::string rfc3339(Millis ms) {
-  time_t s = ms / 1000;
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[80];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
-  return out;
 }
 
 }  // namespace
