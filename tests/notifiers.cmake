@@ -15,6 +15,9 @@ if(_notify_it_srcs)
   if(RULEEVAL_NOTIFY_HTTPLIB_LIB)
     target_link_libraries(notify_integration_tests PRIVATE ${RULEEVAL_NOTIFY_HTTPLIB_LIB})
   endif()
+  # The Python servers and parsers the tests start (tests/integration/*.py) are run from here.
+  target_compile_definitions(notify_integration_tests PRIVATE
+    RULEEVAL_ITEST_DIR="${CMAKE_CURRENT_SOURCE_DIR}/integration")
   ruleeval_target_warnings(notify_integration_tests)
   doctest_discover_tests(notify_integration_tests TEST_PREFIX "notify integration: "
                          PROPERTIES LABELS integration TIMEOUT 60)

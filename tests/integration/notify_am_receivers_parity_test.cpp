@@ -15,6 +15,7 @@
 
 #include "notify_alerts.hpp"
 #include "notify_parity.hpp"
+#include "notify_scripts.hpp"
 #include "notify_servers.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 
@@ -392,89 +393,16 @@ receivers:
   fs::remove_all(dir);
 }
 
-namespace {
-
-// Pushover has a fixed https URL in Alertmanager 0.25, so both sides reach it through
-// http_config.proxy_url: this proxy answers CONNECT, terminates TLS with a throw-away certificate
-// for api.pushover.net (trusted through tls_config.ca_file) and logs each request as a JSON line.
-constexpr const char* kMitmProxy = R"PY(
-import json, socket, ssl, sys, threading
-port, cert, key, log = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(cert, key)
-lock = threading.Lock()
-def read_head(f):
-    lines = []
-    while True:
-        line = f.readline()
-        if not line or line in (b"\r\n", b"\n"):
-            return lines
-        lines.append(line.decode("latin-1").rstrip("\r\n"))
-def serve(conn):
-    try:
-        f = conn.makefile("rb")
-        head = read_head(f)
-        if not head or not head[0].startswith("CONNECT "):
-            conn.close()
-            return
-        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        tls = ctx.wrap_socket(conn, server_side=True)
-        tf = tls.makefile("rb")
-        head = read_head(tf)
-        method, target, _ = head[0].split(" ", 2)
-        headers = {}
-        for h in head[1:]:
-            k, v = h.split(":", 1)
-            headers[k.strip().lower()] = v.strip()
-        body = tf.read(int(headers.get("content-length", "0")))
-        with lock, open(log, "a") as out:
-            out.write(json.dumps({"method": method, "target": target,
-                                  "content_type": headers.get("content-type", ""),
-                                  "body": body.decode("utf-8", "replace")}) + "\n")
-        tls.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n'
-                    b'Content-Length: 26\r\nConnection: close\r\n\r\n{"status":1,"request":"x"}')
-        tls.close()
-    except Exception as e:
-        sys.stderr.write("proxy: %r\n" % (e,))
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", port))
-s.listen(16)
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-)PY";
-
-std::vector<json> read_lines(const fs::path& p) {
-  std::vector<json> out;
-  std::ifstream in(p);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(json::parse(line));
-  }
-  return out;
-}
-
-}  // namespace
-
 TEST_CASE("pushover: the same requests as a real Alertmanager (through a TLS-terminating proxy)") {
   auto dir = fs::temp_directory_path() / ("ruleeval_am_pushover_" + std::to_string(getpid()));
   fs::remove_all(dir);
   for (const char* sub : {"am", "re"}) fs::create_directories(dir / sub);
-  std::ofstream(dir / "proxy.py") << kMitmProxy;
-  const std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
-  std::string gen = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=api.pushover.net"
-                    " -addext subjectAltName=DNS:api.pushover.net -keyout " +
-                    key + " -out " + cert + " >/dev/null 2>&1";
-  REQUIRE(std::system(gen.c_str()) == 0);
-  int am_proxy_port = free_port(), re_proxy_port = free_port();
-  ChildProcess am_proxy({"/usr/bin/python3", (dir / "proxy.py").string(),
-                         std::to_string(am_proxy_port), cert, key, (dir / "am.jsonl").string()},
-                        (dir / "am-proxy.log").string());
-  ChildProcess re_proxy({"/usr/bin/python3", (dir / "proxy.py").string(),
-                         std::to_string(re_proxy_port), cert, key, (dir / "re.jsonl").string()},
-                        (dir / "re-proxy.log").string());
-  REQUIRE(wait_port(am_proxy_port, 10'000));
-  REQUIRE(wait_port(re_proxy_port, 10'000));
+  // Pushover has a fixed https URL in Alertmanager 0.25, so both sides reach it through
+  // http_config.proxy_url: a proxy that terminates the CONNECT tunnels with a throw-away
+  // certificate for api.pushover.net (trusted through tls_config.ca_file) and logs each request.
+  const CertFiles tls = self_signed_cert(dir, "api.pushover.net", "DNS:api.pushover.net");
+  const std::string cert = tls.cert;
+  const LoggingProxy am_proxy(dir, "am-proxy", tls), re_proxy(dir, "re-proxy", tls);
   auto yaml = [&](int proxy_port) {
     std::string http = "        http_config:\n          proxy_url: http://127.0.0.1:" +
                        std::to_string(proxy_port) + "\n          tls_config: {ca_file: " + cert +
@@ -503,8 +431,8 @@ receivers:
         url: '{{ .CommonAnnotations.runbook_url }}'
 )" + http;
   };
-  std::ofstream(dir / "am" / "alertmanager.yml") << yaml(am_proxy_port);
-  std::ofstream(dir / "re" / "alertmanager.yml") << yaml(re_proxy_port);
+  std::ofstream(dir / "am" / "alertmanager.yml") << yaml(am_proxy.port);
+  std::ofstream(dir / "re" / "alertmanager.yml") << yaml(re_proxy.port);
   int port = free_port();
   ChildProcess am(alertmanager_argv((dir / "am" / "alertmanager.yml").string(),
                                     (dir / "am" / "data").string(), port, kExternalUrl),
@@ -517,26 +445,27 @@ receivers:
   Millis now = SystemClock().now();
   std::vector<rules::Alert> alerts{make("PushoverParity", now - 30'000, now + 600'000)};
   httplib::Client client("127.0.0.1", port);
-  auto wait_lines = [&](const char* file, size_t count) {
-    for (int i = 0; i < 1000 && read_lines(dir / file).size() < count; ++i) {
+  // The requests each side sent through its proxy (the tunnels' CONNECT lines left out).
+  auto wait_lines = [&](const LoggingProxy& proxy, size_t count) {
+    for (int i = 0; i < 1000 && proxy.tunneled().size() < count; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    return read_lines(dir / file).size() >= count;
+    return proxy.tunneled().size() >= count;
   };
   auto res = client.Post("/api/v2/alerts", post_body(alerts).dump(), "application/json");
   REQUIRE(res);
   (*n)->send(alerts, SystemClock().now());
-  REQUIRE(wait_lines("am.jsonl", 2));
-  REQUIRE(wait_lines("re.jsonl", 2));
+  REQUIRE(wait_lines(am_proxy, 2));
+  REQUIRE(wait_lines(re_proxy, 2));
   Millis end = SystemClock().now();
   alerts[0].ends_at = end;
   res = client.Post("/api/v2/alerts", post_body(alerts).dump(), "application/json");
   REQUIRE(res);
   (*n)->send(alerts, end);
-  REQUIRE(wait_lines("am.jsonl", 4));
-  REQUIRE(wait_lines("re.jsonl", 4));
-  auto a = read_lines(dir / "am.jsonl");
-  auto r = read_lines(dir / "re.jsonl");
+  REQUIRE(wait_lines(am_proxy, 4));
+  REQUIRE(wait_lines(re_proxy, 4));
+  auto a = am_proxy.tunneled();
+  auto r = re_proxy.tunneled();
   REQUIRE(a.size() == 4);
   REQUIRE(r.size() == 4);
   // The two integrations deliver concurrently: compare in a stable order.
@@ -546,7 +475,7 @@ receivers:
   for (size_t i = 0; i < a.size(); ++i) {
     CAPTURE(i);
     CHECK(r[i]["method"] == a[i]["method"]);
-    CHECK(r[i]["content_type"] == a[i]["content_type"]);
+    CHECK(r[i]["headers"].value("content-type", "") == a[i]["headers"].value("content-type", ""));
     CHECK(r[i]["body"] == a[i]["body"]);
     CHECK_MESSAGE(r[i]["target"] == a[i]["target"], "Alertmanager: " << a[i]["target"]
                                                                      << "\nruleeval:     "

@@ -13,6 +13,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "notify_scripts.hpp"
 #include "notify_servers.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 
@@ -23,80 +24,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* kLoggingProxy = R"PY(
-import json, socket, ssl, sys, threading
-port, cert, key, log = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(cert, key)
-lock = threading.Lock()
-def read_head(f):
-    lines = []
-    while True:
-        line = f.readline()
-        if not line or line in (b"\r\n", b"\n"):
-            return lines
-        lines.append(line.decode("latin-1").rstrip("\r\n"))
-def parse(head):
-    method, target, _ = head[0].split(" ", 2)
-    headers = {}
-    for h in head[1:]:
-        k, v = h.split(":", 1)
-        headers[k.strip().lower()] = v.strip()
-    return method, target, headers
-def record(entry):
-    with lock, open(log, "a") as out:
-        out.write(json.dumps(entry) + "\n")
-OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
-def answer(target):  # an OAuth2 token endpoint at any .../token, "ok" elsewhere
-    if not target.endswith("/token"):
-        return OK
-    b = json.dumps({"access_token": "via-proxy", "token_type": "bearer", "expires_in": 3600}).encode()
-    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(b) + b
-def serve(conn):
-    try:
-        f = conn.makefile("rb")
-        head = read_head(f)
-        if not head:
-            conn.close()
-            return
-        method, target, headers = parse(head)
-        if method == "CONNECT":
-            record({"kind": "connect", "target": target, "headers": headers})
-            conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            tls = ctx.wrap_socket(conn, server_side=True)
-            tf = tls.makefile("rb")
-            method, target, headers = parse(read_head(tf))
-            body = tf.read(int(headers.get("content-length", "0")))
-            record({"kind": "tunneled", "method": method, "target": target, "headers": headers,
-                    "body": body.decode("utf-8", "replace")})
-            tls.sendall(answer(target))
-            tls.close()
-            return
-        body = f.read(int(headers.get("content-length", "0")))
-        record({"kind": "http", "method": method, "target": target, "headers": headers,
-                "body": body.decode("utf-8", "replace")})
-        conn.sendall(answer(target))
-        conn.close()
-    except Exception as e:
-        sys.stderr.write("proxy: %r\n" % (e,))
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", port))
-s.listen(16)
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-)PY";
-
-std::vector<json> proxy_log(const fs::path& p) {
-  std::vector<json> out;
-  std::ifstream in(p);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(json::parse(line));
-  }
-  return out;
-}
 
 rules::Alert proxy_alert(const std::string& name, Millis now) {
   rules::Alert a;
@@ -125,18 +52,9 @@ TEST_CASE("http_config no_proxy, proxy_from_environment and proxy_connect_header
   auto dir = fs::temp_directory_path() / ("ruleeval_proxy_" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
-  std::ofstream(dir / "proxy.py") << kLoggingProxy;
-  const std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
-  const std::string gen = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=hooks.test"
-                          " -addext subjectAltName=DNS:hooks.test -keyout " +
-                          key + " -out " + cert + " >/dev/null 2>&1";
-  REQUIRE(std::system(gen.c_str()) == 0);
-  const int proxy_port = free_port();
-  ChildProcess proxy({"/usr/bin/python3", (dir / "proxy.py").string(), std::to_string(proxy_port),
-                      cert, key, (dir / "proxy.jsonl").string()},
-                     (dir / "proxy.log").string());
-  REQUIRE(wait_port(proxy_port, 10'000));
-  const std::string p = "http://127.0.0.1:" + std::to_string(proxy_port);
+  const CertFiles cert = self_signed_cert(dir, "hooks.test", "DNS:hooks.test");
+  const LoggingProxy proxy(dir, "proxy", cert);
+  const std::string p = proxy.url();
   HttpSink sink;
   EnvGuard env;
   env.set("HTTP_PROXY", p);
@@ -189,7 +107,7 @@ receivers:
 )";
   for (size_t i; (i = yaml.find("PROXY")) != std::string::npos;) yaml.replace(i, 5, p);
   for (size_t i; (i = yaml.find("SINK")) != std::string::npos;) yaml.replace(i, 4, sink.url(""));
-  for (size_t i; (i = yaml.find("CERT")) != std::string::npos;) yaml.replace(i, 4, cert);
+  for (size_t i; (i = yaml.find("CERT")) != std::string::npos;) yaml.replace(i, 4, cert.cert);
   auto cfg = parse_alertmanager_config(yaml, "am.yml", dir.string());
   REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
   NotifierOptions o;
@@ -202,7 +120,7 @@ receivers:
   (*n)->send(std::vector<rules::Alert>{proxy_alert("NoProxy", now), proxy_alert("FromEnv", now),
                                        proxy_alert("Connect", now)},
              now);
-  for (int i = 0; i < 500 && (proxy_log(dir / "proxy.jsonl").size() < 5 || sink.accepted().size() < 2);
+  for (int i = 0; i < 500 && (proxy.entries().size() < 5 || sink.accepted().size() < 2);
        ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -210,7 +128,7 @@ receivers:
   (*n)->stop();
 
   std::map<std::string, json> by;  // "http <target>", "connect <target>", "tunneled <target>"
-  for (const auto& e : proxy_log(dir / "proxy.jsonl")) {
+  for (const auto& e : proxy.entries()) {
     by[e["kind"].get<std::string>() + " " + e["target"].get<std::string>()] = e;
   }
   for (const auto& [k, v] : by) MESSAGE(k);
@@ -250,19 +168,9 @@ TEST_CASE(
   auto dir = fs::temp_directory_path() / ("ruleeval_oauth2_proxy_" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
-  std::ofstream(dir / "proxy.py") << kLoggingProxy;
-  const std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
-  const std::string gen =
-      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=auth.test"
-      " -addext subjectAltName=DNS:auth.test -keyout " +
-      key + " -out " + cert + " >/dev/null 2>&1";
-  REQUIRE(std::system(gen.c_str()) == 0);
-  const int proxy_port = free_port();
-  ChildProcess proxy({"/usr/bin/python3", (dir / "proxy.py").string(), std::to_string(proxy_port),
-                      cert, key, (dir / "proxy.jsonl").string()},
-                     (dir / "proxy.log").string());
-  REQUIRE(wait_port(proxy_port, 10'000));
-  const std::string p = "http://127.0.0.1:" + std::to_string(proxy_port);
+  const CertFiles cert = self_signed_cert(dir, "auth.test", "DNS:auth.test");
+  const LoggingProxy proxy(dir, "proxy", cert);
+  const std::string p = proxy.url();
   HttpSink sink;
   EnvGuard env;
   env.set("HTTP_PROXY", p);
@@ -325,7 +233,7 @@ receivers:
 )";
   for (size_t i; (i = yaml.find("PROXY")) != std::string::npos;) yaml.replace(i, 5, p);
   for (size_t i; (i = yaml.find("SINK")) != std::string::npos;) yaml.replace(i, 4, sink.url(""));
-  for (size_t i; (i = yaml.find("CERT")) != std::string::npos;) yaml.replace(i, 4, cert);
+  for (size_t i; (i = yaml.find("CERT")) != std::string::npos;) yaml.replace(i, 4, cert.cert);
   auto cfg = parse_alertmanager_config(yaml, "am.yml", dir.string());
   REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
   NotifierOptions o;
@@ -345,7 +253,7 @@ receivers:
   (*n)->stop();
 
   std::map<std::string, json> by;
-  for (const auto& e : proxy_log(dir / "proxy.jsonl")) {
+  for (const auto& e : proxy.entries()) {
     by[e["kind"].get<std::string>() + " " + e["target"].get<std::string>()] = e;
   }
   for (const auto& [k, v] : by) MESSAGE(k);
@@ -392,19 +300,9 @@ TEST_CASE(
   auto dir = fs::temp_directory_path() / ("ruleeval_teams_proxy_" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
-  std::ofstream(dir / "proxy.py") << kLoggingProxy;
-  const std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
-  const std::string gen =
-      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=x.test"
-      " -keyout " +
-      key + " -out " + cert + " >/dev/null 2>&1";
-  REQUIRE(std::system(gen.c_str()) == 0);
-  const int proxy_port = free_port();
-  ChildProcess proxy({"/usr/bin/python3", (dir / "proxy.py").string(), std::to_string(proxy_port),
-                      cert, key, (dir / "proxy.jsonl").string()},
-                     (dir / "proxy.log").string());
-  REQUIRE(wait_port(proxy_port, 10'000));
-  const std::string p = "http://127.0.0.1:" + std::to_string(proxy_port);
+  const CertFiles cert = self_signed_cert(dir, "x.test", "");
+  const LoggingProxy proxy(dir, "proxy", cert);
+  const std::string p = proxy.url();
   std::string yaml = R"(
 global:
   http_config:
@@ -458,13 +356,13 @@ receivers:
                                        proxy_alert("V2Own", now), proxy_alert("V1Partial", now),
                                        proxy_alert("V1None", now), proxy_alert("HookPartial", now)},
              now);
-  for (int i = 0; i < 500 && proxy_log(dir / "proxy.jsonl").size() < 3; ++i) {
+  for (int i = 0; i < 500 && proxy.entries().size() < 3; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // the others give up
   (*n)->stop();
   std::set<std::string> proxied;
-  for (const auto& e : proxy_log(dir / "proxy.jsonl")) {
+  for (const auto& e : proxy.entries()) {
     proxied.insert(e["target"].get<std::string>());
     if (e["target"] == "http://teams.test:8080/v2-partial") {
       CHECK(json::parse(e["body"].get<std::string>())["type"] == "message");  // an Adaptive Card
