@@ -18,6 +18,8 @@
 #include <nlohmann/json.hpp>
 
 #include "notify_alerts.hpp"
+#include "notify_parity.hpp"
+#include "notify_scripts.hpp"
 #include "notify_servers.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 
@@ -31,24 +33,12 @@ namespace {
 
 // Subject -> the text/html part of every message in `maildir`/new (Python's email package).
 std::map<std::string, std::string> html_parts(const fs::path& maildir) {
-  std::string cmd =
-      "/usr/bin/python3 -c \"import email,email.policy,json,sys,glob,os\n"
-      "out={}\n"
-      "for f in glob.glob(os.path.join(sys.argv[1],'new','*')):\n"
-      "  m=email.message_from_binary_file(open(f,'rb'),policy=email.policy.default)\n"
-      "  for p in m.walk():\n"
-      "    if p.get_content_type()=='text/html': out[m['Subject']]=p.get_content()\n"
-      "print(json.dumps(out))\" " +
-      maildir.string();
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  REQUIRE(pipe);
-  std::string out;
-  char buf[4096];
-  while (size_t got = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, got);
-  ::pclose(pipe);
   std::map<std::string, std::string> parts;
-  const json j = json::parse(out);
-  for (auto it = j.begin(); it != j.end(); ++it) parts[it.key()] = it.value().get<std::string>();
+  for (const auto& m : mail_json(maildir)) {
+    for (const auto& p : m["parts"]) {
+      if (p["type"] == "text/html") parts[m["subject"]] = p["body"];
+    }
+  }
   return parts;
 }
 
@@ -108,43 +98,22 @@ std::string yaml(int smtp_port) {
 TEST_CASE("email html in JS, CSS, URL and attribute contexts: byte-identical to Alertmanager") {
   auto dir = fs::temp_directory_path() / ("ruleeval_am_html_ctx_" + std::to_string(getpid()));
   fs::remove_all(dir);
-  struct Smtp {
-    fs::path maildir;
-    int port;
-    std::unique_ptr<ChildProcess> proc;
-  };
-  auto start = [&](const std::string& name) {
-    Smtp s{dir / name / "mail", free_port(), nullptr};
-    for (const char* sub : {"new", "cur", "tmp"}) fs::create_directories(s.maildir / sub);
-    s.proc = std::make_unique<ChildProcess>(
-        std::vector<std::string>{"/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l",
-                                 "127.0.0.1:" + std::to_string(s.port), "-c",
-                                 "aiosmtpd.handlers.Mailbox", s.maildir.string()},
-        (dir / (name + "-smtp.log")).string());
-    REQUIRE(wait_port(s.port, 10'000));
-    return s;
-  };
-  auto am_smtp = start("am");
-  auto re_smtp = start("re");
+  SmtpSink am_smtp(dir / "am" / "mail", (dir / "am-smtp.log").string());
+  SmtpSink re_smtp(dir / "re" / "mail", (dir / "re-smtp.log").string());
   std::ofstream(dir / "am" / "alertmanager.yml") << yaml(am_smtp.port);
   std::ofstream(dir / "re" / "alertmanager.yml") << yaml(re_smtp.port);
   std::ofstream(dir / "am" / "ctx.tmpl") << kTemplatesFile;
   std::ofstream(dir / "re" / "ctx.tmpl") << kTemplatesFile;
   int port = free_port();
-  ChildProcess am({"/usr/bin/prometheus-alertmanager",
-                   "--config.file=" + (dir / "am" / "alertmanager.yml").string(),
-                   "--storage.path=" + (dir / "am" / "data").string(),
-                   "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                   "--web.external-url=http://alertmanager.test:9093", "--cluster.listen-address="},
+  ChildProcess am(alertmanager_argv((dir / "am" / "alertmanager.yml").string(),
+                                    (dir / "am" / "data").string(), port,
+                                    "http://alertmanager.test:9093"),
                   (dir / "am.log").string());
   REQUIRE(wait_port(port, 15'000));
-  auto cfg = load_alertmanager_config((dir / "re" / "alertmanager.yml").string());
-  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
   NotifierOptions o;
   o.state_dir = (dir / "re" / "state").string();
   o.external_url = "http://alertmanager.test:9093";
-  auto n = Notifier::create(std::move(*cfg), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
 
   Millis now = SystemClock().now();
   std::vector<rules::Alert> alerts;
@@ -228,20 +197,15 @@ TEST_CASE("telegram parse_mode HTML: the message escaped by context, as Alertman
   std::ofstream(dir / "am" / "alertmanager.yml") << tg_yaml(am_sink.url("/tg"));
   std::ofstream(dir / "re" / "alertmanager.yml") << tg_yaml(re_sink.url("/tg"));
   int port = free_port();
-  ChildProcess am({"/usr/bin/prometheus-alertmanager",
-                   "--config.file=" + (dir / "am" / "alertmanager.yml").string(),
-                   "--storage.path=" + (dir / "am" / "data").string(),
-                   "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                   "--web.external-url=http://alertmanager.test:9093", "--cluster.listen-address="},
+  ChildProcess am(alertmanager_argv((dir / "am" / "alertmanager.yml").string(),
+                                    (dir / "am" / "data").string(), port,
+                                    "http://alertmanager.test:9093"),
                   (dir / "am.log").string());
   REQUIRE(wait_port(port, 15'000));
-  auto cfg = load_alertmanager_config((dir / "re" / "alertmanager.yml").string());
-  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
   NotifierOptions o;
   o.state_dir = (dir / "re" / "state").string();
   o.external_url = "http://alertmanager.test:9093";
-  auto n = Notifier::create(std::move(*cfg), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
   Millis now = SystemClock().now();
   rules::Alert a;
   a.labels = Labels{{"alertname", "TgHtml"},

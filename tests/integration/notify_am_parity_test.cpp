@@ -13,6 +13,7 @@
 
 #include "notify_alerts.hpp"
 #include "notify_parity.hpp"
+#include "notify_scripts.hpp"
 #include "notify_servers.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 
@@ -211,32 +212,17 @@ TEST_CASE("ruleeval delivers what a real Alertmanager delivers for the same aler
 
 namespace {
 
-// The MIME of the one message in `maildir`/new, parsed by Python's email package.
-json read_mail(const fs::path& maildir) {
-  fs::path mail;
-  for (int i = 0; i < 1000 && mail.empty(); ++i) {
-    for (auto& e : fs::directory_iterator(maildir / "new")) mail = e.path();
-    if (mail.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+// The MIME of the one message in `smtp`'s maildir, parsed by Python's email package (line ends
+// as LF).
+json read_mail(const SmtpSink& smtp) {
+  json m = mail_json(smtp.wait_mail()).at(0);
+  for (auto& p : m["parts"]) {
+    if (!p["body"].is_string()) continue;
+    std::string body = p["body"];
+    for (size_t i; (i = body.find("\r\n")) != std::string::npos;) body.replace(i, 2, "\n");
+    p["body"] = body;
   }
-  REQUIRE_FALSE(mail.empty());
-  std::string cmd =
-      "/usr/bin/python3 -c \"import email,email.policy,json,sys\n"
-      "m=email.message_from_binary_file(open(sys.argv[1],'rb'),policy=email.policy.default)\n"
-      "parts=[]\n"
-      "for p in m.walk():\n"
-      "  if not p.is_multipart(): parts.append({'type':p.get_content_type(),"
-      "'charset':p.get_content_charset(),'body':p.get_content().replace('\\r\\n','\\n')})\n"
-      "print(json.dumps({'subject':m['Subject'],'to':m['To'],'from':m['From'],"
-      "'rcpt':m['X-RcptTo'],'mailfrom':m['X-MailFrom'],'parts':parts,"
-      "'types':[p.get_content_type() for p in m.walk()]}))\" " +
-      mail.string();
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  REQUIRE(pipe);
-  std::string out;
-  char buf[4096];
-  while (size_t got = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, got);
-  ::pclose(pipe);
-  return json::parse(out);
+  return m;
 }
 
 }  // namespace
@@ -246,24 +232,8 @@ json read_mail(const fs::path& maildir) {
 void email_parity(const std::string& email_extra) {
   auto dir = fs::temp_directory_path() / ("ruleeval_am_parity_mail_" + std::to_string(getpid()));
   fs::remove_all(dir);
-  struct Smtp {
-    fs::path maildir;
-    int port;
-    std::unique_ptr<ChildProcess> proc;
-  };
-  auto start = [&](const std::string& name) {
-    Smtp s{dir / name / "mail", free_port(), nullptr};
-    for (const char* sub : {"new", "cur", "tmp"}) fs::create_directories(s.maildir / sub);
-    s.proc = std::make_unique<ChildProcess>(
-        std::vector<std::string>{"/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l",
-                                 "127.0.0.1:" + std::to_string(s.port), "-c",
-                                 "aiosmtpd.handlers.Mailbox", s.maildir.string()},
-        (dir / (name + "-smtp.log")).string());
-    REQUIRE(wait_port(s.port, 10'000));
-    return s;
-  };
-  auto am_smtp = start("am");
-  auto re_smtp = start("re");
+  SmtpSink am_smtp(dir / "am" / "mail", (dir / "am-smtp.log").string());
+  SmtpSink re_smtp(dir / "re" / "mail", (dir / "re-smtp.log").string());
   auto yaml = [&](int smtp_port) {
     return std::string(R"(
 global:
@@ -311,8 +281,8 @@ receivers:
   REQUIRE(res);
   REQUIRE(res->status == 200);
   (*n)->send(alerts, SystemClock().now());
-  json a = read_mail(am_smtp.maildir);
-  json r = read_mail(re_smtp.maildir);
+  json a = read_mail(am_smtp);
+  json r = read_mail(re_smtp);
   CHECK(r["subject"] == a["subject"]);
   CHECK(r["to"] == a["to"]);
   CHECK(r["from"] == a["from"]);

@@ -11,6 +11,8 @@
 #include <set>
 #include <sstream>
 
+#include "notify_parity.hpp"
+#include "notify_scripts.hpp"
 #include "notify_servers.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 #include "ruleeval/notifiers/outbox.hpp"
@@ -265,14 +267,8 @@ receivers:
 
 TEST_CASE("email goes through a real SMTP server as multipart text and HTML") {
   auto dir = temp_dir("smtp");
-  auto maildir = fs::path(dir) / "mail";
-  for (const char* sub : {"new", "cur", "tmp"}) fs::create_directories(maildir / sub);
-  int port = free_port();
-  ChildProcess smtp({"/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l",
-                     "127.0.0.1:" + std::to_string(port), "-c", "aiosmtpd.handlers.Mailbox",
-                     maildir.string()},
-                    (fs::path(dir) / "smtp.log").string());
-  REQUIRE(wait_port(port, 10'000));
+  SmtpSink smtp(fs::path(dir) / "mail", (fs::path(dir) / "smtp.log").string());
+  const int port = smtp.port;
   auto yaml = fmt_yaml(R"(
 route: {receiver: mail, group_by: [alertname], group_wait: 0s}
 receivers:
@@ -293,32 +289,9 @@ receivers:
   n->send(alerts, now_ms());
   n->tick(now_ms());
   REQUIRE(n->wait_idle(15'000));
-  fs::path mail;
-  for (int i = 0; i < 200 && mail.empty(); ++i) {
-    for (auto& e : fs::directory_iterator(maildir / "new")) mail = e.path();
-    if (mail.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  REQUIRE_FALSE(mail.empty());
   // Parse the MIME with Python's email package (a second, independent implementation).
-  std::string cmd =
-      "/usr/bin/python3 -c \"import email,email.policy,json,sys\n"
-      "m=email.message_from_binary_file(open(sys.argv[1],'rb'),policy=email.policy.default)\n"
-      "parts=[]\n"
-      "for p in m.walk():\n"
-      "  if not p.is_multipart(): parts.append({'type':p.get_content_type(),"
-      "'cte':p['Content-Transfer-Encoding'],'body':p.get_content()})\n"
-      "print(json.dumps({'subject':m['Subject'],'raw_subject':m.get('Subject').__str__(),"
-      "'to':m['To'],'from':m['From'],'rcpt':m['X-RcptTo'],'mailfrom':m['X-MailFrom'],"
-      "'msgid':m['Message-Id'],'date':m['Date'],'parts':parts,"
-      "'types':[p.get_content_type() for p in m.walk()]}))\" " +
-      mail.string();
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  REQUIRE(pipe);
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t got = std::fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), got);
-  ::pclose(pipe);
-  auto j = json::parse(out);
+  const fs::path mail = smtp.wait_mail(4'000);
+  auto j = mail_json(mail).at(0);
   CHECK(j["subject"] == "Alerte: température élevée");
   CHECK(j["to"] == "oncall@example.org, second@example.org");
   CHECK(j["from"] == "ruleeval@example.org");
@@ -362,11 +335,9 @@ receivers:
       - url: URL
 )",
                                                       {{"URL", sink.url("/am-webhook")}});
-  ChildProcess am({"/usr/bin/prometheus-alertmanager",
-                   "--config.file=" + (fs::path(dir) / "am.yml").string(),
-                   "--storage.path=" + (fs::path(dir) / "data").string(),
-                   "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                   "--cluster.listen-address="},
+  ChildProcess am(alertmanager_argv((fs::path(dir) / "am.yml").string(),
+                                    (fs::path(dir) / "data").string(), port,
+                                    "http://alertmanager.test:9093"),
                   (fs::path(dir) / "am.log").string());
   REQUIRE(wait_port(port, 15'000));
   auto yaml = fmt_yaml(R"(
@@ -403,30 +374,13 @@ receivers:
 
 TEST_CASE("email uses STARTTLS when required and implicit TLS when forced") {
   auto dir = temp_dir("smtp_tls");
-  auto cert = fs::path(dir) / "cert.pem";
-  auto key = fs::path(dir) / "key.pem";
-  std::string gen = "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key.string() +
-                    " -out " + cert.string() + " -days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1";
-  REQUIRE(std::system(gen.c_str()) == 0);
-  struct Server {
-    fs::path maildir;
-    int port;
-    std::unique_ptr<ChildProcess> proc;
-  };
-  auto start = [&](const std::string& name, std::vector<std::string> tls_args) {
-    Server s{fs::path(dir) / name, free_port(), nullptr};
-    for (const char* sub : {"new", "cur", "tmp"}) fs::create_directories(s.maildir / sub);
-    std::vector<std::string> argv{"/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l",
-                                  "127.0.0.1:" + std::to_string(s.port)};
-    argv.insert(argv.end(), tls_args.begin(), tls_args.end());
-    argv.insert(argv.end(), {"-c", "aiosmtpd.handlers.Mailbox", s.maildir.string()});
-    s.proc = std::make_unique<ChildProcess>(argv, (fs::path(dir) / (name + ".log")).string());
-    REQUIRE(wait_port(s.port, 10'000));
-    return s;
-  };
-  auto starttls = start("starttls", {"--tlscert", cert.string(), "--tlskey", key.string()});
-  auto smtps = start("smtps", {"--smtpscert", cert.string(), "--smtpskey", key.string()});
-  auto plain = start("plain", {});
+  const CertFiles tls = self_signed_cert(dir, "127.0.0.1", "");
+  const std::string cert = tls.cert, key = tls.key;
+  SmtpSink starttls(fs::path(dir) / "starttls", (fs::path(dir) / "starttls.log").string(),
+                    {"--tlscert", cert, "--tlskey", key});
+  SmtpSink smtps(fs::path(dir) / "smtps", (fs::path(dir) / "smtps.log").string(),
+                 {"--smtpscert", cert, "--smtpskey", key});
+  SmtpSink plain(fs::path(dir) / "plain", (fs::path(dir) / "plain.log").string());
   auto yaml = fmt_yaml(R"(
 route: {receiver: mail, group_wait: 0s}
 receivers:
@@ -446,15 +400,10 @@ receivers:
   n->send(alerts, now_ms());
   n->tick(now_ms());  // flush now rather than waiting for the background loop
   REQUIRE(n->wait_idle(20'000));
-  auto count = [](const fs::path& d) {
-    size_t c = 0;
-    for (auto& e : fs::directory_iterator(d / "new")) c += e.is_regular_file();
-    return c;
-  };
-  CHECK(count(starttls.maildir) == 1);
-  CHECK(count(smtps.maildir) == 1);
+  CHECK(starttls.count() == 1);
+  CHECK(smtps.count() == 1);
   // require_tls defaults to true: a server without STARTTLS gets nothing, and it is not retried.
-  CHECK(count(plain.maildir) == 0);
+  CHECK(plain.count() == 0);
   std::map<std::string, IntegrationMetrics> by_id;
   auto ms = n->metrics();
   REQUIRE(ms.size() == 3);
