@@ -13,6 +13,7 @@
 
 #include "notify_alerts.hpp"
 #include "notify_parity.hpp"
+#include "notify_scripts.hpp"
 #include "notify_servers.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 
@@ -192,7 +193,8 @@ rules::Alert make(const std::string& name, Millis starts, Millis ends) {
   return a;
 }
 
-// Recomputes the AWS SigV4 signature of `r` with `secret`; returns "ok" or what differs.
+// Recomputes the AWS SigV4 signature of `r` with `secret` (sigv4.py); returns "ok" or what
+// differs.
 std::string verify_sigv4(const Req& r, const std::string& secret, const fs::path& dir) {
   json j{{"method", r.method}, {"path", r.path}, {"query", r.query}, {"body", r.body},
          {"secret", secret}};
@@ -205,37 +207,7 @@ std::string verify_sigv4(const Req& r, const std::string& secret, const fs::path
   j["headers"] = h;
   auto in = dir / "sigv4.json";
   std::ofstream(in) << j.dump();
-  static const char* kPy = R"PY(
-import hashlib, hmac, json, re, sys
-r = json.load(open(sys.argv[1]))
-auth = r['headers'].get('authorization', '')
-m = re.match(r'AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$', auth)
-if not m:
-    print('bad Authorization: ' + auth); sys.exit()
-ak, date, region, service, signed, sig = m.groups()
-amzdate = r['headers'].get('x-amz-date', '')
-if not amzdate.startswith(date):
-    print('x-amz-date does not match the scope'); sys.exit()
-canon_headers = ''.join('%s:%s\n' % (n, ' '.join(r['headers'][n].split())) for n in signed.split(';'))
-q = '&'.join(sorted(p for p in r['query'].split('&') if p))
-creq = '\n'.join([r['method'], r['path'] or '/', q, canon_headers, signed, hashlib.sha256(r['body'].encode()).hexdigest()])
-scope = '%s/%s/%s/aws4_request' % (date, region, service)
-sts = '\n'.join(['AWS4-HMAC-SHA256', amzdate, scope, hashlib.sha256(creq.encode()).hexdigest()])
-k = ('AWS4' + r['secret']).encode()
-for part in (date, region, service, 'aws4_request'):
-    k = hmac.new(k, part.encode(), hashlib.sha256).digest()
-want = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
-print('ok' if want == sig else 'signature mismatch (signed headers %s)' % signed)
-)PY";
-  auto py = dir / "sigv4.py";
-  std::ofstream(py) << kPy;
-  std::string cmd = "/usr/bin/python3 " + py.string() + " " + in.string();
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (!pipe) return "popen failed";
-  std::string out;
-  char buf[512];
-  while (size_t got = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, got);
-  ::pclose(pipe);
+  std::string out = python_output("sigv4.py", in.string());
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
 }
@@ -361,42 +333,6 @@ namespace {
 
 int run(const std::string& cmd) { return std::system(cmd.c_str()); }
 
-// A TLS webhook sink (Python's ssl) whose certificate names only alerts.example.test; each
-// request is written as one JSON line: the SNI the client sent, Host and path.
-constexpr const char* kTlsSink = R"PY(
-import http.server, json, ssl, sys
-port, cert, key, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-sni = {}
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(cert, key)
-def on_sni(sock, name, c):
-    sni[id(sock)] = name
-ctx.sni_callback = on_sni
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'
-    def do_POST(self):
-        n = int(self.headers.get('Content-Length') or 0)
-        self.rfile.read(n)
-        with open(out, 'a') as f:
-            f.write(json.dumps({'sni': sni.get(id(self.connection)), 'host': self.headers.get('Host'),
-                                'path': self.path}) + '\n')
-        self.send_response(200); self.send_header('Content-Length', '2'); self.end_headers()
-        self.wfile.write(b'ok')
-    def log_message(self, *a): pass
-srv = http.server.ThreadingHTTPServer(('127.0.0.1', port), H)
-srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-srv.serve_forever()
-)PY";
-
-std::vector<json> read_lines(const fs::path& p) {
-  std::vector<json> out;
-  std::ifstream in(p);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(json::parse(line));
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("tls_config.server_name and ca_file: ruleeval verifies the name Alertmanager verifies") {
@@ -413,10 +349,9 @@ TEST_CASE("tls_config.server_name and ca_file: ruleeval verifies the name Alertm
               " && printf 'subjectAltName=DNS:alerts.example.test\\n' > ext.cnf"
               " && openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
               "-out srv.crt -days 2 -extfile ext.cnf >/dev/null 2>&1") == 0);
-  std::ofstream(dir / "sink.py") << kTlsSink;
   int sink_port = free_port();
-  ChildProcess sink({"/usr/bin/python3", d + "/sink.py", std::to_string(sink_port),
-                     d + "/srv.crt", d + "/srv.key", d + "/requests.jsonl"},
+  ChildProcess sink(python_argv("tls_sink.py", {std::to_string(sink_port), d + "/srv.crt",
+                                               d + "/srv.key", d + "/requests.jsonl"}),
                     d + "/sink.log");
   REQUIRE(wait_port(sink_port, 10'000));
   const std::string base = "https://127.0.0.1:" + std::to_string(sink_port);
@@ -449,7 +384,7 @@ TEST_CASE("tls_config.server_name and ca_file: ruleeval verifies the name Alertm
   REQUIRE(res);
   (*n)->send(alerts, SystemClock().now());
   auto seen = [&](const std::string& path) {
-    for (const auto& r : read_lines(dir / "requests.jsonl")) {
+    for (const auto& r : read_json_lines(dir / "requests.jsonl")) {
       if (r["path"] == path) return r;
     }
     return json();
@@ -587,46 +522,11 @@ TEST_CASE("oauth2: a token is reused until 10 s before it expires; a changed sec
   fs::remove_all(dir);
 }
 
-namespace {
-
-// An SMTP server (aiosmtpd) that offers LOGIN, PLAIN and CRAM-MD5 and accepts only CRAM-MD5 for
-// user "am" with secret "cram-secret"; one JSON line per AUTH attempt and per message.
-constexpr const char* kCramSmtp = R"PY(
-import asyncio, hashlib, hmac, json, sys, time
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, MISSING
-port, out = int(sys.argv[1]), sys.argv[2]
-def log(d):
-    with open(out, 'a') as f: f.write(json.dumps(d) + '\n')
-class H:
-    async def auth_CRAM__MD5(self, server, args):
-        chal = b'<4711.1700000000@ruleeval.test>'
-        resp = await server.challenge_auth(chal)
-        if resp is MISSING:
-            return AuthResult(success=False, handled=False)
-        user, _, digest = resp.decode().partition(' ')
-        ok = user == 'am' and digest == hmac.new(b'cram-secret', chal, hashlib.md5).hexdigest()
-        log({'auth': 'CRAM-MD5', 'user': user, 'ok': ok})
-        return AuthResult(success=ok, handled=False)
-    async def handle_DATA(self, server, session, envelope):
-        log({'mail_from': envelope.mail_from, 'rcpt': envelope.rcpt_tos, 'authed': session.authenticated})
-        return '250 OK'
-def fail(server, session, envelope, mechanism, auth_data):
-    log({'auth': mechanism, 'ok': False})
-    return AuthResult(success=False, handled=False)
-c = Controller(H(), hostname='127.0.0.1', port=port, auth_require_tls=False, authenticator=fail)
-c.start()
-while True: time.sleep(3600)
-)PY";
-
-}  // namespace
-
 TEST_CASE("email auth_secret: CRAM-MD5 as Alertmanager uses it, auth_password_file read at send") {
   auto dir = fs::temp_directory_path() / ("ruleeval_am2_cram_" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string d = dir.string();
-  std::ofstream(dir / "smtp.py") << kCramSmtp;
   struct Smtp {
     int port;
     std::string log;
@@ -635,7 +535,7 @@ TEST_CASE("email auth_secret: CRAM-MD5 as Alertmanager uses it, auth_password_fi
   auto start = [&](const std::string& who) {
     Smtp s{free_port(), d + "/" + who + "-smtp.jsonl", nullptr};
     s.proc = std::make_unique<ChildProcess>(
-        std::vector<std::string>{"/usr/bin/python3", d + "/smtp.py", std::to_string(s.port), s.log},
+        python_argv("cram_smtp.py", {std::to_string(s.port), s.log}),
         d + "/" + who + "-smtp.out");
     REQUIRE(wait_port(s.port, 10'000));
     return s;
@@ -666,7 +566,7 @@ TEST_CASE("email auth_secret: CRAM-MD5 as Alertmanager uses it, auth_password_fi
   REQUIRE(res);
   (*n)->send(alerts, SystemClock().now());
   auto delivered = [](const std::string& log) {
-    std::vector<json> lines = read_lines(log);
+    std::vector<json> lines = read_json_lines(log);
     for (const auto& l : lines) {
       if (l.contains("mail_from")) return lines;
     }

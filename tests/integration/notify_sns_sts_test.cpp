@@ -1,8 +1,9 @@
 // SNS sigv4.role_arn: the base credentials assume the role through AWS STS and the Publish
 // request is signed with the temporary credentials and their session token. A local Python
-// server plays STS and SNS: it recomputes the SigV4 signature of every request (hmac/hashlib,
-// independent of libcurl's signer) with the base secret (AssumeRole) or the temporary secret
-// it issued (Publish), and answers STS errors and malformed documents for some roles.
+// server (aws_server.py) plays STS and SNS: it recomputes the SigV4 signature of every request
+// (sigv4.py: hmac/hashlib, independent of libcurl's signer) with the base secret (AssumeRole) or
+// the temporary secret it issued (Publish), and answers STS errors and malformed documents for
+// some roles.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "notify_scripts.hpp"
 #include "notify_servers.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 
@@ -20,126 +22,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-// argv: port, log file, lifetime of the issued credentials in seconds. One JSON line per
-// request: kind (sts|sns), path, form, headers, sig ("ok" or what is wrong) and, for STS, the
-// credentials issued. Role names: ".../deny" -> 403 AccessDenied, ".../garbled" -> 200 with a
-// truncated document, ".../busy" -> 503 once, then credentials.
-constexpr const char* kAwsServer = R"PY(
-import datetime, hashlib, hmac, http.server, json, re, sys, threading, urllib.parse
-import ssl
-port, out, lifetime = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-tls_ctx = None
-if len(sys.argv) > 5:  # also an HTTPS proxy that terminates CONNECT tunnels itself
-    tls_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls_ctx.load_cert_chain(sys.argv[4], sys.argv[5])
-BASE = {'AKIDBASE': 'base/Secret+Key'}
-issued = {}   # temporary access key -> (secret, token)
-lock = threading.Lock()
-busy_seen = set()
-def verify(method, path, query, headers, body, secrets):
-    auth = headers.get('authorization', '')
-    m = re.match(r'AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$', auth)
-    if not m:
-        return 'bad Authorization: ' + auth, None
-    ak, date, region, service, signed, sig = m.groups()
-    if ak not in secrets:
-        return 'unknown access key ' + ak, None
-    amzdate = headers.get('x-amz-date', '')
-    if not amzdate.startswith(date):
-        return 'x-amz-date does not match the scope', None
-    names = signed.split(';')
-    if 'host' not in names or 'x-amz-date' not in names:
-        return 'host and x-amz-date must be signed', None
-    canon = ''.join('%s:%s\n' % (n, ' '.join(headers.get(n, '').split())) for n in names)
-    q = '&'.join(sorted(p for p in query.split('&') if p))
-    creq = '\n'.join([method, path or '/', q, canon, signed, hashlib.sha256(body).hexdigest()])
-    scope = '%s/%s/%s/aws4_request' % (date, region, service)
-    sts = '\n'.join(['AWS4-HMAC-SHA256', amzdate, scope, hashlib.sha256(creq.encode()).hexdigest()])
-    k = ('AWS4' + secrets[ak]).encode()
-    for part in (date, region, service, 'aws4_request'):
-        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
-    want = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
-    return ('ok' if want == sig else 'signature mismatch'), {'ak': ak, 'region': region, 'service': service, 'signed': names}
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'
-    def log_message(self, *a): pass
-    def answer(self, status, body):
-        b = body.encode()
-        self.send_response(status)
-        self.send_header('Content-Type', 'text/xml')
-        self.send_header('Content-Length', str(len(b)))
-        self.end_headers()
-        self.wfile.write(b)
-    def do_CONNECT(self):
-        with lock:
-            with open(out, 'a') as f:
-                f.write(json.dumps({'kind': 'connect', 'target': self.path}) + '\n')
-        self.send_response(200, 'Connection established')
-        self.end_headers()
-        self.wfile.flush()
-        conn = tls_ctx.wrap_socket(self.connection, server_side=True)
-        self.connection = conn
-        self.rfile = conn.makefile('rb')
-        self.wfile = conn.makefile('wb')
-        self.tunnel = self.path
-        self.close_connection = False
-        while not self.close_connection:
-            self.handle_one_request()
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get('Content-Length', '0')))
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        path, _, query = self.path.partition('?')
-        form = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode(), keep_blank_values=True).items()}
-        rec = {'path': path, 'form': form, 'headers': headers, 'tunnel': getattr(self, 'tunnel', '')}
-        if path.startswith('/sts') or rec['tunnel'].startswith('sts.'):
-            rec['kind'] = 'sts'
-            rec['sig'], rec['scope'] = verify('POST', path, query, headers, body, BASE)
-            role = form.get('RoleArn', '')
-            if rec['sig'] != 'ok':
-                status, doc = 403, '<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code><Message>bad signature</Message></Error></ErrorResponse>'
-            elif role.endswith('/deny'):
-                status, doc = 403, ('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
-                                    '<Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/am is not authorized '
-                                    'to perform: sts:AssumeRole on resource: %s</Message></Error><RequestId>r-1</RequestId></ErrorResponse>' % role)
-            elif role.endswith('/garbled'):
-                status, doc = 200, '<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIAX</AccessKeyId>'
-            elif role.endswith('/busy') and role not in busy_seen:
-                busy_seen.add(role)
-                status, doc = 503, '<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceUnavailable</Code><Message>try later</Message></Error></ErrorResponse>'
-            else:
-                with lock:
-                    n = len(issued) + 1
-                    ak, secret, token = 'ASIATEMP%d' % n, 'temp/secret+%d' % n, 'FwoGZXIvYXdzE&%d/token+=' % n
-                    issued[ak] = (secret, token)
-                exp = datetime.datetime.utcnow().replace(microsecond=0) + datetime.timedelta(seconds=lifetime)
-                rec['issued'] = {'ak': ak, 'secret': secret, 'token': token}
-                status, doc = 200, ('<?xml version="1.0" encoding="UTF-8"?>\n<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
-                    '<AssumeRoleResult><SourceIdentity>am</SourceIdentity><AssumedRoleUser><AssumedRoleId>AROA:%s</AssumedRoleId>'
-                    '<Arn>%s</Arn></AssumedRoleUser><Credentials><AccessKeyId>%s</AccessKeyId><SecretAccessKey>%s</SecretAccessKey>'
-                    '<SessionToken>%s</SessionToken><Expiration>%s</Expiration></Credentials><PackedPolicySize>6</PackedPolicySize>'
-                    '</AssumeRoleResult><ResponseMetadata><RequestId>c6104cbe</RequestId></ResponseMetadata></AssumeRoleResponse>'
-                    % (form.get('RoleSessionName', ''), role, ak, secret, token.replace('&', '&amp;'), exp.isoformat() + 'Z'))
-        else:
-            rec['kind'] = 'sns'
-            with lock:
-                secrets = {k: v[0] for k, v in issued.items()}
-                tokens = {k: v[1] for k, v in issued.items()}
-            rec['sig'], rec['scope'] = verify('POST', path, query, headers, body, secrets)
-            if rec['sig'] == 'ok':
-                ak = rec['scope']['ak']
-                if headers.get('x-amz-security-token') != tokens[ak]:
-                    rec['sig'] = 'X-Amz-Security-Token is not the session token of ' + ak
-                elif 'x-amz-security-token' not in rec['scope']['signed']:
-                    rec['sig'] = 'X-Amz-Security-Token is not signed'
-            status, doc = (200, '<PublishResponse><PublishResult><MessageId>m-1</MessageId></PublishResult></PublishResponse>') \
-                if rec['sig'] == 'ok' else (403, '<ErrorResponse><Error><Code>InvalidClientTokenId</Code><Message>%s</Message></Error></ErrorResponse>' % rec['sig'])
-        with lock:
-            with open(out, 'a') as f:
-                f.write(json.dumps(rec) + '\n')
-        self.answer(status, doc)
-http.server.ThreadingHTTPServer(('127.0.0.1', port), H).serve_forever()
-)PY";
 
 std::vector<json> records(const fs::path& log, const std::string& kind) {
   std::vector<json> out;
@@ -188,12 +70,11 @@ TEST_CASE(
   auto dir = fs::temp_directory_path() / ("ruleeval_sns_sts_" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
-  std::ofstream(dir / "aws.py") << kAwsServer;
   const int port = free_port();
   // Credentials live 63 s: valid for 3 s under the 60 s refresh window.
-  ChildProcess server({"/usr/bin/python3", (dir / "aws.py").string(), std::to_string(port),
-                       (dir / "requests.jsonl").string(), "63"},
-                      (dir / "server.log").string());
+  ChildProcess server(
+      python_argv("aws_server.py", {std::to_string(port), (dir / "requests.jsonl").string(), "63"}),
+      (dir / "server.log").string());
   REQUIRE(wait_port(port, 10'000));
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
   // The Go SDK's service-specific endpoint setting; a path on it is kept.
@@ -351,16 +232,13 @@ TEST_CASE(
   auto dir = fs::temp_directory_path() / ("ruleeval_sns_sts_am_" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir / "am");
-  std::ofstream(dir / "aws.py") << kAwsServer;
-  const std::string cert = (dir / "sts.pem").string(), key = (dir / "sts.key").string();
-  const std::string gen =
-      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=sts.amazonaws.com -addext "
-      "subjectAltName=DNS:sts.amazonaws.com,DNS:sts.us-east-1.amazonaws.com -keyout " +
-      key + " -out " + cert + " >/dev/null 2>&1";
-  REQUIRE(std::system(gen.c_str()) == 0);
+  const CertFiles tls = self_signed_cert(
+      dir, "sts.amazonaws.com", "DNS:sts.amazonaws.com,DNS:sts.us-east-1.amazonaws.com");
+  const std::string cert = tls.cert;
   const int port = free_port();
-  ChildProcess server({"/usr/bin/python3", (dir / "aws.py").string(), std::to_string(port),
-                       (dir / "requests.jsonl").string(), "900", cert, key},
+  ChildProcess server(python_argv("aws_server.py", {std::to_string(port),
+                                                    (dir / "requests.jsonl").string(), "900",
+                                                    tls.cert, tls.key}),
                       (dir / "server.log").string());
   REQUIRE(wait_port(port, 10'000));
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
