@@ -1,9 +1,7 @@
 #include <doctest/doctest.h>
 #include <httplib.h>
 
-#include <chrono>
-#include <thread>
-
+#include "../support/local_http_server.hpp"
 #include "ruleeval/engine/querier_rule.hpp"
 #include "ruleeval/parser/promql.hpp"
 
@@ -44,31 +42,22 @@ TEST_CASE("ruleeval.yaml HTTP settings map onto the client configs") {
 }
 
 TEST_CASE("the backend rule querier sends the expression text and maps errors") {
-  httplib::Server srv;
   std::string seen;
-  srv.Post("/api/v1/query", [&](const httplib::Request& req, httplib::Response& res) {
-    seen = req.get_param_value("query");
-    if (seen == "bad") {
-      res.status = 422;
-      res.set_content(R"({"status":"error","errorType":"execution","error":"boom"})",
-                      "application/json");
-      return;
-    }
-    res.set_content(
-        R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"b"},"value":[10,"2"]}]}})",
-        "application/json");
+  ruleeval::testing::LocalHttpServer srv([&](httplib::Server& s) {
+    s.Post("/api/v1/query", [&](const httplib::Request& req, httplib::Response& res) {
+      seen = req.get_param_value("query");
+      if (seen == "bad") {
+        res.status = 422;
+        res.set_content(R"({"status":"error","errorType":"execution","error":"boom"})",
+                        "application/json");
+        return;
+      }
+      res.set_content(
+          R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"b"},"value":[10,"2"]}]}})",
+          "application/json");
+    });
   });
-  int port = srv.bind_to_any_port("127.0.0.1");
-  std::thread th([&] { srv.listen_after_bind(); });
-  struct Stop {
-    httplib::Server& s;
-    std::thread& t;
-    ~Stop() {
-      s.stop();
-      t.join();
-    }
-  } stop{srv, th};
-  while (!srv.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const int port = srv.port();
 
   HttpClientConfig cfg;
   cfg.url = "http://127.0.0.1:" + std::to_string(port);

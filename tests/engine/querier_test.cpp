@@ -1,13 +1,12 @@
 #include <doctest/doctest.h>
 #include <httplib.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
+#include "../support/local_http_server.hpp"
 #include "ruleeval/engine/querier.hpp"
 
 using namespace ruleeval;
@@ -24,25 +23,7 @@ std::string canned(const std::string& name) {
 }
 
 // A local HTTP server on a free port, stopped when the test ends (also on failure).
-class LocalServer {
- public:
-  LocalServer() {
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~LocalServer() {
-    server_.stop();
-    thread_.join();
-  }
-  httplib::Server& server() { return server_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
+using LocalServer = ruleeval::testing::LocalHttpServer;
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "../support/local_http_server.hpp"
 #include "ruleeval/engine/alert_state.hpp"
 #include "ruleeval/engine/remote_write.hpp"
 
@@ -15,10 +16,28 @@ using namespace ruleeval::engine;
 
 namespace {
 
+// A remote-write endpoint on a free local port: decodes and records what it receives, or fails
+// the next requests with `fail`.
 class WriteReceiver {
  public:
-  WriteReceiver() {
-    server_.Post("/api/v1/write", [this](const httplib::Request& req, httplib::Response& res) {
+  std::string url() const { return server_.url("/api/v1/write"); }
+  void fail(int times, int status) {
+    std::lock_guard lock(mu_);
+    fail_next_ = times;
+    fail_status_ = status;
+  }
+
+  std::mutex mu_;
+  int requests_ = 0;
+  int fail_next_ = 0;
+  int fail_status_ = 500;
+  std::string encoding_, version_, ctype_;
+  std::vector<WriteSample> received_;
+
+ private:
+  // Last: it stops (and its handler ends) before the members the handler uses are destroyed.
+  ruleeval::testing::LocalHttpServer server_{[this](httplib::Server& s) {
+    s.Post("/api/v1/write", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard lock(mu_);
       ++requests_;
       encoding_ = req.get_header_value("Content-Encoding");
@@ -37,32 +56,7 @@ class WriteReceiver {
       received_.insert(received_.end(), decoded->begin(), decoded->end());
       res.status = 204;
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~WriteReceiver() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/api/v1/write"; }
-  void fail(int times, int status) {
-    std::lock_guard lock(mu_);
-    fail_next_ = times;
-    fail_status_ = status;
-  }
-
-  std::mutex mu_;
-  int requests_ = 0;
-  int fail_next_ = 0;
-  int fail_status_ = 500;
-  std::string encoding_, version_, ctype_;
-  std::vector<WriteSample> received_;
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  }};
 };
 
 WriteSample ws(std::string name, std::string job, Millis t, double v) {

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/local_http_server.hpp"
 #include "ruleeval/http/client.hpp"
 
 using namespace ruleeval;
@@ -23,27 +24,7 @@ using http::TransportError;
 
 namespace {
 
-class LocalServer {
- public:
-  LocalServer() {
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~LocalServer() {
-    server_.stop();
-    thread_.join();
-  }
-  httplib::Server& server() { return server_; }
-  std::string url(const std::string& path = "/") const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
+using LocalServer = ruleeval::testing::LocalHttpServer;
 
 // A port nothing listens on: bound, then closed.
 int closed_port() {
