@@ -27,82 +27,28 @@ namespace {
 
 constexpr const char* kExternalUrl = "http://alertmanager.test:9093";
 
-struct Req {
-  std::string method, path, query, body;
-  std::multimap<std::string, std::string> headers;
-  std::string header(const std::string& name) const {
-    for (const auto& [k, v] : headers) {
-      if (strcasecmp(k.c_str(), name.c_str()) == 0) return v;
-    }
-    return {};
+// Answers like SNS (XML), WeChat (gettoken / message/send) and an OAuth2 token endpoint; the
+// sinks record GETs and POSTs.
+void answer_like_the_services(const Request& r, httplib::Response& res, int /*nth*/) {
+  if (r.path.ends_with("/gettoken")) {
+    res.set_content(R"({"access_token":"tok-1","expires_in":7200})", "application/json");
+  } else if (r.path == "/token") {
+    res.set_content(R"({"access_token":"oauth-tok","token_type":"bearer","expires_in":3600})",
+                    "application/json");
+  } else if (r.path.ends_with("/message/send")) {
+    res.set_content(R"({"errcode":0,"errmsg":"ok"})", "application/json");
+  } else if (r.path.starts_with("/sns")) {
+    res.set_content(
+        "<PublishResponse><PublishResult><MessageId>m1</MessageId></PublishResult>"
+        "</PublishResponse>",
+        "text/xml");
+  } else {
+    res.set_content("ok", "text/plain");
   }
-};
+}
 
-// Records GETs and POSTs; answers like SNS (XML), WeChat (gettoken / message/send) and an
-// OAuth2 token endpoint.
-class Sink {
- public:
-  Sink() {
-    auto handle = [this](const httplib::Request& req, httplib::Response& res) {
-      Req r{req.method, req.path, "", req.body, {}};
-      if (auto q = req.target.find('?'); q != std::string::npos) r.query = req.target.substr(q + 1);
-      for (const auto& [k, v] : req.headers) r.headers.emplace(k, v);
-      if (r.path.ends_with("/gettoken")) {
-        res.set_content(R"({"access_token":"tok-1","expires_in":7200})", "application/json");
-      } else if (r.path == "/token") {
-        res.set_content(R"({"access_token":"oauth-tok","token_type":"bearer","expires_in":3600})",
-                        "application/json");
-      } else if (r.path.ends_with("/message/send")) {
-        res.set_content(R"({"errcode":0,"errmsg":"ok"})", "application/json");
-      } else if (r.path.starts_with("/sns")) {
-        res.set_content(
-            "<PublishResponse><PublishResult><MessageId>m1</MessageId></PublishResult>"
-            "</PublishResponse>",
-            "text/xml");
-      } else {
-        res.set_content("ok", "text/plain");
-      }
-      std::lock_guard lock(mu_);
-      all_.push_back(std::move(r));
-    };
-    server_.Get(R"(/.*)", handle);
-    server_.Post(R"(/.*)", handle);
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    for (int i = 0; i < 200 && !server_.is_running(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
-  ~Sink() {
-    server_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::vector<Req> all() const {
-    std::lock_guard lock(mu_);
-    return all_;
-  }
-  std::vector<Req> with_path(const std::string& path) const {
-    std::vector<Req> out;
-    for (auto& r : all()) {
-      if (r.path == path) out.push_back(r);
-    }
-    return out;
-  }
-  bool wait(const std::string& path, size_t n, int timeout_ms) const {
-    for (int w = 0; w < timeout_ms; w += 20) {
-      if (with_path(path).size() >= n) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return with_path(path).size() >= n;
-  }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-  mutable std::mutex mu_;
-  std::vector<Req> all_;
+struct Sink : HttpSink {
+  Sink() : HttpSink(answer_like_the_services, {"GET", "POST"}) {}
 };
 
 std::string am_yaml(const std::string& sink, const std::string& dir) {
@@ -195,7 +141,7 @@ rules::Alert make(const std::string& name, Millis starts, Millis ends) {
 
 // Recomputes the AWS SigV4 signature of `r` with `secret` (sigv4.py); returns "ok" or what
 // differs.
-std::string verify_sigv4(const Req& r, const std::string& secret, const fs::path& dir) {
+std::string verify_sigv4(const Request& r, const std::string& secret, const fs::path& dir) {
   json j{{"method", r.method}, {"path", r.path}, {"query", r.query}, {"body", r.body},
          {"secret", secret}};
   json h = json::object();
@@ -262,9 +208,9 @@ TEST_CASE("sns, wechat and oauth2: ruleeval sends what a real Alertmanager sends
     for (std::string path : {"/sns/", "/sns-fifo/", "/sns-sms/", "/wx/message/send",
                              "/wx2/message/send", "/hook-files"}) {
       CAPTURE(path);
-      REQUIRE(s->wait(path, 1, 20'000));
+      REQUIRE(s->wait_path(path, 1, 20'000));
     }
-    REQUIRE(s->wait("/hook-oauth", 2, 20'000));
+    REQUIRE(s->wait_path("/hook-oauth", 2, 20'000));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
 
@@ -418,37 +364,29 @@ TEST_CASE("oauth2: a token is reused until 10 s before it expires; a changed sec
           "refused token request is handled") {
   // The token endpoint hands out tok-1, tok-2, ... valid for 14 s (so 4 s after the 10 s
   // margin), and refuses client "bad" with 401 as an OAuth2 server does.
-  httplib::Server srv;
   std::mutex mu;
   int issued = 0;
   std::vector<std::string> token_auth, hook_auth;
-  srv.Post("/token", [&](const httplib::Request& req, httplib::Response& res) {
-    std::lock_guard lock(mu);
-    token_auth.push_back(req.get_header_value("Authorization"));
-    if (req.get_header_value("Authorization") == "Basic YmFkOnNlY3JldC0x") {  // bad:secret-1
-      res.status = 401;
-      res.set_content(R"({"error":"invalid_client"})", "application/json");
-      return;
-    }
-    res.set_content("{\"access_token\":\"tok-" + std::to_string(++issued) +
-                        "\",\"token_type\":\"bearer\",\"expires_in\":14}",
-                    "application/json");
+  ruleeval::testing::LocalHttpServer srv([&](httplib::Server& s) {
+    s.Post("/token", [&](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu);
+      token_auth.push_back(req.get_header_value("Authorization"));
+      if (req.get_header_value("Authorization") == "Basic YmFkOnNlY3JldC0x") {  // bad:secret-1
+        res.status = 401;
+        res.set_content(R"({"error":"invalid_client"})", "application/json");
+        return;
+      }
+      res.set_content("{\"access_token\":\"tok-" + std::to_string(++issued) +
+                          "\",\"token_type\":\"bearer\",\"expires_in\":14}",
+                      "application/json");
+    });
+    s.Post(R"(/hook.*)", [&](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu);
+      hook_auth.push_back(req.path + " " + req.get_header_value("Authorization"));
+      res.set_content("ok", "text/plain");
+    });
   });
-  srv.Post(R"(/hook.*)", [&](const httplib::Request& req, httplib::Response& res) {
-    std::lock_guard lock(mu);
-    hook_auth.push_back(req.path + " " + req.get_header_value("Authorization"));
-    res.set_content("ok", "text/plain");
-  });
-  int sport = srv.bind_to_any_port("127.0.0.1");
-  std::thread t([&] { srv.listen_after_bind(); });
-  struct Stop {
-    httplib::Server& s;
-    std::thread& t;
-    ~Stop() {
-      s.stop();
-      if (t.joinable()) t.join();
-    }
-  } stop_server{srv, t};
+  const int sport = srv.port();
   auto dir = fs::temp_directory_path() / ("ruleeval_am2_oauth_" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
@@ -604,33 +542,25 @@ TEST_CASE("email auth_secret: CRAM-MD5 as Alertmanager uses it, auth_password_fi
 }
 
 TEST_CASE("wechat: an expired access token (42001) is dropped, fetched again and the send retried") {
-  httplib::Server srv;
   std::mutex mu;
   int tokens = 0, sends = 0;
   std::vector<std::string> send_queries;
-  srv.Get("/wx/gettoken", [&](const httplib::Request&, httplib::Response& res) {
-    std::lock_guard lock(mu);
-    res.set_content("{\"access_token\":\"tok-" + std::to_string(++tokens) + "\"}",
-                    "application/json");
+  ruleeval::testing::LocalHttpServer srv([&](httplib::Server& s) {
+    s.Get("/wx/gettoken", [&](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard lock(mu);
+      res.set_content("{\"access_token\":\"tok-" + std::to_string(++tokens) + "\"}",
+                      "application/json");
+    });
+    s.Post("/wx/message/send", [&](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu);
+      send_queries.push_back(req.get_param_value("access_token"));
+      // Alertmanager 0.25 reads {"code","error"}: the first answer says the token expired.
+      res.set_content(++sends == 1 ? R"({"code":42001,"error":"access_token expired"})"
+                                   : R"({"code":0,"error":""})",
+                      "application/json");
+    });
   });
-  srv.Post("/wx/message/send", [&](const httplib::Request& req, httplib::Response& res) {
-    std::lock_guard lock(mu);
-    send_queries.push_back(req.get_param_value("access_token"));
-    // Alertmanager 0.25 reads {"code","error"}: the first answer says the token expired.
-    res.set_content(++sends == 1 ? R"({"code":42001,"error":"access_token expired"})"
-                                 : R"({"code":0,"error":""})",
-                    "application/json");
-  });
-  int sport = srv.bind_to_any_port("127.0.0.1");
-  std::thread t([&] { srv.listen_after_bind(); });
-  struct Stop {
-    httplib::Server& s;
-    std::thread& t;
-    ~Stop() {
-      s.stop();
-      if (t.joinable()) t.join();
-    }
-  } stop_server{srv, t};
+  const int sport = srv.port();
   auto cfg = parse_alertmanager_config(
       "global:\n  wechat_api_url: http://127.0.0.1:" + std::to_string(sport) +
           "/wx/\n  wechat_api_secret: s\n  wechat_api_corp_id: c\n"

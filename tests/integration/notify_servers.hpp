@@ -18,12 +18,17 @@
 #include <thread>
 #include <vector>
 
+#include "../support/local_http_server.hpp"
+
 namespace ruleeval::notifiers::testing {
 
 struct Request {
+  std::string method;
   std::string path;
   std::string body;
   std::multimap<std::string, std::string> headers;
+  std::string query;   // after '?', still escaped
+  std::string target;  // path and query as the client sent them
   std::string header(const std::string& name) const {
     for (const auto& [k, v] : headers) {
       if (strcasecmp(k.c_str(), name.c_str()) == 0) return v;
@@ -32,69 +37,89 @@ struct Request {
   }
 };
 
-// Records every POST; `respond` decides the answer (default 200 "ok").
+// A local HTTP receiver (a webhook, Slack, PagerDuty, ... stand-in) that records every request
+// of `methods` (POST unless told); `respond` decides the answer (default 200 "ok").
 class HttpSink {
  public:
   using Responder = std::function<void(const Request&, httplib::Response&, int nth)>;
 
-  explicit HttpSink(Responder respond = {}) : respond_(std::move(respond)) {
-    server_.Post(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
-      Request r{req.path, req.body, {}};
-      for (const auto& [k, v] : req.headers) r.headers.emplace(k, v);
-      int nth;
-      {
-        std::lock_guard lock(mu_);
-        nth = ++count_;
-      }
-      res.status = 200;
-      res.set_content("ok", "text/plain");
-      if (respond_) respond_(r, res, nth);
-      std::lock_guard lock(mu_);
-      all_.push_back(r);
-      if (res.status >= 200 && res.status < 300) accepted_.push_back(r);
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    for (int i = 0; i < 200 && !server_.is_running(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  }
-  ~HttpSink() {
-    server_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  HttpSink(const HttpSink&) = delete;
-  HttpSink& operator=(const HttpSink&) = delete;
+  explicit HttpSink(Responder respond = {}, const std::vector<std::string>& methods = {"POST"})
+      : respond_(std::move(respond)), server_([&](httplib::Server& s) {
+          auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+            record(req, res);
+          };
+          for (const auto& m : methods) {
+            if (m == "GET") s.Get(R"(/.*)", handler);
+            if (m == "POST") s.Post(R"(/.*)", handler);
+            if (m == "PUT") s.Put(R"(/.*)", handler);
+          }
+        }) {}
 
-  int port() const { return port_; }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
+  int port() const { return server_.port(); }
+  // http://127.0.0.1:<port><path>
+  std::string url(const std::string& path = "") const { return server_.url(path); }
+  // The requests answered 2xx, in arrival order.
   std::vector<Request> accepted() const {
     std::lock_guard lock(mu_);
     return accepted_;
   }
+  // Every request, whatever the answer, in arrival order.
   std::vector<Request> all() const {
     std::lock_guard lock(mu_);
     return all_;
   }
-  // Waits until `n` requests were accepted (2xx) or the timeout passes.
-  bool wait_accepted(size_t n, int timeout_ms) const {
-    for (int waited = 0; waited < timeout_ms; waited += 10) {
-      if (accepted().size() >= n) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // Every request to `path`.
+  std::vector<Request> with_path(const std::string& path) const {
+    std::vector<Request> out;
+    for (auto& r : all()) {
+      if (r.path == path) out.push_back(r);
     }
-    return accepted().size() >= n;
+    return out;
+  }
+  // Wait until `n` requests were accepted (2xx) / received / received at `path`, or the
+  // timeout passes; true when they were.
+  bool wait_accepted(size_t n, int timeout_ms) const {
+    return wait_until([&] { return accepted().size() >= n; }, timeout_ms);
+  }
+  bool wait_all(size_t n, int timeout_ms) const {
+    return wait_until([&] { return all().size() >= n; }, timeout_ms);
+  }
+  bool wait_path(const std::string& path, size_t n, int timeout_ms) const {
+    return wait_until([&] { return with_path(path).size() >= n; }, timeout_ms);
   }
 
  private:
-  httplib::Server server_;
+  void record(const httplib::Request& req, httplib::Response& res) {
+    Request r{req.method, req.path, req.body, {}, {}, req.target};
+    if (auto q = req.target.find('?'); q != std::string::npos) r.query = req.target.substr(q + 1);
+    for (const auto& [k, v] : req.headers) r.headers.emplace(k, v);
+    int nth;
+    {
+      std::lock_guard lock(mu_);
+      nth = ++count_;
+    }
+    res.status = 200;
+    res.set_content("ok", "text/plain");
+    if (respond_) respond_(r, res, nth);
+    std::lock_guard lock(mu_);
+    all_.push_back(r);
+    if (res.status >= 200 && res.status < 300) accepted_.push_back(r);
+  }
+  template <class Done>
+  static bool wait_until(Done done, int timeout_ms) {
+    for (int waited = 0; waited < timeout_ms; waited += 10) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return done();
+  }
+
   Responder respond_;
-  int port_ = 0;
-  std::thread thread_;
   mutable std::mutex mu_;
   int count_ = 0;
   std::vector<Request> all_, accepted_;
+  // Last: it stops (and no handler runs) before the members above are destroyed.
+  ruleeval::testing::LocalHttpServer server_;
 };
 
 inline int free_port() {
