@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "ruleeval/notifiers/notifier.hpp"
+#include "fixtures.hpp"
 #include "test_util.hpp"
 
 using namespace ruleeval;
@@ -49,35 +50,22 @@ receivers:
       - url: http://127.0.0.1:1/ops
 )";
 
-struct H {
-  std::string dir = temp_dir("outcome");
-  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>(kT0);
-  std::shared_ptr<RecordingTransport> transport = std::make_shared<RecordingTransport>();
-  std::unique_ptr<Notifier> n;
-  explicit H(bool fallback = true) {
-    auto c = parse_notify_config(kConfig);
-    REQUIRE(c);
-    NotifierOptions o;
-    o.state_dir = dir;
-    o.clock = clock;
-    o.transport = transport;
-    o.start_threads = false;
-    o.backoff_initial_ms = 5;
-    o.backoff_max_ms = 20;
-    if (fallback) o.fallback_receiver = "ops";
-    auto r = Notifier::create(std::move(*c), std::move(o));
-    REQUIRE_MESSAGE(r, (r ? "" : r.error().to_string()));
-    n = std::move(*r);
-  }
+struct H : DrivenNotifier {
+  std::string dir;
+  explicit H(bool fallback = true) : H(temp_dir("outcome"), fallback) {}
+  H(std::string state_dir, bool fallback)
+      : DrivenNotifier(notify_config(kConfig), kT0,
+                       [&](NotifierOptions& o) {
+                         o.state_dir = state_dir;
+                         o.backoff_initial_ms = 5;
+                         o.backoff_max_ms = 20;
+                         if (fallback) o.fallback_receiver = "ops";
+                       }),
+        dir(std::move(state_dir)) {}
   ~H() {
     n->stop();
     std::error_code ec;
     fs::remove_all(dir, ec);
-  }
-  void at(Millis offset) {
-    clock->set(kT0 + offset);
-    n->tick(kT0 + offset);
-    REQUIRE(n->wait_idle(5000));
   }
   std::vector<fs::path> failed(const char* ext) const {
     std::vector<fs::path> out;

@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -36,6 +37,38 @@ inline Result<std::unique_ptr<Notifier>> create_notifier(NotifyConfig cfg, Notif
   REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
   return n;
 }
+
+// The parsed notify configuration `yaml` (ruleeval's own format); REQUIREs that it parses.
+inline NotifyConfig notify_config(const std::string& yaml) {
+  auto c = parse_notify_config(yaml);
+  REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
+  return std::move(*c);
+}
+
+// A notifier the test drives from t0 (driven_options: a FakeClock at t0 and a
+// RecordingTransport); `tweak` sets further options before it is created.
+struct DrivenNotifier {
+  Millis t0;
+  std::shared_ptr<FakeClock> clock;
+  std::shared_ptr<RecordingTransport> transport = std::make_shared<RecordingTransport>();
+  std::unique_ptr<Notifier> n;
+
+  DrivenNotifier(NotifyConfig cfg, Millis start,
+                 const std::function<void(NotifierOptions&)>& tweak = {})
+      : t0(start), clock(std::make_shared<FakeClock>(start)) {
+    NotifierOptions o = driven_options(clock, transport);
+    if (tweak) tweak(o);
+    n = std::move(*create_notifier(std::move(cfg), std::move(o)));
+  }
+  // Hands `alerts` to the notifier at the clock's time.
+  void fire(const std::vector<rules::Alert>& alerts) { n->send(alerts, clock->now()); }
+  // Moves the clock to t0 + offset, flushes what is due then and waits for the deliveries.
+  void at(Millis offset) {
+    clock->set(t0 + offset);
+    n->tick(t0 + offset);
+    REQUIRE(n->wait_idle(5000));
+  }
+};
 
 // When the flushes happen, relative to the alerts' start t0: the group flushes at t0 + flush;
 // with `resolve` the alerts end at t0 + ends and the group flushes again at t0 + reflush.

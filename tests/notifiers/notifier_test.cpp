@@ -8,6 +8,7 @@
 
 #include "ruleeval/notifiers/notifier.hpp"
 #include "ruleeval/notifiers/outbox.hpp"
+#include "fixtures.hpp"
 #include "test_util.hpp"
 
 using namespace ruleeval;
@@ -39,34 +40,17 @@ constexpr Millis kT0 = 1'700'000'000'000;
 const std::string kHook = "team/webhook/0";
 const std::string kSlack = "team/slack/0";
 
-struct Harness {
-  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>(kT0);
-  std::shared_ptr<RecordingTransport> transport = std::make_shared<RecordingTransport>();
-  std::unique_ptr<Notifier> n;
-
+// The notifier under test with kConfig (or `yaml`), driven from kT0; retries back off 5-20 ms.
+struct Harness : DrivenNotifier {
   explicit Harness(std::string state_dir = {}, const char* yaml = kConfig,
-                   std::function<void(NotifierOptions&)> tweak = {}) {
-    auto c = parse_notify_config(yaml);
-    REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
-    NotifierOptions o;
-    o.state_dir = std::move(state_dir);
-    o.clock = clock;
-    o.transport = transport;
-    o.start_threads = false;
-    o.slack_min_interval_ms = 0;
-    o.backoff_initial_ms = 5;
-    o.backoff_max_ms = 20;
-    if (tweak) tweak(o);
-    auto r = Notifier::create(std::move(*c), std::move(o));
-    REQUIRE_MESSAGE(r, (r ? "" : r.error().to_string()));
-    n = std::move(*r);
-  }
-  void fire(std::vector<rules::Alert> alerts) { n->send(alerts, clock->now()); }
-  void at(Millis offset) {
-    clock->set(kT0 + offset);
-    n->tick(kT0 + offset);
-    REQUIRE(n->wait_idle(5000));
-  }
+                   const std::function<void(NotifierOptions&)>& tweak = {})
+      : DrivenNotifier(notify_config(yaml), kT0, [&](NotifierOptions& o) {
+          o.state_dir = std::move(state_dir);
+          o.slack_min_interval_ms = 0;
+          o.backoff_initial_ms = 5;
+          o.backoff_max_ms = 20;
+          if (tweak) tweak(o);
+        }) {}
 };
 
 json body_of(const Sent& s) { return json::parse(s.entry.body); }

@@ -184,35 +184,25 @@ TEST_CASE("outbox files are readable by the owner only, and failed/ is bounded")
 
 #include "ruleeval/notifiers/config.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
-#include "test_util.hpp"
+#include "fixtures.hpp"
 
 TEST_CASE("/metrics has one series per receiver and integration kind, however many configs") {
-  auto c = parse_notify_config(R"(
+  testing::DrivenNotifier h(testing::notify_config(R"(
 route: {receiver: two, group_wait: 0s, group_interval: 1s}
 receivers:
   - name: two
     webhook_configs:
       - url: http://127.0.0.1:1/a
       - url: http://127.0.0.1:1/b
-)");
-  REQUIRE(c);
-  auto clock = std::make_shared<FakeClock>(kNow);
-  NotifierOptions o;
-  o.clock = clock;
-  o.transport = std::make_shared<testing::RecordingTransport>();
-  o.start_threads = false;
-  auto n = Notifier::create(std::move(*c), std::move(o));
-  REQUIRE(n);
+)"),
+                           kNow);
   rules::Alert a;
   a.labels = Labels{{"alertname", "A"}};
   a.starts_at = kNow;
   a.ends_at = kNow + 3600'000;
-  std::vector<rules::Alert> alerts{a};
-  (*n)->send(alerts, kNow);
-  clock->set(kNow + 10'000);
-  (*n)->tick(kNow + 10'000);
-  REQUIRE((*n)->wait_idle(5000));
-  const std::string text = (*n)->metrics_text();
+  h.fire({a});
+  h.at(10'000);
+  const std::string text = h.n->metrics_text();
   const std::string series =
       R"(ruleeval_notifications_sent_total{receiver="two",integration="webhook"})";
   const size_t first = text.find(series);
