@@ -181,11 +181,7 @@ TEST_CASE("sns, wechat and oauth2: ruleeval sends what a real Alertmanager sends
   std::ofstream(dir / "am" / "alertmanager.yml") << am_yaml(am_sink.url(), (dir / "am").string());
   std::ofstream(dir / "re" / "alertmanager.yml") << am_yaml(re_sink.url(), (dir / "re").string());
 
-  int port = free_port();
-  ChildProcess am(alertmanager_argv((dir / "am" / "alertmanager.yml").string(),
-                                    (dir / "am" / "data").string(), port, kExternalUrl),
-                  (dir / "am.log").string());
-  REQUIRE(wait_port(port, 15'000));
+  const Alertmanager am(dir, kExternalUrl);
   NotifierOptions o;
   o.state_dir = (dir / "re" / "state").string();
   o.external_url = kExternalUrl;
@@ -198,10 +194,7 @@ TEST_CASE("sns, wechat and oauth2: ruleeval sends what a real Alertmanager sends
        {"SnsParity", "Fifo", "Sms", "Wechat", "WechatMd", "OAuthOne", "OAuthTwo", "Files"}) {
     alerts.push_back(make(name, starts, now + 600'000));
   }
-  httplib::Client client("127.0.0.1", port);
-  auto res = client.Post("/api/v2/alerts", post_body(alerts).dump(), "application/json");
-  REQUIRE(res);
-  REQUIRE(res->status == 200);
+  am.post(alerts);
   (*n)->send(alerts, SystemClock().now());
 
   for (const Sink* s : {&am_sink, &re_sink}) {
@@ -297,7 +290,7 @@ TEST_CASE("tls_config.server_name and ca_file: ruleeval verifies the name Alertm
               "-out srv.crt -days 2 -extfile ext.cnf >/dev/null 2>&1") == 0);
   int sink_port = free_port();
   ChildProcess sink(python_argv("tls_sink.py", {std::to_string(sink_port), d + "/srv.crt",
-                                               d + "/srv.key", d + "/requests.jsonl"}),
+                                                d + "/srv.key", d + "/requests.jsonl"}),
                     d + "/sink.log");
   REQUIRE(wait_port(sink_port, 10'000));
   const std::string base = "https://127.0.0.1:" + std::to_string(sink_port);
@@ -313,10 +306,7 @@ TEST_CASE("tls_config.server_name and ca_file: ruleeval verifies the name Alertm
   };
   std::ofstream(dir / "am.yml") << yaml("am");
   std::ofstream(dir / "re.yml") << yaml("re");
-  int port = free_port();
-  ChildProcess am(alertmanager_argv(d + "/am.yml", d + "/am-data", port, kExternalUrl),
-                  d + "/am.log");
-  REQUIRE(wait_port(port, 15'000));
+  const Alertmanager am(d + "/am.yml", d + "/am-data", d + "/am.log", kExternalUrl);
   NotifierOptions o;
   o.state_dir = d + "/re-state";
   o.external_url = kExternalUrl;
@@ -325,9 +315,7 @@ TEST_CASE("tls_config.server_name and ca_file: ruleeval verifies the name Alertm
   Millis now = SystemClock().now();
   std::vector<rules::Alert> alerts{make("Named", now - 30'000, now + 600'000),
                                    make("Unnamed", now - 30'000, now + 600'000)};
-  httplib::Client client("127.0.0.1", port);
-  auto res = client.Post("/api/v2/alerts", post_body(alerts).dump(), "application/json");
-  REQUIRE(res);
+  am.post(alerts);
   (*n)->send(alerts, SystemClock().now());
   auto seen = [&](const std::string& path) {
     for (const auto& r : read_json_lines(dir / "requests.jsonl")) {
@@ -489,19 +477,14 @@ TEST_CASE("email auth_secret: CRAM-MD5 as Alertmanager uses it, auth_password_fi
   };
   std::ofstream(dir / "am.yml") << yaml(am_smtp.port);
   std::ofstream(dir / "re.yml") << yaml(re_smtp.port);
-  int port = free_port();
-  ChildProcess am(alertmanager_argv(d + "/am.yml", d + "/am-data", port, kExternalUrl),
-                  d + "/am.log");
-  REQUIRE(wait_port(port, 15'000));
+  const Alertmanager am(d + "/am.yml", d + "/am-data", d + "/am.log", kExternalUrl);
   NotifierOptions o;
   o.state_dir = d + "/re-state";
   o.external_url = kExternalUrl;
   auto n = load_notifier(d + "/re.yml", std::move(o));
   Millis now = SystemClock().now();
   std::vector<rules::Alert> alerts{make("Cram", now - 30'000, now + 600'000)};
-  httplib::Client client("127.0.0.1", port);
-  auto res = client.Post("/api/v2/alerts", post_body(alerts).dump(), "application/json");
-  REQUIRE(res);
+  am.post(alerts);
   (*n)->send(alerts, SystemClock().now());
   auto delivered = [](const std::string& log) {
     std::vector<json> lines = read_json_lines(log);

@@ -104,12 +104,7 @@ TEST_CASE("email html in JS, CSS, URL and attribute contexts: byte-identical to 
   std::ofstream(dir / "re" / "alertmanager.yml") << yaml(re_smtp.port);
   std::ofstream(dir / "am" / "ctx.tmpl") << kTemplatesFile;
   std::ofstream(dir / "re" / "ctx.tmpl") << kTemplatesFile;
-  int port = free_port();
-  ChildProcess am(alertmanager_argv((dir / "am" / "alertmanager.yml").string(),
-                                    (dir / "am" / "data").string(), port,
-                                    "http://alertmanager.test:9093"),
-                  (dir / "am.log").string());
-  REQUIRE(wait_port(port, 15'000));
+  const Alertmanager am(dir, "http://alertmanager.test:9093");
   NotifierOptions o;
   o.state_dir = (dir / "re" / "state").string();
   o.external_url = "http://alertmanager.test:9093";
@@ -142,10 +137,7 @@ TEST_CASE("email html in JS, CSS, URL and attribute contexts: byte-identical to 
                     {"generatorURL", a.generator_url}});
     alerts.push_back(std::move(a));
   }
-  httplib::Client client("127.0.0.1", port);
-  auto res = client.Post("/api/v2/alerts", body.dump(), "application/json");
-  REQUIRE(res);
-  REQUIRE(res->status == 200);
+  am.post(body);
   (*n)->send(alerts, SystemClock().now());
 
   const size_t want = kCases.size() - 2;  // the two refused templates send nothing
@@ -196,12 +188,7 @@ TEST_CASE("telegram parse_mode HTML: the message escaped by context, as Alertman
   };
   std::ofstream(dir / "am" / "alertmanager.yml") << tg_yaml(am_sink.url("/tg"));
   std::ofstream(dir / "re" / "alertmanager.yml") << tg_yaml(re_sink.url("/tg"));
-  int port = free_port();
-  ChildProcess am(alertmanager_argv((dir / "am" / "alertmanager.yml").string(),
-                                    (dir / "am" / "data").string(), port,
-                                    "http://alertmanager.test:9093"),
-                  (dir / "am.log").string());
-  REQUIRE(wait_port(port, 15'000));
+  const Alertmanager am(dir, "http://alertmanager.test:9093");
   NotifierOptions o;
   o.state_dir = (dir / "re" / "state").string();
   o.external_url = "http://alertmanager.test:9093";
@@ -219,10 +206,7 @@ TEST_CASE("telegram parse_mode HTML: the message escaped by context, as Alertman
   body.push_back({{"labels", labels},
                   {"startsAt", rfc3339(a.starts_at)},
                   {"endsAt", rfc3339(a.ends_at)}});
-  httplib::Client client("127.0.0.1", port);
-  auto res = client.Post("/api/v2/alerts", body.dump(), "application/json");
-  REQUIRE(res);
-  REQUIRE(res->status == 200);
+  am.post(body);
   std::vector<rules::Alert> alerts{a};
   (*n)->send(alerts, SystemClock().now());
   REQUIRE(am_sink.wait_accepted(1, 20'000));

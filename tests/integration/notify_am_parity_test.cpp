@@ -151,11 +151,7 @@ TEST_CASE("ruleeval delivers what a real Alertmanager delivers for the same aler
   std::ofstream(dir / "am" / "templates" / "parity.tmpl") << kTemplates;
   std::ofstream(dir / "re" / "templates" / "parity.tmpl") << kTemplates;
 
-  int port = free_port();
-  ChildProcess am(alertmanager_argv((dir / "am" / "alertmanager.yml").string(),
-                                    (dir / "am" / "data").string(), port, kExternalUrl),
-                  (dir / "am.log").string());
-  REQUIRE(wait_port(port, 15'000));
+  const Alertmanager am(dir, kExternalUrl);
 
   NotifierOptions o;
   o.state_dir = (dir / "re" / "state").string();
@@ -173,10 +169,7 @@ TEST_CASE("ruleeval delivers what a real Alertmanager delivers for the same aler
                                    make("Muted", starts, now + 600'000),
                                    make("Inactive", starts, now + 600'000),
                                    make("Active", starts, now + 600'000)};
-  httplib::Client client("127.0.0.1", port);
-  auto res = client.Post("/api/v2/alerts", post_body(alerts).dump(), "application/json");
-  REQUIRE(res);
-  REQUIRE(res->status == 200);
+  am.post(alerts);
   (*n)->send(alerts, SystemClock().now());
 
   REQUIRE(am_sink.wait_accepted(6, 20'000));
@@ -254,11 +247,7 @@ receivers:
   };
   std::ofstream(dir / "am" / "alertmanager.yml") << yaml(am_smtp.port);
   std::ofstream(dir / "re" / "alertmanager.yml") << yaml(re_smtp.port);
-  int port = free_port();
-  ChildProcess am(alertmanager_argv((dir / "am" / "alertmanager.yml").string(),
-                                    (dir / "am" / "data").string(), port, kExternalUrl),
-                  (dir / "am.log").string());
-  REQUIRE(wait_port(port, 15'000));
+  const Alertmanager am(dir, kExternalUrl);
   NotifierOptions o;
   o.state_dir = (dir / "re" / "state").string();
   o.external_url = kExternalUrl;
@@ -276,10 +265,7 @@ receivers:
                                  {"runbook_url", "https://runbooks.example.org/db?x=1&y=2"}};
   alerts[0].generator_url =
       "http://prometheus.test/graph?g0.expr=rate(errors_total%7Bjob%3D%22db%22%7D[5m])+%3E+0&g0.tab=1";
-  httplib::Client client("127.0.0.1", port);
-  auto res = client.Post("/api/v2/alerts", post_body(alerts).dump(), "application/json");
-  REQUIRE(res);
-  REQUIRE(res->status == 200);
+  am.post(alerts);
   (*n)->send(alerts, SystemClock().now());
   json a = read_mail(am_smtp);
   json r = read_mail(re_smtp);

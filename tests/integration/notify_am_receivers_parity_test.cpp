@@ -187,11 +187,7 @@ TEST_CASE("opsgenie, victorops, telegram, discord, webex: the requests of a real
   std::ofstream(dir / "am" / "alertmanager.yml") << am_yaml(am_sink.url(), (dir / "am").string());
   std::ofstream(dir / "re" / "alertmanager.yml") << am_yaml(re_sink.url(), (dir / "re").string());
 
-  int port = free_port();
-  ChildProcess am(alertmanager_argv((dir / "am" / "alertmanager.yml").string(),
-                                    (dir / "am" / "data").string(), port, kExternalUrl),
-                  (dir / "am.log").string());
-  REQUIRE(wait_port(port, 15'000));
+  const Alertmanager am(dir, kExternalUrl);
 
   NotifierOptions o;
   o.state_dir = (dir / "re" / "state").string();
@@ -207,10 +203,7 @@ TEST_CASE("opsgenie, victorops, telegram, discord, webex: the requests of a real
   Millis starts = now - 30'000 - now % 1000 + 123;
   std::vector<rules::Alert> alerts;
   for (const auto& name : names) alerts.push_back(make(name, starts, now + 600'000));
-  httplib::Client client("127.0.0.1", port);
-  auto res = client.Post("/api/v2/alerts", post_body(alerts).dump(), "application/json");
-  REQUIRE(res);
-  REQUIRE(res->status == 200);
+  am.post(alerts);
   (*n)->send(alerts, SystemClock().now());
   REQUIRE(am_sink.wait_all(kFiring, 20'000));
   REQUIRE(re_sink.wait_all(kFiring, 20'000));
@@ -219,9 +212,7 @@ TEST_CASE("opsgenie, victorops, telegram, discord, webex: the requests of a real
   // closes its alert, the others send a RECOVERY / resolved message).
   Millis end = SystemClock().now();
   for (auto& a : alerts) a.ends_at = end;
-  res = client.Post("/api/v2/alerts", post_body(alerts).dump(), "application/json");
-  REQUIRE(res);
-  REQUIRE(res->status == 200);
+  am.post(alerts);
   (*n)->send(alerts, end);
   constexpr size_t kResolved = 1 + 1 + 1 + 1 + 1 + 1 + 2 + 2;
   REQUIRE(am_sink.wait_all(kFiring + kResolved, 20'000));
@@ -392,18 +383,13 @@ receivers:
   };
   std::ofstream(dir / "am" / "alertmanager.yml") << yaml(am_proxy.port);
   std::ofstream(dir / "re" / "alertmanager.yml") << yaml(re_proxy.port);
-  int port = free_port();
-  ChildProcess am(alertmanager_argv((dir / "am" / "alertmanager.yml").string(),
-                                    (dir / "am" / "data").string(), port, kExternalUrl),
-                  (dir / "am.log").string());
-  REQUIRE(wait_port(port, 15'000));
+  const Alertmanager am(dir, kExternalUrl);
   NotifierOptions o;
   o.external_url = kExternalUrl;
   auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
 
   Millis now = SystemClock().now();
   std::vector<rules::Alert> alerts{make("PushoverParity", now - 30'000, now + 600'000)};
-  httplib::Client client("127.0.0.1", port);
   // The requests each side sent through its proxy (the tunnels' CONNECT lines left out).
   auto wait_lines = [&](const LoggingProxy& proxy, size_t count) {
     for (int i = 0; i < 1000 && proxy.tunneled().size() < count; ++i) {
@@ -411,15 +397,13 @@ receivers:
     }
     return proxy.tunneled().size() >= count;
   };
-  auto res = client.Post("/api/v2/alerts", post_body(alerts).dump(), "application/json");
-  REQUIRE(res);
+  am.post(alerts);
   (*n)->send(alerts, SystemClock().now());
   REQUIRE(wait_lines(am_proxy, 2));
   REQUIRE(wait_lines(re_proxy, 2));
   Millis end = SystemClock().now();
   alerts[0].ends_at = end;
-  res = client.Post("/api/v2/alerts", post_body(alerts).dump(), "application/json");
-  REQUIRE(res);
+  am.post(alerts);
   (*n)->send(alerts, end);
   REQUIRE(wait_lines(am_proxy, 4));
   REQUIRE(wait_lines(re_proxy, 4));

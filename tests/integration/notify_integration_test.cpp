@@ -322,7 +322,6 @@ receivers:
 TEST_CASE("a real Alertmanager accepts forwarded alerts and notifies its webhook") {
   HttpSink sink;
   auto dir = temp_dir("am");
-  int port = free_port();
   std::ofstream(fs::path(dir) / "am.yml") << fmt_yaml(R"(
 route:
   receiver: hook
@@ -335,18 +334,15 @@ receivers:
       - url: URL
 )",
                                                       {{"URL", sink.url("/am-webhook")}});
-  ChildProcess am(alertmanager_argv((fs::path(dir) / "am.yml").string(),
-                                    (fs::path(dir) / "data").string(), port,
-                                    "http://alertmanager.test:9093"),
-                  (fs::path(dir) / "am.log").string());
-  REQUIRE(wait_port(port, 15'000));
+  const Alertmanager am((fs::path(dir) / "am.yml").string(), (fs::path(dir) / "data").string(),
+                        (fs::path(dir) / "am.log").string(), "http://alertmanager.test:9093");
   auto yaml = fmt_yaml(R"(
 route: {receiver: am, group_by: [alertname], group_wait: 0s}
 receivers:
   - name: am
     alertmanager_configs: [{url: 'http://127.0.0.1:PORT/'}]
 )",
-                       {{"PORT", std::to_string(port)}});
+                       {{"PORT", std::to_string(am.port())}});
   auto n = make_notifier(yaml, (fs::path(dir) / "state").string());
   std::vector<rules::Alert> alerts{
       make_alert(Labels{{"alertname", "Forwarded"}, {"severity", "page"}, {"job", "api"}},

@@ -88,7 +88,9 @@ struct SmtpSink {
   SmtpSink(std::filesystem::path dir, const std::string& log_path,
            const std::vector<std::string>& extra = {})
       : maildir(std::move(dir)), port(free_port()) {
-    for (const char* sub : {"new", "cur", "tmp"}) std::filesystem::create_directories(maildir / sub);
+    for (const char* sub : {"new", "cur", "tmp"}) {
+      std::filesystem::create_directories(maildir / sub);
+    }
     std::vector<std::string> argv{"/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l",
                                   "127.0.0.1:" + std::to_string(port)};
     argv.insert(argv.end(), extra.begin(), extra.end());
