@@ -46,6 +46,29 @@ struct EnvGuard {
   }
 };
 
+// `yaml` with every PROXY, SINK and CERT replaced by the given text, parsed as an
+// alertmanager.yml (REQUIREd).
+NotifyConfig proxy_config(std::string yaml, const fs::path& dir,
+                          const std::map<std::string, std::string>& values) {
+  for (const auto& [key, value] : values) {
+    for (size_t i; (i = yaml.find(key)) != std::string::npos;) yaml.replace(i, key.size(), value);
+  }
+  auto cfg = parse_alertmanager_config(yaml, "am.yml", dir.string());
+  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
+  return std::move(*cfg);
+}
+
+// A notifier that retries after 20-100 ms and gives up after 1.5 s (the unreachable targets).
+std::unique_ptr<Notifier> quick_notifier(NotifyConfig cfg) {
+  NotifierOptions o;
+  o.backoff_initial_ms = 20;
+  o.backoff_max_ms = 100;
+  o.give_up_after_ms = 1500;
+  auto n = Notifier::create(std::move(cfg), std::move(o));
+  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  return std::move(*n);
+}
+
 }  // namespace
 
 TEST_CASE("http_config no_proxy, proxy_from_environment and proxy_connect_header (Go's rules)") {
@@ -105,19 +128,10 @@ receivers:
             X-Tenant: [a, b]
           tls_config: {ca_file: CERT}
 )";
-  for (size_t i; (i = yaml.find("PROXY")) != std::string::npos;) yaml.replace(i, 5, p);
-  for (size_t i; (i = yaml.find("SINK")) != std::string::npos;) yaml.replace(i, 4, sink.url(""));
-  for (size_t i; (i = yaml.find("CERT")) != std::string::npos;) yaml.replace(i, 4, cert.cert);
-  auto cfg = parse_alertmanager_config(yaml, "am.yml", dir.string());
-  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
-  NotifierOptions o;
-  o.backoff_initial_ms = 20;
-  o.backoff_max_ms = 100;
-  o.give_up_after_ms = 1500;
-  auto n = Notifier::create(std::move(*cfg), std::move(o));
-  REQUIRE(n);
+  auto cfg = proxy_config(yaml, dir, {{"PROXY", p}, {"SINK", sink.url("")}, {"CERT", cert.cert}});
+  auto n = quick_notifier(std::move(cfg));
   const Millis now = SystemClock().now();
-  (*n)->send(std::vector<rules::Alert>{proxy_alert("NoProxy", now), proxy_alert("FromEnv", now),
+  n->send(std::vector<rules::Alert>{proxy_alert("NoProxy", now), proxy_alert("FromEnv", now),
                                        proxy_alert("Connect", now)},
              now);
   for (int i = 0; i < 500 && (proxy.entries().size() < 5 || sink.accepted().size() < 2);
@@ -125,7 +139,7 @@ receivers:
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // the bypassed one gives up
-  (*n)->stop();
+  n->stop();
 
   std::map<std::string, json> by;  // "http <target>", "connect <target>", "tunneled <target>"
   for (const auto& e : proxy.entries()) {
@@ -155,7 +169,7 @@ receivers:
   for (const auto& r : sink.accepted()) direct.insert(r.path);
   CHECK(direct == std::set<std::string>{"/np-direct", "/env-direct"});
   std::string bypassed_error;
-  for (const auto& m : (*n)->metrics()) {
+  for (const auto& m : n->metrics()) {
     if (m.receiver == "from-env" && m.failed + m.retried > 0) bypassed_error = m.last_error;
   }
   CHECK(bypassed_error.find("resolve") != std::string::npos);
@@ -231,26 +245,17 @@ receivers:
             proxy_url: PROXY
             no_proxy: skip.test
 )";
-  for (size_t i; (i = yaml.find("PROXY")) != std::string::npos;) yaml.replace(i, 5, p);
-  for (size_t i; (i = yaml.find("SINK")) != std::string::npos;) yaml.replace(i, 4, sink.url(""));
-  for (size_t i; (i = yaml.find("CERT")) != std::string::npos;) yaml.replace(i, 4, cert.cert);
-  auto cfg = parse_alertmanager_config(yaml, "am.yml", dir.string());
-  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
-  NotifierOptions o;
-  o.backoff_initial_ms = 20;
-  o.backoff_max_ms = 100;
-  o.give_up_after_ms = 1500;
-  auto n = Notifier::create(std::move(*cfg), std::move(o));
-  REQUIRE(n);
+  auto cfg = proxy_config(yaml, dir, {{"PROXY", p}, {"SINK", sink.url("")}, {"CERT", cert.cert}});
+  auto n = quick_notifier(std::move(cfg));
   const Millis now = SystemClock().now();
-  (*n)->send(std::vector<rules::Alert>{proxy_alert("Plain", now), proxy_alert("Tunnel", now),
+  n->send(std::vector<rules::Alert>{proxy_alert("Plain", now), proxy_alert("Tunnel", now),
                                        proxy_alert("Env", now), proxy_alert("Bypass", now)},
              now);
   for (int i = 0; i < 500 && sink.accepted().size() < 3; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // the bypassed one gives up
-  (*n)->stop();
+  n->stop();
 
   std::map<std::string, json> by;
   for (const auto& e : proxy.entries()) {
@@ -286,7 +291,7 @@ receivers:
   CHECK(delivered == std::set<std::string>{"/plain", "/tunnel", "/env"});
   for (const auto& [k, v] : by) CHECK(k.find("/plain") == std::string::npos);
   std::string bypassed_error;
-  for (const auto& m : (*n)->metrics()) {
+  for (const auto& m : n->metrics()) {
     if (m.receiver == "bypass") bypassed_error = m.last_error;
   }
   CHECK(bypassed_error.find("oauth2: cannot fetch token") != std::string::npos);
@@ -341,18 +346,11 @@ receivers:
       - url: http://hooks.test:8080/hook-partial
         http_config: {follow_redirects: false}
 )";
-  for (size_t i; (i = yaml.find("PROXY")) != std::string::npos;) yaml.replace(i, 5, p);
-  auto cfg = parse_alertmanager_config(yaml, "am.yml", dir.string());
-  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
-  CHECK(cfg->receivers.size() == 6);
-  NotifierOptions o;
-  o.backoff_initial_ms = 20;
-  o.backoff_max_ms = 100;
-  o.give_up_after_ms = 1500;
-  auto n = Notifier::create(std::move(*cfg), std::move(o));
-  REQUIRE(n);
+  auto cfg = proxy_config(yaml, dir, {{"PROXY", p}});
+  CHECK(cfg.receivers.size() == 6);
+  auto n = quick_notifier(std::move(cfg));
   const Millis now = SystemClock().now();
-  (*n)->send(std::vector<rules::Alert>{proxy_alert("V2Partial", now), proxy_alert("V2None", now),
+  n->send(std::vector<rules::Alert>{proxy_alert("V2Partial", now), proxy_alert("V2None", now),
                                        proxy_alert("V2Own", now), proxy_alert("V1Partial", now),
                                        proxy_alert("V1None", now), proxy_alert("HookPartial", now)},
              now);
@@ -360,7 +358,7 @@ receivers:
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // the others give up
-  (*n)->stop();
+  n->stop();
   std::set<std::string> proxied;
   for (const auto& e : proxy.entries()) {
     proxied.insert(e["target"].get<std::string>());
@@ -372,7 +370,7 @@ receivers:
                                          "http://teams.test:8080/v2-none",
                                          "http://teams.test:8080/v1-none"});
   std::map<std::string, std::string> errors;
-  for (const auto& m : (*n)->metrics()) errors[m.receiver] = m.last_error;
+  for (const auto& m : n->metrics()) errors[m.receiver] = m.last_error;
   // Without the global proxy, the partial ones dial teams.test / hooks.test themselves; v2-own
   // uses its own (closed) proxy.
   CHECK(errors["v1-partial"].find("resolve") != std::string::npos);
