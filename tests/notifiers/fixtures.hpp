@@ -38,6 +38,11 @@ inline Result<std::unique_ptr<Notifier>> create_notifier(NotifyConfig cfg, Notif
   return n;
 }
 
+// `yaml` parsed as an Alertmanager configuration file am.yml whose relative paths are in `dir`.
+inline Result<NotifyConfig> parse_am(const std::string& yaml, const std::string& dir = "") {
+  return parse_alertmanager_config(yaml, "am.yml", dir);
+}
+
 // The parsed notify configuration `yaml` (ruleeval's own format); REQUIREs that it parses.
 inline NotifyConfig notify_config(const std::string& yaml) {
   auto c = parse_notify_config(yaml);
@@ -80,12 +85,16 @@ struct FlushTimes {
 
 // Flushes `alerts` (starting at t0) through a notifier with `cfg` and returns the envelopes per
 // integration id, firing first; with `resolve`, the same alerts are then resolved and flushed.
+// `tweak` sets further options; `metrics`, when given, receives the notifier's metrics at the end.
 inline Envelopes flush_envelopes(NotifyConfig cfg, std::vector<rules::Alert> alerts, bool resolve,
-                                 Millis t0, const std::string& external_url, FlushTimes at = {}) {
+                                 Millis t0, const std::string& external_url, FlushTimes at = {},
+                                 const std::function<void(NotifierOptions&)>& tweak = {},
+                                 std::vector<IntegrationMetrics>* metrics = nullptr) {
   auto transport = std::make_shared<RecordingTransport>();
   auto clock = std::make_shared<FakeClock>(t0 + at.flush);
   NotifierOptions o = driven_options(clock, transport);
   o.external_url = external_url;
+  if (tweak) tweak(o);
   auto n = create_notifier(std::move(cfg), std::move(o));
   (*n)->send(alerts, t0);
   (*n)->tick(t0 + at.flush);
@@ -101,6 +110,7 @@ inline Envelopes flush_envelopes(NotifyConfig cfg, std::vector<rules::Alert> ale
   for (auto& s : transport->sent()) {
     out[s.entry.integration].push_back(nlohmann::json::parse(s.entry.body));
   }
+  if (metrics) *metrics = (*n)->metrics();
   return out;
 }
 

@@ -20,10 +20,6 @@ namespace {
 
 constexpr Millis kT0 = 1'795'482'037'491;
 
-Result<NotifyConfig> am(const std::string& yaml, const std::string& dir = "") {
-  return parse_alertmanager_config(yaml, "am.yml", dir);
-}
-
 rules::Alert teams_alert(const std::string& name, const std::string& summary = "down") {
   rules::Alert a;
   a.labels = Labels{{"alertname", name}, {"severity", "critical"}, {"team", "db"}};
@@ -57,7 +53,7 @@ const std::string kResolvedText =
 }  // namespace
 
 TEST_CASE("msteams: the MessageCard of Alertmanager 0.27+, red firing, green resolved") {
-  auto c = am(R"(
+  auto c = parse_am(R"(
 route: {receiver: r}
 receivers:
   - name: r
@@ -86,7 +82,7 @@ receivers:
 }
 
 TEST_CASE("msteams: title, summary and text templates; Go's HTML-safe JSON escapes") {
-  auto c = am(R"(
+  auto c = parse_am(R"(
 route: {receiver: r, group_by: [alertname]}
 receivers:
   - name: r
@@ -108,7 +104,7 @@ receivers:
 }
 
 TEST_CASE("msteamsv2: the Adaptive Card of Alertmanager 0.28.1+, Attention firing, Good resolved") {
-  auto c = am(R"(
+  auto c = parse_am(R"(
 route: {receiver: r}
 receivers:
   - name: r
@@ -138,7 +134,7 @@ receivers:
 }
 
 TEST_CASE("msteams/msteamsv2: webhook_url_file is read at send time; one of the two is required") {
-  auto c = am(R"(
+  auto c = parse_am(R"(
 route: {receiver: r}
 receivers:
   - name: r
@@ -180,7 +176,7 @@ receivers:
                "field color not found", 6},
        }) {
     CAPTURE(b.yaml);
-    auto bad = am(std::string("route: {receiver: r}\nreceivers:\n  - name: r\n") + b.yaml);
+    auto bad = parse_am(std::string("route: {receiver: r}\nreceivers:\n  - name: r\n") + b.yaml);
     REQUIRE_FALSE(bad);
     CHECK(bad.error().message.find(b.want) != std::string::npos);
     CHECK(bad.error().where.line == b.line);
@@ -188,7 +184,7 @@ receivers:
 }
 
 TEST_CASE("msteams: without its own http_config the global one applies (Alertmanager 0.28)") {
-  auto c = am(R"(
+  auto c = parse_am(R"(
 global:
   http_config:
     authorization: {credentials: tok}

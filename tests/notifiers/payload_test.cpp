@@ -34,23 +34,11 @@ Labels labels_from(const json& j) {
 }
 
 // Runs one flush through a notifier with `yaml` and returns the bodies per integration id.
-std::map<std::string, std::vector<json>> flush(const std::string& yaml,
-                                               std::vector<rules::Alert> alerts, Millis at,
-                                               std::vector<IntegrationMetrics>* metrics = nullptr) {
-  auto c = parse_notify_config(yaml);
-  REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
-  auto transport = std::make_shared<RecordingTransport>();
-  NotifierOptions o = driven_options(std::make_shared<FakeClock>(at + 30'000), transport);
-  o.slack_min_interval_ms = 0;
-  o.external_url = "http://127.0.0.1:19093";
-  auto n = create_notifier(std::move(*c), std::move(o));
-  (*n)->send(alerts, at);
-  (*n)->tick(at + 30'000);  // the default group_wait
-  REQUIRE((*n)->wait_idle(5000));
-  std::map<std::string, std::vector<json>> out;
-  for (auto& s : transport->sent()) out[s.entry.integration].push_back(json::parse(s.entry.body));
-  if (metrics) *metrics = (*n)->metrics();
-  return out;
+Envelopes flush(const std::string& yaml, std::vector<rules::Alert> alerts, Millis at,
+                std::vector<IntegrationMetrics>* metrics = nullptr) {
+  return flush_envelopes(
+      notify_config(yaml), std::move(alerts), false, at, "http://127.0.0.1:19093", {},
+      [](NotifierOptions& o) { o.slack_min_interval_ms = 0; }, metrics);
 }
 
 }  // namespace

@@ -20,10 +20,6 @@ namespace {
 
 constexpr Millis kT0 = 1'795'482'037'491;
 
-Result<NotifyConfig> am(const std::string& yaml, const std::string& dir = "") {
-  return parse_alertmanager_config(yaml, "am.yml", dir);
-}
-
 rules::Alert alert(const std::string& name, Labels extra_annotations = {}) {
   rules::Alert a;
   a.labels = Labels{{"alertname", name}, {"severity", "critical"}, {"team", "db"}};
@@ -71,7 +67,7 @@ std::string env_body(std::pair<NotifyConfig, rules::Alert> in, const std::string
 }  // namespace
 
 TEST_CASE("opsgenie: global URL and key, the '/' Alertmanager appends, defaults") {
-  auto c = am(R"(
+  auto c = parse_am(R"(
 global:
   opsgenie_api_url: https://og.example.org/base
   opsgenie_api_key: gk
@@ -112,7 +108,7 @@ TEST_CASE("opsgenie: message cut to 130 runes, api_key_file read at send time, m
   auto dir = std::filesystem::temp_directory_path() / ("ruleeval_og_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "key") << "k1\n";
-  auto c = am(R"(
+  auto c = parse_am(R"(
 route: {receiver: r}
 receivers:
   - name: r
@@ -136,7 +132,7 @@ receivers:
   CHECK(msg.substr(msg.size() - 3) == "…");
   std::filesystem::remove_all(dir);
 
-  auto missing = am(R"(
+  auto missing = parse_am(R"(
 route: {receiver: r}
 receivers:
   - name: r
@@ -148,7 +144,7 @@ receivers:
 }
 
 TEST_CASE("victorops: defaults, message_type rules, RECOVERY on resolve, key in the URL path") {
-  auto c = am(R"(
+  auto c = parse_am(R"(
 global:
   victorops_api_key: vk
 route: {receiver: r, group_by: [alertname]}
@@ -184,7 +180,7 @@ receivers:
   auto resolved = json::parse(request(m, "r/victorops/2", 1)["body"].get<std::string>());
   CHECK(resolved["message_type"] == "RECOVERY");
 
-  auto reserved = am(R"(
+  auto reserved = parse_am(R"(
 global: {victorops_api_key: vk}
 route: {receiver: r}
 receivers:
@@ -198,7 +194,7 @@ receivers:
 }
 
 TEST_CASE("pushover: Alertmanager 0.25's fixed URL, query parameters, durations, defaults") {
-  auto c = am(R"(
+  auto c = parse_am(R"(
 route: {receiver: r}
 receivers:
   - name: r
@@ -226,7 +222,7 @@ receivers:
   // Keys of later Alertmanager versions are refused, as amtool 0.25 refuses them.
   for (const char* key : {"token_file", "user_key_file"}) {
     CAPTURE(key);
-    auto bad = am(std::string(R"(
+    auto bad = parse_am(std::string(R"(
 route: {receiver: r}
 receivers:
   - name: r
@@ -240,7 +236,7 @@ receivers:
 }
 
 TEST_CASE("telegram: global API URL, parse_mode HTML escapes values, explicit empty parse_mode") {
-  auto c = am(R"(
+  auto c = parse_am(R"(
 global:
   telegram_api_url: http://tg.example.org
 route: {receiver: r}
@@ -275,7 +271,7 @@ receivers:
              {"disable_web_page_preview", "true"},
              {"text", "a<b & \"c\""}});
 
-  auto bad = am(R"(
+  auto bad = parse_am(R"(
 route: {receiver: r}
 receivers:
   - name: r
@@ -288,7 +284,7 @@ receivers:
 }
 
 TEST_CASE("discord: one embed, red firing and green resolved; webhook_url is required") {
-  auto c = am(R"(
+  auto c = parse_am(R"(
 route: {receiver: r}
 receivers:
   - name: r
@@ -310,7 +306,7 @@ receivers:
   CHECK(resolved["embeds"][0]["color"] == 0x2ECC71);
   CHECK(resolved["embeds"][0]["title"] == "[RESOLVED]  (A critical db)");
 
-  auto bad = am(R"(
+  auto bad = parse_am(R"(
 route: {receiver: r}
 receivers:
   - name: r
@@ -321,7 +317,7 @@ receivers:
 }
 
 TEST_CASE("webex: authorization required, message cut to 7439 bytes, room id not templated") {
-  auto bad = am(R"(
+  auto bad = parse_am(R"(
 route: {receiver: r}
 receivers:
   - name: r
@@ -331,7 +327,7 @@ receivers:
   CHECK(bad.error().message.find("missing webex_configs.http_config.authorization") !=
         std::string::npos);
 
-  auto c = am(R"(
+  auto c = parse_am(R"(
 route: {receiver: r}
 receivers:
   - name: r

@@ -18,24 +18,16 @@ namespace {
 constexpr Millis kT0 = 1'795'482'037'491;
 
 struct Run {
-  std::map<std::string, std::vector<json>> bodies;
+  Envelopes bodies;
   std::vector<IntegrationMetrics> metrics;
 };
 
+// One flush of `alerts` (starting at kT0) through a notifier with `yaml`.
 Run run(const std::string& yaml, std::vector<rules::Alert> alerts) {
-  auto c = parse_notify_config(yaml);
-  REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
-  auto transport = std::make_shared<RecordingTransport>();
-  NotifierOptions o = driven_options(std::make_shared<FakeClock>(kT0 + 30'000), transport);
-  o.slack_min_interval_ms = 0;
-  o.external_url = "http://127.0.0.1:19093";
-  auto n = create_notifier(std::move(*c), std::move(o));
-  (*n)->send(alerts, kT0);
-  (*n)->tick(kT0 + 30'000);
-  REQUIRE((*n)->wait_idle(5000));
   Run r;
-  for (auto& s : transport->sent()) r.bodies[s.entry.integration].push_back(json::parse(s.entry.body));
-  r.metrics = (*n)->metrics();
+  r.bodies = flush_envelopes(
+      notify_config(yaml), std::move(alerts), false, kT0, "http://127.0.0.1:19093", {},
+      [](NotifierOptions& o) { o.slack_min_interval_ms = 0; }, &r.metrics);
   return r;
 }
 
