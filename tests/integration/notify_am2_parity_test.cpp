@@ -25,8 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kExternalUrl = "http://alertmanager.test:9093";
-
 // Answers like SNS (XML), WeChat (gettoken / message/send) and an OAuth2 token endpoint; the
 // sinks record GETs and POSTs.
 void answer_like_the_services(const Request& r, httplib::Response& res, int /*nth*/) {
@@ -172,8 +170,7 @@ std::string credential_scope(const std::string& auth) {
 
 TEST_CASE("sns, wechat and oauth2: ruleeval sends what a real Alertmanager sends") {
   Sink am_sink, re_sink;
-  auto dir = fs::temp_directory_path() / ("ruleeval_am2_parity_" + std::to_string(getpid()));
-  fs::remove_all(dir);
+  const auto dir = fresh_dir("ruleeval_am2_parity_");
   fs::create_directories(dir / "am");
   fs::create_directories(dir / "re");
   std::ofstream(dir / "am" / "token.txt") << "file-token-1\n";
@@ -275,9 +272,7 @@ int run(const std::string& cmd) { return std::system(cmd.c_str()); }
 }  // namespace
 
 TEST_CASE("tls_config.server_name and ca_file: ruleeval verifies the name Alertmanager verifies") {
-  auto dir = fs::temp_directory_path() / ("ruleeval_am2_tls_" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const auto dir = fresh_dir("ruleeval_am2_tls_");
   const std::string d = dir.string();
   // A CA and a server certificate for alerts.example.test only (not 127.0.0.1).
   REQUIRE(run("cd " + d +
@@ -375,9 +370,7 @@ TEST_CASE("oauth2: a token is reused until 10 s before it expires; a changed sec
     });
   });
   const int sport = srv.port();
-  auto dir = fs::temp_directory_path() / ("ruleeval_am2_oauth_" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const auto dir = fresh_dir("ruleeval_am2_oauth_");
   std::ofstream(dir / "secret") << "secret-1\n";
   const std::string base = "http://127.0.0.1:" + std::to_string(sport);
   std::string yaml = "route:\n  receiver: good\n  group_by: [alertname]\n  group_wait: 0s\n"
@@ -449,9 +442,7 @@ TEST_CASE("oauth2: a token is reused until 10 s before it expires; a changed sec
 }
 
 TEST_CASE("email auth_secret: CRAM-MD5 as Alertmanager uses it, auth_password_file read at send") {
-  auto dir = fs::temp_directory_path() / ("ruleeval_am2_cram_" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const auto dir = fresh_dir("ruleeval_am2_cram_");
   const std::string d = dir.string();
   struct Smtp {
     int port;

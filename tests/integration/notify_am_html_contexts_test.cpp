@@ -96,18 +96,17 @@ std::string yaml(int smtp_port) {
 }  // namespace
 
 TEST_CASE("email html in JS, CSS, URL and attribute contexts: byte-identical to Alertmanager") {
-  auto dir = fs::temp_directory_path() / ("ruleeval_am_html_ctx_" + std::to_string(getpid()));
-  fs::remove_all(dir);
+  const auto dir = fresh_dir("ruleeval_am_html_ctx_");
   SmtpSink am_smtp(dir / "am" / "mail", (dir / "am-smtp.log").string());
   SmtpSink re_smtp(dir / "re" / "mail", (dir / "re-smtp.log").string());
   std::ofstream(dir / "am" / "alertmanager.yml") << yaml(am_smtp.port);
   std::ofstream(dir / "re" / "alertmanager.yml") << yaml(re_smtp.port);
   std::ofstream(dir / "am" / "ctx.tmpl") << kTemplatesFile;
   std::ofstream(dir / "re" / "ctx.tmpl") << kTemplatesFile;
-  const Alertmanager am(dir, "http://alertmanager.test:9093");
+  const Alertmanager am(dir, kExternalUrl);
   NotifierOptions o;
   o.state_dir = (dir / "re" / "state").string();
-  o.external_url = "http://alertmanager.test:9093";
+  o.external_url = kExternalUrl;
   auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
 
   Millis now = SystemClock().now();
@@ -174,8 +173,7 @@ TEST_CASE("email html in JS, CSS, URL and attribute contexts: byte-identical to 
 // html/template (URL attributes filtered and normalized, comments dropped, a stray '<' as &lt;).
 TEST_CASE("telegram parse_mode HTML: the message escaped by context, as Alertmanager sends it") {
   HttpSink am_sink, re_sink;
-  auto dir = fs::temp_directory_path() / ("ruleeval_am_html_tg_" + std::to_string(getpid()));
-  fs::remove_all(dir);
+  const auto dir = fresh_dir("ruleeval_am_html_tg_");
   fs::create_directories(dir / "am");
   fs::create_directories(dir / "re");
   auto tg_yaml = [](const std::string& sink) {
@@ -188,10 +186,10 @@ TEST_CASE("telegram parse_mode HTML: the message escaped by context, as Alertman
   };
   std::ofstream(dir / "am" / "alertmanager.yml") << tg_yaml(am_sink.url("/tg"));
   std::ofstream(dir / "re" / "alertmanager.yml") << tg_yaml(re_sink.url("/tg"));
-  const Alertmanager am(dir, "http://alertmanager.test:9093");
+  const Alertmanager am(dir, kExternalUrl);
   NotifierOptions o;
   o.state_dir = (dir / "re" / "state").string();
-  o.external_url = "http://alertmanager.test:9093";
+  o.external_url = kExternalUrl;
   auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
   Millis now = SystemClock().now();
   rules::Alert a;

@@ -25,8 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kExternalUrl = "http://alertmanager.test:9093";
-
 // One alertmanager.yml for both, differing only in the sink's address.
 std::string am_yaml(const std::string& sink) {
   std::string s = R"(
@@ -143,8 +141,7 @@ const Request* find(const std::vector<Request>& rs, const std::string& path) {
 
 TEST_CASE("ruleeval delivers what a real Alertmanager delivers for the same alertmanager.yml") {
   HttpSink am_sink, re_sink;
-  auto dir = fs::temp_directory_path() / ("ruleeval_am_parity_" + std::to_string(getpid()));
-  fs::remove_all(dir);
+  const auto dir = fresh_dir("ruleeval_am_parity_");
   for (const char* sub : {"am/templates", "re/templates"}) fs::create_directories(dir / sub);
   std::ofstream(dir / "am" / "alertmanager.yml") << am_yaml(am_sink.url(""));
   std::ofstream(dir / "re" / "alertmanager.yml") << am_yaml(re_sink.url(""));
@@ -223,8 +220,7 @@ json read_mail(const SmtpSink& smtp) {
 // One email from Alertmanager 0.25 and from ruleeval with the same configuration (global smtp_*
 // defaults; `email_extra` adds keys to the email config) and the same alert, compared part by part.
 void email_parity(const std::string& email_extra) {
-  auto dir = fs::temp_directory_path() / ("ruleeval_am_parity_mail_" + std::to_string(getpid()));
-  fs::remove_all(dir);
+  const auto dir = fresh_dir("ruleeval_am_parity_mail_");
   SmtpSink am_smtp(dir / "am" / "mail", (dir / "am-smtp.log").string());
   SmtpSink re_smtp(dir / "re" / "mail", (dir / "re-smtp.log").string());
   auto yaml = [&](int smtp_port) {

@@ -27,8 +27,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kExternalUrl = "http://alertmanager.test:9093";
-
 // Telegram's Bot API answers {"ok":true,"result":<message>}, which telebot requires; everything
 // else gets "ok". The sinks record POST and PUT requests with their raw target (path and query).
 void answer_like_telegram(const Request& r, httplib::Response& res, int /*nth*/) {
@@ -175,8 +173,7 @@ std::vector<Request> under(const std::vector<Request>& calls, const std::string&
 
 TEST_CASE("opsgenie, victorops, telegram, discord, webex: the requests of a real Alertmanager") {
   Sink am_sink, re_sink;
-  auto dir = fs::temp_directory_path() / ("ruleeval_am_recv_" + std::to_string(getpid()));
-  fs::remove_all(dir);
+  const auto dir = fresh_dir("ruleeval_am_recv_");
   for (const char* sub : {"am", "re"}) {
     fs::create_directories(dir / sub);
     // Alertmanager 0.25 sends an opsgenie key file's content as is (a trailing newline would
@@ -258,9 +255,7 @@ TEST_CASE("opsgenie, victorops, telegram, discord, webex: the requests of a real
 }
 
 TEST_CASE("retries follow Alertmanager per receiver; api_key_file is read at every attempt") {
-  auto dir = fs::temp_directory_path() / ("ruleeval_am_retry_" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const auto dir = fresh_dir("ruleeval_am_retry_");
   std::ofstream(dir / "og.key") << "one";
   std::mutex mu;
   std::map<std::string, int> seen;  // per path prefix
@@ -344,8 +339,7 @@ receivers:
 }
 
 TEST_CASE("pushover: the same requests as a real Alertmanager (through a TLS-terminating proxy)") {
-  auto dir = fs::temp_directory_path() / ("ruleeval_am_pushover_" + std::to_string(getpid()));
-  fs::remove_all(dir);
+  const auto dir = fresh_dir("ruleeval_am_pushover_");
   for (const char* sub : {"am", "re"}) fs::create_directories(dir / sub);
   // Pushover has a fixed https URL in Alertmanager 0.25, so both sides reach it through
   // http_config.proxy_url: a proxy that terminates the CONNECT tunnels with a throw-away

@@ -73,9 +73,7 @@ std::string check_adaptive_card(const json& j) {
 }  // namespace
 
 TEST_CASE("msteams and msteamsv2 over HTTP: documented payloads, retries, webhook_url_file") {
-  auto dir = fs::temp_directory_path() / ("ruleeval_msteams_" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const auto dir = fresh_dir("ruleeval_msteams_");
   std::mutex mu;
   std::map<std::string, int> seen;
   std::vector<std::string> problems;

@@ -17,6 +17,9 @@
 
 namespace ruleeval::notifiers::testing {
 
+// The external URL both sides of a parity test are given.
+inline constexpr const char* kExternalUrl = "http://alertmanager.test:9093";
+
 // The command line of a real Alertmanager with `config`, its storage in `storage`, listening on
 // 127.0.0.1:port, with `external_url` and clustering off.
 inline std::vector<std::string> alertmanager_argv(const std::string& config,

@@ -72,9 +72,7 @@ std::unique_ptr<Notifier> quick_notifier(NotifyConfig cfg) {
 }  // namespace
 
 TEST_CASE("http_config no_proxy, proxy_from_environment and proxy_connect_header (Go's rules)") {
-  auto dir = fs::temp_directory_path() / ("ruleeval_proxy_" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const auto dir = fresh_dir("ruleeval_proxy_");
   const CertFiles cert = self_signed_cert(dir, "hooks.test", "DNS:hooks.test");
   const LoggingProxy proxy(dir, "proxy", cert);
   const std::string p = proxy.url();
@@ -179,9 +177,7 @@ receivers:
 TEST_CASE(
     "oauth2 proxy_url, no_proxy, proxy_from_environment, proxy_connect_header: the token "
     "request goes through oauth2's own proxy settings") {
-  auto dir = fs::temp_directory_path() / ("ruleeval_oauth2_proxy_" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const auto dir = fresh_dir("ruleeval_oauth2_proxy_");
   const CertFiles cert = self_signed_cert(dir, "auth.test", "DNS:auth.test");
   const LoggingProxy proxy(dir, "proxy", cert);
   const std::string p = proxy.url();
@@ -302,9 +298,7 @@ receivers:
 TEST_CASE(
     "global http_config proxy_url: msteamsv2 takes it into an http_config of its own "
     "(Alertmanager 0.34), other receivers only when they have no http_config") {
-  auto dir = fs::temp_directory_path() / ("ruleeval_teams_proxy_" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const auto dir = fresh_dir("ruleeval_teams_proxy_");
   const CertFiles cert = self_signed_cert(dir, "x.test", "");
   const LoggingProxy proxy(dir, "proxy", cert);
   const std::string p = proxy.url();

@@ -182,6 +182,14 @@ class ChildProcess {
   pid_t pid_ = -1;
 };
 
+// An empty directory /tmp/<name><pid> for one test's files (removed first if a run left one).
+inline std::filesystem::path fresh_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / (name + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
 inline bool wait_port(int port, int timeout_ms) {
   for (int waited = 0; waited < timeout_ms; waited += 20) {
     if (port_open(port)) return true;

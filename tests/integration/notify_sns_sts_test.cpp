@@ -67,9 +67,7 @@ struct EnvGuard {
 TEST_CASE(
     "sns sigv4.role_arn: AssumeRole signed with the base keys, Publish signed with the "
     "temporary keys and session token, cached until shortly before expiry") {
-  auto dir = fs::temp_directory_path() / ("ruleeval_sns_sts_" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const auto dir = fresh_dir("ruleeval_sns_sts_");
   const int port = free_port();
   // Credentials live 63 s: valid for 3 s under the 60 s refresh window.
   ChildProcess server(
@@ -229,8 +227,7 @@ std::string rfc3339(Millis ms) {
 TEST_CASE(
     "sns sigv4.role_arn: ruleeval assumes the role and signs Publish as a real "
     "Alertmanager does") {
-  auto dir = fs::temp_directory_path() / ("ruleeval_sns_sts_am_" + std::to_string(getpid()));
-  fs::remove_all(dir);
+  const auto dir = fresh_dir("ruleeval_sns_sts_am_");
   fs::create_directories(dir / "am");
   const CertFiles tls = self_signed_cert(
       dir, "sts.amazonaws.com", "DNS:sts.amazonaws.com,DNS:sts.us-east-1.amazonaws.com");
