@@ -1,6 +1,6 @@
 """Helpers shared by the Python integration tests (imported from the scripts' own folder):
-free ports on 127.0.0.1, plain HTTP GETs, failing with a message, and a real Prometheus that is
-ready before the test talks to it."""
+free ports on 127.0.0.1, plain HTTP GETs, failing with a message, waiting for a condition,
+stopping a child process, and a real Prometheus that is ready before the test talks to it."""
 import os
 import socket
 import subprocess
@@ -23,6 +23,36 @@ def get(url):
 def fail(msg):
     print("FAIL: " + msg)
     sys.exit(1)
+
+
+def wait_for(pred, timeout, what, logs=(), every=0.05):
+    """pred()'s first true value within TIMEOUT seconds (an exception counts as not yet). Exits
+    the test, with the tails of the LOGS files, when it does not come."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = pred()
+            if last:
+                return last
+        except Exception as e:  # not up yet
+            last = e
+        time.sleep(every)
+    for log in logs:
+        if os.path.exists(log):
+            sys.stderr.write(f"--- {log}\n" + open(log, errors="replace").read()[-4000:])
+    sys.exit(f"FAIL: timed out waiting for {what} (last: {last})")
+
+
+def stop_process(proc, timeout=10):
+    """SIGTERM, then SIGKILL when PROC has not exited within TIMEOUT seconds; None is ignored."""
+    if not proc:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def start_prometheus(prom, work, data, port, *extra_args):

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from itest import fail, free_port, get, start_prometheus
+from itest import fail, free_port, get, start_prometheus, stop_process
 
 MIN = 60
 EPISODES = [(10, 1), (20, 12), (50, 20), (72, 10)]  # minutes: 3 pages with for: 2m
@@ -150,12 +150,7 @@ def main():
         print("lint --datasource: promql/series, promql/rate_range, alerts/template and "
               "alerts/count as expected")
     finally:
-        if proc:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_process(proc)
         shutil.rmtree(work, ignore_errors=True)
 
 

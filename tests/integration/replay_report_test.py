@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from itest import fail, free_port, get, start_prometheus
+from itest import fail, free_port, get, start_prometheus, stop_process
 
 MIN = 60
 # instance -> [(start minute, length minutes)] at 100
@@ -245,12 +245,7 @@ def main():
             fail("--quiet/--no-alert-lines still printed:\n" + out2.stderr + out2.stdout)
         print("replay report: every count, the what-if rows and the HTML report as expected")
     finally:
-        if proc:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_process(proc)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -16,28 +16,12 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from itest import free_port
+from itest import free_port, wait_for
 
 
 def http(url, data=None, timeout=5):
     with urllib.request.urlopen(url, data=data, timeout=timeout) as r:
         return r.read().decode()
-
-
-def wait_for(pred, timeout, what, logs=()):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            last = pred()
-            if last:
-                return last
-        except Exception as e:  # server not up yet
-            last = e
-        time.sleep(0.3)
-    for log in logs:
-        sys.stderr.write(f"--- {log}\n" + open(log).read()[-3000:])
-    sys.exit(f"FAIL: timed out waiting for {what} (last: {last})")
 
 
 def main():

@@ -33,29 +33,12 @@ import tempfile
 import threading
 import time
 import urllib.request
-from itest import free_port
+from itest import free_port, wait_for
 
 
 def http_get(url, timeout=3):
     with urllib.request.urlopen(url, timeout=timeout) as r:
         return r.read().decode()
-
-
-def wait_for(pred, timeout, what, logs=()):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            last = pred()
-            if last:
-                return last
-        except Exception as e:  # not up yet
-            last = e
-        time.sleep(0.05)
-    for log in logs:
-        if os.path.exists(log):
-            sys.stderr.write(f"--- {log}\n" + open(log, errors="replace").read()[-4000:])
-    sys.exit(f"FAIL: timed out waiting for {what} (last: {last})")
 
 
 class Exporter:
