@@ -8,6 +8,7 @@
 #include "ruleeval/engine/engine.hpp"
 #include "ruleeval/engine/load_notation.hpp"
 #include "ruleeval/parser/promql.hpp"
+#include "series_fixture.hpp"
 
 using namespace ruleeval;
 using namespace ruleeval::engine;
@@ -20,22 +21,11 @@ struct Db {
   Storage storage;
   // Series lines in the expanding notation, one sample per `interval`.
   explicit Db(std::string_view text, Millis interval = kMin) {
-    std::istringstream in{std::string(text)};
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.find_first_not_of(" \t") == std::string::npos) continue;
-      auto spec = parse_series_line(line);
-      REQUIRE_MESSAGE(spec.has_value(), line);
-      load_series(storage, *spec, 0, interval);
-    }
+    series_fixture::load_lines(storage, text, interval);
   }
 
   Result<QueryResult> query(std::string_view q, Millis t) {
-    promql::ParseOptions po;
-    po = ruleeval::promql::ParseOptions::all();
-    auto e = promql::parse(q, po);
-    REQUIRE_MESSAGE(e.has_value(), std::string(q));
-    return instant_query(storage, **e, t);
+    return series_fixture::instant_all(storage, q, t);
   }
 
   // label-set string -> value, for an instant vector result.

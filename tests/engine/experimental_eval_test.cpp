@@ -7,6 +7,7 @@
 #include "ruleeval/engine/engine.hpp"
 #include "ruleeval/engine/load_notation.hpp"
 #include "ruleeval/parser/promql.hpp"
+#include "series_fixture.hpp"
 
 using namespace ruleeval;
 using namespace ruleeval::engine;
@@ -17,23 +18,8 @@ constexpr Millis kMin = 60'000;
 
 struct Ex {
   Storage storage;
-  explicit Ex(std::string_view text) {
-    std::istringstream in{std::string(text)};
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.find_first_not_of(" \t") == std::string::npos) continue;
-      auto spec = parse_series_line(line);
-      REQUIRE_MESSAGE(spec.has_value(), line);
-      load_series(storage, *spec, 0, kMin);
-    }
-  }
-  static promql::ExprPtr parse(std::string_view q) {
-    promql::ParseOptions po;
-    po = ruleeval::promql::ParseOptions::all();
-    auto e = promql::parse(q, po);
-    REQUIRE_MESSAGE(e.has_value(), (e ? std::string() : e.error().to_string()));
-    return std::move(*e);
-  }
+  explicit Ex(std::string_view text) { series_fixture::load_lines(storage, text, kMin); }
+  static promql::ExprPtr parse(std::string_view q) { return series_fixture::parse_all(q); }
   Result<QueryResult> instant(std::string_view q, Millis t) { return instant_query(storage, *parse(q), t); }
   Result<QueryResult> range(std::string_view q, Millis s, Millis e, Millis step) {
     return range_query(storage, *parse(q), s, e, step);

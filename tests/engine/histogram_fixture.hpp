@@ -14,6 +14,7 @@
 #include "ruleeval/engine/histogram.hpp"
 #include "ruleeval/engine/load_notation.hpp"
 #include "ruleeval/parser/promql.hpp"
+#include "series_fixture.hpp"
 
 namespace hist_fixture {
 using namespace ruleeval;
@@ -24,19 +25,10 @@ inline constexpr Millis kMin = 60'000;
 struct HistogramDb {
   Storage storage;
   explicit HistogramDb(std::string_view text) {
-    std::istringstream in{std::string(text)};
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.find_first_not_of(" \t") == std::string::npos) continue;
-      auto spec = parse_series_line(line);
-      REQUIRE_MESSAGE(spec.has_value(), line);
-      load_series(storage, *spec, 0, kMin);
-    }
+    series_fixture::load_lines(storage, text, kMin);
   }
   Result<QueryResult> query(std::string_view q, Millis t) {
-    auto e = promql::parse(q, promql::ParseOptions::all());
-    REQUIRE_MESSAGE(e.has_value(), std::string(q));
-    return instant_query(storage, **e, t);
+    return series_fixture::instant_all(storage, q, t);
   }
   std::string text(std::string_view q, Millis t) {
     auto r = query(q, t);
