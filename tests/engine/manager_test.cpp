@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/temp_dir.hpp"
 #include "ruleeval/engine/http_api.hpp"
 #include "ruleeval/engine/manager.hpp"
 #include "ruleeval/rules/run_config.hpp"
@@ -24,17 +25,8 @@ constexpr Millis kMin = 60'000;
 // A whole minute, so that ALERTS_FOR_STATE values (whole seconds) are exact.
 constexpr Millis kNow = 1'700'000'040'000;
 
-struct TempDir {
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "ruleeval_manager_XXXXXX").string();
-    REQUIRE(mkdtemp(t.data()) != nullptr);
-    path = t;
-  }
-  ~TempDir() { fs::remove_all(path); }
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream(path + "/" + name) << text;
-  }
-  std::string path;
+struct TempDir : ruleeval::testing::TempDir {
+  TempDir() : ruleeval::testing::TempDir("manager") {}
 };
 
 // Down (for: 30m) has been pending on the backend from 37 minutes before the restart until

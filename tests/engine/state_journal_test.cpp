@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../support/temp_dir.hpp"
 #include "ruleeval/engine/state_journal.hpp"
 #include "ruleeval/engine/state_store.hpp"
 
@@ -18,18 +19,8 @@ namespace {
 constexpr Millis kT0 = 1'700'000'000'000;
 constexpr Millis kMin = 60'000;
 
-struct JournalDir {
-  JournalDir() {
-    std::string tmpl = (fs::temp_directory_path() / "ruleeval_journal_XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~JournalDir() {
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_all, ec);
-    fs::remove_all(path, ec);
-  }
-  std::string path;
+struct JournalDir : ruleeval::testing::TempDir {
+  JournalDir() : TempDir("journal") {}
 };
 
 ActiveAlert alert(const std::string& instance, AlertState st, Millis active_at) {

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../support/temp_dir.hpp"
 #include "ruleeval/engine/state_store.hpp"
 
 using namespace ruleeval;
@@ -16,17 +17,8 @@ namespace {
 constexpr Millis kT0 = 1'700'000'000'000;
 constexpr Millis kMin = 60'000;
 
-struct TempDir {
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "ruleeval_state_XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string path;
+struct TempDir : ruleeval::testing::TempDir {
+  TempDir() : ruleeval::testing::TempDir("state") {}
 };
 
 ActiveAlert make_alert(std::string instance, AlertState st, Millis active_at) {

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "../support/temp_dir.hpp"
 #include "ruleeval/common/json_limits.hpp"
 #include "ruleeval/notifiers/outbox.hpp"
 #include "ruleeval/notifiers/silences.hpp"
@@ -22,17 +23,8 @@ namespace {
 
 constexpr Millis kNow = 1'700'000'000'000;
 
-struct Dir {
-  Dir() {
-    std::string t = (fs::temp_directory_path() / "ruleeval_sil_XXXXXX").string();
-    REQUIRE(mkdtemp(t.data()) != nullptr);
-    path = t;
-  }
-  ~Dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string path;
+struct Dir : ruleeval::testing::TempDir {
+  Dir() : TempDir("sil") {}
 };
 
 std::string body(const std::string& matchers, const std::string& extra = "") {
@@ -187,7 +179,7 @@ TEST_CASE("outbox files are readable by the owner only, and failed/ is bounded")
 #include "fixtures.hpp"
 
 TEST_CASE("/metrics has one series per receiver and integration kind, however many configs") {
-  testing::DrivenNotifier h(testing::notify_config(R"(
+  notifiers::testing::DrivenNotifier h(notifiers::testing::notify_config(R"(
 route: {receiver: two, group_wait: 0s, group_interval: 1s}
 receivers:
   - name: two
@@ -195,7 +187,7 @@ receivers:
       - url: http://127.0.0.1:1/a
       - url: http://127.0.0.1:1/b
 )"),
-                           kNow);
+                                       kNow);
   rules::Alert a;
   a.labels = Labels{{"alertname", "A"}};
   a.starts_at = kNow;
