@@ -179,10 +179,7 @@ TEST_CASE("sns, wechat and oauth2: ruleeval sends what a real Alertmanager sends
   std::ofstream(dir / "re" / "alertmanager.yml") << am_yaml(re_sink.url(), (dir / "re").string());
 
   const Alertmanager am(dir, kExternalUrl);
-  NotifierOptions o;
-  o.state_dir = (dir / "re" / "state").string();
-  o.external_url = kExternalUrl;
-  auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
+  auto n = load_parity_notifier(dir);
 
   Millis now = SystemClock().now();
   Millis starts = now - 30'000 - now % 1000 + 123;

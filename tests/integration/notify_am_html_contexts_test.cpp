@@ -104,10 +104,7 @@ TEST_CASE("email html in JS, CSS, URL and attribute contexts: byte-identical to 
   std::ofstream(dir / "am" / "ctx.tmpl") << kTemplatesFile;
   std::ofstream(dir / "re" / "ctx.tmpl") << kTemplatesFile;
   const Alertmanager am(dir, kExternalUrl);
-  NotifierOptions o;
-  o.state_dir = (dir / "re" / "state").string();
-  o.external_url = kExternalUrl;
-  auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
+  auto n = load_parity_notifier(dir);
 
   Millis now = SystemClock().now();
   std::vector<rules::Alert> alerts;
@@ -187,10 +184,7 @@ TEST_CASE("telegram parse_mode HTML: the message escaped by context, as Alertman
   std::ofstream(dir / "am" / "alertmanager.yml") << tg_yaml(am_sink.url("/tg"));
   std::ofstream(dir / "re" / "alertmanager.yml") << tg_yaml(re_sink.url("/tg"));
   const Alertmanager am(dir, kExternalUrl);
-  NotifierOptions o;
-  o.state_dir = (dir / "re" / "state").string();
-  o.external_url = kExternalUrl;
-  auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
+  auto n = load_parity_notifier(dir);
   Millis now = SystemClock().now();
   rules::Alert a;
   a.labels = Labels{{"alertname", "TgHtml"},

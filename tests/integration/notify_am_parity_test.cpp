@@ -151,10 +151,8 @@ TEST_CASE("ruleeval delivers what a real Alertmanager delivers for the same aler
   const Alertmanager am(dir, kExternalUrl);
 
   NotifierOptions o;
-  o.state_dir = (dir / "re" / "state").string();
-  o.external_url = kExternalUrl;
   o.slack_min_interval_ms = 0;
-  auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
+  auto n = load_parity_notifier(dir, std::move(o));
 
   Millis now = SystemClock().now();
   Millis starts = now - 30'000 - now % 1000 + 123;
@@ -244,10 +242,7 @@ receivers:
   std::ofstream(dir / "am" / "alertmanager.yml") << yaml(am_smtp.port);
   std::ofstream(dir / "re" / "alertmanager.yml") << yaml(re_smtp.port);
   const Alertmanager am(dir, kExternalUrl);
-  NotifierOptions o;
-  o.state_dir = (dir / "re" / "state").string();
-  o.external_url = kExternalUrl;
-  auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
+  auto n = load_parity_notifier(dir);
   Millis now = SystemClock().now();
   std::vector<rules::Alert> alerts{make("MailParity", now - 30'000 - now % 1000 + 123, now + 600'000)};
   // Alertmanager renders `html` with Go's html/template: values are escaped by context (element

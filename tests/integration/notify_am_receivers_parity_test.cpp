@@ -186,10 +186,7 @@ TEST_CASE("opsgenie, victorops, telegram, discord, webex: the requests of a real
 
   const Alertmanager am(dir, kExternalUrl);
 
-  NotifierOptions o;
-  o.state_dir = (dir / "re" / "state").string();
-  o.external_url = kExternalUrl;
-  auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
+  auto n = load_parity_notifier(dir);
 
   const std::vector<std::string> names{"OpsGenieDefaults", "OpsGenieFull",     "VictorOpsDefaults",
                                        "VictorOpsFull",    "TelegramDefaults", "TelegramMarkdown",

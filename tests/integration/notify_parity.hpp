@@ -68,4 +68,13 @@ inline Result<std::unique_ptr<Notifier>> load_notifier(const std::string& path,
   return n;
 }
 
+// ruleeval's side of a parity test under `dir` (the layout of Alertmanager(dir, ...)): the
+// notifier for re/alertmanager.yml with its state in re/state and kExternalUrl.
+inline Result<std::unique_ptr<Notifier>> load_parity_notifier(const std::filesystem::path& dir,
+                                                              NotifierOptions o = {}) {
+  o.state_dir = (dir / "re" / "state").string();
+  o.external_url = kExternalUrl;
+  return load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
+}
+
 }  // namespace ruleeval::notifiers::testing
