@@ -1,0 +1,179 @@
+// ruleeval's one seam to the outside world, in the sense of LevelDB's leveldb::Env: the wall
+// clock, a monotonic clock, the file system (whole-file reads with a size limit, atomic
+// replacement with a chosen durability, directory fsync, listing, globbing, removal, renames)
+// and HTTP. Code that reads the time or touches files does it through an Env; Env::Default() is
+// the real one, tests pass their own (tests/common/fake_env.hpp: a settable clock and injected
+// write failures) or wrap the default with EnvWrapper and override what they need.
+// tools/check_env.py (ctest "env seam") refuses std::chrono::system_clock/steady_clock::now()
+// and std::ifstream anywhere else in the rooms.
+//
+// Thread-safety: Env::Default() is stateless and may be used from any thread. An Env passed
+// into a component must outlive it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ruleeval/common/error.hpp"
+
+namespace ruleeval {
+
+enum class FileSync {
+  kNone,        // survives a process crash, not a power cut
+  kFile,        // the content is on disk; the rename is not until the directory is synced
+  kFileAndDir,  // content and rename are on disk
+};
+
+// Whole-file reads of input (rule files, configs, series files, secrets) refuse larger files.
+inline constexpr uint64_t kMaxInputFileBytes = 256ull << 20;
+
+class Env {
+ public:
+  Env() = default;
+  Env(const Env&) = delete;
+  Env& operator=(const Env&) = delete;
+  virtual ~Env() = default;
+
+  // The real environment: the system clocks and POSIX files. Never null, never destroyed.
+  static Env* Default();
+
+  // ---- clocks
+  // Wall clock (Unix time): timestamps, evaluation times, deadlines written to disk.
+  virtual std::chrono::system_clock::time_point now() = 0;
+  // Monotonic clock: durations and expiries that must not jump with the wall clock.
+  virtual std::chrono::steady_clock::time_point monotonic_now() = 0;
+
+  int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(now().time_since_epoch()).count();
+  }
+  int64_t now_nanos() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(now().time_since_epoch()).count();
+  }
+  // Milliseconds on the monotonic clock (an arbitrary origin; only differences mean anything).
+  int64_t monotonic_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               monotonic_now().time_since_epoch())
+        .count();
+  }
+  // Seconds elapsed on the monotonic clock since `start` (a value of monotonic_now()).
+  double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(monotonic_now() - start).count();
+  }
+
+  // ---- files. Errors name the path; where a position makes sense it is SourceLocation{path}.
+  // Reads a whole file. Refuses what is not a regular file (a directory, /dev/zero, a FIFO that
+  // would block for ever, a socket) and files larger than `max_bytes`, with an error that names
+  // the file. An empty `path` is an error, never stdin.
+  virtual Result<std::string> read_file(const std::string& path,
+                                        uint64_t max_bytes = kMaxInputFileBytes) = 0;
+  // The same checks as read_file without reading (for lists of inputs checked up front).
+  virtual Result<void> check_input_file(const std::string& path,
+                                        uint64_t max_bytes = kMaxInputFileBytes) = 0;
+  // True for anything that exists at `path` (file, directory, ...).
+  virtual bool file_exists(const std::string& path) = 0;
+  // Atomic replacement: a temporary file next to `path`, fsynced as `sync` says, renamed over
+  // `path`; with kFileAndDir the directory is fsynced too. A crash leaves the old or the new
+  // content. `mode` applies to the new file (the old file's mode does not carry over). Errors
+  // read `cannot <what> "<path>": <strerror>`.
+  virtual Result<void> replace_file(const std::string& path, std::string_view content,
+                                    FileSync sync, unsigned mode = 0644) = 0;
+  // Appends to `path` (created with `mode` when missing); no fsync.
+  virtual Result<void> append_file(const std::string& path, std::string_view content,
+                                   unsigned mode = 0644) = 0;
+  // fsync of a directory, so that renames and removals inside it survive a power cut. An empty
+  // `dir` is the current directory.
+  virtual Result<void> sync_dir(const std::string& dir) = 0;
+  // The names (not paths) of the entries of `dir`, sorted, without "." and "..".
+  virtual Result<std::vector<std::string>> list_dir(const std::string& dir) = 0;
+  // POSIX glob(3) without flags: the matching paths, sorted; no match is an empty list.
+  virtual Result<std::vector<std::string>> glob(const std::string& pattern) = 0;
+  // Creates `dir` and its missing parents; an existing directory is fine.
+  virtual Result<void> create_dir(const std::string& dir) = 0;
+  // Removes a file; a missing file is not an error.
+  virtual Result<void> remove_file(const std::string& path) = 0;
+  virtual Result<void> rename_file(const std::string& from, const std::string& to) = 0;
+
+  // ---- HTTP. The hook for the shared HTTP client (issue 17's `http` work): an implementation
+  // of Env::Http is installed with set_http() by whoever owns it (the CLI), and components that
+  // talk HTTP ask env->http(). Until that client lands, http() is null and the existing
+  // clients (engine/remote's querier, notifiers' transport) keep their own libcurl code; no
+  // second client is built here.
+  struct HttpRequest {
+    std::string method = "GET";
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    int64_t timeout_ms = 30'000;
+  };
+  struct HttpResponse {
+    long status = 0;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+  };
+  class Http {
+   public:
+    virtual ~Http() = default;
+    // A transport failure (DNS, connect, TLS, timeout) is an error; any HTTP status is a value.
+    virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
+  };
+  virtual Http* http() { return http_; }
+  void set_http(Http* client) { http_ = client; }
+
+ private:
+  Http* http_ = nullptr;
+};
+
+// Forwards everything to another Env; override what a test needs to change (LevelDB's
+// EnvWrapper).
+class EnvWrapper : public Env {
+ public:
+  explicit EnvWrapper(Env* target) : target_(target) {}
+  Env* target() const { return target_; }
+
+  std::chrono::system_clock::time_point now() override { return target_->now(); }
+  std::chrono::steady_clock::time_point monotonic_now() override {
+    return target_->monotonic_now();
+  }
+  Result<std::string> read_file(const std::string& path, uint64_t max_bytes) override {
+    return target_->read_file(path, max_bytes);
+  }
+  Result<void> check_input_file(const std::string& path, uint64_t max_bytes) override {
+    return target_->check_input_file(path, max_bytes);
+  }
+  bool file_exists(const std::string& path) override { return target_->file_exists(path); }
+  Result<void> replace_file(const std::string& path, std::string_view content, FileSync sync,
+                            unsigned mode) override {
+    return target_->replace_file(path, content, sync, mode);
+  }
+  Result<void> append_file(const std::string& path, std::string_view content,
+                           unsigned mode) override {
+    return target_->append_file(path, content, mode);
+  }
+  Result<void> sync_dir(const std::string& dir) override { return target_->sync_dir(dir); }
+  Result<std::vector<std::string>> list_dir(const std::string& dir) override {
+    return target_->list_dir(dir);
+  }
+  Result<std::vector<std::string>> glob(const std::string& pattern) override {
+    return target_->glob(pattern);
+  }
+  Result<void> create_dir(const std::string& dir) override { return target_->create_dir(dir); }
+  Result<void> remove_file(const std::string& path) override {
+    return target_->remove_file(path);
+  }
+  Result<void> rename_file(const std::string& from, const std::string& to) override {
+    return target_->rename_file(from, to);
+  }
+  Http* http() override {
+    Http* own = Env::http();
+    return own != nullptr ? own : target_->http();
+  }
+
+ private:
+  Env* target_;
+};
+
+}  // namespace ruleeval
