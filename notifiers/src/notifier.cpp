@@ -24,19 +24,11 @@ namespace ruleeval::notifiers {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-Millis SystemClock::now() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 namespace {
 
-Millis steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+// Real waits (rate limits, wait_idle's timeout, log throttling) sleep on condition variables,
+// so they measure the real monotonic clock, not the options' Env (a FakeEnv's clock stands still).
+Millis steady_ms() { return Env::Default()->monotonic_ms(); }
 
 std::mutex g_log_mu;
 std::function<void(std::string_view, bool)> g_log;  // set_notifier_log(); else stderr
@@ -285,7 +277,7 @@ struct Notifier::Worker {
 
 Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, NotifierOptions opts) {
   std::unique_ptr<Notifier> n(new Notifier());
-  if (!opts.clock) opts.clock = std::make_shared<SystemClock>();
+  if (!opts.env) opts.env = std::shared_ptr<Env>(std::shared_ptr<Env>{}, Env::Default());
   if (!opts.transport) opts.transport = make_default_transport();
   while (!opts.external_url.empty() && opts.external_url.back() == '/')
     opts.external_url.pop_back();
@@ -304,12 +296,12 @@ Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, Notifier
   n->dispatcher_ = std::make_unique<Dispatcher>(n->tree_, n->config_.resolve_timeout);
   const std::string& dir = n->opts_.state_dir;
   if (!dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) return make_error("cannot create state dir \"" + dir + "\": " + ec.message());
+    if (auto made = n->opts_.env->create_dir(dir); !made) {
+      return make_error("cannot create state dir \"" + dir + "\": " + made.error().message);
+    }
   }
   auto sil = Silences::open(dir.empty() ? "" : (fs::path(dir) / "silences.json").string(),
-                            n->opts_.clock->now());
+                            n->opts_.env->now_ms());
   if (!sil) return std::unexpected(sil.error());
   if (!(*sil)->load_warning().empty()) {
     log_error((*sil)->load_warning() + "; starting with the silences that could be read");
@@ -320,12 +312,12 @@ Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, Notifier
   n->outbox_ = std::move(*ob);
 
   // The notification log survives restarts, like Alertmanager's nflog.
-  if (!dir.empty() && fs::exists(fs::path(dir) / "nflog.json")) {
-    auto text = detail::read_file((fs::path(dir) / "nflog.json").string());
+  if (!dir.empty() && n->opts_.env->file_exists((fs::path(dir) / "nflog.json").string())) {
+    auto text = n->opts_.env->read_file((fs::path(dir) / "nflog.json").string());
     if (!text) return std::unexpected(text.error());
     auto j = json::parse(*text, nullptr, false);
     if (j.is_object()) {
-      Millis cutoff = n->opts_.clock->now() - 5 * 24 * 3600'000LL;
+      Millis cutoff = n->opts_.env->now_ms() - 5 * 24 * 3600'000LL;
       for (const auto& [k, v] : j.items()) {
         LogEntry e;
         e.at = v.value("at", Millis{0});
@@ -395,7 +387,7 @@ void Notifier::run_loop() {
   std::unique_lock lock(loop_mu_);
   while (!stopping_) {
     lock.unlock();
-    Millis now = opts_.clock->now();
+    Millis now = opts_.env->now_ms();
     tick(now);
     Millis next = dispatcher_->next_flush();
     Millis wait = next == INT64_MAX ? 1000 : std::clamp<Millis>(next - now, 5, 1000);
@@ -434,7 +426,8 @@ void Notifier::save_nflog_locked() {
     j[k] = {{"at", e.at}, {"firing", e.firing}, {"resolved", e.resolved}};
   }
   // Not fsync'd: losing the latest log to a power cut can only repeat a notification.
-  auto r = detail::write_file_atomic((fs::path(opts_.state_dir) / "nflog.json").string(), j.dump());
+  auto r = opts_.env->replace_file((fs::path(opts_.state_dir) / "nflog.json").string(), j.dump(),
+                                   FileSync::kNone, 0600);
   if (!r) log_error(r.error().to_string());
 }
 
@@ -734,7 +727,7 @@ void Notifier::worker_loop(Worker& w) {
         if (!r) log_error("outbox: " + r.error().to_string());
         break;
       }
-      Millis age = opts_.clock->now() - e.created_at;
+      Millis age = opts_.env->now_ms() - e.created_at;
       if (!res.retryable || age > opts_.give_up_after_ms) {
         log_error(w.id + ": giving up on notification " + e.id + ": " + res.error);
         auto r = outbox_->fail(e.id, res.error);
@@ -777,7 +770,7 @@ void Notifier::on_failure_threshold(Worker& w, bool failing) {
   if (opts_.fallback_receiver.empty()) return;
   const ReceiverConfig* rc = config_.find_receiver(opts_.fallback_receiver);
   if (!rc) return;
-  Millis now = opts_.clock->now();
+  Millis now = opts_.env->now_ms();
   rules::Alert a;
   a.labels = Labels{{"alertname", "ReceiverFailing"},
                     {"receiver", w.receiver},

@@ -3,7 +3,6 @@
 #include <curl/curl.h>
 
 #include <cstdio>
-#include <fstream>
 #include <iterator>
 #include <memory>
 #include <iostream>
@@ -14,6 +13,7 @@
 #include "payloads.hpp"
 #include "receiver_http.hpp"
 #include "receivers_am2.hpp"
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 
 namespace ruleeval::notifiers {
@@ -53,7 +53,7 @@ size_t on_header(char* buf, size_t size, size_t n, void* user) {
       st->retry_after_ms = std::stoll(v.substr(0, 9)) * 1000;
     } else if (!v.empty()) {
       time_t t = curl_getdate(v.c_str(), nullptr);
-      if (t > 0) st->retry_after_ms = std::max<Millis>(0, (t - time(nullptr)) * 1000);
+      if (t > 0) st->retry_after_ms = std::max<Millis>(0, (t - std::chrono::system_clock::to_time_t(Env::Default()->now())) * 1000);
     }
   }
   return size * n;
@@ -229,13 +229,13 @@ SendResult smtp_send(const OutboxEntry& e, const EmailConfig& cfg) {
   std::string password = cfg.auth_password;
   if (!cfg.auth_password_file.empty()) {  // read for every message, as Alertmanager does
     // Alertmanager 0.25 uses the file's bytes as they are (no trimming).
-    std::ifstream in(cfg.auth_password_file, std::ios::binary);
-    if (!in) {
+    auto text = Env::Default()->read_file(cfg.auth_password_file);
+    if (!text) {
       r.retryable = true;
       r.error = "smtp: could not read " + cfg.auth_password_file;
       return r;
     }
-    password.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    password = std::move(*text);
   }
   if (!cfg.auth_username.empty()) {
     // Alertmanager's auth(): CRAM-MD5 with auth_secret, PLAIN or LOGIN with the password; a
@@ -312,13 +312,12 @@ SendResult file_send(const OutboxEntry& e, const FileConfig& cfg) {
     r.ok = true;
     return r;
   }
-  std::ofstream out(cfg.path, std::ios::app | std::ios::binary);
-  out << e.body << '\n';
-  out.flush();
-  r.ok = static_cast<bool>(out);
+  // One write(2) with O_APPEND: concurrent notifications never interleave inside a line.
+  auto done = Env::Default()->append_file(cfg.path, e.body + "\n");
+  r.ok = done.has_value();
   if (!r.ok) {
     r.retryable = true;
-    r.error = "cannot append to \"" + cfg.path + "\"";
+    r.error = "cannot append to \"" + cfg.path + "\": " + done.error().message;
   }
   return r;
 }

@@ -192,7 +192,7 @@ TEST_CASE("ruleeval delivers what a real Alertmanager delivers for the same aler
   auto n = Notifier::create(std::move(*cfg), std::move(o));
   REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
 
-  Millis now = SystemClock().now();
+  Millis now = Env::Default()->now_ms();
   Millis starts = now - 30'000 - now % 1000 + 123;
   std::vector<rules::Alert> alerts{make("HookParity", starts, now + 600'000),
                                    make("SlackParity", starts, now + 600'000),
@@ -206,7 +206,7 @@ TEST_CASE("ruleeval delivers what a real Alertmanager delivers for the same aler
   auto res = client.Post("/api/v2/alerts", post_body(alerts).dump(), "application/json");
   REQUIRE(res);
   REQUIRE(res->status == 200);
-  (*n)->send(alerts, SystemClock().now());
+  (*n)->send(alerts, Env::Default()->now_ms());
 
   REQUIRE(am_sink.wait_accepted(6, 20'000));
   REQUIRE(re_sink.wait_accepted(6, 20'000));
@@ -329,7 +329,7 @@ receivers:
   o.external_url = kExternalUrl;
   auto n = Notifier::create(std::move(*cfg), std::move(o));
   REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
-  Millis now = SystemClock().now();
+  Millis now = Env::Default()->now_ms();
   std::vector<rules::Alert> alerts{make("MailParity", now - 30'000 - now % 1000 + 123, now + 600'000)};
   // Alertmanager renders `html` with Go's html/template: values are escaped by context (element
   // text; href URLs normalized, query parts URL-escaped, then attribute-escaped). HTML-special
@@ -346,7 +346,7 @@ receivers:
   auto res = client.Post("/api/v2/alerts", post_body(alerts).dump(), "application/json");
   REQUIRE(res);
   REQUIRE(res->status == 200);
-  (*n)->send(alerts, SystemClock().now());
+  (*n)->send(alerts, Env::Default()->now_ms());
   json a = read_mail(am_smtp.maildir);
   json r = read_mail(re_smtp.maildir);
   CHECK(r["subject"] == a["subject"]);

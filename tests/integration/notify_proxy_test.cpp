@@ -192,7 +192,7 @@ receivers:
   o.give_up_after_ms = 1500;
   auto n = Notifier::create(std::move(*cfg), std::move(o));
   REQUIRE(n);
-  const Millis now = SystemClock().now();
+  const Millis now = Env::Default()->now_ms();
   (*n)->send(std::vector<rules::Alert>{proxy_alert("NoProxy", now), proxy_alert("FromEnv", now),
                                        proxy_alert("Connect", now)},
              now);

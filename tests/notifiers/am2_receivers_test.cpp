@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "../common/fake_env.hpp"
 #include "test_util.hpp"
 #include "ruleeval/notifiers/config.hpp"
 
@@ -26,9 +27,9 @@ std::vector<Sent> render(const std::string& yaml, Labels labels, Labels annotati
   auto c = am(yaml);
   REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
   auto transport = std::make_shared<RecordingTransport>();
-  auto clock = std::make_shared<FakeClock>(1'700'000'000'000);
+  auto clock = std::make_shared<FakeEnv>(1'700'000'000'000);
   NotifierOptions o;
-  o.clock = clock;
+  o.env = clock;
   o.transport = transport;
   o.start_threads = false;
   auto n = Notifier::create(std::move(*c), std::move(o));
@@ -36,10 +37,10 @@ std::vector<Sent> render(const std::string& yaml, Labels labels, Labels annotati
   rules::Alert a;
   a.labels = std::move(labels);
   a.annotations = std::move(annotations);
-  a.starts_at = clock->now() - 60'000;
-  a.ends_at = clock->now() + 600'000;
-  (*n)->send(std::vector<rules::Alert>{a}, clock->now());
-  (*n)->tick(clock->now() + 60'000);
+  a.starts_at = clock->now_ms() - 60'000;
+  a.ends_at = clock->now_ms() + 600'000;
+  (*n)->send(std::vector<rules::Alert>{a}, clock->now_ms());
+  (*n)->tick(clock->now_ms() + 60'000);
   REQUIRE((*n)->wait_idle(5000));
   (*n)->stop();
   return transport->sent();
@@ -287,9 +288,9 @@ receivers:
 )");
   REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
   auto transport = std::make_shared<RecordingTransport>();
-  auto clock = std::make_shared<FakeClock>(1'700'000'000'000);
+  auto clock = std::make_shared<FakeEnv>(1'700'000'000'000);
   NotifierOptions o;
-  o.clock = clock;
+  o.env = clock;
   o.transport = transport;
   o.start_threads = false;
   auto n = Notifier::create(std::move(*c), std::move(o));
@@ -297,10 +298,10 @@ receivers:
   rules::Alert a;
   a.labels = Labels{{"alertname", "Down"}};
   a.annotations = Labels{{"summary", "it is down"}};
-  a.starts_at = clock->now() - 60'000;
-  a.ends_at = clock->now() + 600'000;
-  (*n)->send(std::vector<rules::Alert>{a}, clock->now());
-  (*n)->tick(clock->now() + 60'000);
+  a.starts_at = clock->now_ms() - 60'000;
+  a.ends_at = clock->now_ms() + 600'000;
+  (*n)->send(std::vector<rules::Alert>{a}, clock->now_ms());
+  (*n)->tick(clock->now_ms() + 60'000);
   REQUIRE((*n)->wait_idle(5000));
   (*n)->stop();
   auto sent = transport->sent();

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../common/fake_env.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 #include "test_util.hpp"
 
@@ -51,7 +52,7 @@ receivers:
 
 struct H {
   std::string dir = temp_dir("outcome");
-  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>(kT0);
+  std::shared_ptr<FakeEnv> clock = std::make_shared<FakeEnv>(kT0);
   std::shared_ptr<RecordingTransport> transport = std::make_shared<RecordingTransport>();
   std::unique_ptr<Notifier> n;
   explicit H(bool fallback = true) {
@@ -59,7 +60,7 @@ struct H {
     REQUIRE(c);
     NotifierOptions o;
     o.state_dir = dir;
-    o.clock = clock;
+    o.env = clock;
     o.transport = transport;
     o.start_threads = false;
     o.backoff_initial_ms = 5;

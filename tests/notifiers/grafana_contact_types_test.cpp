@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "../common/fake_env.hpp"
 #include "ruleeval/notifiers/grafana_provisioning.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 #include "ruleeval/rules/grafana_interpolate.hpp"
@@ -69,8 +70,8 @@ std::map<std::string, std::vector<json>> envelopes(NotifyConfig cfg, std::vector
                                                    bool resolve = false) {
   auto transport = std::make_shared<RecordingTransport>();
   NotifierOptions o;
-  auto clock = std::make_shared<FakeClock>(kT0 + 60'000);
-  o.clock = clock;
+  auto clock = std::make_shared<FakeEnv>(kT0 + 60'000);
+  o.env = clock;
   o.transport = transport;
   o.start_threads = false;
   o.external_url = "http://ruleeval.test";

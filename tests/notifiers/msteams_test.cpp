@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../common/fake_env.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 #include "test_util.hpp"
 
@@ -38,8 +39,8 @@ std::map<std::string, std::vector<json>> teams_envelopes(NotifyConfig cfg,
                                                          bool resolve) {
   auto transport = std::make_shared<RecordingTransport>();
   NotifierOptions o;
-  auto clock = std::make_shared<FakeClock>(kT0 + 30'000);
-  o.clock = clock;
+  auto clock = std::make_shared<FakeEnv>(kT0 + 30'000);
+  o.env = clock;
   o.transport = transport;
   o.start_threads = false;
   o.external_url = "http://am.test";

@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "../common/fake_env.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 #include "test_util.hpp"
 
@@ -39,7 +40,7 @@ const std::string kHook = "team/webhook/0";
 const std::string kSlack = "team/slack/0";
 
 struct Harness {
-  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>(kT0);
+  std::shared_ptr<FakeEnv> clock = std::make_shared<FakeEnv>(kT0);
   std::shared_ptr<RecordingTransport> transport = std::make_shared<RecordingTransport>();
   std::unique_ptr<Notifier> n;
 
@@ -49,7 +50,7 @@ struct Harness {
     REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
     NotifierOptions o;
     o.state_dir = std::move(state_dir);
-    o.clock = clock;
+    o.env = clock;
     o.transport = transport;
     o.start_threads = false;
     o.slack_min_interval_ms = 0;
@@ -60,7 +61,7 @@ struct Harness {
     REQUIRE_MESSAGE(r, (r ? "" : r.error().to_string()));
     n = std::move(*r);
   }
-  void fire(std::vector<rules::Alert> alerts) { n->send(alerts, clock->now()); }
+  void fire(std::vector<rules::Alert> alerts) { n->send(alerts, clock->now_ms()); }
   void at(Millis offset) {
     clock->set(kT0 + offset);
     n->tick(kT0 + offset);

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "../common/fake_env.hpp"
 #include "ruleeval/notifiers/notification.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 #include "test_util.hpp"
@@ -40,7 +41,7 @@ std::map<std::string, std::vector<json>> flush(const std::string& yaml,
   REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
   auto transport = std::make_shared<RecordingTransport>();
   NotifierOptions o;
-  o.clock = std::make_shared<FakeClock>(at + 30'000);
+  o.env = std::make_shared<FakeEnv>(at + 30'000);
   o.transport = transport;
   o.start_threads = false;
   o.slack_min_interval_ms = 0;

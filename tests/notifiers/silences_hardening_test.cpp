@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "../common/fake_env.hpp"
 #include "ruleeval/common/json_limits.hpp"
 #include "ruleeval/notifiers/outbox.hpp"
 #include "ruleeval/notifiers/silences.hpp"
@@ -196,9 +197,9 @@ receivers:
       - url: http://127.0.0.1:1/b
 )");
   REQUIRE(c);
-  auto clock = std::make_shared<FakeClock>(kNow);
+  auto clock = std::make_shared<FakeEnv>(kNow);
   NotifierOptions o;
-  o.clock = clock;
+  o.env = clock;
   o.transport = std::make_shared<testing::RecordingTransport>();
   o.start_threads = false;
   auto n = Notifier::create(std::move(*c), std::move(o));

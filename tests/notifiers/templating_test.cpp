@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "../common/fake_env.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 #include "test_util.hpp"
 
@@ -26,7 +27,7 @@ Run run(const std::string& yaml, std::vector<rules::Alert> alerts) {
   REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
   auto transport = std::make_shared<RecordingTransport>();
   NotifierOptions o;
-  o.clock = std::make_shared<FakeClock>(kT0 + 30'000);
+  o.env = std::make_shared<FakeEnv>(kT0 + 30'000);
   o.transport = transport;
   o.start_threads = false;
   o.slack_min_interval_ms = 0;
