@@ -82,10 +82,13 @@ class PosixEnv final : public Env {
     return std::chrono::steady_clock::now();
   }
 
-  Result<std::string> read_file(const std::string& path, uint64_t max_bytes) override {
+  Result<std::string> read_file(const std::string& path, uint64_t max_bytes,
+                                Streams streams) override {
     if (path.empty()) return make_error("cannot read file: empty path");
-    // O_NONBLOCK: opening a FIFO without a writer must not block; fstat then refuses it.
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+    // O_NONBLOCK: opening a FIFO without a writer must not block; fstat then refuses it. A
+    // caller that accepts streams waits for the writer, as reading a pipe does.
+    const int nonblock = streams == Streams::kAllow ? 0 : O_NONBLOCK;
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | nonblock | O_NOCTTY));
     if (fd.get() < 0) {
       return make_error("cannot read file: " + errno_text(errno), SourceLocation{path, 0, 0});
     }
@@ -93,7 +96,10 @@ class PosixEnv final : public Env {
     if (::fstat(fd.get(), &st) != 0) {
       return make_error("cannot read file: " + errno_text(errno), SourceLocation{path, 0, 0});
     }
-    if (auto ok = check_stat(path, st, max_bytes); !ok) return std::unexpected(ok.error());
+    const bool stream = S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode);
+    if (!(stream && streams == Streams::kAllow)) {
+      if (auto ok = check_stat(path, st, max_bytes); !ok) return std::unexpected(ok.error());
+    }
     std::string out;
     out.reserve(static_cast<size_t>(st.st_size));
     char buf[65536];

@@ -1,9 +1,11 @@
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "fake_env.hpp"
 #include "ruleeval/common/env.hpp"
@@ -76,6 +78,24 @@ TEST_CASE("Env::Default reads whole files within a limit and refuses non-files")
   REQUIRE_FALSE(fifo);
   CHECK(fifo.error().message.find("not a regular file") != std::string::npos);
   CHECK_FALSE(env->check_input_file(d / "fifo"));
+  // Unless the caller reads streams (lint /dev/stdin): then it is read to its end.
+  std::thread writer([&] {
+    int fd = ::open((d / "fifo").c_str(), O_WRONLY);
+    if (fd >= 0) {
+      (void)!::write(fd, "groups: []\n", 11);
+      ::close(fd);
+    }
+  });
+  auto piped = env->read_file(d / "fifo", kMaxInputFileBytes, Env::Streams::kAllow);
+  writer.join();
+  REQUIRE(piped);
+  CHECK(*piped == "groups: []\n");
+  // A device that never ends is still bounded.
+  auto zero = env->read_file("/dev/zero", 1 << 16, Env::Streams::kAllow);
+  REQUIRE_FALSE(zero);
+  CHECK(zero.error().message.find("file too large") != std::string::npos);
+  CHECK(env->read_file(d.path.string(), kMaxInputFileBytes, Env::Streams::kAllow).error().message ==
+        "is a directory, not a file");
 
   auto missing = env->read_file(d / "nope");
   REQUIRE_FALSE(missing);

@@ -67,9 +67,13 @@ class Env {
   // ---- files. Errors name the path; where a position makes sense it is SourceLocation{path}.
   // Reads a whole file. Refuses what is not a regular file (a directory, /dev/zero, a FIFO that
   // would block for ever, a socket) and files larger than `max_bytes`, with an error that names
-  // the file. An empty `path` is an error, never stdin.
+  // the file. An empty `path` is an error, never stdin. With `streams`, a pipe or character
+  // device (`lint /dev/stdin`, `<(...)`) is read to its end too, still refused beyond
+  // `max_bytes` (so /dev/zero ends in an error, not in unbounded memory).
+  enum class Streams { kRefuse, kAllow };
   virtual Result<std::string> read_file(const std::string& path,
-                                        uint64_t max_bytes = kMaxInputFileBytes) = 0;
+                                        uint64_t max_bytes = kMaxInputFileBytes,
+                                        Streams streams = Streams::kRefuse) = 0;
   // The same checks as read_file without reading (for lists of inputs checked up front).
   virtual Result<void> check_input_file(const std::string& path,
                                         uint64_t max_bytes = kMaxInputFileBytes) = 0;
@@ -138,8 +142,9 @@ class EnvWrapper : public Env {
   std::chrono::steady_clock::time_point monotonic_now() override {
     return target_->monotonic_now();
   }
-  Result<std::string> read_file(const std::string& path, uint64_t max_bytes) override {
-    return target_->read_file(path, max_bytes);
+  Result<std::string> read_file(const std::string& path, uint64_t max_bytes,
+                                Streams streams) override {
+    return target_->read_file(path, max_bytes, streams);
   }
   Result<void> check_input_file(const std::string& path, uint64_t max_bytes) override {
     return target_->check_input_file(path, max_bytes);
