@@ -14,6 +14,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include "ruleeval/common/env.hpp"
 #include <vector>
 
 #include "ruleeval/common/error.hpp"
@@ -219,9 +221,9 @@ Value alert_template_data(const Labels& labels, const Labels& external_labels,
 Value alert_template_data(const Labels& labels, const Value& external_labels,
                           std::string_view external_url, double value);
 
-// Alertmanager's notification template functions (template/template.go DefaultFuncs). `now`
-// supplies the clock for `since` (unix nanoseconds); defaults to the system clock.
-FuncMap alertmanager_functions(std::function<int64_t()> now = nullptr);
+// Alertmanager's notification template functions (template/template.go DefaultFuncs). `env`
+// supplies the wall clock for `since` (ruleeval/common/env.hpp); it must outlive the map.
+FuncMap alertmanager_functions(Env* env = Env::Default());
 
 // ---- Alertmanager notification data -------------------------------------------------------
 
