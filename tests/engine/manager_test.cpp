@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "../common/fake_env.hpp"
 #include "ruleeval/engine/http_api.hpp"
 #include "ruleeval/engine/manager.hpp"
 #include "ruleeval/rules/run_config.hpp"
@@ -70,7 +71,8 @@ void write_fixture(const TempDir& d, const std::string& state_dir_line) {
 
 std::string alerts_after_first_eval(const TempDir& d, ManagerOptions o,
                                     std::vector<std::string>* logs) {
-  o.now = [] { return kNow; };
+  FakeEnv env(kNow);
+  o.env = &env;
   o.log = [logs](std::string_view m, bool) { logs->emplace_back(m); };
   RuleManager m(o, nullptr);
   auto cfg = rules::load_run_config(d.path + "/ruleeval.yaml");
@@ -138,7 +140,8 @@ TEST_CASE("reloading remote_write while groups evaluate is free of data races") 
     cfgs.push_back(std::move(*cfg));
   }
   ManagerOptions o;
-  o.now = [] { return kNow; };
+  FakeEnv env(kNow);
+  o.env = &env;
   o.restore_for_state = false;
   RuleManager m(o, nullptr);
   REQUIRE(m.apply(cfgs[0]).has_value());

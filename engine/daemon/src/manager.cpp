@@ -42,20 +42,14 @@ struct WorkQueue {
 
 RuleManager::RuleManager(ManagerOptions opts, std::shared_ptr<rules::AlertSink> sink)
     : opts_(std::move(opts)), sink_(std::move(sink)) {
-  if (!opts_.now) {
-    opts_.now = [] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    };
-  }
+  if (opts_.env == nullptr) opts_.env = Env::Default();
   if (opts_.workers == 0) opts_.workers = 1;
-  if (!opts_.state_dir.empty()) store_ = std::make_unique<StateStore>(opts_.state_dir);
+  if (!opts_.state_dir.empty()) store_ = std::make_unique<StateStore>(opts_.state_dir, opts_.env);
 }
 
 RuleManager::~RuleManager() { stop(); }
 
-Millis RuleManager::now() const { return opts_.now(); }
+Millis RuleManager::now() const { return opts_.env->now_ms(); }
 
 size_t RuleManager::group_count() const {
   std::lock_guard lock(mu_);
@@ -86,7 +80,7 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
           e->files = dc.series_files;
           Millis t0 = now();
           for (const auto& f : dc.series_files) {
-            auto r = load_series_file(e->store(), f, t0);
+            auto r = load_series_file(e->store(), f, t0, *opts_.env);
             if (!r) errs.push_back(r.error());
           }
           ds = e;
@@ -95,6 +89,7 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
         ds = std::make_shared<HttpDatasource>(http_client_config(dc.http));
       }
       ds->name = dc.name;
+      ds->env = opts_.env;
       datasources.push_back(std::move(ds));
     }
   }
@@ -106,7 +101,7 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
   };
 
   // Rule files.
-  std::vector<std::string> files = expand_rule_files(cfg.rule_files, cfg.path, errs);
+  std::vector<std::string> files = expand_rule_files(cfg.rule_files, cfg.path, errs, *opts_.env);
   std::vector<std::shared_ptr<Group>> groups;
   for (const auto& f : files) {
     rules::LoadOptions lo;
@@ -130,6 +125,7 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
       env.external_url = cfg.external_url;
       env.engine = eopts;
       env.interval = g->interval;
+      env.clock = opts_.env;
       env.query_offset = rg.query_offset.ms > 0 ? rg.query_offset.ms : cfg.query_offset_ms;
       // ALERTS/ALERTS_FOR_STATE go to the embedded store or remote write; an HTTP backend
       // without remote write has nowhere to keep them, so they are not built at all.

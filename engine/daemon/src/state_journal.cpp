@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <system_error>
 
@@ -49,11 +48,9 @@ std::string segment_name(uint64_t first_lsn) {
 }
 
 // Segments of `dir` sorted by first LSN: (first LSN, path).
-std::vector<std::pair<uint64_t, std::string>> list_segments(const std::string& dir) {
+std::vector<std::pair<uint64_t, std::string>> list_segments(Env& env, const std::string& dir) {
   std::vector<std::pair<uint64_t, std::string>> out;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
+  for (const auto& name : env.list_dir(dir).value_or(std::vector<std::string>{})) {
     if (name.size() != 8 + 16 + 4 || !name.starts_with("journal-") || !name.ends_with(".log")) {
       continue;
     }
@@ -63,7 +60,7 @@ std::vector<std::pair<uint64_t, std::string>> list_segments(const std::string& d
     } catch (...) {
       continue;
     }
-    out.emplace_back(lsn, e.path().string());
+    out.emplace_back(lsn, dir + "/" + name);
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -112,7 +109,7 @@ std::string frame_journal_record(std::string_view payload) {
   return out;
 }
 
-StateJournal::StateJournal(std::string dir) : dir_(std::move(dir)) {}
+StateJournal::StateJournal(std::string dir, Env* env) : dir_(std::move(dir)), env_(env) {}
 
 StateJournal::~StateJournal() {
   if (fd_ >= 0) ::close(fd_);
@@ -120,16 +117,15 @@ StateJournal::~StateJournal() {
 
 StateJournal::Replay StateJournal::read_all() const {
   Replay out;
-  for (const auto& [first, path] : list_segments(dir_)) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+  for (const auto& [first, path] : list_segments(*env_, dir_)) {
+    // No size limit below the process's: a segment that cannot be read loses alert state.
+    auto read = env_->read_file(path, UINT64_MAX);
+    if (!read) {
       out.errors.push_back(fmt::format("cannot read state journal {}: {}", path,
-                                       std::generic_category().message(errno)));
+                                       read.error().message));
       continue;
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    const std::string data = ss.str();
+    const std::string data = std::move(*read);
     size_t off = 0;
     while (off < data.size()) {
       const size_t left = data.size() - off;
@@ -209,8 +205,7 @@ Result<void> StateJournal::open_locked(uint64_t first_lsn) {
     ::close(fd_);
     fd_ = -1;
   }
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
+  (void)env_->create_dir(dir_);  // an error shows in the open below
   const std::string path = dir_ + "/" + segment_name(first_lsn);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -219,7 +214,7 @@ Result<void> StateJournal::open_locked(uint64_t first_lsn) {
   }
   struct stat st {};
   const uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-  if (auto r = fsync_dir(dir_); !r) {
+  if (auto r = env_->sync_dir(dir_); !r) {
     ::close(fd);
     return r;
   }
@@ -351,7 +346,7 @@ Result<uint64_t> StateJournal::rotate() {
 }
 
 void StateJournal::drop_segments_before(uint64_t lsn) {
-  std::vector<std::pair<uint64_t, std::string>> segs = list_segments(dir_);
+  std::vector<std::pair<uint64_t, std::string>> segs = list_segments(*env_, dir_);
   uint64_t current;
   {
     std::lock_guard lock(mu_);
@@ -361,10 +356,9 @@ void StateJournal::drop_segments_before(uint64_t lsn) {
     // Segment i holds LSNs [first_i, first_{i+1}); it can go when first_{i+1} <= lsn.
     const uint64_t next_first = i + 1 < segs.size() ? segs[i + 1].first : UINT64_MAX;
     if (segs[i].first == current || next_first > lsn) continue;
-    std::error_code ec;
-    std::filesystem::remove(segs[i].second, ec);
+    (void)env_->remove_file(segs[i].second);
   }
-  (void)fsync_dir(dir_);
+  (void)env_->sync_dir(dir_);
 }
 
 }  // namespace ruleeval::engine

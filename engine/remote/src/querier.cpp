@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "querier_curl.hpp"
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/excerpt.hpp"
 #include "ruleeval/common/url.hpp"
 
@@ -360,11 +361,10 @@ QueryOutcome HttpQuerier::post(
     e.message = shown() + ": " + redact_urls_in(e.message);
     return std::unexpected(e);
   }
-  auto decode_start = std::chrono::steady_clock::now();
+  auto decode_start = Env::Default()->monotonic_now();
   auto out = decode_query_response(*reply->body, reply->status);
   traffic_.response_bytes += reply->body->size();
-  traffic_.decode_seconds +=
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - decode_start).count();
+  traffic_.decode_seconds += Env::Default()->seconds_since(decode_start);
   if (!out && out.error().kind != QueryError::Kind::kApi) {
     out.error().message = shown() + ": " + out.error().message;
   }

@@ -3,10 +3,11 @@
 #include <fmt/format.h>
 
 #include <cstring>
-#include <fstream>
 #include <mutex>
 #include <sstream>
 #include <system_error>
+
+#include "ruleeval/common/env.hpp"
 
 namespace ruleeval::engine {
 
@@ -22,13 +23,12 @@ struct SlistDeleter {
 };
 
 std::expected<std::string, std::string> read_token_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return std::unexpected(fmt::format("cannot read bearer_token_file {}: {}", path,
-                                       std::generic_category().message(errno)));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string token = ss.str();
+  auto read = Env::Default()->read_file(path, 1u << 20);
+  if (!read) {
+    return std::unexpected(
+        fmt::format("cannot read bearer_token_file {}: {}", path, read.error().message));
+  }
+  std::string token = std::move(*read);
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ' ||
                             token.back() == '\t')) {
     token.pop_back();

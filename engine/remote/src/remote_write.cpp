@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "querier_curl.hpp"
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/excerpt.hpp"
 #include "ruleeval/common/url.hpp"
 
@@ -374,11 +375,8 @@ std::expected<std::string, std::string> snappy_uncompress(std::string_view compr
 // ---------------------------------------------------------------------------------------------
 
 namespace {
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+// The queue's batch deadlines and backoff are real waits: the real monotonic clock.
+int64_t steady_ms() { return Env::Default()->monotonic_ms(); }
 }  // namespace
 
 RemoteWriteQueue::RemoteWriteQueue(RemoteWriteConfig config)

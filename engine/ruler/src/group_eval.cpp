@@ -203,7 +203,7 @@ GroupRuntime& GroupRuntime::operator=(GroupRuntime&&) noexcept = default;
 
 void GroupRuntime::eval(Millis ts, RuleQuerier& q, const AppendFn& append) {
   for (auto& rt : rules_) {
-    auto start = std::chrono::steady_clock::now();
+    auto start = env_.clock->monotonic_now();
     rt.last_error.reset();
     rt.removed.clear();
     if (rt.rule->grafana && rt.rule->grafana->dag) {
@@ -220,8 +220,7 @@ void GroupRuntime::eval(Millis ts, RuleQuerier& q, const AppendFn& append) {
     }
     if (!rt.last_error) rt.health = RuleHealth::kOk;
     rt.last_eval = ts;
-    rt.eval_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    rt.eval_seconds = env_.clock->seconds_since(start);
   }
 }
 

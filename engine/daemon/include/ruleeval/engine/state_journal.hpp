@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/error.hpp"
 #include "ruleeval/engine/alert_state.hpp"
 
@@ -63,7 +64,10 @@ std::string frame_journal_record(std::string_view payload);
 
 class StateJournal {
  public:
-  explicit StateJournal(std::string dir);
+  // Segments are read, listed, removed and their directory fsynced through `env`; the open
+  // segment's appends and fdatasync use its file descriptor directly (Env has no appendable
+  // file with group commit).
+  explicit StateJournal(std::string dir, Env* env = Env::Default());
   ~StateJournal();
   StateJournal(const StateJournal&) = delete;
   StateJournal& operator=(const StateJournal&) = delete;
@@ -107,6 +111,7 @@ class StateJournal {
   Result<void> flush_locked(std::unique_lock<std::mutex>& lock, Millis now);
 
   std::string dir_;
+  Env* env_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   int fd_ = -1;
