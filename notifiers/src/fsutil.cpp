@@ -23,7 +23,7 @@ Result<void> remove_durably(const std::string& path) {
 }
 
 Result<std::string> read_file(const std::string& path) {
-  auto text = Env::Default()->read_file(path);
+  auto text = Env::Default()->read_file(path, UINT64_MAX);  // state: never refused for size
   if (!text) return make_error("cannot read \"" + path + "\": " + text.error().message);
   return text;
 }

@@ -296,9 +296,7 @@ Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, Notifier
   n->dispatcher_ = std::make_unique<Dispatcher>(n->tree_, n->config_.resolve_timeout);
   const std::string& dir = n->opts_.state_dir;
   if (!dir.empty()) {
-    if (auto made = n->opts_.env->create_dir(dir); !made) {
-      return make_error("cannot create state dir \"" + dir + "\": " + made.error().message);
-    }
+    if (auto made = n->opts_.env->create_dir(dir); !made) return std::unexpected(made.error());
   }
   auto sil = Silences::open(dir.empty() ? "" : (fs::path(dir) / "silences.json").string(),
                             n->opts_.env->now_ms());
@@ -307,13 +305,14 @@ Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, Notifier
     log_error((*sil)->load_warning() + "; starting with the silences that could be read");
   }
   n->silences_ = std::move(*sil);
-  auto ob = Outbox::open(dir.empty() ? "" : (fs::path(dir) / "outbox").string());
+  auto ob = Outbox::open(dir.empty() ? "" : (fs::path(dir) / "outbox").string(),
+                         n->opts_.env.get());
   if (!ob) return std::unexpected(ob.error());
   n->outbox_ = std::move(*ob);
 
   // The notification log survives restarts, like Alertmanager's nflog.
   if (!dir.empty() && n->opts_.env->file_exists((fs::path(dir) / "nflog.json").string())) {
-    auto text = n->opts_.env->read_file((fs::path(dir) / "nflog.json").string());
+    auto text = n->opts_.env->read_file((fs::path(dir) / "nflog.json").string(), UINT64_MAX);
     if (!text) return std::unexpected(text.error());
     auto j = json::parse(*text, nullptr, false);
     if (j.is_object()) {

@@ -58,8 +58,8 @@ Result<OutboxEntry> parse_entry(std::string_view text) {
   }
 }
 
-Result<std::unique_ptr<Outbox>> Outbox::open(std::string dir) {
-  std::unique_ptr<Outbox> o(new Outbox(std::move(dir)));
+Result<std::unique_ptr<Outbox>> Outbox::open(std::string dir, Env* env) {
+  std::unique_ptr<Outbox> o(new Outbox(std::move(dir), env));
   std::random_device rd;
   o->boot_ = rd();
   if (o->dir_.empty()) return o;
@@ -91,8 +91,9 @@ Result<std::string> Outbox::put(OutboxEntry& e, bool sync_dir) {
   std::snprintf(buf, sizeof buf, "%016llx-%08x", static_cast<unsigned long long>(++seq_), boot_);
   e.id = buf;
   if (!dir_.empty()) {
-    auto r = detail::write_file_durably((fs::path(dir_) / "pending" / (e.id + ".json")).string(),
-                                        serialize_entry(e), sync_dir);
+    auto r = env_->replace_file((fs::path(dir_) / "pending" / (e.id + ".json")).string(),
+                                serialize_entry(e),
+                                sync_dir ? FileSync::kFileAndDir : FileSync::kFile, 0600);
     if (!r) return std::unexpected(r.error());
   }
   ++pending_;
@@ -101,7 +102,7 @@ Result<std::string> Outbox::put(OutboxEntry& e, bool sync_dir) {
 
 Result<void> Outbox::sync() {
   if (dir_.empty()) return {};
-  return detail::fsync_dir((fs::path(dir_) / "pending").string());
+  return env_->sync_dir((fs::path(dir_) / "pending").string());
 }
 
 Result<void> Outbox::done(const std::string& id) {
@@ -109,10 +110,7 @@ Result<void> Outbox::done(const std::string& id) {
   if (pending_ > 0) --pending_;
   if (dir_.empty()) return {};
   const std::string path = (fs::path(dir_) / "pending" / (id + ".json")).string();
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return make_error("cannot remove \"" + path + "\": " + std::generic_category().message(errno));
-  }
-  return {};
+  return env_->remove_file(path);
 }
 
 Result<void> Outbox::fail(const std::string& id, const std::string& reason) {
@@ -121,14 +119,14 @@ Result<void> Outbox::fail(const std::string& id, const std::string& reason) {
   if (dir_.empty()) return {};
   auto from = fs::path(dir_) / "pending" / (id + ".json");
   auto to = fs::path(dir_) / "failed" / (id + ".json");
-  std::error_code ec;
-  fs::rename(from, to, ec);
-  if (ec) return make_error("cannot move outbox entry " + id + " to failed/: " + ec.message());
-  auto r = detail::write_file_durably((fs::path(dir_) / "failed" / (id + ".reason")).string(),
-                                      reason + "\n");
+  if (auto moved = env_->rename_file(from.string(), to.string()); !moved) {
+    return make_error("cannot move outbox entry " + id + " to failed/: " + moved.error().message);
+  }
+  auto r = env_->replace_file((fs::path(dir_) / "failed" / (id + ".reason")).string(),
+                              reason + "\n", FileSync::kFileAndDir, 0600);
   if (!r) return r;
   prune_failed_locked();
-  return detail::fsync_dir((fs::path(dir_) / "pending").string());
+  return env_->sync_dir((fs::path(dir_) / "pending").string());
 }
 
 Result<std::string> Outbox::put_failed(OutboxEntry& e, const std::string& reason) {
@@ -138,9 +136,11 @@ Result<std::string> Outbox::put_failed(OutboxEntry& e, const std::string& reason
   e.id = buf;
   if (dir_.empty()) return e.id;
   const fs::path dir = fs::path(dir_) / "failed";
-  auto r = detail::write_file_durably((dir / (e.id + ".json")).string(), serialize_entry(e));
+  auto r = env_->replace_file((dir / (e.id + ".json")).string(), serialize_entry(e),
+                              FileSync::kFileAndDir, 0600);
   if (!r) return std::unexpected(r.error());
-  r = detail::write_file_durably((dir / (e.id + ".reason")).string(), reason + "\n");
+  r = env_->replace_file((dir / (e.id + ".reason")).string(), reason + "\n",
+                         FileSync::kFileAndDir, 0600);
   if (!r) return std::unexpected(r.error());
   prune_failed_locked();
   return e.id;
@@ -173,8 +173,8 @@ Result<std::vector<OutboxEntry>> Outbox::load_pending() const {
   }
   std::sort(files.begin(), files.end());
   for (const auto& f : files) {
-    auto text = detail::read_file(f.string());
-    if (!text) return std::unexpected(text.error());
+    auto text = env_->read_file(f.string(), UINT64_MAX);  // a pending page is never refused
+    if (!text) return make_error("cannot read \"" + f.string() + "\": " + text.error().message);
     auto e = parse_entry(*text);
     if (!e) return make_error(f.string() + ": " + e.error().message);
     out.push_back(std::move(*e));

@@ -1,6 +1,7 @@
 // The notifier reads time and writes its files through NotifierOptions::env: its own loop
 // thread follows a FakeEnv's clock, and a write failure injected there is reported, not fatal.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -112,5 +113,39 @@ TEST_CASE("a failed nflog write injected through the Env is logged and delivery 
   CHECK(reported);
   // The outbox is not the nflog: the notification itself was written and acknowledged.
   CHECK(fs::exists(dir / "outbox" / "pending"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("the outbox writes through its Env: a full disk refuses the entry, nothing is half-queued") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("ruleeval-env-outbox-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  FakeEnv env(kT0);
+  auto ob = Outbox::open(dir.string(), &env);
+  REQUIRE(ob);
+  OutboxEntry e;
+  e.receiver = "team";
+  e.integration = "team/webhook/0";
+  e.body = "{}";
+  e.created_at = kT0;
+  env.fail_writes("/pending/", "No space left on device");
+  auto put = (*ob)->put(e);
+  REQUIRE_FALSE(put);
+  CHECK(put.error().message.find("No space left on device") != std::string::npos);
+  CHECK((*ob)->pending_count() == 0);
+  CHECK((*ob)->load_pending()->empty());
+
+  env.clear_failures();
+  OutboxEntry ok = e;
+  auto id = (*ob)->put(ok);
+  REQUIRE(id);
+  CHECK((*ob)->pending_count() == 1);
+  REQUIRE((*ob)->load_pending()->size() == 1);
+  // Acknowledging it removes the file through the Env too.
+  env.fail_writes(*id, "Read-only file system");
+  CHECK_FALSE((*ob)->done(*id));
+  env.clear_failures();
+  CHECK((*ob)->done(*id));
+  CHECK((*ob)->load_pending()->empty());
   fs::remove_all(dir);
 }

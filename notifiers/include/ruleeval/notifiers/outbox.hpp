@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/notifiers/config.hpp"
 
 namespace ruleeval::notifiers {
@@ -31,8 +32,10 @@ struct OutboxEntry {
 
 class Outbox {
  public:
-  // Creates the directories. `dir` empty = memory only (nothing survives a restart).
-  static Result<std::unique_ptr<Outbox>> open(std::string dir);
+  // Creates the directories. `dir` empty = memory only (nothing survives a restart). Entries are
+  // written, fsynced, moved and removed through `env` (ruleeval/common/env.hpp), which must
+  // outlive the outbox.
+  static Result<std::unique_ptr<Outbox>> open(std::string dir, Env* env = Env::Default());
 
   // Assigns e.id, writes and fsyncs (the directory too unless `sync_dir` is false, in which case
   // call sync() before relying on the entry). Returns the id.
@@ -52,8 +55,9 @@ class Outbox {
 
  private:
   void prune_failed_locked();
-  explicit Outbox(std::string dir) : dir_(std::move(dir)) {}
+  Outbox(std::string dir, Env* env) : dir_(std::move(dir)), env_(env) {}
   std::string dir_;
+  Env* env_;
   mutable std::mutex mu_;
   uint64_t seq_ = 0;
   uint32_t boot_ = 0;
