@@ -10,7 +10,6 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -21,6 +20,7 @@
 #include "grafana_notify.hpp"
 #include "lint_online.hpp"
 #include "features.hpp"
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/notifiers/config.hpp"
 #include "ruleeval/notifiers/lint.hpp"
 #include "ruleeval/rules/lint.hpp"
@@ -55,7 +55,8 @@ bool is_rule_file_name(const fs::path& p) {
 // A promtool rule unit-test file (top-level `rule_files:` or `tests:`), often kept next to the
 // rules it tests. Only the top-level keys of the first document are looked at.
 bool is_rule_test_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
+  auto text = Env::Default()->read_file(p.string());
+  std::istringstream in(text ? std::move(*text) : std::string());
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind("---", 0) == 0 && line.find_first_not_of('-') >= 3) break;
@@ -252,8 +253,9 @@ int run_lint(const LintOptions& o) {
   auto across = rules::check_across_files(file_ptrs, cfg);
   std::move(across.begin(), across.end(), std::back_inserter(diags));
   if (!o.routes.empty()) {
-    if (!std::ifstream(o.routes)) {
-      std::cerr << "ruleeval lint: cannot read " << o.routes << "\n";
+    if (auto readable = Env::Default()->read_file(o.routes); !readable) {
+      std::cerr << "ruleeval lint: cannot read " << o.routes << ": "
+                << readable.error().message << "\n";
       return 2;
     }
     // An alertmanager.yml, or a ruleeval.yaml (inline blocks or alertmanager_config_file).

@@ -19,6 +19,7 @@
 #include "features.hpp"
 #include "grafana_notify.hpp"
 #include "logging.hpp"
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/engine/api_server.hpp"
 #include "ruleeval/engine/manager.hpp"
 #include "ruleeval/engine/status_page.hpp"
@@ -78,11 +79,10 @@ struct RunFlags {
   std::vector<std::string> features;
 };
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+// `ruleeval run` lives in the real world: Env::Default() for its own clock, and handed to the
+// rule manager and the notifier (ruleeval/common/env.hpp).
+Env* run_env() { return Env::Default(); }
+int64_t now_ms() { return run_env()->now_ms(); }
 
 // Prints alerts when no route/receivers are configured, so nothing is ever silently dropped.
 class ConsoleSink final : public rules::AlertSink {
@@ -160,6 +160,7 @@ int run(const RunFlags& f) {
   }
 
   engine::ManagerOptions mopts;
+  mopts.env = run_env();
   if (std::string unknown; !parse_features(f.features, mopts.experimental_promql, unknown)) {
     std::cerr << "ruleeval run: unknown feature \"" << unknown << "\"\n";
     return 2;
@@ -192,6 +193,7 @@ int run(const RunFlags& f) {
   std::shared_ptr<notifiers::Notifier> notifier;
   if (ncfg && !f.check_config) {
     notifiers::NotifierOptions nopts;
+    nopts.env = std::shared_ptr<Env>(std::shared_ptr<Env>{}, run_env());  // not owned
     if (!f.state_dir.empty()) nopts.state_dir = f.state_dir + "/notify";
     if (!cfg->external_url.empty()) nopts.external_url = cfg->external_url;
     nopts.fallback_receiver = cfg->fallback_receiver;

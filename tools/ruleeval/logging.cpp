@@ -4,15 +4,14 @@
 #include <cstdio>
 #include <ctime>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/time_format.hpp"
 
 namespace ruleeval::cli {
 namespace {
 
 std::string timestamp() {
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  return format_rfc3339_ms(ms, Rfc3339Fraction::kMillis);
+  return format_rfc3339_ms(Env::Default()->now_ms(), Rfc3339Fraction::kMillis);
 }
 
 
