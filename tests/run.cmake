@@ -18,7 +18,7 @@ set_tests_properties("run: against a real VictoriaMetrics, with remote write"
 add_test(NAME "replay: alert states equal a real Prometheus's ALERTS at the same evaluation times"
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/replay_vs_prometheus_test.py $<TARGET_FILE:ruleeval>)
 set_tests_properties("replay: alert states equal a real Prometheus's ALERTS at the same evaluation times"
-                     PROPERTIES LABELS integration TIMEOUT 180 SKIP_RETURN_CODE 77)
+                     PROPERTIES LABELS integration TIMEOUT 180 SKIP_RETURN_CODE 77 COST 45)
 add_test(NAME "notify: a page waiting for a down receiver survives kill -9 and arrives exactly once"
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/notify_crash_test.py
                  $<TARGET_FILE:ruleeval> ${RULEEVAL_TESTDATA_DIR}/run)
@@ -27,7 +27,7 @@ set_tests_properties("notify: a page waiting for a down receiver survives kill -
 add_test(NAME "run: chaos (kill -9 at random and chosen moments) keeps the state seen and every page"
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/run_chaos_test.py $<TARGET_FILE:ruleeval>)
 set_tests_properties("run: chaos (kill -9 at random and chosen moments) keeps the state seen and every page"
-                     PROPERTIES LABELS integration TIMEOUT 240 SKIP_RETURN_CODE 77)
+                     PROPERTIES LABELS integration TIMEOUT 240 SKIP_RETURN_CODE 77 COST 80)
 add_test(NAME "run: hardening (check-config files, redaction, idle clients, deep JSON, state write failure, bounded SIGTERM)"
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/run_hardening_test.py $<TARGET_FILE:ruleeval>)
 set_tests_properties("run: hardening (check-config files, redaction, idle clients, deep JSON, state write failure, bounded SIGTERM)"

@@ -14,6 +14,7 @@ import sys
 # room folder -> (rooms it may use, third-party include prefixes its src/ may use)
 ROOMS = {
     "common": ([], ["xxhash.h"]),
+    "common/http": (["common"], ["curl/"]),
     "parser/duration": (["common"], ["boost/"]),
     "parser/promql": (["common", "parser/duration"], ["boost/", "re2/"]),
     "parser/gotmpl": (["common", "parser/duration"], ["boost/", "fmt/", "re2/"]),
@@ -23,14 +24,14 @@ ROOMS = {
     "engine/tsdb": (["common", "parser/promql"], ["fmt/", "re2/"]),
     "engine/promql": (["engine/tsdb"], ["fmt/", "re2/", "xxhash.h"]),
     "engine/ruler": (["engine/promql", "rules"], ["fmt/", "xxhash.h"]),
-    "engine/remote": (["engine/tsdb"], ["curl/", "rapidjson/", "fmt/", "snappy.h"]),
+    "engine/remote": (["engine/tsdb", "common/http"], ["rapidjson/", "fmt/", "snappy.h"]),
     "engine/web": (["engine/ruler"], ["rapidjson/", "fmt/"]),
     "engine/daemon": (["engine/ruler", "engine/web", "engine/remote", "rules"],
                       ["rapidjson/", "fmt/", "httplib.h", "xxhash.h"]),
     "engine/testing": (["engine/promql", "engine/ruler", "rules"], ["fmt/", "re2/"]),
     "engine/replay": (["engine/daemon"], ["rapidjson/", "fmt/"]),
     "slo": (["rules"], ["yaml-cpp/", "re2/"]),
-    "notifiers": (["rules"], ["nlohmann/", "curl/", "yaml-cpp/", "re2/", "fmt/"]),
+    "notifiers": (["rules", "common/http"], ["nlohmann/", "curl/", "yaml-cpp/", "re2/", "fmt/"]),
 }
 THIRD_PARTY = ["boost/", "curl/", "httplib.h", "rapidjson/", "fmt/", "re2/", "yaml-cpp/",
                "yaml.h", "nlohmann/", "snappy.h", "xxhash.h", "spdlog/", "CLI/"]

@@ -360,9 +360,12 @@ class Validator {
     }
     auto oa = n["oauth2"];
     if (present(oa)) {
+      // no_proxy, proxy_from_environment, proxy_connect_header: OAuth2's inline ProxyConfig of
+      // prometheus/common v0.42+ (Alertmanager 0.26+); Debian's amtool 0.25 has proxy_url only.
       keys(oa, path + ".oauth2",
            {"client_id", "client_secret", "client_secret_file", "scopes", "token_url",
-            "endpoint_params", "tls_config", "proxy_url"});
+            "endpoint_params", "tls_config", "proxy_url", "no_proxy", "proxy_from_environment",
+            "proxy_connect_header"});
       for (auto k : {"client_id", "client_secret", "client_secret_file", "token_url"}) {
         str(oa[k], path + ".oauth2." + k);
       }
@@ -370,6 +373,8 @@ class Validator {
       string_map(oa["endpoint_params"], path + ".oauth2.endpoint_params");
       tls(oa["tls_config"], path + ".oauth2.tls_config");
       if (present(oa["proxy_url"])) url_any(oa["proxy_url"], path + ".oauth2.proxy_url");
+      // OAuth2.UnmarshalYAML runs ProxyConfig.Validate with v0.44+'s wording.
+      proxy_config(oa, path + ".oauth2", /*amtool_025_wording=*/false);
     }
     std::string bt = str(n["bearer_token"], path + ".bearer_token");
     std::string btf = str(n["bearer_token_file"], path + ".bearer_token_file");
@@ -378,20 +383,7 @@ class Validator {
     boolean(n["follow_redirects"], path + ".follow_redirects");
     boolean(n["enable_http2"], path + ".enable_http2");
     if (present(n["timeout"])) duration(n["timeout"], path + ".timeout");
-    const std::string no_proxy = str(n["no_proxy"], path + ".no_proxy");
-    const bool from_env = boolean(n["proxy_from_environment"], path + ".proxy_from_environment");
-    size_t connect_headers = 0;
-    if (auto ph = n["proxy_connect_header"]; present(ph)) {
-      if (!ph.IsMap()) type_error(ph, path + ".proxy_connect_header", "config.Header");
-      for (auto it = ph.begin(); it != ph.end(); ++it) {
-        const std::string hp = path + ".proxy_connect_header." + str(it->first, path);
-        if (present(it->second) && !it->second.IsSequence()) {
-          type_error(it->second, hp, "[]config.Secret");
-        }
-        strings(it->second, hp);
-        ++connect_headers;
-      }
-    }
+    const size_t connect_headers = proxy_types(n, path);
     // HTTPClientConfig.Validate
     if (!bt.empty() && !btf.empty()) {
       fail(n, path, "at most one of bearer_token & bearer_token_file must be configured");
@@ -450,14 +442,45 @@ class Validator {
              "at most one of oauth2 client_secret & client_secret_file must be configured");
       }
     }
-    // ProxyConfig.Validate (prometheus/common v0.44+).
+    proxy_validate(n, path, connect_headers, /*amtool_025_wording=*/true);
+  }
+  // prometheus/common's ProxyConfig (proxy_url is checked by the caller): its keys' types and
+  // ProxyConfig.Validate. Debian's Alertmanager 0.25 (prometheus/common v0.39-0.41) knows
+  // proxy_connect_header but not proxy_from_environment, and words the first check without it.
+  void proxy_config(const YAML::Node& n, const std::string& path, bool amtool_025_wording) {
+    proxy_validate(n, path, proxy_types(n, path), amtool_025_wording);
+  }
+  // The types of no_proxy, proxy_from_environment and proxy_connect_header (decoding errors come
+  // before any Validate); returns the number of proxy_connect_header entries.
+  size_t proxy_types(const YAML::Node& n, const std::string& path) {
+    str(n["no_proxy"], path + ".no_proxy");
+    boolean(n["proxy_from_environment"], path + ".proxy_from_environment");
+    size_t connect_headers = 0;
+    if (auto ph = n["proxy_connect_header"]; present(ph)) {
+      if (!ph.IsMap()) type_error(ph, path + ".proxy_connect_header", "config.Header");
+      for (auto it = ph.begin(); it != ph.end(); ++it) {
+        const std::string hp = path + ".proxy_connect_header." + str(it->first, path);
+        if (present(it->second) && !it->second.IsSequence()) {
+          type_error(it->second, hp, "[]config.Secret");
+        }
+        strings(it->second, hp);
+        ++connect_headers;
+      }
+    }
+    return connect_headers;
+  }
+  // ProxyConfig.Validate (prometheus/common v0.44+).
+  void proxy_validate(const YAML::Node& n, const std::string& path, size_t connect_headers,
+                      bool amtool_025_wording) {
+    const std::string no_proxy = str(n["no_proxy"], path + ".no_proxy");
+    const bool from_env = boolean(n["proxy_from_environment"], path + ".proxy_from_environment");
     const bool has_proxy_url = !str(n["proxy_url"], path).empty();
     if (connect_headers > 0 && !from_env && !has_proxy_url) {
       // Debian's Alertmanager 0.25 is built with prometheus/common v0.39-0.41, which has
       // proxy_connect_header but not proxy_from_environment: its wording unless the config uses
       // the later key.
       fail(n["proxy_connect_header"], path,
-           present(n["proxy_from_environment"])
+           !amtool_025_wording || present(n["proxy_from_environment"])
                ? "if proxy_connect_header is configured, proxy_url or proxy_from_environment "
                  "must also be configured"
                : "if proxy_connect_header is configured proxy_url must also be configured");
@@ -800,6 +823,12 @@ class Validator {
         keys(s, p + ".sigv4", {"region", "access_key", "secret_key", "profile", "role_arn"});
         for (auto k : {"region", "access_key", "secret_key", "profile", "role_arn"}) {
           str(s[k], p + ".sigv4." + k);
+        }
+        // SigV4Config.Validate (prometheus/common sigv4).
+        if (str(s["access_key"], p).empty() != str(s["secret_key"], p).empty()) {
+          fail(s, p + ".sigv4",
+               "must provide a AWS SigV4 Access key and Secret Key if credentials are specified "
+               "in the SigV4 config");
         }
       }
       bool a = str(c["target_arn"], p).empty();

@@ -281,8 +281,10 @@ class Loader {
     }
     if (auto o = n["oauth2"]; o && !o.IsNull()) {
       const std::string op = p + ".oauth2";
-      check_keys(o, op, {"client_id", "client_secret", "client_secret_file", "scopes", "token_url",
-                         "endpoint_params", "tls_config", "proxy_url"});
+      check_keys(o, op,
+                 {"client_id", "client_secret", "client_secret_file", "scopes", "token_url",
+                  "endpoint_params", "tls_config", "proxy_url", "no_proxy",
+                  "proxy_from_environment", "proxy_connect_header"});
       auto& oa = h.oauth2;
       opt(o, "client_id", op, oa.client_id);
       opt(o, "client_secret", op, oa.client_secret);
@@ -290,6 +292,11 @@ class Loader {
       if (!oa.client_secret_file.empty()) oa.client_secret_file = resolve(oa.client_secret_file);
       opt(o, "token_url", op, oa.token_url);
       opt(o, "proxy_url", op, oa.proxy_url);
+      opt(o, "no_proxy", op, oa.no_proxy);
+      opt_bool(o, "proxy_from_environment", op, oa.proxy_from_environment);
+      proxy_connect_header(o, op, oa.proxy_connect_header);
+      proxy_validate(o, op, oa.proxy_url, oa.no_proxy, oa.proxy_from_environment,
+                     oa.proxy_connect_header);
       if (auto sc = o["scopes"]; sc && !sc.IsNull()) {
         each(sc, op + ".scopes", [&](const YAML::Node& v, const std::string& vp) {
           oa.scopes.push_back(str(v, vp));
@@ -308,6 +315,15 @@ class Loader {
     opt(n, "proxy_url", p, h.proxy_url);
     opt(n, "no_proxy", p, h.no_proxy);
     opt_bool(n, "proxy_from_environment", p, h.proxy_from_environment);
+    proxy_connect_header(n, p, h.proxy_connect_header);
+    opt_bool(n, "follow_redirects", p, h.follow_redirects);
+    opt_bool(n, "enable_http2", p, h.enable_http2);
+    return h;
+  }
+
+  // prometheus/common's ProxyHeader: a map of header names to lists of values.
+  void proxy_connect_header(const YAML::Node& n, const std::string& p,
+                            std::vector<std::pair<std::string, std::string>>& out) {
     if (auto ph = n["proxy_connect_header"]; ph && !ph.IsNull()) {
       if (!ph.IsMap()) fail(ph, p + ".proxy_connect_header", "must be a mapping");
       for (auto it = ph.begin(); it != ph.end(); ++it) {
@@ -315,13 +331,31 @@ class Loader {
         const std::string hp = p + ".proxy_connect_header." + name;
         if (it->second.IsNull()) continue;
         each(it->second, hp, [&](const YAML::Node& v, const std::string& vp) {
-          h.proxy_connect_header.emplace_back(name, str(v, vp));
+          out.emplace_back(name, str(v, vp));
         });
       }
     }
-    opt_bool(n, "follow_redirects", p, h.follow_redirects);
-    opt_bool(n, "enable_http2", p, h.enable_http2);
-    return h;
+  }
+  // ProxyConfig.Validate (prometheus/common v0.44+), for oauth2's proxy settings.
+  void proxy_validate(const YAML::Node& n, const std::string& p, const std::string& proxy_url,
+                      const std::string& no_proxy, bool from_env,
+                      const std::vector<std::pair<std::string, std::string>>& connect) {
+    if (!connect.empty() && !from_env && proxy_url.empty()) {
+      fail(n["proxy_connect_header"], p,
+           "if proxy_connect_header is configured, proxy_url or proxy_from_environment must "
+           "also be configured");
+    }
+    if (from_env && !proxy_url.empty()) {
+      fail(n["proxy_from_environment"], p,
+           "if proxy_from_environment is configured, proxy_url must not be configured");
+    }
+    if (from_env && !no_proxy.empty()) {
+      fail(n["proxy_from_environment"], p,
+           "if proxy_from_environment is configured, no_proxy must not be configured");
+    }
+    if (proxy_url.empty() && !no_proxy.empty()) {
+      fail(n["no_proxy"], p, "if no_proxy is configured, proxy_url must also be configured");
+    }
   }
 
   // One entry of a named interval's time_intervals (already validated like Alertmanager).
@@ -951,7 +985,8 @@ class Loader {
   // msteams_configs (Alertmanager 0.26+, notify/msteams/config.go) and msteamsv2_configs (0.28+,
   // notify/msteamsv2/config.go): send_resolved defaults to true, the default templates are
   // msteams[v2].default.*, exactly one of webhook_url / webhook_url_file; without its own
-  // http_config the integration uses global.http_config whole (Alertmanager 0.28's rule).
+  // http_config the integration uses global.http_config whole (Alertmanager 0.28's rule);
+  // msteamsv2 also inherits global proxy_url into an http_config without one (0.34).
   void msteams_configs(const YAML::Node& s, const std::string& path, ReceiverConfig& r, bool v2) {
     each(s, path, [&](const YAML::Node& c, const std::string& p) {
       if (v2) {
@@ -992,6 +1027,13 @@ class Loader {
         mc.title = title;
         mc.text = text;
         mc.http = http(c, p);
+        // Alertmanager 0.34 (#5379): an http_config of its own without proxy_url still takes
+        // global.http_config's proxy_url (only that key; the other receivers take the global
+        // block only when they have no http_config at all).
+        if (auto h = c["http_config"];
+            h && !h.IsNull() && (!h["proxy_url"] || h["proxy_url"].IsNull())) {
+          mc.http.proxy_url = globals_.http.proxy_url;
+        }
         r.msteamsv2.push_back(std::move(mc));
       } else {
         MSTeamsConfig mc;
@@ -1031,11 +1073,7 @@ class Loader {
         opt(v, "access_key", vp, sc.access_key);
         opt(v, "secret_key", vp, sc.secret_key);
         opt(v, "profile", vp, sc.profile);
-        if (v["role_arn"] && !v["role_arn"].IsNull() && !str(v["role_arn"], vp).empty()) {
-          fail(v["role_arn"], vp + ".role_arn",
-               "is valid Alertmanager configuration but not implemented by ruleeval (assuming "
-               "a role through AWS STS; refused rather than ignored)");
-        }
+        opt(v, "role_arn", vp, sc.role_arn);
       }
       sc.http = http(c, p);
       r.sns.push_back(std::move(sc));

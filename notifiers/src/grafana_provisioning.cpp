@@ -774,10 +774,7 @@ class Decoder {
           } else if (k == "profile") {
             c.profile = val;
           } else if (k == "role_arn") {
-            if (!val.empty()) {
-              fail(kv.second, "sns contact point: settings.sigv4.role_arn: assuming a role "
-                              "through AWS STS is not implemented by ruleeval's notifier");
-            }
+            c.role_arn = val;
           } else {
             fail(kv.first, fmt::format("sns contact point: settings.sigv4.{} is not a SigV4 "
                                        "setting (region, access_key, secret_key, profile, "

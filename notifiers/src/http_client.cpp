@@ -154,7 +154,14 @@ Result<CachedToken> fetch_token(const HttpSettings::OAuth2& o, const std::string
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
   apply_tls_settings(h, o.tls);
-  curl_easy_setopt(h, CURLOPT_PROXY, o.proxy_url.c_str());  // "" = no proxy, as in Go
+  {  // the token request goes through oauth2's own proxy settings (Transport.Proxy)
+    HttpSettings proxy;
+    proxy.proxy_url = o.proxy_url;
+    proxy.no_proxy = o.no_proxy;
+    proxy.proxy_from_environment = o.proxy_from_environment;
+    proxy.proxy_connect_header = o.proxy_connect_header;
+    apply_proxy(h, o.token_url, proxy, lists);
+  }
   CURLcode rc = curl_easy_perform(h);
   if (rc != CURLE_OK) {
     return make_error(std::string("oauth2: cannot fetch token: ") + curl_easy_strerror(rc));
@@ -260,6 +267,27 @@ void oauth2_reset_cache() {
   cache.tokens.clear();
 }
 
+void apply_proxy(CURL* h, const std::string& url, const HttpSettings& http, CurlLists& lists) {
+  // prometheus/common's ProxyConfig (proxy.cpp); "" = direct, never libcurl's own reading of
+  // http_proxy & co. proxy_connect_header goes to the proxy only, in CONNECT requests (Go's
+  // Transport.ProxyConnectHeader): CURLHEADER_SEPARATE keeps it out of the request itself.
+  const std::string proxy = proxy_for(http, url);
+  curl_easy_setopt(h, CURLOPT_PROXY, proxy.c_str());
+  // libcurl would also send CURLOPT_PROXYHEADER with a plain-HTTP request to the proxy, which
+  // Go does not: only an https target (tunnelled through CONNECT) gets them.
+  const bool tunnelled =
+      url.size() >= 8 && (url.compare(0, 8, "https://") == 0 || url.compare(0, 8, "HTTPS://") == 0);
+  if (!proxy.empty() && tunnelled && !http.proxy_connect_header.empty()) {
+    for (const auto& [name, value] : http.proxy_connect_header) {
+      lists.proxy_headers = curl_slist_append(lists.proxy_headers, (name + ": " + value).c_str());
+    }
+    curl_easy_setopt(h, CURLOPT_HEADEROPT, CURLHEADER_SEPARATE);
+    curl_easy_setopt(h, CURLOPT_PROXYHEADER, lists.proxy_headers);
+  } else {
+    curl_easy_setopt(h, CURLOPT_PROXYHEADER, static_cast<curl_slist*>(nullptr));
+  }
+}
+
 Result<void> setup_http(CURL* h, const std::string& url, const HttpSettings& http,
                         CurlLists& lists, bool request_has_authorization) {
   std::string effective = url;
@@ -334,24 +362,7 @@ Result<void> setup_http(CURL* h, const std::string& url, const HttpSettings& htt
   TlsSettings tls = http.tls;
   tls.insecure_skip_verify = tls.insecure_skip_verify || http.insecure_skip_verify;
   apply_tls_settings(h, tls);
-  // prometheus/common's ProxyConfig (proxy.cpp); "" = direct, never libcurl's own reading of
-  // http_proxy & co. proxy_connect_header goes to the proxy only, in CONNECT requests (Go's
-  // Transport.ProxyConnectHeader): CURLHEADER_SEPARATE keeps it out of the request itself.
-  const std::string proxy = proxy_for(http, url);
-  curl_easy_setopt(h, CURLOPT_PROXY, proxy.c_str());
-  // libcurl would also send CURLOPT_PROXYHEADER with a plain-HTTP request to the proxy, which
-  // Go does not: only an https target (tunnelled through CONNECT) gets them.
-  const bool tunnelled = url.size() >= 8 && (url.compare(0, 8, "https://") == 0 ||
-                                             url.compare(0, 8, "HTTPS://") == 0);
-  if (!proxy.empty() && tunnelled && !http.proxy_connect_header.empty()) {
-    for (const auto& [name, value] : http.proxy_connect_header) {
-      lists.proxy_headers = curl_slist_append(lists.proxy_headers, (name + ": " + value).c_str());
-    }
-    curl_easy_setopt(h, CURLOPT_HEADEROPT, CURLHEADER_SEPARATE);
-    curl_easy_setopt(h, CURLOPT_PROXYHEADER, lists.proxy_headers);
-  } else {
-    curl_easy_setopt(h, CURLOPT_PROXYHEADER, static_cast<curl_slist*>(nullptr));
-  }
+  apply_proxy(h, url, http, lists);
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, http.follow_redirects ? 1L : 0L);
   curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);  // Go's http.Client stops after 10
   curl_easy_setopt(h, CURLOPT_HTTP_VERSION,

@@ -38,6 +38,10 @@ struct CurlLists {
 Result<void> setup_http(CURL* h, const std::string& url, const HttpSettings& http,
                         CurlLists& lists, bool request_has_authorization = false);
 
+// The proxy of a request to `url` under http's proxy_url, no_proxy, proxy_from_environment
+// (CURLOPT_PROXY, "" = direct) and its proxy_connect_header (CONNECT requests only).
+void apply_proxy(CURL* h, const std::string& url, const HttpSettings& http, CurlLists& lists);
+
 // TLS options of a tls_config (CA, client cert/key, min version, insecure_skip_verify).
 void apply_tls_settings(CURL* h, const TlsSettings& t);
 

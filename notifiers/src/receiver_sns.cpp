@@ -5,7 +5,9 @@
 // by libcurl (CURLOPT_AWS_SIGV4). Credentials: sigv4.access_key + secret_key, else the
 // environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), else the shared
 // credentials file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile sigv4.profile,
-// AWS_PROFILE or "default"). role_arn (STS) and instance roles are refused or reported.
+// AWS_PROFILE or "default"); with sigv4.role_arn those are the base credentials of an STS
+// AssumeRole (aws_sts.hpp) and the request is signed with the temporary credentials and their
+// X-Amz-Security-Token. EC2/ECS instance roles are reported as not implemented.
 #include <curl/curl.h>
 
 #include <cstdlib>
@@ -14,6 +16,7 @@
 #include <regex>
 #include <sstream>
 
+#include "aws_sts.hpp"
 #include "http_client.hpp"
 #include "ruleeval/common/env.hpp"
 #include "receivers_am2.hpp"
@@ -39,13 +42,12 @@ bool valid_utf8(std::string_view s) {
 }
 
 std::string env(const char* name) {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): nothing in ruleeval calls setenv while it runs
   const char* v = std::getenv(name);
   return v ? v : "";
 }
 
-struct Credentials {
-  std::string access_key, secret_key, session_token;
-};
+using Credentials = AwsCredentials;
 
 // aws-sdk-go's default chain as far as ruleeval follows it: static keys, environment, shared
 // credentials file.
@@ -101,7 +103,7 @@ std::string region_of(const SnsConfig& c) {
 
 size_t keep_body(char* ptr, size_t size, size_t n, void* user) {
   auto* s = static_cast<std::string*>(user);
-  if (s->size() < 64 * 1024) s->append(ptr, size * n);
+  if (s->size() < size_t{64} * 1024) s->append(ptr, size * n);
   return size * n;
 }
 
@@ -112,7 +114,7 @@ Result<std::string> sns_payload(const SnsConfig& c, const NotificationData& d, c
   std::multimap<std::string, std::string> form{{"Action", "Publish"}, {"Version", "2010-03-31"}};
   // Max message size of a Publish request is 256 KiB, for SMS 1600 (bytes, as Alertmanager
   // counts them).
-  size_t limit = 256 * 1024;
+  size_t limit = size_t{256} * 1024;
   if (!c.topic_arn.empty()) {
     auto topic = t(c.topic_arn);
     if (!topic) return std::unexpected(topic.error());
@@ -192,14 +194,24 @@ SendResult sns_send(const OutboxEntry& e, const SnsConfig& c) {
     r.error = creds.error().message;
     return r;
   }
-  std::string endpoint = entry.value("endpoint", "");
-  if (endpoint.empty()) endpoint = "https://sns." + region + ".amazonaws.com";
-  // aws-sdk-go appends the operation's path "/" to the endpoint's path.
-  std::string url = endpoint;
-  {
-    auto q = url.find_first_of("?#");
-    url.insert(q == std::string::npos ? url.size() : q, "/");
+  if (!c.role_arn.empty()) {
+    // Alertmanager (aws-sdk-go-v2): the base credentials assume the role through STS; an STS
+    // error goes to the Retrier with its status (403 is not retried, 5xx is), an answer that
+    // cannot be read is retried.
+    auto temporary = sts_assume_role(c.role_arn, region, *creds, c.http);
+    if (!temporary) {
+      r.status = temporary.error().status;
+      r.retryable = temporary.error().retryable;
+      r.error = "sns: " + temporary.error().message;
+      return r;
+    }
+    creds = *temporary;
   }
+  std::string endpoint = entry.value("endpoint", "");
+  if (endpoint.empty()) endpoint = aws_configured_endpoint("SNS");
+  if (endpoint.empty()) endpoint = aws_default_endpoint("sns", region);
+  // aws-sdk-go appends the operation's path "/" to the endpoint's path.
+  const std::string url = aws_operation_url(endpoint);
   const std::string body = entry.value("body", "");
   CURL* h = curl_easy_init();
   if (!h) {
@@ -209,7 +221,9 @@ SendResult sns_send(const OutboxEntry& e, const SnsConfig& c) {
   }
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> guard(h, curl_easy_cleanup);
   CurlLists lists;
-  if (auto ok = setup_http(h, url, c.http, lists); !ok) {
+  // SigV4 signs the request: http_config's own credentials do not apply (prometheus/common's
+  // round trippers leave a request that has an Authorization header alone).
+  if (auto ok = setup_http(h, url, c.http, lists, /*request_has_authorization=*/true); !ok) {
     r.retryable = true;
     r.error = ok.error().message;
     return r;

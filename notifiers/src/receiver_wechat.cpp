@@ -13,6 +13,8 @@
 #include "receivers_am2.hpp"
 #include "ruleeval/common/env.hpp"
 #include "ruleeval/common/url.hpp"
+#include "ruleeval/http/client.hpp"
+#include "transport_http.hpp"
 
 namespace ruleeval::notifiers::detail {
 
@@ -50,11 +52,6 @@ struct Token {
 std::mutex g_tokens_mu;
 std::map<std::string, Token> g_tokens;  // integration + corp id + secret -> token
 
-size_t keep_body(char* ptr, size_t size, size_t n, void* user) {
-  auto* s = static_cast<std::string*>(user);
-  if (s->size() < 64 * 1024) s->append(ptr, size * n);
-  return size * n;
-}
 
 struct Answer {
   bool transport_ok = false;
@@ -65,36 +62,24 @@ struct Answer {
 
 Answer request(const std::string& url, const HttpSettings& http, const std::string* post_body) {
   Answer a;
-  CURL* h = curl_easy_init();
-  if (!h) {
-    a.error = "curl_easy_init failed";
+  auto options = http_options(http, url);
+  if (!options) {
+    a.error = options.error().message;
     return a;
   }
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> guard(h, curl_easy_cleanup);
-  CurlLists lists;
-  if (auto ok = setup_http(h, url, http, lists); !ok) {
-    a.error = ok.error().message;
-    return a;
-  }
-  lists.headers = curl_slist_append(lists.headers, "User-Agent: ruleeval/0.1");
-  lists.headers = curl_slist_append(lists.headers, "Expect:");
-  if (post_body) {
-    lists.headers = curl_slist_append(lists.headers, "Content-Type: application/json");
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, post_body->data());
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(post_body->size()));
-  }
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, lists.headers);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &a.body);
-  CURLcode rc = curl_easy_perform(h);
-  if (rc != CURLE_OK) {
+  static const std::vector<std::string> kJson = {"Content-Type: application/json"};
+  http::Client& client = http::thread_client();
+  client.configure(std::move(*options));
+  auto sent = client.send(post_body ? http::Request{"POST", url, *post_body, kJson}
+                                    : http::Request{"GET", url, {}, {}});
+  if (!sent) {
     // notify.RedactURL: the access token and secrets in the URL stay out of the logs.
-    a.error = std::string(post_body ? "POST" : "GET") + " failed: " + curl_easy_strerror(rc);
+    a.error = std::string(post_body ? "POST" : "GET") + " failed: " + sent.error().reason;
     return a;
   }
   a.transport_ok = true;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a.status);
+  a.status = (*sent)->status;
+  a.body = (*sent)->body;
   return a;
 }
 

@@ -37,7 +37,7 @@ TEST_CASE("empty, copied and moved packed label sets") {
   CHECK(e.to_labels().empty());
 
   CompactLabels a(Labels{{"x", "1"}});
-  CompactLabels b = a;  // deep copy
+  CompactLabels b = a;  // shares the block
   CHECK(a == b);
   CompactLabels c = std::move(a);
   CHECK(c == b);
@@ -68,4 +68,37 @@ TEST_CASE("values of any length and UTF-8 survive packing") {
   CHECK(c.get("summary") == long_value);
   CHECK(c.get("städte") == "Zürich ☃");
   CHECK(c.to_labels() == l);
+}
+
+TEST_CASE("copies share one block, which outlives the value it was copied from") {
+  std::string value(300, 'q');  // lengths of 128 and more take two varint bytes
+  Labels l{{"summary", value}, {std::string(130, 'n'), "x"}, {"a", ""}};
+  std::vector<CompactLabels> copies;
+  {
+    CompactLabels original(l);
+    for (int i = 0; i < 4; ++i) copies.push_back(original);
+    auto first = copies.front().begin();
+    CHECK((*first).name.data() == (*original.begin()).name.data());  // no copy of the text
+  }  // the original is gone; its block lives on in the copies
+  for (const auto& c : copies) {
+    CHECK(c == l);
+    CHECK(c.hash() == l.hash());
+    CHECK(c.size() == 2);
+    CHECK(c.get("summary") == value);
+    CHECK(c.to_labels() == l);
+  }
+  copies[1] = copies[2];  // self-shared assignment
+  copies[3] = std::move(copies[0]);
+  CHECK(copies[3] == l);
+  CHECK(copies[1] == copies[3]);
+  copies.clear();
+}
+
+TEST_CASE("an empty packed set keeps the hash of the empty Labels it was made from") {
+  Labels empty = Labels::from_vector({});
+  CompactLabels c(empty);
+  CHECK(c.empty());
+  CHECK(c.hash() == empty.hash());
+  CHECK(c == empty);
+  CHECK(c.to_labels() == empty);
 }

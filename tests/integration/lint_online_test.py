@@ -9,12 +9,11 @@ usage: lint_online_test.py RULEEVAL_BINARY      (exit 77 = skipped: prometheus/p
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+from itest import fail, free_port, get, start_prometheus
 
 MIN = 60
 EPISODES = [(10, 1), (20, 12), (50, 20), (72, 10)]  # minutes: 3 pages with for: 2m
@@ -44,22 +43,6 @@ RULES = """groups:
       - alert: UsesRecorded
         expr: fatigue:recorded > 1
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(url):
-    with urllib.request.urlopen(url, timeout=5) as r:
-        return r.read().decode()
-
-
-def fail(msg):
-    print("FAIL: " + msg)
-    sys.exit(1)
 
 
 def lint(binary, *args):
@@ -109,22 +92,7 @@ def main():
             f.write("global: {scrape_interval: 1s}\n"
                     f"scrape_configs: [{{job_name: self, static_configs: [{{targets: "
                     f"['127.0.0.1:{port}']}}]}}]\n")
-        log = os.path.join(work, "prom.log")
-        proc = subprocess.Popen(
-            [prom, f"--config.file={work}/prometheus.yml", f"--storage.tsdb.path={data}",
-             f"--web.listen-address=127.0.0.1:{port}"],
-            stdout=open(log, "w"), stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                if "Ready" in get(base + "/-/ready"):
-                    break
-            except Exception:
-                pass
-            time.sleep(0.3)
-        else:
-            fail("prometheus did not start:\n" + open(log).read()[-3000:])
+        proc, base = start_prometheus(prom, work, data, port)
         time.sleep(12)  # a few self-scrapes, so the scrape interval can be measured
         rules = os.path.join(work, "rules.yaml")
         with open(rules, "w") as f:

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "notify_alerts.hpp"
+#include "notify_parity.hpp"
 #include "notify_servers.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 
@@ -190,32 +192,6 @@ rules::Alert make(const std::string& name, Millis starts, Millis ends) {
   return a;
 }
 
-std::string rfc3339(Millis ms) {
-  time_t s = ms / 1000;
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[80];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
-  return out;
-}
-
-json post_body(const std::vector<rules::Alert>& alerts) {
-  json arr = json::array();
-  for (const auto& a : alerts) {
-    json labels = json::object(), ann = json::object();
-    for (const auto& l : a.labels) labels[l.name] = l.value;
-    for (const auto& l : a.annotations) ann[l.name] = l.value;
-    arr.push_back({{"labels", labels},
-                   {"annotations", ann},
-                   {"startsAt", rfc3339(a.starts_at)},
-                   {"endsAt", rfc3339(a.ends_at)},
-                   {"generatorURL", a.generator_url}});
-  }
-  return arr;
-}
-
 // Recomputes the AWS SigV4 signature of `r` with `secret`; returns "ok" or what differs.
 std::string verify_sigv4(const Req& r, const std::string& secret, const fs::path& dir) {
   json j{{"method", r.method}, {"path", r.path}, {"query", r.query}, {"body", r.body},
@@ -288,20 +264,14 @@ TEST_CASE("sns, wechat and oauth2: ruleeval sends what a real Alertmanager sends
   std::ofstream(dir / "re" / "alertmanager.yml") << am_yaml(re_sink.url(), (dir / "re").string());
 
   int port = free_port();
-  ChildProcess am({"/usr/bin/prometheus-alertmanager",
-                   "--config.file=" + (dir / "am" / "alertmanager.yml").string(),
-                   "--storage.path=" + (dir / "am" / "data").string(),
-                   "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                   "--web.external-url=" + std::string(kExternalUrl), "--cluster.listen-address="},
+  ChildProcess am(alertmanager_argv((dir / "am" / "alertmanager.yml").string(),
+                                    (dir / "am" / "data").string(), port, kExternalUrl),
                   (dir / "am.log").string());
   REQUIRE(wait_port(port, 15'000));
-  auto cfg = load_alertmanager_config((dir / "re" / "alertmanager.yml").string());
-  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
   NotifierOptions o;
   o.state_dir = (dir / "re" / "state").string();
   o.external_url = kExternalUrl;
-  auto n = Notifier::create(std::move(*cfg), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
 
   Millis now = Env::Default()->now_ms();
   Millis starts = now - 30'000 - now % 1000 + 123;
@@ -463,20 +433,14 @@ TEST_CASE("tls_config.server_name and ca_file: ruleeval verifies the name Alertm
   std::ofstream(dir / "am.yml") << yaml("am");
   std::ofstream(dir / "re.yml") << yaml("re");
   int port = free_port();
-  ChildProcess am({"/usr/bin/prometheus-alertmanager", "--config.file=" + d + "/am.yml",
-                   "--storage.path=" + d + "/am-data",
-                   "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                   "--web.external-url=" + std::string(kExternalUrl), "--cluster.listen-address="},
+  ChildProcess am(alertmanager_argv(d + "/am.yml", d + "/am-data", port, kExternalUrl),
                   d + "/am.log");
   REQUIRE(wait_port(port, 15'000));
-  auto cfg = load_alertmanager_config(d + "/re.yml");
-  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
   NotifierOptions o;
   o.state_dir = d + "/re-state";
   o.external_url = kExternalUrl;
   o.backoff_initial_ms = 200;
-  auto n = Notifier::create(std::move(*cfg), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  auto n = load_notifier(d + "/re.yml", std::move(o));
   Millis now = Env::Default()->now_ms();
   std::vector<rules::Alert> alerts{make("Named", now - 30'000, now + 600'000),
                                    make("Unnamed", now - 30'000, now + 600'000)};
@@ -688,19 +652,13 @@ TEST_CASE("email auth_secret: CRAM-MD5 as Alertmanager uses it, auth_password_fi
   std::ofstream(dir / "am.yml") << yaml(am_smtp.port);
   std::ofstream(dir / "re.yml") << yaml(re_smtp.port);
   int port = free_port();
-  ChildProcess am({"/usr/bin/prometheus-alertmanager", "--config.file=" + d + "/am.yml",
-                   "--storage.path=" + d + "/am-data",
-                   "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                   "--web.external-url=" + std::string(kExternalUrl), "--cluster.listen-address="},
+  ChildProcess am(alertmanager_argv(d + "/am.yml", d + "/am-data", port, kExternalUrl),
                   d + "/am.log");
   REQUIRE(wait_port(port, 15'000));
-  auto cfg = load_alertmanager_config(d + "/re.yml");
-  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
   NotifierOptions o;
   o.state_dir = d + "/re-state";
   o.external_url = kExternalUrl;
-  auto n = Notifier::create(std::move(*cfg), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  auto n = load_notifier(d + "/re.yml", std::move(o));
   Millis now = Env::Default()->now_ms();
   std::vector<rules::Alert> alerts{make("Cram", now - 30'000, now + 600'000)};
   httplib::Client client("127.0.0.1", port);

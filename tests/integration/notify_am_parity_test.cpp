@@ -11,6 +11,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "notify_alerts.hpp"
+#include "notify_parity.hpp"
 #include "notify_servers.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 
@@ -129,32 +131,6 @@ rules::Alert make(const std::string& name, Millis starts, Millis ends) {
   return a;
 }
 
-std::string rfc3339(Millis ms) {
-  time_t s = ms / 1000;
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[80];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
-  return out;
-}
-
-json post_body(const std::vector<rules::Alert>& alerts) {
-  json arr = json::array();
-  for (const auto& a : alerts) {
-    json labels = json::object(), ann = json::object();
-    for (const auto& l : a.labels) labels[l.name] = l.value;
-    for (const auto& l : a.annotations) ann[l.name] = l.value;
-    arr.push_back({{"labels", labels},
-                   {"annotations", ann},
-                   {"startsAt", rfc3339(a.starts_at)},
-                   {"endsAt", rfc3339(a.ends_at)},
-                   {"generatorURL", a.generator_url}});
-  }
-  return arr;
-}
-
 const Request* find(const std::vector<Request>& rs, const std::string& path) {
   for (const auto& r : rs) {
     if (r.path == path) return &r;
@@ -175,22 +151,16 @@ TEST_CASE("ruleeval delivers what a real Alertmanager delivers for the same aler
   std::ofstream(dir / "re" / "templates" / "parity.tmpl") << kTemplates;
 
   int port = free_port();
-  ChildProcess am({"/usr/bin/prometheus-alertmanager",
-                   "--config.file=" + (dir / "am" / "alertmanager.yml").string(),
-                   "--storage.path=" + (dir / "am" / "data").string(),
-                   "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                   "--web.external-url=" + std::string(kExternalUrl), "--cluster.listen-address="},
+  ChildProcess am(alertmanager_argv((dir / "am" / "alertmanager.yml").string(),
+                                    (dir / "am" / "data").string(), port, kExternalUrl),
                   (dir / "am.log").string());
   REQUIRE(wait_port(port, 15'000));
 
-  auto cfg = load_alertmanager_config((dir / "re" / "alertmanager.yml").string());
-  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
   NotifierOptions o;
   o.state_dir = (dir / "re" / "state").string();
   o.external_url = kExternalUrl;
   o.slack_min_interval_ms = 0;
-  auto n = Notifier::create(std::move(*cfg), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
 
   Millis now = Env::Default()->now_ms();
   Millis starts = now - 30'000 - now % 1000 + 123;
@@ -315,20 +285,14 @@ receivers:
   std::ofstream(dir / "am" / "alertmanager.yml") << yaml(am_smtp.port);
   std::ofstream(dir / "re" / "alertmanager.yml") << yaml(re_smtp.port);
   int port = free_port();
-  ChildProcess am({"/usr/bin/prometheus-alertmanager",
-                   "--config.file=" + (dir / "am" / "alertmanager.yml").string(),
-                   "--storage.path=" + (dir / "am" / "data").string(),
-                   "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                   "--web.external-url=" + std::string(kExternalUrl), "--cluster.listen-address="},
+  ChildProcess am(alertmanager_argv((dir / "am" / "alertmanager.yml").string(),
+                                    (dir / "am" / "data").string(), port, kExternalUrl),
                   (dir / "am.log").string());
   REQUIRE(wait_port(port, 15'000));
-  auto cfg = load_alertmanager_config((dir / "re" / "alertmanager.yml").string());
-  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
   NotifierOptions o;
   o.state_dir = (dir / "re" / "state").string();
   o.external_url = kExternalUrl;
-  auto n = Notifier::create(std::move(*cfg), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
   Millis now = Env::Default()->now_ms();
   std::vector<rules::Alert> alerts{make("MailParity", now - 30'000 - now % 1000 + 123, now + 600'000)};
   // Alertmanager renders `html` with Go's html/template: values are escaped by context (element

@@ -13,6 +13,8 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "notify_alerts.hpp"
+#include "notify_parity.hpp"
 #include "notify_servers.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 
@@ -200,32 +202,6 @@ rules::Alert make(const std::string& name, Millis starts, Millis ends) {
   return a;
 }
 
-std::string rfc3339(Millis ms) {
-  time_t s = ms / 1000;
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[80];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
-  return out;
-}
-
-json post_body(const std::vector<rules::Alert>& alerts) {
-  json arr = json::array();
-  for (const auto& a : alerts) {
-    json labels = json::object(), ann = json::object();
-    for (const auto& l : a.labels) labels[l.name] = l.value;
-    for (const auto& l : a.annotations) ann[l.name] = l.value;
-    arr.push_back({{"labels", labels},
-                   {"annotations", ann},
-                   {"startsAt", rfc3339(a.starts_at)},
-                   {"endsAt", rfc3339(a.ends_at)},
-                   {"generatorURL", a.generator_url}});
-  }
-  return arr;
-}
-
 // The calls of one receiver path prefix, in arrival order.
 std::vector<Call> under(const std::vector<Call>& calls, const std::string& prefix) {
   std::vector<Call> out;
@@ -252,21 +228,15 @@ TEST_CASE("opsgenie, victorops, telegram, discord, webex: the requests of a real
   std::ofstream(dir / "re" / "alertmanager.yml") << am_yaml(re_sink.url(), (dir / "re").string());
 
   int port = free_port();
-  ChildProcess am({"/usr/bin/prometheus-alertmanager",
-                   "--config.file=" + (dir / "am" / "alertmanager.yml").string(),
-                   "--storage.path=" + (dir / "am" / "data").string(),
-                   "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                   "--web.external-url=" + std::string(kExternalUrl), "--cluster.listen-address="},
+  ChildProcess am(alertmanager_argv((dir / "am" / "alertmanager.yml").string(),
+                                    (dir / "am" / "data").string(), port, kExternalUrl),
                   (dir / "am.log").string());
   REQUIRE(wait_port(port, 15'000));
 
-  auto cfg = load_alertmanager_config((dir / "re" / "alertmanager.yml").string());
-  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
   NotifierOptions o;
   o.state_dir = (dir / "re" / "state").string();
   o.external_url = kExternalUrl;
-  auto n = Notifier::create(std::move(*cfg), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
 
   const std::vector<std::string> names{"OpsGenieDefaults", "OpsGenieFull",     "VictorOpsDefaults",
                                        "VictorOpsFull",    "TelegramDefaults", "TelegramMarkdown",
@@ -536,19 +506,13 @@ receivers:
   std::ofstream(dir / "am" / "alertmanager.yml") << yaml(am_proxy_port);
   std::ofstream(dir / "re" / "alertmanager.yml") << yaml(re_proxy_port);
   int port = free_port();
-  ChildProcess am({"/usr/bin/prometheus-alertmanager",
-                   "--config.file=" + (dir / "am" / "alertmanager.yml").string(),
-                   "--storage.path=" + (dir / "am" / "data").string(),
-                   "--web.listen-address=127.0.0.1:" + std::to_string(port),
-                   "--web.external-url=" + std::string(kExternalUrl), "--cluster.listen-address="},
+  ChildProcess am(alertmanager_argv((dir / "am" / "alertmanager.yml").string(),
+                                    (dir / "am" / "data").string(), port, kExternalUrl),
                   (dir / "am.log").string());
   REQUIRE(wait_port(port, 15'000));
-  auto cfg = load_alertmanager_config((dir / "re" / "alertmanager.yml").string());
-  REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));
   NotifierOptions o;
   o.external_url = kExternalUrl;
-  auto n = Notifier::create(std::move(*cfg), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
 
   Millis now = Env::Default()->now_ms();
   std::vector<rules::Alert> alerts{make("PushoverParity", now - 30'000, now + 600'000)};

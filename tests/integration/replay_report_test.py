@@ -14,12 +14,11 @@ import html.parser
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+from itest import fail, free_port, get, start_prometheus
 
 MIN = 60
 # instance -> [(start minute, length minutes)] at 100
@@ -52,22 +51,6 @@ RULES = """groups:
         threshold: {above: 50}
         no_data: nodata
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(url):
-    with urllib.request.urlopen(url, timeout=5) as r:
-        return r.read().decode()
-
-
-def fail(msg):
-    print("FAIL: " + msg)
-    sys.exit(1)
 
 
 def expect(what, got, want):
@@ -141,22 +124,7 @@ def main():
         with open(os.path.join(work, "prometheus.yml"), "w") as f:
             f.write("global: {scrape_interval: 1m}\n")
         port = free_port()
-        log = os.path.join(work, "prom.log")
-        proc = subprocess.Popen(
-            [prom, f"--config.file={work}/prometheus.yml", f"--storage.tsdb.path={data}",
-             f"--web.listen-address=127.0.0.1:{port}"],
-            stdout=open(log, "w"), stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                if "Ready" in get(base + "/-/ready"):
-                    break
-            except Exception:
-                pass
-            time.sleep(0.3)
-        else:
-            fail("prometheus did not start:\n" + open(log).read()[-3000:])
+        proc, base = start_prometheus(prom, work, data, port)
 
         rules = os.path.join(work, "rules.yaml")
         with open(rules, "w") as f:

@@ -12,13 +12,13 @@ usage: replay_vs_prometheus_test.py RULEEVAL_BINARY      (exit 77 = skipped: pro
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
 import urllib.request
+from itest import free_port, get, start_prometheus
 
 RULES = """groups:
   - name: clockwork
@@ -40,17 +40,6 @@ RULES = """groups:
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(url):
-    with urllib.request.urlopen(url, timeout=5) as r:
-        return r.read().decode()
-
-
 def main():
     binary = sys.argv[1]
     prom = shutil.which("prometheus") or "/usr/bin/prometheus"
@@ -66,22 +55,8 @@ def main():
         with open(os.path.join(work, "prometheus.yml"), "w") as f:
             f.write(f"global: {{evaluation_interval: 1s}}\nrule_files: [{rules}]\n")
         port = free_port()
-        log = os.path.join(work, "prom.log")
-        proc = subprocess.Popen(
-            [prom, f"--config.file={work}/prometheus.yml", f"--storage.tsdb.path={work}/data",
-             f"--web.listen-address=127.0.0.1:{port}", "--rules.alert.resend-delay=1s"],
-            stdout=open(log, "w"), stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                if "Ready" in get(base + "/-/ready"):
-                    break
-            except Exception:
-                pass
-            time.sleep(0.3)
-        else:
-            sys.exit("FAIL: prometheus did not start:\n" + open(log).read()[-3000:])
+        proc, base = start_prometheus(prom, work, f"{work}/data", port,
+                                      "--rules.alert.resend-delay=1s")
         started = time.time()
         # Replay from the first quiet phase after start-up ...
         t0 = (int(started) // 30) * 30 + 25

@@ -27,12 +27,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from itest import free_port
 
 
 def get(url, timeout=5):

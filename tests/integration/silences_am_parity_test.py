@@ -13,13 +13,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+from itest import free_port
 
 M = [{"name": "alertname", "value": "X", "isRegex": False}]
 T = {"startsAt": "2020-01-01T00:00:00Z", "endsAt": "2099-01-01T00:00:00Z"}
@@ -55,12 +55,6 @@ CASES = [
     ("ends before it starts", body(endsAt="2010-01-01T00:00:00Z")),
     ("matches everything", body(matchers=[{"name": "a", "value": ".*", "isRegex": True}])),
 ]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def post(url, b):

@@ -15,12 +15,11 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+from itest import free_port, get
 
 try:
     from selenium import webdriver
@@ -39,17 +38,6 @@ DRIVER = shutil.which("chromedriver")
 if not CHROMIUM or not DRIVER:
     print("skipped: chromium / chromedriver (Debian packages chromium, chromium-driver) missing")
     sys.exit(77)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get(url):
-    with urllib.request.urlopen(url, timeout=5) as r:
-        return r.read().decode()
 
 
 def wait(what, fn, timeout, proc):

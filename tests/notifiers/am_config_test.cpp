@@ -94,21 +94,24 @@ receivers:
 }
 
 TEST_CASE("an option Alertmanager accepts but ruleeval does not implement is refused") {
-  // Every receiver of Alertmanager 0.25 is implemented; SNS's role_arn (AWS STS) is not.
+  // Every receiver of Alertmanager 0.25 is implemented; an SMTP auth_secret together with a
+  // password (Alertmanager picks by the server's AUTH list) is not.
   auto c = parse_alertmanager_config(R"(
 route: {receiver: r}
 receivers:
   - name: r
-    sns_configs:
-      - topic_arn: arn:aws:sns:us-east-1:123456789012:alerts
-        sigv4:
-          region: us-east-1
-          role_arn: arn:aws:iam::123456789012:role/alerts
+    email_configs:
+      - to: oncall@example.org
+        from: am@example.org
+        smarthost: smtp.example.org:587
+        auth_username: am
+        auth_password: p
+        auth_secret: s
 )",
                                      "am.yml", "");
   REQUIRE_FALSE(c);
   CHECK(c.error().message.find("not implemented by ruleeval") != std::string::npos);
-  CHECK(c.error().where.line == 9);
+  CHECK(c.error().where.line == 11);
 }
 
 TEST_CASE("alertmanager.yml errors carry Alertmanager's wording and file:line:col") {

@@ -9,10 +9,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "../common/fake_env.hpp"
 #include "ruleeval/notifiers/grafana_provisioning.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 #include "ruleeval/rules/grafana_interpolate.hpp"
+#include "fixtures.hpp"
 #include "test_util.hpp"
 
 using namespace ruleeval;
@@ -66,48 +66,18 @@ rules::Alert alert(Labels extra = {}) {
 }
 
 // The envelopes each integration rendered, firing first and (with `resolve`) then resolved.
-std::map<std::string, std::vector<json>> envelopes(NotifyConfig cfg, std::vector<rules::Alert> alerts,
-                                                   bool resolve = false) {
-  auto transport = std::make_shared<RecordingTransport>();
-  NotifierOptions o;
-  auto clock = std::make_shared<FakeEnv>(kT0 + 60'000);
-  o.env = clock;
-  o.transport = transport;
-  o.start_threads = false;
-  o.external_url = "http://ruleeval.test";
-  auto n = Notifier::create(std::move(cfg), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
-  (*n)->send(alerts, kT0);
-  (*n)->tick(kT0 + 60'000);
-  REQUIRE((*n)->wait_idle(5000));
-  if (resolve) {
-    for (auto& a : alerts) a.ends_at = kT0 + 70'000;
-    clock->set(kT0 + 900'000);
-    (*n)->send(alerts, kT0 + 70'000);
-    (*n)->tick(kT0 + 900'000);
-    REQUIRE((*n)->wait_idle(5000));
-  }
-  std::map<std::string, std::vector<json>> out;
-  for (auto& s : transport->sent()) out[s.entry.integration].push_back(json::parse(s.entry.body));
-  return out;
+Envelopes envelopes(NotifyConfig cfg, std::vector<rules::Alert> alerts, bool resolve = false) {
+  return flush_envelopes(std::move(cfg), std::move(alerts), resolve, kT0, "http://ruleeval.test",
+                         FlushTimes{60'000, 70'000, 900'000});
 }
 
-const json& request(const std::map<std::string, std::vector<json>>& m, const std::string& id,
-                    size_t nth = 0, size_t req = 0) {
-  REQUIRE(m.count(id));
-  REQUIRE(m.at(id).size() > nth);
-  REQUIRE(m.at(id)[nth]["requests"].size() > req);
-  return m.at(id)[nth]["requests"][req];
+const json& request(const Envelopes& m, const std::string& id, size_t nth = 0, size_t req = 0) {
+  return envelope_request(m, id, nth, req);
 }
 
 json body(const json& req) { return json::parse(req["body"].get<std::string>()); }
 
-std::string header(const json& req, const std::string& name) {
-  for (const auto& h : req["headers"]) {
-    if (h[0] == name) return h[1];
-  }
-  return {};
-}
+std::string header(const json& req, const std::string& name) { return request_header(req, name); }
 
 }  // namespace
 
@@ -315,8 +285,12 @@ TEST_CASE("Grafana sns and wecom") {
         "required");
   CHECK(err(file("sns", "          topic_arn: alerts\n")) ==
         "alerting.yaml:9:22: sns contact point: settings.topic_arn: invalid topic ARN provided");
-  CHECK(err(file("sns", "          phone_number: '+1'\n          sigv4: {role_arn: arn:aws:iam::1:role/x}\n"))
-            .starts_with("alerting.yaml:10:29: sns contact point: settings.sigv4.role_arn"));
+  CHECK(config(file("sns",
+                    "          phone_number: '+1'\n"
+                    "          sigv4: {role_arn: arn:aws:iam::1:role/x}\n"))
+            .receivers[0]
+            .sns.at(0)
+            .role_arn == "arn:aws:iam::1:role/x");
 
   auto wc = config(file("wecom", R"(          secret: s3
           corp_id: corp

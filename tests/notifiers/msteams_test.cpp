@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../common/fake_env.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
+#include "fixtures.hpp"
 #include "test_util.hpp"
 
 using namespace ruleeval;
@@ -34,39 +34,15 @@ rules::Alert teams_alert(const std::string& name, const std::string& summary = "
 }
 
 // Envelopes per integration id: the firing notification, then (resolve) the resolved one.
-std::map<std::string, std::vector<json>> teams_envelopes(NotifyConfig cfg,
-                                                         std::vector<rules::Alert> alerts,
-                                                         bool resolve) {
-  auto transport = std::make_shared<RecordingTransport>();
-  NotifierOptions o;
-  auto clock = std::make_shared<FakeEnv>(kT0 + 30'000);
-  o.env = clock;
-  o.transport = transport;
-  o.start_threads = false;
-  o.external_url = "http://am.test";
-  auto n = Notifier::create(std::move(cfg), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
-  (*n)->send(alerts, kT0);
-  (*n)->tick(kT0 + 30'000);
-  REQUIRE((*n)->wait_idle(5000));
-  if (resolve) {
-    for (auto& a : alerts) a.ends_at = kT0 + 40'000;
-    clock->set(kT0 + 400'000);
-    (*n)->send(alerts, kT0 + 40'000);
-    (*n)->tick(kT0 + 400'000);
-    REQUIRE((*n)->wait_idle(5000));
-  }
-  std::map<std::string, std::vector<json>> out;
-  for (auto& s : transport->sent()) out[s.entry.integration].push_back(json::parse(s.entry.body));
-  return out;
+Envelopes teams_envelopes(NotifyConfig cfg, std::vector<rules::Alert> alerts, bool resolve) {
+  return flush_envelopes(std::move(cfg), std::move(alerts), resolve, kT0, "http://am.test");
 }
 
-const json& teams_request(const std::map<std::string, std::vector<json>>& m,
-                          const std::string& id, size_t nth = 0) {
-  REQUIRE(m.count(id));
-  REQUIRE(m.at(id).size() > nth);
+// The one request of the nth envelope of `id`.
+const json& teams_request(const Envelopes& m, const std::string& id, size_t nth = 0) {
+  const json& r = envelope_request(m, id, nth);
   REQUIRE(m.at(id)[nth]["requests"].size() == 1);
-  return m.at(id)[nth]["requests"][0];
+  return r;
 }
 
 // msteams.default.text / msteamsv2.default.text for teams_alert("A") (default.tmpl's

@@ -8,6 +8,7 @@
 #include "../common/fake_env.hpp"
 #include "ruleeval/notifiers/notification.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
+#include "fixtures.hpp"
 #include "test_util.hpp"
 
 using namespace ruleeval;
@@ -40,14 +41,10 @@ std::map<std::string, std::vector<json>> flush(const std::string& yaml,
   auto c = parse_notify_config(yaml);
   REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
   auto transport = std::make_shared<RecordingTransport>();
-  NotifierOptions o;
-  o.env = std::make_shared<FakeEnv>(at + 30'000);
-  o.transport = transport;
-  o.start_threads = false;
+  NotifierOptions o = driven_options(std::make_shared<FakeEnv>(at + 30'000), transport);
   o.slack_min_interval_ms = 0;
   o.external_url = "http://127.0.0.1:19093";
-  auto n = Notifier::create(std::move(*c), std::move(o));
-  REQUIRE(n);
+  auto n = create_notifier(std::move(*c), std::move(o));
   (*n)->send(alerts, at);
   (*n)->tick(at + 30'000);  // the default group_wait
   REQUIRE((*n)->wait_idle(5000));

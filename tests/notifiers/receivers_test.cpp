@@ -7,8 +7,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "../common/fake_env.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
+#include "fixtures.hpp"
 #include "test_util.hpp"
 
 using namespace ruleeval;
@@ -35,47 +35,15 @@ rules::Alert alert(const std::string& name, Labels extra_annotations = {}) {
 
 // Flushes `alerts` through a notifier with `cfg` and returns the envelopes per integration id,
 // firing first; with `resolve`, the same alerts are then resolved and flushed again.
-std::map<std::string, std::vector<json>> envelopes(NotifyConfig cfg,
-                                                   std::vector<rules::Alert> alerts,
-                                                   bool resolve = false) {
-  auto transport = std::make_shared<RecordingTransport>();
-  NotifierOptions o;
-  auto clock = std::make_shared<FakeEnv>(kT0 + 30'000);
-  o.env = clock;
-  o.transport = transport;
-  o.start_threads = false;
-  o.external_url = "http://am.test";
-  auto n = Notifier::create(std::move(cfg), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
-  (*n)->send(alerts, kT0);
-  (*n)->tick(kT0 + 30'000);
-  REQUIRE((*n)->wait_idle(5000));
-  if (resolve) {
-    for (auto& a : alerts) a.ends_at = kT0 + 40'000;
-    clock->set(kT0 + 400'000);
-    (*n)->send(alerts, kT0 + 40'000);
-    (*n)->tick(kT0 + 400'000);
-    REQUIRE((*n)->wait_idle(5000));
-  }
-  std::map<std::string, std::vector<json>> out;
-  for (auto& s : transport->sent()) out[s.entry.integration].push_back(json::parse(s.entry.body));
-  return out;
+Envelopes envelopes(NotifyConfig cfg, std::vector<rules::Alert> alerts, bool resolve = false) {
+  return flush_envelopes(std::move(cfg), std::move(alerts), resolve, kT0, "http://am.test");
 }
 
-const json& request(const std::map<std::string, std::vector<json>>& m, const std::string& id,
-                    size_t nth = 0, size_t req = 0) {
-  REQUIRE(m.count(id));
-  REQUIRE(m.at(id).size() > nth);
-  REQUIRE(m.at(id)[nth]["requests"].size() > req);
-  return m.at(id)[nth]["requests"][req];
+const json& request(const Envelopes& m, const std::string& id, size_t nth = 0, size_t req = 0) {
+  return envelope_request(m, id, nth, req);
 }
 
-std::string header(const json& req, const std::string& name) {
-  for (const auto& h : req["headers"]) {
-    if (h[0] == name) return h[1];
-  }
-  return {};
-}
+std::string header(const json& req, const std::string& name) { return request_header(req, name); }
 
 NotifyConfig c2() {
   auto c = parse_alertmanager_config(R"(

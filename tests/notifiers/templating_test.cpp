@@ -6,6 +6,7 @@
 
 #include "../common/fake_env.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
+#include "fixtures.hpp"
 #include "test_util.hpp"
 
 using namespace ruleeval;
@@ -26,14 +27,10 @@ Run run(const std::string& yaml, std::vector<rules::Alert> alerts) {
   auto c = parse_notify_config(yaml);
   REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
   auto transport = std::make_shared<RecordingTransport>();
-  NotifierOptions o;
-  o.env = std::make_shared<FakeEnv>(kT0 + 30'000);
-  o.transport = transport;
-  o.start_threads = false;
+  NotifierOptions o = driven_options(std::make_shared<FakeEnv>(kT0 + 30'000), transport);
   o.slack_min_interval_ms = 0;
   o.external_url = "http://127.0.0.1:19093";
-  auto n = Notifier::create(std::move(*c), std::move(o));
-  REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
+  auto n = create_notifier(std::move(*c), std::move(o));
   (*n)->send(alerts, kT0);
   (*n)->tick(kT0 + 30'000);
   REQUIRE((*n)->wait_idle(5000));

@@ -81,9 +81,11 @@ int main(int argc, char** argv) {
   const long peak = status_kb("VmHWM:");
   fmt::print("  peak RSS (query result + state + evaluation): {:.1f} MB\n", peak / 1024.0);
   if (n >= 1'000'000) {
-    fmt::print("  target: RSS under 1 GB with 1,000,000 alerts: {} (peak {})\n",
-               after_alerts < 1024 * 1024 ? "met" : "NOT met",
-               peak < 1024 * 1024 ? "under 1 GB too" : "over 1 GB");
+    // Issue 18: the process holding 1,000,000 active alerts (and the query result that made
+    // them) under 600 MB RSS.
+    fmt::print("  target: RSS under 600 MB with 1,000,000 alerts: {} ({:.1f} MB; peak {:.1f} MB)\n",
+               after_alerts < 600 * 1024 ? "met" : "NOT met", after_alerts / 1024.0,
+               peak / 1024.0);
   }
   return 0;
 }

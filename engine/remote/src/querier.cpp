@@ -9,7 +9,7 @@
 #include <cmath>
 #include <limits>
 
-#include "querier_curl.hpp"
+#include "backend_http.hpp"
 #include "ruleeval/common/env.hpp"
 #include "ruleeval/common/excerpt.hpp"
 #include "ruleeval/common/url.hpp"
@@ -328,7 +328,7 @@ QueryOutcome decode_query_response(std::string_view body, int http_status) {
 }
 
 HttpQuerier::HttpQuerier(HttpClientConfig config)
-    : config_(std::move(config)), session_(std::make_unique<CurlSession>(config_)) {
+    : config_(std::move(config)), session_(std::make_unique<BackendSession>(config_)) {
   while (!config_.url.empty() && config_.url.back() == '/') config_.url.pop_back();
   // A query string in the URL (?token=...) stays at the end: base + path + query.
   auto split = split_url_query(config_.url);
@@ -346,9 +346,9 @@ QueryOutcome HttpQuerier::post(
   body_.clear();
   auto add = [&](std::string_view k, std::string_view v) {
     if (!body_.empty()) body_.push_back('&');
-    CurlSession::escape_append(body_, k);
+    BackendSession::escape_append(body_, k);
     body_.push_back('=');
-    CurlSession::escape_append(body_, v);
+    BackendSession::escape_append(body_, v);
   };
   for (const auto& [k, v] : form) add(k, v);
   for (const auto& [k, v] : config_.query_params) add(k, v);

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <unordered_map>
 
-#include "querier_curl.hpp"
+#include "backend_http.hpp"
 #include "ruleeval/common/env.hpp"
 #include "ruleeval/common/excerpt.hpp"
 #include "ruleeval/common/url.hpp"
@@ -380,7 +380,7 @@ int64_t steady_ms() { return Env::Default()->monotonic_ms(); }
 }  // namespace
 
 RemoteWriteQueue::RemoteWriteQueue(RemoteWriteConfig config)
-    : config_(std::move(config)), session_(std::make_unique<CurlSession>(config_.http)) {
+    : config_(std::move(config)), session_(std::make_unique<BackendSession>(config_.http)) {
   if (config_.max_samples_per_send == 0) config_.max_samples_per_send = 1;
   if (config_.max_attempts < 1) config_.max_attempts = 1;
   sleep_ = [](Millis ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };

@@ -1,6 +1,7 @@
 #include "ruleeval/engine/alert_state.hpp"
 
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <bit>
@@ -31,6 +32,8 @@ std::optional<AlertState> alert_state_from_string(std::string_view s) {
 
 namespace {
 
+constexpr size_t kTrimAfterSamples = 100'000;
+
 Labels alert_labels(const Labels& sample_labels, const Labels& rule_labels,
                     std::string_view alertname) {
   LabelsBuilder b(sample_labels);
@@ -47,26 +50,45 @@ Result<void> eval_alerting_rule(AlertMap& alerts, const AlertingRuleParams& rule
                                 std::vector<ActiveAlert>* removed) {
   // Steps 2-3: build the alerts of this evaluation; a duplicate label set fails the whole
   // evaluation before any state is touched. Like Prometheus, identity is the label-set hash.
-  std::vector<ActiveAlert> fresh;
+  // Alerts that are already active only take the new value and annotations, so their label
+  // set is not packed again (with a million alerts that is a million short-lived blocks, which
+  // the allocator cannot give back while the annotations kept from the same pass sit between
+  // them).
+  struct Fresh {
+    uint64_t hash = 0;
+    double value = 0;
+    CompactLabels labels;  // only for alerts that start anew
+    CompactLabels annotations;
+  };
+  std::vector<Fresh> fresh;
   fresh.reserve(samples.size());
   std::vector<uint64_t> seen;  // sorted identity hashes: 8 bytes per alert, unlike a hash set
   seen.reserve(samples.size());
   const CompactLabels static_annotations(rule.annotations);
+  size_t num_new = 0;
+  auto is_active = [&alerts](uint64_t h) {
+    auto it = alerts.find(h);
+    return it != alerts.end() && it->second.state != AlertState::kInactive;
+  };
   for (const auto& s : samples) {
-    ActiveAlert a;
+    Fresh f;
+    Labels labels;
     if (rule.expand) {
       Expanded e = rule.expand(s.labels.without_metric_name(), s.value);
-      a.labels = alert_labels(s.labels, e.labels, rule.name);
-      a.annotations = e.annotations;
+      labels = alert_labels(s.labels, e.labels, rule.name);
+      f.annotations = e.annotations;
     } else {
-      a.labels = alert_labels(s.labels, rule.labels, rule.name);
-      a.annotations = static_annotations;
+      labels = alert_labels(s.labels, rule.labels, rule.name);
+      f.annotations = static_annotations;  // shared, not copied
     }
-    seen.push_back(a.labels.hash());
-    a.state = AlertState::kPending;
-    a.value = s.value;
-    a.active_at = ts;
-    fresh.push_back(std::move(a));
+    f.hash = labels.hash();
+    if (!is_active(f.hash)) {
+      f.labels = labels;
+      ++num_new;
+    }
+    seen.push_back(f.hash);
+    f.value = s.value;
+    fresh.push_back(std::move(f));
   }
   std::sort(seen.begin(), seen.end());
   if (std::adjacent_find(seen.begin(), seen.end()) != seen.end()) {
@@ -77,18 +99,29 @@ Result<void> eval_alerting_rule(AlertMap& alerts, const AlertingRuleParams& rule
   };
 
   // Step 4: existing non-inactive alerts only get value and annotations; others start anew.
-  alerts.reserve(alerts.size() + fresh.size());
-  for (auto& a : fresh) {
-    auto it = alerts.find(a.labels.hash());
+  alerts.reserve(alerts.size() + num_new);
+  for (auto& f : fresh) {
+    auto it = alerts.find(f.hash);
     if (it != alerts.end() && it->second.state != AlertState::kInactive) {
-      it->second.value = a.value;
-      it->second.annotations = std::move(a.annotations);
+      it->second.value = f.value;
+      it->second.annotations = std::move(f.annotations);
       continue;
     }
+    ActiveAlert a;
+    a.labels = std::move(f.labels);
+    a.annotations = std::move(f.annotations);
+    a.state = AlertState::kPending;
+    a.value = f.value;
+    a.active_at = ts;
     put_alert(alerts, std::move(a));
   }
   fresh.clear();
   fresh.shrink_to_fit();
+  if (samples.size() >= kTrimAfterSamples) {
+    // The per-sample temporaries of a large evaluation (tens of MB) end at the top of the heap,
+    // under glibc's trim threshold once its dynamic mmap threshold has grown: give them back.
+    malloc_trim(0);
+  }
 
   // Steps 5-6.
   size_t num_active = 0;

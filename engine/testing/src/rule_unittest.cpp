@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <unordered_map>
@@ -207,6 +208,10 @@ struct FileContext {
   std::vector<std::string> rule_files;  // resolved
   std::map<std::string, int> group_order;
   const RuleUnitTestOptions* opts = nullptr;
+  // The rule files, loaded by the first test group and shared (read-only) by the others:
+  // promtool reloads them for every group, with the same result, so each group still reports
+  // the load errors itself.
+  std::optional<std::vector<rules::LoadResult>> loaded;
 };
 
 struct GroupOutcome {
@@ -214,7 +219,27 @@ struct GroupOutcome {
   bool skipped = false;
 };
 
-GroupOutcome run_group(const FileContext& ctx, const rules::UnitTestGroup& tg) {
+const std::vector<rules::LoadResult>& load_rule_files(FileContext& ctx) {
+  if (!ctx.loaded) {
+    std::vector<rules::LoadResult> loaded;
+    loaded.reserve(ctx.rule_files.size());
+    for (const auto& path : ctx.rule_files) {
+      rules::LoadOptions lo;
+      lo.ignore_unknown_fields = ctx.opts->ignore_unknown_fields;
+      lo.experimental_promql = ctx.opts->experimental_promql;
+      loaded.push_back(rules::load_rules_file(path, lo));
+      bool failed = false;
+      for (const auto& d : loaded.back().diagnostics) {
+        failed = failed || d.severity == rules::Severity::Error;
+      }
+      if (failed) break;  // as before: the files after the first failing one are not read
+    }
+    ctx.loaded = std::move(loaded);
+  }
+  return *ctx.loaded;
+}
+
+GroupOutcome run_group(FileContext& ctx, const rules::UnitTestGroup& tg) {
   GroupOutcome out;
   const rules::UnitTestFile& file = *ctx.file;
   const Millis eval_interval = file.evaluation_interval_ms;
@@ -248,15 +273,10 @@ GroupOutcome run_group(const FileContext& ctx, const rules::UnitTestGroup& tg) {
   }
 
   // Rule files: every group of every file, evaluated in group_eval_order (partial order).
-  std::vector<rules::LoadResult> loaded;
-  loaded.reserve(ctx.rule_files.size());
-  for (const auto& path : ctx.rule_files) {
-    rules::LoadOptions lo;
-    lo.ignore_unknown_fields = ctx.opts->ignore_unknown_fields;
-    lo.experimental_promql = ctx.opts->experimental_promql;
-    loaded.push_back(rules::load_rules_file(path, lo));
+  const std::vector<rules::LoadResult>& loaded = load_rule_files(ctx);
+  for (const auto& lr : loaded) {
     bool failed = false;
-    for (const auto& d : loaded.back().diagnostics) {
+    for (const auto& d : lr.diagnostics) {
       if (d.severity == rules::Severity::Error) {
         out.errors.push_back(d.where.to_string() + ": " + d.message);
         failed = true;

@@ -1,5 +1,7 @@
 #include "ruleeval/engine/storage.hpp"
 
+#include "ruleeval/engine/regex_cache.hpp"
+
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -13,13 +15,9 @@ Result<Matcher> Matcher::make(const promql::LabelMatcher& m) {
   out.name_ = m.name;
   out.value_ = m.value;
   if (m.op == promql::MatchOp::Regex || m.op == promql::MatchOp::NotRegex) {
-    RE2::Options opts;
-    opts.set_dot_nl(true);
-    opts.set_log_errors(false);
-    auto re = std::make_shared<RE2>("^(?:" + m.value + ")$", opts);
-    if (!re->ok()) {
-      return make_error("error parsing regexp: " + re->error());
-    }
+    std::string error;
+    auto re = anchored_regex(m.value, &error);
+    if (!re) return make_error("error parsing regexp: " + error);
     out.re_ = std::move(re);
   }
   return out;

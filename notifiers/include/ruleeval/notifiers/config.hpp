@@ -51,7 +51,12 @@ struct HttpSettings {
   // oauth2 (client credentials grant); token_url empty = none. The token is fetched at send time
   // and cached until it expires (oauth2_token.cpp).
   struct OAuth2 {
-    std::string client_id, client_secret, client_secret_file, token_url, proxy_url;
+    std::string client_id, client_secret, client_secret_file, token_url;
+    // The token request's own ProxyConfig (prometheus/common v0.42+, Alertmanager 0.26+; only
+    // proxy_url in 0.25), with the same meaning as http_config's.
+    std::string proxy_url, no_proxy;
+    bool proxy_from_environment = false;
+    std::vector<std::pair<std::string, std::string>> proxy_connect_header;
     std::vector<std::string> scopes;
     std::map<std::string, std::string> endpoint_params;
     TlsSettings tls;
@@ -146,8 +151,9 @@ struct SnsConfig {
   bool send_resolved = true;
   std::string api_url;  // templated; empty = https://sns.<region>.amazonaws.com
   // sigv4: region (else AWS_REGION); keys, else AWS_* environment, else the shared credentials
-  // file's profile (sigv4.profile, AWS_PROFILE or "default"). role_arn is refused.
-  std::string region, access_key, secret_key, profile;
+  // file's profile (sigv4.profile, AWS_PROFILE or "default"). role_arn: those credentials
+  // assume the role through AWS STS and its temporary credentials sign the request.
+  std::string region, access_key, secret_key, profile, role_arn;
   std::string topic_arn, phone_number, target_arn, subject, message;
   std::map<std::string, std::string> attributes;  // names and values templated
   HttpSettings http;

@@ -40,8 +40,8 @@ struct SendResult {
   std::string error;
 };
 
-// Does the actual I/O for one outbox entry. The default uses libcurl (HTTP, SMTP) and files;
-// tests inject fakes.
+// Does the actual I/O for one outbox entry. The default sends HTTP through common/http's client,
+// email through libcurl's SMTP, and appends files; tests inject fakes.
 class Transport {
  public:
   virtual ~Transport() = default;
@@ -136,6 +136,7 @@ class Notifier : public rules::AlertSink {
                    std::string outcome, std::string error, std::string fallback, Millis at);
   void notify_group(const GroupFlush& g, Millis now, const Inhibitor& inh,
                     std::vector<OutboxEntry>& batch);
+  Result<void> load_nflog();  // from state_dir at create()
   void save_nflog_locked();
   bool sleep_unless_stopping(Worker& w, Millis ms);
   Result<std::string> render(const ReceiverConfig& rc, IntegrationKind kind, size_t index,

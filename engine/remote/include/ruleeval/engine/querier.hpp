@@ -1,6 +1,6 @@
 // Queries against Prometheus-compatible HTTP backends (Prometheus, VictoriaMetrics, Thanos,
 // Mimir): POST /api/v1/query and /api/v1/query_range, decoded in place with RapidJSON.
-// Thread-safety: a HttpQuerier owns one curl handle (connection reuse) and one response buffer;
+// Thread-safety: a HttpQuerier owns one HTTP client (connection reuse) and one response buffer;
 // use one per worker thread. decode_query_response() is pure and thread-safe.
 #pragma once
 
@@ -25,7 +25,7 @@ namespace ruleeval::engine {
 // A failed query: what the backend said, or what went wrong on the way.
 struct QueryError {
   enum class Kind {
-    kTransport,  // connect/TLS/timeout/size limit (curl)
+    kTransport,  // connect/TLS/timeout/size limit (common/http)
     kHttp,       // non-2xx without a Prometheus error envelope
     kApi,        // {"status":"error", "errorType", "error"}
     kMalformed,  // not the JSON we expect
@@ -78,7 +78,7 @@ struct HttpClientConfig {
   bool gzip = true;                       // Accept-Encoding: gzip
 };
 
-class CurlSession;  // engine/src: one libcurl easy handle
+class BackendSession;  // engine/remote/src: the backend's HTTP client (common/http)
 
 // Anything that can answer PromQL queries. The state-restore code and the scheduler take this,
 // so tests can pass fakes.
@@ -115,7 +115,7 @@ class HttpQuerier final : public Querier {
                     std::initializer_list<std::pair<std::string_view, std::string_view>> form);
 
   HttpClientConfig config_;
-  std::unique_ptr<CurlSession> session_;
+  std::unique_ptr<BackendSession> session_;
   Traffic traffic_;
   std::string body_, url_;  // reused between requests
   std::string base_, query_, shown_base_;  // config URL split at '?'; base with the password redacted

@@ -63,7 +63,7 @@ struct RemoteWriteStats {
   std::string last_error;
 };
 
-class CurlSession;
+class BackendSession;  // engine/remote/src: the backend's HTTP client (common/http)
 
 class RemoteWriteQueue {
  public:
@@ -97,7 +97,7 @@ class RemoteWriteQueue {
   std::expected<void, std::string> send_batch(std::span<const WriteSample> batch);
 
   RemoteWriteConfig config_;
-  std::unique_ptr<CurlSession> session_;
+  std::unique_ptr<BackendSession> session_;
   std::function<void(Millis)> sleep_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
