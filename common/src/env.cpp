@@ -73,6 +73,31 @@ Result<void> write_all(int fd, std::string_view content, const std::string& path
   return {};
 }
 
+// An O_APPEND descriptor: one write(2) per append (more only on a short write or EINTR), one
+// fdatasync(2) per sync.
+class PosixWritableFile final : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), size_at_open_(size) {}
+  ~PosixWritableFile() override { ::close(fd_); }
+
+  Result<void> append(std::string_view data) override { return write_all(fd_, data, path_); }
+  Result<void> sync() override {
+    if (::fdatasync(fd_) != 0) return sys_error("fsync", path_, errno);
+    return {};
+  }
+  Result<void> truncate(uint64_t size) override {
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return sys_error("truncate", path_, errno);
+    return {};
+  }
+  uint64_t size_at_open() const override { return size_at_open_; }
+
+ private:
+  std::string path_;
+  int fd_;
+  uint64_t size_at_open_;
+};
+
 class PosixEnv final : public Env {
  public:
   std::chrono::system_clock::time_point now() override {
@@ -163,6 +188,20 @@ class PosixEnv final : public Env {
     if (auto w = write_all(fd.get(), content, path); !w) return w;
     if (fd.close() != 0) return sys_error("close", path, errno);
     return {};
+  }
+
+  Result<std::unique_ptr<WritableFile>> new_appendable_file(const std::string& path,
+                                                            unsigned mode) override {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode);
+    if (fd < 0) return sys_error("open", path, errno);
+    struct stat st {};
+    const uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+    return std::make_unique<PosixWritableFile>(path, fd, size);
+  }
+
+  bool is_regular_file(const std::string& path) override {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
   }
 
   Result<void> sync_dir(const std::string& dir) override {

@@ -1,7 +1,6 @@
 // AWS STS AssumeRole (see aws_sts.hpp).
+#include "ruleeval/common/utf8.hpp"
 #include "aws_sts.hpp"
-
-#include <curl/curl.h>
 
 #include <cctype>
 #include <chrono>
@@ -15,6 +14,7 @@
 
 #include "http_client.hpp"
 #include "ruleeval/common/env.hpp"
+#include "transport_http.hpp"
 
 namespace ruleeval::notifiers::detail {
 
@@ -37,23 +37,6 @@ bool is_name_char(char c) {
   return std::isalnum(u) || c == '_' || c == '-' || c == '.' || c == ':' || u >= 0x80;
 }
 
-void append_utf8(std::string& out, unsigned long cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // A strict reader of the XML subset described in aws_sts.hpp.
 class XmlReader {
@@ -131,7 +114,7 @@ class XmlReader {
         if (cp > 0x10FFFF) return bad("bad character reference");
       }
       if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) return bad("bad character reference");
-      append_utf8(text, cp);
+      append_utf8(text, static_cast<uint32_t>(cp));  // cp <= 0x10FFFF, checked above
     } else {
       return bad("unknown entity &" + std::string(ref) + ";");
     }
@@ -265,11 +248,6 @@ std::optional<std::chrono::system_clock::time_point> parse_time(const std::strin
   return std::chrono::system_clock::from_time_t(t - offset);
 }
 
-size_t keep_body(char* ptr, size_t size, size_t n, void* user) {
-  auto* s = static_cast<std::string*>(user);
-  if (s->size() < size_t{64} * 1024) s->append(ptr, size * n);
-  return size * n;
-}
 
 struct Cached {
   AwsCredentials creds;
@@ -306,38 +284,11 @@ std::expected<Cached, StsFailure> assume_role(const std::string& role_arn,
                                         {"RoleArn", role_arn},
                                         {"RoleSessionName", std::to_string(nanos)}});
   const std::string what = "STS AssumeRole " + role_arn + " at " + url;
-  CURL* h = curl_easy_init();
-  if (!h) return std::unexpected(StsFailure{0, true, what + ": curl_easy_init failed"});
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> guard(h, curl_easy_cleanup);
-  CurlLists lists;
-  // The request is signed: http_config's own credentials do not apply (prometheus/common's
-  // round trippers leave a request that has an Authorization header alone).
-  if (auto ok = setup_http(h, url, http, lists, /*request_has_authorization=*/true); !ok) {
-    return std::unexpected(StsFailure{0, true, what + ": " + ok.error().message});
-  }
-  lists.headers = curl_slist_append(
-      lists.headers, "Content-Type: application/x-www-form-urlencoded; charset=utf-8");
-  lists.headers = curl_slist_append(lists.headers, "User-Agent: ruleeval/0.1");
-  if (!base.session_token.empty()) {
-    lists.headers =
-        curl_slist_append(lists.headers, ("X-Amz-Security-Token: " + base.session_token).c_str());
-  }
-  const std::string provider = "aws:amz:" + region + ":sts";
-  const std::string userpwd = base.access_key + ":" + base.secret_key;
-  curl_easy_setopt(h, CURLOPT_AWS_SIGV4, provider.c_str());
-  curl_easy_setopt(h, CURLOPT_USERPWD, userpwd.c_str());
-  curl_easy_setopt(h, CURLOPT_POST, 1L);
-  curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, lists.headers);
-  std::string resp;
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
-  if (CURLcode rc = curl_easy_perform(h); rc != CURLE_OK) {
-    return std::unexpected(StsFailure{0, true, what + ": " + curl_easy_strerror(rc)});
-  }
-  long status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  auto sent = aws_signed_post(url, http, "sts", region, base, body);
+  if (!sent) return std::unexpected(StsFailure{0, true, what + ": " + sent.error().message});
+  if (!*sent) return std::unexpected(StsFailure{0, true, what + ": " + sent->error().reason});
+  const std::string& resp = (**sent)->body;
+  const long status = (**sent)->status;
   auto doc = parse_aws_xml(resp);
   if (status < 200 || status > 299) {
     // <ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>;
@@ -434,6 +385,26 @@ void sts_reset_cache() {
   auto& c = cache();
   std::lock_guard lock(c.mu);
   c.entries.clear();
+}
+
+Result<http::SendResult> aws_signed_post(const std::string& url, const HttpSettings& http,
+                                         const std::string& service, const std::string& region,
+                                         const AwsCredentials& creds, std::string_view body) {
+  auto options = http_options(http, url, /*request_has_authorization=*/true);
+  if (!options) return std::unexpected(options.error());
+  options->aws_sigv4 = "aws:amz:" + region + ":" + service;
+  options->aws_access_key = creds.access_key;
+  options->aws_secret_key = creds.secret_key;
+  // No "Expect:" override: libcurl 7.88 would sign the empty header it never sends.
+  options->suppress_expect = false;
+  std::vector<std::string> headers = {
+      "Content-Type: application/x-www-form-urlencoded; charset=utf-8"};
+  if (!creds.session_token.empty()) {
+    headers.push_back("X-Amz-Security-Token: " + creds.session_token);
+  }
+  http::Client& client = http::thread_client();
+  client.configure(std::move(*options));
+  return client.send(http::Request{"POST", url, body, headers});
 }
 
 }  // namespace ruleeval::notifiers::detail

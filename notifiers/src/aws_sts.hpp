@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "ruleeval/common/error.hpp"
+#include "ruleeval/http/client.hpp"
 #include "ruleeval/notifiers/config.hpp"
 
 namespace ruleeval::notifiers::detail {
@@ -37,6 +38,17 @@ std::string aws_configured_endpoint(std::string_view service_id);
 std::string aws_default_endpoint(std::string_view service, const std::string& region);
 // `endpoint` with the operation path "/" appended to its path, as the Go SDK builds it.
 std::string aws_operation_url(std::string endpoint);
+
+// A POST of an AWS query-protocol form `body` to `url`, signed with SigV4 (libcurl's, through
+// the shared HTTP client) for `service` ("sns", "sts") in `region` with `creds` (a session token
+// is sent as X-Amz-Security-Token), under http_config's timeout, TLS, proxy, redirect and HTTP/2
+// options; http_config's own credentials do not apply (prometheus/common's round trippers leave
+// a request that carries an Authorization header alone). Sent with this thread's client, so the
+// connection is kept alive; the response is valid until that client's next use. The outer
+// error: http_config's options could not be built (a *_file secret unreadable).
+Result<http::SendResult> aws_signed_post(const std::string& url, const HttpSettings& http,
+                                         const std::string& service, const std::string& region,
+                                         const AwsCredentials& creds, std::string_view body);
 
 // The elements of an XML document as (path of local names from the root joined by '/', the
 // element's own character data with entities and CDATA resolved), in document order. Accepts

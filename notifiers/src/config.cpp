@@ -155,7 +155,7 @@ class Loader {
   }
   Millis duration(const YAML::Node& n, const std::string& path) {
     auto d = parse_duration(str(n, path));
-    if (!d) fail(n, path, d.error());
+    if (!d) fail(n, path, d.error().message);
     return *d;
   }
   uint64_t uint(const YAML::Node& n, const std::string& path) {

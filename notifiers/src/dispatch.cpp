@@ -120,6 +120,7 @@ void Dispatcher::ingest(std::span<const rules::Alert> alerts, Millis now) {
         g.key = key;
         g.labels = gl;
         g.next_flush = now + r->group_wait;
+        schedule_.emplace(g.next_flush, it->first);
         earliest_ = std::min(earliest_, g.next_flush);
       }
       auto& e = g.alerts[a.labels];
@@ -133,8 +134,9 @@ void Dispatcher::ingest(std::span<const rules::Alert> alerts, Millis now) {
       }
       e.version = ++version_;
       // An alert older than group_wait flushes a new group at once.
-      if (!g.flushed && a.starts_at + r->group_wait < now) {
-        g.next_flush = std::min(g.next_flush, now);
+      if (!g.flushed && a.starts_at + r->group_wait < now && g.next_flush > now) {
+        g.next_flush = now;
+        schedule_.emplace(now, it->first);
         earliest_ = std::min(earliest_, now);
       }
     }
@@ -149,14 +151,15 @@ void Dispatcher::flush_due(Millis now, const std::function<void(const GroupFlush
   std::vector<Due> due;
   {
     std::lock_guard lock(mu_);
-    // Nothing is due before earliest_: no scan (tick runs on every ingest and every second).
+    // Nothing is due before earliest_ (tick runs on every ingest and every second).
     if (earliest_ > now) return;
-    Millis earliest = INT64_MAX;
-    for (auto& [key, g] : groups_) {
-      if (g.next_flush > now) {
-        earliest = std::min(earliest, g.next_flush);
-        continue;
-      }
+    while (!schedule_.empty() && schedule_.top().first <= now) {
+      const auto [at, k] = schedule_.top();
+      schedule_.pop();
+      auto it = groups_.find(k);
+      if (it == groups_.end()) continue;  // erased since
+      Group& g = it->second;
+      if (g.next_flush != at) continue;  // rescheduled since (its current time is queued too)
       Due d;
       d.flush.route = g.route;
       d.flush.key = g.key;
@@ -167,10 +170,13 @@ void Dispatcher::flush_due(Millis now, const std::function<void(const GroupFlush
       }
       g.flushed = true;
       g.next_flush = now + g.route->group_interval;
-      earliest = std::min(earliest, g.next_flush);
       due.push_back(std::move(d));
     }
-    earliest_ = earliest;
+    // Rescheduled after the loop: a group_interval of 0 must not flush twice in one call.
+    for (const auto& d : due) {
+      schedule_.emplace(now + d.flush.route->group_interval, map_key(d.flush.route, d.flush.key));
+    }
+    earliest_ = schedule_.empty() ? INT64_MAX : schedule_.top().first;
   }
   std::sort(due.begin(), due.end(), [](const Due& a, const Due& b) {
     return std::tie(a.flush.key, a.flush.route->receiver) <

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>  // memmem (GNU)
 #include <set>
 
 #include "fmt/format.h"
@@ -1153,7 +1154,14 @@ void check_route_receivers(const RouteConfig& r, const NotifyConfig& cfg) {
 bool has_grafana_notifications(std::string_view text) {
   for (std::string_view key : {"contactPoints", "policies", "muteTimes", "templates"}) {
     size_t at = 0;
-    while ((at = text.find(key, at)) != std::string_view::npos) {
+    // glibc's memmem rather than find(): find stops at every byte equal to the key's first
+    // letter, and lint runs this over every rule file (1.8% of linting 10,000 rules).
+    auto next = [&](size_t from) {
+      const void* hit = ::memmem(text.data() + from, text.size() - from, key.data(), key.size());
+      return hit == nullptr ? std::string_view::npos
+                            : static_cast<size_t>(static_cast<const char*>(hit) - text.data());
+    };
+    while ((at = next(at)) != std::string_view::npos) {
       const bool line_start = at == 0 || text[at - 1] == '\n' || text[at - 1] == '"' ||
                               text[at - 1] == ' ' || text[at - 1] == '{';
       const size_t after = at + key.size();

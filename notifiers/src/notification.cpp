@@ -64,9 +64,9 @@ NotificationData make_notification_data(std::string receiver, std::string group_
     ad.status = resolved ? "resolved" : "firing";
     ad.labels = without_grafana_private_labels(a.labels);  // routed on, not shown
     ad.annotations = a.annotations;
-    ad.starts_at = a.starts_at;
+    ad.starts_at = go_time(a.starts_at);
     // Alertmanager shows the zero time for alerts that are still firing.
-    ad.ends_at = resolved ? a.ends_at : 0;
+    ad.ends_at = go_time(resolved ? a.ends_at : 0);
     ad.generator_url = a.generator_url;
     ad.fingerprint = fingerprint_hex(a.labels);
     d.alerts.push_back(std::move(ad));
@@ -114,6 +114,12 @@ std::string format_time(Millis ms) {
   if (ms == 0) return "0001-01-01T00:00:00Z";
   return format_rfc3339_ms(ms);
 }
+
+std::string format_time(const tmpl::Time& t) {
+  return format_time(t.is_zero() ? 0 : ns_to_ms(t.unix_nanos));
+}
+
+tmpl::Time go_time(Millis ms) { return ms == 0 ? tmpl::Time{} : tmpl::Time{ms_to_ns(ms)}; }
 
 
 // SHA-256 (FIPS 180-4), small and dependency-free.

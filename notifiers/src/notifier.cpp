@@ -52,6 +52,7 @@ Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, Notifier
                          n->opts_.env.get());
   if (!ob) return std::unexpected(ob.error());
   n->outbox_ = std::move(*ob);
+  for (const auto& w : n->outbox_->load_warnings()) log_error("outbox: " + w);
 
   // The notification log survives restarts, like Alertmanager's nflog.
   if (auto r = n->load_nflog(); !r) return std::unexpected(r.error());
@@ -127,8 +128,8 @@ void Notifier::tick(Millis now) {
   std::vector<rules::Alert> sources;
   if (!config_.inhibit_rules.empty()) sources = dispatcher_->firing_alerts(now);
   Inhibitor inh(config_.inhibit_rules, sources);
-  // Group commit: the flush's outbox entries are written and fsync'd one by one, their
-  // directory once, and only then handed to the workers.
+  // Group commit: the flush's outbox entries are appended to the outbox journal with one write
+  // and one fdatasync, and only then handed to the workers.
   std::vector<OutboxEntry> batch;
   dispatcher_->flush_due(now, [&](const GroupFlush& g) { notify_group(g, now, inh, batch); });
   if (!batch.empty()) {

@@ -1,16 +1,12 @@
 #include "ruleeval/notifiers/outbox.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <system_error>
 
-#include "fsutil.hpp"
 
 namespace ruleeval::notifiers {
 
@@ -58,83 +54,201 @@ Result<OutboxEntry> parse_entry(std::string_view text) {
   }
 }
 
+namespace {
+
+std::string tombstone(std::string_view op, const std::string& id) {
+  return json{{std::string(op), id}}.dump();
+}
+
+}  // namespace
+
+std::string Outbox::next_id_locked() {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%016llx-%08x", static_cast<unsigned long long>(++seq_), boot_);
+  return buf;
+}
+
 Result<std::unique_ptr<Outbox>> Outbox::open(std::string dir, Env* env) {
   std::unique_ptr<Outbox> o(new Outbox(std::move(dir), env));
   std::random_device rd;
   o->boot_ = rd();
   if (o->dir_.empty()) return o;
-  std::error_code ec;
-  fs::create_directories(fs::path(o->dir_) / "pending", ec);
-  if (!ec) fs::create_directories(fs::path(o->dir_) / "failed", ec);
-  // Entries hold receiver secrets (routing keys, webhook URLs): only the service user reads them.
-  if (!ec) fs::permissions(o->dir_, fs::perms::owner_all, ec);
-  if (ec) return make_error("cannot create outbox \"" + o->dir_ + "\": " + ec.message());
-  // Continue the sequence after the newest pending entry so ids keep sorting by age.
-  for (const auto& de : fs::directory_iterator(fs::path(o->dir_) / "pending")) {
-    auto name = de.path().filename().string();
-    if (de.path().extension() != ".json") {
-      fs::remove(de.path(), ec);  // leftover temporary file from a crash mid-write
-      continue;
-    }
-    ++o->pending_;
-    try {
-      o->seq_ = std::max<uint64_t>(o->seq_, std::stoull(name.substr(0, 16), nullptr, 16));
-    } catch (...) {
-    }
+  if (auto made = o->env_->create_dir((fs::path(o->dir_) / "failed").string()); !made) {
+    return make_error("cannot create outbox \"" + o->dir_ + "\": " + made.error().message);
   }
+  // Entries hold receiver secrets (routing keys, webhook URLs): only the service user reads them.
+  std::error_code ec;
+  fs::permissions(o->dir_, fs::perms::owner_all, ec);
+  if (ec) return make_error("cannot create outbox \"" + o->dir_ + "\": " + ec.message());
+  o->log_ = std::make_unique<RecordLog>(o->dir_, "outbox-", "outbox journal", o->env_);
+  std::lock_guard lock(o->mu_);
+  if (auto r = o->load_locked(); !r) return std::unexpected(r.error());
   return o;
 }
 
-Result<std::string> Outbox::put(OutboxEntry& e, bool sync_dir) {
-  std::lock_guard lock(mu_);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%016llx-%08x", static_cast<unsigned long long>(++seq_), boot_);
-  e.id = buf;
-  if (!dir_.empty()) {
-    auto r = env_->replace_file((fs::path(dir_) / "pending" / (e.id + ".json")).string(),
-                                serialize_entry(e),
-                                sync_dir ? FileSync::kFileAndDir : FileSync::kFile, 0600);
-    if (!r) return std::unexpected(r.error());
+Result<void> Outbox::load_locked() {
+  auto note_id = [&](const std::string& id) {
+    try {
+      seq_ = std::max<uint64_t>(seq_, std::stoull(id.substr(0, 16), nullptr, 16));
+    } catch (...) {
+    }
+  };
+  auto scan = log_->read_all([&](std::string_view payload) -> Result<void> {
+    auto j = json::parse(payload, nullptr, false);
+    if (!j.is_object()) return make_error("not a JSON object");
+    for (const char* op : {"done", "failed"}) {
+      if (auto it = j.find(op); it != j.end() && it->is_string()) {
+        if (auto l = live_.find(it->get<std::string>()); l != live_.end()) {
+          live_bytes_ -= l->second.size();
+          live_.erase(l);
+        }
+        return {};
+      }
+    }
+    auto e = parse_entry(payload);
+    if (!e) return std::unexpected(e.error());
+    note_id(e->id);
+    live_bytes_ += payload.size();
+    auto [it, created] = live_.insert_or_assign(e->id, std::string(payload));
+    if (!created) live_bytes_ -= payload.size();  // rewritten by a compaction: counted once
+    return {};
+  });
+  warnings_ = std::move(scan.errors);
+  warnings_.insert(warnings_.end(), scan.notes.begin(), scan.notes.end());
+  // Outboxes of earlier versions: one pending/<id>.json file per entry.
+  const fs::path legacy = fs::path(dir_) / "pending";
+  std::vector<fs::path> legacy_files;
+  std::error_code ec;
+  if (fs::is_directory(legacy, ec)) {
+    for (const auto& de : fs::directory_iterator(legacy, ec)) legacy_files.push_back(de.path());
+    std::sort(legacy_files.begin(), legacy_files.end());
+    for (const auto& f : legacy_files) {
+      if (f.extension() != ".json") continue;  // a temporary file from a crash mid-write
+      auto text = env_->read_file(f.string(), UINT64_MAX);  // a pending page is never refused
+      if (!text) return std::unexpected(text.error());
+      auto e = parse_entry(*text);
+      if (!e) return make_error(f.string() + ": " + e.error().message);
+      note_id(e->id);
+      std::string payload = serialize_entry(*e);
+      live_bytes_ += payload.size();
+      live_.insert_or_assign(e->id, std::move(payload));
+    }
   }
-  ++pending_;
+  // Compaction at start: the pending entries go into a new segment, the old segments go once
+  // that is durable. A write failure is not fatal: the old segments stay and say the same.
+  if (auto r = log_->open(0); !r) {
+    warnings_.push_back(r.error().message);
+    return {};
+  }
+  const uint64_t first = log_->last_seq() + 1;
+  std::vector<const std::string*> payloads;
+  payloads.reserve(live_.size());
+  for (const auto& [id, p] : live_) payloads.push_back(&p);
+  auto w = log_->append(payloads.size(), [&](size_t i, uint64_t) { return *payloads[i]; },
+                        env_->now_ms());
+  if (!w) {
+    warnings_.push_back(w.error().message);
+    return {};
+  }
+  log_->drop_segments_before(first);
+  for (const auto& f : legacy_files) (void)env_->remove_file(f.string());
+  if (fs::is_directory(legacy, ec)) fs::remove(legacy, ec);
+  return {};
+}
+
+Result<std::string> Outbox::put(OutboxEntry& e, bool sync_now) {
+  {
+    std::lock_guard lock(mu_);
+    e.id = next_id_locked();
+    if (!log_) {
+      ++pending_;
+      return e.id;
+    }
+    std::string payload = serialize_entry(e);
+    live_bytes_ += payload.size();
+    live_.insert_or_assign(e.id, std::move(payload));
+    unsynced_.push_back(e.id);
+  }
+  if (sync_now) {
+    if (auto r = sync(); !r) return std::unexpected(r.error());
+  }
   return e.id;
 }
 
 Result<void> Outbox::sync() {
-  if (dir_.empty()) return {};
-  return env_->sync_dir((fs::path(dir_) / "pending").string());
+  std::lock_guard lock(mu_);
+  if (!log_) return {};
+  std::vector<const std::string*> payloads;
+  payloads.reserve(unsynced_.size());
+  for (const auto& id : unsynced_) {
+    if (auto it = live_.find(id); it != live_.end()) payloads.push_back(&it->second);
+  }
+  unsynced_.clear();
+  // A failed write stays queued in the log and is written by the next append.
+  return log_->append(payloads.size(), [&](size_t i, uint64_t) { return *payloads[i]; },
+                      env_->now_ms());
 }
 
 Result<void> Outbox::done(const std::string& id) {
   std::lock_guard lock(mu_);
-  if (pending_ > 0) --pending_;
-  if (dir_.empty()) return {};
-  const std::string path = (fs::path(dir_) / "pending" / (id + ".json")).string();
-  return env_->remove_file(path);
+  if (!log_) {
+    if (pending_ > 0) --pending_;
+    return {};
+  }
+  auto it = live_.find(id);
+  if (it == live_.end()) return {};
+  live_bytes_ -= it->second.size();
+  live_.erase(it);
+  auto r = log_->append(1, [&](size_t, uint64_t) { return tombstone("done", id); }, env_->now_ms(),
+                        RecordLog::Sync::kWritten);
+  if (!r) return r;
+  if (log_->segment_bytes() > kCompactBytes && live_bytes_ * 2 < log_->segment_bytes()) {
+    return compact_locked();
+  }
+  return {};
+}
+
+Result<void> Outbox::compact_locked() {
+  auto first = log_->rotate();
+  if (!first) return std::unexpected(first.error());
+  std::vector<const std::string*> payloads;
+  payloads.reserve(live_.size());
+  for (const auto& [id, p] : live_) payloads.push_back(&p);
+  auto r = log_->append(payloads.size(), [&](size_t i, uint64_t) { return *payloads[i]; },
+                        env_->now_ms());
+  if (!r) return r;
+  log_->drop_segments_before(*first);
+  return {};
 }
 
 Result<void> Outbox::fail(const std::string& id, const std::string& reason) {
   std::lock_guard lock(mu_);
-  if (pending_ > 0) --pending_;
-  if (dir_.empty()) return {};
-  auto from = fs::path(dir_) / "pending" / (id + ".json");
-  auto to = fs::path(dir_) / "failed" / (id + ".json");
-  if (auto moved = env_->rename_file(from.string(), to.string()); !moved) {
-    return make_error("cannot move outbox entry " + id + " to failed/: " + moved.error().message);
+  if (!log_) {
+    if (pending_ > 0) --pending_;
+    return {};
   }
-  auto r = env_->replace_file((fs::path(dir_) / "failed" / (id + ".reason")).string(),
-                              reason + "\n", FileSync::kFileAndDir, 0600);
+  auto it = live_.find(id);
+  if (it == live_.end()) return make_error("outbox entry " + id + " is not pending");
+  // failed/ first (durably), then the journal's record: a crash in between leaves the entry
+  // pending (tried again), never lost.
+  const fs::path dir = fs::path(dir_) / "failed";
+  auto r = env_->replace_file((dir / (id + ".json")).string(), it->second,
+                              FileSync::kFileAndDir, 0600);
   if (!r) return r;
+  r = env_->replace_file((dir / (id + ".reason")).string(), reason + "\n",
+                         FileSync::kFileAndDir, 0600);
+  if (!r) return r;
+  live_bytes_ -= it->second.size();
+  live_.erase(it);
   prune_failed_locked();
-  return env_->sync_dir((fs::path(dir_) / "pending").string());
+  return log_->append(1, [&](size_t, uint64_t) { return tombstone("failed", id); }, env_->now_ms(),
+                      RecordLog::Sync::kWritten);
 }
 
 Result<std::string> Outbox::put_failed(OutboxEntry& e, const std::string& reason) {
   std::lock_guard lock(mu_);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%016llx-%08x", static_cast<unsigned long long>(++seq_), boot_);
-  e.id = buf;
-  if (dir_.empty()) return e.id;
+  e.id = next_id_locked();
+  if (!log_) return e.id;
   const fs::path dir = fs::path(dir_) / "failed";
   auto r = env_->replace_file((dir / (e.id + ".json")).string(), serialize_entry(e),
                               FileSync::kFileAndDir, 0600);
@@ -158,25 +272,19 @@ void Outbox::prune_failed_locked() {
   if (entries.size() <= kMaxFailed) return;
   std::sort(entries.begin(), entries.end());
   for (size_t i = 0; i + kMaxFailed < entries.size(); ++i) {
-    fs::remove(entries[i].second, ec);
+    (void)env_->remove_file(entries[i].second.string());
     fs::path reason = entries[i].second;
-    fs::remove(reason.replace_extension(".reason"), ec);
+    (void)env_->remove_file(reason.replace_extension(".reason").string());
   }
 }
 
 Result<std::vector<OutboxEntry>> Outbox::load_pending() const {
+  std::lock_guard lock(mu_);
   std::vector<OutboxEntry> out;
-  if (dir_.empty()) return out;
-  std::vector<fs::path> files;
-  for (const auto& de : fs::directory_iterator(fs::path(dir_) / "pending")) {
-    if (de.path().extension() == ".json") files.push_back(de.path());
-  }
-  std::sort(files.begin(), files.end());
-  for (const auto& f : files) {
-    auto text = env_->read_file(f.string(), UINT64_MAX);  // a pending page is never refused
-    if (!text) return make_error("cannot read \"" + f.string() + "\": " + text.error().message);
-    auto e = parse_entry(*text);
-    if (!e) return make_error(f.string() + ": " + e.error().message);
+  out.reserve(live_.size());
+  for (const auto& [id, p] : live_) {
+    auto e = parse_entry(p);
+    if (!e) return make_error(dir_ + ": outbox entry " + id + ": " + e.error().message);
     out.push_back(std::move(*e));
   }
   return out;
@@ -184,7 +292,9 @@ Result<std::vector<OutboxEntry>> Outbox::load_pending() const {
 
 size_t Outbox::pending_count() const {
   std::lock_guard lock(mu_);
-  return pending_;
+  return log_ ? live_.size() : pending_;
 }
+
+uint64_t Outbox::journal_bytes() const { return log_ ? log_->segment_bytes() : 0; }
 
 }  // namespace ruleeval::notifiers

@@ -471,7 +471,7 @@ std::string default_email_text(const NotificationData& d) {
 }
 
 std::string rfc1123z(Millis now) {
-  time_t t = static_cast<time_t>(now / 1000);
+  time_t t = static_cast<time_t>(trunc_seconds(now));
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[64];

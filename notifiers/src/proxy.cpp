@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "http_client.hpp"
+#include "ruleeval/http/client.hpp"
 
 namespace ruleeval::notifiers::detail {
 
@@ -163,20 +164,11 @@ std::string proxy_for(const HttpSettings& http, const std::string& url) {
   if (!http.proxy_from_environment && http.proxy_url.empty()) return {};
   if (!http.proxy_from_environment && http.no_proxy.empty()) return http.proxy_url;
   std::string scheme, host, port;
-  CURLU* u = curl_url();
-  if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
-    char *s = nullptr, *h = nullptr, *p = nullptr;
-    curl_url_get(u, CURLUPART_SCHEME, &s, 0);
-    curl_url_get(u, CURLUPART_HOST, &h, 0);
-    curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT);
-    scheme = s ? lower_trim(s) : "";
-    host = h ? h : "";
-    port = p ? p : "";
-    curl_free(s);
-    curl_free(h);
-    curl_free(p);
+  if (auto parts = http::url_parts(url)) {
+    scheme = std::move(parts->scheme);
+    host = std::move(parts->host);
+    port = std::move(parts->port);
   }
-  curl_url_cleanup(u);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "ruleeval/common/env.hpp"
+#include "ruleeval/common/escape.hpp"
 
 namespace ruleeval::notifiers::detail {
 
@@ -53,22 +54,6 @@ bool unreserved(unsigned char c) {
   return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
 }
 
-std::string query_escape(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (unreserved(c)) {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
 std::string trim(std::string s) {
   s.erase(0, s.find_first_not_of(" \t\r\n\v\f"));
   s.erase(s.find_last_not_of(" \t\r\n\v\f") + 1);
@@ -90,7 +75,7 @@ std::string go_query(const std::vector<std::pair<std::string, std::string>>& par
   std::string out;
   for (const auto& [k, v] : sorted) {
     if (!out.empty()) out += '&';
-    out += query_escape(k) + "=" + query_escape(v);
+    out += url_query_escape(k) + "=" + url_query_escape(v);
   }
   return out;
 }

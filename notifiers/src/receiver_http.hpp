@@ -45,7 +45,7 @@ std::string make_envelope(const std::vector<HttpCall>& calls, const std::string&
 SendResult send_envelope(const OutboxEntry& e, const HttpSettings& http,
                          std::initializer_list<long> retry_codes, bool telegram);
 
-// One HTTP request through the default transport's libcurl client (transport.cpp).
+// One HTTP request through the default transport's shared HTTP client (transport.cpp).
 SendResult http_call(const OutboxEntry& e, const std::string& method, const std::string& url,
                      const std::string& body, const std::string& content_type,
                      const std::vector<std::string>& headers, const HttpSettings& http,

@@ -2,14 +2,13 @@
 // query protocol (a form body aws-sdk-go builds: Action, Version, Message, MessageAttributes.
 // entry.N.*, Subject, TopicArn / TargetArn / PhoneNumber, and for FIFO topics
 // MessageDeduplicationId and MessageGroupId = sha256 of the group key), signed with AWS SigV4
-// by libcurl (CURLOPT_AWS_SIGV4). Credentials: sigv4.access_key + secret_key, else the
-// environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), else the shared
+// (libcurl's, through the shared HTTP client: aws_signed_post). Credentials: sigv4.access_key
+// + secret_key, else the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+// AWS_SESSION_TOKEN), else the shared
 // credentials file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, profile sigv4.profile,
 // AWS_PROFILE or "default"); with sigv4.role_arn those are the base credentials of an STS
 // AssumeRole (aws_sts.hpp) and the request is signed with the temporary credentials and their
 // X-Amz-Security-Token. EC2/ECS instance roles are reported as not implemented.
-#include <curl/curl.h>
-
 #include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -99,12 +98,6 @@ Result<Credentials> credentials_for(const SnsConfig& c) {
 std::string region_of(const SnsConfig& c) {
   if (!c.region.empty()) return c.region;
   return env("AWS_REGION");
-}
-
-size_t keep_body(char* ptr, size_t size, size_t n, void* user) {
-  auto* s = static_cast<std::string*>(user);
-  if (s->size() < size_t{64} * 1024) s->append(ptr, size * n);
-  return size * n;
 }
 
 }  // namespace
@@ -213,48 +206,19 @@ SendResult sns_send(const OutboxEntry& e, const SnsConfig& c) {
   // aws-sdk-go appends the operation's path "/" to the endpoint's path.
   const std::string url = aws_operation_url(endpoint);
   const std::string body = entry.value("body", "");
-  CURL* h = curl_easy_init();
-  if (!h) {
+  auto sent = aws_signed_post(url, c.http, "sns", region, *creds, body);
+  if (!sent) {
     r.retryable = true;
-    r.error = "curl_easy_init failed";
+    r.error = sent.error().message;
     return r;
   }
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> guard(h, curl_easy_cleanup);
-  CurlLists lists;
-  // SigV4 signs the request: http_config's own credentials do not apply (prometheus/common's
-  // round trippers leave a request that has an Authorization header alone).
-  if (auto ok = setup_http(h, url, c.http, lists, /*request_has_authorization=*/true); !ok) {
+  if (!*sent) {
     r.retryable = true;
-    r.error = ok.error().message;
+    r.error = "sns: POST failed: " + sent->error().reason;
     return r;
   }
-  lists.headers = curl_slist_append(
-      lists.headers, "Content-Type: application/x-www-form-urlencoded; charset=utf-8");
-  lists.headers = curl_slist_append(lists.headers, "User-Agent: ruleeval/0.1");
-  // No "Expect:" override here: libcurl 7.88 would sign the empty header it never sends.
-  if (!creds->session_token.empty()) {
-    lists.headers =
-        curl_slist_append(lists.headers, ("X-Amz-Security-Token: " + creds->session_token).c_str());
-  }
-  const std::string provider = "aws:amz:" + region + ":sns";
-  const std::string userpwd = creds->access_key + ":" + creds->secret_key;
-  curl_easy_setopt(h, CURLOPT_AWS_SIGV4, provider.c_str());
-  curl_easy_setopt(h, CURLOPT_USERPWD, userpwd.c_str());
-  curl_easy_setopt(h, CURLOPT_POST, 1L);
-  curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, lists.headers);
-  std::string resp;
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
-  CURLcode rc = curl_easy_perform(h);
-  if (rc != CURLE_OK) {
-    r.retryable = true;
-    r.error = std::string("sns: POST failed: ") + curl_easy_strerror(rc);
-    return r;
-  }
-  long status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  const std::string& resp = (**sent)->body;
+  const long status = (**sent)->status;
   r.status = status;
   if (status >= 200 && status < 300) {
     r.ok = true;

@@ -1,7 +1,6 @@
 // WeChat Work (Alertmanager 0.25's notify/wechat): an access token from
 // GET <api_url>gettoken?corpid=..&corpsecret=.. (cached for 2 hours per integration, dropped on
 // error 42001), then POST <api_url>message/send?access_token=.. with the weChatMessage JSON.
-#include <curl/curl.h>
 
 #include <chrono>
 #include <map>
@@ -12,6 +11,7 @@
 #include "http_client.hpp"
 #include "receivers_am2.hpp"
 #include "ruleeval/common/env.hpp"
+#include "ruleeval/common/escape.hpp"
 #include "ruleeval/common/url.hpp"
 #include "ruleeval/http/client.hpp"
 #include "transport_http.hpp"
@@ -175,14 +175,7 @@ SendResult wechat_send(const OutboxEntry& e, const WechatConfig& c) {
       std::string pair = qs.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
       if (!pair.empty()) {
         auto eq = pair.find('=');
-        auto unesc = [](std::string s) {
-          std::replace(s.begin(), s.end(), '+', ' ');
-          int n = 0;
-          char* u = curl_easy_unescape(nullptr, s.c_str(), static_cast<int>(s.size()), &n);
-          std::string out = u ? std::string(u, static_cast<size_t>(n)) : s;
-          curl_free(u);
-          return out;
-        };
+        auto unesc = [](const std::string& s) { return url_query_unescape(s); };
         std::string k = unesc(pair.substr(0, eq));
         if (k != "access_token") {
           q.emplace(k, eq == std::string::npos ? "" : unesc(pair.substr(eq + 1)));

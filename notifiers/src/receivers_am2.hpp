@@ -13,7 +13,7 @@ namespace ruleeval::notifiers::detail {
 // {"endpoint": <templated api_url or https://sns.<region>.amazonaws.com>,
 //  "body": <the Publish form body, keys sorted as aws-sdk-go's query protocol sends them>}
 Result<std::string> sns_payload(const SnsConfig& c, const NotificationData& d, const Expander& x);
-// POST <endpoint>/ signed with AWS SigV4 (libcurl's CURLOPT_AWS_SIGV4).
+// POST <endpoint>/ signed with AWS SigV4 (aws_sts.hpp's aws_signed_post).
 SendResult sns_send(const OutboxEntry& e, const SnsConfig& c);
 
 // {"body": <weChatMessage JSON as Go encodes it>, "corpid"/"corpsecret" only when templated}

@@ -6,15 +6,15 @@
 #include <mutex>
 
 #include "payloads.hpp"
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/parser/template_exec.hpp"
+#include "ruleeval/parser/template_funcs.hpp"
+#include "ruleeval/parser/template_parse.hpp"
 
 namespace ruleeval::notifiers::detail {
 
 namespace {
 
-using tmpl::List;
 using tmpl::Map;
-using tmpl::TypeInfo;
 using tmpl::Value;
 
 // Alertmanager's template/default.tmpl, the parts that are not HTML.
@@ -57,153 +57,14 @@ constexpr std::string_view kDefaults =
     R"({{ define "wechat.default.to_user" }}{{ end }}{{ define "wechat.default.to_party" }}{{ end }})"
     R"({{ define "wechat.default.to_tag" }}{{ end }}{{ define "wechat.default.agent_id" }}{{ end }})";
 
-std::shared_ptr<const TypeInfo> kv_type();
-
-Value kv_value(const Labels& l) { return Value::from_labels(l, kv_type()); }
-
-std::vector<std::string> string_list(const Value& v) {
-  std::vector<std::string> out;
-  if (v.kind() != Value::Kind::kList) return out;
-  for (const auto& e : v.as_list()) {
-    if (e.kind() == Value::Kind::kString) out.push_back(e.as_string());
-  }
-  return out;
-}
-
-Labels labels_of(const Value& kv) {
-  std::vector<Label> out;
-  if (kv.kind() != Value::Kind::kMap) return {};
-  for (const auto& [k, v] : kv.as_map()) {
-    if (v.kind() == Value::Kind::kString) out.push_back({k, v.as_string()});
-  }
-  return Labels::from_sorted(std::move(out));
-}
-
-std::shared_ptr<const TypeInfo> pair_type() {
-  static auto t = [] {
-    auto ti = std::make_shared<TypeInfo>();
-    ti->name = "template.Pair";
-    ti->is_struct = true;
-    return std::shared_ptr<const TypeInfo>(ti);
-  }();
-  return t;
-}
-
-std::shared_ptr<const TypeInfo> pairs_type() {
-  static auto t = [] {
-    auto ti = std::make_shared<TypeInfo>();
-    ti->name = "template.Pairs";
-    auto field = [](const char* f) {
-      return [f](const Value& self, std::span<const Value>) -> Result<Value> {
-        std::vector<std::string> out;
-        for (const auto& p : self.as_list()) out.push_back(p.as_map().at(f).as_string());
-        return Value::strings(out);
-      };
-    };
-    ti->methods["Names"] = field("Name");
-    ti->methods["Values"] = field("Value");
-    return std::shared_ptr<const TypeInfo>(ti);
-  }();
-  return t;
-}
-
-std::shared_ptr<const TypeInfo> kv_type() {
-  static auto t = [] {
-    auto ti = std::make_shared<TypeInfo>();
-    ti->name = "template.KV";
-    ti->string_elems = true;
-    ti->methods["SortedPairs"] = [](const Value& self, std::span<const Value>) -> Result<Value> {
-      List pairs;
-      for (const auto& l : sorted_pairs(labels_of(self))) {
-        pairs.push_back(Value(Map{{"Name", Value(l.name)}, {"Value", Value(l.value)}}, pair_type()));
-      }
-      return Value(std::move(pairs), pairs_type());
-    };
-    ti->methods["Names"] = [](const Value& self, std::span<const Value>) -> Result<Value> {
-      std::vector<std::string> out;
-      for (const auto& l : sorted_pairs(labels_of(self))) out.push_back(l.name);
-      return Value::strings(out);
-    };
-    ti->methods["Values"] = [](const Value& self, std::span<const Value>) -> Result<Value> {
-      std::vector<std::string> out;
-      for (const auto& l : sorted_pairs(labels_of(self))) out.push_back(l.value);
-      return Value::strings(out);
-    };
-    ti->methods["Remove"] = [](const Value& self, std::span<const Value> args) -> Result<Value> {
-      if (args.size() != 1) return make_error("wrong number of args for Remove: want 1");
-      auto drop = string_list(args[0]);
-      return kv_value(labels_of(self).drop(drop));
-    };
-    return std::shared_ptr<const TypeInfo>(ti);
-  }();
-  return t;
-}
-
-std::shared_ptr<const TypeInfo> alert_type() {
-  static auto t = [] {
-    auto ti = std::make_shared<TypeInfo>();
-    ti->name = "template.Alert";
-    ti->is_struct = true;
-    return std::shared_ptr<const TypeInfo>(ti);
-  }();
-  return t;
-}
-
-std::shared_ptr<const TypeInfo> alerts_type() {
-  static auto t = [] {
-    auto ti = std::make_shared<TypeInfo>();
-    ti->name = "template.Alerts";
-    auto by_status = [](const char* status) {
-      return [status](const Value& self, std::span<const Value>) -> Result<Value> {
-        List out;
-        for (const auto& a : self.as_list()) {
-          if (a.as_map().at("Status").as_string() == status) out.push_back(a);
-        }
-        return Value(std::move(out), alerts_type());
-      };
-    };
-    ti->methods["Firing"] = by_status("firing");
-    ti->methods["Resolved"] = by_status("resolved");
-    return std::shared_ptr<const TypeInfo>(ti);
-  }();
-  return t;
-}
-
-std::shared_ptr<const TypeInfo> data_type() {
-  static auto t = [] {
-    auto ti = std::make_shared<TypeInfo>();
-    ti->name = "template.Data";
-    ti->is_struct = true;
-    return std::shared_ptr<const TypeInfo>(ti);
-  }();
-  return t;
-}
-
-// Millis 0 is an unset time (a firing alert's EndsAt): Go's zero time.Time, as in Alertmanager.
-Value time_value(Millis ms) { return Value(ms == 0 ? tmpl::Time{} : tmpl::Time{ms * 1'000'000}); }
-
+// Alertmanager's template.Data (parser/gotmpl's one model of it) plus the webhook message's
+// .GroupKey and .TruncatedAlerts, which ruleeval's notification templates also see.
 Value to_value(const NotificationData& d) {
-  List alerts;
-  for (const auto& a : d.alerts) {
-    alerts.push_back(Value(Map{{"Status", Value(a.status)},
-                               {"Labels", kv_value(a.labels)},
-                               {"Annotations", kv_value(a.annotations)},
-                               {"StartsAt", time_value(a.starts_at)},
-                               {"EndsAt", time_value(a.ends_at)},
-                               {"GeneratorURL", Value(a.generator_url)},
-                               {"Fingerprint", Value(a.fingerprint)}},
-                           alert_type()));
-  }
-  return Value(Map{{"Receiver", Value(d.receiver)},
-                   {"Status", Value(d.status)},
-                   {"Alerts", Value(std::move(alerts), alerts_type())},
-                   {"GroupLabels", kv_value(d.group_labels)},
-                   {"CommonLabels", kv_value(d.common_labels)},
-                   {"CommonAnnotations", kv_value(d.common_annotations)},
-                   {"ExternalURL", Value(d.external_url)},
-                   {"GroupKey", Value(d.group_key)},
-                   {"TruncatedAlerts", Value(static_cast<int64_t>(d.truncated_alerts))}},
-               data_type());
+  const Value data = tmpl::notification_template_data(d);
+  Map m = data.as_map();
+  m.emplace("GroupKey", Value(d.group_key));
+  m.emplace("TruncatedAlerts", Value(static_cast<int64_t>(d.truncated_alerts)));
+  return Value(std::move(m), data.type_ptr());
 }
 
 // Keeps only the top-level actions of a template file (its `define`s): text between them belongs
@@ -326,9 +187,13 @@ Result<void> check_template_defs(std::string_view defs) {
 Expander default_expander(std::string defs, bool html, bool contextual) {
   auto cache = std::make_shared<TemplateCache>(std::move(defs));
   auto funcs = std::make_shared<const tmpl::FuncMap>(tmpl::alertmanager_functions());
-  return [cache, funcs, html, contextual](std::string_view text,
-                              const NotificationData& d) -> Result<std::string> {
-    if (text.find("{{") == std::string_view::npos) return std::string(text);
+  // Alertmanager's TmplHTML (email html, pushover html, telegram's HTML parse mode) is
+  // ExecuteHTMLString: html/template's contextual escaping of the whole field, which also
+  // rewrites text without actions (comments dropped, a stray '<' as &lt;).
+  contextual = contextual || html;
+  return [cache, funcs, contextual](std::string_view text,
+                                    const NotificationData& d) -> Result<std::string> {
+    if (!contextual && text.find("{{") == std::string_view::npos) return std::string(text);
     auto t = cache->get(text);
     if (!t) return std::unexpected(t.error());
     Value value = to_value(d);
@@ -336,7 +201,6 @@ Expander default_expander(std::string defs, bool html, bool contextual) {
     // Alertmanager parses every template with Option("missingkey=zero"): a missing label or
     // annotation renders as "" (not "<no value>").
     ro.missing_key = tmpl::MissingKey::kZero;
-    ro.html_escape = html;
     ro.html_contextual = contextual;
     return tmpl::render(**t, value, *funcs, ro);
   };

@@ -4,6 +4,8 @@
 
 #include "ruleeval/common/env.hpp"
 
+#include "ruleeval/common/millis.hpp"
+
 namespace ruleeval::notifiers {
 
 namespace {
@@ -119,7 +121,7 @@ int64_t TimeZone::offset_at(int64_t t) const {
 }
 
 bool TimeInterval::contains(int64_t unix_ms) const {
-  int64_t secs = unix_ms >= 0 ? unix_ms / 1000 : -((-unix_ms + 999) / 1000);
+  int64_t secs = floor_seconds(unix_ms);
   if (location) secs += location->offset_at(secs);
   int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
   int64_t sod = secs - days * 86400;

@@ -9,7 +9,6 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
-#include "http_client.hpp"
 #include "payloads.hpp"
 #include "ruleeval/common/env.hpp"
 
@@ -18,6 +17,22 @@ namespace ruleeval::notifiers::detail {
 using nlohmann::json;
 
 namespace {
+
+// tls_config on the SMTP handle (CA, client cert/key, min version, insecure_skip_verify).
+void apply_tls_settings(CURL* h, const TlsSettings& t) {
+  if (!t.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, t.ca_file.c_str());
+  if (!t.cert_file.empty()) curl_easy_setopt(h, CURLOPT_SSLCERT, t.cert_file.c_str());
+  if (!t.key_file.empty()) curl_easy_setopt(h, CURLOPT_SSLKEY, t.key_file.c_str());
+  long v = CURL_SSLVERSION_TLSv1_2;  // Go's crypto/tls defaults to a TLS 1.2 minimum for clients
+  if (t.min_version == "TLS10") v = CURL_SSLVERSION_TLSv1_0;
+  if (t.min_version == "TLS11") v = CURL_SSLVERSION_TLSv1_1;
+  if (t.min_version == "TLS13") v = CURL_SSLVERSION_TLSv1_3;
+  curl_easy_setopt(h, CURLOPT_SSLVERSION, v);
+  if (t.insecure_skip_verify) {
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+}
 
 void ensure_curl() {
   static std::once_flag once;

@@ -8,7 +8,7 @@
 #include "ruleeval/parser/duration.hpp"
 #include "ruleeval/parser/promql.hpp"
 #include "ruleeval/parser/promql_functions.hpp"
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/parser/template_analyze.hpp"
 #include "ruleeval/rules/label_analysis.hpp"
 #include "ruleeval/rules/lint.hpp"
 #include "slo_checks.hpp"

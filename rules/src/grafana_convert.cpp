@@ -10,6 +10,7 @@
 
 #include "fmt/format.h"
 #include "rule_finish.hpp"
+#include "ruleeval/common/millis.hpp"
 #include "ruleeval/parser/duration.hpp"
 #include "ruleeval/parser/promql.hpp"
 #include "ruleeval/rules/grafana_interpolate.hpp"
@@ -37,7 +38,7 @@ std::string scalar_or_empty(const OptNode& n) {
 // Grafana durations for resample windows: Prometheus units plus plain seconds ("10").
 std::optional<int64_t> grafana_duration(const std::string& s) {
   if (s.empty()) return std::nullopt;
-  if (s.find_first_not_of("0123456789") == std::string::npos) return std::stoll(s) * 1000;
+  if (s.find_first_not_of("0123456789") == std::string::npos) return seconds_to_ms(std::stoll(s));
   auto d = parse_duration(s);
   if (!d) return std::nullopt;
   return *d;

@@ -57,7 +57,7 @@ Result<std::vector<std::string>> check_names(const std::string& path, const YAML
 Result<int64_t> duration(const std::string& path, const YAML::Node& n, std::string_view what) {
   if (!n.IsScalar()) return make_error(fmt::format("{} must be a duration", what), where(path, n));
   auto ms = parse_duration(n.Scalar());
-  if (!ms) return make_error(fmt::format("{}: {}", what, ms.error()), where(path, n));
+  if (!ms) return make_error(fmt::format("{}: {}", what, ms.error().message), where(path, n));
   if (*ms <= 0) return make_error(fmt::format("{} must be positive", what), where(path, n));
   return *ms;
 }

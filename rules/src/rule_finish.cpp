@@ -7,7 +7,7 @@
 #include "fmt/format.h"
 #include "ruleeval/parser/condition.hpp"
 #include "ruleeval/parser/promql.hpp"
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/parser/template_parse.hpp"
 
 namespace ruleeval::rules {
 
@@ -170,11 +170,13 @@ void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string&
       if (kv.value.value.find("{{") == std::string::npos) continue;
       // Grafana's template data: $labels, $values (refId -> {Labels, Value}) and $value.
       const bool grafana = rule.grafana && rule.grafana->dag;
-      tmpl::ParseOptions gopts;
-      gopts.name = fmt::format("__alert_{}", rule.name);
-      gopts.prefix = "{{$labels := .Labels}}{{$values := .Values}}{{$value := .Value}}";
-      auto t = grafana ? tmpl::parse(kv.value.value, gopts)
-                       : tmpl::parse_alert_template(kv.value.value, rule.name);
+      auto t = [&] {
+        if (!grafana) return tmpl::parse_alert_template(kv.value.value, rule.name);
+        tmpl::ParseOptions gopts;
+        gopts.name = fmt::format("__alert_{}", rule.name);
+        gopts.prefix = "{{$labels := .Labels}}{{$values := .Values}}{{$value := .Value}}";
+        return tmpl::parse(kv.value.value, gopts);
+      }();
       if (t) {
         kv.tmpl = std::make_shared<const tmpl::Template>(std::move(*t));
       } else {

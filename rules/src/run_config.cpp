@@ -84,7 +84,7 @@ class Decoder {
   int64_t duration(const YAML::Node& n, std::string_view where) {
     auto d = parse_duration(str(n, where));
     if (!d) {
-      error(n, std::string(where) + ": " + d.error());
+      error(n, std::string(where) + ": " + d.error().message);
       return 0;
     }
     return *d;

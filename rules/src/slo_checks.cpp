@@ -9,7 +9,8 @@
 #include <cmath>
 #include <map>
 #include <optional>
-#include <set>
+#include <string_view>
+#include <unordered_set>
 
 #include "ruleeval/parser/duration.hpp"
 #include "ruleeval/parser/promql.hpp"
@@ -188,7 +189,9 @@ const promql::VectorSelector* counter(const Expr* e, int64_t& range) {
 }  // namespace
 
 void check_slo_rules(std::span<const RuleFile* const> files, std::vector<Diagnostic>& out) {
-  std::set<std::string> recorded;
+  // Views of the rules' names and the ASTs' metric names: the files outlive this pass, and
+  // copying every name of a 10,000-rule file into a std::set showed in lint's profile.
+  std::unordered_set<std::string_view> recorded;
   // sloth_id -> error budget ratio / period, from the meta recordings.
   std::map<std::string, double> budget_of, period_of;
   for (const RuleFile* f : files) {
@@ -249,7 +252,7 @@ void check_slo_rules(std::span<const RuleFile* const> files, std::vector<Diagnos
         }
         // Alerts: references and burn tiers.
         bool slo_alert = false;
-        std::vector<std::pair<std::string, uint32_t>> refs;
+        std::vector<std::pair<std::string_view, uint32_t>> refs;
         walk(r.ast.get(), [&](const Expr& x) {
           if (const auto* vs = x.as<promql::VectorSelector>()) {
             if (is_slo_metric(vs->name)) slo_alert = true;

@@ -16,6 +16,7 @@
 #include <system_error>
 
 #include "ruleeval/common/env.hpp"
+#include "ruleeval/common/millis.hpp"
 #include "ruleeval/parser/duration.hpp"
 
 namespace ruleeval::rules {
@@ -92,7 +93,7 @@ class Decoder {
     if (s.empty()) return 0;
     auto d = parse_duration(s);
     if (!d) {
-      error(n, d.error());
+      error(n, d.error().message);
       return 0;
     }
     return *d;
@@ -312,7 +313,7 @@ std::optional<int64_t> parse_timestamp(const std::string& s) {
     double v = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec == std::errc() && p == s.data() + s.size() && std::isfinite(v)) {
-      return static_cast<int64_t>(std::llround(v * 1000.0));
+      return seconds_to_ms_rounded(v);
     }
   }
   // RFC3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)
@@ -357,7 +358,7 @@ std::optional<int64_t> parse_timestamp(const std::string& s) {
   tm.tm_min = mi;
   tm.tm_sec = sec;
   int64_t t = static_cast<int64_t>(timegm(&tm));
-  return (t - offset_s) * 1000 + frac_ms;
+  return seconds_to_ms(t - offset_s) + frac_ms;
 }
 
 std::expected<UnitTestFile, std::vector<Error>> load_unittest_text(

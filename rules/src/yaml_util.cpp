@@ -1,6 +1,7 @@
 #include "yaml_util.hpp"
 #include "metricsql.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <unordered_map>
@@ -143,7 +144,7 @@ DurationField YamlContext::duration_value(const yml::Node& n) {
   }
   auto ms = parse_duration(n.Scalar());
   if (!ms) {
-    error("yaml/parse", ms.error(), d.pos, "", "");
+    error("yaml/parse", ms.error().message, d.pos, "", "");
     return d;
   }
   d.ms = *ms;

@@ -385,7 +385,7 @@ void load_pyrra(const Ctx& c, const YAML::Node& root, SpecDoc& doc, const LoadOp
   if (auto w = spec["window"]) {
     auto d = parse_duration(str(c, w, "window"));
     if (!d || *d <= 0)
-      c.fail(w, "window: " + (d ? std::string("must be positive") : d.error()));
+      c.fail(w, "window: " + (d ? std::string("must be positive") : d.error().message));
     else
       s.period_ms = *d;
   } else {
@@ -588,7 +588,7 @@ Result<Windows> WindowsCatalog::parse(const std::string& text, const std::string
       if (!n) return 0;
       auto d = parse_duration(str(c, n, what));
       if (!d) {
-        c.fail(n, std::string(what) + ": " + d.error());
+        c.fail(n, std::string(what) + ": " + d.error().message);
         return 0;
       }
       return *d;

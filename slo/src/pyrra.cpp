@@ -204,7 +204,7 @@ Result<SloResult> generate_pyrra(const Slo& in, const GenerateOptions& opts) {
   if (ind.kind == PyrraIndicator::LatencyNative) {
     auto lat = parse_duration(ind.latency);
     if (!lat || *lat <= 0) return make_error("latencyNative.latency: a positive duration is required, got \"" + ind.latency + "\"", s.where);
-    latency_secs = static_cast<double>(*lat) / 1000;
+    latency_secs = ms_to_seconds(*lat);
   }
 
   // commonRuleLabels / commonRuleAnnotations: the pyrra.dev/ labels and annotations of the object.

@@ -48,7 +48,6 @@ TEST_CASE("Env::Default reads the system clocks") {
   CHECK(b >= a);
   CHECK(env->seconds_since(a) >= 0.0);
   CHECK(env->now_nanos() / 1'000'000 >= env->now_ms() - 1000);
-  CHECK(env->http() == nullptr);  // no shared HTTP client installed by default
 }
 
 TEST_CASE("Env::Default reads whole files within a limit and refuses non-files") {
@@ -180,23 +179,54 @@ TEST_CASE("FakeEnv controls both clocks and fails the writes it is told to") {
   CHECK(*env->read_file(d / "group-1.json") == "x");  // reads go to the real files
 }
 
-TEST_CASE("an Env::Http installed on an Env is what components reach through it") {
-  struct Canned : Env::Http {
-    Result<Env::HttpResponse> send(const Env::HttpRequest& req) override {
-      Env::HttpResponse r;
-      r.status = 202;
-      r.body = req.method + " " + req.url;
-      return r;
-    }
-  } canned;
+TEST_CASE("Env::Default's appendable file appends, fdatasyncs and cuts off a partial write") {
+  TempDir d;
+  Env* env = Env::Default();
+  {
+    auto f = env->new_appendable_file(d / "seg.log", 0600);
+    REQUIRE(f);
+    CHECK((*f)->size_at_open() == 0);
+    REQUIRE((*f)->append("abc"));
+    REQUIRE((*f)->append("def"));
+    REQUIRE((*f)->sync());
+    REQUIRE((*f)->truncate(4));
+    REQUIRE((*f)->append("XY"));  // O_APPEND: after a truncate, at the new end
+  }
+  CHECK(*env->read_file(d / "seg.log") == "abcdXY");
+  const auto perms = fs::status(d / "seg.log").permissions() & fs::perms::all;
+  CHECK(perms == (fs::perms::owner_read | fs::perms::owner_write));
+  auto again = env->new_appendable_file(d / "seg.log");
+  REQUIRE(again);
+  CHECK((*again)->size_at_open() == 6);
+  CHECK(env->is_regular_file(d / "seg.log"));
+  CHECK_FALSE(env->is_regular_file(d.path.string()));
+  CHECK_FALSE(env->is_regular_file(d / "missing"));
+  auto bad = env->new_appendable_file(d / "no/such/dir.log");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("cannot open") != std::string::npos);
+}
+
+TEST_CASE("FakeEnv fails an appendable file's write (torn) or only its fsync, on demand") {
+  TempDir d;
   FakeEnv fake;
-  CHECK(fake.http() == nullptr);
-  fake.set_http(&canned);
-  Env::HttpRequest req;
-  req.method = "POST";
-  req.url = "http://127.0.0.1:1/x";
-  auto r = static_cast<Env&>(fake).http()->send(req);
-  REQUIRE(r);
-  CHECK(r->status == 202);
-  CHECK(r->body == "POST http://127.0.0.1:1/x");
+  Env* env = &fake;
+  auto f = env->new_appendable_file(d / "j.log", 0600);
+  REQUIRE(f);
+  fake.fail_writes("j.log", "No space left on device");
+  auto w = (*f)->append("0123456789");
+  REQUIRE_FALSE(w);
+  CHECK(w.error().message == "cannot write \"" + (d / "j.log") + "\": No space left on device");
+  CHECK(*env->read_file(d / "j.log") == "01234");  // half of it reached the file
+  REQUIRE((*f)->truncate(0));                       // shrinking still works on a full disk
+  fake.clear_failures();
+  fake.fail_syncs("j.log");
+  REQUIRE((*f)->append("abc"));  // the write passes, its fsync does not
+  auto s = (*f)->sync();
+  REQUIRE_FALSE(s);
+  CHECK(s.error().message.find("cannot fsync") != std::string::npos);
+  CHECK_FALSE(env->replace_file(d / "j.log.copy", "1", FileSync::kFile));
+  CHECK(env->replace_file(d / "j.log.copy", "1", FileSync::kNone));  // no fsync asked for
+  fake.clear_failures();
+  CHECK((*f)->sync());
+  CHECK(*env->read_file(d / "j.log") == "abc");
 }

@@ -29,6 +29,18 @@ TEST_CASE("url_query_escape matches Go's url.QueryEscape") {
   CHECK(url_query_escape("\xc3\xa4") == "%C3%A4");
 }
 
+TEST_CASE("url_query_unescape decodes what url_query_escape writes, as Go's url.QueryUnescape") {
+  CHECK(url_query_unescape("up+%3D%3D+0") == "up == 0");
+  CHECK(url_query_unescape("a%2Bb%2fc") == "a+b/c");  // %2B is a '+', not a space
+  CHECK(url_query_unescape("%C3%A4") == "\xc3\xa4");
+  CHECK(url_query_unescape("100%") == "100%");  // malformed escapes are kept
+  CHECK(url_query_unescape("%zz%4") == "%zz%4");
+  CHECK(url_query_unescape("") == "");
+  for (std::string v : {"rate(x{job=\"a/b\"}[5m])", "a b+c&d=e", "\xc3\xa4~"}) {
+    CHECK(url_query_unescape(url_query_escape(v)) == v);
+  }
+}
+
 TEST_CASE("format_rfc3339_ms prints Go's RFC3339Nano or Alertmanager's fixed milliseconds") {
   CHECK(format_rfc3339_ms(1'795'914'040'858) == "2026-11-29T01:00:40.858Z");
   CHECK(format_rfc3339_ms(1'795'914'040'500) == "2026-11-29T01:00:40.5Z");

@@ -127,7 +127,7 @@ TEST_CASE("/api/v1/rules has Prometheus's shape and filters") {
     auto t = parse_rule_type("alerts");
     REQUIRE_FALSE(t.has_value());
     CHECK(
-        render_error("bad_data", t.error()) ==
+        render_error("bad_data", t.error().message) ==
         R"({"status":"error","errorType":"bad_data","error":"invalid query parameter type='alerts', allowed values are 'alert' and 'record'"})");
   }
 }

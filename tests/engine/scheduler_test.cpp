@@ -86,7 +86,7 @@ TEST_CASE("shards parse as i/N and split groups between evaluators") {
   CHECK_FALSE(parse_shard("x/2").has_value());
   CHECK_FALSE(parse_shard("1").has_value());
   CHECK_FALSE(parse_shard("-1/2").has_value());
-  CHECK(parse_shard("1").error().find("missing '/'") != std::string::npos);
+  CHECK(parse_shard("1").error().message.find("missing '/'") != std::string::npos);
 
   // Every group is owned by exactly one shard, and the split is not degenerate.
   std::set<uint32_t> used;

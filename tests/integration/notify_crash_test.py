@@ -80,8 +80,10 @@ receivers:
         procs.append(p)
         # The alert fires and the first delivery attempts fail (503): the page is in the outbox.
         wait_for(lambda: Receiver.attempts >= 2, 20, "failed delivery attempts", log)
-        pending = os.listdir(os.path.join(work, "state", "notify", "outbox", "pending"))
-        assert pending, "the undelivered notification must be in the durable outbox"
+        outbox = os.path.join(work, "state", "notify", "outbox")
+        journal = b"".join(open(os.path.join(outbox, f), "rb").read() for f in os.listdir(outbox)
+                           if f.startswith("outbox-") and f.endswith(".log"))
+        assert b"FastErrors" in journal, "the undelivered notification must be in the durable outbox"
         p.send_signal(signal.SIGKILL)
         p.wait()
 

@@ -13,6 +13,7 @@
 
 #include "notify_servers.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
+#include "ruleeval/notifiers/outbox.hpp"
 
 using namespace ruleeval;
 using namespace ruleeval::notifiers;
@@ -253,8 +254,12 @@ receivers:
   CHECK(m[0].sent == 5);
   CHECK(m[0].failed == 3);
   CHECK(m[0].retried == 3);
-  CHECK(fs::is_empty(fs::path(dir) / "outbox" / "pending"));
   n->stop();
+  {
+    auto ob = Outbox::open((fs::path(dir) / "outbox").string());
+    REQUIRE(ob);
+    CHECK((*ob)->pending_count() == 0);
+  }
   fs::remove_all(dir);
 }
 

@@ -111,41 +111,102 @@ TEST_CASE("a failed nflog write injected through the Env is logged and delivery 
     }
   }
   CHECK(reported);
-  // The outbox is not the nflog: the notification itself was written and acknowledged.
-  CHECK(fs::exists(dir / "outbox" / "pending"));
+  // The outbox is not the nflog: the notification itself went into the outbox journal.
+  bool journal = false;
+  for (const auto& e : fs::directory_iterator(dir / "outbox")) {
+    if (e.path().filename().string().starts_with("outbox-") && fs::file_size(e.path()) > 0) {
+      journal = true;
+    }
+  }
+  CHECK(journal);
   fs::remove_all(dir);
 }
 
-TEST_CASE("the outbox writes through its Env: a full disk refuses the entry, nothing is half-queued") {
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("ruleeval-env-outbox-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  FakeEnv env(kT0);
-  auto ob = Outbox::open(dir.string(), &env);
-  REQUIRE(ob);
+namespace {
+OutboxEntry entry(const std::string& group) {
   OutboxEntry e;
   e.receiver = "team";
   e.integration = "team/webhook/0";
-  e.body = "{}";
+  e.group_key = group;
+  e.body = "{\"group\":\"" + group + "\"}";
   e.created_at = kT0;
-  env.fail_writes("/pending/", "No space left on device");
-  auto put = (*ob)->put(e);
-  REQUIRE_FALSE(put);
-  CHECK(put.error().message.find("No space left on device") != std::string::npos);
-  CHECK((*ob)->pending_count() == 0);
-  CHECK((*ob)->load_pending()->empty());
+  return e;
+}
 
+std::vector<std::string> groups_of(const std::vector<OutboxEntry>& entries) {
+  std::vector<std::string> out;
+  for (const auto& e : entries) out.push_back(e.group_key);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("outbox journal: an injected write or fsync failure is reported, nothing accepted lost") {
+  namespace fs = std::filesystem;
+  const fs::path dir =
+      fs::temp_directory_path() / ("ruleeval-env-outbox-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  FakeEnv env(kT0);
+  {
+    auto ob = Outbox::open(dir.string(), &env);
+    REQUIRE(ob);
+    OutboxEntry a = entry("a");
+    REQUIRE((*ob)->put(a));
+
+    // A full disk: half of the batch reaches the segment, then the error.
+    env.fail_writes("outbox-", "No space left on device");
+    OutboxEntry b = entry("b");
+    auto put = (*ob)->put(b);
+    REQUIRE_FALSE(put);
+    CHECK(put.error().message.find("outbox journal: cannot write") != std::string::npos);
+    CHECK(put.error().message.find("No space left on device") != std::string::npos);
+    CHECK((*ob)->pending_count() == 2);  // still to be delivered, and queued for the next write
+
+    // The write passes, its fsync fails (an I/O error): not durable yet either.
+    env.clear_failures();
+    env.fail_syncs("outbox-", "Input/output error");
+    OutboxEntry c = entry("c");
+    auto put_c = (*ob)->put(c);
+    REQUIRE_FALSE(put_c);
+    CHECK(put_c.error().message.find("cannot fsync") != std::string::npos);
+
+    env.clear_failures();
+    REQUIRE((*ob)->sync());  // writes what the failed attempts left queued
+    CHECK(env.failed_writes() == 2);
+  }
+  {
+    // A restart sees a, b and c once each; the torn and the unsynced writes were cut off first.
+    auto ob = Outbox::open(dir.string(), &env);
+    REQUIRE(ob);
+    CHECK((*ob)->load_warnings().empty());
+    auto pending = (*ob)->load_pending();
+    REQUIRE(pending);
+    CHECK(groups_of(*pending) == std::vector<std::string>{"a", "b", "c"});
+    // Acknowledging goes through the same journal: a refused "done" record is an error; it
+    // stays queued and is written with the next record.
+    env.fail_writes("outbox-", "Read-only file system");
+    CHECK_FALSE((*ob)->done((*pending)[0].id));
+    env.clear_failures();
+    CHECK((*ob)->done((*pending)[1].id));
+    CHECK((*ob)->pending_count() == 1);
+  }
+  {
+    // The crash case: the journal refuses a new entry and the process ends before any retry.
+    // The entries accepted before are all there.
+    auto ob = Outbox::open(dir.string(), &env);
+    REQUIRE(ob);
+    auto before = (*ob)->load_pending();
+    REQUIRE(before);
+    CHECK(groups_of(*before) == std::vector<std::string>{"c"});
+    env.fail_writes("outbox-", "No space left on device");
+    OutboxEntry d = entry("d");
+    CHECK_FALSE((*ob)->put(d));
+  }
   env.clear_failures();
-  OutboxEntry ok = e;
-  auto id = (*ob)->put(ok);
-  REQUIRE(id);
-  CHECK((*ob)->pending_count() == 1);
-  REQUIRE((*ob)->load_pending()->size() == 1);
-  // Acknowledging it removes the file through the Env too.
-  env.fail_writes(*id, "Read-only file system");
-  CHECK_FALSE((*ob)->done(*id));
-  env.clear_failures();
-  CHECK((*ob)->done(*id));
-  CHECK((*ob)->load_pending()->empty());
+  auto ob = Outbox::open(dir.string(), &env);
+  REQUIRE(ob);
+  CHECK((*ob)->load_warnings().empty());
+  auto after = (*ob)->load_pending();
+  REQUIRE(after);
+  CHECK(groups_of(*after) == std::vector<std::string>{"c"});
   fs::remove_all(dir);
 }

@@ -8,6 +8,7 @@
 
 #include "../common/fake_env.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
+#include "ruleeval/notifiers/outbox.hpp"
 #include "test_util.hpp"
 
 using namespace ruleeval;
@@ -193,11 +194,11 @@ TEST_CASE("the outbox delivers pending notifications after a restart and never r
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     h.n->stop();  // "crash" with two undelivered notifications
     CHECK(h.transport->sent().empty());
-    size_t pending = 0;
-    for (auto& e : std::filesystem::directory_iterator(std::filesystem::path(dir) / "outbox/pending")) {
-      pending += e.path().extension() == ".json";
-    }
-    CHECK(pending == 2);
+    auto ob = Outbox::open((std::filesystem::path(dir) / "outbox").string());
+    REQUIRE(ob);
+    auto pending = (*ob)->load_pending();
+    REQUIRE(pending);
+    CHECK(pending->size() == 2);
     auto m = h.n->metrics();
     uint64_t retried = 0;
     for (auto& x : m) retried += x.retried;

@@ -20,7 +20,7 @@ TEST_CASE("malformed durations are rejected with the input in the message") {
     auto r = parse_duration(bad);
     REQUIRE_FALSE(r.has_value());
   }
-  CHECK(parse_duration("1.5h").error() == "not a valid duration string: \"1.5h\"");
+  CHECK(parse_duration("1.5h").error().message == "not a valid duration string: \"1.5h\"");
   CHECK_FALSE(parse_duration("99999999999999999999y").has_value());
 }
 

@@ -37,8 +37,8 @@ TEST_CASE("html_contextual: element text and attribute values") {
   // `html` and `safeHtml` at the end of the pipeline: not escaped again / written as is.
   CHECK(html("<p>{{ . | html }}</p>", "<b>") == "<p>&lt;b&gt;</p>");
   CHECK(html("<p>{{ . | safeHtml }}</p>", "<b>") == "<p><b></p>");
-  // A '<' that does not start a tag leaves the text context alone.
-  CHECK(html("1 < 2 {{ . }}", "<") == "1 < 2 &lt;");
+  // A '<' that starts no tag is written as &lt; (html/template's escapeText), the value too.
+  CHECK(html("1 < 2 {{ . }}", "<") == "1 &lt; 2 &lt;");
 }
 
 TEST_CASE("html_contextual: URL attributes (filter, normalizer, query escaper)") {

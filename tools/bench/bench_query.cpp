@@ -50,12 +50,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string url = argv[1];
-  engine::Millis at = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  Millis at = to_millis(std::chrono::system_clock::now());
   int rounds = 1;
   for (int i = 3; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--time") == 0) at = std::atoll(argv[i + 1]) * 1000;
+    if (std::strcmp(argv[i], "--time") == 0) at = seconds_to_ms(std::atoll(argv[i + 1]));
     if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::atoi(argv[i + 1]);
   }
   auto loaded = rules::load_rules_file(argv[2]);

@@ -17,7 +17,7 @@ using namespace ruleeval::engine::status;
 
 int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 1000;
-  const ruleeval::engine::Millis now = 1'795'914'040'858;
+  const ruleeval::Millis now = 1'795'914'040'858;
   PageData d;
   d.now = now;
   d.notifier = true;

@@ -30,6 +30,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ao.max_output_bytes = 1 << 16;
     ao.max_range_iterations = 10000;
     (void)tmpl::render(*at, am_data, am_funcs, ao);
+    // As an email `html` template: html/template's contextual escaper.
+    ao.html_contextual = true;
+    (void)tmpl::render(*at, am_data, am_funcs, ao);
   }
   (void)tmpl::analyze(tmpl::Template{});
 

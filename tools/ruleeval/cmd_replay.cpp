@@ -204,7 +204,7 @@ int replay(const ReplayFlags& f) {
     opts.rule_filter = [&](const rules::Rule& r) { return std::regex_search(r.name, *rule_re); };
   }
   if (routes) {
-    opts.flap_windows = [&](const Labels& l) -> std::pair<engine::Millis, engine::Millis> {
+    opts.flap_windows = [&](const Labels& l) -> std::pair<Millis, Millis> {
       std::lock_guard lock(routes_mu);
       auto m = routes->match(l);
       if (m.empty()) return {5 * 60'000, 4 * 3600'000};
@@ -212,7 +212,7 @@ int replay(const ReplayFlags& f) {
     };
   }
   size_t errors = 0;
-  opts.after = [&](const engine::GroupRuntime& g, engine::Millis ts) {
+  opts.after = [&](const engine::GroupRuntime& g, Millis ts) {
     for (const auto& rt : g.rules()) {
       if (rt.last_error) {
         ++errors;
@@ -233,9 +233,9 @@ int replay(const ReplayFlags& f) {
         out += fmt::format(
             "{{\"t\":{:.3f},\"group\":\"{}\",\"alert\":\"{}\",\"labels\":{{{}}},\"state\":\"{}\","
             "\"activeAt\":{:.3f}}}\n",
-            static_cast<double>(ts) / 1000.0, json_escape(g.group().name),
+            ms_to_seconds(ts), json_escape(g.group().name),
             json_escape(rt.rule->name), labels, engine::to_string(a.state),
-            static_cast<double>(a.active_at) / 1000.0);
+            ms_to_seconds(a.active_at));
       }
       std::cout << out;
     }

@@ -68,7 +68,7 @@ struct Generated {
 int run_generate(const SloArgs& a, std::vector<Generated>& out, bool generate_rules) {
   auto period = parse_duration(a.period);
   if (!period || *period <= 0) {
-    std::cerr << "ruleeval slo: --default-slo-period: " << (period ? "must be positive" : period.error()) << "\n";
+    std::cerr << "ruleeval slo: --default-slo-period: " << (period ? "must be positive" : period.error().message) << "\n";
     return 2;
   }
   slo::WindowsCatalog catalog = slo::WindowsCatalog::builtin();

@@ -54,7 +54,7 @@ std::string add_online_diagnostics(const OnlineLintFlags& f,
   o.backend.timeout_ms = *timeout;
   o.now = Env::Default()->now_ms();
   auto r = engine::online_lint(files, o);
-  if (!r) return r.error();
+  if (!r) return r.error().message;
   std::move(r->begin(), r->end(), std::back_inserter(diags));
   return {};
 }

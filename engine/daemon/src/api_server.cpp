@@ -99,7 +99,7 @@ Result<void> ApiServer::start(const std::string& host, int port) {
       auto t = parse_rule_type(req.get_param_value("type"));
       if (!t) {
         res.status = 400;
-        res.set_content(render_error("bad_data", t.error()), "application/json");
+        res.set_content(render_error("bad_data", t.error().message), "application/json");
         return;
       }
       f.type = *t;

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -117,7 +119,7 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
       g->file = f;
       g->name = rg.name;
       g->interval = rg.interval.ms > 0 ? rg.interval.ms : cfg.evaluation_interval_ms;
-      g->offset = group_offset(group_hash(f, rg.name), g->interval * 1'000'000);
+      g->offset = group_offset(group_hash(f, rg.name), ms_to_ns(g->interval));
       g->resend_delay = cfg.resend_delay_ms;
       g->ds = find_ds(cfg.default_datasource);
       GroupEnv env;
@@ -216,10 +218,10 @@ size_t RuleManager::replay(Millis from, Millis to,
   }
   std::vector<std::pair<Millis, size_t>> events;
   for (size_t i = 0; i < groups.size(); ++i) {
-    const Nanos iv = groups[i]->interval * 1'000'000;
-    Nanos t = eval_timestamp(from * 1'000'000, iv, groups[i]->offset);
-    if (t < from * 1'000'000) t += iv;
-    for (; t <= to * 1'000'000; t += iv) events.emplace_back(t / 1'000'000, i);
+    const Nanos iv = ms_to_ns(groups[i]->interval);
+    Nanos t = eval_timestamp(ms_to_ns(from), iv, groups[i]->offset);
+    if (t < ms_to_ns(from)) t += iv;
+    for (; t <= ms_to_ns(to); t += iv) events.emplace_back(ns_to_ms(t), i);
   }
   std::stable_sort(events.begin(), events.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -319,6 +321,7 @@ void RuleManager::stop() {
 void RuleManager::scheduler_loop() {
   WorkQueue q;
   Millis last_save = 0;
+  Millis last_trim = now();
   std::vector<std::thread> workers;
   for (size_t i = 0; i < opts_.workers; ++i) {
     workers.emplace_back([&] {
@@ -335,9 +338,9 @@ void RuleManager::scheduler_loop() {
         eval_group(*g, job.second);
         Millis done = now();
         std::lock_guard lock(q.mu);
-        NextSlot ns = next_slot(job.second * 1'000'000, done * 1'000'000, g->interval * 1'000'000);
+        NextSlot ns = next_slot(ms_to_ns(job.second), ms_to_ns(done), ms_to_ns(g->interval));
         g->missed += static_cast<uint64_t>(ns.missed);
-        g->next_slot = ns.next / 1'000'000;
+        g->next_slot = ns_to_ms(ns.next);
         g->busy = false;
         q.cv.notify_all();  // the scheduler saves the state right after
       }
@@ -356,7 +359,7 @@ void RuleManager::scheduler_loop() {
       for (auto& g : groups) {
         if (g->next_slot == 0) {
           g->next_slot =
-              first_eval_timestamp(t * 1'000'000, g->interval * 1'000'000, g->offset) / 1'000'000;
+              ns_to_ms(first_eval_timestamp(ms_to_ns(t), ms_to_ns(g->interval), g->offset));
         }
         if (!g->busy && g->next_slot <= t) {
           g->busy = true;
@@ -378,6 +381,13 @@ void RuleManager::scheduler_loop() {
       state_dirty_ = false;
       last_save = t;
       (void)save_state();
+    }
+    // Evaluations free their response buffers, label sets and JSON documents; glibc keeps the
+    // freed pages of every arena resident until it is asked to give them back. Once per
+    // kTrimGap (a few milliseconds of CPU) keeps RSS at what the rules and alerts hold.
+    if (t - last_trim >= kTrimGap) {
+      last_trim = t;
+      ::malloc_trim(0);
     }
     std::unique_lock lock(q.mu);
     q.cv.wait_for(lock, std::chrono::milliseconds(std::clamp<Millis>(wake - t, 1, 1000)),

@@ -60,5 +60,6 @@ std::vector<JournalRecord> collect_transitions(GroupRuntime& rt, const std::stri
 
 // How often the scheduler writes the state snapshots (journal compaction).
 inline constexpr Millis kStateSaveGap = 5'000;
+inline constexpr Millis kTrimGap = 10'000;  // malloc_trim(0) in the scheduler
 
 }  // namespace ruleeval::engine

@@ -41,7 +41,7 @@ std::string RuleManager::metrics_text() const {
     last +=
         fmt::format("ruleeval_rule_group_last_duration_seconds{{{}}} {}\n", lbl, g->last_duration);
     inter += fmt::format("ruleeval_rule_group_interval_seconds{{{}}} {}\n", lbl,
-                         static_cast<double>(g->interval) / 1000.0);
+                         ms_to_seconds(g->interval));
     for (const auto& rt : g->rt->rules()) {
       for (const auto& [_, a] : rt.alerts) {
         if (a.state == AlertState::kFiring) ++firing;
@@ -118,7 +118,7 @@ std::string RuleManager::metrics_text() const {
       "# HELP ruleeval_config_last_reload_success_timestamp_seconds Time of the last good reload.\n"
       "# TYPE ruleeval_config_last_reload_success_timestamp_seconds gauge\n";
   o += fmt::format("ruleeval_config_last_reload_success_timestamp_seconds {}\n",
-                   static_cast<double>(reload_at_.load()) / 1000.0);
+                   ms_to_seconds(reload_at_.load()));
   o += fmt::format(
       "# TYPE ruleeval_config_reloads_total counter\nruleeval_config_reloads_total {}\n",
       reloads_total_.load());

@@ -105,7 +105,7 @@ void RuleManager::restore_state(std::vector<std::shared_ptr<Group>>& groups,
       "restored alert state from {}: {} firing, {} pending ({} journal records; last written at "
       "{} Unix ms, {}s before this start)",
       store_->dir(), firing, pending, loaded.journal_records, newest,
-      newest > 0 ? (now() - newest) / 1000 : 0);
+      newest > 0 ? trunc_seconds(now() - newest) : 0);
   state_log_ = state_log_.empty() ? restored : state_log_ + "; " + restored;
 }
 

@@ -34,7 +34,7 @@ Result<void> load_series_file(Storage& store, const std::string& path, Millis t0
         bool neg = !when.empty() && when[0] == '-';
         auto off = parse_duration(neg ? when.substr(1) : when);
         if (!off) {
-          return make_error("invalid `from` offset: " + off.error(),
+          return make_error("invalid `from` offset: " + off.error().message,
                             SourceLocation{path, lineno, static_cast<uint32_t>(first + 12 + from)});
         }
         start = t0 + (neg ? -*off : *off);

@@ -132,7 +132,7 @@ class Obj {
     auto s = str(key);
     if (!s) return std::unexpected(s.error());
     auto d = parse_prom_value(*s);
-    if (!d) return make_error(fmt::format("{}.{}: {}", path_, key, d.error()));
+    if (!d) return make_error(fmt::format("{}.{}: {}", path_, key, d.error().message));
     return *d;
   }
   Result<Labels> labels(const char* key) const {
@@ -764,7 +764,7 @@ Result<RestoreSummary> restore_from_alerts_for_state(Querier& q, AlertMap& alert
       continue;
     }
     const Millis down_at = last.t;
-    Millis active_at = static_cast<Millis>(last.v) * 1000;
+    Millis active_at = seconds_to_ms(static_cast<Millis>(last.v));
     const Millis remaining = rule.for_ms - (down_at - active_at);
     if (remaining <= 0) {
       // Fires on the next evaluation.

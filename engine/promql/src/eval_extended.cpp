@@ -104,7 +104,7 @@ std::optional<RangeOut> extended_float_rate(RangeCall& rc, const RangeArg& a, bo
     if (right < prev) correction += prev;
     result += correction;
   }
-  if (is_rate) result /= static_cast<double>(rc.range) / 1000;
+  if (is_rate) result /= ms_to_seconds(rc.range);
   return RangeOut{result};
 }
 
@@ -202,7 +202,7 @@ std::optional<RangeOut> extended_histogram_rate(RangeCall& rc, const RangeArg& a
       }
     }
   }
-  if (is_rate) histogram_scale(*result, static_cast<double>(rc.range) / 1000, true);
+  if (is_rate) histogram_scale(*result, ms_to_seconds(rc.range), true);
   result->hint = CounterResetHint::kGauge;
   histogram_compact(*result);
   return RangeOut{histogram_marker(), std::move(result)};

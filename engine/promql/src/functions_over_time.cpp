@@ -146,12 +146,12 @@ std::optional<RangeOut> k_last(RangeCall&, const RangeArg& a) {
   const FPoint* f = a.points.empty() ? nullptr : &a.points.back();
   const HPoint* h = a.hpoints.empty() ? nullptr : &a.hpoints.back();
   if (h && (!f || h->t > f->t)) {
-    if (Ts) return RangeOut{static_cast<double>(h->t) / 1000};
+    if (Ts) return RangeOut{ms_to_seconds(h->t)};
     if (!h->h) return std::nullopt;
     return RangeOut{histogram_marker(), h->h};
   }
   if (!f) return std::nullopt;
-  return RangeOut{Ts ? static_cast<double>(f->t) / 1000 : f->v};
+  return RangeOut{Ts ? ms_to_seconds(f->t) : f->v};
 }
 
 template <bool Ts>
@@ -159,12 +159,12 @@ std::optional<RangeOut> k_first(RangeCall&, const RangeArg& a) {
   const FPoint* f = a.points.empty() ? nullptr : &a.points.front();
   const HPoint* h = a.hpoints.empty() ? nullptr : &a.hpoints.front();
   if (h && (!f || h->t < f->t)) {
-    if (Ts) return RangeOut{static_cast<double>(h->t) / 1000};
+    if (Ts) return RangeOut{ms_to_seconds(h->t)};
     if (!h->h) return std::nullopt;
     return RangeOut{histogram_marker(), h->h};
   }
   if (!f) return std::nullopt;
-  return RangeOut{Ts ? static_cast<double>(f->t) / 1000 : f->v};
+  return RangeOut{Ts ? ms_to_seconds(f->t) : f->v};
 }
 
 std::optional<RangeOut> k_quantile(RangeCall& rc, const RangeArg& a) {
@@ -197,7 +197,7 @@ std::optional<RangeOut> k_ts_of_minmax(RangeCall& rc, const RangeArg& a) {
     bool better = Max ? (v >= b || std::isnan(b)) : (v <= b || std::isnan(b));
     if (better && !std::isnan(v)) best = i;
   }
-  return RangeOut{static_cast<double>(pts[best].t) / 1000};
+  return RangeOut{ms_to_seconds(pts[best].t)};
 }
 
 std::optional<RangeOut> k_des(RangeCall& rc, const RangeArg& a) {

@@ -19,7 +19,7 @@ std::pair<double, double> linear_regression(std::span<const FPoint> pts, Millis 
   for (size_t i = 0; i < pts.size(); ++i) {
     if (const_y && i > 0 && pts[i].v != init_y) const_y = false;
     n += 1;
-    double x = static_cast<double>(pts[i].t - intercept_t) / 1e3;
+    double x = ms_to_seconds(pts[i].t - intercept_t);
     kahan_inc(x, sum_x, c_x);
     kahan_inc(pts[i].v, sum_y, c_y);
     kahan_inc(x * pts[i].v, sum_xy, c_xy);
@@ -54,10 +54,10 @@ std::optional<double> extrapolated_rate(std::span<const FPoint> pts, Millis rang
       prev = p.v;
     }
   }
-  double sampled = static_cast<double>(last.t - first.t) / 1000;
+  double sampled = ms_to_seconds(last.t - first.t);
   double avg_between = sampled / static_cast<double>(pts.size() - 1);
-  double to_start = static_cast<double>(first.t - range_start) / 1000;
-  double to_end = static_cast<double>(range_end - last.t) / 1000;
+  double to_start = ms_to_seconds(first.t - range_start);
+  double to_end = ms_to_seconds(range_end - last.t);
   double threshold = avg_between * 1.1;
   if (to_start >= threshold) to_start = avg_between / 2;
   if (is_counter && result > 0 && first.v >= 0) {
@@ -66,7 +66,7 @@ std::optional<double> extrapolated_rate(std::span<const FPoint> pts, Millis rang
   }
   if (to_end >= threshold) to_end = avg_between / 2;
   double factor = (sampled + to_start + to_end) / sampled;
-  if (is_rate) factor /= static_cast<double>(range) / 1000;
+  if (is_rate) factor /= ms_to_seconds(range);
   return result * factor;
 }
 bool counter_like_name(std::string_view n) {
@@ -163,10 +163,10 @@ std::optional<RangeOut> k_extrapolated(RangeCall& rc, const RangeArg& a) {
     auto h = histogram_increase(rc, a, IsCounter);
     if (!h) return std::nullopt;
     Millis range_start = rc.window_end - rc.range;
-    double sampled = static_cast<double>(pts.back().t - pts.front().t) / 1000;
+    double sampled = ms_to_seconds(pts.back().t - pts.front().t);
     double avg_between = sampled / static_cast<double>(pts.size() - 1);
-    double to_start = static_cast<double>(pts.front().t - range_start) / 1000;
-    double to_end = static_cast<double>(rc.window_end - pts.back().t) / 1000;
+    double to_start = ms_to_seconds(pts.front().t - range_start);
+    double to_end = ms_to_seconds(rc.window_end - pts.back().t);
     double threshold = avg_between * 1.1;
     if (to_start >= threshold) to_start = avg_between / 2;
     if (IsCounter && h->count > 0 && pts.front().h->count >= 0) {
@@ -175,7 +175,7 @@ std::optional<RangeOut> k_extrapolated(RangeCall& rc, const RangeArg& a) {
     }
     if (to_end >= threshold) to_end = avg_between / 2;
     double factor = sampled != 0 ? (sampled + to_start + to_end) / sampled : 1.0;
-    if (IsRate) factor /= static_cast<double>(rc.range) / 1000;
+    if (IsRate) factor /= ms_to_seconds(rc.range);
     histogram_scale(*h, factor, false);
     return RangeOut{histogram_marker(), std::move(h)};
   }
@@ -215,7 +215,7 @@ std::optional<RangeOut> k_instant(RangeCall& rc, const RangeArg& a) {
   if (!ss[0].h && !ss[1].h) {
     double v = ss[1].v;
     if (!IsRate || !(ss[1].v < ss[0].v)) v = ss[1].v - ss[0].v;
-    if (IsRate) v /= static_cast<double>(dt) / 1000;
+    if (IsRate) v /= ms_to_seconds(dt);
     return RangeOut{v};
   }
   if (!ss[0].h || !ss[1].h) {
@@ -237,7 +237,7 @@ std::optional<RangeOut> k_instant(RangeCall& rc, const RangeArg& a) {
   }
   h->hint = CounterResetHint::kGauge;
   histogram_compact(*h);
-  if (IsRate) histogram_scale(*h, static_cast<double>(dt) / 1000, true);
+  if (IsRate) histogram_scale(*h, ms_to_seconds(dt), true);
   return RangeOut{histogram_marker(), std::move(h)};
 }
 

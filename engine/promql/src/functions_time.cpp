@@ -50,7 +50,7 @@ using DateField = double (*)(const Civil&);
 template <DateField F>
 Value date_function(Evaluator& ev, const Call& call, Millis t) {
   Vector v = call.args.empty()
-                 ? Vector{Sample{Labels{}, static_cast<double>(t) / 1000, t, false}}
+                 ? Vector{Sample{Labels{}, ms_to_seconds(t), t, false}}
                  : ev.eval_vector(*call.args[0], t);
   for (auto& s : v) {
     s.t = t;
@@ -71,18 +71,18 @@ double d_minute(const Civil& c) { return c.minute; }
 double d_month(const Civil& c) { return c.month; }
 double d_year(const Civil& c) { return static_cast<double>(c.year); }
 
-Value fn_time(Evaluator&, const Call&, Millis t) { return Scalar{static_cast<double>(t) / 1000, t}; }
+Value fn_time(Evaluator&, const Call&, Millis t) { return Scalar{ms_to_seconds(t), t}; }
 Value fn_start(Evaluator& ev, const Call&, Millis t) {
-  return Scalar{static_cast<double>(ev.start()) / 1000, t};
+  return Scalar{ms_to_seconds(ev.start()), t};
 }
 Value fn_end(Evaluator& ev, const Call&, Millis t) {
-  return Scalar{static_cast<double>(ev.end()) / 1000, t};
+  return Scalar{ms_to_seconds(ev.end()), t};
 }
 Value fn_range(Evaluator& ev, const Call&, Millis t) {
-  return Scalar{static_cast<double>(ev.end() - ev.start()) / 1000, t};
+  return Scalar{ms_to_seconds(ev.end() - ev.start()), t};
 }
 Value fn_step(Evaluator& ev, const Call&, Millis t) {
-  return Scalar{static_cast<double>(ev.interval()) / 1000, t};
+  return Scalar{ms_to_seconds(ev.interval()), t};
 }
 
 Value fn_timestamp(Evaluator& ev, const Call& call, Millis t) {
@@ -95,7 +95,7 @@ Value fn_timestamp(Evaluator& ev, const Call& call, Millis t) {
     v = ev.eval_vector(*a, t);
   }
   for (auto& s : v) {
-    s.v = static_cast<double>(s.t) / 1000;
+    s.v = ms_to_seconds(s.t);
     s.h = nullptr;  // the timestamp of a histogram sample is a float
     s.t = t;
     drop_name(s, ev.options());

@@ -52,7 +52,7 @@ std::string QueryError::to_string() const {
   return out + message;
 }
 
-std::expected<double, std::string> parse_prom_value(std::string_view s) {
+Result<double> parse_prom_value(std::string_view s) {
   if (s == "NaN") return std::numeric_limits<double>::quiet_NaN();
   if (s == "+Inf" || s == "Inf") return std::numeric_limits<double>::infinity();
   if (s == "-Inf") return -std::numeric_limits<double>::infinity();
@@ -62,19 +62,19 @@ std::expected<double, std::string> parse_prom_value(std::string_view s) {
   auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
   if (t.empty() || (t.size() < s.size() && (t.front() == '-' || t.front() == '+')) ||
       ec != std::errc() || p != t.data() + t.size()) {
-    return std::unexpected(fmt::format("invalid sample value \"{}\"", s));
+    return make_error(fmt::format("invalid sample value \"{}\"", s));
   }
   return v;
 }
 
-std::expected<Millis, std::string> parse_prom_time(std::string_view s) {
-  auto bad = [&] { return std::unexpected(fmt::format("invalid timestamp \"{}\"", s)); };
+Result<Millis> parse_prom_time(std::string_view s) {
+  auto bad = [&] { return make_error(fmt::format("invalid timestamp \"{}\"", s)); };
   if (s.empty()) return bad();
   if (s.find_first_of("eE") != std::string_view::npos) {
     double d = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
     if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(d)) return bad();
-    return static_cast<Millis>(std::llround(d * 1000.0));
+    return seconds_to_ms_rounded(d);
   }
   bool neg = s.front() == '-';
   std::string_view t = neg ? s.substr(1) : s;
@@ -96,7 +96,7 @@ std::expected<Millis, std::string> parse_prom_time(std::string_view s) {
   }
   for (; digits < 3; ++digits) ms *= 10;
   if (secs > std::numeric_limits<int64_t>::max() / 1000 - 1) return bad();
-  Millis out = secs * 1000 + ms;
+  Millis out = seconds_to_ms(secs) + ms;
   return neg ? -out : out;
 }
 
@@ -130,11 +130,15 @@ std::string_view sv(const Value& v) { return {v.GetString(), v.GetStringLength()
 // A JSON number of Unix seconds (a string is accepted too). Doubles hold Unix seconds with
 // millisecond fractions exactly enough for rounding to the millisecond.
 std::expected<Millis, std::string> time_of(const Value& v) {
-  if (v.IsString()) return parse_prom_time(sv(v));
+  if (v.IsString()) {
+    auto t = parse_prom_time(sv(v));
+    if (!t) return std::unexpected(t.error().message);
+    return *t;
+  }
   if (!v.IsNumber()) return std::unexpected("timestamp is not a number");
   double d = v.GetDouble();
   if (!std::isfinite(d) || std::fabs(d) > 9e15) return std::unexpected("timestamp out of range");
-  return static_cast<Millis>(std::llround(d * 1000.0));
+  return seconds_to_ms_rounded(d);
 }
 
 std::expected<Labels, std::string> metric_of(const Value& obj) {
@@ -157,7 +161,7 @@ std::expected<std::pair<Millis, double>, std::string> point_of(const Value& v) {
   if (!t) return std::unexpected(t.error());
   if (!v[1].IsString()) return std::unexpected("sample value is not a string");
   auto val = parse_prom_value(sv(v[1]));
-  if (!val) return std::unexpected(val.error());
+  if (!val) return std::unexpected(val.error().message);
   return std::pair{*t, *val};
 }
 

@@ -10,6 +10,7 @@
 #include "backend_http.hpp"
 #include "ruleeval/common/env.hpp"
 #include "ruleeval/common/excerpt.hpp"
+#include "ruleeval/common/millis.hpp"
 #include "ruleeval/common/url.hpp"
 
 namespace ruleeval::engine {

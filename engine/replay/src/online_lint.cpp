@@ -17,7 +17,7 @@
 #include "ruleeval/engine/scheduler.hpp"
 #include "ruleeval/parser/duration.hpp"
 #include "ruleeval/parser/promql.hpp"
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/parser/template_analyze.hpp"
 #include "ruleeval/rules/label_analysis.hpp"
 
 namespace ruleeval::engine {
@@ -332,14 +332,14 @@ class QuerierPool {
 
 }  // namespace
 
-std::expected<std::vector<rules::Diagnostic>, std::string> online_lint(
+Result<std::vector<rules::Diagnostic>> online_lint(
     const std::vector<const rules::RuleFile*>& files, const OnlineLintOptions& opts) {
   {
     HttpQuerier probe(opts.backend);
     auto r = probe.query("vector(1)", opts.now);
     if (!r) {
-      return std::unexpected(fmt::format("cannot reach the datasource {}: {}", opts.backend.url,
-                                         r.error().to_string()));
+      return make_error(fmt::format("cannot reach the datasource {}: {}", opts.backend.url,
+                                    r.error().to_string()));
     }
   }
   std::set<std::string, std::less<>> recorded;
@@ -371,7 +371,7 @@ std::expected<std::vector<rules::Diagnostic>, std::string> online_lint(
       s.group = &g;
       s.file = f->path;
       s.interval = g.interval.ms > 0 ? g.interval.ms : opts.default_interval;
-      s.offset = group_offset(group_hash(f->path, g.name), s.interval * 1'000'000);
+      s.offset = group_offset(group_hash(f->path, g.name), ms_to_ns(s.interval));
       s.env.interval = s.interval;
       s.env.query_offset = g.query_offset.ms;
       s.env.write_alert_series = false;
@@ -387,7 +387,7 @@ std::expected<std::vector<rules::Diagnostic>, std::string> online_lint(
   ro.concurrency = workers;
   ro.rule_filter = [](const rules::Rule& r) { return r.is_alert(); };
   auto rep = replay::run_replay(sources, ro);
-  if (!rep) return std::unexpected(rep.error().message);
+  if (!rep) return make_error(rep.error().message);
   const double days = static_cast<double>(opts.lookback) / (24 * 3600'000.0);
   for (const auto& rr : rep->rules) {
     // Find the rule for its position.

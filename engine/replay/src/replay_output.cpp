@@ -14,8 +14,8 @@
 namespace ruleeval::engine::replay {
 
 std::string rfc3339(Millis t) {
-  Millis secs = t / 1000 - (t % 1000 < 0 ? 1 : 0);
-  Millis ms = t - secs * 1000;
+  Millis secs = floor_seconds(t);
+  Millis ms = t - seconds_to_ms(secs);
   std::time_t tt = static_cast<std::time_t>(secs);
   std::tm tm{};
   gmtime_r(&tt, &tm);
@@ -35,9 +35,9 @@ void str(Writer& w, std::string_view s) {
 }
 void seconds(Writer& w, Millis ms) {
   if (ms % 1000 == 0) {
-    w.Int64(ms / 1000);
+    w.Int64(trunc_seconds(ms));
   } else {
-    w.Double(static_cast<double>(ms) / 1000.0);
+    w.Double(ms_to_seconds(ms));
   }
 }
 void time_or_null(Writer& w, Millis t) {

@@ -525,10 +525,10 @@ Result<ReplayReport> run_replay(const std::vector<RuleManager::ReplaySource>& so
     bool has_alert = std::any_of(j.group->rules.begin(), j.group->rules.end(),
                                  [](const rules::Rule& r) { return r.is_alert(); });
     if (j.group->rules.empty() || (!has_alert && !src.local)) continue;
-    const Nanos iv = src.interval * 1'000'000;
-    Nanos t = eval_timestamp(opts.from * 1'000'000, iv, src.offset);
-    if (t < opts.from * 1'000'000) t += iv;
-    for (; t <= opts.to * 1'000'000; t += iv) j.slots.push_back(t / 1'000'000);
+    const Nanos iv = ms_to_ns(src.interval);
+    Nanos t = eval_timestamp(ms_to_ns(opts.from), iv, src.offset);
+    if (t < ms_to_ns(opts.from)) t += iv;
+    for (; t <= ms_to_ns(opts.to); t += iv) j.slots.push_back(ns_to_ms(t));
     GroupEnv env = src.env;
     env.expand_annotations = false;  // never sent; the report does not show them
     j.rt = std::make_unique<GroupRuntime>(*j.group, src.file, env);

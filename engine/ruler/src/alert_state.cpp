@@ -238,7 +238,7 @@ std::vector<OutputSample> alert_series(const AlertMap& alerts, Millis t) {
     LabelsBuilder f(base);
     f.set(kMetricName, "ALERTS_FOR_STATE");
     // Prometheus writes float64(ActiveAt.Unix()): whole seconds.
-    Millis secs = a->active_at / 1000 - (a->active_at % 1000 < 0 ? 1 : 0);
+    Millis secs = floor_seconds(a->active_at);
     out.push_back({f.build(), t, static_cast<double>(secs)});
   }
   return out;

@@ -648,7 +648,7 @@ QueryOutcome run_query(const rules::GrafanaNode& n, RuleQuerier& q, Millis now) 
     return out;
   }
   if (n.instant) {
-    auto res = q.instant(*n.ast, n.expr, now - n.to_s * 1000);
+    auto res = q.instant(*n.ast, n.expr, now - seconds_to_ms(n.to_s));
     if (!res) {
       out.error = res.error().message;
       return out;
@@ -665,8 +665,8 @@ QueryOutcome run_query(const rules::GrafanaNode& n, RuleQuerier& q, Millis now) 
     }
   }
   if (n.range) {
-    const Millis start = now - n.from_s * 1000;
-    const Millis end = now - n.to_s * 1000;
+    const Millis start = now - seconds_to_ms(n.from_s);
+    const Millis end = now - seconds_to_ms(n.to_s);
     const Millis step = query_step(n, end - start);
     const Millis astart = start - ((start % step) + step) % step;
     const Millis aend = end - ((end % step) + step) % step;
@@ -704,7 +704,7 @@ std::pair<Millis, Millis> expr_range(const rules::GrafanaDag& dag, const rules::
       any = true;
     }
   }
-  return {now - from * 1000, now - to * 1000};
+  return {now - seconds_to_ms(from), now - seconds_to_ms(to)};
 }
 
 }  // namespace

@@ -13,7 +13,9 @@
 #include "ruleeval/common/escape.hpp"
 #include "ruleeval/parser/condition.hpp"
 #include "ruleeval/parser/promql.hpp"
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/parser/template_exec.hpp"
+#include "ruleeval/parser/template_funcs.hpp"
+#include "ruleeval/parser/template_parse.hpp"
 
 namespace ruleeval::engine {
 namespace {
@@ -80,7 +82,7 @@ Result<std::vector<tmpl::QuerySample>> template_query(RuleQuerier& q, Millis ts,
 tmpl::FuncMap alert_template_functions(RuleQuerier* q, Millis ts, std::string_view external_url) {
   tmpl::PrometheusContext ctx;
   ctx.external_url = std::string(external_url);
-  ctx.now_seconds = static_cast<double>(ts) / 1000.0;
+  ctx.now_seconds = ms_to_seconds(ts);
   if (q) {
     ctx.query = [q, ts](std::string_view text) { return template_query(*q, ts, text); };
   }
@@ -111,7 +113,7 @@ const GroupRuntime::TemplateEnv& GroupRuntime::templates(RuleQuerier& q, Millis 
   }
   tmpl_->q = &q;
   tmpl_->ts = ts;
-  tmpl_->ctx->now_seconds = static_cast<double>(ts) / 1000.0;
+  tmpl_->ctx->now_seconds = ms_to_seconds(ts);
   return *tmpl_;
 }
 

@@ -56,9 +56,9 @@ NextSlot next_slot(Nanos last_slot, Nanos now, Nanos interval) {
   return out;
 }
 
-std::expected<Shard, std::string> parse_shard(std::string_view text) {
+Result<Shard> parse_shard(std::string_view text) {
   auto bad = [&](std::string_view why) {
-    return std::unexpected("invalid shard \"" + std::string(text) + "\": " + std::string(why) +
+    return make_error("invalid shard \"" + std::string(text) + "\": " + std::string(why) +
                            " (want i/N with 0 <= i < N, e.g. 0/3)");
   };
   auto slash = text.find('/');

@@ -59,7 +59,7 @@ std::optional<Millis> parse_time(std::string_view s) {
   char* end = nullptr;
   double v = std::strtod(tmp.c_str(), &end);
   if (tmp.empty() || end != tmp.c_str() + tmp.size() || !std::isfinite(v)) return std::nullopt;
-  return static_cast<Millis>(std::llround(v * 1000));
+  return seconds_to_ms_rounded(v);
 }
 
 std::string fmt_num(double v) {

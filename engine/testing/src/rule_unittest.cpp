@@ -63,7 +63,7 @@ class VisibleUntil final : public Queryable {
   Millis limit_;
 };
 
-std::string go_duration(Millis ms) { return tmpl::go_format_duration(tmpl::Duration{ms * 1'000'000}); }
+std::string go_duration(Millis ms) { return tmpl::go_format_duration(tmpl::Duration{ms_to_ns(ms)}); }
 
 // Go's strconv.FormatFloat(v, 'E', -1, 64).
 std::string format_float_e(double v) {

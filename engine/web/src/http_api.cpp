@@ -33,9 +33,9 @@ void labels_obj(Writer& w, const LabelSet& l) {
 // Seconds as a JSON number (Prometheus encodes durations and intervals as float seconds).
 void seconds(Writer& w, Millis ms) {
   if (ms % 1000 == 0) {
-    w.Int64(ms / 1000);
+    w.Int64(trunc_seconds(ms));
   } else {
-    w.Double(static_cast<double>(ms) / 1000.0);
+    w.Double(ms_to_seconds(ms));
   }
 }
 
@@ -109,11 +109,11 @@ std::string format_go_float_e(double v) {
   return std::string(buf, p);
 }
 
-std::expected<std::optional<RuleView::Type>, std::string> parse_rule_type(std::string_view s) {
+Result<std::optional<RuleView::Type>> parse_rule_type(std::string_view s) {
   if (s.empty()) return std::optional<RuleView::Type>{};
   if (s == "alert") return std::optional<RuleView::Type>{RuleView::Type::kAlerting};
   if (s == "record") return std::optional<RuleView::Type>{RuleView::Type::kRecording};
-  return std::unexpected(
+  return make_error(
       fmt::format("invalid query parameter type='{}', allowed values are 'alert' and 'record'", s));
 }
 

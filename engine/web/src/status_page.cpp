@@ -281,7 +281,7 @@ std::string strip(const RuleItem& r, Millis now) {
 
 std::string format_age(Millis d) {
   if (d < 0) d = -d;
-  int64_t s = d / 1000;
+  int64_t s = trunc_seconds(d);
   if (s < 60) return fmt::format("{}s", s);
   int64_t m = s / 60;
   if (m < 60) return s % 60 ? fmt::format("{}m{}s", m, s % 60) : fmt::format("{}m", m);

@@ -29,12 +29,10 @@ const UnitTable kUnits;
 
 }  // namespace
 
-std::expected<int64_t, std::string> parse_duration(std::string_view s) {
-  auto invalid = [&] {
-    return std::unexpected("not a valid duration string: \"" + std::string(s) + "\"");
-  };
+Result<Millis> parse_duration(std::string_view s) {
+  auto invalid = [&] { return make_error("not a valid duration string: \"" + std::string(s) + "\""); };
   if (s == "0") return 0;
-  if (s.empty()) return std::unexpected(std::string("empty duration string"));
+  if (s.empty()) return make_error("empty duration string");
 
   auto it = s.begin();
   const auto end = s.end();
@@ -61,7 +59,7 @@ std::expected<int64_t, std::string> parse_duration(std::string_view s) {
     }
     total += add;
   }
-  if (overflow) return std::unexpected("duration out of range: \"" + std::string(s) + "\"");
+  if (overflow) return make_error("duration out of range: \"" + std::string(s) + "\"");
   return total;
 }
 

@@ -1,6 +1,6 @@
 // Static analysis of parsed templates for the linter (pint's alerts/template check): which labels
 // a template reads, and whether it uses $value or query.
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/parser/template_analyze.hpp"
 
 namespace ruleeval::tmpl {
 namespace {

@@ -23,6 +23,7 @@ std::shared_ptr<const TypeInfo> pair_type() {
     auto ti = std::make_shared<TypeInfo>();
     ti->name = "template.Pair";
     ti->is_struct = true;
+    ti->json_fields = {{"Name", "Name"}, {"Value", "Value"}};
     return std::shared_ptr<const TypeInfo>(ti);
   }();
   return t;
@@ -111,6 +112,10 @@ std::shared_ptr<const TypeInfo> alert_type() {
     auto ti = std::make_shared<TypeInfo>();
     ti->name = "template.Alert";
     ti->is_struct = true;
+    ti->json_fields = {{"Status", "status"},           {"Labels", "labels"},
+                       {"Annotations", "annotations"}, {"StartsAt", "startsAt"},
+                       {"EndsAt", "endsAt"},           {"GeneratorURL", "generatorURL"},
+                       {"Fingerprint", "fingerprint"}};
     return std::shared_ptr<const TypeInfo>(ti);
   }();
   return t;
@@ -157,6 +162,10 @@ Value notification_template_data(const NotificationData& d) {
     auto ti = std::make_shared<TypeInfo>();
     ti->name = "template.Data";
     ti->is_struct = true;
+    ti->json_fields = {{"Receiver", "receiver"},         {"Status", "status"},
+                       {"Alerts", "alerts"},             {"GroupLabels", "groupLabels"},
+                       {"CommonLabels", "commonLabels"}, {"CommonAnnotations", "commonAnnotations"},
+                       {"ExternalURL", "externalURL"}};
     return std::shared_ptr<const TypeInfo>(ti);
   }();
   List alerts;

@@ -6,7 +6,7 @@
 #include <optional>
 #include <ranges>
 
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/parser/template_exec.hpp"
 #include "template_html.hpp"
 #include "template_internal.hpp"
 
@@ -84,7 +84,6 @@ class State {
   std::vector<std::pair<std::string, Value>> vars_;
   int depth_ = 0;
   uint64_t iterations_ = 0;
-  detail::HtmlContext html_ctx_;
 };
 
 X<Flow> State::walk_list(const Value& dot, const std::vector<Node>& list) {
@@ -106,15 +105,7 @@ X<Flow> State::walk(const Value& dot, const Node& n) {
       auto v = eval_pipeline(dot, n.pipe);
       if (!v) return std::unexpected(v.error());
       if (n.pipe.decl.empty()) {
-        if (opts_.html_contextual) {
-          html_ctx_.follow(out);
-          std::string_view last;
-          if (!n.pipe.cmds.empty() && !n.pipe.cmds.back().args.empty() &&
-              n.pipe.cmds.back().args[0].kind == Operand::Kind::kIdentifier) {
-            last = n.pipe.cmds.back().args[0].name;
-          }
-          out += html_ctx_.escape(v->is_nil() ? std::string() : v->to_string(), last);
-        } else if (opts_.html_escape) {
+        if (opts_.html_escape) {
           out += detail::go_html_escape(v->is_nil() ? std::string() : v->to_string());
         } else {
           out += v->is_nil() ? "<no value>" : v->to_string();
@@ -467,6 +458,8 @@ X<Value> State::eval_function(const Value& dot, const Command& cmd, const Operan
     spec = &it->second;
   } else if (const FuncSpec* b = builtin_function(name)) {
     spec = b;
+  } else if (const FuncSpec* h = detail::html_escaper_function(name)) {
+    spec = h;  // appended by html/template's escaper
   }
   // and / or short-circuit: they evaluate arguments lazily.
   if ((name == "and" || name == "or") && spec == builtin_function(name)) {
@@ -570,6 +563,15 @@ Result<std::string> run(const Template& t, const std::vector<Node>& list, std::s
 
 Result<std::string> render(const Template& t, const Value& data, const FuncMap& funcs,
                            const RenderOptions& opts) {
+  if (opts.html_contextual) {
+    // html/template escapes the template when it is executed.
+    auto escaped = detail::html_escape_template(t, t.name);
+    if (!escaped) return std::unexpected(escaped.error());
+    RenderOptions o = opts;
+    o.html_contextual = false;
+    o.html_escape = false;  // the escaper commands in the pipelines do it
+    return run(*escaped, escaped->root, t.name, data, funcs, o, escaped->prelude.get());
+  }
   return run(t, t.root, t.name, data, funcs, opts, t.prelude.get());
 }
 
@@ -579,6 +581,14 @@ Result<std::string> render_named(const Template& t, std::string_view name, const
   if (it == t.defines.end()) {
     return make_error(fmt::format("template: no template {} associated with template {}",
                                   go_quote(name), go_quote(t.name)));
+  }
+  if (opts.html_contextual) {
+    auto escaped = detail::html_escape_template(t, name);
+    if (!escaped) return std::unexpected(escaped.error());
+    RenderOptions o = opts;
+    o.html_contextual = false;
+    o.html_escape = false;  // the escaper commands in the pipelines do it
+    return run(*escaped, escaped->defines.at(std::string(name)), name, data, funcs, o);
   }
   return run(t, it->second, name, data, funcs, opts);
 }

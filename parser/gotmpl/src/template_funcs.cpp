@@ -8,7 +8,9 @@
 #include <cmath>
 #include <limits>
 
+#include "ruleeval/common/millis.hpp"
 #include "ruleeval/parser/duration.hpp"
+#include "template_html.hpp"
 #include "template_internal.hpp"
 
 namespace ruleeval::tmpl {
@@ -336,8 +338,8 @@ Result<Time> float_to_time(double v) {
         fmt::format("{} cannot be represented as a nanoseconds timestamp since it overflows int64",
                     go_format_float(v)));
   }
-  const int64_t ms = static_cast<int64_t>(ns) / 1'000'000;
-  return Time{ms * 1'000'000};
+  const Millis ms = ns_to_ms(static_cast<int64_t>(ns));
+  return Time{ms_to_ns(ms)};
 }
 
 template <class F>
@@ -518,8 +520,8 @@ FuncMap prometheus_functions_live(const std::shared_ptr<const PrometheusContext>
     auto s = arg_string(a[0]);
     if (!s) return std::unexpected(s.error());
     auto d = parse_duration(*s);
-    if (!d) return make_error(d.error());
-    return Value(static_cast<double>(*d) / 1000.0);
+    if (!d) return std::unexpected(d.error());
+    return Value(ms_to_seconds(*d));
   });
   m["urlQueryEscape"] = str_fn([](const std::string& s) { return url_query_escape(s); });
   return m;
@@ -558,7 +560,12 @@ FuncMap alertmanager_functions(Env* env) {
   m["toLower"] = str_fn(to_lower);
   m["title"] = str_fn(title);
   m["trimSpace"] = str_fn([](const std::string& s) { return trim_space(s); });
-  m["safeHtml"] = str_fn([](const std::string& s) { return s; });
+  // html/template.HTML: html/template's escapers leave it as it is in element text.
+  m["safeHtml"] = fn(1, 1, [](Args a) -> Result<Value> {
+    auto s = arg_string(a[0]);
+    if (!s) return std::unexpected(s.error());
+    return detail::html_value(std::move(*s));
+  });
   m["match"] = fn(2, 2, match);
   m["reReplaceAll"] = fn(3, 3, re_replace_all);
   m["join"] = fn(2, 2, [](Args a) -> Result<Value> {

@@ -1,42 +1,40 @@
-// Contextual escaping of action output as Go's html/template does it, for the HTML contexts
-// Alertmanager's email templates use: element text (htmlEscaper), quoted and unquoted attribute
-// values (attrEscaper / htmlNospaceEscaper) and URL-valued attributes (href, src, ... and names
-// containing src/uri/url: urlFilter + urlNormalizer at the start and before the query,
-// urlEscaper in the query or fragment, then attrEscaper). The context is followed over the
-// output already written (literal text; escaped values cannot change it), which for ordinary
-// templates is the context html/template computes from the template text. A pipeline ending in
-// `html` or `urlquery` is not escaped twice (html/template's predefined-escaper merge); one
-// ending in `safeHtml` is written as is in element text (Go's template.HTML).
-// Not modelled: <script>/<style> bodies and on*/style attributes (JS/CSS escapers); values there
-// get the HTML escaper; template.HTML (safeHtml) inside attribute values (Go strips its tags).
-// Thread-safety: one HtmlContext per render.
+// Go html/template for Alertmanager's html templates (email `html`): the contextual escaper
+// (escape.go: contexts computed from the template text, an escaper command appended to every
+// action, text rewritten, templates called in other contexts derived under mangled names) and
+// the escaper functions (html.go, js.go, css.go, url.go), as in Go 1.19.8, the Go Debian's
+// Alertmanager 0.25 is built with. The template is escaped when it is executed, as Go's
+// Template.Execute does; errors read like Go's ("html/template::1:20: {{.X}} appears in a JS
+// template literal", "html/template: ends in a non-text context: {...}").
+// Not modelled: html.UnescapeString's named entities other than those of ASCII characters and
+// nbsp (attribute text is decoded before its transitions); template.CSS/JS/JSStr/URL/HTMLAttr/
+// Srcset values (Alertmanager's functions make only template.HTML, through safeHtml).
+// Thread-safety: pure functions; the escaped copy belongs to the caller.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "ruleeval/parser/template_exec.hpp"
+
 namespace ruleeval::tmpl::detail {
 
-class HtmlContext {
- public:
-  // Advances the context over output written since the last call (`out` is the whole output).
-  void follow(const std::string& out);
-  // The escaped form of an action's value in the current context; `last` is the identifier of
-  // the pipeline's last command ("" when it is not a function call).
-  std::string escape(const std::string& value, std::string_view last) const;
-
- private:
-  enum class S { kText, kComment, kTagName, kTag, kAttrName, kAfterName, kBeforeValue, kValue };
-  void step(char c);
-  S s_ = S::kText;
-  size_t seen_ = 0;
-  std::string tag_, attr_;
-  char close_[3] = {0, 0, 0};
-  char quote_ = 0;
-  bool url_attr_ = false;
-  bool value_started_ = false, in_query_ = false;
-};
-
+// text/template's HTMLEscapeString-like escaping of html/template's htmlEscaper (nospace: the
+// unquoted-attribute table), for plain strings.
 std::string go_html_escape(std::string_view s, bool nospace = false);
+
+// A copy of t escaped for execution starting at `entry` (t.name for the root, or a define's
+// name): what html/template's escapeTemplate leaves in the template set.
+Result<Template> html_escape_template(const Template& t, std::string_view entry);
+
+// The functions escaped pipelines call (_html_template_*, _eval_args_); nullptr for others.
+const FuncSpec* html_escaper_function(std::string_view name);
+
+// A template.HTML value (Alertmanager's safeHtml): html/template writes it as is in text.
+Value html_value(std::string s);
+
+// Go's encoding/json.Marshal of a template value (as html/template's JS value escaper calls
+// it): HTML-safe string escaping, struct fields in their json order (TypeInfo::json_fields),
+// time.Time as RFC 3339; an error for NaN/Inf ("json: unsupported value: NaN").
+Result<std::string> go_json_marshal(const Value& v);
 
 }  // namespace ruleeval::tmpl::detail

@@ -4,7 +4,11 @@
 #include <string>
 #include <string_view>
 
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/parser/go_fmt.hpp"
+#include "ruleeval/parser/template_data.hpp"
+#include "ruleeval/parser/template_exec.hpp"
+#include "ruleeval/parser/template_funcs.hpp"
+#include "ruleeval/parser/template_value.hpp"
 #include "ruleeval/common/escape.hpp"
 
 namespace ruleeval::tmpl {

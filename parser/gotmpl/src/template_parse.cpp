@@ -12,7 +12,9 @@
 #include <set>
 #include <unordered_set>
 
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/common/utf8.hpp"
+#include "ruleeval/parser/template_exec.hpp"
+#include "ruleeval/parser/template_parse.hpp"
 #include "template_grammar.hpp"
 
 namespace ruleeval::tmpl {
@@ -101,23 +103,6 @@ ParseFailure describe_expectation(std::string_view text, size_t where, const std
 
 // ---- literals ------------------------------------------------------------------------------
 
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

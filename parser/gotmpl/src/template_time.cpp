@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "ruleeval/common/millis.hpp"
 #include "template_internal.hpp"
 
 namespace ruleeval::tmpl {
@@ -467,7 +468,7 @@ const TypeInfo& time_type() {
     });
     add("UnixMilli", 0, [](const Time& t, std::span<const Value>) -> Result<Value> {
       const Parts p = parts(t);
-      return Value(p.sec * 1000 + p.nsec / 1'000'000);
+      return Value(seconds_to_ms(p.sec) + ns_to_ms(p.nsec));
     });
     add("UnixMicro", 0, [](const Time& t, std::span<const Value>) -> Result<Value> {
       const Parts p = parts(t);
@@ -593,7 +594,7 @@ const TypeInfo& duration_type() {
     });
     // NOLINTEND(bugprone-integer-division)
     add("Milliseconds", 0, [](int64_t d, std::span<const Value>) -> Result<Value> {
-      return Value(d / 1'000'000);
+      return Value(ns_to_ms(d));
     });
     add("Microseconds", 0, [](int64_t d, std::span<const Value>) -> Result<Value> {
       return Value(d / 1000);

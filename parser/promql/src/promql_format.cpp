@@ -52,7 +52,7 @@ std::string at_string(const AtModifier& at) {
     case AtModifier::Kind::End: return " @ end()";
     case AtModifier::Kind::Timestamp: {
       char buf[64];
-      std::snprintf(buf, sizeof buf, " @ %.3f", static_cast<double>(at.timestamp) / 1000.0);
+      std::snprintf(buf, sizeof buf, " @ %.3f", ms_to_seconds(at.timestamp));
       return buf;
     }
   }

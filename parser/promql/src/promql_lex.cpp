@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "ruleeval/common/utf8.hpp"
 #include "promql_internal.hpp"
 #include "ruleeval/parser/duration.hpp"
 
@@ -30,23 +31,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 std::string quoted(std::string_view s) {
   std::string out = "\"";
@@ -249,8 +233,8 @@ std::expected<double, std::string> number_value(std::string_view text) {
   bool hex = lt.size() > 1 && lt[0] == '0' && lt[1] == 'x';
   if (!hex && !lt.empty() && lt.find_first_of("smhdwy") != std::string::npos) {
     auto d = parse_duration(t);
-    if (!d) return std::unexpected(d.error());
-    return static_cast<double>(*d) / 1000.0;
+    if (!d) return std::unexpected(d.error().message);
+    return ms_to_seconds(*d);
   }
   if (t.empty()) return std::unexpected(std::string("invalid syntax"));
   errno = 0;
@@ -279,7 +263,9 @@ std::expected<int64_t, std::string> duration_value(std::string_view text) {
     for (char c : text) {
       if (c != '_') t += c;
     }
-    return parse_duration(t);
+    auto d = parse_duration(t);
+    if (!d) return std::unexpected(d.error().message);
+    return *d;
   }
   auto v = number_value(text);
   if (!v) return std::unexpected(v.error());

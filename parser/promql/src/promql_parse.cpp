@@ -70,6 +70,19 @@ std::expected<ExprPtr, ParseError> parse_impl(std::string_view input, const Pars
   Builder b;
   b.input = input;
   b.opts = opts;
+  // The operand stack's storage is kept between a thread's parses: a fresh 16-item block (~2 KB,
+  // past malloc's per-thread cache) for each of a 10,000-rule file's expressions showed in
+  // lint's profile.
+  thread_local std::vector<Item> spare;
+  struct KeepStorage {
+    std::vector<Item>& items;
+    std::vector<Item>& spare;
+    ~KeepStorage() {
+      items.clear();
+      if (items.capacity() <= 1024) spare.swap(items);
+    }
+  } keep{b.items, spare};
+  b.items.swap(spare);
   b.items.reserve(16);
   It first = input.data();
   It last = input.data() + input.size();

@@ -21,4 +21,9 @@ std::string xml_escape(std::string_view s);
 // %XX (upper-case hex).
 std::string url_query_escape(std::string_view s);
 
+// The inverse, as Go's url.QueryUnescape decodes a query key or value: '+' becomes a space and
+// %XX (either case) its byte. A '%' not followed by two hex digits, which Go refuses, is kept
+// as it is (libcurl's curl_easy_unescape did the same).
+std::string url_query_unescape(std::string_view s);
+
 }  // namespace ruleeval

@@ -20,8 +20,6 @@
 
 namespace ruleeval::notifiers {
 
-using rules::Millis;
-
 // tls_config of prometheus/common (Alertmanager 0.25: files only).
 struct TlsSettings {
   std::string ca_file, cert_file, key_file, server_name;

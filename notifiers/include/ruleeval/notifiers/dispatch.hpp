@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <queue>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -91,8 +92,12 @@ class Dispatcher {
   Millis resolve_timeout_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, Group> groups_;
-  // A lower bound of every group's next_flush (exact after each scan; groups erased since may
-  // leave it early, which costs one scan that finds nothing due).
+  // Flush times: (next_flush, map key) for every group, plus stale pairs of groups that were
+  // erased or rescheduled since (skipped when they come up). flush_due() pops what is due
+  // instead of scanning every group: the notifier loop wakes at each group's own time.
+  using Slot = std::pair<Millis, std::string>;
+  std::priority_queue<Slot, std::vector<Slot>, std::greater<>> schedule_;
+  // A lower bound of every group's next_flush (the schedule's top).
   Millis earliest_ = INT64_MAX;
   uint64_t version_ = 0;
 };

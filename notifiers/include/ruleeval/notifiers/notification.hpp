@@ -1,6 +1,7 @@
-// The data a notification carries, in Alertmanager's template.Data shape: what templates see as
-// .Receiver, .Status, .Alerts (.Firing/.Resolved), .GroupLabels, .CommonLabels,
-// .CommonAnnotations, .ExternalURL and .GroupKey.
+// The data a notification carries: Alertmanager's template.Data (tmpl::NotificationData, the one
+// model, shared with parser/gotmpl) with what its webhook message adds. Templates see .Receiver,
+// .Status, .Alerts (.Firing/.Resolved), .GroupLabels, .CommonLabels, .CommonAnnotations,
+// .ExternalURL, .GroupKey and .TruncatedAlerts.
 // Thread-safety: plain values, built per notification by the flushing thread.
 #pragma once
 
@@ -9,30 +10,19 @@
 #include <vector>
 
 #include "ruleeval/common/labels.hpp"
+#include "ruleeval/parser/template.hpp"
 #include "ruleeval/rules/alert.hpp"
 
 namespace ruleeval::notifiers {
 
-using rules::Millis;
+// One alert of a notification (template.Alert): status "firing" | "resolved", times as Go times
+// (go_time: an unset EndsAt is Go's zero time), fingerprint as 16 hex digits (Alertmanager's
+// FNV-1a label fingerprint).
+using AlertData = tmpl::NotificationAlert;
 
-struct AlertData {
-  std::string status;  // "firing" | "resolved"
-  Labels labels;
-  Labels annotations;
-  Millis starts_at = 0;
-  Millis ends_at = 0;  // 0 is written as Go's zero time
-  std::string generator_url;
-  std::string fingerprint;  // 16 hex digits, Alertmanager's FNV-1a label fingerprint
-};
-
-struct NotificationData {
-  std::string receiver;
-  std::string status;  // "firing" if any alert fires, else "resolved"
-  std::vector<AlertData> alerts;
-  Labels group_labels;
-  Labels common_labels;
-  Labels common_annotations;
-  std::string external_url;
+// Alertmanager's webhook message: template.Data (status "firing" if any alert fires, else
+// "resolved") plus the group key and the number of alerts left out by max_alerts.
+struct NotificationData : tmpl::NotificationData {
   std::string group_key;
   uint64_t truncated_alerts = 0;
 
@@ -50,6 +40,11 @@ uint64_t fingerprint(const Labels& labels);
 std::string fingerprint_hex(const Labels& labels);
 // Go's RFC3339Nano in UTC ("2026-11-24T01:00:56.875Z"); 0 gives "0001-01-01T00:00:00Z".
 std::string format_time(Millis ms);
+// The same for an alert's time (made by go_time, so whole milliseconds); Go's zero time gives
+// "0001-01-01T00:00:00Z".
+std::string format_time(const tmpl::Time& t);
+// Unix milliseconds as a Go time in UTC; 0 (an unset time) is Go's zero time, as in Alertmanager.
+tmpl::Time go_time(Millis ms);
 // Lowercase hex SHA-256 (PagerDuty dedup keys).
 std::string sha256_hex(std::string_view data);
 // Alertmanager's KV.SortedPairs order: alertname first, then the rest by name.

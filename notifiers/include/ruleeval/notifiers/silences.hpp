@@ -15,8 +15,6 @@
 
 namespace ruleeval::notifiers {
 
-using rules::Millis;
-
 struct Silence {
   std::string id;  // assigned by create()
   Matchers matchers;

@@ -8,10 +8,9 @@
 #include <string>
 
 #include "ruleeval/common/labels.hpp"
+#include "ruleeval/common/millis.hpp"
 
 namespace ruleeval::rules {
-
-using Millis = int64_t;  // Unix milliseconds
 
 struct Alert {
   Labels labels;       // identity: includes alertname and external labels

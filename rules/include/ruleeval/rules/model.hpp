@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "ruleeval/parser/promql_ast.hpp"
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/parser/template_ast.hpp"
 #include "ruleeval/rules/grafana_dag.hpp"
 
 namespace ruleeval::rules {

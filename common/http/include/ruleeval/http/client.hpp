@@ -146,6 +146,14 @@ Client& thread_client();
 // as they are, everything else %XX (space as %20).
 void form_escape_append(std::string& out, std::string_view s);
 
+// The scheme (lower-case), host (an IPv6 address in brackets) and port (the explicit one, else
+// the scheme's default) of an absolute URL, as libcurl reads it for a request; nullopt when
+// libcurl cannot parse it. Lets callers choose a proxy (no_proxy matching) per target.
+struct UrlParts {
+  std::string scheme, host, port;
+};
+std::optional<UrlParts> url_parts(std::string_view url);
+
 // A Retry-After value ("120" or an HTTP date) in milliseconds from now; -1 if unparsable.
 int64_t parse_retry_after(std::string_view value);
 

@@ -9,6 +9,7 @@
 // (LSN), increasing across segments; a group snapshot stores the LSN it covers ("journalSeq"),
 // so replay applies only the records of that group that are newer.
 //
+// The storage is a RecordLog (common/record_log.hpp), which the notification outbox uses too.
 // Group commit: commit() appends the caller's records to a buffer; one caller at a time writes
 // the whole buffer and calls fdatasync() while the others wait, so concurrent evaluation rounds
 // share one fsync. A round without transitions calls nothing and writes nothing.
@@ -25,16 +26,14 @@
 // record says how many writes had failed since when, so a restart can report it.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "ruleeval/common/env.hpp"
 #include "ruleeval/common/error.hpp"
+#include "ruleeval/common/record_log.hpp"
 #include "ruleeval/engine/alert_state.hpp"
 
 namespace ruleeval::engine {
@@ -64,11 +63,9 @@ std::string frame_journal_record(std::string_view payload);
 
 class StateJournal {
  public:
-  // Segments are read, listed, removed and their directory fsynced through `env`; the open
-  // segment's appends and fdatasync use its file descriptor directly (Env has no appendable
-  // file with group commit).
+  // Every file operation (segment reads and appends, fdatasync, listing, removal, directory
+  // fsync) goes through `env`, which must outlive the journal.
   explicit StateJournal(std::string dir, Env* env = Env::Default());
-  ~StateJournal();
   StateJournal(const StateJournal&) = delete;
   StateJournal& operator=(const StateJournal&) = delete;
 
@@ -83,53 +80,32 @@ class StateJournal {
 
   // Starts a new segment whose first LSN is `next_lsn` (after read_all(): max_lsn + 1).
   // A failure is not fatal: commit() tries again.
-  Result<void> open(uint64_t next_lsn);
+  Result<void> open(uint64_t next_lsn) { return log_.open(next_lsn); }
 
   // Assigns LSNs to `records`, appends them and returns once they are durable (fdatasync), or
   // with the error (the records stay queued for the next attempt). Thread-safe.
   Result<void> commit(std::vector<JournalRecord>& records, Millis now);
   // Writes queued records of a failed commit again; no-op when nothing is queued.
-  Result<void> retry(Millis now);
+  Result<void> retry(Millis now) { return log_.retry(now); }
 
   // The last LSN assigned (a snapshot taken now covers the records up to it of its group).
-  uint64_t last_lsn() const { return last_lsn_.load(); }
+  uint64_t last_lsn() const { return log_.last_seq(); }
   // Bytes in the current segment.
-  uint64_t segment_bytes() const { return segment_bytes_.load(); }
-  uint64_t write_failures() const { return failures_.load(); }
-  bool has_queued() const;
+  uint64_t segment_bytes() const { return log_.segment_bytes(); }
+  uint64_t write_failures() const { return log_.write_failures(); }
+  bool has_queued() const { return log_.has_queued(); }
 
   // Starts a new segment; returns its first LSN: every record before it is in older segments.
-  Result<uint64_t> rotate();
+  Result<uint64_t> rotate() { return log_.rotate(); }
   // Removes the segments that hold only records with LSN < `lsn` (after a successful snapshot
   // save that covers them).
-  void drop_segments_before(uint64_t lsn);
+  void drop_segments_before(uint64_t lsn) { log_.drop_segments_before(lsn); }
 
-  const std::string& dir() const { return dir_; }
+  const std::string& dir() const { return log_.dir(); }
 
  private:
-  Result<void> open_locked(uint64_t first_lsn);
-  Result<void> flush_locked(std::unique_lock<std::mutex>& lock, Millis now);
-
-  std::string dir_;
-  Env* env_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  int fd_ = -1;
-  uint64_t segment_first_ = 0;  // first LSN of the open segment
-  uint64_t good_size_ = 0;      // bytes of the open segment known to be complete records
-  bool need_new_segment_ = false;
-  std::string queued_;           // framed records not yet durable
-  uint64_t queued_first_ = 0;    // LSN of the first record in queued_
-  uint64_t queued_ticket_ = 0;   // ticket of the last record in queued_
-  uint64_t durable_ticket_ = 0;  // every ticket <= this is durable
-  uint64_t failed_ticket_ = 0;   // tickets <= this failed in the last attempt
-  bool flushing_ = false;
-  std::string last_error_;
-  uint64_t failures_since_ok_ = 0;
-  Millis first_failure_at_ = 0;
-  std::atomic<uint64_t> last_lsn_{0};
-  std::atomic<uint64_t> segment_bytes_{0};
-  std::atomic<uint64_t> failures_{0};
+  // Framing, group commit, torn-tail recovery and failure handling (common/record_log.hpp).
+  RecordLog log_;
 };
 
 // The transition signature of an alert: state and the times that only change with a transition

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "ruleeval/common/error.hpp"
 #include "ruleeval/common/labels.hpp"
 #include "ruleeval/engine/value.hpp"
 
@@ -50,10 +51,10 @@ std::string_view result_type_name(const Value& v);
 QueryOutcome decode_query_response(std::string_view body, int http_status);
 
 // Parses Prometheus API sample values: "1", "-2.5e-3", "NaN", "+Inf", "-Inf".
-std::expected<double, std::string> parse_prom_value(std::string_view s);
+Result<double> parse_prom_value(std::string_view s);
 // Parses API timestamps ("1435781451.781", 1435781451) to milliseconds exactly, without going
 // through a double.
-std::expected<Millis, std::string> parse_prom_time(std::string_view s);
+Result<Millis> parse_prom_time(std::string_view s);
 // Formats milliseconds the way the API accepts them: "1435781451.781", "1435781451".
 std::string format_prom_time(Millis t);
 

@@ -14,10 +14,10 @@
 #pragma once
 
 #include <cstddef>
-#include <expected>
 #include <string>
 #include <vector>
 
+#include "ruleeval/common/error.hpp"
 #include "ruleeval/engine/querier.hpp"
 #include "ruleeval/rules/diagnostic.hpp"
 #include "ruleeval/rules/model.hpp"
@@ -34,7 +34,7 @@ struct OnlineLintOptions {
 };
 
 // The online diagnostics, or one error when the backend cannot be reached at all.
-std::expected<std::vector<rules::Diagnostic>, std::string> online_lint(
+Result<std::vector<rules::Diagnostic>> online_lint(
     const std::vector<const rules::RuleFile*>& files, const OnlineLintOptions& opts);
 
 }  // namespace ruleeval::engine

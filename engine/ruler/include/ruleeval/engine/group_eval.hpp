@@ -21,7 +21,7 @@
 #include "ruleeval/engine/engine.hpp"
 #include "ruleeval/engine/grafana_expr.hpp"
 #include "ruleeval/engine/storage.hpp"
-#include "ruleeval/parser/template.hpp"
+#include "ruleeval/parser/template_exec.hpp"
 #include "ruleeval/rules/alert.hpp"
 #include "ruleeval/rules/model.hpp"
 

@@ -5,9 +5,10 @@
 #pragma once
 
 #include <cstdint>
-#include <expected>
 #include <string>
 #include <string_view>
+
+#include "ruleeval/common/error.hpp"
 
 namespace ruleeval::engine {
 
@@ -44,7 +45,7 @@ struct Shard {
   uint32_t count = 1;
 };
 // Parses "i/N" with 0 <= i < N; the error message says what is wrong.
-std::expected<Shard, std::string> parse_shard(std::string_view text);
+Result<Shard> parse_shard(std::string_view text);
 bool shard_owns(const Shard& shard, std::string_view file, std::string_view group);
 
 }  // namespace ruleeval::engine

@@ -10,11 +10,10 @@
 #include <vector>
 
 #include "ruleeval/common/labels.hpp"
+#include "ruleeval/common/millis.hpp"
 #include "ruleeval/engine/histogram.hpp"
 
 namespace ruleeval::engine {
-
-using Millis = int64_t;
 
 // Prometheus's staleness marker: a NaN with a distinctive bit pattern.
 inline constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;

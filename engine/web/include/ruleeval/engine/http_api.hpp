@@ -3,13 +3,13 @@
 // Pure functions; thread-safe as long as the views are not mutated meanwhile.
 #pragma once
 
-#include <expected>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "ruleeval/common/error.hpp"
 #include "ruleeval/engine/alert_state.hpp"
 
 namespace ruleeval::engine {
@@ -49,7 +49,7 @@ struct RulesFilter {
   bool exclude_alerts = false;
 };
 // Parses "alert" / "record"; anything else is Prometheus's bad_data error text.
-std::expected<std::optional<RuleView::Type>, std::string> parse_rule_type(std::string_view s);
+Result<std::optional<RuleView::Type>> parse_rule_type(std::string_view s);
 
 // {"status":"success","data":{"groups":[...]}}. Groups with no rule left after filtering are
 // dropped when a rule-level filter is set (as Prometheus does).

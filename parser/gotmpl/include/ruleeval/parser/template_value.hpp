@@ -56,6 +56,9 @@ struct TypeInfo {
   // Go's fmt.Stringer: when set, printing the value ({{ . }}, print, inside a map or list) uses
   // it instead of the field dump (e.g. Grafana's template.Value prints its number).
   std::function<std::string(const Value&)> stringer;
+  // A struct's fields in Go's declaration order with their encoding/json names (Alertmanager's
+  // `json:"startsAt"` tags), for html/template's JS value escaper; empty: fields by name.
+  std::vector<std::pair<std::string, std::string>> json_fields;
 };
 
 class Value {
@@ -84,6 +87,8 @@ class Value {
   Value(const char* s) : v_(std::string(s)) {}
   Value(std::string s) : v_(std::move(s)) {}
   Value(std::string_view s) : v_(std::string(s)) {}
+  // A named string type (html/template's template.HTML from safeHtml).
+  Value(std::string s, std::shared_ptr<const TypeInfo> type) : v_(std::move(s)), type_(std::move(type)) {}
   Value(const Time& t) : v_(t) {}
   Value(Duration d) : v_(d) {}
   Value(List l, std::shared_ptr<const TypeInfo> type = nullptr)

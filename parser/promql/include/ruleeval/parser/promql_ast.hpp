@@ -15,6 +15,8 @@
 #include <variant>
 #include <vector>
 
+#include "ruleeval/common/millis.hpp"
+
 namespace ruleeval::promql {
 
 struct Span {
@@ -40,8 +42,7 @@ struct LabelMatcher {
   }
 };
 
-// Durations and timestamps are milliseconds.
-using Millis = int64_t;
+// Durations and timestamps are milliseconds (ruleeval::Millis).
 
 // The `@` modifier.
 struct AtModifier {
