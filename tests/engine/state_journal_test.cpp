@@ -362,7 +362,7 @@ std::pair<std::vector<std::string>, std::vector<std::string>> replayed(const std
 }
 }  // namespace
 
-TEST_CASE("journal: an injected write or fsync failure is reported; nothing committed is lost") {
+TEST_CASE("journal: an injected write or fsync failure is reported, nothing committed lost") {
   JournalDir dir;
   FakeEnv env(kT0);
   {
