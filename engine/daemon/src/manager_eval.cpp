@@ -118,7 +118,7 @@ class RuleQuerierAdapter final : public Querier {
     auto expr = promql::parse(text);
     if (!expr) {
       return std::unexpected(
-          QueryError{QueryError::Kind::kConfig, 0, "", expr.error().to_string()});
+          QueryError{QueryError::Kind::kConfig, 0, "", promql::format_parse_error(expr.error())});
     }
     auto r = fn(**expr);
     if (!r) return std::unexpected(QueryError{QueryError::Kind::kApi, 0, "", r.error().message});
