@@ -435,7 +435,7 @@ std::expected<void, std::string> RemoteWriteQueue::send_batch(std::span<const Wr
     bool retry = false;
     if (!reply) {
       last = fmt::format("{}: {}", redact_url(config_.http.url), reply.error().to_string());
-      retry = reply.error().kind == QueryError::Kind::kTransport;
+      retry = reply.error().kind == ErrorKind::kTransport;
     } else if (reply->status >= 200 && reply->status < 300) {
       return {};
     } else {
