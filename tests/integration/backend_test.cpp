@@ -104,7 +104,7 @@ struct Backends {
     RemoteWriteQueue q(cfg);
     q.push(samples);
     if (auto r = q.flush(); !r) {
-      error = "remote write to prometheus: " + r.error();
+      error = "remote write to prometheus: " + r.error().to_string();
       return;
     }
     // VictoriaMetrics: JSON lines through /api/v1/import.
