@@ -139,7 +139,7 @@ void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string&
             map_into_scalar(rule.expr, file, mql->line, mql->col));
       } else {
         add("promql/syntax", fmt::format("could not parse expression: {}", e.message),
-            map_into_scalar(rule.expr, file, e.line, e.col));
+            map_into_scalar(rule.expr, file, e.where.line, e.where.col));
       }
     }
   }

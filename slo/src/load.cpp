@@ -139,8 +139,8 @@ void check_promql(const Ctx& c, const YAML::Node& at, const std::string& tpl, st
   q += tpl.substr(last);
   auto e = promql::parse(q);
   if (!e)
-    c.fail(at, std::string(what) + " is not valid PromQL: " + std::to_string(e.error().line) + ":" +
-                   std::to_string(e.error().col) + ": " + e.error().message);
+    c.fail(at, std::string(what) + " is not valid PromQL: " + std::to_string(e.error().where.line) + ":" +
+                   std::to_string(e.error().where.col) + ": " + e.error().message);
 }
 
 void validate_slo(const Ctx& c, const YAML::Node& at, const Slo& s, bool check_sli = true) {

@@ -31,7 +31,7 @@ struct Ex {
     promql::ParseOptions po;
     po = ruleeval::promql::ParseOptions::all();
     auto e = promql::parse(q, po);
-    REQUIRE_MESSAGE(e.has_value(), (e ? std::string() : e.error().to_string()));
+    REQUIRE_MESSAGE(e.has_value(), (e ? std::string() : promql::format_parse_error(e.error())));
     return std::move(*e);
   }
   Result<QueryResult> instant(std::string_view q, Millis t) { return instant_query(storage, *parse(q), t); }

@@ -168,3 +168,47 @@ TEST_CASE("reloading remote_write while groups evaluate is free of data races") 
   m.eval_all(kNow);
   CHECK(m.alerts_json().find("DownFast") != std::string::npos);
 }
+
+// The embedded datasource is found through Datasource::local_store()/series_files(): a reload
+// with the same name and series files keeps the store (and what rules recorded into it); other
+// files load a fresh one.
+TEST_CASE("a reload keeps the embedded store only while its name and series files stay the same") {
+  TempDir d;
+  d.write("rules.yaml", R"(groups:
+  - name: g
+    interval: 1m
+    rules:
+      - record: seen
+        expr: vector(1)
+      - alert: Remembered
+        expr: seen offset 1m == 1
+)");
+  d.write("a.series", "load 1m\n  up 1x10\n");
+  d.write("b.series", "load 1m\n  up 1x10\n");
+  auto config = [&](const std::string& files) {
+    d.write("ruleeval.yaml", "global: {evaluation_interval: 1m}\n"
+                             "datasources:\n"
+                             "  default: {type: embedded, series_files: [" + files + "]}\n"
+                             "rule_files: [rules.yaml]\n");
+    auto cfg = rules::load_run_config(d.path + "/ruleeval.yaml");
+    REQUIRE(cfg.has_value());
+    return *cfg;
+  };
+  ManagerOptions o;
+  o.now = [] { return kNow; };
+  o.restore_for_state = false;
+  RuleManager m(o, nullptr);
+  REQUIRE(m.apply(config("a.series")).has_value());
+  m.eval_all(kNow);  // records seen at kNow
+  CHECK(m.alerts_json().find("Remembered") == std::string::npos);
+  REQUIRE(m.apply(config("a.series")).has_value());  // same files: same store
+  m.eval_all(kNow + kMin);
+  CHECK(m.alerts_json().find("\"alertname\":\"Remembered\"") != std::string::npos);
+
+  RuleManager m2(o, nullptr);
+  REQUIRE(m2.apply(config("a.series")).has_value());
+  m2.eval_all(kNow);
+  REQUIRE(m2.apply(config("b.series")).has_value());  // other files: a fresh store
+  m2.eval_all(kNow + kMin);
+  CHECK(m2.alerts_json().find("Remembered") == std::string::npos);
+}

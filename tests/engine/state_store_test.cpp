@@ -354,19 +354,25 @@ TEST_CASE("nothing is restored after an outage longer than the tolerance") {
 }
 
 namespace {
+Error api_error(int status, std::string code, std::string message) {
+  Error e(ErrorKind::kApi, std::move(message));
+  e.http_status = status;
+  e.code = std::move(code);
+  return e;
+}
+
 class FakeQuerier final : public Querier {
  public:
   QueryOutcome query(std::string_view expr, Millis t) override {
     last_expr = std::string(expr);
     last_time = t;
-    if (fail)
-      return std::unexpected(QueryError{QueryError::Kind::kApi, 503, "unavailable", "down"});
+    if (fail) return std::unexpected(api_error(503, "unavailable", "down"));
     QueryResult r;
     r.value = matrix;
     return r;
   }
   QueryOutcome query_range(std::string_view, Millis, Millis, Millis) override {
-    return std::unexpected(QueryError{QueryError::Kind::kConfig, 0, "", "not used"});
+    return std::unexpected(Error(ErrorKind::kConfig, "not used"));
   }
   Matrix matrix;
   std::string last_expr;

@@ -250,8 +250,9 @@ int run(const RunFlags& f) {
   // notification files and warns when they changed (grafana_notify.hpp).
   std::string notify_fp;
   if (auto fp = grafana_notifications_for_reload(*cfg, std::nullopt)) notify_fp = *fp;
-  auto reload = [&](std::string& error) {
+  auto reload = [&]() -> Result<void> {
     std::lock_guard lock(reload_mu);
+    std::string error;
     auto c = rules::load_run_config(f.config);
     Result<std::string> fp = c ? grafana_notifications_for_reload(*c, ncfg) : std::string();
     if (!c) {
@@ -269,11 +270,11 @@ int run(const RunFlags& f) {
                  "notifier keeps the ones it started with until ruleeval restarts",
                  {{"file", f.config}});
       }
-      return true;
+      return {};
     }
     manager.note_reload(false, now_ms());
     log.error("reload failed, keeping the previous configuration", {{"err", error}});
-    return false;
+    return make_error(std::move(error));
   };
   manager.note_reload(true, now_ms());
 
@@ -363,8 +364,7 @@ int run(const RunFlags& f) {
     timespec ts{0, 200'000'000};
     int sig = sigtimedwait(&sigs, nullptr, &ts);
     if (sig == SIGHUP) {
-      std::string err;
-      reload(err);
+      (void)reload();  // logged by reload()
     } else if (sig == SIGTERM || sig == SIGINT) {
       log.info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
       break;

@@ -24,6 +24,13 @@ class Datasource {
   virtual void with_querier(const std::function<void(RuleQuerier&, const AppendFn&)>& fn) = 0;
   virtual std::string describe() const = 0;
   Env* env = Env::Default();  // the monotonic clock that times the queries
+  // Capability: the embedded store this datasource evaluates against, or null for a remote
+  // backend. Rule results and native histograms are appended to it (only inside with_querier(),
+  // which holds the datasource's lock), and ALERTS series are kept in it.
+  virtual Storage* local_store() { return nullptr; }
+  // The series files the local store was loaded from (a reload keeps a datasource with the same
+  // name and files, and so its data); null for a remote backend.
+  virtual const std::vector<std::string>* series_files() const { return nullptr; }
   std::string name;
   // Backend latency (seconds), for /metrics.
   std::mutex stats_mu;
@@ -73,6 +80,8 @@ class EmbeddedDatasource final : public Datasource {
     fn(q, append);
   }
   std::string describe() const override { return "embedded"; }
+  Storage* local_store() override { return &store_; }
+  const std::vector<std::string>* series_files() const override { return &files; }
   Storage& store() { return store_; }
   std::vector<std::string> files;
 

@@ -34,14 +34,6 @@ namespace ruleeval::engine {
 
 // ---- Datasources ----------------------------------------------------------------------------
 
-namespace {
-struct WorkQueue {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::pair<std::shared_ptr<void>, Millis>> jobs;
-};
-}  // namespace
-
 RuleManager::RuleManager(ManagerOptions opts, std::shared_ptr<rules::AlertSink> sink)
     : opts_(std::move(opts)), sink_(std::move(sink)) {
   if (opts_.env == nullptr) opts_.env = Env::Default();
@@ -74,8 +66,8 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
       std::shared_ptr<Datasource> ds;
       if (dc.type == rules::DatasourceConfig::Type::kEmbedded) {
         for (const auto& old : datasources_) {
-          auto* e = dynamic_cast<EmbeddedDatasource*>(old.get());
-          if (e && old->name == dc.name && e->files == dc.series_files) ds = old;
+          const auto* files = old->series_files();
+          if (files && old->name == dc.name && *files == dc.series_files) ds = old;
         }
         if (!ds) {
           auto e = std::make_shared<EmbeddedDatasource>(eopts);
@@ -131,14 +123,14 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
       env.query_offset = rg.query_offset.ms > 0 ? rg.query_offset.ms : cfg.query_offset_ms;
       // ALERTS/ALERTS_FOR_STATE go to the embedded store or remote write; an HTTP backend
       // without remote write has nowhere to keep them, so they are not built at all.
-      env.write_alert_series = cfg.remote_write.enabled ||
-                               std::dynamic_pointer_cast<EmbeddedDatasource>(g->ds) != nullptr;
+      Storage* local = g->ds ? g->ds->local_store() : nullptr;
+      env.write_alert_series = cfg.remote_write.enabled || local != nullptr;
       // Recording rules with native-histogram results keep them in the embedded store (called
       // inside with_querier, under the datasource's lock) and send them by remote write.
-      auto emb = std::dynamic_pointer_cast<EmbeddedDatasource>(g->ds);
-      if (emb || cfg.remote_write.enabled) {
-        env.append_histogram = [this, emb](const Labels& l, Millis t, const HistogramPtr& h) {
-          if (emb) emb->store().append_histogram(l, t, h);
+      if (local || cfg.remote_write.enabled) {
+        env.append_histogram = [this, ds = local ? g->ds : nullptr](const Labels& l, Millis t,
+                                                                     const HistogramPtr& h) {
+          if (ds) ds->local_store()->append_histogram(l, t, h);
           if (auto rw = remote_write()) rw->push(WriteSample{l, t, 0, h});
         };
       }
@@ -254,7 +246,7 @@ std::vector<RuleManager::ReplaySource> RuleManager::replay_sources() const {
     s.env = g->rt->env();
     s.interval = g->interval;
     s.offset = g->offset;
-    s.local = std::dynamic_pointer_cast<EmbeddedDatasource>(g->ds) != nullptr;
+    s.local = g->ds->local_store() != nullptr;
     // A replay writes far faster than the remote-write queue drains: it waits for room (half
     // the queue) instead of letting the queue drop the oldest samples.
     const size_t high_water =
@@ -319,14 +311,24 @@ void RuleManager::stop() {
 }
 
 void RuleManager::scheduler_loop() {
-  WorkQueue q;
+  // The evaluation jobs: a group and the slot it is due for. Workers take them in order; the
+  // queue's mutex also guards each group's next_slot, busy and missed.
+  struct Job {
+    std::shared_ptr<Group> group;
+    Millis slot = 0;
+  };
+  struct WorkQueue {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<Job> jobs;
+  } q;
   Millis last_save = 0;
   Millis last_trim = now();
   std::vector<std::thread> workers;
   for (size_t i = 0; i < opts_.workers; ++i) {
     workers.emplace_back([&] {
       for (;;) {
-        std::pair<std::shared_ptr<void>, Millis> job;
+        Job job;
         {
           std::unique_lock lock(q.mu);
           q.cv.wait(lock, [&] { return !q.jobs.empty() || stopping_.load(); });
@@ -334,11 +336,11 @@ void RuleManager::scheduler_loop() {
           job = std::move(q.jobs.front());
           q.jobs.pop_front();
         }
-        auto g = std::static_pointer_cast<Group>(job.first);
-        eval_group(*g, job.second);
+        Group* g = job.group.get();
+        eval_group(*g, job.slot);
         Millis done = now();
         std::lock_guard lock(q.mu);
-        NextSlot ns = next_slot(ms_to_ns(job.second), ms_to_ns(done), ms_to_ns(g->interval));
+        NextSlot ns = next_slot(ms_to_ns(job.slot), ms_to_ns(done), ms_to_ns(g->interval));
         g->missed += static_cast<uint64_t>(ns.missed);
         g->next_slot = ns_to_ms(ns.next);
         g->busy = false;
@@ -363,7 +365,7 @@ void RuleManager::scheduler_loop() {
         }
         if (!g->busy && g->next_slot <= t) {
           g->busy = true;
-          q.jobs.emplace_back(g, g->next_slot);
+          q.jobs.push_back(Job{g, g->next_slot});
           q.cv.notify_one();
         } else if (!g->busy) {
           wake = std::min(wake, g->next_slot);

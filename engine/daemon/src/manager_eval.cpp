@@ -117,11 +117,10 @@ class RuleQuerierAdapter final : public Querier {
   static QueryOutcome run(std::string_view text, Fn&& fn) {
     auto expr = promql::parse(text);
     if (!expr) {
-      return std::unexpected(
-          QueryError{QueryError::Kind::kConfig, 0, "", expr.error().to_string()});
+      return std::unexpected(Error(ErrorKind::kConfig, promql::format_parse_error(expr.error())));
     }
     auto r = fn(**expr);
-    if (!r) return std::unexpected(QueryError{QueryError::Kind::kApi, 0, "", r.error().message});
+    if (!r) return std::unexpected(Error(ErrorKind::kApi, r.error().message));
     return std::move(*r);
   }
   RuleQuerier& q_;

@@ -67,7 +67,7 @@ namespace {
 Result<std::vector<tmpl::QuerySample>> template_query(RuleQuerier& q, Millis ts,
                                                       std::string_view text) {
   auto expr = promql::parse(text);
-  if (!expr) return make_error(expr.error().to_string());
+  if (!expr) return make_error(promql::format_parse_error(expr.error()));
   auto vec = rule_vector(q, **expr, text, ts);
   if (!vec) return std::unexpected(vec.error());
   std::vector<tmpl::QuerySample> out;
