@@ -195,7 +195,8 @@ TEST_CASE("a reload keeps the embedded store only while its name and series file
     return *cfg;
   };
   ManagerOptions o;
-  o.now = [] { return kNow; };
+  FakeEnv env(kNow);
+  o.env = &env;
   o.restore_for_state = false;
   RuleManager m(o, nullptr);
   REQUIRE(m.apply(config("a.series")).has_value());
