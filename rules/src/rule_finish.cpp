@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <unordered_map>
 
 #include "fmt/format.h"
 #include "ruleeval/parser/condition.hpp"
@@ -112,8 +113,16 @@ std::vector<ControlComment> scan_control_comments(YamlContext& ctx, std::string_
   return out;
 }
 
+// Templates already parsed by this thread, by dialect (Grafana DAG or Prometheus) and text: big
+// rule files repeat the same annotation texts (summary/description/runbook_url) across hundreds
+// of rules. A hit copies the parsed tree and renames it: the name (`__alert_<rule>`) is the only
+// thing the rule name changes in a parse. Failures are not kept (their message names the rule).
+struct TemplateCache {
+  std::unordered_map<std::string, std::shared_ptr<const tmpl::Template>> by_text[2];
+};
+
 void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string& group,
-                Rule& rule, std::vector<Diagnostic>& diags) {
+                Rule& rule, std::vector<Diagnostic>& diags, TemplateCache& cache) {
   auto add = [&](std::string check, std::string msg, Pos p) {
     Diagnostic d;
     d.check = std::move(check);
@@ -170,6 +179,13 @@ void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string&
       if (kv.value.value.find("{{") == std::string::npos) continue;
       // Grafana's template data: $labels, $values (refId -> {Labels, Value}) and $value.
       const bool grafana = rule.grafana && rule.grafana->dag;
+      auto& seen = cache.by_text[grafana ? 1 : 0];
+      if (auto it = seen.find(kv.value.value); it != seen.end()) {
+        auto copy = std::make_shared<tmpl::Template>(*it->second);
+        copy->name = fmt::format("__alert_{}", rule.name);
+        kv.tmpl = std::move(copy);
+        continue;
+      }
       auto t = [&] {
         if (!grafana) return tmpl::parse_alert_template(kv.value.value, rule.name);
         tmpl::ParseOptions gopts;
@@ -179,6 +195,7 @@ void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string&
       }();
       if (t) {
         kv.tmpl = std::make_shared<const tmpl::Template>(std::move(*t));
+        seen.emplace(kv.value.value, kv.tmpl);
       } else {
         const auto& w = t.error().where;
         Pos p = w.known() ? map_into_scalar(kv.value, file, w.line, w.col) : kv.value.pos;
@@ -233,8 +250,9 @@ void finish_file(YamlContext& ctx) {
   threads = std::min<unsigned>(threads, 16);
   std::vector<std::vector<Diagnostic>> diags(threads);
   auto work = [&](unsigned t) {
+    TemplateCache cache;
     for (size_t i = t; i < all.size(); i += threads) {
-      parse_rule(ctx, file, all[i].first->name, *all[i].second, diags[t]);
+      parse_rule(ctx, file, all[i].first->name, *all[i].second, diags[t], cache);
     }
   };
   if (threads == 1) {
