@@ -115,8 +115,9 @@ std::vector<ControlComment> scan_control_comments(YamlContext& ctx, std::string_
 
 // Templates already parsed by this thread, by dialect (Grafana DAG or Prometheus) and text: big
 // rule files repeat the same annotation texts (summary/description/runbook_url) across hundreds
-// of rules. A hit copies the parsed tree and renames it: the name (`__alert_<rule>`) is the only
-// thing the rule name changes in a parse. Failures are not kept (their message names the rule).
+// of rules. A hit shares the parsed nodes (Template::shared_root) under the rule's own name
+// (`__alert_<rule>`, the only thing the rule name changes in a parse). Failures are not kept
+// (their message names the rule).
 struct TemplateCache {
   std::unordered_map<std::string, std::shared_ptr<const tmpl::Template>> by_text[2];
 };
@@ -194,6 +195,10 @@ void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string&
         return tmpl::parse(kv.value.value, gopts);
       }();
       if (t) {
+        if (t->defines.empty() && !t->root.empty()) {
+          t->shared_root = std::make_shared<const std::vector<tmpl::Node>>(std::move(t->root));
+          t->root = {};
+        }
         kv.tmpl = std::make_shared<const tmpl::Template>(std::move(*t));
         seen.emplace(kv.value.value, kv.tmpl);
       } else {

@@ -597,7 +597,8 @@ TEST_CASE("rules sharing an annotation text each get their own template, named a
     const auto& t = rules[i].annotations.at(0).tmpl;
     REQUIRE(t != nullptr);
     CHECK(t->name == "__alert_A" + std::to_string(i));
-    CHECK(t->root.size() == rules[0].annotations[0].tmpl->root.size());
+    CHECK(t->nodes().size() == rules[0].annotations[0].tmpl->nodes().size());
+    CHECK(!t->nodes().empty());
     CHECK(t->source == rules[0].annotations[0].tmpl->source);
     CHECK(rules[i].annotations.at(1).tmpl == nullptr);
   }
