@@ -118,9 +118,24 @@ class Emitter {
   }
   const RuleFile& file() const { return file_; }
 
+  // tmpl::analyze of a template, once per node tree: the loader shares the tree of a repeated
+  // template text between rules (Template::shared_root), and the usage (labels with their
+  // positions in the text, $value, query) depends only on that tree and text.
+  const tmpl::TemplateUsage& usage(const tmpl::Template& t) {
+    if (!t.shared_root || !t.defines.empty()) {
+      scratch_ = tmpl::analyze(t);
+      return scratch_;
+    }
+    auto [it, fresh] = usage_.try_emplace(t.shared_root.get());
+    if (fresh) it->second = tmpl::analyze(t);
+    return it->second;
+  }
+
  private:
   const RuleFile& file_;
   std::vector<Diagnostic>& out_;
+  std::unordered_map<const void*, tmpl::TemplateUsage> usage_;
+  tmpl::TemplateUsage scratch_;
 };
 
 // Position of a byte offset inside a rule's expression.
@@ -417,7 +432,7 @@ void check_alert(Emitter& em, const RuleGroup& g, const Rule& r, const LintConfi
   auto check_templates = [&](const std::vector<KeyValue>& kvs, std::string_view what) {
     for (const auto& kv : kvs) {
       if (!kv.tmpl) continue;
-      const tmpl::TemplateUsage use = tmpl::analyze(*kv.tmpl);
+      const tmpl::TemplateUsage& use = em.usage(*kv.tmpl);
       if (what == "label" && (use.uses_value || use.uses_query)) {
         em.add("alerts/template",
                fmt::format("label \"{}\" uses {}: the value changes between evaluations, which "

@@ -2,6 +2,7 @@
 #include "metricsql.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <thread>
 #include <unordered_map>
 
@@ -235,7 +236,9 @@ void finish_file(YamlContext& ctx) {
     r->last_line = next == starts.end() ? eof_line : *next - 1;
   }
   // Control comments: alone on a line they apply to the next rule, after code to that rule.
-  if (file.text.find("ruleeval disable") != std::string::npos) {
+  // (memmem: string::find stops at every 'r' of a multi-megabyte file, ~2% of linting 10k rules)
+  constexpr std::string_view kDisable = "ruleeval disable";
+  if (::memmem(file.text.data(), file.text.size(), kDisable.data(), kDisable.size()) != nullptr) {
     for (const auto& c : scan_control_comments(ctx, file.text)) {
       Rule* target = nullptr;
       for (auto& [g, r] : all) {
