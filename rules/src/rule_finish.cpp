@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -114,13 +115,30 @@ std::vector<ControlComment> scan_control_comments(YamlContext& ctx, std::string_
   return out;
 }
 
-// Templates already parsed by this thread, by dialect (Grafana DAG or Prometheus) and text: big
+// Templates already parsed for this file, by dialect (Grafana DAG or Prometheus) and text: big
 // rule files repeat the same annotation texts (summary/description/runbook_url) across hundreds
 // of rules. A hit shares the parsed nodes (Template::shared_root) under the rule's own name
 // (`__alert_<rule>`, the only thing the rule name changes in a parse). Failures are not kept
 // (their message names the rule).
-struct TemplateCache {
-  std::unordered_map<std::string, std::shared_ptr<const tmpl::Template>> by_text[2];
+// One cache for the file's parsing threads (a per-thread cache parsed every distinct text once
+// per thread): look-ups and inserts under a mutex, parses outside it (two threads may both parse
+// a text the first time; the first insert wins, both results are correct).
+class TemplateCache {
+ public:
+  std::shared_ptr<const tmpl::Template> find(bool grafana, const std::string& text) {
+    std::lock_guard lock(mu_);
+    auto& m = by_text_[grafana ? 1 : 0];
+    auto it = m.find(text);
+    return it == m.end() ? nullptr : it->second;
+  }
+  void add(bool grafana, const std::string& text, std::shared_ptr<const tmpl::Template> t) {
+    std::lock_guard lock(mu_);
+    by_text_[grafana ? 1 : 0].try_emplace(text, std::move(t));
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const tmpl::Template>> by_text_[2];
 };
 
 void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string& group,
@@ -181,9 +199,8 @@ void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string&
       if (kv.value.value.find("{{") == std::string::npos) continue;
       // Grafana's template data: $labels, $values (refId -> {Labels, Value}) and $value.
       const bool grafana = rule.grafana && rule.grafana->dag;
-      auto& seen = cache.by_text[grafana ? 1 : 0];
-      if (auto it = seen.find(kv.value.value); it != seen.end()) {
-        auto copy = std::make_shared<tmpl::Template>(*it->second);
+      if (auto hit = cache.find(grafana, kv.value.value)) {
+        auto copy = std::make_shared<tmpl::Template>(*hit);
         copy->name = fmt::format("__alert_{}", rule.name);
         kv.tmpl = std::move(copy);
         continue;
@@ -201,7 +218,7 @@ void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string&
           t->root = {};
         }
         kv.tmpl = std::make_shared<const tmpl::Template>(std::move(*t));
-        seen.emplace(kv.value.value, kv.tmpl);
+        cache.add(grafana, kv.value.value, kv.tmpl);
       } else {
         const auto& w = t.error().where;
         Pos p = w.known() ? map_into_scalar(kv.value, file, w.line, w.col) : kv.value.pos;
@@ -257,8 +274,8 @@ void finish_file(YamlContext& ctx) {
   if (all.size() < 256) threads = 1;
   threads = std::min<unsigned>(threads, 16);
   std::vector<std::vector<Diagnostic>> diags(threads);
+  TemplateCache cache;
   auto work = [&](unsigned t) {
-    TemplateCache cache;
     for (size_t i = t; i < all.size(); i += threads) {
       parse_rule(ctx, file, all[i].first->name, *all[i].second, diags[t], cache);
     }
