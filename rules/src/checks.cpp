@@ -584,6 +584,10 @@ std::vector<Diagnostic> check_across_files(std::span<const RuleFile* const> file
   };
   std::unordered_map<std::string, First> rules;
   std::unordered_map<std::string, First> groups;
+  size_t n_rules = 0;
+  for (const RuleFile* f : files) n_rules += f->rule_count();
+  rules.reserve(n_rules);  // no rehashing of 10,000s of keys
+  std::vector<std::pair<std::string_view, std::string_view>> labels;  // reused for every rule
   for (const RuleFile* f : files) {
     Emitter em(*f, out);
     std::unordered_map<std::string, int> group_in_file;
@@ -602,8 +606,7 @@ std::vector<Diagnostic> check_across_files(std::span<const RuleFile* const> file
       for (const auto& r : g.rules) {
         if (r.name.empty()) continue;
         // Identity as promtool's duplicate-rules lint: name plus group and rule labels.
-        std::vector<std::pair<std::string_view, std::string_view>> labels;
-        labels.reserve(g.labels.size() + r.labels.size());
+        labels.clear();
         for (const auto& kv : g.labels) labels.emplace_back(kv.key, kv.value.value);
         for (const auto& kv : r.labels) {
           auto it = std::find_if(labels.begin(), labels.end(),
