@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <glob.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -191,6 +192,11 @@ int run_lint(const LintOptions& o) {
               << ": a rule unit-test file (run it with `ruleeval test`)\n";
   }
 
+  // One malloc arena for the lint threads: a second thread otherwise gets its own fresh 64 MB
+  // arena whose pages all fault in anew (10k rules, 2 threads: 17.1k -> 15.5k page faults,
+  // task-clock ~220 -> ~208 ms); the model outlives the threads, so nothing is gained by
+  // per-thread arenas here, and tcache keeps most small allocations lock-free.
+  ::mallopt(M_ARENA_MAX, 1);
   // Load and check files in parallel; each worker takes the next file.
   // Owned by a heap block that is deliberately never freed: `ruleeval lint` exits right after
   // printing (register_lint's callback), and tearing down ~10^6 small allocations of a

@@ -570,9 +570,9 @@ Result<std::string> render(const Template& t, const Value& data, const FuncMap& 
     RenderOptions o = opts;
     o.html_contextual = false;
     o.html_escape = false;  // the escaper commands in the pipelines do it
-    return run(*escaped, escaped->root, t.name, data, funcs, o, escaped->prelude.get());
+    return run(*escaped, escaped->nodes(), t.name, data, funcs, o, escaped->prelude.get());
   }
-  return run(t, t.root, t.name, data, funcs, opts, t.prelude.get());
+  return run(t, t.nodes(), t.name, data, funcs, opts, t.prelude.get());
 }
 
 Result<std::string> render_named(const Template& t, std::string_view name, const Value& data,
