@@ -115,6 +115,11 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
     for (const auto& d : lr->diagnostics) {
       if (d.severity == rules::Severity::Error) errs.emplace_back(d.message, d.where);
     }
+    // The file's text, its line index and the diagnostics only serve the reports above (carets
+    // under lint findings); the runtime keeps the rule model alone (6 MB for 10,000 rules).
+    std::string().swap(lr->file.text);
+    std::vector<uint32_t>().swap(lr->file.line_starts);
+    std::vector<rules::Diagnostic>().swap(lr->diagnostics);
     for (const auto& rg : lr->file.groups) {
       if (!shard_owns(opts_.shard, f, rg.name)) continue;
       auto g = std::make_shared<Group>();
