@@ -120,6 +120,10 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
     std::string().swap(lr->file.text);
     std::vector<uint32_t>().swap(lr->file.line_starts);
     std::vector<rules::Diagnostic>().swap(lr->diagnostics);
+    // The model was built between the YAML tree's and the parsers' temporaries: a copy made now
+    // that they are freed packs it densely (exact capacities, no interleaved holes) and lets
+    // malloc_trim return the pages the original spread over.
+    lr->file.groups = std::vector<rules::RuleGroup>(lr->file.groups);
     for (const auto& rg : lr->file.groups) {
       if (!shard_owns(opts_.shard, f, rg.name)) continue;
       auto g = std::make_shared<Group>();
