@@ -230,6 +230,28 @@ void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string&
   parse_values(rule.annotations, "annotation");
 }
 
+// Identically written label/annotation templates share one parsed tree. Every template was
+// parsed (validated) on its own above; a tree does not depend on its rule except through its
+// name, which only appears in execution errors, and renderers pass their rule's own name
+// (tmpl::RenderOptions::name). Trees with {{define}}/{{block}} are left alone (definitions are
+// checked against the template's own name). Generated rule files repeat a few hundred
+// annotations over thousands of rules: 10,000 rules went from 20,000 trees to ~1,100.
+void share_templates(const std::vector<std::pair<const RuleGroup*, Rule*>>& all) {
+  // Key: the text and whether it was parsed with Grafana's prefix rather than Prometheus's.
+  std::unordered_map<std::string_view, std::shared_ptr<const tmpl::Template>> seen[2];
+  for (auto& [g, rule] : all) {
+    if (rule->kind != RuleKind::Alerting) continue;
+    const bool grafana = rule->grafana && rule->grafana->dag;
+    for (auto* kvs : {&rule->labels, &rule->annotations}) {
+      for (auto& kv : *kvs) {
+        if (!kv.tmpl || !kv.tmpl->defines.empty()) continue;
+        auto [it, fresh] = seen[grafana ? 1 : 0].try_emplace(kv.value.value, kv.tmpl);
+        if (!fresh) kv.tmpl = it->second;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void finish_file(YamlContext& ctx) {
@@ -293,6 +315,7 @@ void finish_file(YamlContext& ctx) {
     work(0);
     for (auto& th : pool) th.join();
   }
+  share_templates(all);
   for (auto& d : diags) {
     for (auto& x : d) ctx.report(std::move(x.check), x.severity, std::move(x.message),
                                  Pos{x.where.line, x.where.col}, std::move(x.group),

@@ -104,6 +104,15 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
     for (const auto& d : lr->diagnostics) {
       if (d.severity == rules::Severity::Error) errs.emplace_back(d.message, d.where);
     }
+    // The file's text, its line index and the diagnostics only serve the reports above (carets
+    // under lint findings); the runtime keeps the rule model alone (6 MB for 10,000 rules).
+    std::string().swap(lr->file.text);
+    std::vector<uint32_t>().swap(lr->file.line_starts);
+    std::vector<rules::Diagnostic>().swap(lr->diagnostics);
+    // The model was built between the YAML tree's and the parsers' temporaries: a copy made now
+    // that they are freed packs it densely (exact capacities, no interleaved holes) and lets
+    // malloc_trim return the pages the original spread over.
+    lr->file.groups = std::vector<rules::RuleGroup>(lr->file.groups);
     for (const auto& rg : lr->file.groups) {
       if (!shard_owns(opts_.shard, f, rg.name)) continue;
       auto g = std::make_shared<Group>();

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "backend_http.hpp"
 #include "ruleeval/common/env.hpp"
@@ -244,8 +245,13 @@ QueryOutcome decode_query_response(std::string_view body, int http_status) {
       if (buf.capacity() > (1u << 20)) std::string().swap(buf);
     }
   } release;
-  alignas(8) thread_local char pool[32 << 10];
-  rapidjson::MemoryPoolAllocator<> alloc(pool, sizeof pool);
+  // On the heap at first use: a thread_local array lives in every thread's static TLS block,
+  // which glibc zeroes at thread start, so all ~70 threads of `ruleeval run` (API workers,
+  // notifier, delivery) paid 32 KiB of RSS for a buffer only the evaluation workers use.
+  constexpr size_t kPool = 32 << 10;
+  thread_local std::unique_ptr<char[]> pool;
+  if (!pool) pool = std::make_unique_for_overwrite<char[]>(kPool);  // new[]: 16-byte aligned
+  rapidjson::MemoryPoolAllocator<> alloc(pool.get(), kPool);
   rapidjson::Document doc(&alloc);
   doc.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(buf.data());
   if (doc.HasParseError() || !doc.IsObject()) {

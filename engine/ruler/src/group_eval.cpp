@@ -130,8 +130,18 @@ std::string expand_alert_template(const rules::KeyValue& kv, std::string_view ru
     if (!parsed) return "<error expanding template: " + parsed.error().message + ">";
     t = std::make_shared<const tmpl::Template>(std::move(*parsed));
   }
-  auto out = tmpl::render(*t, data, funcs);
-  if (!out) return tmpl::error_expanding_template(*t, out.error());
+  // A tree may be shared by identically written templates of several rules (rules/
+  // rule_finish.cpp): errors name this rule's template, as Prometheus's do.
+  constexpr std::string_view kPrefix = "__alert_";
+  std::string own_name;
+  tmpl::RenderOptions opts;
+  if (!(t->name.size() == kPrefix.size() + rule_name.size() && t->name.starts_with(kPrefix) &&
+        t->name.ends_with(rule_name))) {
+    own_name = fmt::format("{}{}", kPrefix, rule_name);
+    opts.name = own_name;
+  }
+  auto out = tmpl::render(*t, data, funcs, opts);
+  if (!out) return tmpl::error_expanding_template(*t, out.error(), opts.name);
   return std::move(*out);
 }
 
