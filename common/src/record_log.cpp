@@ -1,20 +1,9 @@
 #include "ruleeval/common/record_log.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <system_error>
-
-#include "ruleeval/common/file_io.hpp"
 
 namespace {
 
@@ -48,21 +37,6 @@ uint64_t get_le(const char* p, int n) {
   return v;
 }
 
-std::string errno_text() { return std::generic_category().message(errno); }
-
-bool write_all(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string frame_record(std::string_view payload) {
@@ -75,12 +49,10 @@ std::string frame_record(std::string_view payload) {
   return out;
 }
 
-RecordLog::RecordLog(std::string dir, std::string prefix, std::string what)
-    : dir_(std::move(dir)), prefix_(std::move(prefix)), what_(std::move(what)) {}
+RecordLog::RecordLog(std::string dir, std::string prefix, std::string what, Env* env)
+    : dir_(std::move(dir)), prefix_(std::move(prefix)), what_(std::move(what)), env_(env) {}
 
-RecordLog::~RecordLog() {
-  if (fd_ >= 0) ::close(fd_);
-}
+RecordLog::~RecordLog() = default;
 
 void RecordLog::set_recovery_note(RecoveryNote fn) {
   std::lock_guard lock(mu_);
@@ -89,10 +61,8 @@ void RecordLog::set_recovery_note(RecoveryNote fn) {
 
 std::vector<std::pair<uint64_t, std::string>> RecordLog::segments() const {
   std::vector<std::pair<uint64_t, std::string>> out;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
-    if (!e.is_regular_file(ec)) continue;  // not a segment, whatever its name
-    const std::string name = e.path().filename().string();
+  // A missing directory has no segments (open() creates it).
+  for (const auto& name : env_->list_dir(dir_).value_or(std::vector<std::string>{})) {
     if (name.size() != prefix_.size() + 16 + 4 || !name.starts_with(prefix_) ||
         !name.ends_with(".log")) {
       continue;
@@ -103,7 +73,9 @@ std::vector<std::pair<uint64_t, std::string>> RecordLog::segments() const {
     } catch (...) {
       continue;
     }
-    out.emplace_back(seq, e.path().string());
+    std::string path = dir_ + "/" + name;
+    if (!env_->is_regular_file(path)) continue;  // not a segment, whatever its name
+    out.emplace_back(seq, std::move(path));
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -114,14 +86,13 @@ RecordLog::Scan RecordLog::read_all(
   Scan out;
   for (const auto& [first, path] : segments()) {
     out.min_next_seq = std::max(out.min_next_seq, first);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      out.errors.push_back("cannot read " + what_ + " " + path + ": " + errno_text());
+    // No size limit below the process's: a segment that cannot be read loses state.
+    auto read = env_->read_file(path, UINT64_MAX);
+    if (!read) {
+      out.errors.push_back(cat("cannot read ", what_, " ", path, ": ", read.error().message));
       continue;
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    const std::string data = ss.str();
+    const std::string data = std::move(*read);
     const std::string where = what_ + " " + path + ": ";
     size_t off = 0;
     while (off < data.size()) {
@@ -175,24 +146,16 @@ RecordLog::Scan RecordLog::read_all(
 }
 
 Result<void> RecordLog::open_locked(uint64_t first_seq) {
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
+  file_.reset();
+  (void)env_->create_dir(dir_);  // an error shows in the open below
   char name[24];
   std::snprintf(name, sizeof name, "%016llx", static_cast<unsigned long long>(first_seq));
   const std::string path = dir_ + "/" + prefix_ + name + ".log";
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return make_error("cannot open " + what_ + " " + path + ": " + errno_text());
-  struct stat st {};
-  const uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-  if (auto r = fsync_dir(dir_); !r) {
-    ::close(fd);
-    return r;
-  }
-  fd_ = fd;
+  auto file = env_->new_appendable_file(path, 0600);
+  if (!file) return make_error(what_ + ": " + file.error().message);
+  const uint64_t size = (*file)->size_at_open();
+  if (auto r = env_->sync_dir(dir_); !r) return make_error(what_ + ": " + r.error().message);
+  file_ = std::move(*file);
   segment_first_ = first_seq;
   good_size_ = size;
   segment_bytes_ = size;
@@ -206,7 +169,8 @@ Result<void> RecordLog::open(uint64_t next_seq) {
   // first write) gives no sequence number to its owner, and appending after its torn bytes would
   // hide the new records from the next replay.
   for (const auto& [first, path] : segments()) next_seq = std::max(next_seq, first + 1);
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !flushing_; });  // a flush uses the open segment's file
   last_seq_ = std::max<uint64_t>(last_seq_.load(), next_seq > 0 ? next_seq - 1 : 0);
   return open_locked(last_seq_.load() + 1);
 }
@@ -226,7 +190,7 @@ Result<void> RecordLog::flush_locked(std::unique_lock<std::mutex>& lock, int64_t
   const uint64_t upto = queued_ticket_;
   const bool needs_sync = sync && (unsynced_ || !buf.empty());
   std::string err;
-  if (fd_ < 0 || need_new_segment_) {
+  if (!file_ || need_new_segment_) {
     // A segment is named after the first sequence number it holds.
     const uint64_t first = buf_first > 0 ? buf_first : last_seq_.load() + 1;
     if (auto r = open_locked(first); !r) err = r.error().message;
@@ -239,13 +203,14 @@ Result<void> RecordLog::flush_locked(std::unique_lock<std::mutex>& lock, int64_t
     note_bytes = note.size();
     buf.insert(0, note);
   }
-  const int fd = fd_;
+  // Only a flush (flushing_, so one at a time) replaces file_; rotate() and open() wait for it.
+  WritableFile* file = file_.get();
   lock.unlock();
   if (err.empty()) {
-    if (!write_all(fd, buf.data(), buf.size())) {
-      err = "cannot write the " + what_ + " in " + dir_ + ": " + errno_text();
-    } else if (needs_sync && ::fdatasync(fd) != 0) {
-      err = "cannot fsync the " + what_ + " in " + dir_ + ": " + errno_text();
+    if (auto w = file->append(buf); !w) {
+      err = what_ + ": " + w.error().message;
+    } else if (needs_sync) {
+      if (auto f = file->sync(); !f) err = what_ + ": " + f.error().message;
     }
   }
   lock.lock();
@@ -270,7 +235,7 @@ Result<void> RecordLog::flush_locked(std::unique_lock<std::mutex>& lock, int64_t
   failed_ticket_ = upto;
   // Keep the records (not the note) for the next attempt; cut a partial write off, or use a new
   // segment.
-  if (fd_ >= 0 && ::ftruncate(fd_, static_cast<off_t>(good_size_)) != 0) need_new_segment_ = true;
+  if (file_ && !file_->truncate(good_size_)) need_new_segment_ = true;
   queued_.insert(0, buf, note_bytes, std::string::npos);
   if (buf_first > 0) queued_first_ = buf_first;
   cv_.notify_all();
@@ -316,14 +281,16 @@ Result<uint64_t> RecordLog::rotate() {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return !flushing_; });
   const uint64_t first = last_seq_.load() + 1;
-  if (fd_ >= 0 && segment_first_ == first && good_size_ == 0) return first;  // already fresh
+  if (file_ && segment_first_ == first && good_size_ == 0) return first;  // already fresh
   if (!queued_.empty()) {
     // Queued records of a failed write belong to the old segment's sequence numbers.
     return make_error(what_ + " has unwritten records; not rotated");
   }
-  if (fd_ >= 0 && unsynced_ && ::fdatasync(fd_) != 0) {
-    need_new_segment_ = true;
-    return make_error("cannot fsync the " + what_ + " in " + dir_ + ": " + errno_text());
+  if (file_ && unsynced_) {
+    if (auto f = file_->sync(); !f) {
+      need_new_segment_ = true;
+      return make_error(what_ + ": " + f.error().message);
+    }
   }
   if (auto r = open_locked(first); !r) {
     need_new_segment_ = true;
@@ -337,16 +304,15 @@ void RecordLog::drop_segments_before(uint64_t seq) {
   uint64_t current;
   {
     std::lock_guard lock(mu_);
-    current = fd_ >= 0 ? segment_first_ : UINT64_MAX;
+    current = file_ ? segment_first_ : UINT64_MAX;
   }
   for (size_t i = 0; i < segs.size(); ++i) {
     // Segment i holds [first_i, first_{i+1}); it can go when first_{i+1} <= seq.
     const uint64_t next_first = i + 1 < segs.size() ? segs[i + 1].first : UINT64_MAX;
     if (segs[i].first == current || next_first > seq) continue;
-    std::error_code ec;
-    std::filesystem::remove(segs[i].second, ec);
+    (void)env_->remove_file(segs[i].second);
   }
-  (void)fsync_dir(dir_);
+  (void)env_->sync_dir(dir_);
 }
 
 }  // namespace ruleeval

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "http_client.hpp"
+#include "ruleeval/common/env.hpp"
 #include "transport_http.hpp"
 
 namespace ruleeval::notifiers::detail {
@@ -275,7 +276,7 @@ std::expected<Cached, StsFailure> assume_role(const std::string& role_arn,
   if (endpoint.empty()) endpoint = aws_default_endpoint("sts", region);
   const std::string url = aws_operation_url(endpoint);
   const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
+                         Env::Default()->now().time_since_epoch())
                          .count();
   const std::string body = form_encode({{"Action", "AssumeRole"},
                                         {"Version", "2011-06-15"},
@@ -354,7 +355,7 @@ std::expected<AwsCredentials, StsFailure> sts_assume_role(const std::string& rol
                           base.access_key + '\x1f' + base.secret_key + '\x1f' + base.session_token;
   auto& c = cache();
   auto fresh = [](const Cached& e) {
-    return std::chrono::system_clock::now() + kRefreshWindow < e.expiry;
+    return Env::Default()->now() + kRefreshWindow < e.expiry;
   };
   std::shared_ptr<std::mutex> fmu;
   {

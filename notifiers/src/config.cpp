@@ -1,5 +1,6 @@
 #include "ruleeval/notifiers/config.hpp"
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/yaml_duplicates.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -9,7 +10,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -172,11 +172,9 @@ class Loader {
     std::string p = str(n, path);
     std::filesystem::path fp(p);
     if (fp.is_relative() && !base_dir_.empty()) fp = std::filesystem::path(base_dir_) / fp;
-    std::ifstream in(fp, std::ios::binary);
-    if (!in) fail(n, path, "cannot read file \"" + fp.string() + "\"");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string v = ss.str();
+    auto text = Env::Default()->read_file(fp.string());
+    if (!text) fail(n, path, "cannot read file \"" + fp.string() + "\": " + text.error().message);
+    std::string v = std::move(*text);
     while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
     return v;
   }
@@ -1207,11 +1205,11 @@ class Loader {
         if (rc != 0 && rc != GLOB_NOMATCH) fail(v, vp, "cannot expand the glob");
         std::sort(files.begin(), files.end());
         for (const auto& f : files) {
-          std::ifstream in(f, std::ios::binary);
-          if (!in) fail(v, vp, "cannot read template file \"" + f + "\"");
-          std::stringstream ss;
-          ss << in.rdbuf();
-          auto text = ss.str();
+          auto read = Env::Default()->read_file(f);
+          if (!read) {
+            fail(v, vp, "cannot read template file \"" + f + "\": " + read.error().message);
+          }
+          auto text = std::move(*read);
           if (auto bad = detail::check_template_defs(text); !bad) {
             fail(v, vp, "template file \"" + f + "\": " + bad.error().message);
           }
@@ -1322,11 +1320,11 @@ Result<NotifyConfig> parse_with(std::string_view yaml, const std::string& file,
 }
 
 Result<std::string> read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot read notification config \"" + path + "\"");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto text = Env::Default()->read_file(path);
+  if (!text) {
+    return make_error("cannot read notification config \"" + path + "\": " + text.error().message);
+  }
+  return text;
 }
 
 }  // namespace
@@ -1354,15 +1352,13 @@ Result<NotifyConfig> parse_alertmanager_config(std::string_view yaml, const std:
   const char* dir = std::getenv("RULEEVAL_ALERTMANAGER_TEMPLATES");
   std::string tdir = dir ? dir : "/usr/share/prometheus/alertmanager";
   for (const char* name : {"default.tmpl", "email.tmpl"}) {
-    std::ifstream in(std::filesystem::path(tdir) / name, std::ios::binary);
-    if (!in) continue;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (auto bad = detail::check_template_defs(ss.str()); !bad) {
+    auto text = Env::Default()->read_file((std::filesystem::path(tdir) / name).string());
+    if (!text) continue;
+    if (auto bad = detail::check_template_defs(*text); !bad) {
       return make_error("Alertmanager's default template " + (std::filesystem::path(tdir) / name).string() +
                         " does not parse: " + bad.error().message);
     }
-    am_defaults += ss.str();
+    am_defaults += *text;
     if (std::string_view(name) == "email.tmpl") c->email_default_html = true;
   }
   c->template_defs = am_defaults + c->template_defs;

@@ -125,13 +125,15 @@ void Dispatcher::ingest(std::span<const rules::Alert> alerts, Millis now) {
       }
       auto& e = g.alerts[a.labels];
       // Keep the earliest start of an ongoing alert (Alertmanager's merge).
-      if (e.version != 0 && !e.alert.resolved_at(now) && e.alert.starts_at < a.starts_at) {
-        Millis start = e.alert.starts_at;
-        e.alert = a;
-        e.alert.starts_at = start;
-      } else {
-        e.alert = a;
-      }
+      const Millis start = e.version != 0 && !e.alert.resolved_at(now) &&
+                                   e.alert.starts_at < a.starts_at
+                               ? e.alert.starts_at
+                               : a.starts_at;
+      // The labels are the map's key; the entry keeps the rest (no second copy per alert).
+      e.alert.annotations = a.annotations;
+      e.alert.starts_at = start;
+      e.alert.ends_at = a.ends_at;
+      e.alert.generator_url = a.generator_url;
       e.version = ++version_;
       // An alert older than group_wait flushes a new group at once.
       if (!g.flushed && a.starts_at + r->group_wait < now && g.next_flush > now) {
@@ -166,6 +168,7 @@ void Dispatcher::flush_due(Millis now, const std::function<void(const GroupFlush
       d.flush.group_labels = g.labels;
       for (const auto& [labels, e] : g.alerts) {
         d.flush.alerts.push_back(e.alert);
+        d.flush.alerts.back().labels = labels;
         d.versions.emplace_back(labels, e.version);
       }
       g.flushed = true;
@@ -219,7 +222,10 @@ std::vector<rules::Alert> Dispatcher::firing_alerts(Millis now) const {
   }
   std::vector<rules::Alert> out;
   out.reserve(seen.size());
-  for (const auto& [l, a] : seen) out.push_back(*a);
+  for (const auto& [l, a] : seen) {
+    out.push_back(*a);
+    out.back().labels = l;
+  }
   return out;
 }
 

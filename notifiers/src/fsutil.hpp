@@ -3,6 +3,7 @@
 // leaves either the old or the new content. write_file_atomic skips the fsyncs: a process crash
 // still leaves the old or the new content, a power loss may lose the last writes. It is for
 // state whose loss can only cause a duplicate notification, never a lost one.
+// All of them go through Env::Default() (ruleeval/common/env.hpp).
 #pragma once
 
 #include <string>

@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/escape.hpp"
 #include "ruleeval/http/client.hpp"
 #include "transport_http.hpp"
@@ -28,11 +28,9 @@ std::string form_encode(const std::multimap<std::string, std::string>& values) {
 }
 
 Result<std::string> read_secret_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("unable to read secret file " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string v = ss.str();
+  auto text = Env::Default()->read_file(path);
+  if (!text) return make_error("unable to read secret file " + path + ": " + text.error().message);
+  std::string v = std::move(*text);
   // strings.TrimSpace
   auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
   while (!v.empty() && is_space(v.back())) v.pop_back();
@@ -159,7 +157,7 @@ Result<CachedToken> fetch_token(const HttpSettings::OAuth2& o, const std::string
   t.authorization = auth_scheme(type) + " " + access;
   if (expires_in > 0) {
     t.expires = true;
-    t.expiry = std::chrono::steady_clock::now() + std::chrono::seconds(expires_in);
+    t.expiry = Env::Default()->monotonic_now() + std::chrono::seconds(expires_in);
   }
   return t;
 }
@@ -180,7 +178,7 @@ Result<std::string> oauth2_authorization(const HttpSettings::OAuth2& o, Millis t
   std::shared_ptr<std::mutex> fmu;
   auto valid = [](const CachedToken& t) {
     // x/oauth2 treats a token as expired 10 s before its expiry.
-    return !t.expires || std::chrono::steady_clock::now() + std::chrono::seconds(10) < t.expiry;
+    return !t.expires || Env::Default()->monotonic_now() + std::chrono::seconds(10) < t.expiry;
   };
   {
     std::lock_guard lock(cache.mu);

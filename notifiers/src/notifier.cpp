@@ -18,15 +18,9 @@ using detail::integration_id;
 using detail::integrations_of;
 using detail::log_error;
 
-Millis SystemClock::now() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, NotifierOptions opts) {
   std::unique_ptr<Notifier> n(new Notifier());
-  if (!opts.clock) opts.clock = std::make_shared<SystemClock>();
+  if (!opts.env) opts.env = std::shared_ptr<Env>(std::shared_ptr<Env>{}, Env::Default());
   if (!opts.transport) opts.transport = make_default_transport();
   while (!opts.external_url.empty() && opts.external_url.back() == '/')
     opts.external_url.pop_back();
@@ -45,18 +39,17 @@ Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, Notifier
   n->dispatcher_ = std::make_unique<Dispatcher>(n->tree_, n->config_.resolve_timeout);
   const std::string& dir = n->opts_.state_dir;
   if (!dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) return make_error("cannot create state dir \"" + dir + "\": " + ec.message());
+    if (auto made = n->opts_.env->create_dir(dir); !made) return std::unexpected(made.error());
   }
   auto sil = Silences::open(dir.empty() ? "" : (fs::path(dir) / "silences.json").string(),
-                            n->opts_.clock->now());
+                            n->opts_.env->now_ms());
   if (!sil) return std::unexpected(sil.error());
   if (!(*sil)->load_warning().empty()) {
     log_error((*sil)->load_warning() + "; starting with the silences that could be read");
   }
   n->silences_ = std::move(*sil);
-  auto ob = Outbox::open(dir.empty() ? "" : (fs::path(dir) / "outbox").string());
+  auto ob = Outbox::open(dir.empty() ? "" : (fs::path(dir) / "outbox").string(),
+                         n->opts_.env.get());
   if (!ob) return std::unexpected(ob.error());
   n->outbox_ = std::move(*ob);
   for (const auto& w : n->outbox_->load_warnings()) log_error("outbox: " + w);
@@ -120,7 +113,7 @@ void Notifier::run_loop() {
   std::unique_lock lock(loop_mu_);
   while (!stopping_) {
     lock.unlock();
-    Millis now = opts_.clock->now();
+    Millis now = opts_.env->now_ms();
     tick(now);
     Millis next = dispatcher_->next_flush();
     Millis wait = next == INT64_MAX ? 1000 : std::clamp<Millis>(next - now, 5, 1000);

@@ -18,11 +18,9 @@ using detail::log_error;
 
 namespace {
 
-Millis steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+// Real waits (rate limits, wait_idle's timeout, log throttling) sleep on condition variables,
+// so they measure the real monotonic clock, not the options' Env (a FakeEnv's clock stands still).
+Millis steady_ms() { return Env::Default()->monotonic_ms(); }
 
 size_t index_of(const std::string& integration_id) {
   auto slash = integration_id.rfind('/');
@@ -134,7 +132,7 @@ void Notifier::worker_loop(Worker& w) {
         if (!r) log_error("outbox: " + r.error().to_string());
         break;
       }
-      Millis age = opts_.clock->now() - e.created_at;
+      Millis age = opts_.env->now_ms() - e.created_at;
       if (!res.retryable || age > opts_.give_up_after_ms) {
         log_error(w.id + ": giving up on notification " + e.id + ": " + res.error);
         auto r = outbox_->fail(e.id, res.error);

@@ -26,7 +26,7 @@ void Notifier::on_failure_threshold(Worker& w, bool failing) {
   if (opts_.fallback_receiver.empty()) return;
   const ReceiverConfig* rc = config_.find_receiver(opts_.fallback_receiver);
   if (!rc) return;
-  Millis now = opts_.clock->now();
+  Millis now = opts_.env->now_ms();
   rules::Alert a;
   a.labels = Labels{{"alertname", "ReceiverFailing"},
                     {"receiver", w.receiver},

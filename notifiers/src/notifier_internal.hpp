@@ -1,7 +1,7 @@
 // Private declarations shared by the Notifier's files: the delivery worker of one integration,
 // the integrations of a receiver, the nflog's dedup rule, the config's template check, and the
 // diagnostics log. The Notifier is split by concept:
-//   notifier.cpp                create(), stop(), the flush loop (tick) and the default clock
+//   notifier.cpp                create(), stop(), the flush loop (tick) and the default Env
 //   notifier_integrations.cpp   the integrations of a receiver and their ids
 //   notifier_check.cpp          template syntax of receiver fields, checked at config load
 //   notifier_render.cpp         a group's flush: intervals, inhibition, silences, dedup, render

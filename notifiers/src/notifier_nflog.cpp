@@ -2,6 +2,7 @@
 // whether a flush sends again (needs_update), saved to nflog.json at most once a second and read
 // back at start; and the outcomes of the last notifications, for the status page.
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <iterator>
 #include <fmt/format.h>
@@ -42,12 +43,12 @@ bool needs_update(const void* entry_ptr, const std::vector<uint64_t>& firing,
 // The notification log survives restarts, like Alertmanager's nflog.
 Result<void> Notifier::load_nflog() {
   const std::string& dir = opts_.state_dir;
-  if (!dir.empty() && fs::exists(fs::path(dir) / "nflog.json")) {
-    auto text = detail::read_file((fs::path(dir) / "nflog.json").string());
+  if (!dir.empty() && opts_.env->file_exists((fs::path(dir) / "nflog.json").string())) {
+    auto text = opts_.env->read_file((fs::path(dir) / "nflog.json").string(), UINT64_MAX);
     if (!text) return std::unexpected(text.error());
     auto j = json::parse(*text, nullptr, false);
     if (j.is_object()) {
-      Millis cutoff = opts_.clock->now() - 5 * 24 * 3600'000LL;
+      Millis cutoff = opts_.env->now_ms() - 5 * 24 * 3600'000LL;
       for (const auto& [k, v] : j.items()) {
         LogEntry e;
         e.at = v.value("at", Millis{0});
@@ -91,7 +92,8 @@ void Notifier::save_nflog_locked() {
   }
   out += '}';
   // Not fsync'd: losing the latest log to a power cut can only repeat a notification.
-  auto r = detail::write_file_atomic((fs::path(opts_.state_dir) / "nflog.json").string(), out);
+  auto r = opts_.env->replace_file((fs::path(opts_.state_dir) / "nflog.json").string(), out,
+                                   FileSync::kNone, 0600);
   if (!r) log_error(r.error().to_string());
 }
 

@@ -1,14 +1,12 @@
 #include "ruleeval/notifiers/outbox.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <system_error>
 
-#include "fsutil.hpp"
 
 namespace ruleeval::notifiers {
 
@@ -58,12 +56,6 @@ Result<OutboxEntry> parse_entry(std::string_view text) {
 
 namespace {
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string tombstone(std::string_view op, const std::string& id) {
   return json{{std::string(op), id}}.dump();
 }
@@ -76,17 +68,19 @@ std::string Outbox::next_id_locked() {
   return buf;
 }
 
-Result<std::unique_ptr<Outbox>> Outbox::open(std::string dir) {
-  std::unique_ptr<Outbox> o(new Outbox(std::move(dir)));
+Result<std::unique_ptr<Outbox>> Outbox::open(std::string dir, Env* env) {
+  std::unique_ptr<Outbox> o(new Outbox(std::move(dir), env));
   std::random_device rd;
   o->boot_ = rd();
   if (o->dir_.empty()) return o;
-  std::error_code ec;
-  fs::create_directories(fs::path(o->dir_) / "failed", ec);
+  if (auto made = o->env_->create_dir((fs::path(o->dir_) / "failed").string()); !made) {
+    return make_error("cannot create outbox \"" + o->dir_ + "\": " + made.error().message);
+  }
   // Entries hold receiver secrets (routing keys, webhook URLs): only the service user reads them.
-  if (!ec) fs::permissions(o->dir_, fs::perms::owner_all, ec);
+  std::error_code ec;
+  fs::permissions(o->dir_, fs::perms::owner_all, ec);
   if (ec) return make_error("cannot create outbox \"" + o->dir_ + "\": " + ec.message());
-  o->log_ = std::make_unique<RecordLog>(o->dir_, "outbox-", "outbox journal");
+  o->log_ = std::make_unique<RecordLog>(o->dir_, "outbox-", "outbox journal", o->env_);
   std::lock_guard lock(o->mu_);
   if (auto r = o->load_locked(); !r) return std::unexpected(r.error());
   return o;
@@ -130,7 +124,7 @@ Result<void> Outbox::load_locked() {
     std::sort(legacy_files.begin(), legacy_files.end());
     for (const auto& f : legacy_files) {
       if (f.extension() != ".json") continue;  // a temporary file from a crash mid-write
-      auto text = detail::read_file(f.string());
+      auto text = env_->read_file(f.string(), UINT64_MAX);  // a pending page is never refused
       if (!text) return std::unexpected(text.error());
       auto e = parse_entry(*text);
       if (!e) return make_error(f.string() + ": " + e.error().message);
@@ -151,13 +145,13 @@ Result<void> Outbox::load_locked() {
   payloads.reserve(live_.size());
   for (const auto& [id, p] : live_) payloads.push_back(&p);
   auto w = log_->append(payloads.size(), [&](size_t i, uint64_t) { return *payloads[i]; },
-                        wall_ms());
+                        env_->now_ms());
   if (!w) {
     warnings_.push_back(w.error().message);
     return {};
   }
   log_->drop_segments_before(first);
-  for (const auto& f : legacy_files) fs::remove(f, ec);
+  for (const auto& f : legacy_files) (void)env_->remove_file(f.string());
   if (fs::is_directory(legacy, ec)) fs::remove(legacy, ec);
   return {};
 }
@@ -192,7 +186,7 @@ Result<void> Outbox::sync() {
   unsynced_.clear();
   // A failed write stays queued in the log and is written by the next append.
   return log_->append(payloads.size(), [&](size_t i, uint64_t) { return *payloads[i]; },
-                      wall_ms());
+                      env_->now_ms());
 }
 
 Result<void> Outbox::done(const std::string& id) {
@@ -205,7 +199,7 @@ Result<void> Outbox::done(const std::string& id) {
   if (it == live_.end()) return {};
   live_bytes_ -= it->second.size();
   live_.erase(it);
-  auto r = log_->append(1, [&](size_t, uint64_t) { return tombstone("done", id); }, wall_ms(),
+  auto r = log_->append(1, [&](size_t, uint64_t) { return tombstone("done", id); }, env_->now_ms(),
                         RecordLog::Sync::kWritten);
   if (!r) return r;
   if (log_->segment_bytes() > kCompactBytes && live_bytes_ * 2 < log_->segment_bytes()) {
@@ -221,7 +215,7 @@ Result<void> Outbox::compact_locked() {
   payloads.reserve(live_.size());
   for (const auto& [id, p] : live_) payloads.push_back(&p);
   auto r = log_->append(payloads.size(), [&](size_t i, uint64_t) { return *payloads[i]; },
-                        wall_ms());
+                        env_->now_ms());
   if (!r) return r;
   log_->drop_segments_before(*first);
   return {};
@@ -238,14 +232,16 @@ Result<void> Outbox::fail(const std::string& id, const std::string& reason) {
   // failed/ first (durably), then the journal's record: a crash in between leaves the entry
   // pending (tried again), never lost.
   const fs::path dir = fs::path(dir_) / "failed";
-  auto r = detail::write_file_durably((dir / (id + ".json")).string(), it->second);
+  auto r = env_->replace_file((dir / (id + ".json")).string(), it->second,
+                              FileSync::kFileAndDir, 0600);
   if (!r) return r;
-  r = detail::write_file_durably((dir / (id + ".reason")).string(), reason + "\n");
+  r = env_->replace_file((dir / (id + ".reason")).string(), reason + "\n",
+                         FileSync::kFileAndDir, 0600);
   if (!r) return r;
   live_bytes_ -= it->second.size();
   live_.erase(it);
   prune_failed_locked();
-  return log_->append(1, [&](size_t, uint64_t) { return tombstone("failed", id); }, wall_ms(),
+  return log_->append(1, [&](size_t, uint64_t) { return tombstone("failed", id); }, env_->now_ms(),
                       RecordLog::Sync::kWritten);
 }
 
@@ -254,9 +250,11 @@ Result<std::string> Outbox::put_failed(OutboxEntry& e, const std::string& reason
   e.id = next_id_locked();
   if (!log_) return e.id;
   const fs::path dir = fs::path(dir_) / "failed";
-  auto r = detail::write_file_durably((dir / (e.id + ".json")).string(), serialize_entry(e));
+  auto r = env_->replace_file((dir / (e.id + ".json")).string(), serialize_entry(e),
+                              FileSync::kFileAndDir, 0600);
   if (!r) return std::unexpected(r.error());
-  r = detail::write_file_durably((dir / (e.id + ".reason")).string(), reason + "\n");
+  r = env_->replace_file((dir / (e.id + ".reason")).string(), reason + "\n",
+                         FileSync::kFileAndDir, 0600);
   if (!r) return std::unexpected(r.error());
   prune_failed_locked();
   return e.id;
@@ -274,9 +272,9 @@ void Outbox::prune_failed_locked() {
   if (entries.size() <= kMaxFailed) return;
   std::sort(entries.begin(), entries.end());
   for (size_t i = 0; i + kMaxFailed < entries.size(); ++i) {
-    fs::remove(entries[i].second, ec);
+    (void)env_->remove_file(entries[i].second.string());
     fs::path reason = entries[i].second;
-    fs::remove(reason.replace_extension(".reason"), ec);
+    (void)env_->remove_file(reason.replace_extension(".reason").string());
   }
 }
 

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/escape.hpp"
 
 namespace ruleeval::notifiers::detail {
@@ -199,17 +199,15 @@ SendResult send_envelope(const OutboxEntry& e, const HttpSettings& http,
   bool has_secret = false;
   if (env.contains("secret_file")) {
     const std::string path = env.value("secret_file", "");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    auto text = Env::Default()->read_file(path);
+    if (!text) {
       // Alertmanager does not retry an unreadable key file.
       const std::string what = env.value("secret_read_error", "");
       r.error = what.empty() ? "failed to read API key from file \"" + path + "\""
                              : what + ": open " + path + ": cannot read the file";
       return r;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    secret = trim(ss.str());
+    secret = trim(*text);
     if (env.value("secret_escape", "") == "path") secret = go_path_escape(secret);
     has_secret = true;
   }

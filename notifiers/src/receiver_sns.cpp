@@ -10,13 +10,14 @@
 // AssumeRole (aws_sts.hpp) and the request is signed with the temporary credentials and their
 // X-Amz-Security-Token. EC2/ECS instance roles are reported as not implemented.
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 
 #include "aws_sts.hpp"
 #include "http_client.hpp"
+#include "ruleeval/common/env.hpp"
 #include "receivers_am2.hpp"
 
 namespace ruleeval::notifiers::detail {
@@ -59,8 +60,10 @@ Result<Credentials> credentials_for(const SnsConfig& c) {
   if (file.empty() && !env("HOME").empty()) file = env("HOME") + "/.aws/credentials";
   std::string profile = !c.profile.empty() ? c.profile : env("AWS_PROFILE");
   if (profile.empty()) profile = "default";
-  std::ifstream in(file);
-  if (in) {
+  auto text = file.empty() ? Result<std::string>(make_error("no file"))
+                           : Env::Default()->read_file(file, 1u << 20);
+  if (text) {
+    std::istringstream in(*text);
     Credentials f;
     std::string line, section;
     auto trim = [](std::string s) {

@@ -10,6 +10,7 @@
 
 #include "http_client.hpp"
 #include "receivers_am2.hpp"
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/escape.hpp"
 #include "ruleeval/common/url.hpp"
 #include "ruleeval/http/client.hpp"
@@ -136,7 +137,7 @@ SendResult wechat_send(const OutboxEntry& e, const WechatConfig& c) {
   {
     std::lock_guard lock(g_tokens_mu);
     if (auto it = g_tokens.find(key);
-        it != g_tokens.end() && std::chrono::steady_clock::now() - it->second.at <= std::chrono::hours(2)) {
+        it != g_tokens.end() && Env::Default()->monotonic_now() - it->second.at <= std::chrono::hours(2)) {
       token = it->second.value;
     }
   }
@@ -162,7 +163,7 @@ SendResult wechat_send(const OutboxEntry& e, const WechatConfig& c) {
       return r;
     }
     std::lock_guard lock(g_tokens_mu);
-    g_tokens[key] = Token{token, std::chrono::steady_clock::now()};
+    g_tokens[key] = Token{token, Env::Default()->monotonic_now()};
   }
   // url.Values of the api_url's query plus access_token, re-encoded sorted.
   std::multimap<std::string, std::string> q;

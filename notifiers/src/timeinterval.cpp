@@ -1,8 +1,8 @@
 #include "ruleeval/notifiers/timeinterval.hpp"
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
+
+#include "ruleeval/common/env.hpp"
 
 #include "ruleeval/common/millis.hpp"
 
@@ -55,9 +55,9 @@ Result<std::shared_ptr<const TimeZone>> TimeZone::load(const std::string& name) 
   }
   std::string path = "/usr/share/zoneinfo/" + name;
   if (name == "Local") path = "/etc/localtime";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("unknown time zone " + name);
-  std::vector<unsigned char> d((std::istreambuf_iterator<char>(in)), {});
+  auto text = Env::Default()->read_file(path, 16u << 20);
+  if (!text) return make_error("unknown time zone " + name);
+  std::vector<unsigned char> d(text->begin(), text->end());
   auto bad = [&] { return make_error("time zone " + name + ": not a TZif file (" + path + ")"); };
   if (d.size() < 44 || d[0] != 'T' || d[1] != 'Z' || d[2] != 'i' || d[3] != 'f') return bad();
   auto parse = [&](size_t off, int tsize, size_t& end) -> bool {

@@ -3,7 +3,6 @@
 #include <strings.h>
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -12,6 +11,7 @@
 #include "payloads.hpp"
 #include "receiver_http.hpp"
 #include "receivers_am2.hpp"
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/http/client.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 #include "transport_http.hpp"
@@ -99,13 +99,12 @@ SendResult file_send(const OutboxEntry& e, const FileConfig& cfg) {
     r.ok = true;
     return r;
   }
-  std::ofstream out(cfg.path, std::ios::app | std::ios::binary);
-  out << e.body << '\n';
-  out.flush();
-  r.ok = static_cast<bool>(out);
+  // One write(2) with O_APPEND: concurrent notifications never interleave inside a line.
+  auto done = Env::Default()->append_file(cfg.path, e.body + "\n");
+  r.ok = done.has_value();
   if (!r.ok) {
     r.retryable = true;
-    r.error = "cannot append to \"" + cfg.path + "\"";
+    r.error = "cannot append to \"" + cfg.path + "\": " + done.error().message;
   }
   return r;
 }

@@ -4,13 +4,13 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <fstream>
 #include <iterator>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "payloads.hpp"
+#include "ruleeval/common/env.hpp"
 
 namespace ruleeval::notifiers::detail {
 
@@ -112,13 +112,13 @@ SendResult smtp_send(const OutboxEntry& e, const EmailConfig& cfg) {
   std::string password = cfg.auth_password;
   if (!cfg.auth_password_file.empty()) {  // read for every message, as Alertmanager does
     // Alertmanager 0.25 uses the file's bytes as they are (no trimming).
-    std::ifstream in(cfg.auth_password_file, std::ios::binary);
-    if (!in) {
+    auto text = Env::Default()->read_file(cfg.auth_password_file);
+    if (!text) {
       r.retryable = true;
       r.error = "smtp: could not read " + cfg.auth_password_file;
       return r;
     }
-    password.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    password = std::move(*text);
   }
   if (!cfg.auth_username.empty()) {
     // Alertmanager's auth(): CRAM-MD5 with auth_secret, PLAIN or LOGIN with the password; a

@@ -118,9 +118,24 @@ class Emitter {
   }
   const RuleFile& file() const { return file_; }
 
+  // tmpl::analyze of a template, once per node tree: the loader shares the tree of a repeated
+  // template text between rules (Template::shared_root), and the usage (labels with their
+  // positions in the text, $value, query) depends only on that tree and text.
+  const tmpl::TemplateUsage& usage(const tmpl::Template& t) {
+    if (!t.shared_root || !t.defines.empty()) {
+      scratch_ = tmpl::analyze(t);
+      return scratch_;
+    }
+    auto [it, fresh] = usage_.try_emplace(t.shared_root.get());
+    if (fresh) it->second = tmpl::analyze(t);
+    return it->second;
+  }
+
  private:
   const RuleFile& file_;
   std::vector<Diagnostic>& out_;
+  std::unordered_map<const void*, tmpl::TemplateUsage> usage_;
+  tmpl::TemplateUsage scratch_;
 };
 
 // Position of a byte offset inside a rule's expression.
@@ -417,7 +432,7 @@ void check_alert(Emitter& em, const RuleGroup& g, const Rule& r, const LintConfi
   auto check_templates = [&](const std::vector<KeyValue>& kvs, std::string_view what) {
     for (const auto& kv : kvs) {
       if (!kv.tmpl) continue;
-      const tmpl::TemplateUsage use = tmpl::analyze(*kv.tmpl);
+      const tmpl::TemplateUsage& use = em.usage(*kv.tmpl);
       if (what == "label" && (use.uses_value || use.uses_query)) {
         em.add("alerts/template",
                fmt::format("label \"{}\" uses {}: the value changes between evaluations, which "
@@ -569,6 +584,10 @@ std::vector<Diagnostic> check_across_files(std::span<const RuleFile* const> file
   };
   std::unordered_map<std::string, First> rules;
   std::unordered_map<std::string, First> groups;
+  size_t n_rules = 0;
+  for (const RuleFile* f : files) n_rules += f->rule_count();
+  rules.reserve(n_rules);  // no rehashing of 10,000s of keys
+  std::vector<std::pair<std::string_view, std::string_view>> labels;  // reused for every rule
   for (const RuleFile* f : files) {
     Emitter em(*f, out);
     std::unordered_map<std::string, int> group_in_file;
@@ -587,8 +606,7 @@ std::vector<Diagnostic> check_across_files(std::span<const RuleFile* const> file
       for (const auto& r : g.rules) {
         if (r.name.empty()) continue;
         // Identity as promtool's duplicate-rules lint: name plus group and rule labels.
-        std::vector<std::pair<std::string_view, std::string_view>> labels;
-        labels.reserve(g.labels.size() + r.labels.size());
+        labels.clear();
         for (const auto& kv : g.labels) labels.emplace_back(kv.key, kv.value.value);
         for (const auto& kv : r.labels) {
           auto it = std::find_if(labels.begin(), labels.end(),

@@ -759,7 +759,7 @@ class ProvisioningDecoder {
       // The first query is reported by the file's PromQL pass (rule.expr); the others here.
       if (first_query_scalar_.value != s.value || first_query_scalar_.pos.line != s.pos.line) {
         ctx_.error("promql/syntax", fmt::format("could not parse expression: {}", e.message),
-                   map_into_scalar(s, ctx_.file().text, e.line, e.col), group, rule);
+                   map_into_scalar(s, ctx_.file().text, e.where.line, e.where.col), group, rule);
       }
       return std::nullopt;
     }

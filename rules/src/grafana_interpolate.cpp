@@ -7,11 +7,10 @@
 
 #include <cctype>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 #include <vector>
 
-#include "ruleeval/common/file_io.hpp"
+#include "ruleeval/common/env.hpp"
 
 namespace ruleeval::rules {
 namespace {
@@ -85,14 +84,9 @@ Result<std::string> apply_expander(const std::string& s, std::string_view name) 
         if (::gethostname(host, sizeof host - 1) == 0) value = host;
       }
     } else {
-      if (auto ok = check_input_file(arg, 1u << 20); !ok) {
-        return make_error("$__file{" + arg + "}: " + ok.error().message);
-      }
-      std::ifstream in(arg, std::ios::binary);
-      if (!in) return make_error("$__file{" + arg + "}: cannot read the file");
-      std::stringstream ss;
-      ss << in.rdbuf();
-      value = trim_space(ss.str());
+      auto text = Env::Default()->read_file(arg, 1u << 20);
+      if (!text) return make_error("$__file{" + arg + "}: " + text.error().message);
+      value = trim_space(*text);
     }
     out.append(s, done, i - done);
     out += value;

@@ -1,9 +1,9 @@
 // `.ruleeval.yaml`: which checks run, their severities and their parameters.
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
 #include <sstream>
 
+#include "ruleeval/common/env.hpp"
 #include "fmt/format.h"
 #include "ruleeval/parser/duration.hpp"
 #include "ruleeval/rules/features.hpp"
@@ -152,11 +152,11 @@ Result<LintConfig> parse_lint_config(std::string_view text, const std::string& p
 }
 
 Result<LintConfig> load_lint_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot read config file", SourceLocation{path, 0, 0});
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_lint_config(ss.str(), path);
+  auto text = Env::Default()->read_file(path);
+  if (!text) {
+    return make_error("cannot read config file: " + text.error().message, SourceLocation{path, 0, 0});
+  }
+  return parse_lint_config(*text, path);
 }
 
 }  // namespace ruleeval::rules

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <utility>
 
 namespace ruleeval::rules {
@@ -43,8 +44,13 @@ bool Rule::check_disabled(std::string_view check) const {
 void RuleFile::index_lines() {
   line_starts.clear();
   line_starts.push_back(0);
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n') line_starts.push_back(static_cast<uint32_t>(i + 1));
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  for (const char* p = begin; p < end;) {
+    const auto* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (nl == nullptr) break;
+    line_starts.push_back(static_cast<uint32_t>(nl - begin + 1));
+    p = nl + 1;
   }
 }
 

@@ -8,11 +8,11 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <system_error>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/parser/duration.hpp"
 #include "ruleeval/rules/features.hpp"
 
@@ -123,15 +123,12 @@ class Decoder {
   }
   std::string read_secret(const YAML::Node& n, std::string_view where) {
     std::string p = resolve(str(n, where));
-    std::ifstream in(p);
-    if (!in) {
-      error(n, std::string(where) + ": cannot read " + p + ": " +
-                   std::generic_category().message(errno));
+    auto text = Env::Default()->read_file(p, 1u << 20);
+    if (!text) {
+      error(n, std::string(where) + ": cannot read " + p + ": " + text.error().message);
       return {};
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string s = ss.str();
+    std::string s = std::move(*text);
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
     return s;
   }
@@ -395,15 +392,12 @@ std::expected<RunConfig, std::vector<Error>> parse_run_config(const std::string&
 }
 
 std::expected<RunConfig, std::vector<Error>> load_run_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  auto text = Env::Default()->read_file(path);
+  if (!text) {
     return std::unexpected(std::vector<Error>{
-        Error("cannot read config: " + std::string(std::generic_category().message(errno)),
-              SourceLocation{path, 0, 0})});
+        Error("cannot read config: " + text.error().message, SourceLocation{path, 0, 0})});
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_run_config(ss.str(), path);
+  return parse_run_config(*text, path);
 }
 
 }  // namespace ruleeval::rules

@@ -11,11 +11,11 @@
 #include <cstring>
 #include <limits>
 #include <ctime>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <system_error>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/millis.hpp"
 #include "ruleeval/parser/duration.hpp"
 
@@ -384,15 +384,12 @@ std::expected<UnitTestFile, std::vector<Error>> load_unittest_text(
 
 std::expected<UnitTestFile, std::vector<Error>> load_unittest_file(
     const std::string& path, const UnitTestLoadOptions& opts) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return std::unexpected(
-        std::vector<Error>{Error("open " + path + ": " + std::generic_category().message(errno),
-                                 SourceLocation{path, 0, 0})});
+  auto text = Env::Default()->read_file(path, kMaxInputFileBytes, Env::Streams::kAllow);
+  if (!text) {
+    return std::unexpected(std::vector<Error>{
+        Error("open " + path + ": " + text.error().message, SourceLocation{path, 0, 0})});
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return load_unittest_text(ss.str(), path, opts);
+  return load_unittest_text(*text, path, opts);
 }
 
 }  // namespace ruleeval::rules

@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
 #include <sstream>
 #include <string_view>
 #include <unordered_map>
 
+#include "ruleeval/common/env.hpp"
 #include "fmt/format.h"
 #include "ruleeval/parser/duration.hpp"
 #include "ruleeval/rules/loader.hpp"
@@ -273,8 +273,9 @@ LoadResult load_rules_text(std::string text, std::string path, const LoadOptions
 }
 
 LoadResult load_rules_file(const std::string& path, const LoadOptions& opts) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // Pipes are rule files too (`lint /dev/stdin`, `<(...)`); directories and devices are not.
+  auto text = Env::Default()->read_file(path, kMaxInputFileBytes, Env::Streams::kAllow);
+  if (!text) {
     LoadResult out;
     out.file.path = path;
     Diagnostic d;
@@ -285,23 +286,7 @@ LoadResult load_rules_file(const std::string& path, const LoadOptions& opts) {
     out.diagnostics.push_back(std::move(d));
     return out;
   }
-  // Read at the file's size: the text is kept (for carets), so no stream-growth slack.
-  std::string text;
-  in.seekg(0, std::ios::end);
-  if (const std::streamoff size = in.tellg(); size > 0) {
-    text.resize(static_cast<size_t>(size));
-    in.seekg(0, std::ios::beg);
-    in.read(text.data(), size);
-    text.resize(static_cast<size_t>(in.gcount()));
-  }
-  if (!in.good() || text.empty()) {  // not seekable (a pipe) or changed underneath: stream it
-    in.clear();
-    in.seekg(0, std::ios::beg);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    text = std::move(ss).str();
-  }
-  return load_rules_text(std::move(text), path, opts);
+  return load_rules_text(std::move(*text), path, opts);
 }
 
 }  // namespace ruleeval::rules

@@ -1,7 +1,11 @@
 // A small, fast YAML document tree built from libyaml's event parser (private to rules/src).
-// yaml-cpp needs 4-9 s for a 10,000-rule file; libyaml parses it in well under a second. The
-// API mirrors the part of yaml-cpp's Node the loaders use (Type, Scalar, Mark, size, iteration
-// with .first/.second for mappings) so the decoders read the same either way.
+// This is the one place libyaml is used (tools/check_layers.py enforces it); yaml-cpp is the
+// project's YAML library and reads every other file. Rule files come here for speed and for
+// positions: yaml-cpp needs 4-9 s for a 10,000-rule file, libyaml parses it in well under a
+// second; and lint maps columns through quoted and folded scalars, which needs the scalar style
+// that yaml-cpp does not expose (ARCHITECTURE.md, "One YAML front end"). The API mirrors the part
+// of yaml-cpp's Node the loaders use (Type, Scalar, Mark, size, iteration with .first/.second
+// for mappings) so the decoders read the same either way.
 // Nodes point into their Document; keep the documents alive while using the nodes.
 #pragma once
 

@@ -2,9 +2,11 @@
 #include "metricsql.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <unordered_map>
+#include <vector>
 
 #include "fmt/format.h"
 #include "ruleeval/parser/duration.hpp"
@@ -83,9 +85,16 @@ void YamlContext::check_duplicate_keys(const yml::Node& map) {
     }
     return;
   }
-  // Small maps: a linear scan beats hashing.
-  std::vector<std::pair<std::string_view, Pos>> seen;
-  seen.reserve(map.size());
+  // Small maps: a linear scan beats hashing. Keys seen so far live on the stack for the usual
+  // maps (a rule, its labels and annotations: ~30,000 maps in a 10,000-rule file, each of which
+  // allocated this list).
+  using Seen = std::pair<std::string_view, Pos>;
+  constexpr size_t kOnStack = 16;
+  std::array<Seen, kOnStack> stack_seen;
+  std::vector<Seen> heap_seen;
+  if (map.size() > kOnStack) heap_seen.resize(map.size());
+  Seen* const seen = heap_seen.empty() ? stack_seen.data() : heap_seen.data();
+  size_t n_seen = 0;
   for (const auto& kv : map) {
     if (!kv.first.IsScalar()) {
       error("yaml/parse", "mapping keys must be strings", pos(kv.first), "", "");
@@ -93,14 +102,16 @@ void YamlContext::check_duplicate_keys(const yml::Node& map) {
     }
     std::string_view key = kv.first.Scalar();
     Pos p = pos(kv.first);
-    auto it = std::find_if(seen.begin(), seen.end(), [&](const auto& s) { return s.first == key; });
-    if (it != seen.end()) {
+    const Seen* const begin = seen;
+    const Seen* const end = begin + n_seen;
+    const Seen* it = std::find_if(begin, end, [&](const Seen& s) { return s.first == key; });
+    if (it != end) {
       error("yaml/parse",
             fmt::format("line {}: mapping key \"{}\" already defined at line {}", p.line, key,
                         it->second.line),
             p, "", "");
     } else {
-      seen.emplace_back(key, p);
+      seen[n_seen++] = Seen{key, p};
     }
   }
 }

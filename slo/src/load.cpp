@@ -6,13 +6,13 @@
 #include <cmath>
 #include <optional>
 #include <filesystem>
-#include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <tuple>
 
 #include "goyaml.hpp"
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/go_format.hpp"
 #include "ruleeval/parser/duration.hpp"
 #include "ruleeval/parser/promql.hpp"
@@ -139,8 +139,8 @@ void check_promql(const Ctx& c, const YAML::Node& at, const std::string& tpl, st
   q += tpl.substr(last);
   auto e = promql::parse(q);
   if (!e)
-    c.fail(at, std::string(what) + " is not valid PromQL: " + std::to_string(e.error().line) + ":" +
-                   std::to_string(e.error().col) + ": " + e.error().message);
+    c.fail(at, std::string(what) + " is not valid PromQL: " + std::to_string(e.error().where.line) + ":" +
+                   std::to_string(e.error().where.col) + ": " + e.error().message);
 }
 
 void validate_slo(const Ctx& c, const YAML::Node& at, const Slo& s, bool check_sli = true) {
@@ -641,11 +641,9 @@ Result<WindowsCatalog> WindowsCatalog::load_dir(const std::string& dir) {
   if (ec) return make_error("cannot read directory: " + ec.message(), {dir, 0, 0});
   std::sort(files.begin(), files.end());
   for (const auto& f : files) {
-    std::ifstream in(f, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (!in) return make_error("cannot read file", {f.string(), 0, 0});
-    auto w = parse(ss.str(), f.string());
+    auto text = Env::Default()->read_file(f.string());
+    if (!text) return make_error("cannot read file: " + text.error().message, {f.string(), 0, 0});
+    auto w = parse(*text, f.string());
     if (!w) return std::unexpected(w.error());
     auto [it, inserted] = cat.by_period_.emplace(w->period_ms, *w);
     if (!inserted) {

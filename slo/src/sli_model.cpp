@@ -288,7 +288,7 @@ struct Parsed {
 
 Result<Parsed> synthesise(const std::string& text) {
   auto e = promql::parse(text);
-  if (!e) return make_error("the SLI query does not parse: " + e.error().to_string());
+  if (!e) return make_error("the SLI query does not parse: " + promql::format_parse_error(e.error()));
   Parsed p{std::move(*e), {}};
   std::vector<const promql::VectorSelector*> sels;
   std::set<std::string> grouping;

@@ -225,6 +225,44 @@ TEST_CASE("a broken annotation template shows Prometheus's visible error text") 
   CHECK(summary.rfind("<error expanding template: ", 0) == 0);
 }
 
+TEST_CASE("identically written templates share one tree and each error names its own rule") {
+  Fixture f(R"Y(groups:
+  - name: g
+    rules:
+      - alert: First
+        expr: vector(1)
+        annotations:
+          summary: '{{ humanize "not a number" }}'
+          other: 'x {{ $value }}'
+      - alert: Second
+        expr: vector(2)
+        annotations:
+          summary: '{{ humanize "not a number" }}'
+          other: 'y {{ $value }}'
+)Y",
+            {});
+  const auto& r0 = f.loaded.file.groups[0].rules[0];
+  const auto& r1 = f.loaded.file.groups[0].rules[1];
+  CHECK(r0.annotations[0].tmpl == r1.annotations[0].tmpl);  // the same text: one parsed tree
+  CHECK(r0.annotations[1].tmpl != r1.annotations[1].tmpl);
+  f.eval(0);
+  REQUIRE(f.rule(0).alerts.size() == 1);
+  REQUIRE(f.rule(1).alerts.size() == 1);
+  const auto& a0 = f.rule(0).alerts.begin()->second.annotations;
+  const auto& a1 = f.rule(1).alerts.begin()->second.annotations;
+  // Prometheus: "<error expanding template: error executing template NAME: template: NAME:1:..."
+  const std::string e0(a0.get("summary")), e1(a1.get("summary"));
+  CHECK(e0.starts_with("<error expanding template: error executing template __alert_First: "
+                       "template: __alert_First:1:"));
+  CHECK(e0.find("executing \"__alert_First\" at <humanize") != std::string::npos);
+  std::string want1 = e0;  // the same message under the second rule's name
+  for (size_t p; (p = want1.find("__alert_First")) != std::string::npos;)
+    want1.replace(p, 13, "__alert_Second");
+  CHECK(e1 == want1);
+  CHECK(std::string(a0.get("other")) == "x 1");
+  CHECK(std::string(a1.get("other")) == "y 2");
+}
+
 TEST_CASE("templates see each evaluation's time, query results and the external labels") {
   GroupEnv env;
   env.external_labels = Labels{{"cluster", "eu1"}};

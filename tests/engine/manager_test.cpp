@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "../common/fake_env.hpp"
 #include "../support/temp_dir.hpp"
 #include "ruleeval/engine/http_api.hpp"
 #include "ruleeval/engine/manager.hpp"
@@ -62,7 +63,8 @@ void write_fixture(const TempDir& d, const std::string& state_dir_line) {
 
 std::string alerts_after_first_eval(const TempDir& d, ManagerOptions o,
                                     std::vector<std::string>* logs) {
-  o.now = [] { return kNow; };
+  FakeEnv env(kNow);
+  o.env = &env;
   o.log = [logs](std::string_view m, bool) { logs->emplace_back(m); };
   RuleManager m(o, nullptr);
   auto cfg = rules::load_run_config(d.path + "/ruleeval.yaml");
@@ -130,7 +132,8 @@ TEST_CASE("reloading remote_write while groups evaluate is free of data races") 
     cfgs.push_back(std::move(*cfg));
   }
   ManagerOptions o;
-  o.now = [] { return kNow; };
+  FakeEnv env(kNow);
+  o.env = &env;
   o.restore_for_state = false;
   RuleManager m(o, nullptr);
   REQUIRE(m.apply(cfgs[0]).has_value());
@@ -156,4 +159,49 @@ TEST_CASE("reloading remote_write while groups evaluate is free of data races") 
   // Evaluation still works after all the reloads: DownFast (no `for`) fires.
   m.eval_all(kNow);
   CHECK(m.alerts_json().find("DownFast") != std::string::npos);
+}
+
+// The embedded datasource is found through Datasource::local_store()/series_files(): a reload
+// with the same name and series files keeps the store (and what rules recorded into it); other
+// files load a fresh one.
+TEST_CASE("a reload keeps the embedded store only while its name and series files stay the same") {
+  TempDir d;
+  d.write("rules.yaml", R"(groups:
+  - name: g
+    interval: 1m
+    rules:
+      - record: seen
+        expr: vector(1)
+      - alert: Remembered
+        expr: seen offset 1m == 1
+)");
+  d.write("a.series", "load 1m\n  up 1x10\n");
+  d.write("b.series", "load 1m\n  up 1x10\n");
+  auto config = [&](const std::string& files) {
+    d.write("ruleeval.yaml", "global: {evaluation_interval: 1m}\n"
+                             "datasources:\n"
+                             "  default: {type: embedded, series_files: [" + files + "]}\n"
+                             "rule_files: [rules.yaml]\n");
+    auto cfg = rules::load_run_config(d.path + "/ruleeval.yaml");
+    REQUIRE(cfg.has_value());
+    return *cfg;
+  };
+  ManagerOptions o;
+  FakeEnv env(kNow);
+  o.env = &env;
+  o.restore_for_state = false;
+  RuleManager m(o, nullptr);
+  REQUIRE(m.apply(config("a.series")).has_value());
+  m.eval_all(kNow);  // records seen at kNow
+  CHECK(m.alerts_json().find("Remembered") == std::string::npos);
+  REQUIRE(m.apply(config("a.series")).has_value());  // same files: same store
+  m.eval_all(kNow + kMin);
+  CHECK(m.alerts_json().find("\"alertname\":\"Remembered\"") != std::string::npos);
+
+  RuleManager m2(o, nullptr);
+  REQUIRE(m2.apply(config("a.series")).has_value());
+  m2.eval_all(kNow);
+  REQUIRE(m2.apply(config("b.series")).has_value());  // other files: a fresh store
+  m2.eval_all(kNow + kMin);
+  CHECK(m2.alerts_json().find("Remembered") == std::string::npos);
 }

@@ -86,9 +86,9 @@ TEST_CASE("warnings and infos are kept") {
 TEST_CASE("an error envelope keeps the HTTP status, errorType and message") {
   auto r = decode_query_response(canned("error_bad_data.json"), 400);
   REQUIRE_FALSE(r.has_value());
-  CHECK(r.error().kind == QueryError::Kind::kApi);
+  CHECK(r.error().kind == ErrorKind::kApi);
   CHECK(r.error().http_status == 400);
-  CHECK(r.error().error_type == "bad_data");
+  CHECK(r.error().code == "bad_data");
   CHECK(r.error().message.find("unexpected right parenthesis") != std::string::npos);
   CHECK(r.error().to_string().starts_with("HTTP 400 (bad_data): invalid parameter"));
 }
@@ -97,13 +97,13 @@ TEST_CASE("malformed and unexpected bodies give clear errors") {
   SUBCASE("truncated JSON names the offset") {
     auto r = decode_query_response(canned("truncated.json"), 200);
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().kind == QueryError::Kind::kMalformed);
+    CHECK(r.error().kind == ErrorKind::kMalformed);
     CHECK(r.error().message.find("invalid JSON at offset") != std::string::npos);
   }
   SUBCASE("a proxy's HTML error page is an HTTP error with a snippet") {
     auto r = decode_query_response("<html>502 Bad Gateway</html>", 502);
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().kind == QueryError::Kind::kHttp);
+    CHECK(r.error().kind == ErrorKind::kHttp);
     CHECK(r.error().http_status == 502);
     CHECK(r.error().message.find("Bad Gateway") != std::string::npos);
   }
@@ -195,7 +195,7 @@ TEST_CASE("the HTTP querier posts form queries with auth, headers and extra para
     std::remove(path.c_str());
     auto missing = q.query("up", 0);
     REQUIRE_FALSE(missing.has_value());
-    CHECK(missing.error().kind == QueryError::Kind::kConfig);
+    CHECK(missing.error().kind == ErrorKind::kConfig);
     CHECK(missing.error().message.find("bearer_token_file") != std::string::npos);
   }
   SUBCASE("basic auth") {
@@ -234,7 +234,7 @@ TEST_CASE("the HTTP querier reports API errors, size limits and unreachable serv
     auto r = q.query("bad", 0);
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().http_status == 422);
-    CHECK(r.error().error_type == "execution");
+    CHECK(r.error().code == "execution");
     CHECK(r.error().message == "many-to-many matching not allowed");
   }
   SUBCASE("a response over the limit fails instead of growing") {
@@ -242,7 +242,7 @@ TEST_CASE("the HTTP querier reports API errors, size limits and unreachable serv
     HttpQuerier q(cfg);
     auto r = q.query("up", 0);
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().kind == QueryError::Kind::kTransport);
+    CHECK(r.error().kind == ErrorKind::kTransport);
     CHECK(r.error().message.find("larger than the limit of 64 bytes") != std::string::npos);
   }
   SUBCASE("connection refused names the URL") {
@@ -251,7 +251,7 @@ TEST_CASE("the HTTP querier reports API errors, size limits and unreachable serv
     HttpQuerier q(cfg);
     auto r = q.query("up", 0);
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().kind == QueryError::Kind::kTransport);
+    CHECK(r.error().kind == ErrorKind::kTransport);
     CHECK(r.error().message.find("http://127.0.0.1:1/api/v1/query") != std::string::npos);
   }
 }

@@ -109,7 +109,7 @@ TEST_CASE("write requests round-trip, grouping samples by series") {
   SUBCASE("truncated protobuf gives an error with the byte offset") {
     auto bad = decode_write_request(std::string_view(proto).substr(0, proto.size() - 3));
     REQUIRE_FALSE(bad.has_value());
-    CHECK(bad.error().find("invalid protobuf at byte") != std::string::npos);
+    CHECK(bad.error().message.find("invalid protobuf at byte") != std::string::npos);
   }
 }
 
@@ -166,7 +166,7 @@ TEST_CASE("the remote-write queue retries 5xx and 429 with backoff but not 4xx")
     q.push(ws("m", "j", 1, 1));
     auto r = q.flush();
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().find("HTTP 500") != std::string::npos);
+    CHECK(r.error().message.find("HTTP 500") != std::string::npos);
     CHECK(sleeps == std::vector<Millis>{10, 20, 25});
     CHECK(q.stats().samples_failed == 1);
   }
@@ -175,7 +175,7 @@ TEST_CASE("the remote-write queue retries 5xx and 429 with backoff but not 4xx")
     q.push(ws("m", "j", 1, 1));
     auto r = q.flush();
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().find("HTTP 400: try later") != std::string::npos);
+    CHECK(r.error().message.find("HTTP 400: try later") != std::string::npos);
     CHECK(sleeps.empty());
   }
 }

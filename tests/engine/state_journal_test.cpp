@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../common/fake_env.hpp"
 #include "../support/temp_dir.hpp"
 #include "ruleeval/engine/state_journal.hpp"
 #include "ruleeval/engine/state_store.hpp"
@@ -303,7 +304,7 @@ TEST_CASE("journal: a failed write is reported, kept and written by the retry") 
   std::vector<JournalRecord> recs = {upsert("g1", alert("a:1", AlertState::kFiring, kT0), kT0)};
   auto r = j.commit(recs, kT0);
   REQUIRE_FALSE(r.has_value());
-  CHECK(r.error().message.find("cannot open state journal") != std::string::npos);
+  CHECK(r.error().message.find("state journal: cannot open") != std::string::npos);
   CHECK(j.write_failures() == 1);
   CHECK(j.has_queued());
   CHECK_FALSE(j.retry(kT0 + 1).has_value());
@@ -325,4 +326,86 @@ TEST_CASE("journal: a failed write is reported, kept and written by the retry") 
     told |= n.find("failed to write its alert state 2 time(s)") != std::string::npos;
   }
   CHECK(told);
+}
+
+namespace {
+// Opens `j` and commits a firing alert of g1 for each instance, as one round.
+void open_and_commit(StateJournal& j, std::initializer_list<const char*> instances) {
+  REQUIRE(j.open(1).has_value());
+  std::vector<JournalRecord> round;
+  for (const char* i : instances) {
+    round.push_back(upsert("g1", alert(i, AlertState::kFiring, kT0), kT0));
+  }
+  REQUIRE(j.commit(round, kT0).has_value());
+}
+
+// What a restart replays: the instance of every record, in order, and the notes. Errors and torn
+// tails fail the test: a failed write must have been cut off, not left in the segment.
+std::pair<std::vector<std::string>, std::vector<std::string>> replayed(const std::string& dir,
+                                                                       Env* env) {
+  StateJournal j(dir, env);
+  auto replay = j.read_all();
+  CHECK(replay.errors.empty());
+  for (const auto& n : replay.notes) CHECK(n.find("torn") == std::string::npos);
+  std::vector<std::string> instances;
+  for (const auto& r : replay.records) instances.emplace_back(r.alert.labels.get("instance"));
+  return {instances, replay.notes};
+}
+}  // namespace
+
+TEST_CASE("journal: an injected write or fsync failure is reported, nothing committed lost") {
+  JournalDir dir;
+  FakeEnv env(kT0);
+  {
+    StateJournal j(dir.path, &env);
+    open_and_commit(j, {"a:0"});
+
+    // A full disk: half of the write reaches the segment, then the error.
+    env.fail_writes("journal-", "No space left on device");
+    std::vector<JournalRecord> second = {upsert("g1", alert("a:1", AlertState::kFiring, kT0), kT0)};
+    auto r = j.commit(second, kT0 + 1);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().message.find("state journal: cannot write") != std::string::npos);
+    CHECK(r.error().message.find("No space left on device") != std::string::npos);
+    CHECK(j.write_failures() == 1);
+    CHECK(j.has_queued());
+
+    // The write passes now but the fsync fails: the record is still not taken as durable.
+    env.clear_failures();
+    env.fail_syncs("journal-", "Input/output error");
+    auto retried = j.retry(kT0 + 2);
+    REQUIRE_FALSE(retried.has_value());
+    CHECK(retried.error().message.find("cannot fsync") != std::string::npos);
+    CHECK(retried.error().message.find("Input/output error") != std::string::npos);
+    CHECK(j.write_failures() == 2);
+    CHECK(j.has_queued());
+
+    env.clear_failures();
+    REQUIRE(j.retry(kT0 + kMin).has_value());
+    CHECK_FALSE(j.has_queued());
+  }
+  // The partial write and the unsynced one were cut off before the retry: replay sees every
+  // record once, and the note about the failures.
+  auto [instances, notes] = replayed(dir.path, &env);
+  CHECK(instances == std::vector<std::string>{"a:0", "a:1"});
+  bool noted = false;
+  for (const auto& n : notes) {
+    noted |= n.find("failed to write its alert state 2 time(s)") != std::string::npos;
+  }
+  CHECK(noted);
+}
+
+TEST_CASE("journal: a crash while the Env refuses writes keeps every record committed before it") {
+  JournalDir dir;
+  FakeEnv env(kT0);
+  {
+    StateJournal j(dir.path, &env);
+    open_and_commit(j, {"a:0", "a:2"});
+    env.fail_writes("journal-", "No space left on device");
+    std::vector<JournalRecord> lost = {removal("g1", "a:0", kT0 + 1)};
+    REQUIRE_FALSE(j.commit(lost, kT0 + 1).has_value());
+  }  // the process ends with the removal never made durable (its caller was told so)
+  env.clear_failures();
+  // Both committed upserts, not the failed removal.
+  CHECK(replayed(dir.path, &env).first == std::vector<std::string>{"a:0", "a:2"});
 }

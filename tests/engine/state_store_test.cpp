@@ -5,7 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "../common/fake_env.hpp"
 #include "../support/temp_dir.hpp"
+#include "ruleeval/engine/manager.hpp"
 #include "ruleeval/engine/state_store.hpp"
 
 using namespace ruleeval;
@@ -344,19 +346,25 @@ TEST_CASE("nothing is restored after an outage longer than the tolerance") {
 }
 
 namespace {
+Error api_error(int status, std::string code, std::string message) {
+  Error e(ErrorKind::kApi, std::move(message));
+  e.http_status = status;
+  e.code = std::move(code);
+  return e;
+}
+
 class FakeQuerier final : public Querier {
  public:
   QueryOutcome query(std::string_view expr, Millis t) override {
     last_expr = std::string(expr);
     last_time = t;
-    if (fail)
-      return std::unexpected(QueryError{QueryError::Kind::kApi, 503, "unavailable", "down"});
+    if (fail) return std::unexpected(api_error(503, "unavailable", "down"));
     QueryResult r;
     r.value = matrix;
     return r;
   }
   QueryOutcome query_range(std::string_view, Millis, Millis, Millis) override {
-    return std::unexpected(QueryError{QueryError::Kind::kConfig, 0, "", "not used"});
+    return std::unexpected(Error(ErrorKind::kConfig, "not used"));
   }
   Matrix matrix;
   std::string last_expr;
@@ -426,4 +434,63 @@ TEST_CASE("ALERTS_FOR_STATE on the backend restores activeAt like Prometheus") {
     CHECK(bad.error().message.find("HTTP 503 (unavailable): down") != std::string::npos);
     CHECK(fresh.at(id("long").hash()).active_at == now);
   }
+}
+
+// The state store and the rule manager see the outside world through an Env: a disk-full on one
+// group's file is injected through a FakeEnv (no read-only directories, which do not stop root),
+// and the manager's clock is the Env's.
+TEST_CASE("a write failure injected through the Env fails one group's save, not the others") {
+  TempDir dir;
+  FakeEnv env(kT0);
+  StateStore store(dir.path, &env);
+  const std::string g1 = store.group_path("rules/a.yml", "g1");
+  const std::string g2 = store.group_path("rules/a.yml", "g2");
+  std::vector<StateStore::GroupData> first = {{"rules/a.yml", "g1", group_doc("g1", kT0, 1)},
+                                              {"rules/a.yml", "g2", group_doc("g2", kT0, 1)}};
+  REQUIRE(store.save_groups(kT0, first, true).has_value());
+
+  // The disk is full for g1's file only.
+  env.fail_writes(fs::path(g1).filename().string(), "No space left on device");
+  std::vector<StateStore::GroupData> second = {
+      {"rules/a.yml", "g1", group_doc("g1", kT0 + kMin, 3)},
+      {"rules/a.yml", "g2", group_doc("g2", kT0 + kMin, 2)}};
+  auto r = store.save_groups(kT0 + kMin, second, false);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().message.find(g1) != std::string::npos);
+  CHECK(r.error().message.find("No space left on device") != std::string::npos);
+  CHECK(env.failed_writes() == 1);
+
+  env.clear_failures();
+  auto loaded = store.load(kT0 + 2 * kMin);
+  CHECK(loaded.errors.empty());
+  auto restored = [&](const char* group) -> long {  // -1: the group has no state
+    const auto* rule = loaded.snapshot ? loaded.snapshot->find("rules/a.yml", group, "Down")
+                                       : nullptr;
+    return rule != nullptr ? static_cast<long>(rule->alerts.size()) : -1;
+  };
+  CHECK(restored("g1") == 1);  // the old file is intact: atomic replacement never started
+  CHECK(restored("g2") == 2);  // the other group was saved
+  CHECK_FALSE(fs::exists(g1 + ".tmp"));
+}
+
+TEST_CASE("a state directory the Env refuses to write is reported by the save") {
+  TempDir dir;
+  FakeEnv env(kT0);
+  StateStore store(dir.path, &env);
+  env.fail_writes(dir.path, "Input/output error");  // every write in the directory
+  std::vector<StateStore::GroupData> groups = {{"rules/a.yml", "g1", group_doc("g1", kT0, 1)}};
+  auto r = store.save_groups(kT0, groups, true);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().message.find("Input/output error") != std::string::npos);
+  CHECK_FALSE(fs::exists(store.group_path("rules/a.yml", "g1")));
+}
+
+TEST_CASE("the rule manager reads the time from its Env") {
+  FakeEnv env(kT0);
+  ManagerOptions o;
+  o.env = &env;
+  RuleManager m(o, nullptr);
+  CHECK(m.status_data().now == kT0);
+  env.advance(90'000);
+  CHECK(m.status_data().now == kT0 + 90'000);
 }

@@ -104,7 +104,7 @@ struct Backends {
     RemoteWriteQueue q(cfg);
     q.push(samples);
     if (auto r = q.flush(); !r) {
-      error = "remote write to prometheus: " + r.error();
+      error = "remote write to prometheus: " + r.error().to_string();
       return;
     }
     // VictoriaMetrics: JSON lines through /api/v1/import.
@@ -242,18 +242,18 @@ TEST_CASE("backend errors keep the HTTP status, errorType and message") {
     HttpQuerier q = querier(url);
     auto r = q.query("sum(", g_backends->now);
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().kind == QueryError::Kind::kApi);
+    CHECK(r.error().kind == ErrorKind::kApi);
     CHECK(r.error().http_status >= 400);
     CHECK_FALSE(r.error().message.empty());
     if (url == g_backends->prom_url) {
       CHECK(r.error().http_status == 400);
-      CHECK(r.error().error_type == "bad_data");
+      CHECK(r.error().code == "bad_data");
     }
   }
   HttpQuerier dead = querier("http://127.0.0.1:1");
   auto r = dead.query("up", 0);
   REQUIRE_FALSE(r.has_value());
-  CHECK(r.error().kind == QueryError::Kind::kTransport);
+  CHECK(r.error().kind == ErrorKind::kTransport);
 }
 
 TEST_CASE("remote-written samples can be read back from VictoriaMetrics") {

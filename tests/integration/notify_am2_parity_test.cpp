@@ -181,7 +181,7 @@ TEST_CASE("sns, wechat and oauth2: ruleeval sends what a real Alertmanager sends
   const Alertmanager am(dir, kExternalUrl);
   auto n = load_parity_notifier(dir);
 
-  Millis now = SystemClock().now();
+  Millis now = Env::Default()->now_ms();
   Millis starts = now - 30'000 - now % 1000 + 123;
   std::vector<rules::Alert> alerts;
   for (const char* name :
@@ -189,7 +189,7 @@ TEST_CASE("sns, wechat and oauth2: ruleeval sends what a real Alertmanager sends
     alerts.push_back(make(name, starts, now + 600'000));
   }
   am.post(alerts);
-  (*n)->send(alerts, SystemClock().now());
+  (*n)->send(alerts, Env::Default()->now_ms());
 
   for (const Sink* s : {&am_sink, &re_sink}) {
     for (std::string path : {"/sns/", "/sns-fifo/", "/sns-sms/", "/wx/message/send",
@@ -304,11 +304,11 @@ TEST_CASE("tls_config.server_name and ca_file: ruleeval verifies the name Alertm
   o.external_url = kExternalUrl;
   o.backoff_initial_ms = 200;
   auto n = load_notifier(d + "/re.yml", std::move(o));
-  Millis now = SystemClock().now();
+  Millis now = Env::Default()->now_ms();
   std::vector<rules::Alert> alerts{make("Named", now - 30'000, now + 600'000),
                                    make("Unnamed", now - 30'000, now + 600'000)};
   am.post(alerts);
-  (*n)->send(alerts, SystemClock().now());
+  (*n)->send(alerts, Env::Default()->now_ms());
   auto seen = [&](const std::string& path) {
     for (const auto& r : read_json_lines(dir / "requests.jsonl")) {
       if (r["path"] == path) return r;
@@ -386,9 +386,9 @@ TEST_CASE("oauth2: a token is reused until 10 s before it expires; a changed sec
   o.backoff_initial_ms = 60'000;  // one attempt of the refused one within the test
   auto n = Notifier::create(std::move(*cfg), std::move(o));
   REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
-  Millis now = SystemClock().now();
+  Millis now = Env::Default()->now_ms();
   auto fire = [&](const char* name) {
-    (*n)->send(std::vector<rules::Alert>{make(name, now, now + 600'000)}, SystemClock().now());
+    (*n)->send(std::vector<rules::Alert>{make(name, now, now + 600'000)}, Env::Default()->now_ms());
   };
   // The group key is the alertname; the webhook path carries no alert name, so wait by count.
   auto hooks = [&] {
@@ -424,7 +424,7 @@ TEST_CASE("oauth2: a token is reused until 10 s before it expires; a changed sec
   }
   // A refused token request: nothing reaches the webhook, the delivery is retried later.
   std::ofstream(dir / "secret") << "secret-1\n";
-  (*n)->send(std::vector<rules::Alert>{make("Bad", now, now + 600'000)}, SystemClock().now());
+  (*n)->send(std::vector<rules::Alert>{make("Bad", now, now + 600'000)}, Env::Default()->now_ms());
   std::string last_error;
   for (int i = 0; i < 250 && last_error.empty(); ++i) {
     for (const auto& m : (*n)->metrics()) {
@@ -470,10 +470,10 @@ TEST_CASE("email auth_secret: CRAM-MD5 as Alertmanager uses it, auth_password_fi
   o.state_dir = d + "/re-state";
   o.external_url = kExternalUrl;
   auto n = load_notifier(d + "/re.yml", std::move(o));
-  Millis now = SystemClock().now();
+  Millis now = Env::Default()->now_ms();
   std::vector<rules::Alert> alerts{make("Cram", now - 30'000, now + 600'000)};
   am.post(alerts);
-  (*n)->send(alerts, SystemClock().now());
+  (*n)->send(alerts, Env::Default()->now_ms());
   auto delivered = [](const std::string& log) {
     std::vector<json> lines = read_json_lines(log);
     for (const auto& l : lines) {
@@ -545,8 +545,8 @@ TEST_CASE("wechat: an expired access token (42001) is dropped, fetched again and
   o.backoff_max_ms = 100;
   auto n = Notifier::create(std::move(*cfg), std::move(o));
   REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
-  Millis now = SystemClock().now();
-  (*n)->send(std::vector<rules::Alert>{make("Expired", now, now + 600'000)}, SystemClock().now());
+  Millis now = Env::Default()->now_ms();
+  (*n)->send(std::vector<rules::Alert>{make("Expired", now, now + 600'000)}, Env::Default()->now_ms());
   for (int i = 0; i < 300; ++i) {
     {
       std::lock_guard lock(mu);

@@ -106,7 +106,7 @@ TEST_CASE("email html in JS, CSS, URL and attribute contexts: byte-identical to 
   const Alertmanager am(dir, kExternalUrl);
   auto n = load_parity_notifier(dir);
 
-  Millis now = SystemClock().now();
+  Millis now = Env::Default()->now_ms();
   std::vector<rules::Alert> alerts;
   json body = json::array();
   for (const auto& [name, html] : kCases) {
@@ -134,7 +134,7 @@ TEST_CASE("email html in JS, CSS, URL and attribute contexts: byte-identical to 
     alerts.push_back(std::move(a));
   }
   am.post(body);
-  (*n)->send(alerts, SystemClock().now());
+  (*n)->send(alerts, Env::Default()->now_ms());
 
   const size_t want = kCases.size() - 2;  // the two refused templates send nothing
   std::map<std::string, std::string> a, r;
@@ -185,7 +185,7 @@ TEST_CASE("telegram parse_mode HTML: the message escaped by context, as Alertman
   std::ofstream(dir / "re" / "alertmanager.yml") << tg_yaml(re_sink.url("/tg"));
   const Alertmanager am(dir, kExternalUrl);
   auto n = load_parity_notifier(dir);
-  Millis now = SystemClock().now();
+  Millis now = Env::Default()->now_ms();
   rules::Alert a;
   a.labels = Labels{{"alertname", "TgHtml"},
                     {"v", "a\"b<c>&d \u00e9"},
@@ -200,7 +200,7 @@ TEST_CASE("telegram parse_mode HTML: the message escaped by context, as Alertman
                   {"endsAt", rfc3339(a.ends_at)}});
   am.post(body);
   std::vector<rules::Alert> alerts{a};
-  (*n)->send(alerts, SystemClock().now());
+  (*n)->send(alerts, Env::Default()->now_ms());
   REQUIRE(am_sink.wait_accepted(1, 20'000));
   REQUIRE(re_sink.wait_accepted(1, 20'000));
   const Request ar = am_sink.accepted()[0], rr = re_sink.accepted()[0];

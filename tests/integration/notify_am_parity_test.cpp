@@ -154,7 +154,7 @@ TEST_CASE("ruleeval delivers what a real Alertmanager delivers for the same aler
   o.slack_min_interval_ms = 0;
   auto n = load_parity_notifier(dir, std::move(o));
 
-  Millis now = SystemClock().now();
+  Millis now = Env::Default()->now_ms();
   Millis starts = now - 30'000 - now % 1000 + 123;
   std::vector<rules::Alert> alerts{make("HookParity", starts, now + 600'000),
                                    make("SlackParity", starts, now + 600'000),
@@ -165,7 +165,7 @@ TEST_CASE("ruleeval delivers what a real Alertmanager delivers for the same aler
                                    make("Inactive", starts, now + 600'000),
                                    make("Active", starts, now + 600'000)};
   am.post(alerts);
-  (*n)->send(alerts, SystemClock().now());
+  (*n)->send(alerts, Env::Default()->now_ms());
 
   REQUIRE(am_sink.wait_accepted(6, 20'000));
   REQUIRE(re_sink.wait_accepted(6, 20'000));
@@ -243,7 +243,7 @@ receivers:
   std::ofstream(dir / "re" / "alertmanager.yml") << yaml(re_smtp.port);
   const Alertmanager am(dir, kExternalUrl);
   auto n = load_parity_notifier(dir);
-  Millis now = SystemClock().now();
+  Millis now = Env::Default()->now_ms();
   std::vector<rules::Alert> alerts{make("MailParity", now - 30'000 - now % 1000 + 123, now + 600'000)};
   // Alertmanager renders `html` with Go's html/template: values are escaped by context (element
   // text; href URLs normalized, query parts URL-escaped, then attribute-escaped). HTML-special
@@ -257,7 +257,7 @@ receivers:
   alerts[0].generator_url =
       "http://prometheus.test/graph?g0.expr=rate(errors_total%7Bjob%3D%22db%22%7D[5m])+%3E+0&g0.tab=1";
   am.post(alerts);
-  (*n)->send(alerts, SystemClock().now());
+  (*n)->send(alerts, Env::Default()->now_ms());
   json a = read_mail(am_smtp);
   json r = read_mail(re_smtp);
   CHECK(r["subject"] == a["subject"]);

@@ -193,18 +193,18 @@ TEST_CASE("opsgenie, victorops, telegram, discord, webex: the requests of a real
                                        "Discord",          "Webex"};
   // Firing: opsgenie-full sends create + 2 updates, discord and webex two integrations each.
   constexpr size_t kFiring = 1 + 3 + 1 + 1 + 1 + 1 + 2 + 2;
-  Millis now = SystemClock().now();
+  Millis now = Env::Default()->now_ms();
   Millis starts = now - 30'000 - now % 1000 + 123;
   std::vector<rules::Alert> alerts;
   for (const auto& name : names) alerts.push_back(make(name, starts, now + 600'000));
   am.post(alerts);
-  (*n)->send(alerts, SystemClock().now());
+  (*n)->send(alerts, Env::Default()->now_ms());
   REQUIRE(am_sink.wait_all(kFiring, 20'000));
   REQUIRE(re_sink.wait_all(kFiring, 20'000));
 
   // Resolved: every one of these receivers sends resolved notifications by default (opsgenie
   // closes its alert, the others send a RECOVERY / resolved message).
-  Millis end = SystemClock().now();
+  Millis end = Env::Default()->now_ms();
   for (auto& a : alerts) a.ends_at = end;
   am.post(alerts);
   (*n)->send(alerts, end);
@@ -305,7 +305,7 @@ receivers:
   o.backoff_max_ms = 100;
   auto n = Notifier::create(std::move(*cfg), std::move(o));
   REQUIRE(n);
-  Millis now = SystemClock().now();
+  Millis now = Env::Default()->now_ms();
   (*n)->send(std::vector<rules::Alert>{make("Retry", now - 1000, now + 600'000)}, now);
   // og 2, discord 1, vo 1, webex 2, tg 2
   for (int i = 0; i < 500 && sink.all().size() < 8; ++i) {
@@ -379,7 +379,7 @@ receivers:
   o.external_url = kExternalUrl;
   auto n = load_notifier((dir / "re" / "alertmanager.yml").string(), std::move(o));
 
-  Millis now = SystemClock().now();
+  Millis now = Env::Default()->now_ms();
   std::vector<rules::Alert> alerts{make("PushoverParity", now - 30'000, now + 600'000)};
   // The requests each side sent through its proxy (the tunnels' CONNECT lines left out).
   auto wait_lines = [&](const LoggingProxy& proxy, size_t count) {
@@ -389,10 +389,10 @@ receivers:
     return proxy.tunneled().size() >= count;
   };
   am.post(alerts);
-  (*n)->send(alerts, SystemClock().now());
+  (*n)->send(alerts, Env::Default()->now_ms());
   REQUIRE(wait_lines(am_proxy, 2));
   REQUIRE(wait_lines(re_proxy, 2));
-  Millis end = SystemClock().now();
+  Millis end = Env::Default()->now_ms();
   alerts[0].ends_at = end;
   am.post(alerts);
   (*n)->send(alerts, end);

@@ -48,7 +48,7 @@ std::unique_ptr<Notifier> make_notifier(const std::string& yaml, const std::stri
   return std::move(*n);
 }
 
-Millis now_ms() { return SystemClock().now(); }
+Millis now_ms() { return Env::Default()->now_ms(); }
 
 rules::Alert make_alert(Labels labels, Labels annotations, Millis ends_in = 600'000) {
   rules::Alert a;

@@ -137,7 +137,7 @@ receivers:
   o.backoff_max_ms = 100;
   auto n = Notifier::create(std::move(*cfg), std::move(o));
   REQUIRE(n);
-  Millis now = SystemClock().now();
+  Millis now = Env::Default()->now_ms();
   (*n)->send(std::vector<rules::Alert>{teams_alert("Teams", now - 1000, now + 600'000)}, now);
   // ok 1, 429 1, 200err 1, file-a 1 + file-b 1, flow 1, flow-503 2
   for (int i = 0; i < 500 && sink.all().size() < 8; ++i) {
@@ -180,7 +180,7 @@ receivers:
   CHECK(sent["msteamsv2"] == 2);
 
   // Resolved: green / Good, sent by default (send_resolved defaults to true).
-  now = SystemClock().now();
+  now = Env::Default()->now_ms();
   (*n)->send(std::vector<rules::Alert>{teams_alert("Teams", now - 2000, now)}, now);
   auto flow_count = [&] {
     std::lock_guard lock(mu);

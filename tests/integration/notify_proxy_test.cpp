@@ -128,7 +128,7 @@ receivers:
 )";
   auto cfg = proxy_config(yaml, dir, {{"PROXY", p}, {"SINK", sink.url("")}, {"CERT", cert.cert}});
   auto n = quick_notifier(std::move(cfg));
-  const Millis now = SystemClock().now();
+  const Millis now = Env::Default()->now_ms();
   n->send(std::vector<rules::Alert>{proxy_alert("NoProxy", now), proxy_alert("FromEnv", now),
                                        proxy_alert("Connect", now)},
              now);
@@ -243,7 +243,7 @@ receivers:
 )";
   auto cfg = proxy_config(yaml, dir, {{"PROXY", p}, {"SINK", sink.url("")}, {"CERT", cert.cert}});
   auto n = quick_notifier(std::move(cfg));
-  const Millis now = SystemClock().now();
+  const Millis now = Env::Default()->now_ms();
   n->send(std::vector<rules::Alert>{proxy_alert("Plain", now), proxy_alert("Tunnel", now),
                                        proxy_alert("Env", now), proxy_alert("Bypass", now)},
              now);
@@ -343,7 +343,7 @@ receivers:
   auto cfg = proxy_config(yaml, dir, {{"PROXY", p}});
   CHECK(cfg.receivers.size() == 6);
   auto n = quick_notifier(std::move(cfg));
-  const Millis now = SystemClock().now();
+  const Millis now = Env::Default()->now_ms();
   n->send(std::vector<rules::Alert>{proxy_alert("V2Partial", now), proxy_alert("V2None", now),
                                        proxy_alert("V2Own", now), proxy_alert("V1Partial", now),
                                        proxy_alert("V1None", now), proxy_alert("HookPartial", now)},

@@ -109,7 +109,7 @@ TEST_CASE(
   REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
   const fs::path log = dir / "requests.jsonl";
   auto fire = [&](const std::string& name) {
-    Millis now = SystemClock().now();
+    Millis now = Env::Default()->now_ms();
     (*n)->send(std::vector<rules::Alert>{make(name, now)}, now);
   };
   auto wait_sns = [&](size_t k) {
@@ -271,7 +271,7 @@ TEST_CASE(
   o.external_url = "http://alertmanager.test:9093";
   auto n = Notifier::create(std::move(*cfg), std::move(o));
   REQUIRE_MESSAGE(n, (n ? "" : n.error().to_string()));
-  const Millis now = SystemClock().now();
+  const Millis now = Env::Default()->now_ms();
   rules::Alert a = make("RoleParity", now);
   json post = json::array({{{"labels", {{"alertname", "RoleParity"}, {"severity", "critical"}}},
                             {"annotations", {{"summary", "disk <full> & more"}}},

@@ -25,15 +25,15 @@ Result<NotifyConfig> am(const std::string& yaml) {
 // Renders one notification of `cfg` (receiver "r", one alert) and returns the outbox entries.
 std::vector<Sent> render_config(NotifyConfig cfg, Labels labels, Labels annotations) {
   auto transport = std::make_shared<RecordingTransport>();
-  auto clock = std::make_shared<FakeClock>(1'700'000'000'000);
+  auto clock = std::make_shared<FakeEnv>(1'700'000'000'000);
   auto n = create_notifier(std::move(cfg), driven_options(clock, transport));
   rules::Alert a;
   a.labels = std::move(labels);
   a.annotations = std::move(annotations);
-  a.starts_at = clock->now() - 60'000;
-  a.ends_at = clock->now() + 600'000;
-  (*n)->send(std::vector<rules::Alert>{a}, clock->now());
-  (*n)->tick(clock->now() + 60'000);
+  a.starts_at = clock->now_ms() - 60'000;
+  a.ends_at = clock->now_ms() + 600'000;
+  (*n)->send(std::vector<rules::Alert>{a}, clock->now_ms());
+  (*n)->tick(clock->now_ms() + 60'000);
   REQUIRE((*n)->wait_idle(5000));
   (*n)->stop();
   return transport->sent();

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../common/fake_env.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 #include "fixtures.hpp"
 #include "test_util.hpp"

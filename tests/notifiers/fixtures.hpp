@@ -1,5 +1,5 @@
 // Shared fixtures of the notifier tests that read what each integration rendered: a notifier
-// with a RecordingTransport and a FakeClock flushes the alerts (firing, then optionally resolved)
+// with a RecordingTransport and a FakeEnv flushes the alerts (firing, then optionally resolved)
 // and the outbox envelopes ({"requests": [{"body", "headers", ...}]}) are returned per integration.
 #pragma once
 
@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "../common/fake_env.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 #include "test_util.hpp"
 
@@ -22,10 +23,10 @@ using Envelopes = std::map<std::string, std::vector<nlohmann::json>>;
 
 // Options of a notifier the test drives: its clock and transport, and no flush thread (the test
 // calls tick()).
-inline NotifierOptions driven_options(std::shared_ptr<Clock> clock,
+inline NotifierOptions driven_options(std::shared_ptr<Env> env,
                                       std::shared_ptr<Transport> transport) {
   NotifierOptions o;
-  o.clock = std::move(clock);
+  o.env = std::move(env);
   o.transport = std::move(transport);
   o.start_threads = false;
   return o;
@@ -50,23 +51,23 @@ inline NotifyConfig notify_config(const std::string& yaml) {
   return std::move(*c);
 }
 
-// A notifier the test drives from t0 (driven_options: a FakeClock at t0 and a
+// A notifier the test drives from t0 (driven_options: a FakeEnv at t0 and a
 // RecordingTransport); `tweak` sets further options before it is created.
 struct DrivenNotifier {
   Millis t0;
-  std::shared_ptr<FakeClock> clock;
+  std::shared_ptr<FakeEnv> clock;
   std::shared_ptr<RecordingTransport> transport = std::make_shared<RecordingTransport>();
   std::unique_ptr<Notifier> n;
 
   DrivenNotifier(NotifyConfig cfg, Millis start,
                  const std::function<void(NotifierOptions&)>& tweak = {})
-      : t0(start), clock(std::make_shared<FakeClock>(start)) {
+      : t0(start), clock(std::make_shared<FakeEnv>(start)) {
     NotifierOptions o = driven_options(clock, transport);
     if (tweak) tweak(o);
     n = std::move(*create_notifier(std::move(cfg), std::move(o)));
   }
   // Hands `alerts` to the notifier at the clock's time.
-  void fire(const std::vector<rules::Alert>& alerts) { n->send(alerts, clock->now()); }
+  void fire(const std::vector<rules::Alert>& alerts) { n->send(alerts, clock->now_ms()); }
   // Moves the clock to t0 + offset, flushes what is due then and waits for the deliveries.
   void at(Millis offset) {
     clock->set(t0 + offset);
@@ -91,7 +92,7 @@ inline Envelopes flush_envelopes(NotifyConfig cfg, std::vector<rules::Alert> ale
                                  const std::function<void(NotifierOptions&)>& tweak = {},
                                  std::vector<IntegrationMetrics>* metrics = nullptr) {
   auto transport = std::make_shared<RecordingTransport>();
-  auto clock = std::make_shared<FakeClock>(t0 + at.flush);
+  auto clock = std::make_shared<FakeEnv>(t0 + at.flush);
   NotifierOptions o = driven_options(clock, transport);
   o.external_url = external_url;
   if (tweak) tweak(o);

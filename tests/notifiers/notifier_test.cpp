@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "../common/fake_env.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 #include "ruleeval/notifiers/outbox.hpp"
 #include "fixtures.hpp"

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "../common/fake_env.hpp"
 #include "ruleeval/notifiers/notification.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 #include "fixtures.hpp"

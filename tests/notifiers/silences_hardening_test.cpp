@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "../common/fake_env.hpp"
 #include "../support/temp_dir.hpp"
 #include "ruleeval/common/json_limits.hpp"
 #include "ruleeval/notifiers/outbox.hpp"

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "../common/fake_env.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 #include "fixtures.hpp"
 #include "test_util.hpp"

@@ -100,7 +100,7 @@ TEST_CASE("every eval expression of the PromQL conformance corpus parses and rou
       continue;
     }
     if (!r) {
-      FAIL_CHECK("parse error: " << r.error().to_string());
+      FAIL_CHECK("parse error: " << pq::format_parse_error(r.error()));
       continue;
     }
     ++parsed;

@@ -24,7 +24,8 @@ void check_cases(std::initializer_list<Case> cases, bool experimental = false) {
     auto r = pq::parse(c.input, o);
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().message == c.message);
-    CHECK(r.error().col == c.col);
+    CHECK(r.error().where.col == c.col);
+    CHECK(r.error().kind == ruleeval::ErrorKind::kParse);
   }
 }
 
@@ -145,18 +146,34 @@ TEST_CASE("errors report line and column and render a caret under the token") {
   std::string in = "sum(\n  rate(foo[5m])\n) by (job) +";
   auto r = pq::parse(in);
   REQUIRE_FALSE(r.has_value());
-  CHECK(r.error().line == 3);
-  CHECK(r.error().col == 13);
-  CHECK(r.error().to_string() == "3:13: parse error: unexpected end of input, expected expression");
+  CHECK(r.error().where.line == 3);
+  CHECK(r.error().where.col == 13);
+  CHECK(r.error().where.end_col == 0);  // end of input: a point
+  CHECK(pq::format_parse_error(r.error()) == "3:13: parse error: unexpected end of input, expected expression");
 
   std::string in2 = "sum(rate(foo)) by (job)";
   auto r2 = pq::parse(in2);
   REQUIRE_FALSE(r2.has_value());
-  CHECK(r2.error().render(in2) ==
+  CHECK(r2.error().where.end_col == 13);  // `foo`: columns 10 to 12
+  CHECK(pq::render_parse_error(r2.error(), in2) ==
         "1:10: parse error: expected type range vector in call to function \"rate\", got instant "
         "vector\n"
         "  sum(rate(foo)) by (job)\n"
         "           ^~~\n");
+
+  // On a later line: the caret is placed from line and columns alone.
+  std::string in3 = "sum(\n  rate(foo)\n)";
+  auto r3 = pq::parse(in3);
+  REQUIRE_FALSE(r3.has_value());
+  CHECK(r3.error().where.line == 2);
+  CHECK(r3.error().where.col == 8);
+  CHECK(r3.error().where.end_col == 11);
+  CHECK(r3.error().to_string() == pq::format_parse_error(r3.error()));
+  CHECK(pq::render_parse_error(r3.error(), in3) ==
+        "2:8: parse error: expected type range vector in call to function \"rate\", got instant "
+        "vector\n"
+        "    rate(foo)\n"
+        "         ^~~\n");
 }
 
 TEST_CASE("invalid input never crashes the parser") {

@@ -14,7 +14,7 @@ std::string fmt(std::string_view in) {
   o = ruleeval::promql::ParseOptions::all();
   auto r = pq::parse(in, o);
   INFO("input: " << in);
-  if (!r) INFO("error: " << r.error().to_string());
+  if (!r) INFO("error: " << pq::format_parse_error(r.error()));
   REQUIRE(r.has_value());
   std::string out = pq::format(**r);
   auto again = pq::parse(out, o);

@@ -73,7 +73,7 @@ TEST_CASE("ASTs match the JSON goldens") {
     pq::ParseOptions o;
     o = ruleeval::promql::ParseOptions::all();
     auto r = pq::parse(input, o);
-    if (!r) return "unexpected error: " + r.error().to_string() + "\n";
+    if (!r) return "unexpected error: " + pq::format_parse_error(r.error()) + "\n";
     return pq::format(**r) + "\n" + pq::to_json(**r) + "\n";
   });
 }
@@ -82,6 +82,6 @@ TEST_CASE("diagnostics match the rendered-error goldens") {
   run_golden("diagnostics.golden", [](const std::string& input) {
     auto r = pq::parse(input);
     if (r) return std::string("unexpectedly parsed\n");
-    return r.error().render(input);
+    return pq::render_parse_error(r.error(), input);
   });
 }

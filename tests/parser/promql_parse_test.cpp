@@ -15,7 +15,7 @@ pq::ExprPtr must_parse(std::string_view input, bool experimental = false) {
   o = (experimental) ? ruleeval::promql::ParseOptions::all() : ruleeval::promql::ParseOptions{};
   auto r = pq::parse(input, o);
   INFO("input: " << input);
-  if (!r) INFO("error: " << r.error().to_string());
+  if (!r) INFO("error: " << pq::format_parse_error(r.error()));
   REQUIRE(r.has_value());
   return std::move(*r);
 }

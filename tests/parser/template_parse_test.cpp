@@ -278,3 +278,40 @@ TEST_CASE("an alert template with the prefix lowered once equals parsing prefix 
   REQUIRE_FALSE(eof);
   CHECK(eof.error().message.find("unexpected EOF") != std::string::npos);
 }
+
+TEST_CASE("a template whose nodes are shared (shared_root) renders, analyzes and escapes as its own") {
+  // The rule loader gives rules with the same annotation text one node tree, each template
+  // under its own name; errors must name the template that was rendered.
+  ParseOptions o;
+  o.name = "first";
+  o.dialect = Dialect::kAlertmanager;
+  auto parsed = parse("<b>{{ .x }}</b>{{ .Labels.job }}{{ index . 1 }}", o);
+  REQUIRE(parsed);
+  Template own = *parsed;
+  Template shared = std::move(*parsed);
+  shared.shared_root = std::make_shared<const std::vector<Node>>(std::move(shared.root));
+  shared.root = {};
+  Template second = shared;
+  second.name = "second";
+  CHECK(second.nodes().size() == own.nodes().size());
+  CHECK(analyze(second).labels.size() == analyze(own).labels.size());
+  const Value data = Value::string_map({{"x", "<i>"}});
+  auto a = render(own, data, alertmanager_functions());
+  auto b = render(second, data, alertmanager_functions());
+  REQUIRE(!a);
+  REQUIRE(!b);
+  CHECK(a.error().message.find("template: first:") != std::string::npos);
+  CHECK(b.error().message.find("template: second:") != std::string::npos);
+  // html/template edits the nodes of its own copy; the shared tree stays as it was.
+  RenderOptions ro;
+  ro.html_contextual = true;
+  auto own_html = render(own, data, alertmanager_functions(), ro);
+  auto shared_html = render(second, data, alertmanager_functions(), ro);
+  REQUIRE(!own_html);
+  REQUIRE(!shared_html);
+  CHECK(shared_html.error().message.find("second") != std::string::npos);
+  CHECK(second.nodes().size() == shared.shared_root->size());
+  auto plain_again = render(second, data, alertmanager_functions());
+  REQUIRE(!plain_again);
+  CHECK(plain_again.error().message == b.error().message);
+}

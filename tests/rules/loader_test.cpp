@@ -580,3 +580,31 @@ groups:
   CHECK(ns->mute_time_intervals == std::vector<std::string>{"nights"});
   CHECK(ns->interval_refs.at(0).second.line == 22);
 }
+
+TEST_CASE("rules sharing an annotation text each get their own template, named after the rule") {
+  // The loader parses a repeated template text once per thread and copies the tree: every copy
+  // must still carry its own rule's name (render errors print it) and the whole tree.
+  std::string text = "groups:\n  - name: g\n    rules:\n";
+  for (int i = 0; i < 3; ++i) {
+    text += "      - alert: A" + std::to_string(i) + "\n        expr: up == 0\n" +
+            "        annotations:\n          summary: \"{{ $labels.job }} {{ if $value }}x{{ end }}\"\n" +
+            "          bad: \"{{ .Foo \"\n";
+  }
+  auto r = load_rules_text(text, "t.yml");
+  const auto& rules = r.file.groups.at(0).rules;
+  REQUIRE(rules.size() == 3);
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const auto& t = rules[i].annotations.at(0).tmpl;
+    REQUIRE(t != nullptr);
+    CHECK(t->name == "__alert_A" + std::to_string(i));
+    CHECK(t->nodes().size() == rules[0].annotations[0].tmpl->nodes().size());
+    CHECK(!t->nodes().empty());
+    CHECK(t->source == rules[0].annotations[0].tmpl->source);
+    CHECK(rules[i].annotations.at(1).tmpl == nullptr);
+  }
+  CHECK(rules[1].annotations[0].tmpl != rules[0].annotations[0].tmpl);
+  // A text that fails to parse is reported for every rule, each naming its own template.
+  for (int i = 0; i < 3; ++i) {
+    CHECK(has_message(r, "template: __alert_A" + std::to_string(i) + ":1:"));
+  }
+}

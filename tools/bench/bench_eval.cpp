@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   for (const auto& q : queries) {
     auto e = promql::parse(q);
     if (!e) {
-      std::printf("parse error in %s: %s\n", q.c_str(), e.error().to_string().c_str());
+      std::printf("parse error in %s: %s\n", q.c_str(), promql::format_parse_error(e.error()).c_str());
       return 1;
     }
     size_t evals = 0, out = 0;

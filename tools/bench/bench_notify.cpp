@@ -70,7 +70,7 @@ double run_ruleeval(const std::string& state_dir, long* rss_delta) {
     std::exit(1);
   }
   long before = rss_kb();
-  Millis now = SystemClock().now();
+  Millis now = Env::Default()->now_ms();
   auto alerts = make_alerts(now);
   (*n)->send(alerts, now);
   auto t0 = Steady::now();
@@ -99,7 +99,7 @@ double run_alertmanager(const std::string& dir) {
                   (fs::path(dir) / "am.log").string());
   if (!wait_port(port, 15'000)) return -1;
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  Millis now = SystemClock().now();
+  Millis now = Env::Default()->now_ms();
   std::string body = "[";
   auto alerts = make_alerts(now);
   for (size_t i = 0; i < alerts.size(); ++i) {

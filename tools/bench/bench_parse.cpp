@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
     auto r = pq::parse(e);
     if (!r) {
       std::fprintf(stderr, "generated expression does not parse: %s\n%s", e.c_str(),
-                   r.error().render(e).c_str());
+                   pq::render_parse_error(r.error(), e).c_str());
       return 1;
     }
   }

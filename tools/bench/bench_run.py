@@ -190,7 +190,9 @@ def main():
             print(f"ruleeval's own CPU is {re_['cpu'] / max(va['cpu'], 1e-9):.3f}x vmalert's "
                   f"({va['cpu'] / max(re_['cpu'], 1e-9):.1f}x less) and "
                   f"{re_['cpu'] / max(re_['vm_cpu'], 1e-9) * 100:.1f}% of the backend's "
-                  f"(targets: <= 10% of the backend, >= 10x less than vmalert)")
+                  f"(targets: <= 10% of the backend, >= 12x less than vmalert)")
+            print(f"ruleeval's RSS is {re_['rss']:.0f} MB, vmalert's {va['rss']:.0f} MB "
+                  f"({re_['rss'] / max(va['rss'], 1e-9):.2f}x; target: below vmalert's)")
     finally:
         if vm:
             vm.kill()

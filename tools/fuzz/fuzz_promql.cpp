@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   pq::ParseOptions opts = pq::parse_options_for(size > 0 ? data[0] & pq::kFeatureAllPromql : 0u);
   auto r = pq::parse(input, opts);
   if (!r) {
-    (void)r.error().render(input);
+    (void)pq::render_parse_error(r.error(), input);
     return 0;
   }
   const pq::Expr& e = **r;
@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!again) {
     std::fprintf(stderr, "formatted expression does not parse:\n  input: %.*s\n  format: %s\n  %s\n",
                  static_cast<int>(size), input.data(), printed.c_str(),
-                 again.error().to_string().c_str());
+                 pq::format_parse_error(again.error()).c_str());
     std::abort();
   }
   if (!(**again == e)) {

@@ -4,13 +4,13 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <glob.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -21,6 +21,7 @@
 #include "grafana_notify.hpp"
 #include "lint_online.hpp"
 #include "features.hpp"
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/notifiers/config.hpp"
 #include "ruleeval/notifiers/lint.hpp"
 #include "ruleeval/rules/lint.hpp"
@@ -55,7 +56,8 @@ bool is_rule_file_name(const fs::path& p) {
 // A promtool rule unit-test file (top-level `rule_files:` or `tests:`), often kept next to the
 // rules it tests. Only the top-level keys of the first document are looked at.
 bool is_rule_test_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
+  auto text = Env::Default()->read_file(p.string());
+  std::istringstream in(text ? std::move(*text) : std::string());
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind("---", 0) == 0 && line.find_first_not_of('-') >= 3) break;
@@ -190,6 +192,11 @@ int run_lint(const LintOptions& o) {
               << ": a rule unit-test file (run it with `ruleeval test`)\n";
   }
 
+  // One malloc arena for the lint threads: a second thread otherwise gets its own fresh 64 MB
+  // arena whose pages all fault in anew (10k rules, 2 threads: 17.1k -> 15.5k page faults,
+  // task-clock ~220 -> ~208 ms); the model outlives the threads, so nothing is gained by
+  // per-thread arenas here, and tcache keeps most small allocations lock-free.
+  ::mallopt(M_ARENA_MAX, 1);
   // Load and check files in parallel; each worker takes the next file.
   // Owned by a heap block that is deliberately never freed: `ruleeval lint` exits right after
   // printing (register_lint's callback), and tearing down ~10^6 small allocations of a
@@ -252,8 +259,9 @@ int run_lint(const LintOptions& o) {
   auto across = rules::check_across_files(file_ptrs, cfg);
   std::move(across.begin(), across.end(), std::back_inserter(diags));
   if (!o.routes.empty()) {
-    if (!std::ifstream(o.routes)) {
-      std::cerr << "ruleeval lint: cannot read " << o.routes << "\n";
+    if (auto readable = Env::Default()->read_file(o.routes); !readable) {
+      std::cerr << "ruleeval lint: cannot read " << o.routes << ": "
+                << readable.error().message << "\n";
       return 2;
     }
     // An alertmanager.yml, or a ruleeval.yaml (inline blocks or alertmanager_config_file).

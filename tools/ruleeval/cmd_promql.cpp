@@ -113,7 +113,7 @@ void register_promql(CLI::App& app, int& exit_code) {
     std::string input = read_expr(o.expr);
     auto r = pq::parse(input, pq::parse_options_for(features));
     if (!r) {
-      std::cerr << r.error().render(input);
+      std::cerr << pq::render_parse_error(r.error(), input);
       exit_code = 1;
       return;
     }

@@ -26,6 +26,7 @@
 
 #include "commands.hpp"
 #include "features.hpp"
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/engine/manager.hpp"
 #include "ruleeval/engine/replay_report.hpp"
 #include "ruleeval/notifiers/config.hpp"
@@ -53,7 +54,7 @@ struct ReplayFlags {
 class ProgressPrinter {
  public:
   explicit ProgressPrinter(const engine::replay::Progress& p)
-      : p_(p), tty_(::isatty(2) == 1), start_(std::chrono::steady_clock::now()) {
+      : p_(p), tty_(::isatty(2) == 1), start_(Env::Default()->monotonic_now()) {
     thread_ = std::thread([this] { loop(); });
   }
   ~ProgressPrinter() {
@@ -76,8 +77,7 @@ class ProgressPrinter {
   }
   void print(bool last) {
     const uint64_t total = p_.total.load(), done = std::min(p_.done.load(), total);
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double secs = Env::Default()->seconds_since(start_);
     const double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
     const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
     const double frac = total ? static_cast<double>(done) / static_cast<double>(total) : 1;
@@ -113,9 +113,7 @@ bool write_file(const std::string& path, const std::string& body) {
   return true;
 }
 
-int64_t wall_ms() {
-  return to_millis(std::chrono::system_clock::now());
-}
+int64_t wall_ms() { return Env::Default()->now_ms(); }
 
 // "now", "-1h" (before now), RFC3339 or Unix seconds.
 std::optional<int64_t> parse_time(const std::string& s, int64_t now) {

@@ -21,6 +21,7 @@
 #include "features.hpp"
 #include "grafana_notify.hpp"
 #include "logging.hpp"
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/engine/api_server.hpp"
 #include "ruleeval/engine/manager.hpp"
 #include "ruleeval/engine/status_page.hpp"
@@ -80,9 +81,10 @@ struct RunFlags {
   std::vector<std::string> features;
 };
 
-int64_t now_ms() {
-  return to_millis(std::chrono::system_clock::now());
-}
+// `ruleeval run` lives in the real world: Env::Default() for its own clock, and handed to the
+// rule manager and the notifier (ruleeval/common/env.hpp).
+Env* run_env() { return Env::Default(); }
+int64_t now_ms() { return run_env()->now_ms(); }
 
 // Prints alerts when no route/receivers are configured, so nothing is ever silently dropped.
 class ConsoleSink final : public rules::AlertSink {
@@ -160,6 +162,7 @@ int run(const RunFlags& f) {
   }
 
   engine::ManagerOptions mopts;
+  mopts.env = run_env();
   if (std::string unknown; !parse_features(f.features, mopts.experimental_promql, unknown)) {
     std::cerr << "ruleeval run: unknown feature \"" << unknown << "\"\n";
     return 2;
@@ -192,6 +195,7 @@ int run(const RunFlags& f) {
   std::shared_ptr<notifiers::Notifier> notifier;
   if (ncfg && !f.check_config) {
     notifiers::NotifierOptions nopts;
+    nopts.env = std::shared_ptr<Env>(std::shared_ptr<Env>{}, run_env());  // not owned
     if (!f.state_dir.empty()) nopts.state_dir = f.state_dir + "/notify";
     if (!cfg->external_url.empty()) nopts.external_url = cfg->external_url;
     nopts.fallback_receiver = cfg->fallback_receiver;
@@ -246,8 +250,9 @@ int run(const RunFlags& f) {
   // notification files and warns when they changed (grafana_notify.hpp).
   std::string notify_fp;
   if (auto fp = grafana_notifications_for_reload(*cfg, std::nullopt)) notify_fp = *fp;
-  auto reload = [&](std::string& error) {
+  auto reload = [&]() -> Result<void> {
     std::lock_guard lock(reload_mu);
+    std::string error;
     auto c = rules::load_run_config(f.config);
     Result<std::string> fp = c ? grafana_notifications_for_reload(*c, ncfg) : std::string();
     if (!c) {
@@ -265,11 +270,11 @@ int run(const RunFlags& f) {
                  "notifier keeps the ones it started with until ruleeval restarts",
                  {{"file", f.config}});
       }
-      return true;
+      return {};
     }
     manager.note_reload(false, now_ms());
     log.error("reload failed, keeping the previous configuration", {{"err", error}});
-    return false;
+    return make_error(std::move(error));
   };
   manager.note_reload(true, now_ms());
 
@@ -359,8 +364,7 @@ int run(const RunFlags& f) {
     timespec ts{0, 200'000'000};
     int sig = sigtimedwait(&sigs, nullptr, &ts);
     if (sig == SIGHUP) {
-      std::string err;
-      reload(err);
+      (void)reload();  // logged by reload()
     } else if (sig == SIGTERM || sig == SIGINT) {
       log.info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
       break;

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/engine/rule_unittest.hpp"
 #include "ruleeval/parser/duration.hpp"
 #include "ruleeval/slo/slo.hpp"
@@ -26,11 +27,9 @@ struct SloArgs {
 };
 
 bool read_all(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
+  auto text = Env::Default()->read_file(path, kMaxInputFileBytes, Env::Streams::kAllow);
+  if (!text) return false;
+  out = std::move(*text);
   return true;
 }
 

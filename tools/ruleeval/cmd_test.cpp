@@ -7,7 +7,6 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
@@ -17,6 +16,7 @@
 
 #include "commands.hpp"
 #include "features.hpp"
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/engine/promqltest.hpp"
 #include "ruleeval/engine/rule_unittest.hpp"
 
@@ -26,11 +26,9 @@ namespace {
 namespace fs = std::filesystem;
 
 bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
+  auto text = Env::Default()->read_file(path, kMaxInputFileBytes, Env::Streams::kAllow);
+  if (!text) return false;
+  out = std::move(*text);
   return true;
 }
 

@@ -2,10 +2,9 @@
 
 #include <glob.h>
 
-#include <fstream>
 #include <sstream>
 
-#include "ruleeval/common/file_io.hpp"
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/notifiers/grafana_provisioning.hpp"
 #include "ruleeval/rules/loader.hpp"
 
@@ -15,12 +14,9 @@ namespace {
 // Only regular files of bounded size: a FIFO or /dev/zero among the rule files must not block or
 // exhaust memory here (the rule manager reports them with its own error).
 std::optional<std::string> read_file(const std::string& path) {
-  if (!check_input_file(path)) return std::nullopt;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto text = Env::Default()->read_file(path);
+  if (!text) return std::nullopt;
+  return std::move(*text);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <iterator>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/engine/online_lint.hpp"
 #include "ruleeval/engine/querier_rule.hpp"
 #include "ruleeval/parser/duration.hpp"
@@ -51,7 +52,7 @@ std::string add_online_diagnostics(const OnlineLintFlags& f,
     o.backend = engine::http_client_config(ds->http);
   }
   o.backend.timeout_ms = *timeout;
-  o.now = to_millis(std::chrono::system_clock::now());
+  o.now = Env::Default()->now_ms();
   auto r = engine::online_lint(files, o);
   if (!r) return r.error().message;
   std::move(r->begin(), r->end(), std::back_inserter(diags));

@@ -4,14 +4,14 @@
 #include <cstdio>
 #include <ctime>
 
-#include "ruleeval/common/millis.hpp"
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/time_format.hpp"
 
 namespace ruleeval::cli {
 namespace {
 
 std::string timestamp() {
-  return format_rfc3339_ms(to_millis(std::chrono::system_clock::now()), Rfc3339Fraction::kMillis);
+  return format_rfc3339_ms(Env::Default()->now_ms(), Rfc3339Fraction::kMillis);
 }
 
 

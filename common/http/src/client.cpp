@@ -10,6 +10,8 @@
 #include <mutex>
 #include <utility>
 
+#include "ruleeval/common/env.hpp"
+
 namespace ruleeval::http {
 
 namespace {
@@ -126,7 +128,10 @@ int64_t parse_retry_after(std::string_view value) {
     return std::stoll(v.substr(0, 9)) * 1000;
   }
   time_t t = curl_getdate(v.c_str(), nullptr);
-  if (t > 0) return std::max<int64_t>(0, (static_cast<int64_t>(t) - time(nullptr)) * 1000);
+  if (t > 0) {
+    const int64_t now_s = Env::Default()->now_ms() / 1000;
+    return std::max<int64_t>(0, (static_cast<int64_t>(t) - now_s) * 1000);
+  }
   return -1;
 }
 

@@ -17,14 +17,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ruleeval/common/millis.hpp"
+#include "ruleeval/common/env.hpp"
 
 namespace ruleeval::engine::detail {
 namespace {
 
-int64_t steady_ms() {
-  return to_millis(std::chrono::steady_clock::now());
-}
+// Socket deadlines are real waits (poll), so they use the real monotonic clock.
+int64_t steady_ms() { return Env::Default()->monotonic_ms(); }
 
 // Set while the acceptor runs a connection's task itself because the queue is full: the task
 // (httplib's lambda, which calls process_and_close_socket) then answers 503 instead of serving.

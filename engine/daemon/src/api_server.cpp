@@ -16,9 +16,9 @@
 namespace ruleeval::engine {
 
 struct ApiServer::Impl {
-  Impl(RuleManager& m, std::function<bool(std::string&)> r) : manager(m), reload(std::move(r)) {}
+  Impl(RuleManager& m, std::function<Result<void>()> r) : manager(m), reload(std::move(r)) {}
   RuleManager& manager;
-  std::function<bool(std::string&)> reload;
+  std::function<Result<void>()> reload;
   detail::ApiHttpServer server{limits()};
   static detail::ApiLimits limits() {
     detail::ApiLimits l;
@@ -75,7 +75,7 @@ std::vector<std::string> all_of(const httplib::Request& r, const std::string& ke
 
 }  // namespace
 
-ApiServer::ApiServer(RuleManager& manager, std::function<bool(std::string&)> reload)
+ApiServer::ApiServer(RuleManager& manager, std::function<Result<void>()> reload)
     : impl_(std::make_unique<Impl>(manager, std::move(reload))) {}
 
 ApiServer::~ApiServer() { stop(); }
@@ -135,12 +135,12 @@ Result<void> ApiServer::start(const std::string& host, int port) {
     }
   });
   auto reload = [this](const httplib::Request&, httplib::Response& res) {
-    std::string err;
-    if (impl_->reload && impl_->reload(err)) {
+    Result<void> r = impl_->reload ? impl_->reload() : Result<void>(make_error(""));
+    if (r) {
       res.set_content("", "text/plain");
     } else {
       res.status = 500;
-      res.set_content("failed to reload config: " + err + "\n", "text/plain");
+      res.set_content("failed to reload config: " + r.error().message + "\n", "text/plain");
     }
   };
   s.Post("/-/reload", reload);

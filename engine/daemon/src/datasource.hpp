@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/url.hpp"
 #include "ruleeval/engine/querier_rule.hpp"
 #include "ruleeval/engine/storage.hpp"
@@ -22,6 +23,14 @@ class Datasource {
   // as they need to.
   virtual void with_querier(const std::function<void(RuleQuerier&, const AppendFn&)>& fn) = 0;
   virtual std::string describe() const = 0;
+  Env* env = Env::Default();  // the monotonic clock that times the queries
+  // Capability: the embedded store this datasource evaluates against, or null for a remote
+  // backend. Rule results and native histograms are appended to it (only inside with_querier(),
+  // which holds the datasource's lock), and ALERTS series are kept in it.
+  virtual Storage* local_store() { return nullptr; }
+  // The series files the local store was loaded from (a reload keeps a datasource with the same
+  // name and files, and so its data); null for a remote backend.
+  virtual const std::vector<std::string>* series_files() const { return nullptr; }
   std::string name;
   // Backend latency (seconds), for /metrics.
   std::mutex stats_mu;
@@ -36,14 +45,14 @@ class TimedQuerier final : public RuleQuerier {
  public:
   TimedQuerier(RuleQuerier& inner, Datasource& ds) : inner_(inner), ds_(ds) {}
   Result<QueryResult> instant(const promql::Expr& e, std::string_view text, Millis t) override {
-    auto start = std::chrono::steady_clock::now();
+    auto start = ds_.env->monotonic_now();
     auto r = inner_.instant(e, text, t);
     note(start);
     return r;
   }
   Result<QueryResult> range(const promql::Expr& e, std::string_view text, Millis a, Millis b,
                             Millis step) override {
-    auto start = std::chrono::steady_clock::now();
+    auto start = ds_.env->monotonic_now();
     auto r = inner_.range(e, text, a, b, step);
     note(start);
     return r;
@@ -51,7 +60,7 @@ class TimedQuerier final : public RuleQuerier {
 
  private:
   void note(std::chrono::steady_clock::time_point start) {
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double secs = ds_.env->seconds_since(start);
     std::lock_guard lock(ds_.stats_mu);
     ++ds_.requests;
     ds_.request_seconds += secs;
@@ -71,6 +80,8 @@ class EmbeddedDatasource final : public Datasource {
     fn(q, append);
   }
   std::string describe() const override { return "embedded"; }
+  Storage* local_store() override { return &store_; }
+  const std::vector<std::string>* series_files() const override { return &files; }
   Storage& store() { return store_; }
   std::vector<std::string> files;
 

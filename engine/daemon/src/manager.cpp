@@ -34,28 +34,16 @@ namespace ruleeval::engine {
 
 // ---- Datasources ----------------------------------------------------------------------------
 
-namespace {
-struct WorkQueue {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::pair<std::shared_ptr<void>, Millis>> jobs;
-};
-}  // namespace
-
 RuleManager::RuleManager(ManagerOptions opts, std::shared_ptr<rules::AlertSink> sink)
     : opts_(std::move(opts)), sink_(std::move(sink)) {
-  if (!opts_.now) {
-    opts_.now = [] {
-      return to_millis(std::chrono::system_clock::now());
-    };
-  }
+  if (opts_.env == nullptr) opts_.env = Env::Default();
   if (opts_.workers == 0) opts_.workers = 1;
-  if (!opts_.state_dir.empty()) store_ = std::make_unique<StateStore>(opts_.state_dir);
+  if (!opts_.state_dir.empty()) store_ = std::make_unique<StateStore>(opts_.state_dir, opts_.env);
 }
 
 RuleManager::~RuleManager() { stop(); }
 
-Millis RuleManager::now() const { return opts_.now(); }
+Millis RuleManager::now() const { return opts_.env->now_ms(); }
 
 size_t RuleManager::group_count() const {
   std::lock_guard lock(mu_);
@@ -78,15 +66,15 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
       std::shared_ptr<Datasource> ds;
       if (dc.type == rules::DatasourceConfig::Type::kEmbedded) {
         for (const auto& old : datasources_) {
-          auto* e = dynamic_cast<EmbeddedDatasource*>(old.get());
-          if (e && old->name == dc.name && e->files == dc.series_files) ds = old;
+          const auto* files = old->series_files();
+          if (files && old->name == dc.name && *files == dc.series_files) ds = old;
         }
         if (!ds) {
           auto e = std::make_shared<EmbeddedDatasource>(eopts);
           e->files = dc.series_files;
           Millis t0 = now();
           for (const auto& f : dc.series_files) {
-            auto r = load_series_file(e->store(), f, t0);
+            auto r = load_series_file(e->store(), f, t0, *opts_.env);
             if (!r) errs.push_back(r.error());
           }
           ds = e;
@@ -95,6 +83,7 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
         ds = std::make_shared<HttpDatasource>(http_client_config(dc.http));
       }
       ds->name = dc.name;
+      ds->env = opts_.env;
       datasources.push_back(std::move(ds));
     }
   }
@@ -106,7 +95,7 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
   };
 
   // Rule files.
-  std::vector<std::string> files = expand_rule_files(cfg.rule_files, cfg.path, errs);
+  std::vector<std::string> files = expand_rule_files(cfg.rule_files, cfg.path, errs, *opts_.env);
   std::vector<std::shared_ptr<Group>> groups;
   for (const auto& f : files) {
     rules::LoadOptions lo;
@@ -115,6 +104,15 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
     for (const auto& d : lr->diagnostics) {
       if (d.severity == rules::Severity::Error) errs.emplace_back(d.message, d.where);
     }
+    // The file's text, its line index and the diagnostics only serve the reports above (carets
+    // under lint findings); the runtime keeps the rule model alone (6 MB for 10,000 rules).
+    std::string().swap(lr->file.text);
+    std::vector<uint32_t>().swap(lr->file.line_starts);
+    std::vector<rules::Diagnostic>().swap(lr->diagnostics);
+    // The model was built between the YAML tree's and the parsers' temporaries: a copy made now
+    // that they are freed packs it densely (exact capacities, no interleaved holes) and lets
+    // malloc_trim return the pages the original spread over.
+    lr->file.groups = std::vector<rules::RuleGroup>(lr->file.groups);
     for (const auto& rg : lr->file.groups) {
       if (!shard_owns(opts_.shard, f, rg.name)) continue;
       auto g = std::make_shared<Group>();
@@ -130,17 +128,18 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
       env.external_url = cfg.external_url;
       env.engine = eopts;
       env.interval = g->interval;
+      env.clock = opts_.env;
       env.query_offset = rg.query_offset.ms > 0 ? rg.query_offset.ms : cfg.query_offset_ms;
       // ALERTS/ALERTS_FOR_STATE go to the embedded store or remote write; an HTTP backend
       // without remote write has nowhere to keep them, so they are not built at all.
-      env.write_alert_series = cfg.remote_write.enabled ||
-                               std::dynamic_pointer_cast<EmbeddedDatasource>(g->ds) != nullptr;
+      Storage* local = g->ds ? g->ds->local_store() : nullptr;
+      env.write_alert_series = cfg.remote_write.enabled || local != nullptr;
       // Recording rules with native-histogram results keep them in the embedded store (called
       // inside with_querier, under the datasource's lock) and send them by remote write.
-      auto emb = std::dynamic_pointer_cast<EmbeddedDatasource>(g->ds);
-      if (emb || cfg.remote_write.enabled) {
-        env.append_histogram = [this, emb](const Labels& l, Millis t, const HistogramPtr& h) {
-          if (emb) emb->store().append_histogram(l, t, h);
+      if (local || cfg.remote_write.enabled) {
+        env.append_histogram = [this, ds = local ? g->ds : nullptr](const Labels& l, Millis t,
+                                                                     const HistogramPtr& h) {
+          if (ds) ds->local_store()->append_histogram(l, t, h);
           if (auto rw = remote_write()) rw->push(WriteSample{l, t, 0, h});
         };
       }
@@ -256,7 +255,7 @@ std::vector<RuleManager::ReplaySource> RuleManager::replay_sources() const {
     s.env = g->rt->env();
     s.interval = g->interval;
     s.offset = g->offset;
-    s.local = std::dynamic_pointer_cast<EmbeddedDatasource>(g->ds) != nullptr;
+    s.local = g->ds->local_store() != nullptr;
     // A replay writes far faster than the remote-write queue drains: it waits for room (half
     // the queue) instead of letting the queue drop the oldest samples.
     const size_t high_water =
@@ -321,14 +320,24 @@ void RuleManager::stop() {
 }
 
 void RuleManager::scheduler_loop() {
-  WorkQueue q;
+  // The evaluation jobs: a group and the slot it is due for. Workers take them in order; the
+  // queue's mutex also guards each group's next_slot, busy and missed.
+  struct Job {
+    std::shared_ptr<Group> group;
+    Millis slot = 0;
+  };
+  struct WorkQueue {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<Job> jobs;
+  } q;
   Millis last_save = 0;
   Millis last_trim = now();
   std::vector<std::thread> workers;
   for (size_t i = 0; i < opts_.workers; ++i) {
     workers.emplace_back([&] {
       for (;;) {
-        std::pair<std::shared_ptr<void>, Millis> job;
+        Job job;
         {
           std::unique_lock lock(q.mu);
           q.cv.wait(lock, [&] { return !q.jobs.empty() || stopping_.load(); });
@@ -336,11 +345,11 @@ void RuleManager::scheduler_loop() {
           job = std::move(q.jobs.front());
           q.jobs.pop_front();
         }
-        auto g = std::static_pointer_cast<Group>(job.first);
-        eval_group(*g, job.second);
+        Group* g = job.group.get();
+        eval_group(*g, job.slot);
         Millis done = now();
         std::lock_guard lock(q.mu);
-        NextSlot ns = next_slot(ms_to_ns(job.second), ms_to_ns(done), ms_to_ns(g->interval));
+        NextSlot ns = next_slot(ms_to_ns(job.slot), ms_to_ns(done), ms_to_ns(g->interval));
         g->missed += static_cast<uint64_t>(ns.missed);
         g->next_slot = ns_to_ms(ns.next);
         g->busy = false;
@@ -365,7 +374,7 @@ void RuleManager::scheduler_loop() {
         }
         if (!g->busy && g->next_slot <= t) {
           g->busy = true;
-          q.jobs.emplace_back(g, g->next_slot);
+          q.jobs.push_back(Job{g, g->next_slot});
           q.cv.notify_one();
         } else if (!g->busy) {
           wake = std::min(wake, g->next_slot);

@@ -19,7 +19,7 @@ constexpr Millis kRuleErrorLogGap = 60'000;
 }  // namespace
 
 void RuleManager::eval_group(Group& g, Millis ts) {
-  auto start = std::chrono::steady_clock::now();
+  auto start = opts_.env->monotonic_now();
   std::vector<rules::Alert> to_send;
   {
     std::lock_guard lock(g.mu);
@@ -71,7 +71,7 @@ void RuleManager::eval_group(Group& g, Millis ts) {
     }
     g.state_stale = true;
     to_send = g.rt->alerts_to_send(ts, g.resend_delay);
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double secs = opts_.env->seconds_since(start);
     ++g.iterations;
     g.last_duration = secs;
     g.last_eval = ts;
@@ -117,11 +117,10 @@ class RuleQuerierAdapter final : public Querier {
   static QueryOutcome run(std::string_view text, Fn&& fn) {
     auto expr = promql::parse(text);
     if (!expr) {
-      return std::unexpected(
-          QueryError{QueryError::Kind::kConfig, 0, "", expr.error().to_string()});
+      return std::unexpected(Error(ErrorKind::kConfig, promql::format_parse_error(expr.error())));
     }
     auto r = fn(**expr);
-    if (!r) return std::unexpected(QueryError{QueryError::Kind::kApi, 0, "", r.error().message});
+    if (!r) return std::unexpected(Error(ErrorKind::kApi, r.error().message));
     return std::move(*r);
   }
   RuleQuerier& q_;

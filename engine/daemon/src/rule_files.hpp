@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/error.hpp"
 
 namespace ruleeval::engine {
@@ -12,6 +13,6 @@ namespace ruleeval::engine {
 // regular file (/dev/zero, a FIFO) or a file over the size limit is an error naming it.
 std::vector<std::string> expand_rule_files(const std::vector<std::string>& patterns,
                                            const std::string& config_path,
-                                           std::vector<Error>& errs);
+                                           std::vector<Error>& errs, Env& env);
 
 }  // namespace ruleeval::engine

@@ -1,20 +1,19 @@
 #include "series_file.hpp"
 
-#include <fstream>
+#include <sstream>
 #include <string_view>
 
-#include "ruleeval/common/file_io.hpp"
 #include "ruleeval/engine/load_notation.hpp"
 #include "ruleeval/parser/duration.hpp"
 
 namespace ruleeval::engine {
 
-Result<void> load_series_file(Storage& store, const std::string& path, Millis t0) {
-  if (auto ok = check_input_file(path); !ok) {
-    return make_error("series file: " + ok.error().message, SourceLocation{path, 0, 0});
+Result<void> load_series_file(Storage& store, const std::string& path, Millis t0, Env& env) {
+  auto text = env.read_file(path);
+  if (!text) {
+    return make_error("series file: " + text.error().message, SourceLocation{path, 0, 0});
   }
-  std::ifstream in(path);
-  if (!in) return make_error("cannot read series file", SourceLocation{path, 0, 0});
+  std::istringstream in(std::move(*text));
   std::string line;
   uint32_t lineno = 0;
   Millis interval = 0;

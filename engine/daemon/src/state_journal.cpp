@@ -38,7 +38,8 @@ uint64_t instances_signature(const GrafanaInstances& in) {
 
 std::string frame_journal_record(std::string_view payload) { return frame_record(payload); }
 
-StateJournal::StateJournal(std::string dir) : log_(std::move(dir), "journal-", "state journal") {
+StateJournal::StateJournal(std::string dir, Env* env)
+    : log_(std::move(dir), "journal-", "state journal", env) {
   log_.set_recovery_note([](uint64_t seq, uint64_t failures, int64_t since, int64_t now) {
     JournalRecord note;
     note.kind = JournalRecord::Kind::kNote;

@@ -12,7 +12,6 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <system_error>
 #include <unordered_set>
@@ -446,7 +445,7 @@ Result<StateSnapshot> parse_state(std::string_view json) {
   return out;
 }
 
-StateStore::StateStore(std::string dir) : dir_(std::move(dir)) {}
+StateStore::StateStore(std::string dir, Env* env) : dir_(std::move(dir)), env_(env) {}
 
 std::string StateStore::group_path(std::string_view file, std::string_view group) const {
   return fmt::format("{}/group-{:016x}.json", dir_, group_hash(file, group));
@@ -454,9 +453,7 @@ std::string StateStore::group_path(std::string_view file, std::string_view group
 
 Result<void> StateStore::save_groups(Millis saved_at, std::span<const GroupData> groups,
                                      bool complete) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) return make_error(fmt::format("cannot create state dir {}: {}", dir_, ec.message()));
+  if (auto made = env_->create_dir(dir_); !made) return made;  // names the directory
   Result<void> first_error;
   auto note = [&](Result<void> r) {
     if (!r && first_error) first_error = std::move(r);
@@ -465,29 +462,26 @@ Result<void> StateStore::save_groups(Millis saved_at, std::span<const GroupData>
   for (const auto& g : groups) {
     std::string path = group_path(g.file, g.group);
     if (g.data.empty()) {
-      if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-        note(
-            make_error(fmt::format("unlink {}: {}", path, std::generic_category().message(errno))));
-      }
+      note(env_->remove_file(path));
     } else {
-      note(replace_file(path, g.data, FileSync::kFile));
+      note(env_->replace_file(path, g.data, FileSync::kFile));
     }
     if (complete) written.insert(std::move(path));
   }
   if (complete) {
-    for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
-      const std::string name = e.path().filename().string();
+    for (const auto& name : env_->list_dir(dir_).value_or(std::vector<std::string>{})) {
+      const std::string path = dir_ + "/" + name;
       const bool group_file = name.starts_with("group-") && name.ends_with(".json");
-      if ((group_file && !written.contains(e.path().string())) || name == "alert_state.json") {
-        std::filesystem::remove(e.path(), ec);
+      if ((group_file && !written.contains(path)) || name == "alert_state.json") {
+        (void)env_->remove_file(path);
       }
     }
   }
   // The renames above must be durable before saved_at claims they happened.
-  note(fsync_dir(dir_));
-  note(replace_file(dir_ + "/saved_at", fmt::format("{{\"savedAt\":{}}}\n", saved_at),
-                    FileSync::kFile));
-  note(fsync_dir(dir_));
+  note(env_->sync_dir(dir_));
+  note(env_->replace_file(dir_ + "/saved_at", fmt::format("{{\"savedAt\":{}}}\n", saved_at),
+                          FileSync::kFile));
+  note(env_->sync_dir(dir_));
   return first_error;
 }
 
@@ -516,24 +510,20 @@ Result<void> StateStore::save(const StateSnapshot& s) {
 namespace {
 
 // Reads and parses one state document; a corrupt one is moved aside and reported.
-std::optional<StateSnapshot> load_file(const std::string& path, Millis now,
+std::optional<StateSnapshot> load_file(Env& env, const std::string& path, Millis now,
                                        StateStore::Loaded& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    out.errors.push_back(
-        fmt::format("cannot read state file {}: {}", path, std::generic_category().message(errno)));
+  // No size limit: a state file that cannot be read loses alert state.
+  auto text = env.read_file(path, UINT64_MAX);
+  if (!text) {
+    out.errors.push_back(fmt::format("cannot read state file {}: {}", path, text.error().message));
     return std::nullopt;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  auto parsed = parse_state(ss.str());
+  auto parsed = parse_state(*text);
   if (parsed) return std::move(*parsed);
   std::string moved = fmt::format("{}.corrupt-{}", path, now);
-  std::error_code ec;
-  std::filesystem::rename(path, moved, ec);
-  if (ec) {
+  if (auto renamed = env.rename_file(path, moved); !renamed) {
     out.errors.push_back(fmt::format("state file {} is corrupt ({}); could not move it aside: {}",
-                                     path, parsed.error().message, ec.message()));
+                                     path, parsed.error().message, renamed.error().message));
   } else {
     out.errors.push_back(fmt::format("state file {} is corrupt ({}); moved to {}", path,
                                      parsed.error().message, moved));
@@ -543,13 +533,11 @@ std::optional<StateSnapshot> load_file(const std::string& path, Millis now,
 }
 
 // saved_at's {"savedAt": <ms>}; 0 when missing or unreadable (the group files' own times hold).
-Millis read_saved_at(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return 0;
-  std::ostringstream ss;
-  ss << in.rdbuf();
+Millis read_saved_at(Env& env, const std::string& path) {
+  auto read = env.read_file(path, 1u << 20);
+  if (!read) return 0;
   rapidjson::Document doc;
-  const std::string text = ss.str();
+  const std::string& text = *read;
   doc.Parse(text.data(), text.size());
   if (doc.HasParseError() || !doc.IsObject()) return 0;
   auto it = doc.FindMember("savedAt");
@@ -560,7 +548,7 @@ Millis read_saved_at(const std::string& path) {
 }  // namespace
 
 StateJournal& StateStore::journal() {
-  if (!journal_) journal_ = std::make_shared<StateJournal>(dir_);
+  if (!journal_) journal_ = std::make_shared<StateJournal>(dir_, env_);
   return *journal_;
 }
 
@@ -643,23 +631,20 @@ size_t apply_journal(StateSnapshot& merged, std::span<const JournalRecord> recor
 
 StateStore::Loaded StateStore::load(Millis now) {
   Loaded out;
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir_, ec)) return out;
+  auto names = env_->list_dir(dir_);
+  if (!names) return out;  // no state directory (yet)
   std::vector<std::string> group_files;
-  for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.starts_with("group-") && name.ends_with(".json")) {
-      group_files.push_back(e.path().string());
-    }
+  for (const auto& name : *names) {
+    if (name.starts_with("group-") && name.ends_with(".json")) group_files.push_back(dir_ + "/" + name);
   }
   std::sort(group_files.begin(), group_files.end());
-  const Millis heartbeat = read_saved_at(dir_ + "/saved_at");
+  const Millis heartbeat = read_saved_at(*env_, dir_ + "/saved_at");
   StateSnapshot merged;
   bool any = false;
   std::unordered_set<std::string> covered;  // file \0 group with a group file of its own
   std::unordered_map<std::string, uint64_t> seq_by_path;
   for (const auto& path : group_files) {
-    auto snap = load_file(path, now, out);
+    auto snap = load_file(*env_, path, now, out);
     if (!snap) continue;
     any = true;
     seq_by_path[path] = snap->journal_seq;
@@ -672,8 +657,8 @@ StateStore::Loaded StateStore::load(Millis now) {
       merged.rules.push_back(std::move(r));
     }
   }
-  if (std::filesystem::exists(legacy_path(), ec)) {
-    if (auto snap = load_file(legacy_path(), now, out)) {
+  if (env_->file_exists(legacy_path())) {
+    if (auto snap = load_file(*env_, legacy_path(), now, out)) {
       any = true;
       merged.saved_at = std::max(merged.saved_at, snap->saved_at);
       for (auto& r : snap->rules) {

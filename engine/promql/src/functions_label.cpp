@@ -124,10 +124,9 @@ Value fn_label_replace(Evaluator& ev, const Call& call, Millis t) {
   Vector v = ev.eval_vector_keep_histograms(*call.args[0], t);
   std::string dst = string_arg(ev, call, 1, t), repl = string_arg(ev, call, 2, t),
               src = string_arg(ev, call, 3, t), regex = string_arg(ev, call, 4, t);
-  std::string re_error;
-  auto re_ptr = anchored_regex(regex, &re_error);
+  auto re_ptr = anchored_regex(regex);
   if (!re_ptr) fail("invalid regular expression in label_replace(): " + regex);
-  const RE2& re = *re_ptr;
+  const RE2& re = **re_ptr;
   if (!valid_label_name(dst)) fail("invalid destination label name in label_replace(): " + dst);
   std::vector<re2::StringPiece> groups(static_cast<size_t>(re.NumberOfCapturingGroups()) + 1);
   for (auto& s : v) {

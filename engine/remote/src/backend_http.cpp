@@ -4,22 +4,22 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
 #include <sstream>
 #include <system_error>
+
+#include "ruleeval/common/env.hpp"
 
 namespace ruleeval::engine {
 
 namespace {
 
 std::expected<std::string, std::string> read_token_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return std::unexpected(fmt::format("cannot read bearer_token_file {}: {}", path,
-                                       std::generic_category().message(errno)));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string token = ss.str();
+  auto read = Env::Default()->read_file(path, 1u << 20);
+  if (!read) {
+    return std::unexpected(
+        fmt::format("cannot read bearer_token_file {}: {}", path, read.error().message));
+  }
+  std::string token = std::move(*read);
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ' ||
                             token.back() == '\t')) {
     token.pop_back();
@@ -52,12 +52,11 @@ http::Options client_options(const HttpClientConfig& c) {
 BackendSession::BackendSession(const HttpClientConfig& config)
     : config_(config), client_(client_options(config)) {}
 
-std::expected<HttpReply, QueryError> BackendSession::post(const std::string& url,
-                                                          std::string_view body,
-                                                          std::string_view content_type,
-                                                          std::span<const std::string> extra) {
-  QueryError err;
-  err.kind = QueryError::Kind::kTransport;
+Result<HttpReply> BackendSession::post(const std::string& url, std::string_view body,
+                                       std::string_view content_type,
+                                       std::span<const std::string> extra) {
+  Error err;
+  err.kind = ErrorKind::kTransport;
   const bool same = built_ && config_.bearer_token_file.empty() && content_type == content_type_ &&
                     std::equal(extra.begin(), extra.end(), extra_.begin(), extra_.end());
   if (!same) {
@@ -65,7 +64,7 @@ std::expected<HttpReply, QueryError> BackendSession::post(const std::string& url
     if (!config_.bearer_token_file.empty()) {
       auto token = read_token_file(config_.bearer_token_file);
       if (!token) {
-        err.kind = QueryError::Kind::kConfig;
+        err.kind = ErrorKind::kConfig;
         err.message = token.error();
         return std::unexpected(err);
       }

@@ -29,9 +29,9 @@ class BackendSession {
   // POSTs `body` to `url` with `content_type` and extra header lines ("Name: value").
   // Errors are transport-level only (connection, timeout, TLS, size limit: kTransport; an
   // unreadable bearer_token_file: kConfig); any HTTP status is a reply.
-  std::expected<HttpReply, QueryError> post(const std::string& url, std::string_view body,
-                                            std::string_view content_type,
-                                            std::span<const std::string> extra_headers = {});
+  Result<HttpReply> post(const std::string& url, std::string_view body,
+                         std::string_view content_type,
+                         std::span<const std::string> extra_headers = {});
 
   // application/x-www-form-urlencoded encoding of one value.
   static void escape_append(std::string& out, std::string_view s) {

@@ -8,8 +8,10 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "backend_http.hpp"
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/excerpt.hpp"
 #include "ruleeval/common/url.hpp"
 
@@ -26,29 +28,6 @@ std::string_view result_type_name(const Value& v) {
     default:
       return "string";
   }
-}
-
-std::string QueryError::to_string() const {
-  std::string out;
-  switch (kind) {
-    case Kind::kApi:
-    case Kind::kHttp:
-      out = fmt::format("HTTP {}", http_status);
-      if (!error_type.empty()) out += fmt::format(" ({})", error_type);
-      out += ": ";
-      break;
-    case Kind::kMalformed:
-      out = http_status != 0 ? fmt::format("HTTP {}: malformed response: ", http_status)
-                             : "malformed response: ";
-      break;
-    case Kind::kTransport:
-      out = "request failed: ";
-      break;
-    case Kind::kConfig:
-      out = "configuration: ";
-      break;
-  }
-  return out + message;
 }
 
 Result<double> parse_prom_value(std::string_view s) {
@@ -116,9 +95,9 @@ namespace {
 
 using rapidjson::Value;
 
-QueryError malformed(int status, std::string msg) {
-  QueryError e;
-  e.kind = QueryError::Kind::kMalformed;
+Error malformed(int status, std::string msg) {
+  Error e;
+  e.kind = ErrorKind::kMalformed;
   e.http_status = status;
   e.message = std::move(msg);
   return e;
@@ -266,14 +245,19 @@ QueryOutcome decode_query_response(std::string_view body, int http_status) {
       if (buf.capacity() > (1u << 20)) std::string().swap(buf);
     }
   } release;
-  alignas(8) thread_local char pool[32 << 10];
-  rapidjson::MemoryPoolAllocator<> alloc(pool, sizeof pool);
+  // On the heap at first use: a thread_local array lives in every thread's static TLS block,
+  // which glibc zeroes at thread start, so all ~70 threads of `ruleeval run` (API workers,
+  // notifier, delivery) paid 32 KiB of RSS for a buffer only the evaluation workers use.
+  constexpr size_t kPool = 32 << 10;
+  thread_local std::unique_ptr<char[]> pool;
+  if (!pool) pool = std::make_unique_for_overwrite<char[]>(kPool);  // new[]: 16-byte aligned
+  rapidjson::MemoryPoolAllocator<> alloc(pool.get(), kPool);
   rapidjson::Document doc(&alloc);
   doc.ParseInsitu<rapidjson::kParseStopWhenDoneFlag>(buf.data());
   if (doc.HasParseError() || !doc.IsObject()) {
     if (!ok_status) {
-      QueryError e;
-      e.kind = QueryError::Kind::kHttp;
+      Error e;
+      e.kind = ErrorKind::kHttp;
       e.http_status = http_status;
       e.message = body.empty() ? "empty response" : snippet(body);
       return std::unexpected(e);
@@ -288,8 +272,8 @@ QueryOutcome decode_query_response(std::string_view body, int http_status) {
   auto st = doc.FindMember("status");
   if (st == doc.MemberEnd() || !st->value.IsString()) {
     if (!ok_status) {
-      QueryError e;
-      e.kind = QueryError::Kind::kHttp;
+      Error e;
+      e.kind = ErrorKind::kHttp;
       e.http_status = http_status;
       e.message = snippet(body);
       return std::unexpected(e);
@@ -298,11 +282,11 @@ QueryOutcome decode_query_response(std::string_view body, int http_status) {
   }
   std::string_view status = sv(st->value);
   if (status == "error") {
-    QueryError e;
-    e.kind = QueryError::Kind::kApi;
+    Error e;
+    e.kind = ErrorKind::kApi;
     e.http_status = http_status;
     auto et = doc.FindMember("errorType");
-    if (et != doc.MemberEnd() && et->value.IsString()) e.error_type = std::string(sv(et->value));
+    if (et != doc.MemberEnd() && et->value.IsString()) e.code = std::string(sv(et->value));
     auto em = doc.FindMember("error");
     e.message = em != doc.MemberEnd() && em->value.IsString() ? std::string(sv(em->value))
                                                               : "unknown error";
@@ -312,8 +296,8 @@ QueryOutcome decode_query_response(std::string_view body, int http_status) {
     return std::unexpected(malformed(http_status, fmt::format("unknown status \"{}\"", status)));
   }
   if (!ok_status) {
-    QueryError e;
-    e.kind = QueryError::Kind::kHttp;
+    Error e;
+    e.kind = ErrorKind::kHttp;
     e.http_status = http_status;
     e.message = "status \"success\" with a non-2xx HTTP status";
     return std::unexpected(e);
@@ -360,16 +344,15 @@ QueryOutcome HttpQuerier::post(
   // Errors name the URL without its password (and without the query: it may hold a token).
   auto shown = [&] { return shown_base_ + std::string(path); };
   if (!reply) {
-    QueryError e = reply.error();
+    Error e = reply.error();
     e.message = shown() + ": " + redact_urls_in(e.message);
     return std::unexpected(e);
   }
-  auto decode_start = std::chrono::steady_clock::now();
+  auto decode_start = Env::Default()->monotonic_now();
   auto out = decode_query_response(*reply->body, reply->status);
   traffic_.response_bytes += reply->body->size();
-  traffic_.decode_seconds +=
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - decode_start).count();
-  if (!out && out.error().kind != QueryError::Kind::kApi) {
+  traffic_.decode_seconds += Env::Default()->seconds_since(decode_start);
+  if (!out && out.error().kind != ErrorKind::kApi) {
     out.error().message = shown() + ": " + out.error().message;
   }
   return out;

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "backend_http.hpp"
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/excerpt.hpp"
 #include "ruleeval/common/millis.hpp"
 #include "ruleeval/common/url.hpp"
@@ -275,7 +276,8 @@ std::string encode_write_request(std::span<const WriteSample> samples) {
   return out;
 }
 
-std::expected<std::vector<WriteSample>, std::string> decode_write_request(std::string_view proto) {
+namespace {
+std::expected<std::vector<WriteSample>, std::string> decode_request(std::string_view proto) {
   std::vector<WriteSample> out;
   Reader req(proto);
   while (!req.done()) {
@@ -357,6 +359,13 @@ std::expected<std::vector<WriteSample>, std::string> decode_write_request(std::s
   }
   return out;
 }
+}  // namespace
+
+Result<std::vector<WriteSample>> decode_write_request(std::string_view proto) {
+  auto r = decode_request(proto);
+  if (!r) return make_error(std::move(r.error()));
+  return std::move(*r);
+}
 
 std::string snappy_compress(std::string_view raw) {
   std::string out;
@@ -364,10 +373,10 @@ std::string snappy_compress(std::string_view raw) {
   return out;
 }
 
-std::expected<std::string, std::string> snappy_uncompress(std::string_view compressed) {
+Result<std::string> snappy_uncompress(std::string_view compressed) {
   std::string out;
   if (!snappy::Uncompress(compressed.data(), compressed.size(), &out)) {
-    return std::unexpected("invalid snappy block");
+    return make_error("invalid snappy block");
   }
   return out;
 }
@@ -375,9 +384,8 @@ std::expected<std::string, std::string> snappy_uncompress(std::string_view compr
 // ---------------------------------------------------------------------------------------------
 
 namespace {
-int64_t steady_ms() {
-  return to_millis(std::chrono::steady_clock::now());
-}
+// The queue's batch deadlines and backoff are real waits: the real monotonic clock.
+int64_t steady_ms() { return Env::Default()->monotonic_ms(); }
 }  // namespace
 
 RemoteWriteQueue::RemoteWriteQueue(RemoteWriteConfig config)
@@ -424,7 +432,7 @@ RemoteWriteStats RemoteWriteQueue::stats() const {
   return stats_;
 }
 
-std::expected<void, std::string> RemoteWriteQueue::send_batch(std::span<const WriteSample> batch) {
+Result<void> RemoteWriteQueue::send_batch(std::span<const WriteSample> batch) {
   const std::string body = snappy_compress(encode_write_request(batch));
   static const std::string kHeaders[] = {"Content-Encoding: snappy",
                                          "X-Prometheus-Remote-Write-Version: 0.1.0"};
@@ -435,7 +443,7 @@ std::expected<void, std::string> RemoteWriteQueue::send_batch(std::span<const Wr
     bool retry = false;
     if (!reply) {
       last = fmt::format("{}: {}", redact_url(config_.http.url), reply.error().to_string());
-      retry = reply.error().kind == QueryError::Kind::kTransport;
+      retry = reply.error().kind == ErrorKind::kTransport;
     } else if (reply->status >= 200 && reply->status < 300) {
       return {};
     } else {
@@ -461,12 +469,12 @@ std::expected<void, std::string> RemoteWriteQueue::send_batch(std::span<const Wr
     }
     backoff = std::min(backoff * 2, config_.max_backoff_ms);
   }
-  return std::unexpected(last);
+  return make_error(std::move(last));
 }
 
-std::expected<void, std::string> RemoteWriteQueue::flush() {
+Result<void> RemoteWriteQueue::flush() {
   std::lock_guard flush_lock(flush_mu_);
-  std::expected<void, std::string> result;
+  Result<void> result;
   std::vector<WriteSample> batch;
   for (;;) {
     batch.clear();
@@ -478,9 +486,9 @@ std::expected<void, std::string> RemoteWriteQueue::flush() {
                    std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
     }
-    std::expected<void, std::string> r;
+    Result<void> r;
     if (past_deadline()) {
-      r = std::unexpected(std::string("shutdown deadline passed; batch dropped"));
+      r = make_error("shutdown deadline passed; batch dropped");
     } else {
       r = send_batch(batch);
     }
@@ -489,7 +497,7 @@ std::expected<void, std::string> RemoteWriteQueue::flush() {
       stats_.samples_sent += batch.size();
     } else {
       stats_.samples_failed += batch.size();
-      stats_.last_error = r.error();
+      stats_.last_error = r.error().message;
       if (result) result = std::unexpected(r.error());
     }
   }

@@ -67,7 +67,7 @@ namespace {
 Result<std::vector<tmpl::QuerySample>> template_query(RuleQuerier& q, Millis ts,
                                                       std::string_view text) {
   auto expr = promql::parse(text);
-  if (!expr) return make_error(expr.error().to_string());
+  if (!expr) return make_error(promql::format_parse_error(expr.error()));
   auto vec = rule_vector(q, **expr, text, ts);
   if (!vec) return std::unexpected(vec.error());
   std::vector<tmpl::QuerySample> out;
@@ -130,8 +130,18 @@ std::string expand_alert_template(const rules::KeyValue& kv, std::string_view ru
     if (!parsed) return "<error expanding template: " + parsed.error().message + ">";
     t = std::make_shared<const tmpl::Template>(std::move(*parsed));
   }
-  auto out = tmpl::render(*t, data, funcs);
-  if (!out) return tmpl::error_expanding_template(*t, out.error());
+  // A tree may be shared by identically written templates of several rules (rules/
+  // rule_finish.cpp): errors name this rule's template, as Prometheus's do.
+  constexpr std::string_view kPrefix = "__alert_";
+  std::string own_name;
+  tmpl::RenderOptions opts;
+  if (!(t->name.size() == kPrefix.size() + rule_name.size() && t->name.starts_with(kPrefix) &&
+        t->name.ends_with(rule_name))) {
+    own_name = fmt::format("{}{}", kPrefix, rule_name);
+    opts.name = own_name;
+  }
+  auto out = tmpl::render(*t, data, funcs, opts);
+  if (!out) return tmpl::error_expanding_template(*t, out.error(), opts.name);
   return std::move(*out);
 }
 
@@ -205,7 +215,7 @@ GroupRuntime& GroupRuntime::operator=(GroupRuntime&&) noexcept = default;
 
 void GroupRuntime::eval(Millis ts, RuleQuerier& q, const AppendFn& append) {
   for (auto& rt : rules_) {
-    auto start = std::chrono::steady_clock::now();
+    auto start = env_.clock->monotonic_now();
     rt.last_error.reset();
     rt.removed.clear();
     if (rt.rule->grafana && rt.rule->grafana->dag) {
@@ -222,8 +232,7 @@ void GroupRuntime::eval(Millis ts, RuleQuerier& q, const AppendFn& append) {
     }
     if (!rt.last_error) rt.health = RuleHealth::kOk;
     rt.last_eval = ts;
-    rt.eval_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    rt.eval_seconds = env_.clock->seconds_since(start);
   }
 }
 

@@ -643,7 +643,7 @@ class Runner {
                                               ? promql::ParseOptions::all()
                                               : promql::ParseOptions{});
     if (!parsed) {
-      Error err(parsed.error().to_string());
+      Error err(promql::format_parse_error(parsed.error()));
       return check_failure(err, cmd.expr, cmd.start);
     }
     const promql::Expr& expr = **parsed;

@@ -192,7 +192,7 @@ Result<Labels> parse_metric(const std::string& text) {
     }
   }
   auto e = promql::parse_series_selector(text);
-  if (!e) return make_error(e.error().to_string());
+  if (!e) return make_error(promql::format_parse_error(e.error()));
   const auto* vs = (*e)->as<promql::VectorSelector>();
   if (!vs) return make_error("not a series selector");
   std::vector<Label> out;
@@ -393,7 +393,7 @@ GroupOutcome run_group(FileContext& ctx, const rules::UnitTestGroup& tg) {
     };
     auto expr = promql::parse(tc.expr, promql::parse_options_for(ctx.opts->experimental_promql));
     if (!expr) {
-      fail(expr.error().to_string());
+      fail(promql::format_parse_error(expr.error()));
       continue;
     }
     auto res = instant_query(visible, **expr, mint + tc.eval_time_ms, env.engine);

@@ -26,7 +26,7 @@ Cache& cache() {
 
 }  // namespace
 
-std::shared_ptr<const RE2> anchored_regex(std::string_view pattern, std::string* error) {
+Result<std::shared_ptr<const RE2>> anchored_regex(std::string_view pattern) {
   Cache& c = cache();
   {
     std::lock_guard lock(c.mu);
@@ -40,10 +40,7 @@ std::shared_ptr<const RE2> anchored_regex(std::string_view pattern, std::string*
   anchored.reserve(pattern.size() + 6);
   anchored.append("^(?:").append(pattern).append(")$");
   auto re = std::make_shared<const RE2>(anchored, opts);
-  if (!re->ok()) {
-    if (error) *error = re->error();
-    return nullptr;
-  }
+  if (!re->ok()) return make_error(re->error());
   std::lock_guard lock(c.mu);
   if (c.map.size() >= kRegexCacheMaxEntries) c.map.clear();
   c.map.emplace(std::string(pattern), re);

@@ -15,10 +15,9 @@ Result<Matcher> Matcher::make(const promql::LabelMatcher& m) {
   out.name_ = m.name;
   out.value_ = m.value;
   if (m.op == promql::MatchOp::Regex || m.op == promql::MatchOp::NotRegex) {
-    std::string error;
-    auto re = anchored_regex(m.value, &error);
-    if (!re) return make_error("error parsing regexp: " + error);
-    out.re_ = std::move(re);
+    auto re = anchored_regex(m.value);
+    if (!re) return make_error("error parsing regexp: " + re.error().message);
+    out.re_ = std::move(*re);
   }
   return out;
 }

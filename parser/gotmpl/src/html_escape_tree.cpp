@@ -574,6 +574,10 @@ void Escaper::commit() {
 
 Result<Template> html_escape_template(const Template& src, std::string_view entry) {
   Template t = src;
+  if (t.shared_root) {  // the escaper edits the nodes: this copy gets its own
+    t.root = *t.shared_root;
+    t.shared_root.reset();
+  }
   const std::string name(entry);
   NodeList* list = name == t.name ? &t.root : nullptr;
   if (list == nullptr) {

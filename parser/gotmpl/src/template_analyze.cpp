@@ -102,7 +102,7 @@ class Analyzer {
 
 TemplateUsage analyze(const Template& t) {
   Analyzer a(t);
-  a.nodes(t.root);
+  a.nodes(t.nodes());
   for (const auto& [name, body] : t.defines) a.nodes(body);
   return a.usage;
 }

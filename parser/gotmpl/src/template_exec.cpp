@@ -536,9 +536,11 @@ X<Value> State::eval_function(const Value& dot, const Command& cmd, const Operan
   return std::move(*r);
 }
 
-Result<std::string> run(const Template& t, const std::vector<Node>& list, std::string_view name,
-                        const Value& data, const FuncMap& funcs, const RenderOptions& opts,
-                        const std::vector<Node>* prelude = nullptr) {
+// `outer` is the template's name in messages (Template::name unless RenderOptions::name), `name`
+// the executed one's (outer, or a {{define}}'s for render_named).
+Result<std::string> run(const Template& t, std::string_view outer, const std::vector<Node>& list,
+                        std::string_view name, const Value& data, const FuncMap& funcs,
+                        const RenderOptions& opts, const std::vector<Node>* prelude = nullptr) {
   State s(t, funcs, opts, data);  // $ is the data
   s.tmpl_name = std::string(name);
   X<Flow> r = Flow::kNormal;
@@ -548,10 +550,10 @@ Result<std::string> run(const Template& t, const std::vector<Node>& list, std::s
     const ExecError& e = r.error();
     std::string msg;
     if (e.context.empty()) {
-      msg = fmt::format("template: {}:{}: executing {}: {}", t.name, t.go_position(e.pos),
+      msg = fmt::format("template: {}:{}: executing {}: {}", outer, t.go_position(e.pos),
                         go_quote(e.tmpl_name), e.message);
     } else {
-      msg = fmt::format("template: {}:{}: executing {} at <{}>: {}", t.name, t.go_position(e.pos),
+      msg = fmt::format("template: {}:{}: executing {} at <{}>: {}", outer, t.go_position(e.pos),
                         go_quote(e.tmpl_name), e.context, e.message);
     }
     return make_error(std::move(msg), t.user_location(e.pos));
@@ -570,9 +572,11 @@ Result<std::string> render(const Template& t, const Value& data, const FuncMap& 
     RenderOptions o = opts;
     o.html_contextual = false;
     o.html_escape = false;  // the escaper commands in the pipelines do it
-    return run(*escaped, escaped->root, t.name, data, funcs, o, escaped->prelude.get());
+    return run(*escaped, t.name, escaped->nodes(), t.name, data, funcs, o,
+               escaped->prelude.get());
   }
-  return run(t, t.root, t.name, data, funcs, opts, t.prelude.get());
+  const std::string_view name = opts.name.empty() ? std::string_view(t.name) : opts.name;
+  return run(t, name, t.nodes(), name, data, funcs, opts, t.prelude.get());
 }
 
 Result<std::string> render_named(const Template& t, std::string_view name, const Value& data,
@@ -588,14 +592,16 @@ Result<std::string> render_named(const Template& t, std::string_view name, const
     RenderOptions o = opts;
     o.html_contextual = false;
     o.html_escape = false;  // the escaper commands in the pipelines do it
-    return run(*escaped, escaped->defines.at(std::string(name)), name, data, funcs, o);
+    return run(*escaped, t.name, escaped->defines.at(std::string(name)), name, data, funcs,
+               o);
   }
-  return run(t, it->second, name, data, funcs, opts);
+  return run(t, opts.name.empty() ? std::string_view(t.name) : opts.name, it->second, name, data,
+             funcs, opts);
 }
 
-std::string error_expanding_template(const Template& t, const Error& e) {
-  return fmt::format("<error expanding template: error executing template {}: {}>", t.name,
-                     e.message);
+std::string error_expanding_template(const Template& t, const Error& e, std::string_view name) {
+  return fmt::format("<error expanding template: error executing template {}: {}>",
+                     name.empty() ? std::string_view(t.name) : name, e.message);
 }
 
 }  // namespace ruleeval::tmpl

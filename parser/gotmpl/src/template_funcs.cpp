@@ -402,12 +402,6 @@ std::string url_path(const std::string& url) {
   return path;
 }
 
-int64_t system_now_nanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 FuncMap prometheus_functions(PrometheusContext ctx) {
@@ -552,8 +546,8 @@ Value alert_template_data(const Labels& labels, const Value& external_labels,
   return Value(std::move(m), kType);
 }
 
-FuncMap alertmanager_functions(std::function<int64_t()> now) {
-  if (!now) now = system_now_nanos;
+FuncMap alertmanager_functions(Env* env) {
+  auto now = [env] { return env->now_nanos(); };
   FuncMap m;
   auto str_fn = [](auto f) {  // a std::string (*)(std::string) or a lambda
     return fn(1, 1, [f](Args a) -> Result<Value> {

@@ -1,7 +1,7 @@
 // Errors of the PromQL grammar (error_handler.hpp in Spirit X3's examples). Expectation points
 // (`>`) raise x3::expectation_failure, which the top rule's handler records; semantic errors are
 // thrown as detail::Failure by the actions. parse() turns either, or a rest the grammar did not
-// consume, into a ParseError with Prometheus's message and position (promql_parse.cpp).
+// consume, into an Error (kind kParse) with Prometheus's message and position (promql_parse.cpp).
 #pragma once
 
 #include <cstddef>
@@ -11,7 +11,7 @@
 namespace ruleeval::promql::detail::grammar {
 
 // The error handler of the outermost rule: remember where an expectation failed and what was
-// expected; parse() turns it into a ParseError.
+// expected; parse() turns it into an Error.
 struct error_handler_base {
   template <class Iterator, class Exception, class Context>
   x3::error_handler_result on_error(Iterator&, const Iterator&, const Exception& x,

@@ -12,7 +12,7 @@
 //   promql_fold.cpp                precedence climbing at the end of each expression level
 //   promql_modifiers.cpp           where offset, @, anchored and smoothed land
 //   promql_duration_expr.hpp/.cpp  the hand-written reader of durations and duration expressions
-//   promql_parse.cpp               parse(): runs the grammar and the checker, makes ParseErrors
+//   promql_parse.cpp               parse(): runs the grammar and the checker, makes the parse Errors
 // Only promql_grammar.cpp includes the definitions, so the X3 templates compile in one unit.
 #pragma once
 

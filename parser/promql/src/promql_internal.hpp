@@ -16,6 +16,9 @@ struct Failure {
   std::string message;
 };
 
+// The Error (kind kParse) for `message` at `span` of `input`: line, column and end column.
+Error parse_error_at(std::string_view input, Span span, std::string message);
+
 inline Span make_span(size_t b, size_t e) {
   return Span{static_cast<uint32_t>(b), static_cast<uint32_t>(e)};
 }

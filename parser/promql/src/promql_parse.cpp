@@ -1,5 +1,5 @@
 // parse(): runs the PromQL grammar (promql_grammar.hpp) over the text, then the checker; turns what
-// the error handler recorded, a semantic Failure or an unconsumed rest into a ParseError.
+// the error handler recorded, a semantic Failure or an unconsumed rest into an Error (kind kParse).
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,12 +18,7 @@ using grammar::Item;
 using grammar::kBlank;
 namespace x3 = boost::spirit::x3;
 
-namespace {
-
-ParseError make_error(std::string_view input, Span span, std::string message) {
-  ParseError e;
-  e.message = std::move(message);
-  e.span = span;
+Error parse_error_at(std::string_view input, Span span, std::string message) {
   uint32_t line = 1;
   size_t line_start = 0;
   for (size_t i = 0; i < span.begin && i < input.size(); ++i) {
@@ -32,12 +27,16 @@ ParseError make_error(std::string_view input, Span span, std::string message) {
       line_start = i + 1;
     }
   }
-  e.line = line;
-  e.col = static_cast<uint32_t>(span.begin - line_start + 1);
-  return e;
+  SourceLocation at;
+  at.line = line;
+  at.col = static_cast<uint32_t>(span.begin - line_start + 1);
+  if (span.end > span.begin) at.end_col = at.col + (span.end - span.begin);
+  return Error(ErrorKind::kParse, std::move(message), std::move(at));
 }
 
-ParseError unexpected_at(std::string_view input, size_t pos, const std::string& expected) {
+namespace {
+
+Error unexpected_at(std::string_view input, size_t pos, const std::string& expected) {
   pos = skip_blank(input, pos);
   size_t len = 0;
   std::string tok = describe_token(input, pos, &len);
@@ -54,18 +53,18 @@ ParseError unexpected_at(std::string_view input, size_t pos, const std::string& 
     msg = "unexpected " + tok;
     if (!expected_text.empty()) msg += ", expected " + expected_text;
   }
-  return make_error(input, make_span(pos, pos + len), std::move(msg));
+  return parse_error_at(input, make_span(pos, pos + len), std::move(msg));
 }
 
 }  // namespace
 
-std::expected<ExprPtr, ParseError> parse_impl(std::string_view input, const ParseOptions& opts) {
+Result<ExprPtr> parse_impl(std::string_view input, const ParseOptions& opts) {
   if (input.size() > 0xFFFFFFF0u) {
-    return std::unexpected(make_error(input, Span{}, "input too large"));
+    return std::unexpected(parse_error_at(input, Span{}, "input too large"));
   }
   if (skip_blank(input, 0) >= input.size()) {
     return std::unexpected(
-        make_error(input, make_span(input.size(), input.size()), "no expression found in input"));
+        parse_error_at(input, make_span(input.size(), input.size()), "no expression found in input"));
   }
   Builder b;
   b.input = input;
@@ -97,13 +96,13 @@ std::expected<ExprPtr, ParseError> parse_impl(std::string_view input, const Pars
       return std::unexpected(unexpected_at(input, static_cast<size_t>(first - input.data()), ""));
     }
     if (b.items.size() != 1 || b.items.back().kind != Item::Kind::Operand || !b.items[0].expr) {
-      return std::unexpected(make_error(input, Span{}, "internal error: unbalanced parse"));
+      return std::unexpected(parse_error_at(input, Span{}, "internal error: unbalanced parse"));
     }
     ExprPtr e = std::move(b.items[0].expr);
     check(input, *e);
     return e;
   } catch (const Failure& f) {
-    return std::unexpected(make_error(input, f.span, f.message));
+    return std::unexpected(parse_error_at(input, f.span, f.message));
   } catch (const x3::expectation_failure<It>& x) {
     return std::unexpected(
         unexpected_at(input, static_cast<size_t>(x.where() - input.data()), x.which()));

@@ -23,6 +23,11 @@
 // in a new segment). write_failures() counts them; an optional recovery note is written first
 // once a write succeeds again.
 //
+// Files: every file operation (segment appends, fdatasync, truncation, reads, listing, removal,
+// directory fsync) goes through the Env given at construction (ruleeval/common/env.hpp), so a
+// test's FakeEnv can make a write or an fsync fail. The open segment is one Env WritableFile:
+// a commit is still one write and one fdatasync, with no copy of the queued bytes.
+//
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
@@ -30,12 +35,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/error.hpp"
 
 namespace ruleeval {
@@ -45,8 +52,9 @@ std::string frame_record(std::string_view payload);
 
 class RecordLog {
  public:
-  // `what` names the log in messages ("state journal", "outbox journal").
-  RecordLog(std::string dir, std::string prefix, std::string what);
+  // `what` names the log in messages ("state journal", "outbox journal"). `env` must outlive
+  // the log.
+  RecordLog(std::string dir, std::string prefix, std::string what, Env* env = Env::Default());
   ~RecordLog();
   RecordLog(const RecordLog&) = delete;
   RecordLog& operator=(const RecordLog&) = delete;
@@ -106,10 +114,11 @@ class RecordLog {
   Result<void> flush_locked(std::unique_lock<std::mutex>& lock, int64_t now_ms, bool sync);
 
   std::string dir_, prefix_, what_;
+  Env* env_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   RecoveryNote recovery_note_;
-  int fd_ = -1;
+  std::unique_ptr<WritableFile> file_;  // the open segment; null before open()
   uint64_t segment_first_ = 0;  // first sequence number of the open segment
   uint64_t good_size_ = 0;      // bytes of the open segment known to be complete records
   bool need_new_segment_ = false;

@@ -77,7 +77,7 @@ class Dispatcher {
 
  private:
   struct Entry {
-    rules::Alert alert;
+    rules::Alert alert;  // without labels: they are the key of Group::alerts
     uint64_t version = 0;
   };
   struct Group {

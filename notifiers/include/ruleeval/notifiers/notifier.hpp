@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/notifiers/config.hpp"
 #include "ruleeval/notifiers/dispatch.hpp"
 #include "ruleeval/notifiers/inhibit.hpp"
@@ -30,26 +31,6 @@
 #include "ruleeval/notifiers/silences.hpp"
 
 namespace ruleeval::notifiers {
-
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual Millis now() const = 0;
-};
-class SystemClock : public Clock {
- public:
-  Millis now() const override;
-};
-class FakeClock : public Clock {
- public:
-  explicit FakeClock(Millis t = 0) : t_(t) {}
-  Millis now() const override { return t_.load(); }
-  void set(Millis t) { t_ = t; }
-  void advance(Millis d) { t_ += d; }
-
- private:
-  std::atomic<Millis> t_;
-};
 
 struct SendResult {
   bool ok = false;
@@ -79,7 +60,9 @@ struct IntegrationMetrics {
 struct NotifierOptions {
   std::string state_dir;  // outbox, nflog.json and silences.json live here; empty = memory only
   std::string external_url = "http://localhost:9093";
-  std::shared_ptr<Clock> clock;          // default: SystemClock
+  // Wall clock for group timers, nflog ages and give-up times, and the files of the state
+  // (ruleeval/common/env.hpp); tests pass a FakeEnv. Default: Env::Default().
+  std::shared_ptr<Env> env;
   std::shared_ptr<Transport> transport;  // default: make_default_transport()
   // Retry: exponential backoff from initial, x multiplier, +-jitter, capped at max.
   Millis backoff_initial_ms = 500, backoff_max_ms = 60'000;

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/record_log.hpp"
 #include "ruleeval/notifiers/config.hpp"
 
@@ -41,8 +42,10 @@ struct OutboxEntry {
 class Outbox {
  public:
   // Creates the directories and loads the pending entries. `dir` empty = memory only (nothing
-  // survives a restart).
-  static Result<std::unique_ptr<Outbox>> open(std::string dir);
+  // survives a restart). The journal's and failed/'s files are written, fsynced, read and
+  // removed through `env` (ruleeval/common/env.hpp), which must outlive the outbox; its clock
+  // dates entries and failures.
+  static Result<std::unique_ptr<Outbox>> open(std::string dir, Env* env = Env::Default());
 
   // Assigns e.id and makes the entry durable (unless `sync_now` is false, in which case call
   // sync() before relying on it). Returns the id.
@@ -73,8 +76,9 @@ class Outbox {
   Result<void> load_locked();
   Result<void> compact_locked();
   std::string next_id_locked();
-  explicit Outbox(std::string dir) : dir_(std::move(dir)) {}
+  Outbox(std::string dir, Env* env) : dir_(std::move(dir)), env_(env) {}
   std::string dir_;
+  Env* env_;
   mutable std::mutex mu_;
   std::unique_ptr<RecordLog> log_;  // null when memory only
   // Pending entries: id -> the journal payload of their put record (ids sort by creation).

@@ -40,8 +40,8 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
 class ApiServer {
  public:
-  // `reload` re-reads the configuration; it returns false and fills `error` on failure.
-  ApiServer(RuleManager& manager, std::function<bool(std::string& error)> reload);
+  // `reload` re-reads the configuration; its Error's message says why it failed.
+  ApiServer(RuleManager& manager, std::function<Result<void>()> reload);
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;

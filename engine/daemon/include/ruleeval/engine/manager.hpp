@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/error.hpp"
 #include "ruleeval/engine/group_eval.hpp"
 #include "ruleeval/engine/http_api.hpp"
@@ -42,8 +43,9 @@ struct ManagerOptions {
   Shard shard;
   size_t workers = 2;
   std::string state_dir;  // alert state persisted here; empty = none
-  // Wall clock in Unix ms (injectable for tests).
-  std::function<Millis()> now;
+  // The clocks (evaluation times, durations) and the state directory's files
+  // (ruleeval/common/env.hpp); tests pass a FakeEnv. Must outlive the manager.
+  Env* env = Env::Default();
   // Called (from worker threads) whenever an alert changes state, e.g. for logging. `from` is
   // kInactive for a new alert; a deleted pending alert is reported as going to kInactive.
   std::function<void(const ActiveAlert& alert, AlertState from, AlertState to)> on_transition;

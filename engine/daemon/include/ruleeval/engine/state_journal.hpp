@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/error.hpp"
 #include "ruleeval/common/record_log.hpp"
 #include "ruleeval/engine/alert_state.hpp"
@@ -62,7 +63,9 @@ std::string frame_journal_record(std::string_view payload);
 
 class StateJournal {
  public:
-  explicit StateJournal(std::string dir);
+  // Every file operation (segment reads and appends, fdatasync, listing, removal, directory
+  // fsync) goes through `env`, which must outlive the journal.
+  explicit StateJournal(std::string dir, Env* env = Env::Default());
   StateJournal(const StateJournal&) = delete;
   StateJournal& operator=(const StateJournal&) = delete;
 

@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/error.hpp"
 #include "ruleeval/engine/alert_state.hpp"
 #include "ruleeval/engine/querier.hpp"
@@ -75,7 +76,9 @@ Result<StateSnapshot> parse_state(std::string_view json);
 
 class StateStore {
  public:
-  explicit StateStore(std::string dir);
+  // Every file operation goes through `env` (ruleeval/common/env.hpp), which must outlive the
+  // store; tests pass a FakeEnv to fail writes.
+  explicit StateStore(std::string dir, Env* env = Env::Default());
 
   const std::string& dir() const { return dir_; }
   std::string group_path(std::string_view file, std::string_view group) const;
@@ -114,6 +117,7 @@ class StateStore {
 
  private:
   std::string dir_;
+  Env* env_;
   std::shared_ptr<StateJournal> journal_;
 };
 

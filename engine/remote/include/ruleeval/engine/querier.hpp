@@ -23,24 +23,14 @@ namespace ruleeval::engine {
 // Results use the embedded engine's value types (value.hpp): a vector is engine::Vector, a
 // matrix engine::Matrix, and so on, so backend and local evaluation look the same to callers.
 
-// A failed query: what the backend said, or what went wrong on the way.
-struct QueryError {
-  enum class Kind {
-    kTransport,  // connect/TLS/timeout/size limit (common/http)
-    kHttp,       // non-2xx without a Prometheus error envelope
-    kApi,        // {"status":"error", "errorType", "error"}
-    kMalformed,  // not the JSON we expect
-    kConfig,     // e.g. unreadable bearer_token_file
-  };
-  Kind kind = Kind::kTransport;
-  int http_status = 0;     // 0 when no response was received
-  std::string error_type;  // Prometheus errorType ("bad_data", "execution", ...), if any
-  std::string message;
-  // "<url>: HTTP 422 (execution): <message>" style one-liner.
-  std::string to_string() const;
-};
-
-using QueryOutcome = std::expected<QueryResult, QueryError>;
+// A query's result, or an Error saying what the backend said or what went wrong on the way:
+// kind kTransport (connect/TLS/timeout/size limit, from common/http; http_status when the client
+// saw one), kHttp (non-2xx without a Prometheus error envelope), kApi ({"status":"error",
+// "errorType", "error"}: `code` holds the errorType, e.g. "bad_data", "execution"), kMalformed
+// (not the JSON we expect) or kConfig (e.g. an unreadable bearer_token_file); the messages of
+// all but kApi start with the URL (password redacted). Error::to_string() gives the one-liner,
+// e.g. "HTTP 422 (execution): <message>" or "request failed: <url>: <what happened>".
+using QueryOutcome = Result<QueryResult>;
 
 // "vector" | "matrix" | "scalar" | "string"
 std::string_view result_type_name(const Value& v);

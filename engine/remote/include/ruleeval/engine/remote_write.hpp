@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "ruleeval/common/error.hpp"
 #include "ruleeval/common/labels.hpp"
 #include "ruleeval/engine/histogram.hpp"
 #include "ruleeval/engine/querier.hpp"
@@ -40,10 +41,10 @@ struct WriteSample {
 // TimeSeries, in first-seen order; samples keep their order inside a series.
 std::string encode_write_request(std::span<const WriteSample> samples);
 // The inverse (for tests and receivers): errors name the byte offset of bad input.
-std::expected<std::vector<WriteSample>, std::string> decode_write_request(std::string_view proto);
+Result<std::vector<WriteSample>> decode_write_request(std::string_view proto);
 
 std::string snappy_compress(std::string_view raw);
-std::expected<std::string, std::string> snappy_uncompress(std::string_view compressed);
+Result<std::string> snappy_uncompress(std::string_view compressed);
 
 struct RemoteWriteConfig {
   HttpClientConfig http;  // http.url is the full endpoint, e.g. http://vm:8428/api/v1/write
@@ -80,7 +81,7 @@ class RemoteWriteQueue {
   // Sends everything queued now, in batches, retrying as configured. Returns the first error
   // that made a batch be given up (the other batches are still attempted). Not to be called
   // concurrently with itself (the background thread calls it too).
-  std::expected<void, std::string> flush();
+  Result<void> flush();
 
   void start();  // background thread: flush every flush_interval_ms and when a batch is full
   // Stops the thread after one last flush that ends within `budget_ms` (SIGTERM must finish
@@ -94,7 +95,7 @@ class RemoteWriteQueue {
   void set_sleep_for_tests(std::function<void(Millis)> sleep) { sleep_ = std::move(sleep); }
 
  private:
-  std::expected<void, std::string> send_batch(std::span<const WriteSample> batch);
+  Result<void> send_batch(std::span<const WriteSample> batch);
 
   RemoteWriteConfig config_;
   std::unique_ptr<BackendSession> session_;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/labels.hpp"
 #include "ruleeval/engine/alert_state.hpp"
 #include "ruleeval/engine/engine.hpp"
@@ -72,6 +73,8 @@ struct GroupEnv {
   // Where recording rules' native-histogram results go; unset = not recorded (the AppendFn
   // sinks take floats only).
   std::function<void(const Labels&, Millis, const HistogramPtr&)> append_histogram;
+  // The monotonic clock that times each rule (eval_seconds); ruleeval/common/env.hpp.
+  Env* clock = Env::Default();
 };
 
 enum class RuleHealth { kUnknown, kOk, kErr };

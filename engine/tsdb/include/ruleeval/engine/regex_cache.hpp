@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include "ruleeval/common/error.hpp"
+
 namespace re2 {
 class RE2;
 }  // namespace re2
@@ -22,8 +24,8 @@ namespace ruleeval::engine {
 
 inline constexpr size_t kRegexCacheMaxEntries = 2048;
 
-// The compiled form of "^(?:" + pattern + ")$". On an invalid pattern: null, and `error` gets
+// The compiled form of "^(?:" + pattern + ")$" (never null). An invalid pattern is an Error with
 // RE2's message (failures are not cached).
-std::shared_ptr<const re2::RE2> anchored_regex(std::string_view pattern, std::string* error);
+Result<std::shared_ptr<const re2::RE2>> anchored_regex(std::string_view pattern);
 
 }  // namespace ruleeval::engine

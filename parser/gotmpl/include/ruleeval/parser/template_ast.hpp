@@ -68,6 +68,10 @@ struct Template {
   std::string source;       // the full parsed text (including a Prometheus prefix, if any)
   uint32_t prefix_len = 0;  // bytes of prefix before the user's text
   std::vector<Node> root;
+  // When set, root is empty and these are the template's nodes, shared with other templates of
+  // the same text (a rule file's repeated annotations: one tree, each copy with its own name).
+  // Read the nodes with nodes().
+  std::shared_ptr<const std::vector<Node>> shared_root;
   // The prefix's nodes when they were lowered once and are shared by every template parsed with
   // the same prefix (null otherwise: then root starts with them). render() runs them before
   // root, in the same scope, so the variables they declare ($labels, $value, ...) exist.
@@ -75,6 +79,8 @@ struct Template {
   std::map<std::string, std::vector<Node>, std::less<>> defines;
   // Go-style messages count lines of the user's text only (ParseOptions::go_positions_in_text).
   bool go_positions_in_text = false;
+
+  const std::vector<Node>& nodes() const { return shared_root ? *shared_root : root; }
 
   // Go's "line:col" for a byte offset of source (col is the 0-based byte in the line, as Go
   // prints it in execution errors).

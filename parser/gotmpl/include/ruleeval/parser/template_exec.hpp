@@ -33,6 +33,10 @@ struct RenderOptions {
   // its context (text, attributes, URLs, JS, CSS), Go's escaping errors returned as render
   // errors (src/template_html.hpp). Takes precedence over html_escape.
   bool html_contextual = false;
+  // The template's name in execution errors instead of Template::name (text rendering only): a
+  // parsed tree shared by several identically written templates (rule annotations) is rendered
+  // under each one's own name. Empty: Template::name.
+  std::string_view name;
 };
 
 // A function plus its arity, checked before the call like Go does ("wrong number of args for
@@ -59,6 +63,8 @@ Result<std::string> render_named(const Template& t, std::string_view name, const
 
 // Prometheus's text for a failed expansion of t (rules/alerting.go + template.Expand):
 // "<error expanding template: error executing template NAME: MESSAGE>".
-std::string error_expanding_template(const Template& t, const Error& e);
+// `name`, when not empty, replaces Template::name (see RenderOptions::name).
+std::string error_expanding_template(const Template& t, const Error& e,
+                                     std::string_view name = {});
 
 }  // namespace ruleeval::tmpl

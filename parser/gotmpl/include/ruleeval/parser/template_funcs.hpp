@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/error.hpp"
 #include "ruleeval/common/labels.hpp"
 #include "ruleeval/parser/template_exec.hpp"
@@ -41,8 +42,8 @@ Value alert_template_data(const Labels& labels, const Labels& external_labels,
 Value alert_template_data(const Labels& labels, const Value& external_labels,
                           std::string_view external_url, double value);
 
-// Alertmanager's notification template functions (template/template.go DefaultFuncs). `now`
-// supplies the clock for `since` (unix nanoseconds); defaults to the system clock.
-FuncMap alertmanager_functions(std::function<int64_t()> now = nullptr);
+// Alertmanager's notification template functions (template/template.go DefaultFuncs). `env`
+// supplies the wall clock for `since` (ruleeval/common/env.hpp); it must outlive the map.
+FuncMap alertmanager_functions(Env* env = Env::Default());
 
 }  // namespace ruleeval::tmpl

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "ruleeval/common/error.hpp"
 #include "ruleeval/parser/promql_ast.hpp"
 #include "ruleeval/parser/promql_functions.hpp"
 
@@ -46,18 +47,17 @@ constexpr ParseOptions parse_options_for(unsigned features) {
   return o;
 }
 
-struct ParseError {
-  std::string message;  // Prometheus's wording, e.g. `unexpected end of input`
-  Span span;            // offending bytes in the input
-  uint32_t line = 1;    // 1-based
-  uint32_t col = 1;     // 1-based, in bytes
-  // "line:col: parse error: message" followed by the source line and a caret, like a compiler.
-  std::string render(std::string_view input) const;
-  // "<line>:<col>: parse error: <message>" in Prometheus's form.
-  std::string to_string() const;
-};
+// parse() and parse_series_selector() fail with an Error of kind kParse: `message` in
+// Prometheus's wording (e.g. `unexpected end of input`), `where` the 1-based line and column (in
+// bytes) of the offending token, `where.end_col` just past it (0 for a point); `where.file` is
+// empty (the caller knows which file or field the text came from).
+Result<ExprPtr> parse(std::string_view input, const ParseOptions& opts = {});
 
-std::expected<ExprPtr, ParseError> parse(std::string_view input, const ParseOptions& opts = {});
+// "<line>:<col>: parse error: <message>", Prometheus's form of a parse error.
+std::string format_parse_error(const Error& e);
+// format_parse_error(e), then the source line of `input` and a caret under the span, like a
+// compiler.
+std::string render_parse_error(const Error& e, std::string_view input);
 
 // Canonical form; parse(format(e)) == e for every parsed e.
 std::string format(const Expr& e);
@@ -65,6 +65,6 @@ std::string format(const Expr& e);
 std::string to_json(const Expr& e);
 
 // Parses a label matcher set such as `metric{a="b"}` (used by the test loaders for series).
-std::expected<ExprPtr, ParseError> parse_series_selector(std::string_view input);
+Result<ExprPtr> parse_series_selector(std::string_view input);
 
 }  // namespace ruleeval::promql
