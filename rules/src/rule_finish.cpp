@@ -200,9 +200,16 @@ void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string&
       // Grafana's template data: $labels, $values (refId -> {Labels, Value}) and $value.
       const bool grafana = rule.grafana && rule.grafana->dag;
       if (auto hit = cache.find(grafana, kv.value.value)) {
-        auto copy = std::make_shared<tmpl::Template>(*hit);
-        copy->name = fmt::format("__alert_{}", rule.name);
-        kv.tmpl = std::move(copy);
+        // Without {{define}}s the rule's name only shows in execution errors, and renderers
+        // pass it (tmpl::RenderOptions::name): the whole template is shared. Definitions are
+        // checked against the template's own name, so those get a renamed copy.
+        if (hit->defines.empty()) {
+          kv.tmpl = std::move(hit);
+        } else {
+          auto copy = std::make_shared<tmpl::Template>(*hit);
+          copy->name = fmt::format("__alert_{}", rule.name);
+          kv.tmpl = std::move(copy);
+        }
         continue;
       }
       auto t = [&] {
