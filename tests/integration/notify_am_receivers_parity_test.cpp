@@ -246,6 +246,7 @@ TEST_CASE("opsgenie, victorops, telegram, discord, webex: the requests of a real
   Millis now = SystemClock().now();
   Millis starts = now - 30'000 - now % 1000 + 123;
   std::vector<rules::Alert> alerts;
+  alerts.reserve(names.size());
   for (const auto& name : names) alerts.push_back(make(name, starts, now + 600'000));
   httplib::Client client("127.0.0.1", port);
   auto res = client.Post("/api/v2/alerts", post_body(alerts).dump(), "application/json");
@@ -465,6 +466,7 @@ TEST_CASE("pushover: the same requests as a real Alertmanager (through a TLS-ter
   std::string gen = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=api.pushover.net"
                     " -addext subjectAltName=DNS:api.pushover.net -keyout " +
                     key + " -out " + cert + " >/dev/null 2>&1";
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): runs a test-owned command; the tests run on one thread
   REQUIRE(std::system(gen.c_str()) == 0);
   int am_proxy_port = free_port(), re_proxy_port = free_port();
   ChildProcess am_proxy({"/usr/bin/python3", (dir / "proxy.py").string(),

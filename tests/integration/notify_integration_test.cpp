@@ -31,7 +31,7 @@ std::string temp_dir(const std::string& name) {
 }
 
 std::unique_ptr<Notifier> make_notifier(const std::string& yaml, const std::string& state_dir,
-                                        std::function<void(NotifierOptions&)> tweak = {}) {
+                                        const std::function<void(NotifierOptions&)>& tweak = {}) {
   auto c = parse_notify_config(yaml);
   REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
   NotifierOptions o;
@@ -148,7 +148,7 @@ receivers:
   for (auto& a : alerts) a.ends_at = now_ms() - 1;
   n->send(alerts, now_ms());
   // group_interval defaults to 5m: flush by hand instead of waiting.
-  n->tick(now_ms() + 5 * 60'000);
+  n->tick(now_ms() + Millis{5} * 60'000);
   REQUIRE(slack.wait_accepted(2, 10'000));
   REQUIRE(pd.wait_accepted(2, 10'000));
   auto sr = json::parse(slack.accepted()[1].body)["attachments"][0];
@@ -234,6 +234,7 @@ receivers:
   auto dir = temp_dir("faults");  // (http_config.timeout is ruleeval's inline extension)
   auto n = make_notifier(yaml, dir);
   std::vector<rules::Alert> alerts;
+  alerts.reserve(5);
   for (int i = 0; i < 5; ++i) {
     alerts.push_back(make_alert(Labels{{"alertname", "A" + std::to_string(i)}}, {}));
   }
@@ -315,7 +316,7 @@ receivers:
   FILE* pipe = ::popen(cmd.c_str(), "r");
   REQUIRE(pipe);
   std::string out;
-  std::array<char, 4096> buf;
+  std::array<char, 4096> buf{};
   while (size_t got = std::fread(buf.data(), 1, buf.size(), pipe)) out.append(buf.data(), got);
   ::pclose(pipe);
   auto j = json::parse(out);
@@ -407,6 +408,7 @@ TEST_CASE("email uses STARTTLS when required and implicit TLS when forced") {
   auto key = fs::path(dir) / "key.pem";
   std::string gen = "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key.string() +
                     " -out " + cert.string() + " -days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1";
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): runs a test-owned command; the tests run on one thread
   REQUIRE(std::system(gen.c_str()) == 0);
   struct Server {
     fs::path maildir;

@@ -24,7 +24,7 @@ Result<NotifyConfig> am(const std::string& yaml, const std::string& dir = "") {
   return parse_alertmanager_config(yaml, "am.yml", dir);
 }
 
-rules::Alert alert(const std::string& name, Labels extra_annotations = {}) {
+rules::Alert alert(const std::string& name, const Labels& extra_annotations = {}) {
   rules::Alert a;
   a.labels = Labels{{"alertname", name}, {"severity", "critical"}, {"team", "db"}};
   a.annotations = extra_annotations.empty() ? Labels{{"summary", "down"}} : extra_annotations;
