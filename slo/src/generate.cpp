@@ -142,6 +142,7 @@ Result<SloResult> generate_sloth(const Slo& in, const SpecDoc& doc, const Genera
     };
     add("slo:objective:ratio", "vector(" + format_go_float(ratio, 6) + ")");
     add("slo:error_budget:ratio", "vector(1-" + format_go_float(ratio, 6) + ")");
+    // NOLINTNEXTLINE(bugprone-integer-division): Go's Duration.Hours/Seconds split, truncation intended
     double days = (static_cast<double>(s.period_ms / 3'600'000) + static_cast<double>(s.period_ms % 3'600'000) / 3.6e6) / 24;
     add("slo:time_period:days", "vector(" + format_go_float(days, 6) + ")");
     add("slo:current_burn_rate:ratio", burn(tiers[0].short_ms));

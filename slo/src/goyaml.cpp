@@ -220,12 +220,8 @@ void scalar(std::string& out, const std::string& v, int indent, int column) {
     out += '\n';
     return;
   }
-  if (resolves_to_non_string(v)) {
-    write_double(out, v);
-  } else if (a.block_plain) {
-    write_folded(out, v, indent, column, false);
-  } else if (a.single) {
-    write_folded(out, v, indent, column, true);
+  if (!resolves_to_non_string(v) && (a.block_plain || a.single)) {
+    write_folded(out, v, indent, column, !a.block_plain);  // plain block scalar, else single-quoted
   } else {
     write_double(out, v);
   }

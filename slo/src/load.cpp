@@ -353,7 +353,8 @@ void load_openslo(const Ctx& c, const YAML::Node& root, SpecDoc& doc, const Load
       return str(c, n["query"], "query");
     };
     std::string good = q("good"), total = q("total");
-    s.error_ratio_query = "\n  1 - (\n    (\n      " + good + "\n    )\n    /\n    (\n      " + total + "\n    )\n  )\n";
+    s.error_ratio_query.assign("\n  1 - (\n    (\n      ").append(good).append("\n    )\n    /\n    (\n      ")
+        .append(total).append("\n    )\n  )\n");
     validate_slo(c, o, s);
     doc.slos.push_back(std::move(s));
   }
@@ -512,9 +513,10 @@ LoadOutcome load_specs(const std::string& text, const std::string& path, const L
         doc.kind = SpecKind::Pyrra;
         load_pyrra(c, d, doc, opts);
       } else {
-        c.fail(d, "unknown SLO spec: expected `version: prometheus/v1`, a sloth.slok.dev/v1 "
-                  "PrometheusServiceLevel, an openslo/v1alpha SLO or a pyrra.dev/v1alpha1 "
-                  "ServiceLevelObjective (got apiVersion \"" + api + "\", kind \"" + kind + "\")");
+        c.fail(d, std::string("unknown SLO spec: expected `version: prometheus/v1`, a sloth.slok.dev/v1 "
+                              "PrometheusServiceLevel, an openslo/v1alpha SLO or a pyrra.dev/v1alpha1 "
+                              "ServiceLevelObjective (got apiVersion \"")
+                      .append(api).append("\", kind \"").append(kind).append("\")"));
         continue;
       }
     } catch (const YAML::Exception& e) {
@@ -535,6 +537,7 @@ LoadOutcome load_specs(const std::string& text, const std::string& path, const L
 double burn_factor(int64_t period_ms, double budget_percent, int64_t long_ms) {
   auto hours = [](int64_t ms) {
     int64_t ns_h = 3600LL * 1000;
+    // NOLINTNEXTLINE(bugprone-integer-division): Go's Duration.Hours() split, truncation intended
     return static_cast<double>(ms / ns_h) + static_cast<double>(ms % ns_h) / (60.0 * 60 * 1e3);
   };
   double required = budget_percent * hours(period_ms) / 100;
@@ -558,7 +561,7 @@ WindowsCatalog WindowsCatalog::builtin() {
   WindowsCatalog c;
   // Google SRE workbook budgets (2%, 5%, 10%, 10%) for 30d and 28d; a 7d period spends a larger
   // share of its smaller budget per window (8%, 12.5%, 20%, 42%).
-  for (auto w : {make(30, 2, 5, 10, 10), make(28, 2, 5, 10, 10), make(7, 8, 12.5, 20, 42)})
+  for (const auto& w : {make(30, 2, 5, 10, 10), make(28, 2, 5, 10, 10), make(7, 8, 12.5, 20, 42)})
     c.by_period_[w.period_ms] = w;
   return c;
 }
@@ -668,6 +671,7 @@ const Windows* WindowsCatalog::find(int64_t period_ms) const {
 
 std::vector<int64_t> WindowsCatalog::periods() const {
   std::vector<int64_t> p;
+  p.reserve(by_period_.size());
   for (const auto& [k, _] : by_period_) p.push_back(k);
   return p;
 }

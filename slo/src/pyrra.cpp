@@ -155,6 +155,7 @@ std::vector<W> pyrra_windows(int64_t period_ms) {
 // `for`, rounded to the minute.
 int64_t absent_duration(const W& w, double target) {
   double threshold = w.factor * (1 - target);
+  // NOLINTNEXTLINE(bugprone-integer-division): Pyrra's whole seconds, truncation intended
   auto secs = static_cast<int64_t>(threshold * static_cast<double>(w.long_ms / 1000));
   return round_minute(static_cast<double>(secs * 1000 + w.for_ms));
 }
@@ -343,14 +344,17 @@ Result<SloResult> generate_pyrra(const Slo& in, const GenerateOptions& opts) {
       std::snprintf(f, sizeof f, "%.0f", x.factor);
       Rule r;
       r.alert = s.pyrra_alert_name;
-      r.expr = name_of(x.short_ms) + "{" + ms + "} > (" + f + " * (1-" + tgt + ")) and " + name_of(x.long_ms) + "{" +
-               ms + "} > (" + f + " * (1-" + tgt + "))";
+      r.expr = name_of(x.short_ms);
+      r.expr.append("{").append(ms).append("} > (").append(f).append(" * (1-").append(tgt).append(")) and ")
+          .append(name_of(x.long_ms)).append("{").append(ms).append("} > (").append(f).append(" * (1-")
+          .append(tgt).append("))");
       // The ratio alerts print `for` with time.Duration (2m0s), the others with model.Duration.
       r.for_ = ind.kind == PyrraIndicator::Ratio ? go_duration(x.for_ms) : prom_duration(x.for_ms);
       r.labels = rule_labels;
       r.labels["short"] = prom_duration(x.short_ms);
       r.labels["long"] = prom_duration(x.long_ms);
       r.labels["severity"] = x.sev;
+      // NOLINTNEXTLINE(bugprone-integer-division): Pyrra's whole seconds, truncation intended
       r.labels["exhaustion"] = prom_duration(static_cast<int64_t>(static_cast<double>(s.period_ms / 1000) / x.factor) * 1000);
       r.annotations = annotations;
       g.rules.push_back(std::move(r));

@@ -329,13 +329,13 @@ std::vector<Case> raw_cases(const SloTests& st, const SliModel& m) {
         bool recovery;
       };
       std::vector<Want> wants = {
-          {w + " error ratio just above " + f, thr * 1.01, thr * 1.01, false},
-          {w + " error ratio just below " + f, thr * 0.99, thr * 0.99, false},
+          {std::string(w).append(" error ratio just above ").append(f), thr * 1.01, thr * 1.01, false},
+          {std::string(w).append(" error ratio just below ").append(f), thr * 0.99, thr * 0.99, false},
           {"only the long window " + prom_duration(tier->long_ms) + " above " + f, thr * 0.99, thr * 1.01, false},
           {"only the short window " + prom_duration(tier->short_ms) + " above " + f, thr * 1.01, thr * 0.99, false},
       };
       if (&alert == &st.alerts.front() && tier == alert.tiers.front())
-        wants.push_back({w + " burn above " + f + " stops", thr * 1.01, thr * 1.01, true});
+        wants.push_back({std::string(w).append(" burn above ").append(f).append(" stops"), thr * 1.01, thr * 1.01, true});
       for (const auto& want : wants) {
         Profile prof;
         prof.gauge = m.gauge;
@@ -469,8 +469,8 @@ std::vector<Case> recording_cases(const SloTests& st) {
       std::string what;
       double a, b;
     };
-    std::vector<Want> wants = {{w + " just above " + f + " fires", thr * 1.01, thr * 1.01},
-                               {w + " just below " + f + " is silent", thr * 0.99, thr * 0.99},
+    std::vector<Want> wants = {{std::string(w).append(" just above ").append(f).append(" fires"), thr * 1.01, thr * 1.01},
+                               {std::string(w).append(" just below ").append(f).append(" is silent"), thr * 0.99, thr * 0.99},
                                {"only the long window " + prom_duration(t.long_ms) + " above " + f + " is silent", thr * 0.99, thr * 1.01},
                                {"only the short window " + prom_duration(t.short_ms) + " above " + f + " is silent", thr * 1.01, thr * 0.99}};
     const bool first = &t == &r.tiers.front();
@@ -526,7 +526,7 @@ Result<void> emit(std::string& out, const Case& c, const std::set<std::string>& 
         if (!x->rule->annotations.empty()) {
           out += "            exp_annotations:\n";
           for (const auto& [k, v] : x->rule->annotations) {
-            auto e = expand(v, x->expr_labels, x->value, "annotation \"" + k + "\" of alert " + name);
+            auto e = expand(v, x->expr_labels, x->value, std::string("annotation \"").append(k).append("\" of alert ").append(name));
             if (!e) return std::unexpected(e.error());
             yaml::key_value(out, 14, k, *e);
           }

@@ -33,7 +33,7 @@ TEST_CASE("record log: written and durable appends replay in order; open never r
     ruleeval::RecordLog log(dir, "t-", "test log");
     REQUIRE(log.open(1));
     auto one = [](std::string s) {
-      return [s](size_t, uint64_t) { return s; };
+      return [s = std::move(s)](size_t, uint64_t) { return s; };
     };
     REQUIRE(log.append(1, one("a"), 0));
     REQUIRE(log.append(1, one("b"), 0, ruleeval::RecordLog::Sync::kWritten));

@@ -258,7 +258,7 @@ TEST_CASE("ALERTS and ALERTS_FOR_STATE are written for pending and firing alerts
   CHECK(series[0].t == kT0);
   CHECK(series[1].labels.metric_name() == "ALERTS_FOR_STATE");
   CHECK_FALSE(series[1].labels.has("alertstate"));
-  CHECK(series[1].value == static_cast<double>(kT0 / 1000));
+  CHECK(series[1].value == static_cast<double>(kT0) / 1000);
 
   StaleTracker tracker;
   CHECK(tracker.update(series, kT0).empty());

@@ -337,8 +337,8 @@ TEST_CASE("RoundInterval and the range step Grafana asks Prometheus for") {
   CHECK(round_interval(50'000) == 60'000);
   rules::GrafanaNode n;
   CHECK(query_step(n, 600 * kSec) == kSec);         // 10 minutes at 1 s
-  CHECK(query_step(n, 4 * 3600 * kSec) == kSec);
-  CHECK(query_step(n, 24 * 3600 * kSec) == 10 * kSec);  // the safe interval: 86400 s / 11000
+  CHECK(query_step(n, Millis{4} * 3600 * kSec) == kSec);
+  CHECK(query_step(n, Millis{24} * 3600 * kSec) == 10 * kSec);  // the safe interval: 86400 s / 11000
   n.min_step_ms = 30 * kSec;
   CHECK(query_step(n, 600 * kSec) == 30 * kSec);
 }

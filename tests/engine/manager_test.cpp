@@ -1,9 +1,8 @@
 // RuleManager end to end over an embedded datasource, with an injected clock.
 #include <doctest/doctest.h>
 
-#include <stdlib.h>
-
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -143,7 +142,7 @@ TEST_CASE("reloading remote_write while groups evaluate is free of data races") 
   std::atomic<bool> done{false};
   std::thread evaluator([&] {
     for (int i = 0; i < 40 || (reloads.load() < 30 && i < 100'000); ++i) {
-      m.eval_all(kNow + i * 1000);
+      m.eval_all(kNow + Millis{i} * 1000);
     }
     done = true;
   });

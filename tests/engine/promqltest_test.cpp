@@ -12,7 +12,7 @@ using namespace ruleeval::engine;
 
 namespace {
 
-PromqlTestReport run(std::string_view script, PromqlTestOptions opts = {}) {
+PromqlTestReport run(std::string_view script, const PromqlTestOptions& opts = {}) {
   return run_promql_test("inline.test", script, opts);
 }
 

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -83,7 +84,7 @@ TEST_CASE("write requests round-trip, grouping samples by series") {
                               ws("b", "x", 1000, 2),
                               ws("a", "x", 2000, 3),
                               {Labels{{"__name__", "neg"}}, -5000, stale_nan()},
-                              {Labels{{"__name__", "inf"}}, 1, -INFINITY}};
+                              {Labels{{"__name__", "inf"}}, 1, -std::numeric_limits<double>::infinity()}};
   std::string proto = encode_write_request(in);
   auto out = decode_write_request(proto);
   REQUIRE(out.has_value());
@@ -120,7 +121,7 @@ TEST_CASE("the remote-write queue batches, sends the v1 headers and drops the ol
   cfg.max_samples_per_send = 3;
   cfg.queue_capacity = 5;
   RemoteWriteQueue q(cfg);
-  for (int i = 0; i < 7; ++i) q.push(ws("m", "j", 1000 * i, i));
+  for (int i = 0; i < 7; ++i) q.push(ws("m", "j", Millis{1000} * i, i));
   CHECK(q.queued() == 5);
   CHECK(q.stats().samples_dropped_queue_full == 2);
   REQUIRE(q.flush().has_value());

@@ -81,8 +81,10 @@ TEST_CASE("a state file assembled from per-rule pieces is the same file") {
   other.group = "g2";
   s.rules.push_back(other);
   std::vector<std::string> pieces;
+  pieces.reserve(s.rules.size());
   for (const auto& r : s.rules) pieces.push_back(serialize_rule_state(r));
   std::vector<const std::string*> ptrs;
+  ptrs.reserve(pieces.size());
   for (const auto& p : pieces) ptrs.push_back(&p);
   const std::string assembled = assemble_state(s.saved_at, ptrs);
   CHECK(assembled == serialize_state(s));
@@ -396,8 +398,9 @@ TEST_CASE("ALERTS_FOR_STATE on the backend restores activeAt like Prometheus") {
                       {"alertname", "Down"},
                       {"instance", std::move(inst)},
                       {"severity", "page"}};
-    s.points = {{down_at - kMin, static_cast<double>(old_active / 1000)},
-                {down_at, static_cast<double>(old_active / 1000)}};
+    const Millis old_active_s = old_active / 1000;  // ALERTS_FOR_STATE holds whole seconds
+    s.points = {{down_at - kMin, static_cast<double>(old_active_s)},
+                {down_at, static_cast<double>(old_active_s)}};
     return s;
   };
   const Millis down_at = now - 10 * kMin;

@@ -29,7 +29,7 @@ AlertItem alert(std::string name, std::string state, Millis active_at) {
                    {"runbook_url", "https://runbooks.example/x"}};
   a.value = 0.15087290265606962;
   a.active_at = active_at;
-  a.for_ms = 5 * 60'000;
+  a.for_ms = Millis{5} * 60'000;
   a.generator_url = "http://prom:9090/graph?g0.expr=up";
   return a;
 }
@@ -39,8 +39,8 @@ AlertItem alert(std::string name, std::string state, Millis active_at) {
 TEST_CASE("status page: a firing alert shows its story") {
   PageData d;
   d.now = kNow;
-  auto a = alert("HighErrorRate", "firing", kNow - 12 * 60'000);
-  a.fired_at = kNow - 7 * 60'000;
+  auto a = alert("HighErrorRate", "firing", kNow - Millis{12} * 60'000);
+  a.fired_at = kNow - Millis{7} * 60'000;
   d.alerts.push_back(a);
   std::string html = render_status_page(d);
   CHECK(html.find("<strong>HighErrorRate</strong>") != std::string::npos);
@@ -68,7 +68,7 @@ TEST_CASE("status page: pending alerts say when they fire; resolved ones are lis
   d.now = kNow;
   d.alerts.push_back(alert("P", "pending", kNow - (2 * 60'000 + 50'000)));  // for 5m: 2m10s left
   auto r = alert("R", "resolved", kNow - 3600'000);
-  r.resolved_at = kNow - 4 * 60'000;
+  r.resolved_at = kNow - Millis{4} * 60'000;
   d.alerts.push_back(r);
   std::string html = render_status_page(d);
   CHECK(html.find("fires in 2m10s unless it clears") != std::string::npos);
@@ -81,7 +81,7 @@ TEST_CASE("status page: labels and annotations with markup are escaped") {
   PageData d;
   d.now = kNow;
   auto a = alert("<script>alert(1)</script>", "firing", kNow - 1000);
-  a.labels.push_back({"x<script>", "\"><img src=x onerror=alert(1)>"});
+  a.labels.emplace_back("x<script>", "\"><img src=x onerror=alert(1)>");
   a.annotations = {{"summary", "<script>evil()</script>"},
                    {"runbook_url", "javascript:alert(1)"},
                    {"note'", "it's & <b>"}};
@@ -185,9 +185,9 @@ TEST_CASE("status page: PromQL highlighting from the parser") {
 TEST_CASE("status page: ages, group keys") {
   CHECK(format_age(45'000) == "45s");
   CHECK(format_age(130'000) == "2m10s");
-  CHECK(format_age(12 * 60'000) == "12m");
+  CHECK(format_age(Millis{12} * 60'000) == "12m");
   CHECK(format_age(3 * 3600'000 + 5 * 60'000) == "3h5m");
-  CHECK(format_age(52 * 3600'000) == "2d4h");
+  CHECK(format_age(Millis{52} * 3600'000) == "2d4h");
   auto k = group_key_labels("{}/{severity=\"page\"}:{alertname=\"A\", job=\"a\\\"b\"}");
   REQUIRE(k.size() == 2);
   CHECK(k[0] == std::pair<std::string, std::string>{"alertname", "A"});
@@ -199,10 +199,10 @@ TEST_CASE("status page: very long label sets and 1,000 alerts") {
   d.now = kNow;
   auto big = alert("Big", "firing", kNow - 1000);
   for (int i = 0; i < 200; ++i)
-    big.labels.push_back({"label_" + std::to_string(i), std::string(100, 'x')});
+    big.labels.emplace_back("label_" + std::to_string(i), std::string(100, 'x'));
   d.alerts.push_back(big);
   for (int i = 0; i < 999; ++i)
-    d.alerts.push_back(alert("A" + std::to_string(i), i % 3 ? "firing" : "pending", kNow - i * 1000));
+    d.alerts.push_back(alert("A" + std::to_string(i), i % 3 ? "firing" : "pending", kNow - Millis{i} * 1000));
   auto t0 = std::chrono::steady_clock::now();
   std::string html = render_status_page(d);
   auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -222,8 +222,8 @@ TEST_CASE("status page: the rule's state strip draws its pending and firing band
   r.name = "A";
   r.query = "up == 0";
   // Pending 10m..8m ago, firing 8m ago until now: the window is 1.25 x 10m -> clamped to 15m.
-  r.bands = {{kNow - 10 * 60'000, kNow - 8 * 60'000, "pending"},
-             {kNow - 8 * 60'000, kNow, "firing"}};
+  r.bands = {{kNow - Millis{10} * 60'000, kNow - Millis{8} * 60'000, "pending"},
+             {kNow - Millis{8} * 60'000, kNow, "firing"}};
   g.rules.push_back(r);
   RuleItem rec;
   rec.name = "rec";

@@ -14,6 +14,7 @@ namespace {
 
 std::vector<std::string> names_of(const std::vector<SeriesView>& v, std::string_view label) {
   std::vector<std::string> out;
+  out.reserve(v.size());
   for (const auto& s : v) out.emplace_back(s.labels->get(label));
   return out;
 }

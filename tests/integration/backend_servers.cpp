@@ -3,13 +3,13 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +21,7 @@ namespace ruleeval::testing {
 namespace fs = std::filesystem;
 
 std::string find_binary(const std::string& name) {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): the test binary never calls setenv
   const char* path = std::getenv("PATH");
   std::stringstream ss(path != nullptr ? path : "/usr/bin:/bin");
   std::string dir;
@@ -52,6 +53,7 @@ ServerProcess::ServerProcess(std::vector<std::string> argv, std::string dir)
     : dir_(std::move(dir)) {
   std::string log = dir_ + "/server.log";
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   const pid_t parent = ::getpid();

@@ -87,7 +87,8 @@ struct Backends {
   std::vector<WriteSample> data() const {
     std::vector<WriteSample> out;
     for (Millis t = now - 300'000; t <= now - kStep; t += kStep) {
-      double i = static_cast<double>((t - (now - 300'000)) / kStep);
+      const Millis step = (t - (now - 300'000)) / kStep;  // t is on the step grid
+      const auto i = static_cast<double>(step);
       out.push_back({Labels{{"__name__", "demo_up"}, {"job", "api"}, {"instance", "a"}}, t, 1});
       out.push_back({Labels{{"__name__", "demo_up"}, {"job", "api"}, {"instance", "b"}}, t, 0});
       out.push_back(
@@ -265,7 +266,7 @@ TEST_CASE("remote-written samples can be read back from VictoriaMetrics") {
   RemoteWriteQueue q(cfg);
   for (int i = 0; i < 20; ++i) {
     q.push(WriteSample{Labels{{"__name__", "rw_test"}, {"shard", std::to_string(i % 2)}},
-                       now - 200'000 + i * 10'000, static_cast<double>(i)});
+                       now - 200'000 + Millis{i} * 10'000, static_cast<double>(i)});
   }
   REQUIRE(q.flush().has_value());
   CHECK(q.stats().samples_sent == 20);
@@ -288,15 +289,16 @@ TEST_CASE("alert for-state is restored from ALERTS_FOR_STATE on a real backend")
   REQUIRE(g_backends->error.empty());
   const Millis now = g_backends->now;
   // An earlier run wrote ALERTS_FOR_STATE until 2 minutes ago; the alert was active since 10m.
-  const Millis old_active = now - 10 * 60'000;
+  const Millis old_active = now - Millis{10} * 60'000;
   std::vector<WriteSample> history;
-  for (Millis t = now - 5 * 60'000; t <= now - 2 * 60'000; t += kStep) {
+  const Millis old_active_s = old_active / 1000;  // ALERTS_FOR_STATE holds whole seconds
+  for (Millis t = now - Millis{5} * 60'000; t <= now - Millis{2} * 60'000; t += kStep) {
     history.push_back({Labels{{"__name__", "ALERTS_FOR_STATE"},
                               {"alertname", "DemoDown"},
                               {"instance", "b"},
                               {"job", "api"},
                               {"severity", "page"}},
-                       t, static_cast<double>(old_active / 1000)});
+                       t, static_cast<double>(old_active_s)});
   }
   RemoteWriteConfig cfg;
   cfg.http.url = g_backends->prom_url + "/api/v1/write";
@@ -306,7 +308,7 @@ TEST_CASE("alert for-state is restored from ALERTS_FOR_STATE on a real backend")
 
   AlertingRuleParams rule;
   rule.name = "DemoDown";
-  rule.for_ms = 30 * 60'000;
+  rule.for_ms = Millis{30} * 60'000;
   rule.labels = Labels{{"severity", "page"}};
   HttpQuerier q = querier(g_backends->prom_url);
   auto res = q.query("demo_up == 0", now);
@@ -321,7 +323,7 @@ TEST_CASE("alert for-state is restored from ALERTS_FOR_STATE on a real backend")
   REQUIRE_MESSAGE(sum.has_value(), sum.error().to_string());
   CHECK(sum->pending == 1);
   // 8 of 30 minutes were spent before going down 2 minutes ago: the 2 minutes do not count.
-  CHECK(alerts.begin()->second.active_at == old_active + 2 * 60'000);
+  CHECK(alerts.begin()->second.active_at == old_active + Millis{2} * 60'000);
 }
 
 TEST_CASE("Prometheus evaluates a group at the slots our scheduling math predicts") {

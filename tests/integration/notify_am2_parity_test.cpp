@@ -264,6 +264,7 @@ TEST_CASE("sns, wechat and oauth2: ruleeval sends what a real Alertmanager sends
 
 namespace {
 
+// NOLINTNEXTLINE(concurrency-mt-unsafe): runs a test-owned command; the tests run on one thread
 int run(const std::string& cmd) { return std::system(cmd.c_str()); }
 
 }  // namespace
@@ -374,10 +375,11 @@ TEST_CASE("oauth2: a token is reused until 10 s before it expires; a changed sec
                      "  routes:\n    - receiver: bad\n      matchers: [alertname=\"Bad\"]\n"
                      "receivers:\n";
   for (const char* who : {"good", "bad"}) {
-    yaml += std::string("  - name: ") + who + "\n    webhook_configs:\n      - url: " + base +
-            "/hook-" + who + "\n        http_config:\n          oauth2:\n            client_id: " +
-            who + "\n            client_secret_file: " + (dir / "secret").string() +
-            "\n            token_url: " + base + "/token\n";
+    yaml.append("  - name: ").append(who).append("\n    webhook_configs:\n      - url: ").append(base)
+        .append("/hook-").append(who)
+        .append("\n        http_config:\n          oauth2:\n            client_id: ").append(who)
+        .append("\n            client_secret_file: ").append((dir / "secret").string())
+        .append("\n            token_url: ").append(base).append("/token\n");
   }
   auto cfg = parse_alertmanager_config(yaml, "alertmanager.yml", dir.string());
   REQUIRE_MESSAGE(cfg, (cfg ? "" : cfg.error().to_string()));

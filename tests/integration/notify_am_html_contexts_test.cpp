@@ -81,10 +81,11 @@ constexpr const char* kTemplatesFile =
 std::string yaml(int smtp_port) {
   std::string routes, receivers;
   for (const auto& [name, html] : kCases) {
-    routes += "    - receiver: " + name + "\n      matchers: [alertname=\"" + name + "\"]\n";
-    receivers += "  - name: " + name + "\n    email_configs:\n      - to: oncall@example.org\n" +
-                 "        headers: {Subject: " + name + "}\n        html: " + json(html).dump() +
-                 "\n";
+    routes.append("    - receiver: ").append(name).append("\n      matchers: [alertname=\"")
+        .append(name).append("\"]\n");
+    receivers.append("  - name: ").append(name)
+        .append("\n    email_configs:\n      - to: oncall@example.org\n        headers: {Subject: ")
+        .append(name).append("}\n        html: ").append(json(html).dump()).append("\n");
   }
   return "global:\n  smtp_smarthost: 127.0.0.1:" + std::to_string(smtp_port) +
          "\n  smtp_from: alertmanager@example.org\n  smtp_require_tls: false\n"

@@ -279,7 +279,7 @@ receivers:
     CHECK(r["parts"][i]["charset"] == a["parts"][i]["charset"]);
     // Debian's email.tmpl carries a license comment (and blank lines) ahead of the document
     // that Alertmanager's compiled-in copy does not: compare from <!DOCTYPE on.
-    auto doc = [](std::string b) {
+    auto doc = [](const std::string& b) {
       auto p = b.find("<!DOCTYPE");
       return p == std::string::npos ? b : b.substr(p);
     };

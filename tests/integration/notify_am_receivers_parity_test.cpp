@@ -196,6 +196,7 @@ TEST_CASE("opsgenie, victorops, telegram, discord, webex: the requests of a real
   Millis now = Env::Default()->now_ms();
   Millis starts = now - 30'000 - now % 1000 + 123;
   std::vector<rules::Alert> alerts;
+  alerts.reserve(names.size());
   for (const auto& name : names) alerts.push_back(make(name, starts, now + 600'000));
   am.post(alerts);
   (*n)->send(alerts, Env::Default()->now_ms());

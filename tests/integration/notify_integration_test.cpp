@@ -33,7 +33,7 @@ std::string temp_dir(const std::string& name) {
 }
 
 std::unique_ptr<Notifier> make_notifier(const std::string& yaml, const std::string& state_dir,
-                                        std::function<void(NotifierOptions&)> tweak = {}) {
+                                        const std::function<void(NotifierOptions&)>& tweak = {}) {
   auto c = parse_notify_config(yaml);
   REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
   NotifierOptions o;
@@ -150,7 +150,7 @@ receivers:
   for (auto& a : alerts) a.ends_at = now_ms() - 1;
   n->send(alerts, now_ms());
   // group_interval defaults to 5m: flush by hand instead of waiting.
-  n->tick(now_ms() + 5 * 60'000);
+  n->tick(now_ms() + Millis{5} * 60'000);
   REQUIRE(slack.wait_accepted(2, 10'000));
   REQUIRE(pd.wait_accepted(2, 10'000));
   auto sr = json::parse(slack.accepted()[1].body)["attachments"][0];
@@ -236,6 +236,7 @@ receivers:
   auto dir = temp_dir("faults");  // (http_config.timeout is ruleeval's inline extension)
   auto n = make_notifier(yaml, dir);
   std::vector<rules::Alert> alerts;
+  alerts.reserve(5);
   for (int i = 0; i < 5; ++i) {
     alerts.push_back(make_alert(Labels{{"alertname", "A" + std::to_string(i)}}, {}));
   }

@@ -206,6 +206,7 @@ receivers:
                      Labels{{"alertname", "A"}, {"team", "db"}}, Labels{});
   REQUIRE(sent.size() == 2);
   std::vector<std::string> bodies;
+  bodies.reserve(sent.size());
   for (const auto& s : sent) bodies.push_back(json::parse(s.entry.body)["body"]);
   std::sort(bodies.begin(), bodies.end());
   CHECK(bodies[0] ==

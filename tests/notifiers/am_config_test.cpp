@@ -14,7 +14,7 @@ using namespace ruleeval::notifiers;
 namespace {
 
 // 2026-12-04 (a Friday) at hh:mm UTC, in Unix milliseconds.
-int64_t dec4(int hh, int mm) { return (1796342400LL + hh * 3600 + mm * 60) * 1000; }
+int64_t dec4(int hh, int mm) { return (1796342400LL + int64_t{hh} * 3600 + int64_t{mm} * 60) * 1000; }
 
 }  // namespace
 
@@ -178,8 +178,8 @@ TEST_CASE("time interval location converts UTC with the system tz database") {
   CHECK(ti.contains(dec4(14, 0)));
   CHECK_FALSE(ti.contains(dec4(13, 59)));
   int64_t jul1 = 1782864000LL * 1000;  // 2026-07-01 00:00 UTC
-  CHECK_FALSE(ti.contains(jul1 + (12 * 3600 + 59 * 60) * 1000));
-  CHECK(ti.contains(jul1 + 13 * 3600 * 1000));
+  CHECK_FALSE(ti.contains(jul1 + int64_t{12 * 3600 + 59 * 60} * 1000));
+  CHECK(ti.contains(jul1 + int64_t{13} * 3600 * 1000));
   CHECK_FALSE(TimeZone::load("Mars/Olympus_Mons"));
 }
 

@@ -91,7 +91,7 @@ std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
-rules::Alert firing(const char* name, Labels extra = {}) {
+rules::Alert firing(const char* name, const Labels& extra = {}) {
   LabelsBuilder b(extra);
   b.set("alertname", name);
   return alert(b.build(), kT0, kT0 + 3600'000, Labels{{"summary", std::string(name) + " fired"}});

@@ -108,7 +108,7 @@ receivers: [{name: a}]
 )");
   auto t = RouteTree::build(c);
   REQUIRE(t);
-  Dispatcher d(*t, 5 * 60'000);
+  Dispatcher d(*t, Millis{5} * 60'000);
   Millis t0 = 1'000'000;
   std::vector<rules::Alert> batch{alert(Labels{{"alertname", "A"}, {"i", "1"}}, t0),
                                   alert(Labels{{"alertname", "A"}, {"i", "2"}}, t0),
@@ -123,15 +123,15 @@ receivers: [{name: a}]
   REQUIRE(flushed.size() == 2);
   CHECK(flushed[0].key == R"({}:{alertname="A"})");
   CHECK(flushed[0].alerts.size() == 2);
-  CHECK(flushed[0].alerts[0].ends_at == t0 + 5 * 60'000);  // resolve_timeout applied
-  CHECK(d.next_flush() == t0 + 30'000 + 5 * 60'000);
+  CHECK(flushed[0].alerts[0].ends_at == t0 + Millis{5} * 60'000);  // resolve_timeout applied
+  CHECK(d.next_flush() == t0 + 30'000 + Millis{5} * 60'000);
   flushed.clear();
   // A new alert in a flushed group waits for the next group_interval.
   std::vector<rules::Alert> more{alert(Labels{{"alertname", "A"}, {"i", "3"}}, t0 + 60'000)};
   d.ingest(more, t0 + 60'000);
   d.flush_due(t0 + 60'000 + 30'000, collect);
   CHECK(flushed.empty());
-  d.flush_due(t0 + 30'000 + 5 * 60'000, collect);
+  d.flush_due(t0 + 30'000 + Millis{5} * 60'000, collect);
   REQUIRE(flushed.size() == 2);
   // cppcheck-suppress containerOutOfBounds ; false positive: REQUIRE above ends the test if empty
   CHECK(flushed[0].alerts.size() == 3);

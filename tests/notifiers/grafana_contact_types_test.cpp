@@ -54,7 +54,7 @@ NotifyConfig config(const std::string& text) {
   return cfg;
 }
 
-rules::Alert alert(Labels extra = {}) {
+rules::Alert alert(const Labels& extra = {}) {
   rules::Alert a;
   LabelsBuilder b(Labels{{"alertname", "DiskFull"}, {"team", "db"}});
   for (const auto& l : extra) b.set(l.name, l.value);
@@ -322,9 +322,11 @@ TEST_CASE("Grafana contact point types without a counterpart are refused, naming
 }
 
 TEST_CASE("Grafana interpolation: $VAR, ${VAR}, $__env{}, $__file{}, $$") {
+  // NOLINTBEGIN(concurrency-mt-unsafe): the tests run on one thread
   ::setenv("RULEEVAL_T_KEY", "secret-key", 1);
   ::setenv("RULEEVAL_T_HOST", "hooks.example.org", 1);
   ::unsetenv("RULEEVAL_T_UNSET");
+  // NOLINTEND(concurrency-mt-unsafe)
   using rules::grafana_interpolate;
   CHECK(*grafana_interpolate("plain") == "plain");
   CHECK(*grafana_interpolate("$RULEEVAL_T_KEY") == "secret-key");
@@ -350,6 +352,7 @@ TEST_CASE("Grafana interpolation: $VAR, ${VAR}, $__env{}, $__file{}, $$") {
   CHECK(vault.error().message.find("`vault` expander is not available") != std::string::npos);
 
   // In a provisioning file: contact points and policies are interpolated, templates are not.
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): the tests run on one thread
   ::setenv("RULEEVAL_T_CP", "cp", 1);
   const std::string text =
       "apiVersion: 1\ncontactPoints:\n  - orgId: 1\n    name: cp\n    receivers:\n"
@@ -371,6 +374,7 @@ TEST_CASE("Grafana interpolation: $VAR, ${VAR}, $__env{}, $__file{}, $$") {
   CHECK(g->route->receiver == "cp");
   CHECK(g->template_defs.find("$RULEEVAL_T_KEY") != std::string::npos);
   // An alias shares its anchor's node: "$$" is unescaped once, not expanded on the second visit.
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): the tests run on one thread
   ::setenv("RULEEVAL_T_HOME", "/home/x", 1);
   auto aliased = parse(file("opsgenie", "          apiKey: &k 'key$$RULEEVAL_T_HOME'\n"
                                         "          description: *k\n"));
@@ -460,7 +464,7 @@ TEST_CASE("Grafana webhook title/message and email message are refused, not igno
 }
 
 TEST_CASE("Grafana contact point templates are checked when the files are merged") {
-  auto merged = [](std::vector<std::string> texts) {
+  auto merged = [](const std::vector<std::string>& texts) {
     NotifyConfig cfg;
     std::vector<GrafanaNotifications> parts;
     for (const auto& t : texts) {
@@ -492,6 +496,7 @@ TEST_CASE("Grafana contact point templates are checked when the files are merged
         "default templates)");
   // A Go template variable eaten by the environment interpolation ($k unset): a syntax error at
   // load time, where Grafana would fail at send time.
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): the tests run on one thread
   ::unsetenv("k");
   auto eaten = merged({file("discord", "          url: https://d/x\n"
                                        "          message: '{{ range $k, $v := .CommonLabels }}{{ end }}'\n")});

@@ -191,6 +191,7 @@ TEST_CASE("route lint reports unknown receivers and alerts only the default rout
   auto findings = lint_routes(*c, {Labels{{"alertname", "A"}, {"team", "db"}},
                                    Labels{{"alertname", "B"}, {"team", "web"}}});
   std::vector<std::string> msgs;
+  msgs.reserve(findings.size());
   for (const auto& f : findings) msgs.push_back(f.message);
   REQUIRE(msgs.size() == 2);
   CHECK(msgs[0] == R"(receiver "unused" is not used by any route)");

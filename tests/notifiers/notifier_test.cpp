@@ -56,7 +56,7 @@ struct Harness : DrivenNotifier {
 
 json body_of(const Sent& s) { return json::parse(s.entry.body); }
 
-rules::Alert firing(const char* name, Millis ends_offset, Labels extra = {}) {
+rules::Alert firing(const char* name, Millis ends_offset, const Labels& extra = {}) {
   LabelsBuilder b(extra);
   b.set("alertname", name);
   return alert(b.build(), kT0, kT0 + ends_offset, Labels{{"summary", std::string(name) + " fired"}});
@@ -66,7 +66,7 @@ rules::Alert firing(const char* name, Millis ends_offset, Labels extra = {}) {
 
 TEST_CASE("the pipeline applies Alertmanager's dedup rules per integration") {
   Harness h;
-  h.fire({firing("A", 3 * 3600'000, Labels{{"i", "1"}})});
+  h.fire({firing("A", Millis{3} * 3600'000, Labels{{"i", "1"}})});
   h.at(9'999);
   CHECK(h.transport->sent().empty());
   h.at(10'000);  // group_wait
@@ -82,7 +82,7 @@ TEST_CASE("the pipeline applies Alertmanager's dedup rules per integration") {
 
   // A new firing alert: both integrations hear about it at the next group_interval.
   h.clock->set(kT0 + 80'000);
-  h.fire({firing("A", 3 * 3600'000, Labels{{"i", "2"}})});
+  h.fire({firing("A", Millis{3} * 3600'000, Labels{{"i", "2"}})});
   h.at(130'000);
   CHECK(h.transport->sent_to(kHook).size() == 2);
   CHECK(h.transport->sent_to(kSlack).size() == 2);

@@ -156,7 +156,7 @@ TEST_CASE("outbox journal: delivered entries are compacted away while running") 
   REQUIRE(ob);
   auto keep = entry("{\"keep\":1}");
   REQUIRE((*ob)->put(keep));
-  const std::string big(64 * 1024, 'x');
+  const std::string big(size_t{64} * 1024, 'x');
   for (int i = 0; i < 200; ++i) {  // ~13 MB of delivered notifications
     auto e = entry("{\"n\":\"" + big + "\"}");
     REQUIRE((*ob)->put(e));

@@ -102,6 +102,7 @@ receivers:
 
 TEST_CASE("webhook max_alerts truncates and counts the rest") {
   std::vector<rules::Alert> alerts;
+  alerts.reserve(5);
   for (int i = 0; i < 5; ++i) {
     alerts.push_back(alert(Labels{{"alertname", "A"}, {"i", std::to_string(i)}}, kT0, kT0 + 60'000));
   }

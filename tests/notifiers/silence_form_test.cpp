@@ -32,7 +32,7 @@ TEST_CASE("silence form: the page's fields create a silence") {
   CHECK(sil.created_by == "alice");
   CHECK(sil.comment == "disk replaced");
   CHECK(sil.starts_at == kNow);
-  CHECK(sil.ends_at == kNow + 90 * 60'000);
+  CHECK(sil.ends_at == kNow + Millis{90} * 60'000);
   CHECK(matchers_to_string(sil.matchers) ==
         R"({alertname="DiskFull",job="node",instance=~"db-.*",team!="web"})");
 }

@@ -26,7 +26,7 @@ TEST_CASE("malformed durations are rejected with the input in the message") {
 
 TEST_CASE("durations print in Prometheus's canonical form") {
   CHECK(format_duration(0) == "0s");
-  CHECK(format_duration(90 * 60 * 1000) == "1h30m");
+  CHECK(format_duration(90LL * 60 * 1000) == "1h30m");
   CHECK(format_duration(1500) == "1s500ms");
   CHECK(format_duration(8LL * 24 * 3600 * 1000) == "1w1d");
   CHECK(format_duration(-300000) == "-5m");

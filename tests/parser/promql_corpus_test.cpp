@@ -24,7 +24,7 @@ struct Eval {
   bool expect_parse_error = false;
 };
 
-std::string trim(std::string s) {
+std::string trim(const std::string& s) {
   auto b = s.find_first_not_of(" \t\r");
   if (b == std::string::npos) return "";
   auto e = s.find_last_not_of(" \t\r");

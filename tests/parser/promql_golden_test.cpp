@@ -45,6 +45,7 @@ void write_golden(const std::string& path, const std::vector<GoldenCase>& cases)
 }
 
 bool updating() {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): the test binary never calls setenv
   const char* v = std::getenv("RULEEVAL_UPDATE_GOLDENS");
   return v && std::string(v) == "1";
 }

@@ -405,12 +405,12 @@ TEST_CASE("walk visits parents before children") {
   auto e = must_parse("sum(rate(foo[5m])) + 1");
   std::vector<std::string> kinds;
   pq::walk(*e, [&](const pq::Expr& n) {
-    if (n.is<pq::Binary>()) kinds.push_back("binary");
-    if (n.is<pq::Aggregate>()) kinds.push_back("aggregate");
-    if (n.is<pq::Call>()) kinds.push_back("call");
-    if (n.is<pq::MatrixSelector>()) kinds.push_back("matrix");
-    if (n.is<pq::VectorSelector>()) kinds.push_back("vector");
-    if (n.is<pq::NumberLiteral>()) kinds.push_back("number");
+    if (n.is<pq::Binary>()) kinds.emplace_back("binary");
+    if (n.is<pq::Aggregate>()) kinds.emplace_back("aggregate");
+    if (n.is<pq::Call>()) kinds.emplace_back("call");
+    if (n.is<pq::MatrixSelector>()) kinds.emplace_back("matrix");
+    if (n.is<pq::VectorSelector>()) kinds.emplace_back("vector");
+    if (n.is<pq::NumberLiteral>()) kinds.emplace_back("number");
   });
   CHECK(kinds == std::vector<std::string>{"binary", "aggregate", "call", "matrix", "vector",
                                           "number"});

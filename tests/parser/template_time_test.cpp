@@ -48,6 +48,7 @@ std::string am(int alert, std::string_view body) {
   return *r;
 }
 
+// NOLINTBEGIN(concurrency-mt-unsafe): the tests run on one thread; nothing else reads TZ meanwhile
 struct TzGuard {  // sets TZ for a test and restores it
   std::optional<std::string> old;
   explicit TzGuard(const char* tz) {
@@ -64,6 +65,7 @@ struct TzGuard {  // sets TZ for a test and restores it
     tzset();
   }
 };
+// NOLINTEND(concurrency-mt-unsafe)
 
 }  // namespace
 

@@ -25,9 +25,11 @@ std::string label(const std::vector<KeyValue>& kvs, const std::string& key) {
 }  // namespace
 
 TEST_CASE("Grafana rule files: interpolated values, raw annotations and query models") {
+  // NOLINTBEGIN(concurrency-mt-unsafe): the tests run on one thread
   ::setenv("RULEEVAL_T_FOLDER", "Payments", 1);
   ::setenv("RULEEVAL_T_ENV", "prod", 1);
   ::setenv("RULEEVAL_T_FOR", "5m", 1);
+  // NOLINTEND(concurrency-mt-unsafe)
   const std::string text = R"(apiVersion: 1
 groups:
   - orgId: 1

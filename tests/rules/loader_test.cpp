@@ -11,6 +11,7 @@ namespace {
 
 std::vector<std::string> messages(const LoadResult& r) {
   std::vector<std::string> out;
+  out.reserve(r.diagnostics.size());
   for (const auto& d : r.diagnostics) out.push_back(d.to_string());
   return out;
 }

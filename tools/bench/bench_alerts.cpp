@@ -71,21 +71,23 @@ int main(int argc, char** argv) {
   double first = std::chrono::duration<double>(t1 - t0).count();
   double second = std::chrono::duration<double>(t2 - t1).count();
   fmt::print("bench_alerts: {} active alert instances ({} firing)\n", alerts.size(), firing);
-  fmt::print("  query result ({} samples):     {:8.1f} MB\n", n, (after_samples - base) / 1024.0);
+  fmt::print("  query result ({} samples):     {:8.1f} MB\n", n, static_cast<double>(after_samples - base) / 1024.0);
   fmt::print("  alert state (after eval):       {:8.1f} MB RSS total {:.1f} MB\n",
-             (after_alerts - after_samples) / 1024.0, after_alerts / 1024.0);
+             static_cast<double>(after_alerts - after_samples) / 1024.0,
+             static_cast<double>(after_alerts) / 1024.0);
   fmt::print("  alert state alone:              {:8.1f} MB ({:.0f} bytes per alert)\n",
-             (alerts_only - base) / 1024.0, (alerts_only - base) * 1024.0 / static_cast<double>(n));
+             static_cast<double>(alerts_only - base) / 1024.0,
+             static_cast<double>(alerts_only - base) * 1024.0 / static_cast<double>(n));
   fmt::print("  first evaluation (all new):     {:8.3f} s\n", first);
   fmt::print("  second evaluation (all firing): {:8.3f} s\n", second);
   const long peak = status_kb("VmHWM:");
-  fmt::print("  peak RSS (query result + state + evaluation): {:.1f} MB\n", peak / 1024.0);
+  fmt::print("  peak RSS (query result + state + evaluation): {:.1f} MB\n", static_cast<double>(peak) / 1024.0);
   if (n >= 1'000'000) {
     // Issue 18: the process holding 1,000,000 active alerts (and the query result that made
     // them) under 600 MB RSS.
     fmt::print("  target: RSS under 600 MB with 1,000,000 alerts: {} ({:.1f} MB; peak {:.1f} MB)\n",
-               after_alerts < 600 * 1024 ? "met" : "NOT met", after_alerts / 1024.0,
-               peak / 1024.0);
+               after_alerts < 600L * 1024 ? "met" : "NOT met", static_cast<double>(after_alerts) / 1024.0,
+               static_cast<double>(peak) / 1024.0);
   }
   return 0;
 }

@@ -59,6 +59,7 @@ double run_ruleeval(const std::string& state_dir, long* rss_delta) {
   auto c = parse_notify_config(yaml);
   if (!c) {
     std::fprintf(stderr, "%s\n", c.error().to_string().c_str());
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): setup, before any thread starts
     std::exit(1);
   }
   NotifierOptions o;
@@ -67,6 +68,7 @@ double run_ruleeval(const std::string& state_dir, long* rss_delta) {
   auto n = Notifier::create(std::move(*c), o);
   if (!n) {
     std::fprintf(stderr, "%s\n", n.error().to_string().c_str());
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): setup, before any thread starts
     std::exit(1);
   }
   long before = rss_kb();

@@ -25,7 +25,7 @@ namespace {
 double cpu_seconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
-  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
   return secs(u.ru_utime) + secs(u.ru_stime);
 }
 
@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   const std::string time_param = "&time=" + engine::format_prom_time(at);
   std::vector<std::string> forms;
+  forms.reserve(exprs.size());
   for (const auto& e : exprs) forms.push_back("query=" + form_escape(c, e) + time_param);
   for (size_t i = 0; i < std::min<size_t>(forms.size(), 50); ++i) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, forms[i].c_str());

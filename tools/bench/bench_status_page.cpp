@@ -35,8 +35,8 @@ int main(int argc, char** argv) {
                      {"description", "Longer text describing what is going on and what to do."},
                      {"runbook_url", "https://runbooks.example/node"}};
     a.value = 0.15087290265606962 * i;
-    a.active_at = now - i * 1000;
-    a.fired_at = a.state == "firing" ? now - i * 500 : ruleeval::engine::kNoTime;
+    a.active_at = now - ruleeval::Millis{i} * 1000;
+    a.fired_at = a.state == "firing" ? now - ruleeval::Millis{i} * 500 : ruleeval::engine::kNoTime;
     a.for_ms = 300'000;
     a.generator_url = "http://prom:9090/graph?g0.expr=up";
     d.alerts.push_back(std::move(a));

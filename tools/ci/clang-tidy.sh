@@ -14,7 +14,7 @@ jobs=${2:-$(nproc)}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 tidy=${CLANG_TIDY:-clang-tidy-16}
 out=$build/clang-tidy
-rm -rf "$out" && mkdir -p "$out"
+rm -rf "$out" && mkdir -p "$out" && : >"$out/times"
 
 python3 - "$build/compile_commands.json" "$src" "$build" "${RULEEVAL_TIDY_FILES:-}" >"$out/files" <<'PY'
 import json, os, re, sys
@@ -38,11 +38,17 @@ start=$SECONDS
 export tidy build out
 xargs -a "$out/files" -P "$jobs" -I{} bash -c '
   f={}; log="$out/$(echo "$f" | tr / _).log"
-  "$tidy" -p "$build" --quiet "$f" >"$log" 2>"$log.err" || echo "$f" >>"$out/failed"'
+  /usr/bin/time -o "$log.time" -f "%U %S %e" "$tidy" -p "$build" --quiet "$f" >"$log" 2>"$log.err" ||
+    echo "$f" >>"$out/failed"
+  awk -v f="$f" "{printf \"%.1f %s %s\\n\", \$1 + \$2, \$3, f}" "$log.time" >>"$out/times"'
 
 cat "$out"/*.log | grep -E '^/.*:[0-9]+:[0-9]+: (warning|error): .*\[[a-z][a-zA-Z0-9.,-]*\]$' | sort -u >"$out/findings" || true
 count=$(wc -l <"$out/findings")
 echo "clang-tidy: $count findings in $((SECONDS - start)) s"
+# CPU seconds (user+sys) and wall seconds per file, the slowest first (the gate's cost per file).
+sort -rn "$out/times" >"$out/times.sorted"
+echo "clang-tidy: $(awk '{c += $1} END {printf "%.0f", c}' "$out/times") CPU s in all; slowest files (CPU s, wall s):"
+head -5 "$out/times.sorted" | sed "s|$src/||"
 if [ "$count" != 0 ]; then
   sed "s|^$src/||" "$out/findings"
   echo "per check:"

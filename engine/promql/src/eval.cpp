@@ -61,9 +61,9 @@ std::string format_f(double v) {
     out += digits;
     out.append(static_cast<size_t>(exp + 1 - n), '0');
   } else {
-    out += digits.substr(0, static_cast<size_t>(exp + 1));
+    out += digits.substr(0, static_cast<size_t>(exp) + 1);
     out += '.';
-    out += digits.substr(static_cast<size_t>(exp + 1));
+    out += digits.substr(static_cast<size_t>(exp) + 1);
   }
   return out;
 }

@@ -278,9 +278,8 @@ std::optional<RangeOut> k_changes(RangeCall& rc, const RangeArg& a) {
     if (!first) {
       if (!ph && !h) {
         if (Changes ? !(v == pv || (std::isnan(v) && std::isnan(pv))) : v < pv) n += 1;
-      } else if (!ph || !h) {
-        n += 1;
-      } else if (Changes ? !histogram_equals(*h, *ph) : histogram_detect_reset(*h, *ph)) {
+      } else if (!ph || !h ||  // a float next to a histogram counts as a change and a reset
+                 (Changes ? !histogram_equals(*h, *ph) : histogram_detect_reset(*h, *ph))) {
         n += 1;
       }
     }

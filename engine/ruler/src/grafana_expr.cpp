@@ -51,7 +51,6 @@ double binary_op(MathOp op, double a, double b) {
     case MathOp::kLe:
       return a <= b;
     case MathOp::kOr:
-      return b != 0;
     case MathOp::kAnd:
       return b != 0;
     default:
@@ -276,7 +275,7 @@ Nullable reduce_points(rules::SseReducer r, rules::SseMode mode, double replace_
       if (has_number(p)) {
         pts.push_back(p);
       } else if (mode == rules::SseMode::kReplaceNN) {
-        pts.push_back(replace_with);
+        pts.emplace_back(replace_with);
       }
     }
   }
@@ -328,6 +327,7 @@ Nullable reduce_points(rules::SseReducer r, rules::SseMode mode, double replace_
         break;
       }
       std::vector<double> xs;
+      xs.reserve(pts.size());
       for (auto p : pts) xs.push_back(*p);
       std::sort(xs.begin(), xs.end());
       size_t k = xs.size();
@@ -787,7 +787,7 @@ std::vector<EvalItem> evaluate_rule(const rules::GrafanaDag& dag, RuleQuerier& q
   // 1. The condition (or a node it depends on) failed.
   if (auto it = errors.find(cond->ref_id); it != errors.end()) {
     std::string ds;
-    std::string ref = first_error_ref;
+    const std::string& ref = first_error_ref;
     if (const auto* qn = dag.find(ref)) ds = qn->datasource_uid;
     return error_item(it->second, ref, ds);
   }

@@ -218,13 +218,12 @@ void GroupRuntime::eval(Millis ts, RuleQuerier& q, const AppendFn& append) {
     auto start = env_.clock->monotonic_now();
     rt.last_error.reset();
     rt.removed.clear();
-    if (rt.rule->grafana && rt.rule->grafana->dag) {
+    // A Grafana rule evaluates its expression DAG, or else its expression when it has one.
+    if (rt.rule->grafana && (rt.rule->grafana->dag || rt.rule->ast)) {
       eval_grafana(rt, ts, q, append);
     } else if (!rt.rule->ast) {
       rt.health = RuleHealth::kErr;
       rt.last_error = "rule has no valid expression";
-    } else if (rt.rule->grafana) {
-      eval_grafana(rt, ts, q, append);
     } else if (rt.rule->is_alert()) {
       eval_alerting(rt, ts, q, append);
     } else {

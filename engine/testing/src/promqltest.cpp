@@ -502,6 +502,7 @@ class Runner {
       }
       if (!ok) {
         std::vector<HPoint> wh;
+        wh.reserve(want_h.size());
         for (auto [ts, k] : want_h) wh.push_back({ts, e.hists[k]});
         return fmt::format("for {}: expected histogram points{}, got{}", s.metric.to_string(),
                            describe_h(wh), describe_h(s.histograms));
@@ -544,16 +545,13 @@ class Runner {
     std::visit(
         [&](auto& n) {
           using T = std::decay_t<decltype(n)>;
-          if constexpr (std::is_same_v<T, promql::VectorSelector>) {
+          if constexpr (std::is_same_v<T, promql::VectorSelector> ||
+                        std::is_same_v<T, promql::Subquery>) {
             if (n.at.kind == promql::AtModifier::Kind::None) {
               n.at = {promql::AtModifier::Kind::Timestamp, ts};
             }
           } else if constexpr (std::is_same_v<T, promql::MatrixSelector>) {
             pin_at(*n.vector, ts, unsafe);
-          } else if constexpr (std::is_same_v<T, promql::Subquery>) {
-            if (n.at.kind == promql::AtModifier::Kind::None) {
-              n.at = {promql::AtModifier::Kind::Timestamp, ts};
-            }
           } else if constexpr (std::is_same_v<T, promql::Paren> || std::is_same_v<T, promql::Unary>) {
             pin_at(*n.expr, ts, unsafe);
           } else if constexpr (std::is_same_v<T, promql::Binary>) {

@@ -514,6 +514,7 @@ int run_rule_unittests(const std::vector<std::string>& files, const RuleUnitTest
         if (rf.empty()) continue;
         fs::path p = fs::path(rf).is_absolute() ? fs::path(rf) : base / rf;
         glob_t g{};
+        // NOLINTNEXTLINE(concurrency-mt-unsafe): `ruleeval test` loads its files on one thread
         int rc = ::glob(p.c_str(), 0, nullptr, &g);
         if (rc == 0) {
           for (size_t i = 0; i < g.gl_pathc; ++i) ctx.rule_files.emplace_back(g.gl_pathv[i]);

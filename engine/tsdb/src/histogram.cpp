@@ -516,7 +516,9 @@ std::vector<HistogramBucket> histogram_buckets(const FloatHistogram& h) {
   if (h.uses_custom_buckets()) {
     for (size_t i = 0; i < h.positive_buckets.size(); ++i) {
       auto idx = static_cast<size_t>(h.positive_offset) + i;
+      // NOLINTNEXTLINE(bugprone-narrowing-conversions): false positive, clang-tidy 16 takes the infinity constant for out of double's range
       double lower = idx == 0 ? -kInf : idx - 1 < h.custom_values.size() ? h.custom_values[idx - 1] : kInf;
+      // NOLINTNEXTLINE(bugprone-narrowing-conversions): false positive, clang-tidy 16 takes the infinity constant for out of double's range
       double upper = idx < h.custom_values.size() ? h.custom_values[idx] : kInf;
       out.push_back({lower, upper, h.positive_buckets[i]});
     }
@@ -554,6 +556,7 @@ std::string histogram_string(const FloatHistogram& h) {
       auto idx = static_cast<int64_t>(h.positive_offset) + static_cast<int64_t>(i);
       auto bound = [&](int64_t k) {
         if (k < 0) return -kInf;
+        // NOLINTNEXTLINE(bugprone-narrowing-conversions): false positive, clang-tidy 16 takes the infinity constant for out of double's range
         return static_cast<size_t>(k) < h.custom_values.size() ? h.custom_values[static_cast<size_t>(k)] : kInf;
       };
       bucket(bound(idx - 1), bound(idx), idx == 0, true, h.positive_buckets[i]);

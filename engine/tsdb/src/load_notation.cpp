@@ -307,7 +307,7 @@ Result<ExpandedValues> expand_values(std::string_view text, size_t column_base) 
       auto push = [&](HistogramPtr p) {
         if (hint_flag) hint_steps.push_back(out.values.size());
         hists.emplace_back(out.values.size(), std::move(p));
-        out.values.push_back(histogram_marker());
+        out.values.emplace_back(histogram_marker());
       };
       push(cur);
       for (uint64_t k = 0; k < times; ++k) {
@@ -335,11 +335,11 @@ Result<ExpandedValues> expand_values(std::string_view text, size_t column_base) 
     while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
     std::string_view tok = text.substr(b, i - b);
     if (tok == "_") {
-      out.values.push_back(std::nullopt);
+      out.values.emplace_back(std::nullopt);
       continue;
     }
     if (tok == "stale") {
-      out.values.push_back(stale_nan());
+      out.values.emplace_back(stale_nan());
       continue;
     }
     auto x = tok.rfind('x');
@@ -347,7 +347,7 @@ Result<ExpandedValues> expand_values(std::string_view text, size_t column_base) 
         !std::isdigit(static_cast<unsigned char>(tok[x + 1]))) {
       auto v = parse_number(tok);
       if (!v) return std::unexpected(bad(tok, "not a number"));
-      out.values.push_back(*v);
+      out.values.emplace_back(*v);
       continue;
     }
     auto n = parse_count(tok.substr(x + 1));
@@ -383,7 +383,7 @@ Result<ExpandedValues> expand_values(std::string_view text, size_t column_base) 
       delta = head[op] == '-' ? -*d : *d;
     }
     for (uint64_t k = 0; k <= *n; ++k) {
-      out.values.push_back(start + delta * static_cast<double>(k));
+      out.values.emplace_back(start + delta * static_cast<double>(k));
     }
   }
   if (!hists.empty()) {

@@ -313,7 +313,7 @@ struct NotifyConfig {
   RouteConfig route;
   std::vector<ReceiverConfig> receivers;
   std::vector<InhibitRule> inhibit_rules;
-  Millis resolve_timeout = 5 * 60'000;  // global.resolve_timeout
+  Millis resolve_timeout = Millis{5} * 60'000;  // global.resolve_timeout
   std::vector<std::string> templates;  // `templates:` globs, resolved against the config's dir
   std::string template_defs;
   TimeIntervals time_intervals;  // time_intervals and mute_time_intervals, by name

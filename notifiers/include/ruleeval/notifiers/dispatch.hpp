@@ -24,7 +24,7 @@ struct Route {
   Matchers matchers;
   std::vector<std::string> group_by;
   bool group_by_all = false;
-  Millis group_wait = 30'000, group_interval = 5 * 60'000, repeat_interval = 4 * 3600'000;
+  Millis group_wait = 30'000, group_interval = Millis{5} * 60'000, repeat_interval = Millis{4} * 3600'000;
   bool continue_ = false;
   // Not inherited from the parent (Alertmanager 0.25's dispatch.NewRoute).
   std::vector<std::string> mute_time_intervals, active_time_intervals;

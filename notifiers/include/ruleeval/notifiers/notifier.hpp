@@ -67,8 +67,8 @@ struct NotifierOptions {
   // Retry: exponential backoff from initial, x multiplier, +-jitter, capped at max.
   Millis backoff_initial_ms = 500, backoff_max_ms = 60'000;
   double backoff_multiplier = 1.5, backoff_jitter = 0.5;
-  Millis retry_after_max_ms = 5 * 60'000;
-  Millis give_up_after_ms = 24 * 3600'000;  // a pending entry older than this fails
+  Millis retry_after_max_ms = Millis{5} * 60'000;
+  Millis give_up_after_ms = Millis{24} * 3600'000;  // a pending entry older than this fails
   Millis slack_min_interval_ms = 1000;      // Slack's ~1 message/s per webhook
   Millis min_interval_ms = 0;               // other integrations
   // After this many consecutive failed attempts an integration raises ReceiverFailing through

@@ -178,7 +178,7 @@ class RuleManager {
   void note_state_write(const Result<void>& r, std::string_view what);
   std::shared_ptr<RemoteWriteQueue> remote_write_;
   std::string remote_write_url_;
-  std::atomic<Millis> outage_tolerance_{60 * 60 * 1000};
+  std::atomic<Millis> outage_tolerance_{Millis{60} * 60 * 1000};
 };
 
 }  // namespace ruleeval::engine

@@ -122,8 +122,8 @@ class StateStore {
 };
 
 struct RestoreOptions {
-  Millis outage_tolerance = 60 * 60 * 1000;  // --rules.alert.for-outage-tolerance
-  Millis grace_period = 10 * 60 * 1000;      // --rules.alert.for-grace-period
+  Millis outage_tolerance = Millis{60} * 60 * 1000;  // --rules.alert.for-outage-tolerance
+  Millis grace_period = Millis{10} * 60 * 1000;      // --rules.alert.for-grace-period
 };
 
 struct RestoreSummary {

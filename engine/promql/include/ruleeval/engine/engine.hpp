@@ -16,8 +16,8 @@
 namespace ruleeval::engine {
 
 struct EngineOptions {
-  Millis lookback_delta = 5 * 60 * 1000;
-  Millis default_subquery_step = 60 * 1000;  // for `expr[5m:]`
+  Millis lookback_delta = Millis{5} * 60 * 1000;
+  Millis default_subquery_step = Millis{60} * 1000;  // for `expr[5m:]`
   // Prometheus 3's `promql-delayed-name-removal`: on in Prometheus's .test harness (and here by
   // default); rule tests and `run` turn it off unless the feature is enabled, as Prometheus does.
   bool delayed_name_removal = true;

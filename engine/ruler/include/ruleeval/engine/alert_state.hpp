@@ -27,7 +27,7 @@ inline constexpr Millis kNoTime = std::numeric_limits<Millis>::min();
 inline bool is_set(Millis t) { return t != kNoTime; }
 
 // Prometheus's 15 minutes (`resolvedRetention`): resolved alerts are kept (and re-sent) this long.
-inline constexpr Millis kResolvedRetention = 15 * 60 * 1000;
+inline constexpr Millis kResolvedRetention = Millis{15} * 60 * 1000;
 
 enum class AlertState { kInactive, kPending, kFiring };
 std::string_view to_string(AlertState s);  // "inactive" | "pending" | "firing"
