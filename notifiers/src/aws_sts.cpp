@@ -286,7 +286,10 @@ std::expected<Cached, StsFailure> assume_role(const std::string& role_arn,
   const std::string what = "STS AssumeRole " + role_arn + " at " + url;
   auto sent = aws_signed_post(url, http, "sts", region, base, body);
   if (!sent) return std::unexpected(StsFailure{0, true, what + ": " + sent.error().message});
-  if (!*sent) return std::unexpected(StsFailure{0, true, what + ": " + sent->error().reason});
+  if (!*sent) {
+    return std::unexpected(
+        StsFailure{0, true, what + ": " + http::transport_reason(sent->error())});
+  }
   const std::string& resp = (**sent)->body;
   const long status = (**sent)->status;
   auto doc = parse_aws_xml(resp);

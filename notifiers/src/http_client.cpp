@@ -116,7 +116,9 @@ Result<CachedToken> fetch_token(const HttpSettings::OAuth2& o, const std::string
   http::Client& client = http::thread_client();
   client.configure(std::move(opt));
   auto sent = client.send(http::Request{"POST", o.token_url, body, kHeaders});
-  if (!sent) return make_error("oauth2: cannot fetch token: " + sent.error().reason);
+  if (!sent) {
+    return make_error("oauth2: cannot fetch token: " + http::transport_reason(sent.error()));
+  }
   const std::string& resp = (*sent)->body;
   const long status = (*sent)->status;
   if (status < 200 || status > 299) {

@@ -214,7 +214,7 @@ SendResult sns_send(const OutboxEntry& e, const SnsConfig& c) {
   }
   if (!*sent) {
     r.retryable = true;
-    r.error = "sns: POST failed: " + sent->error().reason;
+    r.error = "sns: POST failed: " + http::transport_reason(sent->error());
     return r;
   }
   const std::string& resp = (**sent)->body;

@@ -74,7 +74,8 @@ Answer request(const std::string& url, const HttpSettings& http, const std::stri
                                     : http::Request{"GET", url, {}, {}});
   if (!sent) {
     // notify.RedactURL: the access token and secrets in the URL stay out of the logs.
-    a.error = std::string(post_body ? "POST" : "GET") + " failed: " + sent.error().reason;
+    a.error = std::string(post_body ? "POST" : "GET") + " failed: " +
+              http::transport_reason(sent.error());
     return a;
   }
   a.transport_ok = true;

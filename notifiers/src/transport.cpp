@@ -54,7 +54,7 @@ SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSet
   auto sent = client.send(http::Request{method, url, payload, headers});
   if (!sent) {
     r.retryable = true;
-    r.error = "POST failed: " + sent.error().reason;
+    r.error = "POST failed: " + http::transport_reason(sent.error());
     return r;
   }
   const http::Response& res = **sent;

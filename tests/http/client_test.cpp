@@ -20,7 +20,7 @@ using namespace ruleeval;
 using http::Client;
 using http::Options;
 using http::Request;
-using http::TransportError;
+using http::TransportKind;
 
 namespace {
 
@@ -146,8 +146,11 @@ TEST_CASE("http client: errors are classified for retry rules") {
     auto r = c.send(Request{"POST", "http://127.0.0.1:" + std::to_string(closed_port()) + "/",
                             "x", {}});
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().kind == TransportError::Kind::kConnect);
-    CHECK(r.error().reason == "Couldn't connect to server");
+    CHECK(r.error().kind == ErrorKind::kTransport);
+    CHECK(http::transport_kind(r.error()) == TransportKind::kConnect);
+    CHECK(http::curl_code(r.error()) == 7);  // CURLE_COULDNT_CONNECT
+    CHECK(r.error().code == "connect:7");
+    CHECK(http::transport_reason(r.error()) == "Couldn't connect to server");
     CHECK(r.error().message.find("127.0.0.1") != std::string::npos);
     CHECK(r.error().http_status == 0);
   }
@@ -162,7 +165,7 @@ TEST_CASE("http client: errors are classified for retry rules") {
     Client c(o);
     auto r = c.send(Request{"POST", s.url("/"), "x", {}});
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().kind == TransportError::Kind::kTimeout);
+    CHECK(http::transport_kind(r.error()) == TransportKind::kTimeout);
   }
   SUBCASE("body over the limit fails, or is cut with truncate_body") {
     LocalServer s;
@@ -174,8 +177,11 @@ TEST_CASE("http client: errors are classified for retry rules") {
     Client c(o);
     auto r = c.send(Request{"POST", s.url("/"), "x", {}});
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().kind == TransportError::Kind::kTooLarge);
+    CHECK(http::transport_kind(r.error()) == TransportKind::kTooLarge);
     CHECK(r.error().message == "response larger than the limit of 1000 bytes");
+    CHECK(r.error().to_string() == "request failed: response larger than the limit of 1000 bytes");
+    CHECK(http::curl_code(r.error()) != 0);  // the write callback's abort
+    CHECK(http::transport_reason(r.error()) != r.error().message);
     o.truncate_body = true;
     c.configure(o);
     r = c.send(Request{"POST", s.url("/"), "x", {}});
@@ -189,7 +195,7 @@ TEST_CASE("http client: errors are classified for retry rules") {
     Client c;
     auto r = c.send(Request{"POST", "file:///etc/passwd", "", {}});
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().kind == TransportError::Kind::kInvalid);
+    CHECK(http::transport_kind(r.error()) == TransportKind::kInvalid);
   }
   SUBCASE("an HTTPS server without a trusted certificate is a TLS error") {
     // A plain-HTTP server spoken to over TLS fails in the handshake.
@@ -204,7 +210,7 @@ TEST_CASE("http client: errors are classified for retry rules") {
     Client c(o);
     auto r = c.send(Request{"POST", url, "x", {}});
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().kind == TransportError::Kind::kTls);
+    CHECK(http::transport_kind(r.error()) == TransportKind::kTls);
   }
 }
 
@@ -231,7 +237,33 @@ TEST_CASE("http client: form escaping and Retry-After values") {
   CHECK(http::parse_retry_after("") == -1);
   // An HTTP date in the past is "now".
   CHECK(http::parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0);
-  CHECK(TransportError::kind_name(TransportError::Kind::kTimeout) == "timeout");
+  CHECK(http::transport_kind_name(TransportKind::kTimeout) == "timeout");
+  CHECK(http::transport_kind_name(TransportKind::kTooLarge) == "too_large");
+}
+
+TEST_CASE("http client: errors made before libcurl runs, and other errors, through the accessors") {
+  // tls.server_name parses the URL first: an unparsable one is kInvalid with no CURLcode, and
+  // its reason is the message itself.
+  Options o;
+  o.tls.server_name = "example.org";
+  Client c(o);
+  auto r = c.send(Request{"POST", "http://[::1", "", {}});
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().kind == ErrorKind::kTransport);
+  CHECK(http::transport_kind(r.error()) == TransportKind::kInvalid);
+  CHECK(r.error().code == "invalid");
+  CHECK(http::curl_code(r.error()) == 0);
+  CHECK(r.error().message == "invalid URL \"http://[::1\"");
+  CHECK(http::transport_reason(r.error()) == r.error().message);
+  // Errors that are not the client's.
+  const Error api(ErrorKind::kApi, "boom");
+  CHECK(http::transport_kind(api) == TransportKind::kNone);
+  CHECK(http::curl_code(api) == 0);
+  Error odd(ErrorKind::kTransport, "x");
+  odd.code = "weird:abc";
+  CHECK(http::transport_kind(odd) == TransportKind::kNone);
+  CHECK(http::curl_code(odd) == 0);
+  CHECK(http::transport_reason(odd) == "x");
 }
 
 TEST_CASE("http client: AWS SigV4 signing, and Expect kept off the signed headers") {

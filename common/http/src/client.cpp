@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <ctime>
 #include <mutex>
 #include <utility>
@@ -35,8 +36,8 @@ bool append(Slist& list, const std::string& line) {
   return true;
 }
 
-TransportError::Kind classify(CURLcode rc) {
-  using K = TransportError::Kind;
+TransportKind classify(CURLcode rc) {
+  using K = TransportKind;
   switch (rc) {
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -99,24 +100,63 @@ bool starts_with_nocase(std::string_view s, std::string_view prefix) {
 
 }  // namespace
 
-std::string_view TransportError::kind_name(Kind k) {
+// The Error a send() returns: see client.hpp for how code carries the kind and the CURLcode.
+static Error transport_error(TransportKind k, std::string message, int curl = 0,
+                             long status = 0) {
+  Error e(ErrorKind::kTransport, std::move(message));
+  e.http_status = static_cast<int>(status);
+  e.code = std::string(transport_kind_name(k));
+  if (curl != 0) e.code += ":" + std::to_string(curl);
+  return e;
+}
+
+std::string_view transport_kind_name(TransportKind k) {
   switch (k) {
-    case Kind::kConnect:
+    case TransportKind::kNone:
+      return "";
+    case TransportKind::kConnect:
       return "connect";
-    case Kind::kTimeout:
+    case TransportKind::kTimeout:
       return "timeout";
-    case Kind::kTls:
+    case TransportKind::kTls:
       return "tls";
-    case Kind::kTooLarge:
+    case TransportKind::kTooLarge:
       return "too_large";
-    case Kind::kInvalid:
+    case TransportKind::kInvalid:
       return "invalid";
-    case Kind::kTransfer:
+    case TransportKind::kTransfer:
       return "transfer";
-    case Kind::kLocal:
+    case TransportKind::kLocal:
       return "local";
   }
   return "unknown";
+}
+
+TransportKind transport_kind(const Error& e) {
+  if (e.kind != ErrorKind::kTransport) return TransportKind::kNone;
+  const std::string_view name = std::string_view(e.code).substr(0, e.code.find(':'));
+  for (auto k : {TransportKind::kConnect, TransportKind::kTimeout, TransportKind::kTls,
+                 TransportKind::kTooLarge, TransportKind::kInvalid, TransportKind::kTransfer,
+                 TransportKind::kLocal}) {
+    if (name == transport_kind_name(k)) return k;
+  }
+  return TransportKind::kNone;
+}
+
+int curl_code(const Error& e) {
+  if (e.kind != ErrorKind::kTransport) return 0;
+  const size_t colon = e.code.find(':');
+  if (colon == std::string::npos) return 0;
+  int code = 0;
+  const char* first = e.code.data() + colon + 1;
+  const char* last = e.code.data() + e.code.size();
+  auto [end, ec] = std::from_chars(first, last, code);
+  return ec == std::errc() && end == last ? code : 0;
+}
+
+std::string transport_reason(const Error& e) {
+  const int rc = curl_code(e);
+  return rc != 0 ? std::string(curl_easy_strerror(static_cast<CURLcode>(rc))) : e.message;
 }
 
 int64_t parse_retry_after(std::string_view value) {
@@ -284,11 +324,8 @@ void Client::configure(Options options) {
 
 SendResult Client::send(const Request& request) {
   Impl& im = *impl_;
-  TransportError err;
   if (im.h == nullptr) {
-    err.kind = TransportError::Kind::kLocal;
-    err.message = err.reason = "curl_easy_init failed";
-    return std::unexpected(std::move(err));
+    return std::unexpected(transport_error(TransportKind::kLocal, "curl_easy_init failed"));
   }
   if (im.dirty) {
     im.apply(options_);
@@ -304,9 +341,8 @@ SendResult Client::send(const Request& request) {
     std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), curl_url_cleanup);
     const std::string full(request.url);
     if (!u || curl_url_set(u.get(), CURLUPART_URL, full.c_str(), 0) != CURLUE_OK) {
-      err.kind = TransportError::Kind::kInvalid;
-      err.message = err.reason = "invalid URL \"" + full + "\"";
-      return std::unexpected(std::move(err));
+      return std::unexpected(
+          transport_error(TransportKind::kInvalid, "invalid URL \"" + full + "\""));
     }
     auto part = [&](CURLUPart what, unsigned flags) {
       char* p = nullptr;
@@ -324,9 +360,7 @@ SendResult Client::send(const Request& request) {
     if (!effective.empty()) url = effective;
     Slist ct;
     if (!append(ct, options_.tls.server_name + ":" + port + ":" + host + ":" + port)) {
-      err.kind = TransportError::Kind::kLocal;
-      err.message = err.reason = "out of memory";
-      return std::unexpected(std::move(err));
+      return std::unexpected(transport_error(TransportKind::kLocal, "out of memory"));
     }
     curl_easy_setopt(c, CURLOPT_CONNECT_TO, ct.get());
     im.connect_to = std::move(ct);
@@ -392,9 +426,8 @@ SendResult Client::send(const Request& request) {
       return append(list, lines.back());
     });
     if (!ok) {
-      err.kind = TransportError::Kind::kLocal;
-      err.message = err.reason = "out of memory building request headers";
-      return std::unexpected(std::move(err));
+      return std::unexpected(
+          transport_error(TransportKind::kLocal, "out of memory building request headers"));
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, list.get());
     im.headers = std::move(list);
@@ -414,18 +447,16 @@ SendResult Client::send(const Request& request) {
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   if (rc != CURLE_OK) {
-    err.curl_code = static_cast<int>(rc);
-    err.http_status = status;
-    err.reason = curl_easy_strerror(rc);
+    const int code = static_cast<int>(rc);
     if (im.over_limit || rc == CURLE_FILESIZE_EXCEEDED) {
-      err.kind = TransportError::Kind::kTooLarge;
-      err.message =
-          "response larger than the limit of " + std::to_string(im.max_body) + " bytes";
-    } else {
-      err.kind = classify(rc);
-      err.message = im.errbuf[0] != '\0' ? std::string(im.errbuf) : err.reason;
+      return std::unexpected(transport_error(
+          TransportKind::kTooLarge,
+          "response larger than the limit of " + std::to_string(im.max_body) + " bytes", code,
+          status));
     }
-    return std::unexpected(std::move(err));
+    return std::unexpected(transport_error(
+        classify(rc), im.errbuf[0] != '\0' ? std::string(im.errbuf) : curl_easy_strerror(rc), code,
+        status));
   }
   im.response.status = status;
   char* ctype = nullptr;

@@ -55,19 +55,13 @@ BackendSession::BackendSession(const HttpClientConfig& config)
 Result<HttpReply> BackendSession::post(const std::string& url, std::string_view body,
                                        std::string_view content_type,
                                        std::span<const std::string> extra) {
-  Error err;
-  err.kind = ErrorKind::kTransport;
   const bool same = built_ && config_.bearer_token_file.empty() && content_type == content_type_ &&
                     std::equal(extra.begin(), extra.end(), extra_.begin(), extra_.end());
   if (!same) {
     std::string bearer;
     if (!config_.bearer_token_file.empty()) {
       auto token = read_token_file(config_.bearer_token_file);
-      if (!token) {
-        err.kind = ErrorKind::kConfig;
-        err.message = token.error();
-        return std::unexpected(err);
-      }
+      if (!token) return std::unexpected(Error(ErrorKind::kConfig, std::move(token.error())));
       bearer = std::move(*token);
     } else {
       bearer = config_.bearer_token;
@@ -82,11 +76,7 @@ Result<HttpReply> BackendSession::post(const std::string& url, std::string_view 
     built_ = true;
   }
   auto reply = client_.send(http::Request{"POST", url, body, headers_});
-  if (!reply) {
-    err.http_status = static_cast<int>(reply.error().http_status);
-    err.message = std::move(reply.error().message);
-    return std::unexpected(err);
-  }
+  if (!reply) return std::unexpected(std::move(reply.error()));  // kTransport, from the client
   return HttpReply{static_cast<int>((*reply)->status), &(*reply)->body};
 }
 

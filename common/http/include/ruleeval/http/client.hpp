@@ -91,30 +91,37 @@ struct Response {
   bool truncated = false;       // truncate_body cut the body
 };
 
-// Why a request got no (complete) response. The kinds are what retry rules look at: a refused or
-// unreachable connection and a timeout are transient; a TLS failure or an invalid URL is not
-// going to pass by itself.
-struct TransportError {
-  enum class Kind {
-    kConnect,   // connection refused, host or proxy not resolved, unreachable
-    kTimeout,   // connect or whole-request timeout
-    kTls,       // handshake failed, certificate not trusted or not matching, bad client cert
-    kTooLarge,  // the body is larger than max_body_bytes
-    kInvalid,   // malformed URL, unsupported scheme, too many redirects, unreadable options
-    kTransfer,  // the connection broke or the server answered something that is not HTTP
-    kLocal,     // out of memory, libcurl could not start
-  };
-  Kind kind = Kind::kTransfer;
-  std::string message;  // libcurl's detailed message ("Failed to connect to ... : Connection refused")
-  std::string reason;   // libcurl's short text for the error code ("Couldn't connect to server")
-  long http_status = 0;  // the status when a response had started, else 0
-  int curl_code = 0;     // CURLcode, for logs
-
-  static std::string_view kind_name(Kind k);
-  Error to_error() const { return Error(message); }
+// Why a request got no (complete) response: an Error (the project's one error type) with kind
+// ErrorKind::kTransport, message = libcurl's detailed message ("Failed to connect to ... :
+// Connection refused"), http_status = the status when a response had started (else 0), and code =
+// the transport kind's name, followed by ":<CURLcode>" when libcurl reported one ("connect:7",
+// "too_large:23", "invalid"). Read it with the accessors below rather than parsing code.
+//
+// The kinds are what retry rules look at: a refused or unreachable connection and a timeout are
+// transient; a TLS failure or an invalid URL is not going to pass by itself.
+enum class TransportKind : uint8_t {
+  kNone,      // not a transport error (transport_kind() of any other Error)
+  kConnect,   // connection refused, host or proxy not resolved, unreachable
+  kTimeout,   // connect or whole-request timeout
+  kTls,       // handshake failed, certificate not trusted or not matching, bad client cert
+  kTooLarge,  // the body is larger than max_body_bytes
+  kInvalid,   // malformed URL, unsupported scheme, too many redirects, unreadable options
+  kTransfer,  // the connection broke or the server answered something that is not HTTP
+  kLocal,     // out of memory, libcurl could not start
 };
 
-using SendResult = std::expected<const Response*, TransportError>;
+// "connect", "timeout", "tls", "too_large", "invalid", "transfer", "local" ("" for kNone).
+std::string_view transport_kind_name(TransportKind k);
+// The transport kind of a send() error; kNone for an Error that is not ErrorKind::kTransport or
+// whose code names no kind (e.g. a transport error made by another layer).
+TransportKind transport_kind(const Error& e);
+// The CURLcode of a send() error (for logs); 0 when libcurl reported none.
+int curl_code(const Error& e);
+// libcurl's short text for the error's CURLcode ("Couldn't connect to server"), or the message
+// when the error did not come from libcurl ("invalid URL ...", "out of memory").
+std::string transport_reason(const Error& e);
+
+using SendResult = Result<const Response*>;
 
 class Client {
  public:
