@@ -582,43 +582,45 @@ groups:
   CHECK(ns->interval_refs.at(0).second.line == 22);
 }
 
+// A group of n alerting rules <prefix>0..<prefix>n-1, each with the same annotations block.
+static std::string repeated_rules(const std::string& prefix, int n,
+                                  const std::string& annotations) {
+  std::string text = "groups:\n  - name: g\n    rules:\n";
+  for (int i = 0; i < n; ++i) {
+    text += "      - alert: " + prefix + std::to_string(i) + "\n        expr: up == 0\n" +
+            "        annotations:\n" + annotations;
+  }
+  return text;
+}
+
 TEST_CASE("rules sharing an annotation text share one parsed template; failures name each rule") {
   // The loader parses a repeated template text once per file and shares the template (renderers
   // pass their own rule's name for execution errors: tests/engine/group_eval_test.cpp). A text
   // that fails to parse is parsed, and reported, for every rule.
-  std::string text = "groups:\n  - name: g\n    rules:\n";
-  for (int i = 0; i < 3; ++i) {
-    text += "      - alert: A" + std::to_string(i) + "\n        expr: up == 0\n" +
-            "        annotations:\n          summary: \"{{ $labels.job }} {{ if $value }}x{{ end }}\"\n" +
-            "          bad: \"{{ .Foo \"\n";
-  }
-  auto r = load_rules_text(text, "t.yml");
+  auto r = load_rules_text(repeated_rules("A", 3,
+                                          "          summary: \"{{ $labels.job }} {{ if $value }}x{{ end }}\"\n"
+                                          "          bad: \"{{ .Foo \"\n"),
+                           "t.yml");
   const auto& rules = r.file.groups.at(0).rules;
   REQUIRE(rules.size() == 3);
-  for (size_t i = 0; i < rules.size(); ++i) {
-    const auto& t = rules[i].annotations.at(0).tmpl;
+  for (const auto& rule : rules) {
+    const auto& t = rule.annotations.at(0).tmpl;
     REQUIRE(t != nullptr);
     CHECK(t == rules[0].annotations[0].tmpl);
     CHECK(!t->nodes().empty());
-    CHECK(rules[i].annotations.at(1).tmpl == nullptr);
+    CHECK(rule.annotations.at(1).tmpl == nullptr);
   }
-  // Templates with {{define}}s are checked against their own name: each rule gets its own copy.
-  std::string defs = "groups:\n  - name: g\n    rules:\n";
-  for (int i = 0; i < 2; ++i) {
-    defs += "      - alert: D" + std::to_string(i) + "\n        expr: up == 0\n" +
-            "        annotations:\n          summary: '{{ define \"x\" }}X{{ end }}{{ template \"x\" }}'\n";
-  }
-  auto rd = load_rules_text(defs, "d.yml");
-  const auto& drules = rd.file.groups.at(0).rules;
-  REQUIRE(drules.size() == 2);
-  for (size_t i = 0; i < drules.size(); ++i) {
-    const auto& t = drules[i].annotations.at(0).tmpl;
-    REQUIRE(t != nullptr);
-    CHECK(t->name == "__alert_D" + std::to_string(i));
-  }
-  CHECK(drules[0].annotations[0].tmpl != drules[1].annotations[0].tmpl);
   // A text that fails to parse is reported for every rule, each naming its own template.
   for (int i = 0; i < 3; ++i) {
     CHECK(has_message(r, "template: __alert_A" + std::to_string(i) + ":1:"));
   }
+  // Templates with {{define}}s are checked against their own name: each rule gets its own copy.
+  auto rd = load_rules_text(
+      repeated_rules("D", 2, "          summary: '{{ define \"x\" }}X{{ end }}{{ template \"x\" }}'\n"),
+      "d.yml");
+  const auto& drules = rd.file.groups.at(0).rules;
+  REQUIRE(drules.size() == 2);
+  CHECK(drules[0].annotations.at(0).tmpl->name == "__alert_D0");
+  CHECK(drules[1].annotations.at(0).tmpl->name == "__alert_D1");
+  CHECK(drules[0].annotations[0].tmpl != drules[1].annotations[0].tmpl);
 }
