@@ -131,9 +131,9 @@ class TemplateCache {
     auto it = m.find(text);
     return it == m.end() ? nullptr : it->second;
   }
-  void add(bool grafana, const std::string& text, std::shared_ptr<const tmpl::Template> t) {
+  void add(bool grafana, const std::string& text, const std::shared_ptr<const tmpl::Template>& t) {
     std::lock_guard lock(mu_);
-    by_text_[grafana ? 1 : 0].try_emplace(text, std::move(t));
+    by_text_[grafana ? 1 : 0].try_emplace(text, t);
   }
 
  private:
