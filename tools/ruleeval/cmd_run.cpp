@@ -121,7 +121,47 @@ void print_errors(const std::vector<Error>& errs) {
   for (const auto& e : errs) std::cerr << e.to_string() << "\n";
 }
 
+// The signals `ruleeval run` handles itself: SIGHUP reloads, SIGTERM and SIGINT stop.
+sigset_t run_signals() {
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGHUP);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  return sigs;
+}
+
+// Whether a SIGTERM or SIGINT is waiting (blocked, not yet taken by sigtimedwait): start-up then
+// stops early instead of finishing first. A waiting SIGHUP is left for the main loop.
+const char* pending_stop_signal() {
+  sigset_t pending;
+  sigemptyset(&pending);
+  if (sigpending(&pending) != 0) return nullptr;
+  if (sigismember(&pending, SIGTERM) == 1) return "SIGTERM";
+  if (sigismember(&pending, SIGINT) == 1) return "SIGINT";
+  return nullptr;
+}
+
 int run(const RunFlags& f) {
+  const sigset_t sigs = run_signals();
+  if (!f.check_config) {
+    // Before any thread exists (the rule loader's pool, the notifier's loop and delivery
+    // workers, remote write, the HTTP server, the evaluation workers), because a thread takes
+    // its signal mask and its malloc arena limit from the moment it starts:
+    //  - SIGHUP/SIGTERM/SIGINT are blocked here, so every thread inherits the mask and these
+    //    signals reach only the main loop's sigtimedwait. A thread started with them unblocked
+    //    would take a SIGHUP (systemd's ExecReload, sent at any time, even during start-up) with
+    //    the default action: the whole process killed. A signal that comes during start-up
+    //    waits until the main loop takes it (a SIGTERM stops start-up early, see below).
+    //  - glibc gives every thread that allocates its own arena (up to 8 per core), and each
+    //    keeps the pages its thread freed: with evaluation, notifier, delivery and HTTP threads
+    //    that inflates RSS well past what the rules and alerts hold. Two arenas are enough for
+    //    two evaluation workers (--workers); the scheduler also malloc_trim()s periodically.
+    //    mallopt(M_ARENA_MAX) is meant to be set before threads allocate.
+    // --check-config keeps the default actions: it starts no server and Ctrl-C stops it.
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    mallopt(M_ARENA_MAX, static_cast<int>(std::max<size_t>(2, f.workers)));
+  }
   Logger log(f.log_format == "json" ? LogFormat::kJson : LogFormat::kLogfmt,
              parse_log_level(f.log_level));
   auto shard = engine::parse_shard(f.shard);
@@ -139,6 +179,12 @@ int run(const RunFlags& f) {
   if (!cfg) {
     print_errors(cfg.error());
     return 2;
+  }
+  // Loading a large rules directory takes a while: a SIGTERM meanwhile stops here (nothing has
+  // started yet, so there is nothing to finish or save).
+  if (const char* sig = f.check_config ? nullptr : pending_stop_signal()) {
+    log.info("shutting down during start-up", {{"signal", sig}});
+    return 0;
   }
   std::optional<notifiers::NotifyConfig> ncfg;
   if (cfg->has_notifications) {
@@ -224,26 +270,24 @@ int run(const RunFlags& f) {
       log.info(sl, {});
     }
   }
+  // Restored state and the notifier's outbox are on disk and unchanged: a SIGTERM that came
+  // while the rules were compiled and the state restored stops before evaluation starts.
+  if (const char* sig = f.check_config ? nullptr : pending_stop_signal()) {
+    log.info("shutting down during start-up", {{"signal", sig}});
+    manager.stop();
+    if (notifier) {
+      notifier->wait_idle(5000);
+      notifier->stop();
+    }
+    log.info("stopped", {});
+    return 0;
+  }
   if (f.check_config) {
     std::cout << f.config << ": OK (" << manager.group_count() << " rule groups, "
               << cfg->datasources.size() << " datasources"
               << (ncfg ? ", notifications configured" : "") << ")\n";
     return 0;
   }
-
-  // glibc gives every thread that allocates its own arena (up to 8 per core), and each keeps
-  // the pages its thread freed: with evaluation, notifier, delivery and HTTP threads that
-  // inflates RSS well past what the rules and alerts hold. Two arenas are enough for two
-  // evaluation workers (--workers); the scheduler also malloc_trim()s periodically.
-  mallopt(M_ARENA_MAX, static_cast<int>(std::max<size_t>(2, f.workers)));
-
-  // Signals go to this thread only (sigtimedwait below); every other thread has them blocked.
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGHUP);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   std::mutex reload_mu;
   // The notifier keeps the configuration it started with; a reload checks the Grafana
