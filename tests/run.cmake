@@ -37,3 +37,7 @@ add_test(NAME "run: POST /api/v2/silences answers as a real Alertmanager 0.25 (r
                  $<TARGET_FILE:ruleeval> ${RULEEVAL_TESTDATA_DIR}/run)
 set_tests_properties("run: POST /api/v2/silences answers as a real Alertmanager 0.25 (required createdBy, comment, ...)"
                      PROPERTIES LABELS integration TIMEOUT 120 SKIP_RETURN_CODE 77)
+add_test(NAME "run: SIGHUP storms and SIGTERM during start-up and reloads never kill it (every thread blocks them)"
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/run_signals_test.py $<TARGET_FILE:ruleeval>)
+set_tests_properties("run: SIGHUP storms and SIGTERM during start-up and reloads never kill it (every thread blocks them)"
+                     PROPERTIES LABELS integration TIMEOUT 180)
