@@ -407,12 +407,17 @@ int run(const RunFlags& f) {
   for (;;) {
     timespec ts{0, 200'000'000};
     int sig = sigtimedwait(&sigs, nullptr, &ts);
-    if (sig == SIGHUP) {
-      (void)reload();  // logged by reload()
-    } else if (sig == SIGTERM || sig == SIGINT) {
-      log.info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    // sigtimedwait takes the lowest-numbered signal first (SIGHUP): a stop waiting behind it
+    // wins over the reload, so a SIGTERM is not held up by a reload nobody needs any more.
+    const char* stop = sig == SIGTERM  ? "SIGTERM"
+                       : sig == SIGINT ? "SIGINT"
+                       : sig == SIGHUP ? pending_stop_signal()
+                                       : nullptr;
+    if (stop) {
+      log.info("shutting down", {{"signal", stop}});
       break;
     }
+    if (sig == SIGHUP) (void)reload();  // logged by reload()
     if (deadline && now_ms() >= deadline) {
       log.info("run duration reached, shutting down", {});
       break;
