@@ -27,6 +27,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -112,6 +113,35 @@ def masks(pid):
     return out
 
 
+class Sampler:
+    """Reads every thread's SigBlk every millisecond or so from spawn on and keeps the threads
+    other than the main one seen without the handled signals blocked: a thread started before
+    the main thread blocked them (e.g. a rule loader or notifier thread), however short-lived."""
+
+    def __init__(self, pid):
+        self.pid, self.bad, self.samples = pid, {}, 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        while not self.stop.is_set():
+            for tid, m in masks(self.pid).items():
+                if tid != self.pid and m & HANDLED != HANDLED and tid not in self.bad:
+                    try:
+                        comm = open(f"/proc/{self.pid}/task/{tid}/comm").read().strip()
+                    except OSError:
+                        comm = "?"
+                    self.bad[tid] = f"{comm} SigBlk={m:x}"
+            self.samples += 1
+            time.sleep(0.001)
+
+    def finish(self):
+        self.stop.set()
+        self.thread.join()
+        return self.bad
+
+
 def wait_for_mask(proc, timeout=20):
     """Waits until PROC's main thread blocks the handled signals: from then on a signal can only
     wait for the main loop (before that, in the dynamic loader or main(), any program gets the
@@ -157,6 +187,7 @@ def get(url):
 
 def sighup_storm(binary, work, rng):
     proc, log = start(binary, work, "storm")
+    sampler = Sampler(proc.pid)
     if not wait_for_mask(proc):
         fail(f"ruleeval run ended before it blocked SIGHUP/SIGINT/SIGTERM: {describe(proc.poll())}",
              log)
@@ -176,6 +207,10 @@ def sighup_storm(binary, work, rng):
         fail(f"no listen address after SIGHUPs during start-up: {describe(proc.poll())}", log, proc)
     started = time.time() - t0
     api = f"http://127.0.0.1:{port}"
+    unblocked = sampler.finish()
+    if unblocked:
+        fail(f"threads ran during start-up without SIGHUP/SIGINT/SIGTERM blocked: {unblocked}",
+             log, proc)
     # The SIGHUPs that came during start-up waited (merged into one) and reload once it is up.
     end = time.time() + 60
     while "configuration reloaded" not in open(log).read() and time.time() < end:
@@ -238,6 +273,7 @@ def sighup_storm(binary, work, rng):
 def sigterm_during_startup(binary, work, delay):
     shutil.rmtree(os.path.join(work, "state"), ignore_errors=True)
     proc, log = start(binary, work, f"term{delay}")
+    sampler = Sampler(proc.pid)
     if not wait_for_mask(proc):
         fail(f"ruleeval run ended before it blocked SIGHUP/SIGINT/SIGTERM: {describe(proc.poll())}",
              log)
@@ -250,6 +286,9 @@ def sigterm_during_startup(binary, work, delay):
         fail(f"SIGTERM {delay}s into start-up did not stop ruleeval within 60 s", log, proc)
     if rc != 0:
         fail(f"SIGTERM {delay}s into start-up: {describe(rc)} (want exit 0)", log)
+    unblocked = sampler.finish()
+    if unblocked:
+        fail(f"threads ran during start-up without SIGHUP/SIGINT/SIGTERM blocked: {unblocked}", log)
     text = open(log).read()
     if "shutting down" not in text:
         fail(f"SIGTERM {delay}s into start-up: exit 0 but no shutdown logged", log)
