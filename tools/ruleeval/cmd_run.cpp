@@ -5,7 +5,7 @@
 // Exit codes: 0 clean shutdown or valid config (--check-config), 2 bad config or usage.
 #include <fmt/format.h>
 #include <malloc.h>
-#include <signal.h>
+#include <csignal>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -160,6 +160,7 @@ int run(const RunFlags& f) {
     //    mallopt(M_ARENA_MAX) is meant to be set before threads allocate.
     // --check-config keeps the default actions: it starts no server and Ctrl-C stops it.
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): no other thread runs yet
     mallopt(M_ARENA_MAX, static_cast<int>(std::max<size_t>(2, f.workers)));
   }
   Logger log(f.log_format == "json" ? LogFormat::kJson : LogFormat::kLogfmt,
