@@ -69,8 +69,8 @@ std::string auth_scheme(const std::string& type) {
   return type;
 }
 
-Result<CachedToken> fetch_token(const HttpSettings::OAuth2& o, const std::string& secret,
-                                Millis timeout_ms) {
+Result<CachedToken> fetch_token(Env& env, const HttpSettings::OAuth2& o,
+                                const std::string& secret, Millis timeout_ms) {
   // clientcredentials.Config.Token: grant_type, scope (space-joined), endpoint_params; the
   // client authenticates with HTTP basic auth of the query-escaped id and secret.
   std::multimap<std::string, std::string> form{{"grant_type", "client_credentials"}};
@@ -113,7 +113,7 @@ Result<CachedToken> fetch_token(const HttpSettings::OAuth2& o, const std::string
       "Content-Type: application/x-www-form-urlencoded"};
   // This thread's client: the token endpoint's connection is kept alive for the next fetch. The
   // answer is parsed before returning, so the caller may reuse the client right after.
-  http::Client& client = http::thread_client();
+  HttpClient& client = env.http_client();
   client.configure(std::move(opt));
   auto sent = client.send(http::Request{"POST", o.token_url, body, kHeaders});
   if (!sent) {
@@ -166,7 +166,8 @@ Result<CachedToken> fetch_token(const HttpSettings::OAuth2& o, const std::string
 
 }  // namespace
 
-Result<std::string> oauth2_authorization(const HttpSettings::OAuth2& o, Millis timeout_ms) {
+Result<std::string> oauth2_authorization(Env& env, const HttpSettings::OAuth2& o,
+                                         Millis timeout_ms) {
   std::string secret = o.client_secret;
   if (!o.client_secret_file.empty()) {  // re-read for every request; a new secret, a new token
     auto s = read_secret_file(o.client_secret_file);
@@ -198,7 +199,7 @@ Result<std::string> oauth2_authorization(const HttpSettings::OAuth2& o, Millis t
       return it->second.authorization;
     }
   }
-  auto t = fetch_token(o, secret, timeout_ms);
+  auto t = fetch_token(env, o, secret, timeout_ms);
   if (!t) return std::unexpected(t.error());
   std::lock_guard lock(cache.mu);
   cache.tokens[key] = *t;

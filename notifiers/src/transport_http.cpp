@@ -22,7 +22,7 @@ http::TlsOptions tls_options(const TlsSettings& t) {
   return o;
 }
 
-Result<http::Options> http_options(const HttpSettings& http, const std::string& url,
+Result<http::Options> http_options(Env& env, const HttpSettings& http, const std::string& url,
                                    bool request_has_authorization) {
   http::Options o;
   o.timeout_ms = http.timeout_ms;
@@ -53,7 +53,7 @@ Result<http::Options> http_options(const HttpSettings& http, const std::string& 
       }
     }
     if (!http.oauth2.token_url.empty()) {
-      auto a = oauth2_authorization(http.oauth2, http.timeout_ms);
+      auto a = oauth2_authorization(env, http.oauth2, http.timeout_ms);
       if (!a) return std::unexpected(a.error());
       o.authorization = *a;
     }

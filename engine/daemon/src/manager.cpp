@@ -203,7 +203,7 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
     if (cfg.remote_write.enabled) {
       auto rwc = remote_write_config(cfg.remote_write);
       if (!remote_write_ || remote_write_url_ != rwc.http.url) {
-        old_rw = std::exchange(remote_write_, std::make_shared<RemoteWriteQueue>(rwc));
+        old_rw = std::exchange(remote_write_, std::make_shared<RemoteWriteQueue>(rwc, opts_.env));
         remote_write_url_ = rwc.http.url;
         remote_write_->start();
       }
