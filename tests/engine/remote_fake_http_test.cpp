@@ -179,8 +179,11 @@ TEST_CASE("an Env without HTTP gives the querier a clear transport error, not a 
   class NoHttp final : public EnvWrapper {
    public:
     NoHttp() : EnvWrapper(Env::Default()) {}
+    // The base Env's HTTP on purpose, skipping EnvWrapper's forwarding to Env::Default().
+    // NOLINTNEXTLINE(bugprone-parent-virtual-call): the base Env's refusal is what is tested
     HttpClient& http_client() override { return Env::http_client(); }
     std::unique_ptr<HttpClient> new_http_client(http::Options o) override {
+      // NOLINTNEXTLINE(bugprone-parent-virtual-call): as above
       return Env::new_http_client(std::move(o));
     }
   } env;

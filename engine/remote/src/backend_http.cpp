@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <sstream>
 #include <system_error>
+#include <utility>
 
 #include "ruleeval/common/env.hpp"
 
@@ -68,7 +69,11 @@ Result<HttpReply> BackendSession::post(const std::string& url, std::string_view 
     }
     headers_.clear();
     headers_.push_back("Content-Type: " + std::string(content_type));
-    for (const auto& [k, v] : config_.headers) headers_.push_back(k + ": " + v);
+    for (const auto& [k, v] : config_.headers) {
+      std::string line = k;
+      line.append(": ").append(v);
+      headers_.push_back(std::move(line));
+    }
     for (const auto& h : extra) headers_.push_back(h);
     if (!bearer.empty()) headers_.push_back("Authorization: Bearer " + bearer);
     content_type_.assign(content_type);
