@@ -90,7 +90,7 @@ Result<CachedToken> fetch_token(Env& env, const HttpSettings::OAuth2& o,
   std::string body = form_encode(form);
   http::Options opt;
   opt.timeout_ms = timeout_ms;
-  opt.max_body_bytes = 1024 * 1024;  // a token answer is small
+  opt.max_body_bytes = size_t{1024} * 1024;  // a token answer is small
   opt.truncate_body = true;
   // The client authenticates with HTTP basic auth of the query-escaped id and secret.
   opt.basic_auth = true;
@@ -106,7 +106,8 @@ Result<CachedToken> fetch_token(Env& env, const HttpSettings::OAuth2& o,
     proxy.proxy_from_environment = o.proxy_from_environment;
     opt.proxy = proxy_for(proxy, o.token_url);
     for (const auto& [name, value] : o.proxy_connect_header) {
-      opt.proxy_connect_headers.push_back(name + ": " + value);
+      opt.proxy_connect_headers.push_back(name);
+      opt.proxy_connect_headers.back().append(": ").append(value);
     }
   }
   static const std::vector<std::string> kHeaders = {
@@ -176,7 +177,7 @@ Result<std::string> oauth2_authorization(Env& env, const HttpSettings::OAuth2& o
   }
   std::string key = o.token_url + '\x1f' + o.client_id + '\x1f' + secret + '\x1f';
   for (const auto& s : o.scopes) key += s + '\x1e';
-  for (const auto& [k, v] : o.endpoint_params) key += k + '=' + v + '\x1e';
+  for (const auto& [k, v] : o.endpoint_params) key.append(k).append(1, '=').append(v).append(1, '\x1e');
   auto& cache = token_cache();
   std::shared_ptr<std::mutex> fmu;
   auto valid = [](const CachedToken& t) {
