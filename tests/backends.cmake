@@ -13,7 +13,7 @@ endif()
 file(GLOB _backend_it_srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/integration/backend_*.cpp)
 if(_backend_it_srcs)
   add_executable(backend_integration_tests ${_backend_it_srcs})
-  target_link_libraries(backend_integration_tests PRIVATE ruleeval::engine doctest::doctest
+  target_link_libraries(backend_integration_tests PRIVATE ruleeval::engine ruleeval::http doctest::doctest
                                                           CURL::libcurl fmt::fmt)
   ruleeval_target_warnings(backend_integration_tests)
   add_test(NAME "integration: backends (prometheus, victoria-metrics)"

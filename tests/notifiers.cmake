@@ -8,7 +8,7 @@ endif()
 file(GLOB _notify_it_srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/integration/notify_*.cpp)
 if(_notify_it_srcs)
   add_executable(notify_integration_tests ${_notify_it_srcs})
-  target_link_libraries(notify_integration_tests PRIVATE ruleeval_doctest_main ruleeval::notifiers
+  target_link_libraries(notify_integration_tests PRIVATE ruleeval_doctest_main_http ruleeval::notifiers
                                                          nlohmann_json::nlohmann_json httplib::httplib)
   # Debian's cpp-httplib is a compiled library (libcpp-httplib.so) behind the header.
   find_library(RULEEVAL_NOTIFY_HTTPLIB_LIB cpp-httplib)

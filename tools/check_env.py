@@ -5,7 +5,9 @@ ruleeval/common/env.hpp is the one seam to the outside world (LevelDB's Env): th
 the monotonic clock and whole-file reads go through an Env, so that tests can replace them
 (tests/common/fake_env.hpp). This check (ctest "env seam") fails on a direct
 `system_clock::now`, `steady_clock::now`, `high_resolution_clock::now`, `time(nullptr)` or
-`std::ifstream` in the rooms' sources outside the Env implementation, one line per use:
+`std::ifstream` in the rooms' sources outside the Env implementation, and on the libcurl HTTP
+client (`http::Client`, `thread_client()`) outside its room common/http (HTTP goes through
+Env::http_client() / Env::new_http_client()), one line per use:
 `path:line: <what> outside the Env seam (use ruleeval::Env ...)`.
 
 Not checked, on purpose: tests/ (they drive real time around the component under test) and
@@ -19,6 +21,14 @@ import sys
 ROOTS = ["common", "parser", "rules", "engine", "notifiers", "slo", "tools/ruleeval", "tools/fuzz"]
 # The Env implementation itself.
 ALLOWED = {"common/src/env.cpp"}
+# The HTTP implementation (libcurl), which Env::Default() hands out once installed.
+HTTP_ALLOWED_PREFIX = "common/http/"
+HTTP_PATTERNS = [
+    (re.compile(r"\bhttp::Client\b"), "the libcurl client http::Client",
+     "Env::http_client()/new_http_client()"),
+    (re.compile(r"(?<![\w.>])(?:http::)?thread_client\s*\("), "http::thread_client()",
+     "Env::http_client()"),
+]
 PATTERNS = [
     (re.compile(r"\bsystem_clock::now\b"), "system_clock::now()", "Env::now()/now_ms()"),
     (re.compile(r"\bsteady_clock::now\b"), "steady_clock::now()", "Env::monotonic_now()"),
@@ -77,7 +87,9 @@ def main():
                                 line = line[start + 2:]
                                 in_block = True
                         code = code_part(out)
-                        for pat, what, instead in PATTERNS:
+                        patterns = PATTERNS if rel.startswith(HTTP_ALLOWED_PREFIX) else (
+                            PATTERNS + HTTP_PATTERNS)
+                        for pat, what, instead in patterns:
                             if pat.search(code):
                                 problems.append(f"{rel}:{n}: {what} outside the Env seam "
                                                 f"(use ruleeval::{instead}, "

@@ -1,4 +1,5 @@
-// Env::Default(): the system clocks and POSIX files. This file and file_io.cpp are the only
+// Env::Default(): the system clocks, POSIX files and the HTTP implementation installed at startup
+// (none: NoHttpClient). This file and file_io.cpp are the only
 // places in the rooms that read the clocks or open files directly (tools/check_env.py).
 #include "ruleeval/common/env.hpp"
 
@@ -9,11 +10,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <system_error>
+#include <utility>
 
 namespace ruleeval {
 
@@ -98,8 +102,39 @@ class PosixWritableFile final : public WritableFile {
   uint64_t size_at_open_;
 };
 
+// The HTTP implementation installed into Env::Default() (Env::install_default_http).
+std::atomic<HttpProvider*> g_http_provider{nullptr};
+
+// The client of an Env without HTTP: remembers its options, refuses every request.
+class NoHttpClient final : public HttpClient {
+ public:
+  explicit NoHttpClient(http::Options options = {}) : options_(std::move(options)) {}
+  void configure(http::Options options) override { options_ = std::move(options); }
+  const http::Options& options() const override { return options_; }
+  http::SendResult send(const http::Request& request) override {
+    return std::unexpected(http::transport_error(
+        http::TransportKind::kLocal,
+        "cannot send " + std::string(request.method) + " " + std::string(request.url) +
+            ": no HTTP client is installed in this Env (a program must call "
+            "ruleeval::http::install_default_env_http() at startup)"));
+  }
+
+ private:
+  http::Options options_;
+};
+
 class PosixEnv final : public Env {
  public:
+  HttpClient& http_client() override {
+    HttpProvider* p = g_http_provider.load(std::memory_order_acquire);
+    return p != nullptr ? p->this_thread_client() : Env::http_client();
+  }
+  std::unique_ptr<HttpClient> new_http_client(http::Options options) override {
+    HttpProvider* p = g_http_provider.load(std::memory_order_acquire);
+    return p != nullptr ? p->new_client(std::move(options))
+                        : Env::new_http_client(std::move(options));
+  }
+
   std::chrono::system_clock::time_point now() override {
     return std::chrono::system_clock::now();
   }
@@ -265,8 +300,21 @@ class PosixEnv final : public Env {
 }  // namespace
 
 Env* Env::Default() {
-  static PosixEnv env;  // stateless: usable from any thread
+  static PosixEnv env;  // stateless but for g_http_provider: usable from any thread
   return &env;
+}
+
+HttpClient& Env::http_client() {
+  thread_local NoHttpClient client;
+  return client;
+}
+
+std::unique_ptr<HttpClient> Env::new_http_client(http::Options options) {
+  return std::make_unique<NoHttpClient>(std::move(options));
+}
+
+void Env::install_default_http(HttpProvider* provider) {
+  g_http_provider.store(provider, std::memory_order_release);
 }
 
 }  // namespace ruleeval

@@ -269,7 +269,7 @@ Cache& cache() {
 // signed with them does not reach AWS after they expired.
 constexpr std::chrono::seconds kRefreshWindow{60};
 
-std::expected<Cached, StsFailure> assume_role(const std::string& role_arn,
+std::expected<Cached, StsFailure> assume_role(Env& env, const std::string& role_arn,
                                               const std::string& region, const AwsCredentials& base,
                                               const HttpSettings& http) {
   std::string endpoint = aws_configured_endpoint("STS");
@@ -284,7 +284,7 @@ std::expected<Cached, StsFailure> assume_role(const std::string& role_arn,
                                         {"RoleArn", role_arn},
                                         {"RoleSessionName", std::to_string(nanos)}});
   const std::string what = "STS AssumeRole " + role_arn + " at " + url;
-  auto sent = aws_signed_post(url, http, "sts", region, base, body);
+  auto sent = aws_signed_post(env, url, http, "sts", region, base, body);
   if (!sent) return std::unexpected(StsFailure{0, true, what + ": " + sent.error().message});
   if (!*sent) {
     return std::unexpected(
@@ -349,7 +349,7 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_aws_xml(std::stri
   return XmlReader(doc).read();
 }
 
-std::expected<AwsCredentials, StsFailure> sts_assume_role(const std::string& role_arn,
+std::expected<AwsCredentials, StsFailure> sts_assume_role(Env& env, const std::string& role_arn,
                                                           const std::string& region,
                                                           const AwsCredentials& base,
                                                           const HttpSettings& http) {
@@ -377,7 +377,7 @@ std::expected<AwsCredentials, StsFailure> sts_assume_role(const std::string& rol
       return it->second.creds;
     }
   }
-  auto got = assume_role(role_arn, region, base, http);
+  auto got = assume_role(env, role_arn, region, base, http);
   if (!got) return std::unexpected(got.error());
   std::lock_guard lock(c.mu);
   c.entries[key] = *got;
@@ -390,10 +390,11 @@ void sts_reset_cache() {
   c.entries.clear();
 }
 
-Result<http::SendResult> aws_signed_post(const std::string& url, const HttpSettings& http,
+Result<http::SendResult> aws_signed_post(Env& env, const std::string& url,
+                                         const HttpSettings& http,
                                          const std::string& service, const std::string& region,
                                          const AwsCredentials& creds, std::string_view body) {
-  auto options = http_options(http, url, /*request_has_authorization=*/true);
+  auto options = http_options(env, http, url, /*request_has_authorization=*/true);
   if (!options) return std::unexpected(options.error());
   options->aws_sigv4 = "aws:amz:" + region + ":" + service;
   options->aws_access_key = creds.access_key;
@@ -405,7 +406,7 @@ Result<http::SendResult> aws_signed_post(const std::string& url, const HttpSetti
   if (!creds.session_token.empty()) {
     headers.push_back("X-Amz-Security-Token: " + creds.session_token);
   }
-  http::Client& client = http::thread_client();
+  HttpClient& client = env.http_client();
   client.configure(std::move(*options));
   return client.send(http::Request{"POST", url, body, headers});
 }

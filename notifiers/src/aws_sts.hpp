@@ -21,7 +21,9 @@
 #include <utility>
 #include <vector>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/error.hpp"
+#include "ruleeval/common/http.hpp"
 #include "ruleeval/http/client.hpp"
 #include "ruleeval/notifiers/config.hpp"
 
@@ -43,10 +45,12 @@ std::string aws_operation_url(std::string endpoint);
 // the shared HTTP client) for `service` ("sns", "sts") in `region` with `creds` (a session token
 // is sent as X-Amz-Security-Token), under http_config's timeout, TLS, proxy, redirect and HTTP/2
 // options; http_config's own credentials do not apply (prometheus/common's round trippers leave
-// a request that carries an Authorization header alone). Sent with this thread's client, so the
-// connection is kept alive; the response is valid until that client's next use. The outer
+// a request that carries an Authorization header alone). Sent with this thread's client
+// (env.http_client()), so the connection is kept alive; the response is valid until that
+// client's next use. The outer
 // error: http_config's options could not be built (a *_file secret unreadable).
-Result<http::SendResult> aws_signed_post(const std::string& url, const HttpSettings& http,
+Result<http::SendResult> aws_signed_post(Env& env, const std::string& url,
+                                         const HttpSettings& http,
                                          const std::string& service, const std::string& region,
                                          const AwsCredentials& creds, std::string_view body);
 
@@ -65,7 +69,7 @@ struct StsFailure {
   std::string message;
 };
 
-std::expected<AwsCredentials, StsFailure> sts_assume_role(const std::string& role_arn,
+std::expected<AwsCredentials, StsFailure> sts_assume_role(Env& env, const std::string& role_arn,
                                                           const std::string& region,
                                                           const AwsCredentials& base,
                                                           const HttpSettings& http);

@@ -69,8 +69,8 @@ std::string auth_scheme(const std::string& type) {
   return type;
 }
 
-Result<CachedToken> fetch_token(const HttpSettings::OAuth2& o, const std::string& secret,
-                                Millis timeout_ms) {
+Result<CachedToken> fetch_token(Env& env, const HttpSettings::OAuth2& o,
+                                const std::string& secret, Millis timeout_ms) {
   // clientcredentials.Config.Token: grant_type, scope (space-joined), endpoint_params; the
   // client authenticates with HTTP basic auth of the query-escaped id and secret.
   std::multimap<std::string, std::string> form{{"grant_type", "client_credentials"}};
@@ -90,7 +90,7 @@ Result<CachedToken> fetch_token(const HttpSettings::OAuth2& o, const std::string
   std::string body = form_encode(form);
   http::Options opt;
   opt.timeout_ms = timeout_ms;
-  opt.max_body_bytes = 1024 * 1024;  // a token answer is small
+  opt.max_body_bytes = size_t{1024} * 1024;  // a token answer is small
   opt.truncate_body = true;
   // The client authenticates with HTTP basic auth of the query-escaped id and secret.
   opt.basic_auth = true;
@@ -106,14 +106,15 @@ Result<CachedToken> fetch_token(const HttpSettings::OAuth2& o, const std::string
     proxy.proxy_from_environment = o.proxy_from_environment;
     opt.proxy = proxy_for(proxy, o.token_url);
     for (const auto& [name, value] : o.proxy_connect_header) {
-      opt.proxy_connect_headers.push_back(name + ": " + value);
+      opt.proxy_connect_headers.push_back(name);
+      opt.proxy_connect_headers.back().append(": ").append(value);
     }
   }
   static const std::vector<std::string> kHeaders = {
       "Content-Type: application/x-www-form-urlencoded"};
   // This thread's client: the token endpoint's connection is kept alive for the next fetch. The
   // answer is parsed before returning, so the caller may reuse the client right after.
-  http::Client& client = http::thread_client();
+  HttpClient& client = env.http_client();
   client.configure(std::move(opt));
   auto sent = client.send(http::Request{"POST", o.token_url, body, kHeaders});
   if (!sent) {
@@ -166,7 +167,8 @@ Result<CachedToken> fetch_token(const HttpSettings::OAuth2& o, const std::string
 
 }  // namespace
 
-Result<std::string> oauth2_authorization(const HttpSettings::OAuth2& o, Millis timeout_ms) {
+Result<std::string> oauth2_authorization(Env& env, const HttpSettings::OAuth2& o,
+                                         Millis timeout_ms) {
   std::string secret = o.client_secret;
   if (!o.client_secret_file.empty()) {  // re-read for every request; a new secret, a new token
     auto s = read_secret_file(o.client_secret_file);
@@ -175,7 +177,7 @@ Result<std::string> oauth2_authorization(const HttpSettings::OAuth2& o, Millis t
   }
   std::string key = o.token_url + '\x1f' + o.client_id + '\x1f' + secret + '\x1f';
   for (const auto& s : o.scopes) key += s + '\x1e';
-  for (const auto& [k, v] : o.endpoint_params) key += k + '=' + v + '\x1e';
+  for (const auto& [k, v] : o.endpoint_params) key.append(k).append(1, '=').append(v).append(1, '\x1e');
   auto& cache = token_cache();
   std::shared_ptr<std::mutex> fmu;
   auto valid = [](const CachedToken& t) {
@@ -198,7 +200,7 @@ Result<std::string> oauth2_authorization(const HttpSettings::OAuth2& o, Millis t
       return it->second.authorization;
     }
   }
-  auto t = fetch_token(o, secret, timeout_ms);
+  auto t = fetch_token(env, o, secret, timeout_ms);
   if (!t) return std::unexpected(t.error());
   std::lock_guard lock(cache.mu);
   cache.tokens[key] = *t;

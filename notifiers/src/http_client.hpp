@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/error.hpp"
 #include "ruleeval/notifiers/config.hpp"
 
@@ -20,8 +21,9 @@ namespace ruleeval::notifiers::detail {
 std::string form_encode(const std::multimap<std::string, std::string>& values);
 
 // The Authorization header value an oauth2 client-credentials config yields now (fetching or
-// reusing a cached token): "Bearer <token>".
-Result<std::string> oauth2_authorization(const HttpSettings::OAuth2& o, Millis timeout_ms);
+// reusing a cached token): "Bearer <token>". A fetch goes through env.http_client().
+Result<std::string> oauth2_authorization(Env& env, const HttpSettings::OAuth2& o,
+                                         Millis timeout_ms);
 // Forgets cached tokens (tests).
 void oauth2_reset_cache();
 

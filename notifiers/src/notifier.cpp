@@ -21,7 +21,7 @@ using detail::log_error;
 Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, NotifierOptions opts) {
   std::unique_ptr<Notifier> n(new Notifier());
   if (!opts.env) opts.env = std::shared_ptr<Env>(std::shared_ptr<Env>{}, Env::Default());
-  if (!opts.transport) opts.transport = make_default_transport();
+  if (!opts.transport) opts.transport = make_default_transport(opts.env.get());
   while (!opts.external_url.empty() && opts.external_url.back() == '/')
     opts.external_url.pop_back();
   auto tree = RouteTree::build(config);

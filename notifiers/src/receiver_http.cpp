@@ -125,7 +125,10 @@ std::string url_append(const std::string& url, const std::string& path,
     std::stable_sort(kv.begin(), kv.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     old_query.clear();
-    for (const auto& [k, v] : kv) old_query += (old_query.empty() ? "" : "&") + k + "=" + v;
+    for (const auto& [k, v] : kv) {
+      if (!old_query.empty()) old_query += '&';
+      old_query.append(k).append(1, '=').append(v);
+    }
   }
   return head + (old_query.empty() ? "" : "?" + old_query) + fragment;
 }
@@ -186,7 +189,7 @@ std::string make_envelope(const std::vector<HttpCall>& calls, const std::string&
   return env.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-SendResult send_envelope(const OutboxEntry& e, const HttpSettings& http,
+SendResult send_envelope(Env& sys, const OutboxEntry& e, const HttpSettings& http,
                          std::initializer_list<long> retry_codes, bool telegram) {
   SendResult r;
   auto env = nlohmann::json::parse(e.body, nullptr, false);
@@ -221,7 +224,7 @@ SendResult send_envelope(const OutboxEntry& e, const HttpSettings& http,
     }
     if (has_secret) replace_all(url, kSecretPlaceholder, secret);
     std::string response;
-    r = http_call(e, req.value("method", "POST"), url, req.value("body", ""),
+    r = http_call(sys, e, req.value("method", "POST"), url, req.value("body", ""),
                   req.value("content_type", "application/json"), headers, http, &response);
     if (telegram) {
       // telebot: the HTTP status is not looked at, only Telegram's JSON answer.

@@ -42,11 +42,11 @@ std::string make_envelope(const std::vector<HttpCall>& calls, const std::string&
 // retries the whole notification). 2xx succeeds; 5xx and `retry_codes` are retried. telegram:
 // the answer must be Telegram's {"ok":true,"result":{...}} whatever its status, and every failure
 // is retried (Alertmanager's telegram notifier retries any error).
-SendResult send_envelope(const OutboxEntry& e, const HttpSettings& http,
+SendResult send_envelope(Env& env, const OutboxEntry& e, const HttpSettings& http,
                          std::initializer_list<long> retry_codes, bool telegram);
 
-// One HTTP request through the default transport's shared HTTP client (transport.cpp).
-SendResult http_call(const OutboxEntry& e, const std::string& method, const std::string& url,
+// One HTTP request through env.http_client() under http_config (transport.cpp).
+SendResult http_call(Env& env, const OutboxEntry& e, const std::string& method, const std::string& url,
                      const std::string& body, const std::string& content_type,
                      const std::vector<std::string>& headers, const HttpSettings& http,
                      std::string* response);

@@ -168,7 +168,7 @@ Result<std::string> sns_payload(const SnsConfig& c, const NotificationData& d, c
   return json{{"endpoint", endpoint}, {"body", form_encode(form)}}.dump();
 }
 
-SendResult sns_send(const OutboxEntry& e, const SnsConfig& c) {
+SendResult sns_send(Env& env, const OutboxEntry& e, const SnsConfig& c) {
   SendResult r;
   json entry = json::parse(e.body, nullptr, false);
   if (entry.is_discarded() || !entry.is_object()) {
@@ -191,7 +191,7 @@ SendResult sns_send(const OutboxEntry& e, const SnsConfig& c) {
     // Alertmanager (aws-sdk-go-v2): the base credentials assume the role through STS; an STS
     // error goes to the Retrier with its status (403 is not retried, 5xx is), an answer that
     // cannot be read is retried.
-    auto temporary = sts_assume_role(c.role_arn, region, *creds, c.http);
+    auto temporary = sts_assume_role(env, c.role_arn, region, *creds, c.http);
     if (!temporary) {
       r.status = temporary.error().status;
       r.retryable = temporary.error().retryable;
@@ -206,7 +206,7 @@ SendResult sns_send(const OutboxEntry& e, const SnsConfig& c) {
   // aws-sdk-go appends the operation's path "/" to the endpoint's path.
   const std::string url = aws_operation_url(endpoint);
   const std::string body = entry.value("body", "");
-  auto sent = aws_signed_post(url, c.http, "sns", region, *creds, body);
+  auto sent = aws_signed_post(env, url, c.http, "sns", region, *creds, body);
   if (!sent) {
     r.retryable = true;
     r.error = sent.error().message;

@@ -60,15 +60,16 @@ struct Answer {
   std::string body;
 };
 
-Answer request(const std::string& url, const HttpSettings& http, const std::string* post_body) {
+Answer request(Env& env, const std::string& url, const HttpSettings& http,
+               const std::string* post_body) {
   Answer a;
-  auto options = http_options(http, url);
+  auto options = http_options(env, http, url);
   if (!options) {
     a.error = options.error().message;
     return a;
   }
   static const std::vector<std::string> kJson = {"Content-Type: application/json"};
-  http::Client& client = http::thread_client();
+  HttpClient& client = env.http_client();
   client.configure(std::move(*options));
   auto sent = client.send(post_body ? http::Request{"POST", url, *post_body, kJson}
                                     : http::Request{"GET", url, {}, {}});
@@ -122,7 +123,7 @@ Result<std::string> wechat_payload(const WechatConfig& c, const NotificationData
   return out.dump();
 }
 
-SendResult wechat_send(const OutboxEntry& e, const WechatConfig& c) {
+SendResult wechat_send(Env& env, const OutboxEntry& e, const WechatConfig& c) {
   SendResult r;
   json entry = json::parse(e.body, nullptr, false);
   if (entry.is_discarded() || !entry.is_object()) {
@@ -145,7 +146,7 @@ SendResult wechat_send(const OutboxEntry& e, const WechatConfig& c) {
   if (token.empty()) {
     std::string url = base.base + "gettoken?" +
                       form_encode({{"corpsecret", secret}, {"corpid", corpid}});
-    Answer a = request(url, c.http, nullptr);
+    Answer a = request(env, url, c.http, nullptr);
     if (!a.transport_ok) {
       r.retryable = true;
       r.error = "wechat: " + a.error;
@@ -188,7 +189,7 @@ SendResult wechat_send(const OutboxEntry& e, const WechatConfig& c) {
   }
   q.emplace("access_token", token);
   std::string body = entry.value("body", "");
-  Answer a = request(base.base + "message/send?" + form_encode(q), c.http, &body);
+  Answer a = request(env, base.base + "message/send?" + form_encode(q), c.http, &body);
   r.status = a.status;
   if (!a.transport_ok) {
     r.retryable = true;

@@ -27,8 +27,8 @@ namespace {
 // replaces http_config's credentials, as the request's own header wins in prometheus/common) and
 // `response` (the answer's body, up to 64 KiB) serve the receivers of receiver_http.cpp.
 // HTTP connections (and TLS sessions) are kept alive between notifications: each delivering
-// thread (one worker per integration) sends through its own http::thread_client().
-SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSettings& http,
+// thread (one worker per integration) sends through its own client, env.http_client().
+SendResult http_post(Env& env, const OutboxEntry& e, const std::string& url, const HttpSettings& http,
                      const std::string& content_type, std::initializer_list<long> retry_codes,
                      const std::string* body_override = nullptr,
                      const std::string& method = "POST",
@@ -38,7 +38,7 @@ SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSet
   bool own_auth = false;
   for (const auto& h : extra_headers) own_auth |= strncasecmp(h.c_str(), "Authorization:", 14) == 0;
   SendResult r;
-  auto options = detail::http_options(http, url, own_auth);
+  auto options = detail::http_options(env, http, url, own_auth);
   if (!options) {
     r.retryable = true;
     r.error = options.error().message;
@@ -49,7 +49,7 @@ SendResult http_post(const OutboxEntry& e, const std::string& url, const HttpSet
   headers.push_back("Content-Type: " + content_type);
   headers.push_back("X-Ruleeval-Notification-Id: " + e.id);
   headers.insert(headers.end(), extra_headers.begin(), extra_headers.end());
-  http::Client& client = http::thread_client();
+  HttpClient& client = env.http_client();
   client.configure(std::move(*options));
   auto sent = client.send(http::Request{method, url, payload, headers});
   if (!sent) {
@@ -111,6 +111,8 @@ SendResult file_send(const OutboxEntry& e, const FileConfig& cfg) {
 
 class DefaultTransport : public Transport {
  public:
+  explicit DefaultTransport(Env* env) : env_(*env) {}
+
   SendResult send(const OutboxEntry& e, const ReceiverConfig& rc, size_t i) override {
     auto missing = [&] {
       SendResult r;
@@ -120,21 +122,21 @@ class DefaultTransport : public Transport {
     switch (e.kind) {
       case IntegrationKind::kSlack:
         if (i >= rc.slack.size()) return missing();
-        return http_post(e, rc.slack[i].api_url, rc.slack[i].http, "application/json", {});
+        return http_post(env_, e, rc.slack[i].api_url, rc.slack[i].http, "application/json", {});
       case IntegrationKind::kPagerDuty:
         if (i >= rc.pagerduty.size()) return missing();
         if (rc.pagerduty[i].v1()) {
-          return http_post(e, rc.pagerduty[i].url, rc.pagerduty[i].http, "application/json",
+          return http_post(env_, e, rc.pagerduty[i].url, rc.pagerduty[i].http, "application/json",
                            {403});
         }
-        return http_post(e, rc.pagerduty[i].url, rc.pagerduty[i].http, "application/json",
+        return http_post(env_, e, rc.pagerduty[i].url, rc.pagerduty[i].http, "application/json",
                          {429});
       case IntegrationKind::kWebhook:
         if (i >= rc.webhook.size()) return missing();
-        return http_post(e, rc.webhook[i].url, rc.webhook[i].http, "application/json", {});
+        return http_post(env_, e, rc.webhook[i].url, rc.webhook[i].http, "application/json", {});
       case IntegrationKind::kAlertmanager:
         if (i >= rc.alertmanager.size()) return missing();
-        return http_post(e, rc.alertmanager[i].url + "/api/v2/alerts", rc.alertmanager[i].http,
+        return http_post(env_, e, rc.alertmanager[i].url + "/api/v2/alerts", rc.alertmanager[i].http,
                          "application/json", {429, 408});
       case IntegrationKind::kEmail:
         if (i >= rc.email.size()) return missing();
@@ -144,49 +146,54 @@ class DefaultTransport : public Transport {
         return file_send(e, rc.file[i]);
       case IntegrationKind::kOpsGenie:
         if (i >= rc.opsgenie.size()) return missing();
-        return detail::send_envelope(e, rc.opsgenie[i].http, {429}, false);
+        return detail::send_envelope(env_, e, rc.opsgenie[i].http, {429}, false);
       case IntegrationKind::kVictorOps:
         if (i >= rc.victorops.size()) return missing();
-        return detail::send_envelope(e, rc.victorops[i].http, {}, false);
+        return detail::send_envelope(env_, e, rc.victorops[i].http, {}, false);
       case IntegrationKind::kPushover:
         if (i >= rc.pushover.size()) return missing();
-        return detail::send_envelope(e, rc.pushover[i].http, {}, false);
+        return detail::send_envelope(env_, e, rc.pushover[i].http, {}, false);
       case IntegrationKind::kTelegram:
         if (i >= rc.telegram.size()) return missing();
-        return detail::send_envelope(e, rc.telegram[i].http, {}, true);
+        return detail::send_envelope(env_, e, rc.telegram[i].http, {}, true);
       case IntegrationKind::kDiscord:
         if (i >= rc.discord.size()) return missing();
-        return detail::send_envelope(e, rc.discord[i].http, {}, false);
+        return detail::send_envelope(env_, e, rc.discord[i].http, {}, false);
       case IntegrationKind::kWebex:
         if (i >= rc.webex.size()) return missing();
-        return detail::send_envelope(e, rc.webex[i].http, {}, false);
+        return detail::send_envelope(env_, e, rc.webex[i].http, {}, false);
       case IntegrationKind::kSns:
         if (i >= rc.sns.size()) return missing();
-        return detail::sns_send(e, rc.sns[i]);
+        return detail::sns_send(env_, e, rc.sns[i]);
       case IntegrationKind::kWechat:
         if (i >= rc.wechat.size()) return missing();
-        return detail::wechat_send(e, rc.wechat[i]);
+        return detail::wechat_send(env_, e, rc.wechat[i]);
       case IntegrationKind::kMSTeams:  // Alertmanager's plain Retrier: 5xx only
         if (i >= rc.msteams.size()) return missing();
-        return detail::send_envelope(e, rc.msteams[i].http, {}, false);
+        return detail::send_envelope(env_, e, rc.msteams[i].http, {}, false);
       case IntegrationKind::kMSTeamsV2:
         if (i >= rc.msteamsv2.size()) return missing();
-        return detail::send_envelope(e, rc.msteamsv2[i].http, {}, false);
+        return detail::send_envelope(env_, e, rc.msteamsv2[i].http, {}, false);
     }
     return missing();
   }
+
+ private:
+  Env& env_;
 };
 
 }  // namespace
 
-SendResult detail::http_call(const OutboxEntry& e, const std::string& method,
+SendResult detail::http_call(Env& env, const OutboxEntry& e, const std::string& method,
                              const std::string& url, const std::string& body,
                              const std::string& content_type,
                              const std::vector<std::string>& headers, const HttpSettings& http,
                              std::string* response) {
-  return http_post(e, url, http, content_type, {}, &body, method, headers, response);
+  return http_post(env, e, url, http, content_type, {}, &body, method, headers, response);
 }
 
-std::unique_ptr<Transport> make_default_transport() { return std::make_unique<DefaultTransport>(); }
+std::unique_ptr<Transport> make_default_transport(Env* env) {
+  return std::make_unique<DefaultTransport>(env);
+}
 
 }  // namespace ruleeval::notifiers

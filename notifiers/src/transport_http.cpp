@@ -22,12 +22,12 @@ http::TlsOptions tls_options(const TlsSettings& t) {
   return o;
 }
 
-Result<http::Options> http_options(const HttpSettings& http, const std::string& url,
+Result<http::Options> http_options(Env& env, const HttpSettings& http, const std::string& url,
                                    bool request_has_authorization) {
   http::Options o;
   o.timeout_ms = http.timeout_ms;
   o.connect_timeout_ms = std::min<Millis>(http.timeout_ms, 10'000);
-  o.max_body_bytes = 64 * 1024;
+  o.max_body_bytes = size_t{64} * 1024;
   o.truncate_body = true;
   o.parse_retry_after = true;
   o.http_only = true;
@@ -53,7 +53,7 @@ Result<http::Options> http_options(const HttpSettings& http, const std::string& 
       }
     }
     if (!http.oauth2.token_url.empty()) {
-      auto a = oauth2_authorization(http.oauth2, http.timeout_ms);
+      auto a = oauth2_authorization(env, http.oauth2, http.timeout_ms);
       if (!a) return std::unexpected(a.error());
       o.authorization = *a;
     }
@@ -65,7 +65,8 @@ Result<http::Options> http_options(const HttpSettings& http, const std::string& 
   // Transport.ProxyConnectHeader); the client sends it only for https targets, as Go does.
   o.proxy = proxy_for(http, url);
   for (const auto& [name, value] : http.proxy_connect_header) {
-    o.proxy_connect_headers.push_back(name + ": " + value);
+    o.proxy_connect_headers.push_back(name);
+    o.proxy_connect_headers.back().append(": ").append(value);
   }
   o.follow_redirects = http.follow_redirects;
   o.max_redirects = 10;  // Go's http.Client stops after 10

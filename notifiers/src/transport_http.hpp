@@ -9,7 +9,9 @@
 
 #include <string>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/error.hpp"
+#include "ruleeval/common/http.hpp"
 #include "ruleeval/http/client.hpp"
 #include "ruleeval/notifiers/config.hpp"
 
@@ -21,7 +23,8 @@ namespace ruleeval::notifiers::detail {
 // credentials are not applied, as the request's own header wins in prometheus/common.
 // Responses are kept up to 64 KiB (enough for error messages and API answers) and Retry-After is
 // parsed.
-Result<http::Options> http_options(const HttpSettings& http, const std::string& url,
+// An oauth2 token is fetched through env.http_client().
+Result<http::Options> http_options(Env& env, const HttpSettings& http, const std::string& url,
                                    bool request_has_authorization = false);
 
 // tls_config as client options ("" min_version = TLS 1.2, Go's client default).

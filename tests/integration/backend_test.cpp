@@ -17,6 +17,7 @@
 #include "ruleeval/engine/remote_write.hpp"
 #include "ruleeval/engine/scheduler.hpp"
 #include "ruleeval/engine/state_store.hpp"
+#include "ruleeval/http/client.hpp"
 
 using namespace ruleeval;
 using namespace ruleeval::engine;
@@ -355,6 +356,7 @@ TEST_CASE("Prometheus evaluates a group at the slots our scheduling math predict
 }
 
 int main(int argc, char** argv) {
+  ruleeval::http::install_default_env_http();
   if (find_binary("prometheus").empty() || find_binary("victoria-metrics").empty()) {
     std::cerr << "prometheus or victoria-metrics not installed: skipping\n";
     return 77;

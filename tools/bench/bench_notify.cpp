@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "notify_servers.hpp"
+#include "ruleeval/http/client.hpp"
 #include "ruleeval/notifiers/notifier.hpp"
 
 using namespace ruleeval;
@@ -130,6 +131,7 @@ double run_alertmanager(const std::string& dir) {
 }  // namespace
 
 int main() {
+  ruleeval::http::install_default_env_http();
   auto base = fs::temp_directory_path() / ("ruleeval_bench_notify_" + std::to_string(getpid()));
   fs::create_directories(base);
   long rss_mem = 0, rss_durable = 0;

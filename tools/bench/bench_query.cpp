@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ruleeval/engine/querier.hpp"
+#include "ruleeval/http/client.hpp"
 #include "ruleeval/rules/loader.hpp"
 
 namespace {
@@ -45,6 +46,7 @@ std::string form_escape(CURL* c, const std::string& s) {
 
 int main(int argc, char** argv) {
   using namespace ruleeval;
+  http::install_default_env_http();
   if (argc < 3) {
     std::fprintf(stderr, "usage: bench_query URL RULES.yml [--time UNIX_SECONDS] [--rounds N]\n");
     return 2;

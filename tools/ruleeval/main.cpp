@@ -6,8 +6,10 @@
 
 #include "commands.hpp"
 #include "ruleeval/common/build_info.hpp"
+#include "ruleeval/http/client.hpp"
 
 int main(int argc, char** argv) {
+  ruleeval::http::install_default_env_http();  // HTTP through Env::Default() is libcurl's
   CLI::App app{"ruleeval: lint, test and evaluate Prometheus-style alert rules"};
   app.set_version_flag("--version", [] { return ruleeval::version_text(); });
   app.require_subcommand(1);

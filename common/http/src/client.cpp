@@ -100,60 +100,6 @@ bool starts_with_nocase(std::string_view s, std::string_view prefix) {
 
 }  // namespace
 
-// The Error a send() returns: see client.hpp for how code carries the kind and the CURLcode.
-static Error transport_error(TransportKind k, std::string message, int curl = 0,
-                             long status = 0) {
-  Error e(ErrorKind::kTransport, std::move(message));
-  e.http_status = static_cast<int>(status);
-  e.code = std::string(transport_kind_name(k));
-  if (curl != 0) e.code += ":" + std::to_string(curl);
-  return e;
-}
-
-std::string_view transport_kind_name(TransportKind k) {
-  switch (k) {
-    case TransportKind::kNone:
-      return "";
-    case TransportKind::kConnect:
-      return "connect";
-    case TransportKind::kTimeout:
-      return "timeout";
-    case TransportKind::kTls:
-      return "tls";
-    case TransportKind::kTooLarge:
-      return "too_large";
-    case TransportKind::kInvalid:
-      return "invalid";
-    case TransportKind::kTransfer:
-      return "transfer";
-    case TransportKind::kLocal:
-      return "local";
-  }
-  return "unknown";
-}
-
-TransportKind transport_kind(const Error& e) {
-  if (e.kind != ErrorKind::kTransport) return TransportKind::kNone;
-  const std::string_view name = std::string_view(e.code).substr(0, e.code.find(':'));
-  for (auto k : {TransportKind::kConnect, TransportKind::kTimeout, TransportKind::kTls,
-                 TransportKind::kTooLarge, TransportKind::kInvalid, TransportKind::kTransfer,
-                 TransportKind::kLocal}) {
-    if (name == transport_kind_name(k)) return k;
-  }
-  return TransportKind::kNone;
-}
-
-int curl_code(const Error& e) {
-  if (e.kind != ErrorKind::kTransport) return 0;
-  const size_t colon = e.code.find(':');
-  if (colon == std::string::npos) return 0;
-  int code = 0;
-  const char* first = e.code.data() + colon + 1;
-  const char* last = e.code.data() + e.code.size();
-  auto [end, ec] = std::from_chars(first, last, code);
-  return ec == std::errc() && end == last ? code : 0;
-}
-
 std::string transport_reason(const Error& e) {
   const int rc = curl_code(e);
   return rc != 0 ? std::string(curl_easy_strerror(static_cast<CURLcode>(rc))) : e.message;
@@ -468,6 +414,23 @@ SendResult Client::send(const Request& request) {
 Client& thread_client() {
   thread_local Client client;
   return client;
+}
+
+namespace {
+
+class CurlProvider final : public HttpProvider {
+ public:
+  HttpClient& this_thread_client() override { return thread_client(); }
+  std::unique_ptr<HttpClient> new_client(Options options) override {
+    return std::make_unique<Client>(std::move(options));
+  }
+};
+
+}  // namespace
+
+void install_default_env_http() {
+  static CurlProvider provider;
+  Env::install_default_http(&provider);
 }
 
 }  // namespace ruleeval::http

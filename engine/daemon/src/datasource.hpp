@@ -23,7 +23,7 @@ class Datasource {
   // as they need to.
   virtual void with_querier(const std::function<void(RuleQuerier&, const AppendFn&)>& fn) = 0;
   virtual std::string describe() const = 0;
-  Env* env = Env::Default();  // the monotonic clock that times the queries
+  Env* env = Env::Default();  // the monotonic clock that times the queries, and their HTTP
   // Capability: the embedded store this datasource evaluates against, or null for a remote
   // backend. Rule results and native histograms are appended to it (only inside with_querier(),
   // which holds the datasource's lock), and ALERTS series are kept in it.
@@ -106,7 +106,7 @@ class HttpDatasource final : public Datasource {
         idle_.pop_back();
       }
     }
-    if (!q) q = std::make_unique<HttpRuleQuerier>(cfg_);
+    if (!q) q = std::make_unique<HttpRuleQuerier>(cfg_, env);  // HTTP through the manager's Env
     TimedQuerier timed(*q, *this);
     static const AppendFn kDiscard = [](const Labels&, Millis, double) {};
     const HttpQuerier::Traffic before = q->querier().traffic();

@@ -163,16 +163,16 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
       std::lock_guard ol(old->mu);
       auto& new_rules = g->rt->rules();
       auto& old_rules = old->rt->rules();
-      for (size_t i = 0; i < new_rules.size(); ++i) {
-        const rules::Rule& nr = *new_rules[i].rule;
+      for (auto& nrt : new_rules) {
+        const rules::Rule& nr = *nrt.rule;
         for (auto& orr : old_rules) {
           const rules::Rule& o = *orr.rule;
           if (o.name == nr.name && o.kind == nr.kind && o.expr.value == nr.expr.value) {
-            new_rules[i].alerts = orr.alerts;
-            new_rules[i].instances = orr.instances;
-            new_rules[i].health = orr.health;
-            new_rules[i].last_error = orr.last_error;
-            new_rules[i].last_eval = orr.last_eval;
+            nrt.alerts = orr.alerts;
+            nrt.instances = orr.instances;
+            nrt.health = orr.health;
+            nrt.last_error = orr.last_error;
+            nrt.last_eval = orr.last_eval;
             break;
           }
         }
@@ -203,7 +203,7 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
     if (cfg.remote_write.enabled) {
       auto rwc = remote_write_config(cfg.remote_write);
       if (!remote_write_ || remote_write_url_ != rwc.http.url) {
-        old_rw = std::exchange(remote_write_, std::make_shared<RemoteWriteQueue>(rwc));
+        old_rw = std::exchange(remote_write_, std::make_shared<RemoteWriteQueue>(rwc, opts_.env));
         remote_write_url_ = rwc.http.url;
         remote_write_->start();
       }

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <sstream>
 #include <system_error>
+#include <utility>
 
 #include "ruleeval/common/env.hpp"
 
@@ -13,8 +14,8 @@ namespace ruleeval::engine {
 
 namespace {
 
-std::expected<std::string, std::string> read_token_file(const std::string& path) {
-  auto read = Env::Default()->read_file(path, 1u << 20);
+std::expected<std::string, std::string> read_token_file(Env& env, const std::string& path) {
+  auto read = env.read_file(path, 1u << 20);
   if (!read) {
     return std::unexpected(
         fmt::format("cannot read bearer_token_file {}: {}", path, read.error().message));
@@ -49,8 +50,8 @@ http::Options client_options(const HttpClientConfig& c) {
 
 }  // namespace
 
-BackendSession::BackendSession(const HttpClientConfig& config)
-    : config_(config), client_(client_options(config)) {}
+BackendSession::BackendSession(const HttpClientConfig& config, Env& env)
+    : config_(config), env_(env), client_(env.new_http_client(client_options(config))) {}
 
 Result<HttpReply> BackendSession::post(const std::string& url, std::string_view body,
                                        std::string_view content_type,
@@ -60,7 +61,7 @@ Result<HttpReply> BackendSession::post(const std::string& url, std::string_view 
   if (!same) {
     std::string bearer;
     if (!config_.bearer_token_file.empty()) {
-      auto token = read_token_file(config_.bearer_token_file);
+      auto token = read_token_file(env_, config_.bearer_token_file);
       if (!token) return std::unexpected(Error(ErrorKind::kConfig, std::move(token.error())));
       bearer = std::move(*token);
     } else {
@@ -68,14 +69,18 @@ Result<HttpReply> BackendSession::post(const std::string& url, std::string_view 
     }
     headers_.clear();
     headers_.push_back("Content-Type: " + std::string(content_type));
-    for (const auto& [k, v] : config_.headers) headers_.push_back(k + ": " + v);
+    for (const auto& [k, v] : config_.headers) {
+      std::string line = k;
+      line.append(": ").append(v);
+      headers_.push_back(std::move(line));
+    }
     for (const auto& h : extra) headers_.push_back(h);
     if (!bearer.empty()) headers_.push_back("Authorization: Bearer " + bearer);
     content_type_.assign(content_type);
     extra_.assign(extra.begin(), extra.end());
     built_ = true;
   }
-  auto reply = client_.send(http::Request{"POST", url, body, headers_});
+  auto reply = client_->send(http::Request{"POST", url, body, headers_});
   if (!reply) return std::unexpected(std::move(reply.error()));  // kTransport, from the client
   return HttpReply{static_cast<int>((*reply)->status), &(*reply)->body};
 }

@@ -1,17 +1,21 @@
 // BackendSession: a backend's HttpClientConfig (auth, TLS, headers, timeouts, response limit) on
-// the project's HTTP client (common/http), for the querier and the remote-write client. Private
-// to engine/remote. Not thread-safe: one session per worker.
+// an HTTP client of the Env (Env::new_http_client(): libcurl's in the program, a fake in tests),
+// for the querier and the remote-write client. Private to engine/remote. Not thread-safe: one
+// session per worker.
 // The client's options are set once; a request sets only its URL, body and header lines, which
 // the client keeps as one cached list while they stay the same, so the per-query cost stays
 // close to libcurl's own (tools/bench/bench_query).
 #pragma once
 
 #include <expected>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "ruleeval/common/env.hpp"
+#include "ruleeval/common/http.hpp"
 #include "ruleeval/engine/querier.hpp"
 #include "ruleeval/http/client.hpp"
 
@@ -24,7 +28,9 @@ struct HttpReply {
 
 class BackendSession {
  public:
-  explicit BackendSession(const HttpClientConfig& config);
+  // `env` gives the HTTP client (kept, options applied once) and reads bearer_token_file; it
+  // must outlive the session.
+  BackendSession(const HttpClientConfig& config, Env& env);
 
   // POSTs `body` to `url` with `content_type` and extra header lines ("Name: value").
   // Errors are transport-level only (connection, timeout, TLS, size limit: kTransport; an
@@ -40,7 +46,8 @@ class BackendSession {
 
  private:
   const HttpClientConfig& config_;
-  http::Client client_;
+  Env& env_;
+  std::unique_ptr<HttpClient> client_;
   // The header lines of the last request and what they were built from; rebuilt when the
   // content type or the extra lines differ, and on every request with a bearer_token_file
   // (re-read each time, for rotation).

@@ -314,8 +314,8 @@ QueryOutcome decode_query_response(std::string_view body, int http_status) {
   return out;
 }
 
-HttpQuerier::HttpQuerier(HttpClientConfig config)
-    : config_(std::move(config)), session_(std::make_unique<BackendSession>(config_)) {
+HttpQuerier::HttpQuerier(HttpClientConfig config, Env* env)
+    : config_(std::move(config)), session_(std::make_unique<BackendSession>(config_, *env)) {
   while (!config_.url.empty() && config_.url.back() == '/') config_.url.pop_back();
   // A query string in the URL (?token=...) stays at the end: base + path + query.
   auto split = split_url_query(config_.url);

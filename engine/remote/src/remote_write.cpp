@@ -388,8 +388,8 @@ namespace {
 int64_t steady_ms() { return Env::Default()->monotonic_ms(); }
 }  // namespace
 
-RemoteWriteQueue::RemoteWriteQueue(RemoteWriteConfig config)
-    : config_(std::move(config)), session_(std::make_unique<BackendSession>(config_.http)) {
+RemoteWriteQueue::RemoteWriteQueue(RemoteWriteConfig config, Env* env)
+    : config_(std::move(config)), session_(std::make_unique<BackendSession>(config_.http, *env)) {
   if (config_.max_samples_per_send == 0) config_.max_samples_per_send = 1;
   if (config_.max_attempts < 1) config_.max_attempts = 1;
   sleep_ = [](Millis ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };

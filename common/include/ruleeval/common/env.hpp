@@ -8,16 +8,21 @@
 // refuses std::chrono::system_clock/steady_clock::now() and std::ifstream anywhere else in the
 // rooms.
 //
-// HTTP is not behind this class: `common` is below `common/http` (the one libcurl client,
-// ruleeval::http::Client), so an Env cannot hand that client out without an arrow running back
-// up, and a second, abstract request type here would be a copy of http::Request. Tests replace
-// HTTP at two seams instead: the notifier's `Transport` (NotifierOptions::transport; every
-// receiver delivery goes through it) and, for the clients themselves (engine/remote's queriers
-// and remote write, receivers' http_config, SNS/STS, OAuth2), a real server on 127.0.0.1 whose
-// URL the test configures (tests/engine/querier_test.cpp, tests/integration/).
+// HTTP is behind it too: http_client() is this thread's client and new_http_client() a client an
+// owner keeps (ruleeval/common/http.hpp: the request, response and option types and the abstract
+// HttpClient, no libcurl). `common` is below `common/http` (the libcurl client), so Env::Default()
+// cannot create that client itself: a program installs it at startup with
+// http::install_default_env_http() (ruleeval/http/client.hpp; the CLI's main, the test mains, the
+// benchmarks), an explicit call rather than a static initialiser that a static-library link could
+// drop. Until then, and on any Env that does not override these (a test's own Env), HTTP fails
+// with a kTransport Error (TransportKind kLocal) that says so, never a crash. Tests replace HTTP
+// with FakeHttp (tests/common/fake_env.hpp): canned responses and transport errors, every request
+// recorded. tools/check_env.py also refuses the libcurl client (`http::Client`,
+// `thread_client()`) outside common/http.
 //
-// Thread-safety: Env::Default() is stateless and may be used from any thread. An Env passed
-// into a component must outlive it.
+// Thread-safety: Env::Default() is stateless (but for the HTTP implementation installed once at
+// startup) and may be used from any thread; http_client() is per thread. An Env passed into a
+// component must outlive it.
 #pragma once
 
 #include <chrono>
@@ -29,6 +34,7 @@
 #include <vector>
 
 #include "ruleeval/common/error.hpp"
+#include "ruleeval/common/http.hpp"
 
 namespace ruleeval {
 
@@ -141,6 +147,18 @@ class Env {
   // Removes a file; a missing file is not an error.
   virtual Result<void> remove_file(const std::string& path) = 0;
   virtual Result<void> rename_file(const std::string& from, const std::string& to) = 0;
+
+  // ---- HTTP (ruleeval/common/http.hpp). Without an implementation (see the top of this file)
+  // both hand out a client whose send() fails with a kTransport Error (TransportKind kLocal).
+  // The calling thread's client, kept for the thread's lifetime (keep-alive across callers).
+  // Configure it before each send; do not hold its response across another use on this thread.
+  virtual HttpClient& http_client();
+  // A new client with `options` applied once, for an owner that keeps it (a querier sends with
+  // the same options every time and pays per request only for URL, body and headers).
+  virtual std::unique_ptr<HttpClient> new_http_client(http::Options options);
+  // The HTTP implementation of Env::Default() (http::install_default_env_http() installs
+  // libcurl's). Call at startup; `provider` must live until the process ends. Thread-safe.
+  static void install_default_http(HttpProvider* provider);
 };
 
 // Forwards everything to another Env; override what a test needs to change (LevelDB's
@@ -191,6 +209,11 @@ class EnvWrapper : public Env {
   Result<void> rename_file(const std::string& from, const std::string& to) override {
     return target_->rename_file(from, to);
   }
+  HttpClient& http_client() override { return target_->http_client(); }
+  std::unique_ptr<HttpClient> new_http_client(http::Options options) override {
+    return target_->new_http_client(std::move(options));
+  }
+
  private:
   Env* target_;
 };

@@ -47,7 +47,9 @@ class Transport {
   virtual ~Transport() = default;
   virtual SendResult send(const OutboxEntry& e, const ReceiverConfig& receiver, size_t index) = 0;
 };
-std::unique_ptr<Transport> make_default_transport();
+// HTTP, SMTP and files; every HTTP request (receivers, oauth2 tokens, STS) goes through
+// env->http_client() of the delivering thread. `env` must outlive the transport.
+std::unique_ptr<Transport> make_default_transport(Env* env = Env::Default());
 
 struct IntegrationMetrics {
   std::string receiver;
@@ -63,7 +65,7 @@ struct NotifierOptions {
   // Wall clock for group timers, nflog ages and give-up times, and the files of the state
   // (ruleeval/common/env.hpp); tests pass a FakeEnv. Default: Env::Default().
   std::shared_ptr<Env> env;
-  std::shared_ptr<Transport> transport;  // default: make_default_transport()
+  std::shared_ptr<Transport> transport;  // default: make_default_transport(env)
   // Retry: exponential backoff from initial, x multiplier, +-jitter, capped at max.
   Millis backoff_initial_ms = 500, backoff_max_ms = 60'000;
   double backoff_multiplier = 1.5, backoff_jitter = 0.5;

@@ -6,6 +6,7 @@
 
 #include <string_view>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/engine/group_eval.hpp"
 #include "ruleeval/engine/querier.hpp"
 #include "ruleeval/engine/remote_write.hpp"
@@ -18,7 +19,9 @@ RemoteWriteConfig remote_write_config(const rules::RemoteWriteConfig& c);
 
 class HttpRuleQuerier final : public RuleQuerier {
  public:
-  explicit HttpRuleQuerier(HttpClientConfig config) : q_(std::move(config)) {}
+  // HTTP comes from `env` (HttpQuerier), which must outlive the querier.
+  explicit HttpRuleQuerier(HttpClientConfig config, Env* env = Env::Default())
+      : q_(std::move(config), env) {}
 
   // The parsed expression is not needed: the backend gets the text as written.
   Result<QueryResult> instant(const promql::Expr& expr, std::string_view text, Millis t) override;

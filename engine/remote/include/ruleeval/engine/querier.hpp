@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/error.hpp"
 #include "ruleeval/common/labels.hpp"
 #include "ruleeval/engine/value.hpp"
@@ -83,7 +84,9 @@ class Querier {
 
 class HttpQuerier final : public Querier {
  public:
-  explicit HttpQuerier(HttpClientConfig config);
+  // HTTP (one client, kept, options applied once) and bearer_token_file come from `env`, which
+  // must outlive the querier.
+  explicit HttpQuerier(HttpClientConfig config, Env* env = Env::Default());
   ~HttpQuerier() override;
   HttpQuerier(const HttpQuerier&) = delete;
   HttpQuerier& operator=(const HttpQuerier&) = delete;

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/error.hpp"
 #include "ruleeval/common/labels.hpp"
 #include "ruleeval/engine/histogram.hpp"
@@ -68,7 +69,8 @@ class BackendSession;  // engine/remote/src: the backend's HTTP client (common/h
 
 class RemoteWriteQueue {
  public:
-  explicit RemoteWriteQueue(RemoteWriteConfig config);
+  // HTTP (one client, kept) and bearer_token_file come from `env`, which must outlive the queue.
+  explicit RemoteWriteQueue(RemoteWriteConfig config, Env* env = Env::Default());
   ~RemoteWriteQueue();  // stops the background thread (after one last flush)
   RemoteWriteQueue(const RemoteWriteQueue&) = delete;
   RemoteWriteQueue& operator=(const RemoteWriteQueue&) = delete;
