@@ -4,6 +4,7 @@ function(ruleeval_target_warnings target)
   if(RULEEVAL_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
+  ruleeval_target_pch(${target})  # every project target passes here (cmake/Precompile.cmake)
 endfunction()
 
 # clang 16 implements conditionally trivial special members (P0848) but still advertises
