@@ -68,7 +68,7 @@ Result<HttpReply> BackendSession::post(const std::string& url, std::string_view 
     }
     headers_.clear();
     headers_.push_back("Content-Type: " + std::string(content_type));
-    for (const auto& [k, v] : config_.headers) headers_.push_back(k + ": " + v);
+    for (const auto& [k, v] : config_.headers) headers_.push_back(fmt::format("{}: {}", k, v));
     for (const auto& h : extra) headers_.push_back(h);
     if (!bearer.empty()) headers_.push_back("Authorization: Bearer " + bearer);
     content_type_.assign(content_type);
