@@ -5,7 +5,7 @@
 // Exit codes: 0 clean shutdown or valid config (--check-config), 2 bad config or usage.
 #include <fmt/format.h>
 #include <malloc.h>
-#include <signal.h>
+#include <csignal>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -191,6 +191,13 @@ int run(const RunFlags& f) {
 
   // One logger for everything: the notifier's lines follow --log-format too.
   notifiers::set_notifier_log(mopts.log);
+  // glibc gives every thread that allocates its own arena (up to 8 per core), and each keeps
+  // the pages its thread freed: with evaluation, notifier, delivery and HTTP threads that
+  // inflates RSS well past what the rules and alerts hold. Two arenas are enough for two
+  // evaluation workers (--workers); the scheduler also malloc_trim()s periodically.
+  // Set here, before Notifier::create starts the notifier's threads (mallopt is MT-unsafe).
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): no other thread runs yet
+  if (!f.check_config) mallopt(M_ARENA_MAX, static_cast<int>(std::max<size_t>(2, f.workers)));
   std::shared_ptr<rules::AlertSink> sink;
   std::shared_ptr<notifiers::Notifier> notifier;
   if (ncfg && !f.check_config) {
@@ -230,12 +237,6 @@ int run(const RunFlags& f) {
               << (ncfg ? ", notifications configured" : "") << ")\n";
     return 0;
   }
-
-  // glibc gives every thread that allocates its own arena (up to 8 per core), and each keeps
-  // the pages its thread freed: with evaluation, notifier, delivery and HTTP threads that
-  // inflates RSS well past what the rules and alerts hold. Two arenas are enough for two
-  // evaluation workers (--workers); the scheduler also malloc_trim()s periodically.
-  mallopt(M_ARENA_MAX, static_cast<int>(std::max<size_t>(2, f.workers)));
 
   // Signals go to this thread only (sigtimedwait below); every other thread has them blocked.
   sigset_t sigs;
