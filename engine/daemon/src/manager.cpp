@@ -157,16 +157,16 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
       std::lock_guard ol(old->mu);
       auto& new_rules = g->rt->rules();
       auto& old_rules = old->rt->rules();
-      for (size_t i = 0; i < new_rules.size(); ++i) {
-        const rules::Rule& nr = *new_rules[i].rule;
+      for (auto& nrr : new_rules) {
+        const rules::Rule& nr = *nrr.rule;
         for (auto& orr : old_rules) {
           const rules::Rule& o = *orr.rule;
           if (o.name == nr.name && o.kind == nr.kind && o.expr.value == nr.expr.value) {
-            new_rules[i].alerts = orr.alerts;
-            new_rules[i].instances = orr.instances;
-            new_rules[i].health = orr.health;
-            new_rules[i].last_error = orr.last_error;
-            new_rules[i].last_eval = orr.last_eval;
+            nrr.alerts = orr.alerts;
+            nrr.instances = orr.instances;
+            nrr.health = orr.health;
+            nrr.last_error = orr.last_error;
+            nrr.last_eval = orr.last_eval;
             break;
           }
         }
