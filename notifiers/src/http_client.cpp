@@ -2,6 +2,8 @@
 // source on the shared HTTP client, *_file secrets and Go's form encoding.
 #include "http_client.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -90,7 +92,7 @@ Result<CachedToken> fetch_token(const HttpSettings::OAuth2& o, const std::string
   std::string body = form_encode(form);
   http::Options opt;
   opt.timeout_ms = timeout_ms;
-  opt.max_body_bytes = 1024 * 1024;  // a token answer is small
+  opt.max_body_bytes = size_t{1024} * 1024;  // a token answer is small
   opt.truncate_body = true;
   // The client authenticates with HTTP basic auth of the query-escaped id and secret.
   opt.basic_auth = true;
@@ -106,7 +108,7 @@ Result<CachedToken> fetch_token(const HttpSettings::OAuth2& o, const std::string
     proxy.proxy_from_environment = o.proxy_from_environment;
     opt.proxy = proxy_for(proxy, o.token_url);
     for (const auto& [name, value] : o.proxy_connect_header) {
-      opt.proxy_connect_headers.push_back(name + ": " + value);
+      opt.proxy_connect_headers.push_back(fmt::format("{}: {}", name, value));
     }
   }
   static const std::vector<std::string> kHeaders = {
@@ -175,7 +177,9 @@ Result<std::string> oauth2_authorization(const HttpSettings::OAuth2& o, Millis t
   }
   std::string key = o.token_url + '\x1f' + o.client_id + '\x1f' + secret + '\x1f';
   for (const auto& s : o.scopes) key += s + '\x1e';
-  for (const auto& [k, v] : o.endpoint_params) key += k + '=' + v + '\x1e';
+  for (const auto& [k, v] : o.endpoint_params) {
+    key.append(k).append(1, '=').append(v).append(1, '\x1e');
+  }
   auto& cache = token_cache();
   std::shared_ptr<std::mutex> fmu;
   auto valid = [](const CachedToken& t) {

@@ -125,7 +125,10 @@ std::string url_append(const std::string& url, const std::string& path,
     std::stable_sort(kv.begin(), kv.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     old_query.clear();
-    for (const auto& [k, v] : kv) old_query += (old_query.empty() ? "" : "&") + k + "=" + v;
+    for (const auto& [k, v] : kv) {
+      if (!old_query.empty()) old_query += '&';
+      old_query.append(k).append("=").append(v);
+    }
   }
   return head + (old_query.empty() ? "" : "?" + old_query) + fragment;
 }

@@ -1,6 +1,8 @@
 // http_config on the shared HTTP client (see transport_http.hpp).
 #include "transport_http.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "http_client.hpp"
@@ -27,7 +29,7 @@ Result<http::Options> http_options(const HttpSettings& http, const std::string& 
   http::Options o;
   o.timeout_ms = http.timeout_ms;
   o.connect_timeout_ms = std::min<Millis>(http.timeout_ms, 10'000);
-  o.max_body_bytes = 64 * 1024;
+  o.max_body_bytes = size_t{64} * 1024;
   o.truncate_body = true;
   o.parse_retry_after = true;
   o.http_only = true;
@@ -65,7 +67,7 @@ Result<http::Options> http_options(const HttpSettings& http, const std::string& 
   // Transport.ProxyConnectHeader); the client sends it only for https targets, as Go does.
   o.proxy = proxy_for(http, url);
   for (const auto& [name, value] : http.proxy_connect_header) {
-    o.proxy_connect_headers.push_back(name + ": " + value);
+    o.proxy_connect_headers.push_back(fmt::format("{}: {}", name, value));
   }
   o.follow_redirects = http.follow_redirects;
   o.max_redirects = 10;  // Go's http.Client stops after 10
