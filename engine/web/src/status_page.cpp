@@ -347,7 +347,7 @@ PageFilter parse_filter(std::string_view state, const std::vector<std::string>& 
       why = fmt::format("has an invalid label name \"{}\"", name);
     }
     if (!why.empty()) {
-      f.errors.push_back("label=\"" + l + "\" " + why + ": this filter is ignored");
+      f.errors.push_back(fmt::format("label=\"{}\" {}: this filter is ignored", l, why));
       f.bad_labels.push_back(l);
       continue;
     }
