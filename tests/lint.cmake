@@ -66,6 +66,11 @@ ruleeval_lint_test("experimental functions parse with --enable-feature" cli EXPE
                         ${CMAKE_CURRENT_SOURCE_DIR}/testdata/rules/experimental.yml)
 ruleeval_lint_test("the bundled examples are clean" cli EXPECT 0
                    ARGS ${CMAKE_SOURCE_DIR}/examples/rules/ MATCH "no problems in 4 files|info")
+# `--config /dev/null` (no lint config, as the differential harness and scripts pass it) is read
+# as an empty file, not refused as a device.
+ruleeval_lint_test("--config /dev/null is an empty lint config" cli EXPECT 0
+                   ARGS --config /dev/null ${CMAKE_SOURCE_DIR}/examples/rules/
+                   NOMATCH "cannot read config file")
 ruleeval_lint_test("text output has file:line:col, the source line and a caret" cli EXPECT 1
                    ARGS ${_checks}/promql_syntax/bad.yml
                    MATCH "bad.yml:5:[0-9]+: error: could not parse expression: [^\n]*\\[promql/syntax\\]\n 5 \\|         expr: 'test \\+'\n   \\| +\\^")

@@ -10,8 +10,9 @@
 #   The clang-16 build (4) runs at low priority in the background during the tests of (2), which
 #   mostly wait for servers and timers, so it uses the CPU they leave idle;
 #   and, at the lowest priority in the background from the start, clang-tidy and cppcheck, both required to report zero findings (cppcheck on the whole tree;
-#   clang-tidy so far on the rooms brought to zero findings: common/, parser/, rules/, slo/,
-#   engine/{tsdb,promql,ruler,testing}, the fuzz drivers and tests/; engine/{web,daemon,remote},
+#   clang-tidy so far on the library rooms brought to zero findings: common/, parser/, rules/,
+#   slo/, engine/{tsdb,promql,ruler,testing} and the fuzz drivers, about 450 CPU-s; tests/ is
+#   clean too but left out of the gate for CI time (another 500 CPU-s); engine/{web,daemon,remote},
 #   notifiers/ and the CLI are not clean yet, see issue 18; RULEEVAL_TIDY_FILES=. analyses
 #   everything).
 # Every stage prints its duration.
@@ -45,10 +46,8 @@ cmake -S . -B build-cov -G Ninja -DRULEEVAL_WERROR=ON -DRULEEVAL_BENCH=OFF \
 # bar (builds 1 and 2); clang's differ. -O0: sanitizer-instrumented code is costly to optimize
 # (measured on notifier.cpp: clang -O1 33 s, -O0 12 s, the former GCC -O1 ASan build 40 s of CPU),
 # and ASan/UBSan detect as much at -O0. tools/fuzz/long.sh builds its own -O2 fuzz build.
-# _GLIBCXX_ASSERTIONS: libstdc++ checks optional/expected dereferences and container indexing
-# (the run-time stand-in for clang-tidy's bugprone-unchecked-optional-access, see .clang-tidy).
 cmake -S . -B build-san -G Ninja -DCMAKE_CXX_COMPILER=clang++-16 -DRULEEVAL_FUZZ=ON \
-  -DRULEEVAL_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="-O0 -D_GLIBCXX_ASSERTIONS" \
+  -DRULEEVAL_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="-O0" \
   -DCMAKE_CXX_FLAGS_DEBUG="-g1" >/dev/null
 
 lint_pid=
@@ -58,7 +57,7 @@ if [ "${RULEEVAL_SKIP_LINT:-0}" != 1 ]; then
   # for servers and timers; their reports are printed and checked at the end.
   # Their own process group (setsid), so that a failing stage stops them too.
   setsid bash -c "rc=0
-    RULEEVAL_TIDY_FILES=\"\${RULEEVAL_TIDY_FILES:-^$root/(common/|parser/|rules/|slo/|engine/(tsdb|promql|ruler|testing)/|tools/fuzz/|tests/)}\" \\
+    RULEEVAL_TIDY_FILES=\"\${RULEEVAL_TIDY_FILES:-^$root/(common/|parser/|rules/|slo/|engine/(tsdb|promql|ruler|testing)/|tools/fuzz/)}\" \\
       nice -n 19 tools/ci/clang-tidy.sh build-san $jobs >build-san/clang-tidy.log 2>&1 || rc=1
     nice -n 19 tools/ci/cppcheck.sh build-cov $jobs >build-cov/cppcheck.log 2>&1 || rc=1
     exit \$rc" &

@@ -216,6 +216,7 @@ class PosixEnv final : public Env {
     if (!d) return sys_error("list directory", dir, errno);
     std::vector<std::string> names;
     errno = 0;
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): glibc's readdir is safe on a stream of one thread
     while (const dirent* e = ::readdir(d.get())) {
       std::string_view n = e->d_name;
       if (n != "." && n != "..") names.emplace_back(n);
@@ -227,7 +228,9 @@ class PosixEnv final : public Env {
 
   Result<std::vector<std::string>> glob(const std::string& pattern) override {
     glob_t g{};
-    int rc = ::glob(pattern.c_str(), 0, nullptr, &g);
+    // glob(3) is MT-unsafe only against concurrent changes of the environment, locale or
+    // timers, which ruleeval makes only at start, before any thread.
+    int rc = ::glob(pattern.c_str(), 0, nullptr, &g);  // NOLINT(concurrency-mt-unsafe)
     std::vector<std::string> out;
     if (rc == 0) {
       out.reserve(g.gl_pathc);

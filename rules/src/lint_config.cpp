@@ -152,7 +152,9 @@ Result<LintConfig> parse_lint_config(std::string_view text, const std::string& p
 }
 
 Result<LintConfig> load_lint_config(const std::string& path) {
-  auto text = Env::Default()->read_file(path);
+  // Pipes and devices too, bounded: `--config /dev/null` (no config) and `--config <(...)`
+  // worked with the ifstream this replaced, as they do with promtool's os.ReadFile.
+  auto text = Env::Default()->read_file(path, kMaxInputFileBytes, Env::Streams::kAllow);
   if (!text) {
     return make_error("cannot read config file: " + text.error().message, SourceLocation{path, 0, 0});
   }

@@ -131,9 +131,11 @@ class TemplateCache {
     auto it = m.find(text);
     return it == m.end() ? nullptr : it->second;
   }
-  void add(bool grafana, const std::string& text, std::shared_ptr<const tmpl::Template> t) {
+  // Returns the cached template: `t`, or the one another thread stored first for this text.
+  std::shared_ptr<const tmpl::Template> add(bool grafana, const std::string& text,
+                                            const std::shared_ptr<const tmpl::Template>& t) {
     std::lock_guard lock(mu_);
-    by_text_[grafana ? 1 : 0].try_emplace(text, std::move(t));
+    return by_text_[grafana ? 1 : 0].try_emplace(text, t).first->second;
   }
 
  private:
@@ -225,7 +227,10 @@ void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string&
           t->root = {};
         }
         kv.tmpl = std::make_shared<const tmpl::Template>(std::move(*t));
-        cache.add(grafana, kv.value.value, kv.tmpl);
+        // Two threads may parse a text the first time: both keep the first one stored.
+        if (auto stored = cache.add(grafana, kv.value.value, kv.tmpl); stored->defines.empty()) {
+          kv.tmpl = std::move(stored);
+        }
       } else {
         const auto& w = t.error().where;
         Pos p = w.known() ? map_into_scalar(kv.value, file, w.line, w.col) : kv.value.pos;
@@ -235,28 +240,6 @@ void parse_rule(const YamlContext& ctx, const RuleFile& file, const std::string&
   };
   parse_values(rule.labels, "label");
   parse_values(rule.annotations, "annotation");
-}
-
-// Identically written label/annotation templates share one parsed tree. Every template was
-// parsed (validated) on its own above; a tree does not depend on its rule except through its
-// name, which only appears in execution errors, and renderers pass their rule's own name
-// (tmpl::RenderOptions::name). Trees with {{define}}/{{block}} are left alone (definitions are
-// checked against the template's own name). Generated rule files repeat a few hundred
-// annotations over thousands of rules: 10,000 rules went from 20,000 trees to ~1,100.
-void share_templates(const std::vector<std::pair<const RuleGroup*, Rule*>>& all) {
-  // Key: the text and whether it was parsed with Grafana's prefix rather than Prometheus's.
-  std::unordered_map<std::string_view, std::shared_ptr<const tmpl::Template>> seen[2];
-  for (auto& [g, rule] : all) {
-    if (rule->kind != RuleKind::Alerting) continue;
-    const bool grafana = rule->grafana && rule->grafana->dag;
-    for (auto* kvs : {&rule->labels, &rule->annotations}) {
-      for (auto& kv : *kvs) {
-        if (!kv.tmpl || !kv.tmpl->defines.empty()) continue;
-        auto [it, fresh] = seen[grafana ? 1 : 0].try_emplace(kv.value.value, kv.tmpl);
-        if (!fresh) kv.tmpl = it->second;
-      }
-    }
-  }
 }
 
 }  // namespace
@@ -322,7 +305,6 @@ void finish_file(YamlContext& ctx) {
     work(0);
     for (auto& th : pool) th.join();
   }
-  share_templates(all);
   for (auto& d : diags) {
     for (auto& x : d) ctx.report(std::move(x.check), x.severity, std::move(x.message),
                                  Pos{x.where.line, x.where.col}, std::move(x.group),

@@ -16,10 +16,9 @@ namespace fs = std::filesystem;
 
 namespace {
 struct TempDir {
-  fs::path path;
+  fs::path path = fs::temp_directory_path() / ("ruleeval-env-" + std::to_string(::getpid()) +
+                                               "-" + std::to_string(counter()++));
   TempDir() {
-    path = fs::temp_directory_path() / ("ruleeval-env-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(counter()++));
     fs::remove_all(path);
     fs::create_directories(path);
   }

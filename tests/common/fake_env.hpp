@@ -45,14 +45,14 @@ class FakeEnv : public EnvWrapper {
   // caller's clean-up of a partial write is exercised.
   void fail_writes(std::string path_part, std::string message = "injected write failure") {
     std::lock_guard lk(mu_);
-    failing_.push_back({std::move(path_part), std::move(message)});
+    failing_.emplace_back(std::move(path_part), std::move(message));
   }
   // Only fsyncs fail (an appendable file's sync(), sync_dir, the fsync of replace_file with a
   // FileSync other than kNone); the writes themselves succeed. An I/O error that the kernel
   // reports at fsync time.
   void fail_syncs(std::string path_part, std::string message = "injected fsync failure") {
     std::lock_guard lk(mu_);
-    failing_syncs_.push_back({std::move(path_part), std::move(message)});
+    failing_syncs_.emplace_back(std::move(path_part), std::move(message));
   }
   void clear_failures() {
     std::lock_guard lk(mu_);
@@ -141,7 +141,9 @@ class FakeEnv : public EnvWrapper {
     for (const auto& [part, message] : rules) {
       if (path.find(part) != std::string::npos) {
         ++failed_;
-        return make_error(std::string("cannot ") + what + " \"" + path + "\": " + message);
+        std::string m = "cannot ";
+        m.append(what).append(" \"").append(path).append("\": ").append(message);
+        return make_error(m);
       }
     }
     return {};

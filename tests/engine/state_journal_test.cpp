@@ -348,6 +348,7 @@ std::pair<std::vector<std::string>, std::vector<std::string>> replayed(const std
   CHECK(replay.errors.empty());
   for (const auto& n : replay.notes) CHECK(n.find("torn") == std::string::npos);
   std::vector<std::string> instances;
+  instances.reserve(replay.records.size());
   for (const auto& r : replay.records) instances.emplace_back(r.alert.labels.get("instance"));
   return {instances, replay.notes};
 }

@@ -292,7 +292,7 @@ TEST_CASE("alert for-state is restored from ALERTS_FOR_STATE on a real backend")
   const Millis old_active = now - Millis{10} * 60'000;
   std::vector<WriteSample> history;
   const Millis old_active_s = old_active / 1000;  // ALERTS_FOR_STATE holds whole seconds
-  for (Millis t = now - Millis{5} * 60'000; t <= now - Millis{2} * 60'000; t += kStep) {
+  for (Millis t = now - 300'000; t <= now - 120'000; t += kStep) {  // from 5m to 2m ago
     history.push_back({Labels{{"__name__", "ALERTS_FOR_STATE"},
                               {"alertname", "DemoDown"},
                               {"instance", "b"},

@@ -39,9 +39,10 @@ struct EnvGuard {
   std::vector<std::string> names;
   void set(const char* k, const std::string& v) {
     names.emplace_back(k);
-    ::setenv(k, v.c_str(), 1);
+    ::setenv(k, v.c_str(), 1);  // NOLINT(concurrency-mt-unsafe): set before the notifier starts
   }
   ~EnvGuard() {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): unset after the notifier has stopped
     for (const auto& k : names) ::unsetenv(k.c_str());
   }
 };

@@ -73,6 +73,7 @@ inline CertFiles self_signed_cert(const std::filesystem::path& dir, const std::s
   std::string gen = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=" + cn;
   if (!san.empty()) gen += " -addext subjectAltName=" + san;
   gen += " -keyout " + c.key + " -out " + c.cert + " >/dev/null 2>&1";
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): a test-owned command, no other thread runs system()
   REQUIRE(std::system(gen.c_str()) == 0);
   return c;
 }

@@ -49,15 +49,16 @@ struct EnvGuard {
     for (const char* n : {"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SNS",
                           "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_ACCESS_KEY_ID",
                           "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION"}) {
-      ::unsetenv(n);
+      ::unsetenv(n);  // NOLINT(concurrency-mt-unsafe): before the notifier starts
       names.emplace_back(n);
     }
     for (const auto& [k, v] : vars) {
-      ::setenv(k, v.c_str(), 1);
+      ::setenv(k, v.c_str(), 1);  // NOLINT(concurrency-mt-unsafe): before the notifier starts
       names.emplace_back(k);
     }
   }
   ~EnvGuard() {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): unset after the notifier has stopped
     for (const auto& n : names) ::unsetenv(n.c_str());
   }
 };
@@ -281,6 +282,7 @@ TEST_CASE(
       "/usr/bin/curl -s -o /dev/null -H 'Content-Type: application/json' "
       "-d '" +
       post.dump() + "' http://127.0.0.1:" + std::to_string(am_port) + "/api/v2/alerts";
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): a test-owned command, no other thread runs system()
   REQUIRE(std::system(cmd.c_str()) == 0);
   (*n)->send(std::vector<rules::Alert>{a}, now);
   const fs::path log = dir / "requests.jsonl";

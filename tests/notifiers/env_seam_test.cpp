@@ -135,6 +135,7 @@ OutboxEntry entry(const std::string& group) {
 
 std::vector<std::string> groups_of(const std::vector<OutboxEntry>& entries) {
   std::vector<std::string> out;
+  out.reserve(entries.size());
   for (const auto& e : entries) out.push_back(e.group_key);
   return out;
 }

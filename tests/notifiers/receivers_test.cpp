@@ -20,7 +20,7 @@ namespace {
 
 constexpr Millis kT0 = 1'795'482'037'491;
 
-rules::Alert alert(const std::string& name, Labels extra_annotations = {}) {
+rules::Alert alert(const std::string& name, const Labels& extra_annotations = {}) {
   rules::Alert a;
   a.labels = Labels{{"alertname", name}, {"severity", "critical"}, {"team", "db"}};
   a.annotations = extra_annotations.empty() ? Labels{{"summary", "down"}} : extra_annotations;

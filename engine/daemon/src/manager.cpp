@@ -64,11 +64,13 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
     std::lock_guard lock(mu_);
     for (const auto& dc : cfg.datasources) {
       std::shared_ptr<Datasource> ds;
+      bool kept = false;
       if (dc.type == rules::DatasourceConfig::Type::kEmbedded) {
         for (const auto& old : datasources_) {
           const auto* files = old->series_files();
           if (files && old->name == dc.name && *files == dc.series_files) ds = old;
         }
+        kept = ds != nullptr;
         if (!ds) {
           auto e = std::make_shared<EmbeddedDatasource>(eopts);
           e->files = dc.series_files;
@@ -82,8 +84,12 @@ std::expected<void, std::vector<Error>> RuleManager::apply(const rules::RunConfi
       } else {
         ds = std::make_shared<HttpDatasource>(http_client_config(dc.http));
       }
-      ds->name = dc.name;
-      ds->env = opts_.env;
+      // A kept datasource already has this name and Env, and worker threads may be reading
+      // them in a running evaluation: only a new one is written to.
+      if (!kept) {
+        ds->name = dc.name;
+        ds->env = opts_.env;
+      }
       datasources.push_back(std::move(ds));
     }
   }
