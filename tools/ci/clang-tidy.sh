@@ -24,7 +24,10 @@ tidy=${CLANG_TIDY:-clang-tidy-16}
 out=$build/clang-tidy
 rm -rf "$out" && mkdir -p "$out" && : >"$out/times"
 
-cache=${RULEEVAL_TIDY_CACHE-${XDG_CACHE_HOME:-$HOME/.cache}/ruleeval/clang-tidy}
+cache=${RULEEVAL_TIDY_CACHE-}
+if [ -z "${RULEEVAL_TIDY_CACHE+set}" ] && [ -n "${XDG_CACHE_HOME:-${HOME:-}}" ]; then
+  cache=${XDG_CACHE_HOME:-$HOME/.cache}/ruleeval/clang-tidy
+fi
 # One line per file: the file, then the shell-quoted command that preprocesses it to stdout (the
 # compile command without -c/-o/dependency-file options) run in the command's directory.
 python3 - "$build/compile_commands.json" "$src" "$build" "${RULEEVAL_TIDY_FILES:-}" >"$out/files" <<'PY'
@@ -59,8 +62,9 @@ start=$SECONDS
 ident=$({ $tidy --version; find "$src" -name .clang-tidy -not -path "$src/build*" | sort | xargs cat; } |
   sha256sum | cut -c1-64)
 if [ -n "$cache" ]; then
-  mkdir -p "$cache"
-  find "$cache" -type f -mtime +30 -delete 2>/dev/null || true
+  # Entries not used for 30 days go; an unwritable cache only means no cache.
+  mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ] || { echo "clang-tidy: no cache ($cache not writable)"; cache=; }
+  [ -z "$cache" ] || find "$cache" -type f -mtime +30 -delete 2>/dev/null || true
 fi
 : >"$out/hits" && : >"$out/pptimes"
 # One output file per source file; clang-tidy's exit status only says whether it ran.
