@@ -5,6 +5,8 @@
 // Also the Microsoft Teams receivers of later versions (msteams 0.26+, msteamsv2 0.28+).
 #include "am_validate.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -134,13 +136,17 @@ class Validator {
       if (!it->first.IsScalar()) fail(it->first, path, "keys must be strings");
       const std::string& k = it->first.Scalar();
       if (!seen.insert(k).second) {
-        fail(it->first, path + "." + k, "mapping key \"" + k + "\" already defined");
+        fail(it->first, fmt::format("{}.{}", path, k),
+             fmt::format("mapping key \"{}\" already defined", k));
       }
       bool ok = std::find(known.begin(), known.end(), k) != known.end();
       if (!ok && mode_ == AmMode::kInline) {
         ok = std::find(extra.begin(), extra.end(), k) != extra.end();
       }
-      if (!ok) fail(it->first, path + "." + k, "field " + k + " not found in type config.plain");
+      if (!ok) {
+        fail(it->first, fmt::format("{}.{}", path, k),
+             fmt::format("field {} not found in type config.plain", k));
+      }
     }
   }
   std::string str(const YAML::Node& n, const std::string& path) {
@@ -222,7 +228,7 @@ class Validator {
     if (!n.IsMap()) type_error(n, path, "map[string]string");
     for (auto it = n.begin(); it != n.end(); ++it) {
       auto k = str(it->first, path);
-      out[k] = str(it->second, path + "." + k);
+      out[k] = str(it->second, fmt::format("{}.{}", path, k));
     }
     return out;
   }
@@ -303,7 +309,10 @@ class Validator {
       if (!am_valid_label_name(k)) fail(n, path, "invalid label name \"" + k + "\"");
       if (regex) {
         auto m = Matcher::make(k, MatchOp::kRegex, v);
-        if (!m) fail(n[k], path + "." + k, "error parsing regexp: " + m.error().message);
+        if (!m) {
+          fail(n[k], fmt::format("{}.{}", path, k),
+               fmt::format("error parsing regexp: {}", m.error().message));
+        }
       }
     }
   }

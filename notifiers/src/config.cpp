@@ -3,6 +3,7 @@
 #include "ruleeval/common/env.hpp"
 #include "ruleeval/common/yaml_duplicates.hpp"
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <glob.h>
@@ -137,7 +138,7 @@ class Loader {
       bool ok = false;
       for (auto k : known) ok |= (k == key);
       if (!ok) {
-        fail(it->first, path + "." + key,
+        fail(it->first, fmt::format("{}.{}", path, key),
              "is valid Alertmanager configuration but not implemented by ruleeval (refused "
              "rather than ignored)");
       }
@@ -328,7 +329,7 @@ class Loader {
       if (!ph.IsMap()) fail(ph, p + ".proxy_connect_header", "must be a mapping");
       for (auto it = ph.begin(); it != ph.end(); ++it) {
         const auto name = it->first.as<std::string>();
-        const std::string hp = p + ".proxy_connect_header." + name;
+        const std::string hp = fmt::format("{}.proxy_connect_header.{}", p, name);
         if (it->second.IsNull()) continue;
         each(it->second, hp, [&](const YAML::Node& v, const std::string& vp) {
           out.emplace_back(name, str(v, vp));
@@ -370,6 +371,8 @@ class Loader {
       auto l = n[key];
       if (!l || l.IsNull()) return out;
       out.emplace();
+      // l[i] is the i-th item of a sequence; a range-for over a map would yield key/value pairs.
+      // NOLINTNEXTLINE(modernize-loop-convert)
       for (size_t i = 0; i < l.size(); ++i) {
         std::string s = lower(str(l[i], p + "." + key));
         auto c = s.find(':');
@@ -402,6 +405,8 @@ class Loader {
     ti.years = ranges("years", number);
     if (auto t = n["times"]; t && !t.IsNull()) {
       ti.times.emplace();
+      // t[i] is the i-th item of a sequence; a range-for over a map would yield key/value pairs.
+      // NOLINTNEXTLINE(modernize-loop-convert)
       for (size_t i = 0; i < t.size(); ++i) {
         auto minutes = [](const std::string& s) {
           return std::stoi(s.substr(0, 2)) * 60 + std::stoi(s.substr(3, 2));
@@ -474,7 +479,7 @@ class Loader {
     if (!n.IsMap()) fail(n, path, "must be a mapping");
     for (auto it = n.begin(); it != n.end(); ++it) {
       auto k = it->first.as<std::string>();
-      out[k] = str(it->second, path + "." + k);
+      out[k] = str(it->second, fmt::format("{}.{}", path, k));
     }
   }
 
@@ -488,7 +493,7 @@ class Loader {
           key != "webex_configs" && key != "sns_configs" && key != "wechat_configs" &&
           key != "msteams_configs" && key != "msteamsv2_configs" &&
           !it->second.IsNull() && it->second.size() > 0) {
-        fail(it->first, path + "." + key,
+        fail(it->first, fmt::format("{}.{}", path, key),
              "is a valid Alertmanager receiver but not implemented by ruleeval yet (refused "
              "rather than ignored)");
       }
@@ -774,7 +779,7 @@ class Loader {
 
   // Alertmanager's URL type: an absolute http(s) URL; `slash` appends the '/' its config adds
   // to opsgenie and victorops API URLs.
-  static std::string with_slash(std::string u) {
+  static std::string with_slash(const std::string& u) {
     const size_t q = u.find_first_of("?#", u.find("://") == std::string::npos ? 0 : u.find("://") + 3);
     std::string tail = q == std::string::npos ? "" : u.substr(q);
     std::string head = q == std::string::npos ? u : u.substr(0, q);
@@ -1196,6 +1201,8 @@ class Loader {
         // template.FromGlobs: each glob's matches in lexical order (filepath.Glob); a glob
         // that matches nothing is not an error.
         glob_t g{};
+        // glob without GLOB_TILDE races only with setlocale, which ruleeval never calls.
+        // NOLINTNEXTLINE(concurrency-mt-unsafe)
         int rc = ::glob(cfg.templates.back().c_str(), 0, nullptr, &g);
         std::vector<std::string> files;
         if (rc == 0) {
@@ -1349,6 +1356,7 @@ Result<NotifyConfig> parse_alertmanager_config(std::string_view yaml, const std:
   // compiles in: email.default.html, opsgenie.*, telegram.*, ...). Without them ruleeval's
   // built-in equivalents of the non-HTML defaults are used, with Alertmanager's name.
   std::string am_defaults = R"({{ define "__alertmanager" }}Alertmanager{{ end }})";
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): nothing in ruleeval calls setenv while it runs
   const char* dir = std::getenv("RULEEVAL_ALERTMANAGER_TEMPLATES");
   std::string tdir = dir ? dir : "/usr/share/prometheus/alertmanager";
   for (const char* name : {"default.tmpl", "email.tmpl"}) {

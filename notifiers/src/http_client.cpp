@@ -2,6 +2,8 @@
 // source on the shared HTTP client, *_file secrets and Go's form encoding.
 #include "http_client.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <memory>

@@ -41,7 +41,7 @@ Labels common_of(const std::vector<const Labels*>& sets) {
 
 }  // namespace
 
-NotificationData make_notification_data(std::string receiver, std::string group_key,
+NotificationData make_notification_data(const std::string& receiver, std::string group_key,
                                         Labels group_labels, const std::vector<rules::Alert>& alerts,
                                         std::string external_url, Millis now) {
   NotificationData d;
@@ -146,7 +146,8 @@ std::string sha256_hex(std::string_view data) {
   for (size_t off = 0; off < msg.size(); off += 64) {
     std::array<uint32_t, 64> w{};
     for (int i = 0; i < 16; ++i) {
-      const auto* p = reinterpret_cast<const unsigned char*>(msg.data() + off + i * 4);
+      const auto* p =
+          reinterpret_cast<const unsigned char*>(msg.data() + off + static_cast<size_t>(i) * 4);
       w[i] = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
     }
     for (int i = 16; i < 64; ++i) {

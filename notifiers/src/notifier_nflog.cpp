@@ -48,7 +48,7 @@ Result<void> Notifier::load_nflog() {
     if (!text) return std::unexpected(text.error());
     auto j = json::parse(*text, nullptr, false);
     if (j.is_object()) {
-      Millis cutoff = opts_.env->now_ms() - 5 * 24 * 3600'000LL;
+      Millis cutoff = opts_.env->now_ms() - Millis{5} * 24 * 3600'000;
       for (const auto& [k, v] : j.items()) {
         LogEntry e;
         e.at = v.value("at", Millis{0});

@@ -20,7 +20,7 @@ using Expander =
 // that their `define`s add to (or replace) the default named templates.
 // `html`: Alertmanager's TmplHTML (action output escaped as html/template does in text context).
 // `contextual`: html/template's contextual escaping of a whole HTML document (email html).
-Expander default_expander(std::string defs = {}, bool html = false, bool contextual = false);
+Expander default_expander(const std::string& defs = {}, bool html = false, bool contextual = false);
 // Default named templates of the receivers in receiver_http.hpp (receiver_templates.cpp).
 std::string_view receiver_default_templates();
 // Parses a template field (with the default named templates and `defs`) without executing it.

@@ -141,7 +141,7 @@ bool use_proxy(const std::string& no_proxy, std::string host, const std::string&
     bool match_host = false;
     if (phost[0] != '.') {
       match_host = true;
-      phost = "." + phost;
+      phost.insert(0, 1, '.');
     }
     const bool suffix = host.size() >= phost.size() &&
                         host.compare(host.size() - phost.size(), phost.size(), phost) == 0;
@@ -152,9 +152,10 @@ bool use_proxy(const std::string& no_proxy, std::string host, const std::string&
   return true;
 }
 
+// getenv races only with setenv/putenv, which ruleeval never calls.
 std::string env_any(const char* upper, const char* lower) {
-  if (const char* v = std::getenv(upper); v && *v) return v;
-  if (const char* v = std::getenv(lower); v && *v) return v;
+  if (const char* v = std::getenv(upper); v && *v) return v;  // NOLINT(concurrency-mt-unsafe)
+  if (const char* v = std::getenv(lower); v && *v) return v;  // NOLINT(concurrency-mt-unsafe)
   return {};
 }
 
@@ -179,6 +180,7 @@ std::string proxy_for(const HttpSettings& http, const std::string& url) {
     if (scheme == "https") {
       proxy = env_any("HTTPS_PROXY", "https_proxy");
     } else if (scheme == "http") {
+      // NOLINTNEXTLINE(concurrency-mt-unsafe): nothing in ruleeval calls setenv while it runs
       const char* cgi = std::getenv("REQUEST_METHOD");
       if (!cgi || !*cgi) proxy = env_any("HTTP_PROXY", "http_proxy");
     }

@@ -240,7 +240,7 @@ Result<void> Silences::persist_locked(const Silence& changed) {
   if (log_entries_ + 1 >= kCompactEvery) {
     // Compaction: the whole file, then an empty log. Expired silences older than Alertmanager's
     // 5-day retention are dropped here.
-    const Millis cutoff = changed.updated_at - 5 * 24 * 3600'000LL;
+    const Millis cutoff = changed.updated_at - Millis{5} * 24 * 3600'000;
     std::erase_if(silences_, [&](const Silence& x) { return x.ends_at < cutoff; });
     if (auto r = save_locked(); !r) return r;
     if (auto r = detail::remove_durably(path_ + ".log"); !r) return r;

@@ -137,7 +137,7 @@ ApiReply silences_create_form(Silences& s, const std::multimap<std::string, std:
     auto it = form.find(k);
     return it == form.end() ? std::string() : it->second;
   };
-  auto trimmed = [](std::string v) {
+  auto trimmed = [](const std::string& v) {
     size_t b = v.find_first_not_of(" \t\r\n"), e = v.find_last_not_of(" \t\r\n");
     return b == std::string::npos ? std::string() : v.substr(b, e - b + 1);
   };

@@ -184,8 +184,8 @@ Result<void> check_template_defs(std::string_view defs) {
   return {};
 }
 
-Expander default_expander(std::string defs, bool html, bool contextual) {
-  auto cache = std::make_shared<TemplateCache>(std::move(defs));
+Expander default_expander(const std::string& defs, bool html, bool contextual) {
+  auto cache = std::make_shared<TemplateCache>(defs);
   auto funcs = std::make_shared<const tmpl::FuncMap>(tmpl::alertmanager_functions());
   // Alertmanager's TmplHTML (email html, pushover html, telegram's HTML parse mode) is
   // ExecuteHTMLString: html/template's contextual escaping of the whole field, which also

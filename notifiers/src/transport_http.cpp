@@ -1,6 +1,8 @@
 // http_config on the shared HTTP client (see transport_http.hpp).
 #include "transport_http.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "http_client.hpp"

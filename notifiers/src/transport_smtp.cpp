@@ -2,6 +2,7 @@
 #include "transport_smtp.hpp"
 
 #include <curl/curl.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <iterator>
@@ -141,7 +142,7 @@ SendResult smtp_send(const OutboxEntry& e, const EmailConfig& cfg) {
   for (const auto& [k, v] : msg.at("headers").items()) {
     std::string val = v.get<std::string>();
     if (k != "To" && k != "From") val = q_encode(val);
-    c.headers = curl_slist_append(c.headers, (k + ": " + val).c_str());
+    c.headers = curl_slist_append(c.headers, fmt::format("{}: {}", k, val).c_str());
   }
   c.headers = curl_slist_append(c.headers, "MIME-Version: 1.0");
   curl_easy_setopt(c.h, CURLOPT_HTTPHEADER, c.headers);

@@ -587,8 +587,11 @@ static std::string repeated_rules(const std::string& prefix, int n,
                                   const std::string& annotations) {
   std::string text = "groups:\n  - name: g\n    rules:\n";
   for (int i = 0; i < n; ++i) {
-    text += "      - alert: " + prefix + std::to_string(i) + "\n        expr: up == 0\n" +
-            "        annotations:\n" + annotations;
+    text += "      - alert: ";
+    text += prefix;
+    text += std::to_string(i);
+    text += "\n        expr: up == 0\n        annotations:\n";
+    text += annotations;
   }
   return text;
 }

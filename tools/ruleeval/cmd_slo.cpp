@@ -321,6 +321,7 @@ void register_slo(CLI::App& app, int& exit_code) {
       }
     }
     std::vector<std::string> files;
+    files.reserve(tests.size());
     for (const auto& t : tests) files.push_back(t.string());
     engine::RuleUnitTestOptions o;
     o.diff = true;

@@ -4,6 +4,7 @@
 // promtool rule-test YAML files (.yml/.yaml) run through engine/rule_unittest with promtool's
 // flags (--run, --junit, --diff, --ignore-unknown-fields).
 // Exit codes: 0 everything passed, 1 failures, 2 usage or I/O error.
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
@@ -52,14 +53,14 @@ bool load_skip_list(const std::string& path, std::map<std::string, std::set<uint
     if (!(ls >> entry)) continue;
     auto colon = entry.rfind(':');
     if (colon == std::string::npos) {
-      error = path + ":" + std::to_string(n) + ": expected file:line, got \"" + entry + "\"";
+      error = fmt::format("{}:{}: expected file:line, got \"{}\"", path, n, entry);
       return false;
     }
     try {
       out[fs::path(entry.substr(0, colon)).filename().string()].insert(
           static_cast<uint32_t>(std::stoul(entry.substr(colon + 1))));
     } catch (const std::exception&) {
-      error = path + ":" + std::to_string(n) + ": bad line number in \"" + entry + "\"";
+      error = fmt::format("{}:{}: bad line number in \"{}\"", path, n, entry);
       return false;
     }
   }

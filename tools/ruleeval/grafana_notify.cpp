@@ -32,6 +32,8 @@ Result<void> add_grafana_notifications(const rules::RunConfig& cfg,
   std::vector<notifiers::RuleNotificationSettings> settings;
   for (const auto& pattern : cfg.rule_files) {
     glob_t g{};
+    // glob without GLOB_TILDE races only with setlocale, which ruleeval never calls.
+    // NOLINTNEXTLINE(concurrency-mt-unsafe)
     if (::glob(pattern.c_str(), 0, nullptr, &g) == 0) {
       for (size_t i = 0; i < g.gl_pathc; ++i) {
         const std::string path = g.gl_pathv[i];
@@ -70,6 +72,8 @@ Result<std::string> grafana_notifications_for_reload(
   std::string fp;
   for (const auto& pattern : cfg.rule_files) {
     glob_t g{};
+    // glob without GLOB_TILDE races only with setlocale, which ruleeval never calls.
+    // NOLINTNEXTLINE(concurrency-mt-unsafe)
     if (::glob(pattern.c_str(), 0, nullptr, &g) == 0) {
       for (size_t i = 0; i < g.gl_pathc; ++i) {
         const std::string path = g.gl_pathv[i];

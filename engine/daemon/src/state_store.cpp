@@ -161,10 +161,12 @@ class Obj {
   std::string path_;
 };
 
+// NOLINTBEGIN(bugprone-macro-parentheses): `var` is pasted into and declares identifiers
 #define RE_TRY(var, expr)                                \
   auto var##_r = (expr);                                 \
   if (!var##_r) return std::unexpected(var##_r.error()); \
   auto var = std::move(*var##_r)
+// NOLINTEND(bugprone-macro-parentheses)
 
 Result<ActiveAlert> parse_alert(const Value& v, const std::string& path) {
   if (!v.IsObject()) return make_error(path + ": not an object");
@@ -183,8 +185,8 @@ Result<ActiveAlert> parse_alert(const Value& v, const std::string& path) {
   RE_TRY(valid_until, o.time("validUntil"));
   RE_TRY(keep_firing_since, o.time("keepFiringSince"));
   if (!is_set(active_at)) return make_error(path + ".activeAt: must be set");
-  a.labels = std::move(labels);
-  a.annotations = std::move(annotations);
+  a.labels = labels;  // CompactLabels copies from a const Labels&
+  a.annotations = annotations;
   a.state = *st;
   a.value = value;
   a.active_at = active_at;
@@ -499,8 +501,10 @@ Result<void> StateStore::save(const StateSnapshot& s) {
   }
   for (size_t i = 0; i < groups.size(); ++i) {
     std::vector<std::string> pieces;
+    pieces.reserve(members[i].size());
     for (const auto* r : members[i]) pieces.push_back(serialize_rule_state(*r));
     std::vector<const std::string*> ptrs;
+    ptrs.reserve(pieces.size());
     for (const auto& p : pieces) ptrs.push_back(&p);
     groups[i].data = assemble_state(s.saved_at, ptrs, s.journal_seq);
   }

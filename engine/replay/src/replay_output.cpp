@@ -241,6 +241,7 @@ std::string what_if_table(const ReplayReport& r) {
 
 std::vector<const RuleReport*> ranked(const ReplayReport& r) {
   std::vector<const RuleReport*> out;
+  out.reserve(r.rules.size());
   for (const auto& x : r.rules) out.push_back(&x);
   std::stable_sort(out.begin(), out.end(), [](const RuleReport* a, const RuleReport* b) {
     if (a->firing_starts != b->firing_starts) return a->firing_starts > b->firing_starts;
@@ -334,6 +335,7 @@ constexpr size_t kMaxRows = 40;  // instances drawn per rule; the rest are count
 std::string timeline(const RuleReport& rule, Millis from, Millis to) {
   const double left = 260, width = 640, row = 16, top = 22;
   std::vector<const InstanceReport*> rows;
+  rows.reserve(rule.instances.size());
   for (const auto& in : rule.instances) rows.push_back(&in);
   std::stable_sort(rows.begin(), rows.end(), [](const InstanceReport* a, const InstanceReport* b) {
     return a->firing_starts + a->pending_only > b->firing_starts + b->pending_only;

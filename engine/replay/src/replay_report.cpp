@@ -99,8 +99,8 @@ Distribution distribution(std::vector<Millis> values) {
 
 namespace {
 
-constexpr Millis kDefaultGroupInterval = 5 * 60'000;
-constexpr Millis kDefaultRepeatInterval = 4 * 3600'000;
+constexpr Millis kDefaultGroupInterval = 5 * Millis{60'000};
+constexpr Millis kDefaultRepeatInterval = 4 * Millis{3600'000};
 
 // Follows one rule's alerts from evaluation to evaluation and cuts them into episodes.
 class RuleTracker {
@@ -397,7 +397,6 @@ bool applies(WhatIfKey k, const rules::Rule& r) {
     case WhatIfKey::kKeepFiringFor:
       return true;
     case WhatIfKey::kThreshold:
-      return r.grafana && r.grafana->threshold.has_value();
     case WhatIfKey::kRecover:
       return r.grafana && r.grafana->threshold.has_value();
   }
@@ -461,7 +460,7 @@ Result<void> apply_knob(rules::Rule& r, WhatIfKey k, const WhatIfValue& v) {
 }
 
 struct Variant {
-  WhatIfKey key;
+  WhatIfKey key{};
   std::string value;
   std::unique_ptr<rules::RuleGroup> group;  // the copy with the knob set
   std::unique_ptr<GroupRuntime> rt;

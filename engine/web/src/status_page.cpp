@@ -92,7 +92,7 @@ std::string matcher_string(const LabelPairs& labels) {
   std::string o;
   for (const auto& [k, v] : labels) {
     if (!o.empty()) o += '\n';
-    o += k + "=" + v;
+    o.append(k).append("=").append(v);
   }
   return o;
 }
@@ -250,7 +250,7 @@ void render_alert(std::string& o, const AlertItem& a, const PageData& d,
 std::string strip(const RuleItem& r, Millis now) {
   // The window reaches back to the oldest band the daemon still knows (alerts resolved more than
   // 15 minutes ago are forgotten), at least 15 minutes and at most 3 hours.
-  constexpr Millis kMin = 15 * 60'000, kMax = 3 * 3600'000;
+  constexpr Millis kMin = 15 * Millis{60'000}, kMax = 3 * Millis{3600'000};
   Millis oldest = now;
   for (const auto& b : r.bands) oldest = std::min(oldest, b.from);
   const Millis kWindow = std::clamp<Millis>((now - oldest) * 5 / 4, kMin, kMax);
@@ -264,8 +264,8 @@ std::string strip(const RuleItem& r, Millis now) {
   for (const auto& b : r.bands) {
     Millis a = std::max(b.from, from), e = std::min(b.to, now);
     if (e <= a) continue;
-    double x = static_cast<double>(a - from) * kW / kWindow;
-    double w = std::max(1.0, static_cast<double>(e - a) * kW / kWindow);
+    double x = static_cast<double>(a - from) * kW / static_cast<double>(kWindow);
+    double w = std::max(1.0, static_cast<double>(e - a) * kW / static_cast<double>(kWindow));
     o += fmt::format("<rect x=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"><title>{} {} "
                      "→ {}</title></rect>",
                      x, w, kH, b.state == "firing" ? "#c62828" : "#f9a825", escape_html(b.state),
@@ -344,10 +344,10 @@ PageFilter parse_filter(std::string_view state, const std::vector<std::string>& 
     } else if (!name.empty() && (name.back() == '!' || l.compare(eq, 2, "=~") == 0)) {
       why = "uses an operator other than = (only exact matches are supported)";
     } else if (!valid_name(name)) {
-      why = "has an invalid label name \"" + name + "\"";
+      why = fmt::format("has an invalid label name \"{}\"", name);
     }
     if (!why.empty()) {
-      f.errors.push_back("label=\"" + l + "\" " + why + ": this filter is ignored");
+      f.errors.push_back(fmt::format("label=\"{}\" {}: this filter is ignored", l, why));
       f.bad_labels.push_back(l);
       continue;
     }
@@ -473,7 +473,7 @@ std::string render_status_page(const PageData& d, const PageFilter& f) {
   std::string label_value;
   for (const auto& [k, v] : f.labels) {
     if (!label_value.empty()) label_value += ",";
-    label_value += k + "=" + v;
+    label_value.append(k).append("=").append(v);
   }
   o += "<form method=\"get\" action=\"/\" class=\"filters\">"
        "<select name=\"state\" aria-label=\"state\">";
@@ -486,7 +486,8 @@ std::string render_status_page(const PageData& d, const PageFilter& f) {
     o += "<input name=\"label\" placeholder=\"label=value\" size=\"16\"> ";
   } else {
     for (const auto& [k, v] : f.labels)
-      o += fmt::format("<input name=\"label\" value=\"{}\" size=\"16\"> ", escape_html(k + "=" + v));
+      o += fmt::format("<input name=\"label\" value=\"{}\" size=\"16\"> ",
+                       escape_html(fmt::format("{}={}", k, v)));
     for (const auto& l : f.bad_labels) {
       o += fmt::format("<input name=\"label\" value=\"{}\" size=\"16\" aria-invalid=\"true\"> ",
                        escape_html(l));
@@ -568,6 +569,7 @@ std::string render_status_page(const PageData& d, const PageFilter& f) {
     // Delivery per alert group.
     o += "<section id=\"delivery\"><h2>Delivery</h2>";
     std::vector<const ReceiverItem*> recv;
+    recv.reserve(d.receivers.size());
     for (const auto& r : d.receivers) recv.push_back(&r);
     std::stable_sort(recv.begin(), recv.end(), [](const ReceiverItem* a, const ReceiverItem* b) {
       return a->failing() > b->failing();
@@ -586,6 +588,7 @@ std::string render_status_page(const PageData& d, const PageFilter& f) {
     if (d.deliveries.empty()) o += "<p class=\"muted\">no notification sent yet</p>";
     else {
       std::vector<const DeliveryItem*> dl;
+      dl.reserve(d.deliveries.size());
       for (const auto& x : d.deliveries) dl.push_back(&x);
       std::stable_sort(dl.begin(), dl.end(), [](const DeliveryItem* a, const DeliveryItem* b) {
         if ((a->outcome != "sent") != (b->outcome != "sent")) return a->outcome != "sent";

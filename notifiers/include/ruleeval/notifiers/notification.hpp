@@ -31,7 +31,7 @@ struct NotificationData : tmpl::NotificationData {
 };
 
 // Builds the template data for a group flush at `now` (alerts are firing unless resolved at now).
-NotificationData make_notification_data(std::string receiver, std::string group_key,
+NotificationData make_notification_data(const std::string& receiver, std::string group_key,
                                         Labels group_labels, const std::vector<rules::Alert>& alerts,
                                         std::string external_url, Millis now);
 

@@ -27,7 +27,7 @@ namespace ruleeval::engine {
 struct OnlineLintOptions {
   HttpClientConfig backend;
   Millis now = 0;
-  Millis lookback = 7 * 24 * 3600'000LL;
+  Millis lookback = Millis{7} * 24 * 3600'000;
   Millis default_interval = 60'000;  // for groups without `interval`
   double pages_per_day_budget = 5;    // alerts/count: warning above this many pages per day
   size_t concurrency = 4;
