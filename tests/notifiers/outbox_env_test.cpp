@@ -61,8 +61,9 @@ TEST_CASE("outbox: failed/ keeps the newest entries by modification time, not by
   for (size_t i = 0; i < Outbox::kMaxFailed; ++i) {
     const std::string name = i == 0 ? "zz-oldest" : "e" + std::to_string(10000 + i);
     for (const char* ext : {".json", ".reason"}) {
-      std::ofstream(failed + "/" + name + ext) << "{}";
-      fs::last_write_time(failed + "/" + name + ext, base + std::chrono::seconds(i));
+      const fs::path file = fs::path(failed) / (name + ext);
+      std::ofstream(file) << "{}";
+      fs::last_write_time(file, base + std::chrono::seconds(i));
     }
   }
   FakeEnv env(kNow);
