@@ -239,6 +239,32 @@ class PosixEnv final : public Env {
     return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
   }
 
+  bool is_directory(const std::string& path) override {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  }
+
+  bool is_symlink(const std::string& path) override {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+  }
+
+  Result<std::chrono::system_clock::time_point> last_modified(const std::string& path) override {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return sys_error("stat", path, errno);
+    const auto since_epoch = std::chrono::seconds(st.st_mtim.tv_sec) +
+                             std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+    return std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch));
+  }
+
+  Result<void> set_permissions(const std::string& path, unsigned mode) override {
+    if (::chmod(path.c_str(), static_cast<mode_t>(mode)) != 0) {
+      return sys_error("set permissions of", path, errno);
+    }
+    return {};
+  }
+
   Result<void> sync_dir(const std::string& dir) override {
     Fd fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (fd.get() < 0) return sys_error("open directory", dir, errno);
@@ -286,6 +312,13 @@ class PosixEnv final : public Env {
 
   Result<void> remove_file(const std::string& path) override {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) return sys_error("remove", path, errno);
+    return {};
+  }
+
+  Result<void> remove_dir(const std::string& dir) override {
+    if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) {
+      return sys_error("remove directory", dir, errno);
+    }
     return {};
   }
 

@@ -9,12 +9,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
 #include <map>
 #include <set>
 #include <string_view>
 #include <vector>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/notifiers/matcher.hpp"
 #include "ruleeval/parser/duration.hpp"
 
@@ -1071,8 +1071,7 @@ class Validator {
     if (l.find("..") != std::string::npos || l[0] == '/' || l.find('\\') != std::string::npos) {
       return false;
     }
-    std::error_code ec;
-    return std::filesystem::is_regular_file("/usr/share/zoneinfo/" + l, ec);
+    return Env::Default()->is_regular_file("/usr/share/zoneinfo/" + l);
   }
 
  private:

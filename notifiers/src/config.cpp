@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include <glob.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -1200,16 +1199,9 @@ class Loader {
         cfg.templates.push_back(resolve(str(v, vp)));
         // template.FromGlobs: each glob's matches in lexical order (filepath.Glob); a glob
         // that matches nothing is not an error.
-        glob_t g{};
-        // glob without GLOB_TILDE races only with setlocale, which ruleeval never calls.
-        // NOLINTNEXTLINE(concurrency-mt-unsafe)
-        int rc = ::glob(cfg.templates.back().c_str(), 0, nullptr, &g);
-        std::vector<std::string> files;
-        if (rc == 0) {
-          for (size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
-        }
-        globfree(&g);
-        if (rc != 0 && rc != GLOB_NOMATCH) fail(v, vp, "cannot expand the glob");
+        auto globbed = Env::Default()->glob(cfg.templates.back());
+        if (!globbed) fail(v, vp, "cannot expand the glob");
+        std::vector<std::string> files = globbed ? std::move(*globbed) : std::vector<std::string>{};
         std::sort(files.begin(), files.end());
         for (const auto& f : files) {
           auto read = Env::Default()->read_file(f);

@@ -42,7 +42,7 @@ Result<std::unique_ptr<Notifier>> Notifier::create(NotifyConfig config, Notifier
     if (auto made = n->opts_.env->create_dir(dir); !made) return std::unexpected(made.error());
   }
   auto sil = Silences::open(dir.empty() ? "" : (fs::path(dir) / "silences.json").string(),
-                            n->opts_.env->now_ms());
+                            n->opts_.env->now_ms(), n->opts_.env.get());
   if (!sil) return std::unexpected(sil.error());
   if (!(*sil)->load_warning().empty()) {
     log_error((*sil)->load_warning() + "; starting with the silences that could be read");

@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "fsutil.hpp"
 #include "notifier_internal.hpp"
 
 namespace ruleeval::notifiers {

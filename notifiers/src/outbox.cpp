@@ -1,12 +1,11 @@
 #include "ruleeval/notifiers/outbox.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <system_error>
-
 
 namespace ruleeval::notifiers {
 
@@ -77,9 +76,9 @@ Result<std::unique_ptr<Outbox>> Outbox::open(std::string dir, Env* env) {
     return make_error("cannot create outbox \"" + o->dir_ + "\": " + made.error().message);
   }
   // Entries hold receiver secrets (routing keys, webhook URLs): only the service user reads them.
-  std::error_code ec;
-  fs::permissions(o->dir_, fs::perms::owner_all, ec);
-  if (ec) return make_error("cannot create outbox \"" + o->dir_ + "\": " + ec.message());
+  if (auto r = o->env_->set_permissions(o->dir_, 0700); !r) {
+    return make_error("cannot create outbox \"" + o->dir_ + "\": " + r.error().message);
+  }
   o->log_ = std::make_unique<RecordLog>(o->dir_, "outbox-", "outbox journal", o->env_);
   std::lock_guard lock(o->mu_);
   if (auto r = o->load_locked(); !r) return std::unexpected(r.error());
@@ -118,10 +117,11 @@ Result<void> Outbox::load_locked() {
   // Outboxes of earlier versions: one pending/<id>.json file per entry.
   const fs::path legacy = fs::path(dir_) / "pending";
   std::vector<fs::path> legacy_files;
-  std::error_code ec;
-  if (fs::is_directory(legacy, ec)) {
-    for (const auto& de : fs::directory_iterator(legacy, ec)) legacy_files.push_back(de.path());
-    std::sort(legacy_files.begin(), legacy_files.end());
+  const bool has_legacy = env_->is_directory(legacy.string());
+  if (has_legacy) {
+    auto names = env_->list_dir(legacy.string());  // sorted
+    if (!names) return std::unexpected(names.error());
+    for (const auto& n : *names) legacy_files.push_back(legacy / n);
     for (const auto& f : legacy_files) {
       if (f.extension() != ".json") continue;  // a temporary file from a crash mid-write
       auto text = env_->read_file(f.string(), UINT64_MAX);  // a pending page is never refused
@@ -152,7 +152,7 @@ Result<void> Outbox::load_locked() {
   }
   log_->drop_segments_before(first);
   for (const auto& f : legacy_files) (void)env_->remove_file(f.string());
-  if (fs::is_directory(legacy, ec)) fs::remove(legacy, ec);
+  if (has_legacy) (void)env_->remove_dir(legacy.string());
   return {};
 }
 
@@ -263,11 +263,15 @@ Result<std::string> Outbox::put_failed(OutboxEntry& e, const std::string& reason
 void Outbox::prune_failed_locked() {
   // failed/ keeps the newest kMaxFailed entries (a receiver that answers 4xx for ever must not
   // fill the disk); older ones are removed with their .reason.
-  std::vector<std::pair<fs::file_time_type, fs::path>> entries;
-  std::error_code ec;
-  for (const auto& de : fs::directory_iterator(fs::path(dir_) / "failed", ec)) {
-    if (de.path().extension() != ".json") continue;
-    entries.emplace_back(de.last_write_time(ec), de.path());
+  const fs::path dir = fs::path(dir_) / "failed";
+  auto names = env_->list_dir(dir.string());
+  if (!names) return;  // pruned at the next failure
+  std::vector<std::pair<std::chrono::system_clock::time_point, fs::path>> entries;
+  for (const auto& n : *names) {
+    fs::path p = dir / n;
+    if (p.extension() != ".json") continue;
+    auto t = env_->last_modified(p.string());
+    entries.emplace_back(t ? *t : std::chrono::system_clock::time_point{}, std::move(p));
   }
   if (entries.size() <= kMaxFailed) return;
   std::sort(entries.begin(), entries.end());

@@ -1,18 +1,14 @@
 #include "ruleeval/notifiers/silences.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <system_error>
 
-#include "fsutil.hpp"
+#include "notifier_internal.hpp"
 
 namespace ruleeval::notifiers {
 
@@ -122,20 +118,30 @@ Result<void> validate(const Silence& s, Millis now) {
 
 }  // namespace
 
-Result<std::unique_ptr<Silences>> Silences::open(std::string path, Millis now) {
-  std::unique_ptr<Silences> s(new Silences(std::move(path)));
+namespace {
+
+// State files are never refused for their size (the limits above bound them).
+Result<std::string> read_state(Env* env, const std::string& path) {
+  auto text = env->read_file(path, UINT64_MAX);
+  if (!text) return make_error("cannot read \"" + path + "\": " + text.error().message);
+  return text;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Silences>> Silences::open(std::string path, Millis now, Env* env) {
+  std::unique_ptr<Silences> s(new Silences(std::move(path), env));
   if (s->path_.empty()) return s;
   auto set_aside = [&](const std::string& file, const std::string& why) {
     const std::string moved = fmt::format("{}.corrupt-{}", file, now);
-    std::error_code ec;
-    std::filesystem::rename(file, moved, ec);
+    auto r = env->rename_file(file, moved);
     if (!s->load_warning_.empty()) s->load_warning_ += "; ";
-    s->load_warning_ += ec ? fmt::format("{} is corrupt ({}); could not move it aside: {}", file,
-                                         why, ec.message())
+    s->load_warning_ += !r ? fmt::format("{} is corrupt ({}); could not move it aside: {}", file,
+                                         why, r.error().message)
                            : fmt::format("{} is corrupt ({}); moved to {}", file, why, moved);
   };
-  if (std::filesystem::exists(s->path_)) {
-    auto text = detail::read_file(s->path_);
+  if (env->file_exists(s->path_)) {
+    auto text = read_state(env, s->path_);
     if (!text) return std::unexpected(text.error());
     std::vector<Silence> loaded;
     std::string why;
@@ -162,8 +168,8 @@ Result<std::unique_ptr<Silences>> Silences::open(std::string path, Millis now) {
   // The change log: one JSON silence per line, each replacing the silence with its id. A torn
   // last line (a crash during the append) is ignored.
   const std::string log = s->path_ + ".log";
-  if (std::filesystem::exists(log)) {
-    auto text = detail::read_file(log);
+  if (env->file_exists(log)) {
+    auto text = read_state(env, log);
     if (!text) return std::unexpected(text.error());
     size_t pos = 0, line = 0;
     while (pos < text->size()) {
@@ -235,50 +241,55 @@ Result<std::string> Silences::create(Silence s, Millis now) {
   return s.id;
 }
 
+std::string Silences::dir_of(const std::string& path) {
+  return std::filesystem::path(path).parent_path().string();
+}
+
 Result<void> Silences::persist_locked(const Silence& changed) {
   if (path_.empty()) return {};
-  if (log_entries_ + 1 >= kCompactEvery) {
-    // Compaction: the whole file, then an empty log. Expired silences older than Alertmanager's
-    // 5-day retention are dropped here.
-    const Millis cutoff = changed.updated_at - Millis{5} * 24 * 3600'000;
-    std::erase_if(silences_, [&](const Silence& x) { return x.ends_at < cutoff; });
-    if (auto r = save_locked(); !r) return r;
-    if (auto r = detail::remove_durably(path_ + ".log"); !r) return r;
-    log_entries_ = 0;
-    return {};
-  }
   json line = silence_json(changed);
   line["seq"] = seq_;
-  std::string text = line.dump() + "\n";
-  const std::string log = path_ + ".log";
-  const bool fresh = !std::filesystem::exists(log);
-  int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return make_error(
-        fmt::format("cannot open {}: {}", log, std::generic_category().message(errno)));
-  const char* p = text.data();
-  size_t n = text.size();
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      std::string err =
-          fmt::format("cannot write {}: {}", log, std::generic_category().message(errno));
-      ::close(fd);
-      return make_error(err);
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  const bool ok = ::fdatasync(fd) == 0;
-  ::close(fd);
-  if (!ok)
-    return make_error(
-        fmt::format("cannot fsync {}: {}", log, std::generic_category().message(errno)));
-  if (fresh) {
-    if (auto r = detail::fsync_dir(std::filesystem::path(log).parent_path().string()); !r) return r;
+  const std::string text = line.dump() + "\n";
+  const std::string log = log_path();
+  const bool fresh = !env_->file_exists(log);
+  auto file = env_->new_appendable_file(log, 0600);
+  if (!file) return std::unexpected(file.error());
+  // One write and one fdatasync per change (and a directory fsync for a new log). A failure cuts
+  // the file back to where it was: the caller is told the change failed, so it must not come back
+  // after a restart, and a torn line must not be followed by the next change (open() would see a
+  // corrupt log and set it aside with every change after it).
+  const uint64_t before = (*file)->size_at_open();
+  auto written = (*file)->append(text);
+  if (written) written = (*file)->sync();
+  if (written && fresh) written = env_->sync_dir(dir_of(log));
+  if (!written) {
+    (void)(*file)->truncate(before);
+    return written;
   }
   ++log_entries_;
+  if (log_entries_ >= kCompactEvery) {
+    // The change is durable in the log already, so a failed compaction does not fail it: it is
+    // logged and tried again at the next change.
+    if (auto r = compact_locked(changed.updated_at); !r) {
+      detail::log_error("silences: cannot compact " + path_ + " (the changes stay in " + log +
+                        "; tried again at the next change): " + r.error().message);
+    }
+  }
+  return {};
+}
+
+Result<void> Silences::compact_locked(Millis now) {
+  // The whole set, then the log removed. Expired silences older than Alertmanager's 5-day
+  // retention are dropped here. A crash between the two leaves a log whose every line is at
+  // most as new as the file (the change that triggered the compaction was logged first), so
+  // replaying it over the file at open() changes nothing but bringing back a dropped expired
+  // silence until the next compaction.
+  const Millis cutoff = now - Millis{5} * 24 * 3600'000;
+  std::erase_if(silences_, [&](const Silence& x) { return x.ends_at < cutoff; });
+  if (auto r = save_locked(); !r) return r;
+  if (auto r = env_->remove_file(log_path()); !r) return r;
+  if (auto r = env_->sync_dir(dir_of(log_path())); !r) return r;
+  log_entries_ = 0;
   return {};
 }
 
@@ -287,10 +298,13 @@ Result<void> Silences::expire(const std::string& id, Millis now) {
   for (auto& s : silences_) {
     if (s.id != id) continue;
     if (s.ends_at <= now) return make_error("silence " + id + " is already expired");
+    const Silence old = s;
     if (s.starts_at > now) s.starts_at = now;
     s.ends_at = now;
     s.updated_at = now;
-    return persist_locked(s);
+    auto r = persist_locked(s);
+    if (!r) s = old;  // not written: still active (or pending)
+    return r;
   }
   return make_error("silence not found: " + id);
 }
@@ -314,7 +328,7 @@ Result<void> Silences::save_locked() const {
   json arr = json::array();
   for (const auto& s : silences_) arr.push_back(silence_json(s));
   json doc = {{"seq", seq_}, {"silences", arr}};
-  return detail::write_file_durably(path_, doc.dump(1));
+  return env_->replace_file(path_, doc.dump(1), FileSync::kFileAndDir, 0600);
 }
 
 }  // namespace ruleeval::notifiers

@@ -159,7 +159,7 @@ class Decoder {
             h.bearer_token = str(v, w);
           } else if (k == "bearer_token_file") {
             h.bearer_token_file = resolve(str(v, w));
-            if (!fs::exists(h.bearer_token_file)) {
+            if (!Env::Default()->file_exists(h.bearer_token_file)) {
               error(v, w + ": " + h.bearer_token_file + " does not exist");
             }
           } else if (k == "tls_config") {
@@ -171,7 +171,9 @@ class Decoder {
                        return;
                      }
                      std::string p = resolve(str(tv, tw));
-                     if (!fs::exists(p)) error(tv, tw + ": " + p + " does not exist");
+                     if (!Env::Default()->file_exists(p)) {
+                       error(tv, tw + ": " + p + " does not exist");
+                     }
                      (tk == "ca_file" ? h.tls.ca_file : tk == "cert_file" ? h.tls.cert_file
                                                                           : h.tls.key_file) = p;
                    });
@@ -252,7 +254,7 @@ class Decoder {
                 fields(dn, w, {"series_files"}, [&](const std::string&, const YAML::Node& sv) {
                   for (const auto& f : strings(sv, w + ".series_files")) {
                     std::string p = resolve(f);
-                    if (!fs::exists(p)) {
+                    if (!Env::Default()->file_exists(p)) {
                       std::string msg = w;
                       msg += ".series_files: ";
                       msg += p;

@@ -634,17 +634,31 @@ Result<Windows> WindowsCatalog::parse(const std::string& text, const std::string
 
 Result<WindowsCatalog> WindowsCatalog::load_dir(const std::string& dir) {
   WindowsCatalog cat;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return make_error("windows path is not a directory", {dir, 0, 0});
+  Env* env = Env::Default();
+  if (!env->is_directory(dir)) return make_error("windows path is not a directory", {dir, 0, 0});
+  // The *.yaml and *.yml regular files of the tree (a symlink to a file counts; the walk does
+  // not descend into a symlinked directory, as std::filesystem's and Sloth's do not).
   std::vector<fs::path> files;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    auto ext = it->path().extension().string();
-    if (it->is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(it->path());
+  std::vector<fs::path> todo{fs::path(dir)};
+  while (!todo.empty()) {
+    fs::path d = std::move(todo.back());
+    todo.pop_back();
+    auto names = env->list_dir(d.string());
+    if (!names) return make_error("cannot read directory: " + names.error().message, {dir, 0, 0});
+    for (const auto& n : *names) {
+      fs::path p = d / n;
+      const std::string ps = p.string();
+      const auto ext = p.extension().string();
+      if (env->is_directory(ps)) {
+        if (!env->is_symlink(ps)) todo.push_back(std::move(p));
+      } else if ((ext == ".yaml" || ext == ".yml") && env->is_regular_file(ps)) {
+        files.push_back(std::move(p));
+      }
+    }
   }
-  if (ec) return make_error("cannot read directory: " + ec.message(), {dir, 0, 0});
   std::sort(files.begin(), files.end());
   for (const auto& f : files) {
-    auto text = Env::Default()->read_file(f.string());
+    auto text = env->read_file(f.string());
     if (!text) return make_error("cannot read file: " + text.error().message, {f.string(), 0, 0});
     auto w = parse(*text, f.string());
     if (!w) return std::unexpected(w.error());

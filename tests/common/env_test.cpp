@@ -152,6 +152,57 @@ TEST_CASE("Env::Default replaces, appends, lists, globs, renames and removes") {
   CHECK_FALSE(check_input_file(d.path.string()));
 }
 
+TEST_CASE("Env::Default tells file types and times, sets permissions and removes directories") {
+  TempDir d;
+  Env* env = Env::Default();
+  REQUIRE(env->replace_file(d / "f", "x", FileSync::kNone, 0644));
+  REQUIRE(env->create_dir(d / "sub"));
+  REQUIRE(::symlink((d / "sub").c_str(), (d / "link").c_str()) == 0);
+  CHECK(env->is_directory(d / "sub"));
+  CHECK(env->is_directory(d / "link"));  // followed
+  CHECK_FALSE(env->is_directory(d / "f"));
+  CHECK_FALSE(env->is_directory(d / "missing"));
+  CHECK(env->is_symlink(d / "link"));
+  CHECK_FALSE(env->is_symlink(d / "sub"));
+  CHECK_FALSE(env->is_symlink(d / "missing"));
+
+  // The content's modification time, on the wall clock.
+  const auto before = std::chrono::system_clock::now() - std::chrono::seconds(5);
+  auto t = env->last_modified(d / "f");
+  REQUIRE(t);
+  CHECK(*t > before);
+  CHECK(*t < before + std::chrono::seconds(60));
+  auto missing = env->last_modified(d / "missing");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message.find("cannot stat") != std::string::npos);
+
+  REQUIRE(env->set_permissions(d / "sub", 0700));
+  struct stat st {};
+  REQUIRE(::stat((d / "sub").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  CHECK_FALSE(env->set_permissions(d / "missing", 0700));
+
+  // rmdir: a missing directory is fine, a non-empty one is an error and stays.
+  REQUIRE(env->replace_file(d / "sub/g", "y", FileSync::kNone));
+  auto full = env->remove_dir(d / "sub");
+  REQUIRE_FALSE(full);
+  CHECK(full.error().message.find("cannot remove directory") != std::string::npos);
+  CHECK(env->is_directory(d / "sub"));
+  REQUIRE(env->remove_file(d / "sub/g"));
+  REQUIRE(env->remove_dir(d / "sub"));
+  CHECK_FALSE(env->file_exists(d / "sub"));
+  CHECK(env->remove_dir(d / "sub"));
+
+  // A FakeEnv refuses them like the other writes.
+  FakeEnv fake;
+  REQUIRE(env->create_dir(d / "sub"));
+  fake.fail_writes("sub", "Read-only file system");
+  CHECK_FALSE(fake.set_permissions(d / "sub", 0700));
+  CHECK_FALSE(fake.remove_dir(d / "sub"));
+  CHECK(fake.is_directory(d / "sub"));
+  CHECK(fake.failed_writes() == 2);
+}
+
 TEST_CASE("FakeEnv controls both clocks and fails the writes it is told to") {
   TempDir d;
   FakeEnv fake(1'000);

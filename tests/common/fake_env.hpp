@@ -175,7 +175,7 @@ class FakeEnv : public EnvWrapper {
   }
 
   // Every write (replace, append, an appendable file's open, append and sync, directory fsync,
-  // create, remove, rename) whose path contains `path_part` fails with `message` until
+  // create, remove (files and directories), rename, set_permissions) whose path contains `path_part` fails with `message` until
   // clear_failures(); "" matches every path. An appendable file's failing append writes the
   // first half of its data before it fails, as a disk that fills up mid-write does, so the
   // caller's clean-up of a partial write is exercised.
@@ -230,6 +230,14 @@ class FakeEnv : public EnvWrapper {
   Result<void> remove_file(const std::string& path) override {
     if (auto f = injected(path); !f) return f;
     return EnvWrapper::remove_file(path);
+  }
+  Result<void> remove_dir(const std::string& dir) override {
+    if (auto f = injected(dir); !f) return f;
+    return EnvWrapper::remove_dir(dir);
+  }
+  Result<void> set_permissions(const std::string& path, unsigned mode) override {
+    if (auto f = injected(path); !f) return f;
+    return EnvWrapper::set_permissions(path, mode);
   }
   Result<void> rename_file(const std::string& from, const std::string& to) override {
     if (auto f = injected(to); !f) return f;

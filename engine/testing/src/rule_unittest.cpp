@@ -1,7 +1,6 @@
 #include "ruleeval/engine/rule_unittest.hpp"
 
 #include <fmt/format.h>
-#include <glob.h>
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -9,13 +8,13 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <ostream>
 #include <set>
 #include <unordered_map>
 
+#include "ruleeval/common/env.hpp"
 #include "ruleeval/common/escape.hpp"
 #include "ruleeval/engine/engine.hpp"
 #include "ruleeval/engine/group_eval.hpp"
@@ -513,16 +512,13 @@ int run_rule_unittests(const std::vector<std::string>& files, const RuleUnitTest
       for (const auto& rf : file->rule_files) {
         if (rf.empty()) continue;
         fs::path p = fs::path(rf).is_absolute() ? fs::path(rf) : base / rf;
-        glob_t g{};
-        // NOLINTNEXTLINE(concurrency-mt-unsafe): `ruleeval test` loads its files on one thread
-        int rc = ::glob(p.c_str(), 0, nullptr, &g);
-        if (rc == 0) {
-          for (size_t i = 0; i < g.gl_pathc; ++i) ctx.rule_files.emplace_back(g.gl_pathv[i]);
+        auto matched = Env::Default()->glob(p.string());
+        if (matched && !matched->empty()) {
+          for (auto& m : *matched) ctx.rule_files.push_back(std::move(m));
         } else {
           errors.push_back(fmt::format("{}: rule_files: no file matches pattern {}", path,
                                        go_quote(p.string())));
         }
-        globfree(&g);
       }
       for (size_t i = 0; i < file->group_eval_order.size(); ++i) {
         ctx.group_order.emplace(file->group_eval_order[i], static_cast<int>(i));
@@ -560,29 +556,37 @@ int run_rule_unittests(const std::vector<std::string>& files, const RuleUnitTest
   out << fmt::format("{} passed, {} failed\n", sum.groups_passed,
                      sum.groups_failed + sum.files_not_loaded);
   if (!opts.junit_path.empty()) {
-    std::ofstream j(opts.junit_path);
-    j << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n";
+    std::string j;
+    j += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n";
     for (const auto& s : junit) {
       size_t failures = 0;
       for (const auto& c : s.cases) failures += c.failures.empty() ? 0 : 1;
-      j << fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n", xml_escape(s.name),
+      j += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n", xml_escape(s.name),
                        s.cases.size(), failures);
       for (const auto& c : s.cases) {
-        j << fmt::format("    <testcase name=\"{}\"", xml_escape(c.name));
+        j += fmt::format("    <testcase name=\"{}\"", xml_escape(c.name));
         if (c.failures.empty()) {
-          j << "></testcase>\n";
+          j += "></testcase>\n";
           continue;
         }
         std::string all;
         for (const auto& f : c.failures) all += f + "\n";
-        j << fmt::format("><failure message=\"{}\">{}</failure></testcase>\n",
+        j += fmt::format("><failure message=\"{}\">{}</failure></testcase>\n",
                          xml_escape(c.failures.front().substr(0, 200)), xml_escape(all));
       }
-      j << "  </testsuite>\n";
+      j += "  </testsuite>\n";
     }
-    j << "</testsuites>\n";
-    if (!j) {
-      err << "cannot write JUnit report to " << opts.junit_path << "\n";
+    j += "</testsuites>\n";
+    // A regular file (or a new one) is replaced atomically: a crash never leaves half a report
+    // for CI to read. A device or pipe (--junit /dev/stdout) is written to, not replaced.
+    Env* env = Env::Default();
+    const bool special =
+        env->file_exists(opts.junit_path) && !env->is_regular_file(opts.junit_path);
+    auto wrote = special ? env->append_file(opts.junit_path, j, 0644)
+                         : env->replace_file(opts.junit_path, j, FileSync::kNone, 0644);
+    if (!wrote) {
+      err << "cannot write JUnit report to " << opts.junit_path << ": " << wrote.error().message
+          << "\n";
       failed = true;
     }
   }

@@ -1,12 +1,14 @@
 // ruleeval's one seam to the outside world, in the sense of LevelDB's leveldb::Env: the wall
 // clock, a monotonic clock and the file system (whole-file reads with a size limit, atomic
 // replacement with a chosen durability, appendable files with fdatasync for the journals,
-// directory fsync, listing, globbing, removal, renames). Code that reads the time or touches
-// files does it through an Env; Env::Default() is the real one, tests pass their own
-// (tests/common/fake_env.hpp: a settable clock and injected write and fsync failures) or wrap the
-// default with EnvWrapper and override what they need. tools/check_env.py (ctest "env seam")
-// refuses std::chrono::system_clock/steady_clock::now() and std::ifstream anywhere else in the
-// rooms.
+// directory fsync, listing, globbing, file types and times, permissions, removal, renames).
+// Code that reads the time or touches files does it through an Env; Env::Default() is the real
+// one, tests pass their own (tests/common/fake_env.hpp: a settable clock and injected write and
+// fsync failures) or wrap the default with EnvWrapper and override what they need.
+// tools/check_env.py (ctest "env seam") refuses std::chrono::system_clock/steady_clock::now(),
+// std::ifstream, std::ofstream, fopen, a raw ::open and std::filesystem's I/O functions (exists,
+// rename, directory_iterator, ...) anywhere else in the rooms; path arithmetic with
+// std::filesystem::path stays allowed.
 //
 // HTTP is behind it too: http_client() is this thread's client and new_http_client() a client an
 // owner keeps (ruleeval/common/http.hpp: the request, response and option types and the abstract
@@ -135,6 +137,17 @@ class Env {
   // True when `path` is a regular file (not a directory, device, FIFO or socket); false when it
   // is anything else or does not exist.
   virtual bool is_regular_file(const std::string& path) = 0;
+  // True when `path` is a directory (a symlink to one counts); false when it is anything else or
+  // does not exist.
+  virtual bool is_directory(const std::string& path) = 0;
+  // True when `path` itself is a symbolic link (lstat(2)), whatever it points to; a walk of a
+  // directory tree does not descend into one, as std::filesystem's and Go's walks do not.
+  virtual bool is_symlink(const std::string& path) = 0;
+  // When the content of `path` last changed (stat(2)'s st_mtim), e.g. to keep the newest files of
+  // a directory.
+  virtual Result<std::chrono::system_clock::time_point> last_modified(const std::string& path) = 0;
+  // chmod(2): the permission bits of `path` become `mode` (0700 on a directory of secrets).
+  virtual Result<void> set_permissions(const std::string& path, unsigned mode) = 0;
   // fsync of a directory, so that renames and removals inside it survive a power cut. An empty
   // `dir` is the current directory.
   virtual Result<void> sync_dir(const std::string& dir) = 0;
@@ -146,6 +159,8 @@ class Env {
   virtual Result<void> create_dir(const std::string& dir) = 0;
   // Removes a file; a missing file is not an error.
   virtual Result<void> remove_file(const std::string& path) = 0;
+  // Removes an empty directory (rmdir(2)); a missing one is not an error, a non-empty one is.
+  virtual Result<void> remove_dir(const std::string& dir) = 0;
   virtual Result<void> rename_file(const std::string& from, const std::string& to) = 0;
 
   // ---- HTTP (ruleeval/common/http.hpp). Without an implementation (see the top of this file)
@@ -195,6 +210,14 @@ class EnvWrapper : public Env {
   bool is_regular_file(const std::string& path) override {
     return target_->is_regular_file(path);
   }
+  bool is_directory(const std::string& path) override { return target_->is_directory(path); }
+  bool is_symlink(const std::string& path) override { return target_->is_symlink(path); }
+  Result<std::chrono::system_clock::time_point> last_modified(const std::string& path) override {
+    return target_->last_modified(path);
+  }
+  Result<void> set_permissions(const std::string& path, unsigned mode) override {
+    return target_->set_permissions(path, mode);
+  }
   Result<void> sync_dir(const std::string& dir) override { return target_->sync_dir(dir); }
   Result<std::vector<std::string>> list_dir(const std::string& dir) override {
     return target_->list_dir(dir);
@@ -206,6 +229,7 @@ class EnvWrapper : public Env {
   Result<void> remove_file(const std::string& path) override {
     return target_->remove_file(path);
   }
+  Result<void> remove_dir(const std::string& dir) override { return target_->remove_dir(dir); }
   Result<void> rename_file(const std::string& from, const std::string& to) override {
     return target_->rename_file(from, to);
   }
