@@ -260,6 +260,16 @@ int run(const RunFlags& f) {
   }
 
   engine::RuleManager manager(mopts, sink);
+  // The rule manager first (its last evaluations may still send alerts), then the notifier, given
+  // up to 5 s to deliver what is queued (the outbox keeps the rest for the next start).
+  auto stop_components = [&] {
+    manager.stop();
+    if (notifier) {
+      notifier->wait_idle(5000);
+      notifier->stop();
+    }
+    log.info("stopped", {});
+  };
   if (auto r = manager.apply(*cfg); !r) {
     print_errors(r.error());
     return 2;
@@ -275,12 +285,7 @@ int run(const RunFlags& f) {
   // while the rules were compiled and the state restored stops before evaluation starts.
   if (const char* sig = f.check_config ? nullptr : pending_stop_signal()) {
     log.info("shutting down during start-up", {{"signal", sig}});
-    manager.stop();
-    if (notifier) {
-      notifier->wait_idle(5000);
-      notifier->stop();
-    }
-    log.info("stopped", {});
+    stop_components();
     return 0;
   }
   if (f.check_config) {
@@ -425,12 +430,7 @@ int run(const RunFlags& f) {
     }
   }
   api.stop();
-  manager.stop();
-  if (notifier) {
-    notifier->wait_idle(5000);
-    notifier->stop();
-  }
-  log.info("stopped", {});
+  stop_components();
   return 0;
 }
 
