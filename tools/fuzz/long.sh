@@ -9,6 +9,8 @@
 # <build>/fuzz-artifacts/<target>/. Prints per target: executions, corpus size, findings. Exits 1
 # if any target found anything (reproduce: <build>/tools/fuzz/<target> <artifact>).
 #   FUZZ_SEED   libFuzzer -seed (default 0: random; the CI smoke, tools/fuzz/smoke.sh, uses 1)
+#   FUZZ_RUNS   also stop a target after this many executions (libFuzzer -runs; in fork mode the
+#               parent counts every worker's); SECONDS_PER_TARGET stays the upper bound
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:?usage: tools/fuzz/long.sh SECONDS_PER_TARGET [TARGET...]}
@@ -16,6 +18,7 @@ shift
 build=${RULEEVAL_FUZZ_BUILD:-build-fuzz}
 jobs=${FUZZ_JOBS:-$(nproc)}
 seed=${FUZZ_SEED:-0}
+runs=${FUZZ_RUNS:--1}
 
 # A directory holding only built targets (<dir>/tools/fuzz/fuzz_*) is used as it is.
 if [ ! -f "$build/build.ninja" ] && ! ls "$build"/tools/fuzz/fuzz_* >/dev/null 2>&1; then
@@ -50,12 +53,13 @@ for name in "${targets[@]}"; do
   [ -d "$seeds" ] && dirs+=("$seeds")
   before=$(find "$corpus" -type f | wc -l)
   found_before=$(find "$artifacts" -type f | wc -l)
-  echo "long fuzz: $name for ${secs}s on $jobs workers (corpus: $before inputs)"
+  echo "long fuzz: $name for ${secs}s on $jobs workers$([ "$runs" -lt 0 ] || echo ", at most $runs executions") (corpus: $before inputs)"
   # -fork keeps fuzzing after a crash (each worker is a child), so one run reports every finding;
   # new inputs of every worker are merged into the kept corpus (the first directory).
+  t0=$SECONDS
   set +e
   (cd "$logs" && "$bin" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-     -seed="$seed" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+     -seed="$seed" -runs="$runs" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
      -artifact_prefix="$artifacts/" -print_final_stats=1 "${dirs[@]}" >"$logs/run.log" 2>&1)
   rc=$?
   set -e
@@ -70,8 +74,8 @@ for name in "${targets[@]}"; do
   crashes=$(sed -nE 's|.*oom/timeout/crash: ([0-9]+)/([0-9]+)/([0-9]+).*|\1 ooms, \2 timeouts, \3 crashes|p' <<<"$last")
   after=$(find "$corpus" -type f | wc -l)
   new_findings=$(( $(find "$artifacts" -type f | wc -l) - found_before ))
-  line=$(printf '%-22s executions %12s   corpus %6d -> %-6d   findings: %s   new artifacts %d   (exit %d)' \
-         "$name" "${execs:-?}" "$before" "$after" "${crashes:-none}" "$new_findings" "$rc")
+  line=$(printf '%-22s executions %12s in %5d s   corpus %6d -> %-6d   findings: %s   new artifacts %d   (exit %d)' \
+         "$name" "${execs:-?}" "$((SECONDS - t0))" "$before" "$after" "${crashes:-none}" "$new_findings" "$rc")
   echo "  $line"
   summary+=("$line")
   if [ "$new_findings" -gt 0 ] || [ "$rc" != 0 ] || grep -qE '[1-9][0-9]* (ooms|timeouts|crashes)' <<<"$crashes"; then
