@@ -3,6 +3,11 @@ add_test(NAME "run: alert lifecycle on the embedded backend"
          COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/run_lifecycle_test.py
                  $<TARGET_FILE:ruleeval> ${RULEEVAL_TESTDATA_DIR}/run)
 set_tests_properties("run: alert lifecycle on the embedded backend" PROPERTIES LABELS integration TIMEOUT 120)
+add_test(NAME "run: a closed standard output (SIGPIPE) fails only the file receiver writing to it, never the process"
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/run_sigpipe_test.py
+                 $<TARGET_FILE:ruleeval> ${RULEEVAL_TESTDATA_DIR}/run)
+set_tests_properties("run: a closed standard output (SIGPIPE) fails only the file receiver writing to it, never the process"
+                     PROPERTIES LABELS integration TIMEOUT 120)
 add_test(NAME "run: --check-config accepts the bundled demo"
          COMMAND $<TARGET_FILE:ruleeval> run --check-config --config ${CMAKE_SOURCE_DIR}/examples/demo/ruleeval.yaml)
 set_tests_properties("run: --check-config accepts the bundled demo" PROPERTIES LABELS cli)

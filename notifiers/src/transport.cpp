@@ -90,17 +90,25 @@ SendResult http_post(Env& env, const OutboxEntry& e, const std::string& url, con
   return r;
 }
 
-SendResult file_send(const OutboxEntry& e, const FileConfig& cfg) {
+SendResult file_send(Env& env, const OutboxEntry& e, const FileConfig& cfg) {
   SendResult r;
   if (cfg.path == "-") {
     static std::mutex mu;
     std::lock_guard lock(mu);
     std::cout << e.body << '\n' << std::flush;
-    r.ok = true;
+    // A closed or full standard output (a pipe whose reader went away: `ruleeval run` ignores
+    // SIGPIPE, so the write fails with EPIPE instead of ending the process) is a failed delivery,
+    // retried like any other, never a notification counted as sent.
+    r.ok = !std::cout.fail();
+    if (!r.ok) {
+      std::cout.clear();
+      r.retryable = true;
+      r.error = "cannot write to standard output";
+    }
     return r;
   }
   // One write(2) with O_APPEND: concurrent notifications never interleave inside a line.
-  auto done = Env::Default()->append_file(cfg.path, e.body + "\n");
+  auto done = env.append_file(cfg.path, e.body + "\n");
   r.ok = done.has_value();
   if (!r.ok) {
     r.retryable = true;
@@ -143,7 +151,7 @@ class DefaultTransport : public Transport {
         return detail::smtp_send(e, rc.email[i]);
       case IntegrationKind::kFile:
         if (i >= rc.file.size()) return missing();
-        return file_send(e, rc.file[i]);
+        return file_send(env_, e, rc.file[i]);
       case IntegrationKind::kOpsGenie:
         if (i >= rc.opsgenie.size()) return missing();
         return detail::send_envelope(env_, e, rc.opsgenie[i].http, {429}, false);

@@ -160,6 +160,14 @@ int run(const RunFlags& f) {
     //    mallopt(M_ARENA_MAX) is meant to be set before threads allocate.
     // --check-config keeps the default actions: it starts no server and Ctrl-C stops it.
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    //  - SIGPIPE is ignored, as a daemon's must be: a write to a pipe or socket whose reader went
+    //    away (the file receiver's `path: "-"` on a closed standard output, a client that hung
+    //    up) then fails with EPIPE and is handled as that write's error (the notification is
+    //    retried from the outbox), instead of ending the process and every page with it.
+    //    cpp-httplib's Server also ignores it, but only once constructed, after other threads
+    //    may have written; this makes it explicit and independent of the API server.
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): no other thread runs yet
+    std::signal(SIGPIPE, SIG_IGN);
     // NOLINTNEXTLINE(concurrency-mt-unsafe): no other thread runs yet
     mallopt(M_ARENA_MAX, static_cast<int>(std::max<size_t>(2, f.workers)));
   }
