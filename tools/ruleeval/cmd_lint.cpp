@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "heap.hpp"
 #include "grafana_notify.hpp"
 #include "lint_online.hpp"
 #include "features.hpp"
@@ -198,6 +199,16 @@ int run_lint(const LintOptions& o) {
   // task-clock ~220 -> ~208 ms); the model outlives the threads, so nothing is gained by
   // per-thread arenas here, and tcache keeps most small allocations lock-free.
   ::mallopt(M_ARENA_MAX, 1);  // NOLINT(concurrency-mt-unsafe): before the lint threads start
+  // The model takes about 11 bytes of heap per byte of YAML (10,000 rules: 5.8 MB -> ~60 MB):
+  // that much of the heap in huge pages, in place of ~12,000 page faults (0.32 -> 0.18 s).
+  size_t input_bytes = 0;
+  for (const auto& f : files) {
+    std::error_code ec;
+    if (f == "-") continue;
+    const auto size = fs::file_size(f, ec);
+    if (!ec) input_bytes += static_cast<size_t>(size);
+  }
+  (void)reserve_huge_heap(12 * input_bytes);
   // Load and check files in parallel; each worker takes the next file.
   // Owned by a heap block that is deliberately never freed: `ruleeval lint` exits right after
   // printing (register_lint's callback), and tearing down ~10^6 small allocations of a
