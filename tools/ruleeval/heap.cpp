@@ -29,10 +29,11 @@ bool reserve_huge_heap(size_t bytes) {
   // The next growth of the heap (sbrk) adds M_TOP_PAD bytes beyond the request. Small blocks are
   // taken until one does not fit in what the heap has left, which makes that growth happen.
   char* const before = static_cast<char*>(sbrk(0));
+  constexpr size_t kBlock = 65536;
   std::array<void*, 64> held{};
   size_t n = 0;
   while (n < held.size() && static_cast<char*>(sbrk(0)) == before) {
-    held[n] = std::malloc(64 * 1024);  // NOLINT(cppcoreguidelines-no-malloc): sizing malloc's heap
+    held[n] = std::malloc(kBlock);  // NOLINT(cppcoreguidelines-no-malloc): sizing malloc's heap
     if (held[n] == nullptr) break;
     ++n;
   }
@@ -40,12 +41,14 @@ bool reserve_huge_heap(size_t bytes) {
   for (size_t i = 0; i < n; ++i) std::free(held[i]);  // NOLINT(cppcoreguidelines-no-malloc)
   mallopt(M_TOP_PAD, kDefaultTopPad);
   // NOLINTEND(concurrency-mt-unsafe)
-  if (before == reinterpret_cast<char*>(-1) || end <= before) return false;  // no sbrk heap
-  const uintptr_t lo = (reinterpret_cast<uintptr_t>(before) + kHugePage - 1) & ~(kHugePage - 1);
-  const uintptr_t hi = reinterpret_cast<uintptr_t>(end) & ~(kHugePage - 1);
+  if (reinterpret_cast<intptr_t>(before) == -1 || end <= before) return false;  // no sbrk heap
+  // The whole huge pages inside [before, end), as offsets from `before`.
+  const uintptr_t base = reinterpret_cast<uintptr_t>(before);
+  const uintptr_t lo = ((base + kHugePage - 1) & ~(kHugePage - 1)) - base;
+  const uintptr_t hi = ((base + static_cast<uintptr_t>(end - before)) & ~(kHugePage - 1)) - base;
   if (hi <= lo) return false;
   // EINVAL without THP in the kernel: the region stays, in ordinary pages.
-  return madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE) == 0;
+  return madvise(before + lo, hi - lo, MADV_HUGEPAGE) == 0;
 }
 
 }  // namespace ruleeval::cli
