@@ -16,16 +16,17 @@ file=$work/rules_$rules.yml
 python3 "$shared/ref/gen_rules.py" --rules "$rules" --out "$file" >/dev/null
 echo "bench_lint: $(grep -c -E '^ *- (alert|record):' "$file") rules, $(du -h "$file" | cut -f1) ($file)"
 
-# measure NAME CMD...: best wall seconds and the peak RSS (KB) of that run, over $runs runs, and
-# the median CPU seconds (user+sys; the machine may be shared, so CPU is the steadier number).
+# measure NAME CMD...: best wall seconds, and the peak RSS (KB) and minor page faults of that run,
+# over $runs runs, and the median CPU seconds (user+sys; the machine may be shared, so CPU is the
+# steadier number).
 measure() {
   local name=$1
   shift
-  local best_t="" best_m="" cpus=""
+  local best_t="" best_m="" best_f="" cpus=""
   for _ in $(seq "$runs"); do
     if [ -x /usr/bin/time ]; then
-      /usr/bin/time -f "%e %M %U %S" -o "$work/t" "$@" >/dev/null 2>&1 || true
-      read -r t m u sy <"$work/t"
+      /usr/bin/time -f "%e %M %U %S %R" -o "$work/t" "$@" >/dev/null 2>&1 || true
+      read -r t m u sy f <"$work/t"
       cpus="$cpus $(awk -v u="$u" -v s="$sy" 'BEGIN{print u + s}')"
     else
       local s e
@@ -34,13 +35,14 @@ measure() {
       e=$(date +%s.%N)
       t=$(echo "$e - $s" | bc)
       m=0
+      f=0
       cpus="$cpus $t"
     fi
-    if [ -z "$best_t" ] || awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; best_m=$m; fi
+    if [ -z "$best_t" ] || awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; best_m=$m; best_f=$f; fi
   done
   local cpu
   cpu=$(echo "$cpus" | tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
-  printf '%-28s %8.3f s %8.3f CPU-s %10s KB\n' "$name" "$best_t" "$cpu" "$best_m"
+  printf '%-28s %8.3f s %8.3f CPU-s %10s KB %8s page faults\n' "$name" "$best_t" "$cpu" "$best_m" "$best_f"
   eval "${name//[^a-zA-Z0-9]/_}_t=$best_t; ${name//[^a-zA-Z0-9]/_}_m=$best_m; ${name//[^a-zA-Z0-9]/_}_c=$cpu"
 }
 
