@@ -41,8 +41,14 @@ fi
 summary=()
 failed=0
 for name in "${targets[@]}"; do
-  bin=$build/tools/fuzz/$name
-  [ -x "$bin" ] || { echo "long fuzz: no such target $bin"; exit 1; }
+  [ -x "$build/tools/fuzz/$name" ] || { echo "long fuzz: no such target $build/tools/fuzz/$name"; exit 1; }
+  # Fork mode starts a new worker process from the binary for every job: a rebuild of the fuzz
+  # build during the run (another long.sh, say) would make the jobs started while the linker
+  # rewrites it fail at once, each counted as a crash with no input to show. The run uses a
+  # private copy.
+  mkdir -p "$build/fuzz-bin"
+  bin=$build/fuzz-bin/$name.$$
+  cp "$build/tools/fuzz/$name" "$bin"
   corpus=$build/fuzz-corpus/$name
   artifacts=$build/fuzz-artifacts/$name
   logs=$build/fuzz-logs/$name
@@ -63,6 +69,7 @@ for name in "${targets[@]}"; do
      -artifact_prefix="$artifacts/" -print_final_stats=1 "${dirs[@]}" >"$logs/run.log" 2>&1)
   rc=$?
   set -e
+  rm -f "$bin"
   # In fork mode the parent prints "#<execs>: cov: ... corp: <n> exec/s: <n> oom/timeout/crash:
   # <a>/<b>/<c> ..." status lines; the last one holds the totals.
   last=$(grep -E '^#[0-9]+: cov:' "$logs/run.log" | tail -1 || true)
