@@ -75,8 +75,9 @@ struct ConfigError {
 struct Globals {
   std::string smtp_from, smtp_hello = "localhost", smtp_smarthost, smtp_auth_username,
       smtp_auth_password, smtp_auth_secret, smtp_auth_identity;
+  std::string smtp_auth_password_file;  // a path, read at send time (as every *_file below)
   bool smtp_require_tls = true;
-  std::string slack_api_url;
+  std::string slack_api_url, slack_api_url_file;
   std::string wechat_api_url = "https://qyapi.weixin.qq.com/cgi-bin/", wechat_api_secret,
               wechat_api_corp_id;
   std::string pagerduty_url = "https://events.pagerduty.com/v2/enqueue";
@@ -168,24 +169,20 @@ class Loader {
     }
     fail(n, path, "must be a non-negative integer");
   }
-  std::string read_secret(const YAML::Node& n, const std::string& path) {
-    std::string p = str(n, path);
-    std::filesystem::path fp(p);
-    if (fp.is_relative() && !base_dir_.empty()) fp = std::filesystem::path(base_dir_) / fp;
-    auto text = Env::Default()->read_file(fp.string());
-    if (!text) fail(n, path, "cannot read file \"" + fp.string() + "\": " + text.error().message);
-    std::string v = std::move(*text);
-    while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
-    return v;
-  }
-  // `key` or `key_file` (not both).
+  // `key` or `key_file` (not both). A file is not read here: Alertmanager reads these secrets
+  // when it sends (notify/slack, notify/pagerduty, notify/webhook, notify/email), so a config
+  // naming a file that is not there yet is valid and a rotated secret needs no reload. `file`
+  // gets the path, resolved against the config's directory.
   void secret(const YAML::Node& parent, const std::string& path, const std::string& key,
-              std::string& out) {
+              std::string& out, std::string& file) {
     auto a = parent[key];
     auto b = parent[key + "_file"];
     if (a && b) fail(b, path + "." + key + "_file", "cannot be combined with " + key);
     if (a) out = str(a, path + "." + key);
-    if (b) out = read_secret(b, path + "." + key + "_file");
+    if (b) {
+      file = str(b, path + "." + key + "_file");
+      if (!file.empty()) file = resolve(file);
+    }
   }
 
   Matchers matchers(const YAML::Node& n, const std::string& path) {
@@ -451,11 +448,12 @@ class Loader {
       if (g[key] && !g[key].IsNull()) *field = resolve(str(g[key], p + "." + key));
     }
     if (globals_.smtp_hello.empty()) globals_.smtp_hello = "localhost";
-    secret(g, p, "smtp_auth_password", globals_.smtp_auth_password);
+    secret(g, p, "smtp_auth_password", globals_.smtp_auth_password,
+           globals_.smtp_auth_password_file);
     if (g["smtp_require_tls"] && !g["smtp_require_tls"].IsNull()) {
       globals_.smtp_require_tls = boolean(g["smtp_require_tls"], p + ".smtp_require_tls");
     }
-    secret(g, p, "slack_api_url", globals_.slack_api_url);
+    secret(g, p, "slack_api_url", globals_.slack_api_url, globals_.slack_api_url_file);
     if (auto h = g["http_config"]; h && !h.IsNull()) {
       globals_.http = http_node(h, p + ".http_config");
     }
@@ -511,9 +509,12 @@ class Loader {
                     "image_url", "thumb_url", "short_fields", "mrkdwn_in", "fields", "actions"});
         SlackConfig sc;
         opt_bool(c, "send_resolved", p, sc.send_resolved);
-        secret(c, p, "api_url", sc.api_url);
-        if (sc.api_url.empty()) sc.api_url = globals_.slack_api_url;
-        if (sc.api_url.empty()) {
+        secret(c, p, "api_url", sc.api_url, sc.api_url_file);
+        if (sc.api_url.empty() && sc.api_url_file.empty()) {
+          sc.api_url = globals_.slack_api_url;
+          sc.api_url_file = globals_.slack_api_url_file;
+        }
+        if (sc.api_url.empty() && sc.api_url_file.empty()) {
           fail(c, p + ".api_url", "no global Slack API URL set either inline or in a file");
         }
         check_url(c, p, "api_url");
@@ -584,14 +585,15 @@ class Loader {
         PagerDutyConfig pc;
         pc.url = globals_.pagerduty_url;
         opt_bool(c, "send_resolved", p, pc.send_resolved);
-        secret(c, p, "routing_key", pc.routing_key);
-        secret(c, p, "service_key", pc.service_key);
-        if (!pc.service_key.empty()) {
+        secret(c, p, "routing_key", pc.routing_key, pc.routing_key_file);
+        secret(c, p, "service_key", pc.service_key, pc.service_key_file);
+        if (pc.v1()) {
           // Alertmanager posts v1 events to PagerDuty's fixed v1 endpoint; ruleeval honours an
           // explicit `url` (for proxies and tests) and otherwise uses that endpoint.
           pc.url = "https://events.pagerduty.com/generic/2010-04-15/create_event.json";
         }
-        if (pc.routing_key.empty() && pc.service_key.empty()) {
+        if (pc.routing_key.empty() && pc.service_key.empty() && pc.routing_key_file.empty() &&
+            pc.service_key_file.empty()) {
           fail(c, p + ".routing_key", "missing service or routing key in PagerDuty config");
         }
         if (auto ls = c["links"]; ls && !ls.IsNull()) {
@@ -665,7 +667,10 @@ class Loader {
         if (ec.from.empty()) ec.from = globals_.smtp_from;
         if (ec.hello.empty()) ec.hello = globals_.smtp_hello;
         if (ec.auth_username.empty()) ec.auth_username = globals_.smtp_auth_username;
-        if (!own_password) ec.auth_password = globals_.smtp_auth_password;
+        if (!own_password) {
+          ec.auth_password = globals_.smtp_auth_password;
+          ec.auth_password_file = globals_.smtp_auth_password_file;
+        }
         if (auth_secret.empty()) auth_secret = globals_.smtp_auth_secret;
         if (ec.auth_identity.empty()) ec.auth_identity = globals_.smtp_auth_identity;
         ec.require_tls = globals_.smtp_require_tls;
@@ -701,8 +706,8 @@ class Loader {
         check_keys(c, p, {"send_resolved", "url", "url_file", "max_alerts", "http_config"});
         WebhookConfig wc;
         opt_bool(c, "send_resolved", p, wc.send_resolved);
-        secret(c, p, "url", wc.url);
-        if (wc.url.empty()) fail(c, p + ".url", "is required (or url_file)");
+        secret(c, p, "url", wc.url, wc.url_file);
+        if (wc.url.empty() && wc.url_file.empty()) fail(c, p + ".url", "is required (or url_file)");
         check_url(c, p, "url");
         if (c["max_alerts"]) wc.max_alerts = uint(c["max_alerts"], p + ".max_alerts");
         wc.http = http(c, p);
@@ -714,8 +719,8 @@ class Loader {
         check_keys(c, p, {"send_resolved", "url", "url_file", "http_config"});
         AlertmanagerConfig ac;
         opt_bool(c, "send_resolved", p, ac.send_resolved);
-        secret(c, p, "url", ac.url);
-        if (ac.url.empty()) fail(c, p + ".url", "is required (or url_file)");
+        secret(c, p, "url", ac.url, ac.url_file);
+        if (ac.url.empty() && ac.url_file.empty()) fail(c, p + ".url", "is required (or url_file)");
         check_url(c, p, "url");
         while (!ac.url.empty() && ac.url.back() == '/') ac.url.pop_back();
         ac.http = http(c, p);

@@ -30,7 +30,11 @@ std::string form_encode(const std::multimap<std::string, std::string>& values) {
 }
 
 Result<std::string> read_secret_file(const std::string& path) {
-  auto text = Env::Default()->read_file(path);
+  return read_secret_file(*Env::Default(), path);
+}
+
+Result<std::string> read_secret_file(Env& env, const std::string& path) {
+  auto text = env.read_file(path);
   if (!text) return make_error("unable to read secret file " + path + ": " + text.error().message);
   std::string v = std::move(*text);
   // strings.TrimSpace

@@ -32,7 +32,9 @@ void oauth2_reset_cache();
 // (proxy.cpp).
 std::string proxy_for(const HttpSettings& http, const std::string& url);
 
-// Reads a *_file secret (trailing newlines kept off, as prometheus/common's TrimSpace does).
+// Reads a *_file secret through `env` (default: Env::Default()), with surrounding white space
+// trimmed as Go's strings.TrimSpace does (prometheus/common and Alertmanager's notifiers).
 Result<std::string> read_secret_file(const std::string& path);
+Result<std::string> read_secret_file(Env& env, const std::string& path);
 
 }  // namespace ruleeval::notifiers::detail

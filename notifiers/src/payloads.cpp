@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include "http_client.hpp"
 #include "ruleeval/common/escape.hpp"
 
 namespace ruleeval::notifiers::detail {
@@ -212,11 +213,23 @@ Result<ordered> pagerduty_details(const PagerDutyConfig& c, const NotificationDa
   return details;
 }
 
+// The inline key, or else its file's content with surrounding space trimmed: Alertmanager reads
+// the file for every notification (notify/pagerduty) and templates the result like an inline key.
+Result<std::string> pagerduty_key(const std::string& key, const std::string& file,
+                                  const char* what) {
+  if (!key.empty() || file.empty()) return key;
+  auto text = read_secret_file(file);
+  if (!text) return make_error(std::string("failed to read ") + what + " from file: " + text.error().message);
+  return text;
+}
+
 // Events API v1 (service_key), field for field as Alertmanager's pagerDutyMessage encodes it:
 // event_action and payload are not omitempty there, so they appear as "" and null.
 Result<std::string> pagerduty_v1_payload(const PagerDutyConfig& c, const NotificationData& d,
                                          const Expander& x) {
-  auto key = x(c.service_key, d);
+  auto raw = pagerduty_key(c.service_key, c.service_key_file, "service key");
+  if (!raw) return std::unexpected(raw.error());
+  auto key = x(*raw, d);
   if (!key) return make_error("service_key: " + key.error().message);
   if (key->empty()) return make_error("service key cannot be empty");
   auto description = expand_or(x, c.description, default_subject(d), d, "description");
@@ -256,7 +269,9 @@ Result<std::string> pagerduty_v1_payload(const PagerDutyConfig& c, const Notific
 Result<std::string> pagerduty_payload(const PagerDutyConfig& c, const NotificationData& d,
                                       const Expander& x) {
   if (c.v1()) return pagerduty_v1_payload(c, d, x);
-  auto key = x(c.routing_key, d);
+  auto raw = pagerduty_key(c.routing_key, c.routing_key_file, "routing key");
+  if (!raw) return std::unexpected(raw.error());
+  auto key = x(*raw, d);
   if (!key) return make_error("routing_key: " + key.error().message);
   if (key->empty()) return make_error("routing_key: empty after templating");
   auto summary = expand_or(x, c.description, default_subject(d), d, "description");

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "http_client.hpp"
 #include "payloads.hpp"
 #include "receiver_http.hpp"
 #include "receivers_am2.hpp"
@@ -117,6 +118,31 @@ SendResult file_send(Env& env, const OutboxEntry& e, const FileConfig& cfg) {
   return r;
 }
 
+// The inline URL, or else its *_file's content with surrounding space trimmed, read now:
+// Alertmanager reads these files at every send (notify/slack, notify/webhook), so a rotated
+// secret needs no reload and a file that is not there yet is no config error. An unreadable file
+// fails this attempt without a retry, as there (the notifier returns false with the error).
+Result<std::string> url_or_file(Env& env, const std::string& url, const std::string& file) {
+  if (!url.empty() || file.empty()) return url;
+  return detail::read_secret_file(env, file);
+}
+
+SendResult post_to(Env& env, const OutboxEntry& e, const std::string& url, const std::string& file,
+                   std::string_view path, const HttpSettings& http,
+                   std::initializer_list<long> retry_codes) {
+  auto u = url_or_file(env, url, file);
+  if (!u) {
+    SendResult r;
+    r.error = u.error().message;
+    return r;
+  }
+  if (!path.empty()) {
+    while (!u->empty() && u->back() == '/') u->pop_back();
+    *u += path;
+  }
+  return http_post(env, e, *u, http, "application/json", retry_codes);
+}
+
 class DefaultTransport : public Transport {
  public:
   explicit DefaultTransport(Env* env) : env_(*env) {}
@@ -130,7 +156,8 @@ class DefaultTransport : public Transport {
     switch (e.kind) {
       case IntegrationKind::kSlack:
         if (i >= rc.slack.size()) return missing();
-        return http_post(env_, e, rc.slack[i].api_url, rc.slack[i].http, "application/json", {});
+        return post_to(env_, e, rc.slack[i].api_url, rc.slack[i].api_url_file, {},
+                       rc.slack[i].http, {});
       case IntegrationKind::kPagerDuty:
         if (i >= rc.pagerduty.size()) return missing();
         if (rc.pagerduty[i].v1()) {
@@ -141,11 +168,12 @@ class DefaultTransport : public Transport {
                          {429});
       case IntegrationKind::kWebhook:
         if (i >= rc.webhook.size()) return missing();
-        return http_post(env_, e, rc.webhook[i].url, rc.webhook[i].http, "application/json", {});
+        return post_to(env_, e, rc.webhook[i].url, rc.webhook[i].url_file, {}, rc.webhook[i].http,
+                       {});
       case IntegrationKind::kAlertmanager:
         if (i >= rc.alertmanager.size()) return missing();
-        return http_post(env_, e, rc.alertmanager[i].url + "/api/v2/alerts", rc.alertmanager[i].http,
-                         "application/json", {429, 408});
+        return post_to(env_, e, rc.alertmanager[i].url, rc.alertmanager[i].url_file,
+                       "/api/v2/alerts", rc.alertmanager[i].http, {429, 408});
       case IntegrationKind::kEmail:
         if (i >= rc.email.size()) return missing();
         return detail::smtp_send(e, rc.email[i]);

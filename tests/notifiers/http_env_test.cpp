@@ -4,6 +4,8 @@
 // transport error from the client is classified.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -165,4 +167,65 @@ TEST_CASE("the default transport classifies the fake's transport errors as the r
   CHECK(ok.ok);
   CHECK(ok.status == 200);
   CHECK(http.requests().back().body == e.body);
+}
+
+TEST_CASE("webhook url_file, Slack api_url_file and an Alertmanager url_file are read at every send") {
+  // Alertmanager reads these files when it sends (notify/webhook, notify/slack): a config naming
+  // a file that is not there yet loads, a missing file fails that attempt without a retry, and a
+  // rotated file takes effect at the next send without a reload.
+  auto dir = std::filesystem::temp_directory_path() / "ruleeval_url_files";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string hook = (dir / "hook.url").string(), slack = (dir / "slack.url").string(),
+                    am = (dir / "am.url").string();
+  FakeEnv env;
+  FakeHttp& http = env.fake_http();
+  auto cfg = notify_config("global:\n  slack_api_url_file: " + slack +
+                           "\nroute:\n  receiver: team\nreceivers:\n  - name: team\n"
+                           "    webhook_configs:\n      - url_file: " + hook +
+                           "\n    slack_configs:\n      - channel: '#ops'\n"
+                           "    alertmanager_configs:\n      - url_file: " + am + "\n");
+  const ReceiverConfig* rc = cfg.find_receiver("team");
+  REQUIRE(rc != nullptr);
+  auto transport = make_default_transport(&env);
+  auto entry = [](IntegrationKind kind, const char* name) {
+    OutboxEntry e;
+    e.id = "0000000000000001-00000001";
+    e.integration = std::string("team/") + name + "/0";
+    e.receiver = "team";
+    e.kind = kind;
+    e.body = R"({"status":"firing"})";
+    return e;
+  };
+  const OutboxEntry webhook = entry(IntegrationKind::kWebhook, "webhook");
+  const OutboxEntry slack_e = entry(IntegrationKind::kSlack, "slack");
+  const OutboxEntry am_e = entry(IntegrationKind::kAlertmanager, "alertmanager");
+
+  for (const OutboxEntry* e : {&webhook, &slack_e, &am_e}) {
+    SendResult r = transport->send(*e, *rc, 0);
+    CHECK_FALSE(r.ok);
+    CHECK_FALSE(r.retryable);
+    CHECK(r.error.find("unable to read secret file " + dir.string()) == 0);
+  }
+  CHECK(http.request_count() == 0);
+
+  auto write = [](const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::trunc) << text;
+  };
+  write(hook, "  http://hook.test:9/a\n");  // TrimSpace
+  write(slack, "https://hooks.slack.test/services/T0/B0/X\n");
+  write(am, "http://am.test:9093/\n");
+  http.set_default(200, "ok");
+  CHECK(transport->send(webhook, *rc, 0).ok);
+  CHECK(transport->send(slack_e, *rc, 0).ok);
+  CHECK(transport->send(am_e, *rc, 0).ok);
+  write(hook, "http://hook.test:9/b\n");  // rotated: no reload
+  CHECK(transport->send(webhook, *rc, 0).ok);
+  const auto sent = http.requests();
+  REQUIRE(sent.size() == 4);
+  CHECK(sent[0].url == "http://hook.test:9/a");
+  CHECK(sent[1].url == "https://hooks.slack.test/services/T0/B0/X");
+  CHECK(sent[2].url == "http://am.test:9093/api/v2/alerts");
+  CHECK(sent[3].url == "http://hook.test:9/b");
+  std::filesystem::remove_all(dir);
 }

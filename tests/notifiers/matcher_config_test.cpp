@@ -147,31 +147,48 @@ TEST_CASE("config errors name the key and the line") {
   CHECK(bad_yaml.error().message.find("invalid YAML") == 0);
 }
 
-TEST_CASE("secrets can be read from *_file keys relative to the config") {
+TEST_CASE("*_file secrets are paths relative to the config, read when sending, not at load") {
   auto dir = std::filesystem::temp_directory_path() / "ruleeval_notif_secrets";
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "url.txt") << "https://hooks.example/abc\n";
-  std::ofstream(dir / "key.txt") << "routing-123\n";
-  std::ofstream(dir / "pw.txt") << "s3cret";
   std::ofstream(dir / "ruleeval.yaml")
       << "route:\n  receiver: a\nreceivers:\n  - name: a\n"
          "    slack_configs:\n      - api_url_file: url.txt\n"
          "    pagerduty_configs:\n      - routing_key_file: key.txt\n"
+         "      - service_key_file: /run/secrets/pd_v1\n"
          "    email_configs:\n      - to: a@b.c\n        from: x@y.z\n        smarthost: h:25\n"
-         "        auth_password_file: pw.txt\n";
+         "        auth_password_file: pw.txt\n"
+         "    webhook_configs:\n      - url_file: /nonexistent/ruleeval/url\n";
+  // None of the files exists: as with Alertmanager, that is no config error (its notifiers read
+  // them at every send: notify/slack, pagerduty, email, webhook).
   auto c = load_notify_config((dir / "ruleeval.yaml").string());
   REQUIRE_MESSAGE(c, (c ? "" : c.error().to_string()));
-  CHECK(c->receivers[0].slack[0].api_url == "https://hooks.example/abc");
-  CHECK(c->receivers[0].pagerduty[0].routing_key == "routing-123");
-  // The SMTP password file is read at send time, as Alertmanager's getPassword does.
-  CHECK(c->receivers[0].email[0].auth_password_file == (dir / "pw.txt").string());
+  const auto& r = c->receivers[0];
+  CHECK(r.slack[0].api_url.empty());
+  CHECK(r.slack[0].api_url_file == (dir / "url.txt").string());
+  CHECK(r.pagerduty[0].routing_key_file == (dir / "key.txt").string());
+  CHECK_FALSE(r.pagerduty[0].v1());
+  CHECK(r.pagerduty[1].service_key_file == "/run/secrets/pd_v1");
+  CHECK(r.pagerduty[1].v1());  // a v1 service key, even from a file
+  CHECK(r.pagerduty[1].url == "https://events.pagerduty.com/generic/2010-04-15/create_event.json");
+  CHECK(r.email[0].auth_password_file == (dir / "pw.txt").string());
+  CHECK(r.webhook[0].url_file == "/nonexistent/ruleeval/url");
 
-  auto missing = parse_notify_config(
+  // The global ones are inherited as paths too (Config.UnmarshalYAML copies the *File fields).
+  auto g = parse_notify_config(
+      "global:\n  slack_api_url_file: /run/secrets/slack\n"
+      "  smtp_auth_password_file: /run/secrets/smtp\n  smtp_auth_username: u\n"
+      "route:\n  receiver: a\nreceivers:\n  - name: a\n    slack_configs: [{channel: '#x'}]\n"
+      "    email_configs: [{to: a@b.c, from: x@y.z, smarthost: 'h:25'}]\n");
+  REQUIRE_MESSAGE(g, (g ? "" : g.error().to_string()));
+  CHECK(g->receivers[0].slack[0].api_url_file == "/run/secrets/slack");
+  CHECK(g->receivers[0].email[0].auth_password_file == "/run/secrets/smtp");
+
+  auto both = parse_notify_config(
       "route:\n  receiver: a\nreceivers:\n  - name: a\n    webhook_configs:\n"
-      "      - url_file: /nonexistent/ruleeval/url\n");
-  REQUIRE_FALSE(missing);
-  CHECK(missing.error().message.find("url_file: cannot read file") != std::string::npos);
-  CHECK(missing.error().where.line == 6);
+      "      - url: http://x/\n        url_file: /u\n");
+  REQUIRE_FALSE(both);
+  CHECK(both.error().message.find("url_file: cannot be combined with url") != std::string::npos);
+  CHECK(both.error().where.line == 7);
 }
 
 TEST_CASE("route lint reports unknown receivers and alerts only the default route gets") {

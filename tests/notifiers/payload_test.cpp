@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -194,6 +195,28 @@ receivers:
   CHECK(body["payload"]["custom_details"] == sample["payload"]["custom_details"]);
   CHECK(body["payload"]["severity"] == "critical");  // severity=page maps to critical
   CHECK(body["payload"]["source"] == body["client"]);
+}
+
+TEST_CASE("PagerDuty routing_key_file and service_key_file: read for the notification, trimmed, templated") {
+  // Alertmanager's notify/pagerduty reads the file for every notification (strings.TrimSpace),
+  // then templates the key as it does an inline one.
+  auto dir = std::filesystem::temp_directory_path() / "ruleeval_pd_keys";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "v2.key", std::ios::trunc) << "  rk-{{ .CommonLabels.alertname }}\n";
+  std::ofstream(dir / "v1.key", std::ios::trunc) << "svc-123\n";
+  const std::string yaml = "route: {receiver: pd, group_by: [alertname]}\nreceivers:\n  - name: pd\n"
+                           "    pagerduty_configs:\n      - {routing_key_file: " +
+                           (dir / "v2.key").string() + ", url: 'http://x/pd'}\n" +
+                           "      - {service_key_file: " + (dir / "v1.key").string() +
+                           ", url: 'http://x/pd1'}\n";
+  std::vector<rules::Alert> alerts{
+      alert(Labels{{"alertname", "Disk"}, {"severity", "page"}}, kT0, kT0 + 600'000)};
+  auto out = flush(yaml, alerts, kT0 + 1000);
+  REQUIRE(out["pd/pagerduty/0"].size() == 1);
+  CHECK(out["pd/pagerduty/0"].at(0)["routing_key"] == "rk-Disk");
+  REQUIRE(out["pd/pagerduty/1"].size() == 1);
+  CHECK(out["pd/pagerduty/1"].at(0)["service_key"] == "svc-123");
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("PagerDuty summaries are cut at 1024 runes and oversized details are replaced") {

@@ -66,6 +66,7 @@ struct HttpSettings {
 struct SlackConfig {
   bool send_resolved = false;
   std::string api_url;  // webhook URL or https://slack.com/api/chat.postMessage
+  std::string api_url_file;  // when api_url is empty: read (and trimmed) at every send
   std::string channel, username, icon_emoji, icon_url;
   std::string title, title_link, pretext, text, fallback, color, footer, callback_id;
   std::string image_url, thumb_url;
@@ -93,7 +94,10 @@ struct PagerDutyConfig {
   bool send_resolved = true;
   std::string routing_key;
   std::string service_key;  // Events API v1 (generic/2010-04-15/create_event.json) when set
-  bool v1() const { return !service_key.empty(); }
+  // When the key itself is empty: read (and trimmed) for every notification, as Alertmanager's
+  // notify/pagerduty does, then templated like an inline key.
+  std::string routing_key_file, service_key_file;
+  bool v1() const { return !service_key.empty() || !service_key_file.empty(); }
   std::string url = "https://events.pagerduty.com/v2/enqueue";
   std::string client, client_url, description, severity, source, class_, component, group;
   std::map<std::string, std::string> details;  // empty = Alertmanager's defaults
@@ -129,6 +133,7 @@ struct EmailConfig {
 struct WebhookConfig {
   bool send_resolved = true;
   std::string url;
+  std::string url_file;  // when url is empty: read (and trimmed) at every send
   uint64_t max_alerts = 0;  // 0 = all
   HttpSettings http;
 };
@@ -136,6 +141,7 @@ struct WebhookConfig {
 struct AlertmanagerConfig {  // forwards the notification's alerts to POST <url>/api/v2/alerts
   bool send_resolved = true;
   std::string url;
+  std::string url_file;  // when url is empty: read (and trimmed) at every send
   HttpSettings http;
 };
 
