@@ -9,7 +9,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cstdint>
 #include <map>
+#include <regex>
 #include <set>
 #include <string_view>
 #include <vector>
@@ -116,16 +119,76 @@ class Validator {
   [[noreturn]] void fail(const YAML::Node& n, const std::string& path, const std::string& msg) {
     throw Fail{Error(path + ": " + msg, loc(n))};
   }
+  // The tag gopkg.in/yaml.v2 (Alertmanager's YAML decoder) resolves a node to: a quoted scalar
+  // is a string; a plain one is null, bool (yes/no/on/off too, YAML 1.1), int (Go's base prefixes
+  // and `_` separators, 0b binary), float, or else a string (resolve.go).
   static std::string tag_of(const YAML::Node& n) {
     if (n.IsSequence()) return "!!seq";
     if (n.IsMap()) return "!!map";
+    if (n.Tag() != "?") return "!!str";  // quoted (yaml-cpp tags those "!") or explicitly tagged
+    const std::string& v = n.Scalar();
+    static const std::set<std::string> kNull{"", "~", "null", "Null", "NULL"};
+    static const std::set<std::string> kBool{
+        "y",    "Y",    "yes",  "Yes",  "YES",   "true",  "True",  "TRUE", "on",  "On", "ON",
+        "n",    "N",    "no",   "No",   "NO",    "false", "False", "FALSE", "off", "Off", "OFF"};
+    static const std::set<std::string> kSpecialFloat{
+        ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",
+        ".nan", ".NaN", ".NAN"};
+    if (kNull.count(v) != 0) return "!!null";
+    if (kBool.count(v) != 0) return "!!bool";
+    if (kSpecialFloat.count(v) != 0) return "!!float";
+    std::string plain;
+    for (char c : v) {
+      if (c != '_') plain += c;
+    }
+    std::string_view digits = plain;
+    const bool negative = !digits.empty() && digits[0] == '-';
+    if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
+    int base = 10;
+    if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+      base = 16;
+      digits.remove_prefix(2);
+    } else if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'b' || digits[1] == 'B')) {
+      base = 2;
+      digits.remove_prefix(2);
+    } else if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'o' || digits[1] == 'O')) {
+      base = 8;
+      digits.remove_prefix(2);
+    } else if (digits.size() > 1 && digits[0] == '0') {
+      base = 8;  // Go's ParseInt(s, 0, 64): a leading 0 is octal
+      digits.remove_prefix(1);
+    }
+    auto is_digit = [base](char c) {
+      if (base == 16) return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+      return c >= '0' && c < static_cast<char>('0' + base);
+    };
+    if (!digits.empty() && std::all_of(digits.begin(), digits.end(), is_digit)) {
+      // In range of int64, or of uint64 when not negative (Go's ParseInt, then ParseUint).
+      uint64_t magnitude = 0;
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), magnitude, base);
+      if (ec == std::errc() && end == digits.data() + digits.size() &&
+          (!negative || magnitude <= uint64_t{1} << 63)) {
+        return "!!int";
+      }
+    }
+    // yaml.v2's float syntax: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+    static const std::regex kFloat(R"(^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$)");
+    if (std::regex_match(plain, kFloat)) return "!!float";
     return "!!str";
+  }
+  // `!!tag `value`` as yaml.v2's type errors show a scalar: values over 10 bytes cut to 7 and
+  // "..." (decode.go, terror); sequences and mappings have no value.
+  static std::string shown(const YAML::Node& n) {
+    std::string what = tag_of(n);
+    if (n.IsScalar()) {
+      const std::string& v = n.Scalar();
+      what += " `" + (v.size() > 10 ? v.substr(0, 7) + "..." : v) + "`";
+    }
+    return what;
   }
   [[noreturn]] void type_error(const YAML::Node& n, const std::string& path,
                                const std::string& go_type) {
-    std::string what = tag_of(n);
-    if (n.IsScalar()) what += " `" + n.Scalar() + "`";
-    fail(n, path, "cannot unmarshal " + what + " into " + go_type);
+    fail(n, path, "cannot unmarshal " + shown(n) + " into " + go_type);
   }
   static bool present(const YAML::Node& n) { return n && !n.IsNull(); }
 
@@ -170,8 +233,7 @@ class Validator {
       if (used == s.size() && (sign || v >= 0)) return v;
     } catch (...) {
     }
-    fail(n, path, "cannot unmarshal !!" + std::string(s.empty() ? "str" : "int") + " `" + s +
-                      "` into " + go_type);
+    type_error(n, path, go_type);
   }
   int64_t duration(const YAML::Node& n, const std::string& path) {
     std::string s = str(n, path);
