@@ -35,6 +35,14 @@ parity_test("check rules --lint-fatal: duplicate rules exit 3 like promtool"
 parity_test("check rules --lint=none: duplicates are not reported"
   COMMAND ${_sv} 0 -- ${_re} check rules --lint=none --lint-fatal ${RULEEVAL_SHARED_DIR}/conformance/promtool/prometheus-rules.lint.yml
                 -- promtool check rules --lint=none --lint-fatal ${RULEEVAL_SHARED_DIR}/conformance/promtool/prometheus-rules.lint.yml)
+# promtool's duplicate-rules lint, output byte for byte: each duplicated rule once (sorted by
+# name, then labels), FAILED with no SUCCESS line, exit 0, or 3 with --lint-fatal.
+set(_so ${CMAKE_CURRENT_SOURCE_DIR}/same_output.sh)
+foreach(_flags "--lint=duplicate-rules" "--lint-fatal" "--lint=none")
+  parity_test("check rules ${_flags} prints promtool's duplicate-rules lint"
+    COMMAND ${_so} -- ${_re} check rules ${_flags} ${_p}/duplicates/rules.yaml ${_p}/rules_dir/payments.yaml
+                  -- promtool check rules ${_flags} ${_p}/duplicates/rules.yaml ${_p}/rules_dir/payments.yaml)
+endforeach()
 parity_test("check rules prints promtool's SUCCESS line"
   COMMAND ${_re} check rules ${_p}/rules_dir/payments.yaml)
 set_tests_properties("parity: check rules prints promtool's SUCCESS line" PROPERTIES

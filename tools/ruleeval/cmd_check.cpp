@@ -30,6 +30,33 @@ struct CheckRulesOptions {
   std::vector<std::string> features;
 };
 
+// promtool's checkDuplicates: rules with the same name (record or alert) and the same labels as
+// written, sorted by name and then labels (labels.Compare); a rule repeated three times is one
+// duplicated rule, listed once.
+struct Duplicate {
+  std::string metric;
+  std::vector<std::pair<std::string, std::string>> labels;  // sorted by name
+  auto operator<=>(const Duplicate&) const = default;
+};
+
+std::vector<Duplicate> duplicated_rules(const rules::RuleFile& f) {
+  std::vector<Duplicate> all;
+  for (const auto& g : f.groups) {
+    for (const auto& r : g.rules) {
+      Duplicate d{r.name, {}};
+      for (const auto& kv : r.labels) d.labels.emplace_back(kv.key, kv.value.value);
+      std::sort(d.labels.begin(), d.labels.end());
+      all.push_back(std::move(d));
+    }
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<Duplicate> out;
+  for (size_t i = 1; i < all.size(); ++i) {
+    if (all[i] == all[i - 1] && (out.empty() || !(out.back() == all[i]))) out.push_back(all[i]);
+  }
+  return out;
+}
+
 int run_check_rules(const CheckRulesOptions& o) {
   if (o.lint != "duplicate-rules" && o.lint != "all" && o.lint != "none") {
     std::cerr << "ruleeval check rules: --lint must be all, duplicate-rules or none\n";
@@ -55,7 +82,7 @@ int run_check_rules(const CheckRulesOptions& o) {
   // What promtool validates; pint-style checks are `ruleeval lint`'s.
   rules::LintConfig cfg;
   cfg.enabled = {"yaml/parse", "rule/format", "promql/syntax", "alerts/template",
-                 "group/duplicate", "grafana/unsupported", "rule/duplicate"};
+                 "group/duplicate", "grafana/unsupported"};
   cfg.experimental_promql = lopts.experimental_promql;
   const bool lint_duplicates = o.lint != "none";
   bool failed = false;
@@ -69,13 +96,8 @@ int run_check_rules(const CheckRulesOptions& o) {
     diags.insert(diags.end(), across.begin(), across.end());
     rules::apply_config(diags, one, cfg);
     std::vector<const rules::Diagnostic*> errors;
-    std::vector<const rules::Diagnostic*> duplicates;
     for (const auto& d : diags) {
-      if (d.check == "rule/duplicate") {
-        if (lint_duplicates) duplicates.push_back(&d);
-      } else if (d.severity == rules::Severity::Error) {
-        errors.push_back(&d);
-      }
+      if (d.severity == rules::Severity::Error) errors.push_back(&d);
     }
     if (!errors.empty()) {
       failed = true;
@@ -86,17 +108,21 @@ int run_check_rules(const CheckRulesOptions& o) {
       std::cout << "\n";
       continue;
     }
+    const std::vector<Duplicate> duplicates =
+        lint_duplicates ? duplicated_rules(loaded.file) : std::vector<Duplicate>{};
     if (!duplicates.empty()) {
+      // promtool reports the lint as the file's error (FAILED, no SUCCESS line), and exits 0
+      // unless --lint-fatal.
       lint_failed = true;
-      std::cerr << (o.lint_fatal ? "  FAILED:\n" : "");
-      std::cerr << fmt::format("lint error {} duplicate rule(s) found.\n", duplicates.size());
-      for (const auto* d : duplicates) {
-        std::cerr << fmt::format("{}: {}\n", d->where.to_string(), d->message);
+      std::string msg = fmt::format("  FAILED:\nlint error {} duplicate rule(s) found.\n",
+                                    duplicates.size());
+      for (const auto& d : duplicates) {
+        msg += fmt::format("Metric: {}\nLabel(s):\n", d.metric);
+        for (const auto& [name, value] : d.labels) msg += fmt::format("\t{}: {}\n", name, value);
       }
-      if (o.lint_fatal) {
-        std::cout << "\n";
-        continue;
-      }
+      std::cerr << msg << "Might cause inconsistency while recording expressions\n";
+      std::cout << "\n";
+      continue;
     }
     std::cout << fmt::format("  SUCCESS: {} rules found\n\n", loaded.file.rule_count());
   }
