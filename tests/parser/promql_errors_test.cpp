@@ -118,7 +118,30 @@ TEST_CASE("range, offset and @ rules") {
       {"foo[5m:0s]", "duration must be greater than 0", 8},
       {"foo[1.5h]", "unexpected number \"1.5h\", expected duration", 5},
       {"foo @ Inf", "timestamp out of bounds for @ modifier: inf", 5},
+      // Prometheus's durationLiteralOutOfRange: a number of seconds must fit a Go time.Duration
+      // (+-2^63 ns, about 292 years). Found by fuzz_promql: 44444E44444 (+Inf) inside a duration
+      // expression was accepted and printed as `+Inf`, which reads back as a unary plus.
+      {"foo[1e10]", "duration out of range", 5},
+      {"foo[Inf]", "duration out of range", 5},
+      {"foo offset 1e10", "duration out of range", 12},
+      {"foo[5m:1e11]", "duration out of range", 8},
   });
+}
+
+TEST_CASE("duration expressions: a literal out of a Go time.Duration's range is refused") {
+  pq::ParseOptions o;
+  o.duration_expr = true;
+  for (const char* q : {"s[1+44444E44444]", "s[1m + 1e10]", "s offset (2 * 1e10)",
+                        "s[81444444+4+.444444%44444/44444E44444+4+.44]"}) {
+    CAPTURE(q);
+    auto r = pq::parse(q, o);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message == "duration out of range");
+  }
+  for (const char* q : {"s[9223372036]", "s offset 9223372036", "s[1e9 + 1m]"}) {
+    CAPTURE(q);
+    CHECK(pq::parse(q, o));
+  }
 }
 
 TEST_CASE("syntax errors name the unexpected token") {

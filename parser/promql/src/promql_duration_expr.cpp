@@ -189,6 +189,11 @@ struct DurationReader {
       std::string_view text = in().substr(start, e - start);
       auto v = number_value(text);
       if (!v) b.fail(make_span(start, e), "error parsing duration: " + v.error());
+      // Prometheus's durationLiteralOutOfRange: 1e400 (+Inf), Inf and 1e10 are refused here
+      // rather than folded into a range.
+      if (*v > kMaxDurationSeconds || *v < -kMaxDurationSeconds) {
+        b.fail(make_span(start, e), "duration out of range");
+      }
       pos = e;
       char last = text.back();
       bool dur = !(text.size() > 1 && (text[1] == 'x' || text[1] == 'X')) &&

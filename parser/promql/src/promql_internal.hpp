@@ -37,6 +37,9 @@ std::expected<std::string, std::string> unquote(std::string_view quoted);
 // Number literal text (hex, octal, decimal, float, Inf/NaN, `_` separators, durations) to value.
 // Durations are returned in seconds.
 std::expected<double, std::string> number_value(std::string_view text);
+// The largest duration literal in seconds, either sign: a Go time.Duration is +-2^63 ns
+// (Prometheus's durationLiteralOutOfRange refuses larger ones: "duration out of range").
+inline constexpr double kMaxDurationSeconds = 9223372036854775808.0 / 1e9;
 // Duration text for ranges/offsets: a duration literal or a number of seconds, to milliseconds.
 std::expected<int64_t, std::string> duration_value(std::string_view text);
 

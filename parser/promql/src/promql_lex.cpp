@@ -269,11 +269,10 @@ std::expected<int64_t, std::string> duration_value(std::string_view text) {
   }
   auto v = number_value(text);
   if (!v) return std::unexpected(v.error());
-  double ms = *v * 1000.0;
-  if (!std::isfinite(ms) || ms > 9.2e18 || ms < -9.2e18) {
+  if (!std::isfinite(*v) || *v > kMaxDurationSeconds || *v < -kMaxDurationSeconds) {
     return std::unexpected(std::string("duration out of range"));
   }
-  return static_cast<int64_t>(std::llround(ms));
+  return static_cast<int64_t>(std::llround(*v * 1000.0));
 }
 
 bool is_legacy_label_name(std::string_view s) {
