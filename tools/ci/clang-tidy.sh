@@ -77,7 +77,7 @@ for e in json.load(open(db)):
         print(gate + f + "\t" + "cd " + shlex.quote(e["directory"]) + " && " + shlex.join(pp))
 PY
 n=$(wc -l <"$out/files")
-echo "clang-tidy: $n files ($(grep -c '^V' "$out/files" || true) of them skipped where their input is in" \
+echo "clang-tidy: $n files ($(grep -c '^V' "$out/files" || true) outside RULEEVAL_TIDY_FILES, analysed unless their input is in" \
   "${verified:-(none)}), $jobs jobs ($($tidy --version | grep -o 'version [0-9.]*'))${cache:+, cache $cache}"
 start=$SECONDS
 # What every file's report depends on besides its own preprocessed text and command.
