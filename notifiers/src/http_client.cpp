@@ -33,6 +33,12 @@ Result<std::string> read_secret_file(const std::string& path) {
   return read_secret_file(*Env::Default(), path);
 }
 
+Result<std::string> value_or_secret_file(Env& env, const std::string& value,
+                                         const std::string& file) {
+  if (!value.empty() || file.empty()) return value;
+  return read_secret_file(env, file);
+}
+
 Result<std::string> read_secret_file(Env& env, const std::string& path) {
   auto text = env.read_file(path);
   if (!text) return make_error("unable to read secret file " + path + ": " + text.error().message);

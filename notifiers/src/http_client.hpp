@@ -36,5 +36,9 @@ std::string proxy_for(const HttpSettings& http, const std::string& url);
 // trimmed as Go's strings.TrimSpace does (prometheus/common and Alertmanager's notifiers).
 Result<std::string> read_secret_file(const std::string& path);
 Result<std::string> read_secret_file(Env& env, const std::string& path);
+// `value` when set (or when there is no file), else read_secret_file(file): the inline-or-*_file
+// secrets Alertmanager's notifiers read at every send (Slack, webhook, PagerDuty keys).
+Result<std::string> value_or_secret_file(Env& env, const std::string& value,
+                                         const std::string& file);
 
 }  // namespace ruleeval::notifiers::detail

@@ -217,10 +217,9 @@ Result<ordered> pagerduty_details(const PagerDutyConfig& c, const NotificationDa
 // the file for every notification (notify/pagerduty) and templates the result like an inline key.
 Result<std::string> pagerduty_key(const std::string& key, const std::string& file,
                                   const char* what) {
-  if (!key.empty() || file.empty()) return key;
-  auto text = read_secret_file(file);
-  if (!text) return make_error(std::string("failed to read ") + what + " from file: " + text.error().message);
-  return text;
+  auto v = value_or_secret_file(*Env::Default(), key, file);
+  if (!v) return make_error(std::string("failed to read ") + what + " from file: " + v.error().message);
+  return v;
 }
 
 // Events API v1 (service_key), field for field as Alertmanager's pagerDutyMessage encodes it:

@@ -122,15 +122,10 @@ SendResult file_send(Env& env, const OutboxEntry& e, const FileConfig& cfg) {
 // Alertmanager reads these files at every send (notify/slack, notify/webhook), so a rotated
 // secret needs no reload and a file that is not there yet is no config error. An unreadable file
 // fails this attempt without a retry, as there (the notifier returns false with the error).
-Result<std::string> url_or_file(Env& env, const std::string& url, const std::string& file) {
-  if (!url.empty() || file.empty()) return url;
-  return detail::read_secret_file(env, file);
-}
-
 SendResult post_to(Env& env, const OutboxEntry& e, const std::string& url, const std::string& file,
                    std::string_view path, const HttpSettings& http,
                    std::initializer_list<long> retry_codes) {
-  auto u = url_or_file(env, url, file);
+  auto u = detail::value_or_secret_file(env, url, file);
   if (!u) {
     SendResult r;
     r.error = u.error().message;
